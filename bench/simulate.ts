@@ -1,0 +1,66 @@
+/**
+ * `npm run simulate -- --periods 1095 --fanout 2 [--max-level 12] [--every 73] [--json]`
+ * Prints runs and cumulative write amplification over a simulated history.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_POLICY_OPTIONS } from '../lambda/core/compaction.ts';
+import { simulate } from './simulator.ts';
+
+const { values } = parseArgs({
+  options: {
+    periods: { type: 'string', default: '1095' },
+    fanout: { type: 'string', default: String(DEFAULT_POLICY_OPTIONS.fanout) },
+    'max-level': { type: 'string', default: String(DEFAULT_POLICY_OPTIONS.maxLevel) },
+    every: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+function int(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, not ${v}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const periods = int('periods', values.periods);
+const fanout = int('fanout', values.fanout);
+const maxLevel = int('max-level', values['max-level']);
+const every = values.every ? int('every', values.every) : Math.max(1, Math.ceil(periods / 20));
+const rows: { period: number; runs: number; levels: string; writeAmplification: number }[] = [];
+
+const result = simulate({
+  periods,
+  fanout,
+  maxLevel,
+  onStep: (m, p, s) => {
+    if ((p + 1) % every === 0 || p === periods - 1) {
+      const levels = m.runs.map((r) => r.level).join(' ');
+      rows.push({ period: p + 1, runs: s.runs, levels, writeAmplification: Number((s.written / s.ingested).toFixed(3)) });
+    }
+  },
+});
+
+const summary = {
+  periods,
+  fanout,
+  maxLevel,
+  runs: result.runs,
+  maxRuns: result.maxRuns,
+  compactions: result.compactions,
+  writeAmplification: Number(result.writeAmplification.toFixed(3)),
+  largestMergePeriods: result.largestMerge,
+};
+
+if (values.json) {
+  console.log(JSON.stringify({ summary, rows }, null, 2));
+} else {
+  console.log('period  runs  write-amp  levels (newest first)');
+  for (const r of rows) console.log(`${String(r.period).padStart(6)}  ${String(r.runs).padStart(4)}  ${r.writeAmplification.toFixed(3).padStart(9)}  ${r.levels}`);
+  console.log(
+    `\n${periods} periods, fanout ${fanout}, maxLevel ${maxLevel}: ${result.runs} runs at the end (at most ${result.maxRuns}), ` +
+      `${result.compactions} compactions, write amplification ${summary.writeAmplification}, largest merge ${result.largestMerge} periods of data`,
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * Streaming blob writer: records in strictly increasing key order go in; finished blobs
+ * (bytes, footer facts and sparse-index entries) come out, each about `blobBytes`.
+ * Pure and synchronous: the caller uploads what it returns, so memory stays at one blob.
+ */
+import { crc32 as crc } from 'node:zlib';
+import { keyHash, type KeyHash, BloomFilter } from './bloom.ts';
+import { BlockBuilder } from './block.ts';
+import { compressBlock, encodeFooter, FORMAT_VERSION, type BlockHandle } from './blob-format.ts';
+import { ValidationError } from './errors.ts';
+import { compareKeys } from './keys.ts';
+import { FORMAT_DEFAULTS } from './limits.ts';
+import type { Entry } from './record.ts';
+import { Setsum } from './setsum.ts';
+import type { IndexEntry } from './sparse-index.ts';
+
+export interface BlobWriterOptions {
+  blockBytes: number;
+  blobBytes: number;
+  indexEntryMaxBlocks: number;
+  indexEntryMaxRecords: number;
+  bloomBitsPerKey: number;
+  zstdLevel: number;
+  /** Also hash every record (off only where the caller does not need the setsum). */
+  setsum: boolean;
+}
+
+export interface FinishedBlob {
+  /** Ordinal of the blob within this writer, from 0. */
+  readonly ordinal: number;
+  readonly name: string;
+  readonly bytes: Buffer;
+  readonly count: number;
+  readonly setsum: Setsum;
+  readonly firstKey: Buffer;
+  readonly lastKey: Buffer;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  readonly rawBytes: number;
+  readonly index: readonly IndexEntry[];
+}
+
+export class BlobWriter {
+  private readonly opts: BlobWriterOptions;
+  private readonly nameOf: (ordinal: number) => string;
+  private readonly block: BlockBuilder;
+  private ordinal = 0;
+  private lastKey: Buffer | undefined;
+
+  // The blob being built.
+  private chunks: Buffer[] = [];
+  private offset = 0;
+  private handles: BlockHandle[] = [];
+  private count = 0;
+  private rawBytes = 0;
+  private setsum = new Setsum();
+  private minSeq = Infinity;
+  private maxSeq = -Infinity;
+  private index: IndexEntry[] = [];
+
+  // The index entry being built.
+  private segHandles: BlockHandle[] = [];
+  private segHashes: KeyHash[] = [];
+  private segBytes = 0;
+
+  constructor(nameOf: (ordinal: number) => string, opts: Partial<BlobWriterOptions> = {}) {
+    this.opts = { ...FORMAT_DEFAULTS, setsum: true, ...opts };
+    this.nameOf = nameOf;
+    this.block = new BlockBuilder(this.opts.blockBytes);
+  }
+
+  /** Adds a record; returns a blob if this record's block completed one. */
+  add(e: Entry): FinishedBlob | undefined {
+    if (this.lastKey && compareKeys(this.lastKey, e.key) >= 0) {
+      throw new ValidationError('OutOfOrder', 'blob writer input must be in strictly increasing key order');
+    }
+    let done: FinishedBlob | undefined;
+    if (this.block.count > 0 && this.block.sizeWith(e) > this.opts.blockBytes) {
+      this.flushBlock();
+      if (this.offset >= this.opts.blobBytes) done = this.finishBlob();
+    }
+    this.block.add(e);
+    this.lastKey = e.key;
+    this.segHashes.push(keyHash(e.key));
+    this.count++;
+    if (this.opts.setsum) this.setsum.insertEntry(e);
+    if (e.seq < this.minSeq) this.minSeq = e.seq;
+    if (e.seq > this.maxSeq) this.maxSeq = e.seq;
+    return done;
+  }
+
+  /** Flushes the last block and blob; undefined if nothing is pending. */
+  finish(): FinishedBlob | undefined {
+    if (this.block.count > 0) this.flushBlock();
+    return this.handles.length > 0 ? this.finishBlob() : undefined;
+  }
+
+  private flushBlock(): void {
+    const firstKey = this.block.firstKey!;
+    const count = this.block.count;
+    const raw = this.block.finish();
+    this.rawBytes += raw.length;
+    const compressed = compressBlock(raw, this.opts.zstdLevel);
+    const h: BlockHandle = { firstKey, offset: this.offset, length: compressed.length, count, crc: crc(compressed) };
+    this.chunks.push(compressed);
+    this.offset += compressed.length;
+    this.handles.push(h);
+    this.segHandles.push(h);
+    this.segBytes += compressed.length;
+    const segRecords = this.segHashes.length;
+    if (this.segHandles.length >= this.opts.indexEntryMaxBlocks || segRecords >= this.opts.indexEntryMaxRecords) {
+      this.flushIndexEntry();
+    }
+  }
+
+  private flushIndexEntry(): void {
+    if (this.segHandles.length === 0) return;
+    this.index.push({
+      blob: this.nameOf(this.ordinal),
+      firstKey: this.segHandles[0]!.firstKey,
+      lastKey: this.lastKey!,
+      count: this.segHashes.length,
+      bytes: this.segBytes,
+      blocks: this.segHandles,
+      bloom: BloomFilter.fromHashes(this.segHashes, this.opts.bloomBitsPerKey),
+    });
+    this.segHandles = [];
+    this.segHashes = [];
+    this.segBytes = 0;
+  }
+
+  private finishBlob(): FinishedBlob {
+    this.flushIndexEntry();
+    const footer = encodeFooter({
+      version: FORMAT_VERSION,
+      count: this.count,
+      setsum: this.setsum,
+      firstKey: this.handles[0]!.firstKey,
+      lastKey: this.index[this.index.length - 1]!.lastKey,
+      blocks: this.handles,
+    });
+    const out: FinishedBlob = {
+      ordinal: this.ordinal,
+      name: this.nameOf(this.ordinal),
+      bytes: Buffer.concat([...this.chunks, footer]),
+      count: this.count,
+      setsum: this.setsum,
+      firstKey: this.handles[0]!.firstKey,
+      lastKey: this.index[this.index.length - 1]!.lastKey,
+      minSeq: this.minSeq,
+      maxSeq: this.maxSeq,
+      rawBytes: this.rawBytes,
+      index: this.index,
+    };
+    this.ordinal++;
+    this.chunks = [];
+    this.offset = 0;
+    this.handles = [];
+    this.count = 0;
+    this.rawBytes = 0;
+    this.setsum = new Setsum();
+    this.minSeq = Infinity;
+    this.maxSeq = -Infinity;
+    this.index = [];
+    return out;
+  }
+}
+

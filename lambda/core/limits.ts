@@ -1,0 +1,39 @@
+/**
+ * Every limit of the data model and the storage format, defined once. The API, the
+ * adapters, the CDK app and the local system all read these.
+ */
+export const LIMITS = {
+  /** Partition key: UTF-8 bytes. */
+  maxPkBytes: 256,
+  /** Sort key: UTF-8 bytes. */
+  maxSkBytes: 512,
+  /** A value's serialized JSON, in bytes. */
+  maxValueBytes: 256 * 1024,
+  /** Items in one batch write or batch get. */
+  maxBatchItems: 100,
+  /** Range query page size. */
+  defaultQueryLimit: 100,
+  maxQueryLimit: 1000,
+} as const;
+
+/** Storage format defaults (DESIGN §3). Tunable per store, never per read. */
+export const FORMAT_DEFAULTS = {
+  /** Raw (uncompressed) bytes of records after which a block is cut. */
+  blockBytes: 64 * 1024,
+  /** Compressed bytes after which a blob is cut. */
+  blobBytes: 8 * 1024 * 1024,
+  /**
+   * A sparse-index entry covers at most this many blocks or records, so that the item
+   * (block handles plus bloom filter) stays a few KiB: a point read pays for one small
+   * index query, not for the whole blob's index.
+   */
+  indexEntryMaxBlocks: 16,
+  indexEntryMaxRecords: 4096,
+  /** Bloom filter bits per key: about 0.8% false positives. */
+  bloomBitsPerKey: 10,
+  /** zstd level: 3 is zstd's default, a good speed/ratio trade for write-once data. */
+  zstdLevel: 3,
+} as const;
+
+/** The highest seq a record can carry: seqs are microseconds and must stay exact in a double. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,105 @@
+/**
+ * The manifest: the set of visible runs, as versions and edits (LevelDB's version_set).
+ * One edit is one atomic commit (a compare-and-swap of the manifest item on its version).
+ * Applying an edit that is already applied is a no-op, so re-running a step after a
+ * crash commits at most once; an edit that is neither applicable nor applied is a conflict.
+ */
+import { AlkiError } from './errors.ts';
+
+export type Tier = 'hot' | 'cold';
+
+export interface RunMeta {
+  /** Deterministic from what the run holds, so a re-run names the same objects. */
+  readonly id: string;
+  readonly tier: Tier;
+  /** Compaction level: 0 for a hot run and for a run offloaded from one period. */
+  readonly level: number;
+  /** Start (ms since the epoch) of the first period the run covers. */
+  readonly periodStart: number;
+  /** End (exclusive) of the last period the run covers. */
+  readonly periodEnd: number;
+  /** Smallest and largest seq held (a hot run: its periods' bounds, in microseconds). */
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  /** Encoded keys, base64; absent on hot runs and empty runs. */
+  readonly minKey?: string;
+  readonly maxKey?: string;
+  readonly count: number;
+  /** Bytes stored (S3 bytes for a cold run). */
+  readonly bytes: number;
+  /** setsum hexdigest of exactly the run's records. */
+  readonly setsum: string;
+  /** A hot run's DynamoDB table. */
+  readonly table?: string;
+  /** A cold run's blob count. */
+  readonly blobs?: number;
+  readonly createdAt: string;
+}
+
+export type EditKind = 'rotate' | 'offload' | 'compact' | 'import' | 'retention';
+
+export interface Edit {
+  readonly kind: EditKind;
+  readonly remove: readonly string[];
+  readonly add: readonly RunMeta[];
+}
+
+export interface Manifest {
+  readonly version: number;
+  /** Newest first (by periodStart, then level), the order reads list their sources in. */
+  readonly runs: readonly RunMeta[];
+}
+
+export class ConflictError extends AlkiError {
+  constructor(message: string) {
+    super('Conflict', message);
+  }
+}
+
+export const EMPTY_MANIFEST: Manifest = { version: 0, runs: [] };
+
+/** Newest first: later periods first; within a period span, lower levels (newer) first. */
+export function compareRunsNewestFirst(a: RunMeta, b: RunMeta): number {
+  return b.periodStart - a.periodStart || b.periodEnd - a.periodEnd || a.level - b.level || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export type EditResult = { readonly changed: true; readonly manifest: Manifest } | { readonly changed: false; readonly manifest: Manifest };
+
+/** Applies an edit, giving the next version; or reports that it is already applied. */
+export function applyEdit(m: Manifest, edit: Edit): EditResult {
+  const ids = new Set(m.runs.map((r) => r.id));
+  const removedPresent = edit.remove.filter((id) => ids.has(id));
+  const addedPresent = edit.add.filter((r) => ids.has(r.id));
+  if (removedPresent.length === 0 && addedPresent.length === edit.add.length && (edit.remove.length > 0 || edit.add.length > 0)) {
+    // Every removal done and every addition there: this edit was committed already.
+    return { changed: false, manifest: m };
+  }
+  if (removedPresent.length !== edit.remove.length) {
+    const missing = edit.remove.filter((id) => !ids.has(id));
+    throw new ConflictError(`${edit.kind}: runs ${missing.join(', ')} are no longer in the manifest`);
+  }
+  if (addedPresent.length > 0) {
+    throw new ConflictError(`${edit.kind}: runs ${addedPresent.map((r) => r.id).join(', ')} are already in the manifest`);
+  }
+  const addIds = new Set<string>();
+  for (const r of edit.add) {
+    if (addIds.has(r.id)) throw new ConflictError(`${edit.kind}: run ${r.id} added twice`);
+    addIds.add(r.id);
+  }
+  const remove = new Set(edit.remove);
+  const runs = [...m.runs.filter((r) => !remove.has(r.id)), ...edit.add].sort(compareRunsNewestFirst);
+  return { changed: true, manifest: { version: m.version + 1, runs } };
+}
+
+export function hotRuns(m: Manifest): RunMeta[] {
+  return m.runs.filter((r) => r.tier === 'hot');
+}
+
+/** Cold runs, oldest first: the order the compaction policy reasons in. */
+export function coldRunsOldestFirst(m: Manifest): RunMeta[] {
+  return m.runs.filter((r) => r.tier === 'cold').sort((a, b) => -compareRunsNewestFirst(a, b));
+}
+
+export function findRun(m: Manifest, id: string): RunMeta | undefined {
+  return m.runs.find((r) => r.id === id);
+}

@@ -1,0 +1,130 @@
+/**
+ * Records as the engine sees them: an encoded key, a seq, and the value's JSON text (or
+ * null for a tombstone). Values stay serialized end to end: validated once at the edge,
+ * never re-parsed by the storage path.
+ */
+import type { ByteReader, ByteWriter } from './bytes.ts';
+import { TooLargeError, ValidationError } from './errors.ts';
+import { decodeKey, encodeKey, splitKey } from './keys.ts';
+import { LIMITS, MAX_SEQ } from './limits.ts';
+
+export interface Entry {
+  /** Encoded key: `pk 0x00 sk` (see keys.ts). */
+  readonly key: Buffer;
+  /** Microseconds since the epoch at the ingesting server; newest wins. */
+  readonly seq: number;
+  /** UTF-8 JSON text of the value; null marks a tombstone. */
+  readonly value: Buffer | null;
+}
+
+/** A record in the shape the API speaks. */
+export interface Item {
+  readonly pk: string;
+  readonly sk: string;
+  readonly seq: number;
+  /** Parsed JSON value; undefined for a tombstone. */
+  readonly value?: unknown;
+}
+
+export function isTombstone(e: Entry): boolean {
+  return e.value === null;
+}
+
+export function checkSeq(seq: unknown): number {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
+    throw new ValidationError('InvalidSeq', `seq must be an integer from 0 to ${MAX_SEQ}`);
+  }
+  return seq;
+}
+
+/**
+ * Serializes a JSON value and checks its size. `undefined`, functions and symbols are not
+ * JSON and are rejected rather than silently dropped.
+ */
+export function encodeValue(value: unknown): Buffer {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    throw new ValidationError('InvalidValue', 'value must be a JSON value');
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new ValidationError('InvalidValue', `value is not serializable as JSON: ${(err as Error).message}`);
+  }
+  return checkValueSize(Buffer.from(text, 'utf8'));
+}
+
+export function checkValueSize(bytes: Buffer): Buffer {
+  if (bytes.length > LIMITS.maxValueBytes) {
+    throw new TooLargeError(
+      'ValueTooLarge',
+      `value is ${bytes.length} bytes serialized; the limit is ${LIMITS.maxValueBytes}`,
+    );
+  }
+  return bytes;
+}
+
+export function makeEntry(pk: string, sk: string, seq: number, value: unknown | null): Entry {
+  return {
+    key: encodeKey(pk, sk),
+    seq: checkSeq(seq),
+    value: value === null ? null : encodeValue(value),
+  };
+}
+
+export function toItem(e: Entry): Item {
+  const { pk, sk } = decodeKey(e.key);
+  return e.value === null
+    ? { pk, sk, seq: e.seq }
+    : { pk, sk, seq: e.seq, value: JSON.parse(e.value.toString('utf8')) };
+}
+
+const FLAG_TOMBSTONE = 1;
+
+/** Record codec inside a block: varint key length, key, u64 seq, u8 flags, [varint value length, value]. */
+export function writeEntry(w: ByteWriter, e: Entry): void {
+  w.bytes(e.key).u64(e.seq);
+  if (e.value === null) {
+    w.u8(FLAG_TOMBSTONE);
+  } else {
+    w.u8(0).bytes(e.value);
+  }
+}
+
+export function readEntry(r: ByteReader): Entry {
+  const key = r.bytes('key');
+  const seq = r.u64('seq');
+  const flags = r.u8('flags');
+  if (flags > FLAG_TOMBSTONE) throw new ValidationError('Corruption', `unknown record flags ${flags}`);
+  const value = flags === FLAG_TOMBSTONE ? null : r.bytes('value');
+  return { key, seq, value };
+}
+
+/** Bytes a record takes in a block before compression (for block and memory budgets). */
+export function entrySize(e: Entry): number {
+  return e.key.length + (e.value?.length ?? 0) + 16;
+}
+
+const TAG_PUT = 1;
+const TAG_TOMBSTONE = 2;
+
+/**
+ * The bytes hashed into setsum for a record (DESIGN §6), framed so that no two records
+ * collide by concatenation: tag u8 | u32 len | pk | u32 len | sk | u64 seq | u32 len | value.
+ */
+export function setsumItem(e: Entry): Buffer {
+  const { pk, sk } = splitKey(e.key);
+  const vlen = e.value?.length ?? 0;
+  const out = Buffer.allocUnsafe(1 + 4 + pk.length + 4 + sk.length + 8 + 4 + vlen);
+  let o = 0;
+  out[o++] = e.value === null ? TAG_TOMBSTONE : TAG_PUT;
+  o = out.writeUInt32LE(pk.length, o);
+  o += pk.copy(out, o);
+  o = out.writeUInt32LE(sk.length, o);
+  o += sk.copy(out, o);
+  o = out.writeUInt32LE(e.seq % 2 ** 32, o);
+  o = out.writeUInt32LE(Math.floor(e.seq / 2 ** 32), o);
+  o = out.writeUInt32LE(vlen, o);
+  if (e.value !== null) e.value.copy(out, o);
+  return out;
+}

@@ -1,0 +1,155 @@
+/**
+ * External sort with bounded memory: records are buffered up to `memoryBytes`, sorted,
+ * and written as a spill (a blob in the run format: compressed, checksummed); at the end
+ * the spills are merged, newest version per key winning. Offload routes each scanned
+ * segment through one sorter per key range; imports use it the same way.
+ */
+import type { BlobSource } from './blob-reader.ts';
+import { memoryBlob, scanBlob } from './blob-reader.ts';
+import { BlobWriter } from './blob-writer.ts';
+import { compareKeys } from './keys.ts';
+import { MergeIterator, type MergeStats, type Source, type Tally } from './merge.ts';
+import { entrySize, type Entry } from './record.ts';
+import { Setsum } from './setsum.ts';
+
+/** Where spills go: S3 on AWS, memory or a directory in tests. */
+export interface SpillStore {
+  put(name: string, bytes: Buffer): Promise<void>;
+  open(name: string): Promise<BlobSource>;
+}
+
+export interface SpillSortOptions {
+  /** Spill names are `${prefix}/${n}.spill`. */
+  prefix: string;
+  /** Raw record bytes held before a spill is written. */
+  memoryBytes: number;
+  trackSetsums?: boolean;
+}
+
+/** Sorts by key, newest first among equal keys. */
+export function compareEntries(a: Entry, b: Entry): number {
+  return compareKeys(a.key, b.key) || b.seq - a.seq;
+}
+
+export class SpillSorter {
+  readonly spills: string[] = [];
+  private buffer: Entry[] = [];
+  private bufferBytes = 0;
+  private readonly store: SpillStore;
+  private readonly opts: SpillSortOptions;
+  private readonly input: Tally = { count: 0, setsum: new Setsum() };
+  /** Versions dropped while deduplicating a buffer (the merge counts the rest). */
+  private readonly shadowed: Tally = { count: 0, setsum: new Setsum() };
+
+  constructor(store: SpillStore, opts: SpillSortOptions) {
+    this.store = store;
+    this.opts = opts;
+  }
+
+  async add(e: Entry): Promise<void> {
+    this.buffer.push(e);
+    this.bufferBytes += entrySize(e);
+    this.input.count++;
+    if (this.opts.trackSetsums) this.input.setsum.insertEntry(e);
+    if (this.bufferBytes >= this.opts.memoryBytes) await this.spill();
+  }
+
+  /** Sorts the buffer and keeps the newest version of each key. */
+  private sortedBuffer(): Entry[] {
+    const sorted = this.buffer.sort(compareEntries);
+    const out: Entry[] = [];
+    for (const e of sorted) {
+      const prev = out[out.length - 1];
+      if (prev && prev.key.equals(e.key)) {
+        this.shadowed.count++;
+        if (this.opts.trackSetsums) this.shadowed.setsum.insertEntry(e);
+      } else {
+        out.push(e);
+      }
+    }
+    this.buffer = [];
+    this.bufferBytes = 0;
+    return out;
+  }
+
+  private async spill(): Promise<void> {
+    const name = `${this.opts.prefix}/${String(this.spills.length).padStart(6, '0')}.spill`;
+    const w = new BlobWriter(() => name, { blobBytes: Number.POSITIVE_INFINITY, setsum: false, zstdLevel: 1 });
+    for (const e of this.sortedBuffer()) w.add(e);
+    const blob = w.finish();
+    if (!blob) return;
+    await this.store.put(name, blob.bytes);
+    this.spills.push(name);
+  }
+
+  /**
+   * The sorted, deduplicated output. Spills are read back block by block, so memory is
+   * one buffer plus a few blocks per spill. `stats` is complete once iteration ends.
+   */
+  async finish(opts: { dropTombstones?: boolean } = {}): Promise<SortedOutput> {
+    const sources: Source[] = [];
+    const inMemory = this.sortedBuffer();
+    if (this.spills.length > 0 && inMemory.length > 0) {
+      // Spill the remainder too, so every source is equally cheap to hold.
+      this.buffer = inMemory;
+      await this.spill();
+    } else if (inMemory.length > 0) {
+      sources.push(inMemory);
+    }
+    for (const name of this.spills) {
+      const src = await this.store.open(name);
+      sources.push(scanBlob(src));
+    }
+    const merge = new MergeIterator(sources, {
+      trackSetsums: this.opts.trackSetsums ?? false,
+      dropTombstones: opts.dropTombstones ?? false,
+    });
+    return new SortedOutput(merge, this.input, this.shadowed);
+  }
+}
+
+export class SortedOutput implements AsyncIterable<Entry> {
+  private readonly merge: MergeIterator;
+  private readonly input: Tally;
+  private readonly shadowed: Tally;
+
+  constructor(merge: MergeIterator, input: Tally, shadowed: Tally) {
+    this.merge = merge;
+    this.input = input;
+    this.shadowed = shadowed;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Entry> {
+    return this.merge[Symbol.asyncIterator]();
+  }
+
+  /** Input as added, output as yielded, and everything dropped in between. */
+  get stats(): MergeStats {
+    const m = this.merge.stats;
+    return {
+      input: this.input,
+      output: m.output,
+      dropped: {
+        ...m.dropped,
+        count: m.dropped.count + this.shadowed.count,
+        setsum: m.dropped.setsum.clone().add(this.shadowed.setsum),
+        shadowed: m.dropped.shadowed + this.shadowed.count,
+      },
+    };
+  }
+}
+
+/** A SpillStore in memory (tests and small local runs). */
+export class MemorySpillStore implements SpillStore {
+  readonly objects = new Map<string, Buffer>();
+
+  async put(name: string, bytes: Buffer): Promise<void> {
+    this.objects.set(name, bytes);
+  }
+
+  async open(name: string): Promise<BlobSource> {
+    const bytes = this.objects.get(name);
+    if (!bytes) throw new Error(`no spill ${name}`);
+    return memoryBlob(name, bytes);
+  }
+}

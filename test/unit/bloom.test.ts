@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
+import { encodeKey } from '../../lambda/core/keys.ts';
+
+describe('bloom filter', () => {
+  it('has no false negatives', () => {
+    const f = BloomFilter.create(5000, 10);
+    const keys = Array.from({ length: 5000 }, (_, i) => encodeKey('team', `2026-01-01T00:00:${i}#e`));
+    keys.forEach((k) => f.add(k));
+    assert.ok(keys.every((k) => f.mayContain(k)));
+  });
+
+  it('measures a false-positive rate within 1.5x of theory at 10 bits per key (100,000 absent keys)', () => {
+    const n = 20_000;
+    const f = BloomFilter.create(n, 10);
+    for (let i = 0; i < n; i++) f.add(encodeKey(`t${i % 7}`, `present-${i}`));
+    let fp = 0;
+    const absent = 100_000;
+    for (let i = 0; i < absent; i++) if (f.mayContain(encodeKey(`t${i % 7}`, `absent-${i}`))) fp++;
+    const rate = fp / absent;
+    const theory = theoreticalFpr(n, f.bitCount, f.k);
+    assert.ok(rate > 0, 'some false positives are expected at this size');
+    assert.ok(rate <= theory * 1.5, `measured ${rate}, theory ${theory}`);
+  });
+
+  it('serializes and deserializes to the same answers', () => {
+    const f = BloomFilter.create(100, 10);
+    for (let i = 0; i < 100; i++) f.add(Buffer.from(`k${i}`));
+    const g = BloomFilter.deserialize(f.serialize());
+    for (let i = 0; i < 1000; i++) assert.equal(g.mayContain(Buffer.from(`k${i}`)), f.mayContain(Buffer.from(`k${i}`)));
+    assert.equal(f.serialize().length, 6 + f.bitCount / 8);
+  });
+
+  it('rejects damaged serializations', () => {
+    const bytes = BloomFilter.create(10, 10).serialize();
+    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, bytes.length - 1)), { code: 'InvalidBloom' });
+    assert.throws(() => BloomFilter.deserialize(Buffer.concat([Buffer.of(9), bytes.subarray(1)])), { code: 'InvalidBloom' });
+    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, 3)), { code: 'InvalidBloom' });
+  });
+});
