@@ -7,7 +7,9 @@
  * a winner older than `retentionCutoff` is expired, and so is the whole key.
  *
  * Everything not emitted is counted (and hashed, with `trackSetsums`), so that callers
- * can check setsum(out) + setsum(dropped) = sum of setsum(in).
+ * can check setsum(out) + setsum(dropped) = sum of setsum(in). Only input and dropped
+ * records are hashed; the output's setsum is their difference, which verification then
+ * compares with the setsum of the run as read back.
  */
 import { ValidationError } from './errors.ts';
 import { compareKeys } from './keys.ts';
@@ -23,7 +25,8 @@ export interface MergeOptions {
   dropTombstones?: boolean;
   /** Records with seq below this are expired: dropped, as is every older version. */
   retentionCutoff?: number;
-  trackSetsums?: boolean;
+  /** Hash input and dropped records; 'dropped' hashes only those (the caller knows its input's setsum). */
+  trackSetsums?: boolean | 'dropped';
 }
 
 export interface Tally {
@@ -31,10 +34,16 @@ export interface Tally {
   setsum: Setsum;
 }
 
+export interface DroppedTally extends Tally {
+  shadowed: number;
+  tombstones: number;
+  expired: number;
+}
+
 export interface MergeStats {
   readonly input: Tally;
   readonly output: Tally;
-  readonly dropped: Tally & { shadowed: number; tombstones: number; expired: number };
+  readonly dropped: DroppedTally;
 }
 
 interface Cursor {
@@ -53,7 +62,9 @@ function iteratorOf(s: Source): () => IteratorResult<Entry> | Promise<IteratorRe
 }
 
 export class MergeIterator implements AsyncIterable<Entry> {
-  readonly stats: MergeStats;
+  private readonly input: Tally = { count: 0, setsum: new Setsum() };
+  private readonly dropped: DroppedTally = { count: 0, setsum: new Setsum(), shadowed: 0, tombstones: 0, expired: 0 };
+  private outputCount = 0;
   private readonly sources: readonly Source[];
   private readonly opts: MergeOptions;
   private started = false;
@@ -61,10 +72,14 @@ export class MergeIterator implements AsyncIterable<Entry> {
   constructor(sources: readonly Source[], opts: MergeOptions = {}) {
     this.sources = sources;
     this.opts = opts;
-    this.stats = {
-      input: { count: 0, setsum: new Setsum() },
-      output: { count: 0, setsum: new Setsum() },
-      dropped: { count: 0, setsum: new Setsum(), shadowed: 0, tombstones: 0, expired: 0 },
+  }
+
+  /** Counts so far; setsums only with `trackSetsums` (the output's is input minus dropped). */
+  get stats(): MergeStats {
+    return {
+      input: this.input,
+      output: { count: this.outputCount, setsum: this.input.setsum.clone().subtract(this.dropped.setsum) },
+      dropped: this.dropped,
     };
   }
 
@@ -73,8 +88,9 @@ export class MergeIterator implements AsyncIterable<Entry> {
     this.started = true;
     const sign = this.opts.direction === 'desc' ? -1 : 1;
     const cutoff = this.opts.retentionCutoff ?? -Infinity;
-    const hash = this.opts.trackSetsums ?? false;
-    const { input, output, dropped } = this.stats;
+    const hashDropped = Boolean(this.opts.trackSetsums);
+    const hash = this.opts.trackSetsums === true;
+    const { input, dropped } = this;
     const heap = new Heap<Cursor>((a, b) => {
       const c = compareKeys(a.entry.key, b.entry.key) * sign;
       if (c !== 0) return c < 0;
@@ -89,7 +105,7 @@ export class MergeIterator implements AsyncIterable<Entry> {
     const drop = (e: Entry, why: 'shadowed' | 'tombstones' | 'expired'): void => {
       dropped.count++;
       dropped[why]++;
-      if (hash) dropped.setsum.insertEntry(e);
+      if (hashDropped) dropped.setsum.insertEntry(e);
     };
     /** Advances a cursor; false when its source is exhausted. Checks the source's order. */
     const advance = async (c: Cursor): Promise<boolean> => {
@@ -128,8 +144,7 @@ export class MergeIterator implements AsyncIterable<Entry> {
       } else if (winner.value === null && this.opts.dropTombstones) {
         drop(winner, 'tombstones');
       } else {
-        output.count++;
-        if (hash) output.setsum.insertEntry(winner);
+        this.outputCount++;
         yield winner;
       }
     }

@@ -7,7 +7,7 @@
  * and removal is adding the inverse. Verification uses it to prove that a run holds
  * exactly the records it was built from, without sorting or comparing them.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { setsumItem, type Entry } from './record.ts';
 
@@ -18,7 +18,7 @@ const COLUMNS = 8;
 
 /** The reduced state of one item. */
 export function itemState(item: Uint8Array): Uint32Array {
-  const digest = createHash('sha3-256').update(item).digest();
+  const digest = hash('sha3-256', item, 'buffer');
   const state = new Uint32Array(COLUMNS);
   for (let i = 0; i < COLUMNS; i++) state[i] = digest.readUInt32LE(i * 4) % SETSUM_PRIMES[i]!;
   return state;

@@ -101,7 +101,7 @@ export class SpillSorter {
       sources.push(scanBlob(src));
     }
     const merge = new MergeIterator(sources, {
-      trackSetsums: this.opts.trackSetsums ?? false,
+      trackSetsums: this.opts.trackSetsums ? 'dropped' : false,
       dropTombstones: opts.dropTombstones ?? false,
     });
     return new SortedOutput(merge, this.input, this.shadowed);
@@ -126,13 +126,14 @@ export class SortedOutput implements AsyncIterable<Entry> {
   /** Input as added, output as yielded, and everything dropped in between. */
   get stats(): MergeStats {
     const m = this.merge.stats;
+    const droppedSetsum = m.dropped.setsum.clone().add(this.shadowed.setsum);
     return {
       input: this.input,
-      output: m.output,
+      output: { count: m.output.count, setsum: this.input.setsum.clone().subtract(droppedSetsum) },
       dropped: {
         ...m.dropped,
         count: m.dropped.count + this.shadowed.count,
-        setsum: m.dropped.setsum.clone().add(this.shadowed.setsum),
+        setsum: droppedSetsum,
         shadowed: m.dropped.shadowed + this.shadowed.count,
       },
     };

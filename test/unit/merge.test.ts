@@ -53,7 +53,9 @@ describe('k-way merge', () => {
         assert.equal(stats.input.count, all.length);
         assert.ok(stats.input.setsum.equals(Setsum.ofEntries(all)));
         assert.equal(stats.output.count + stats.dropped.count, stats.input.count);
+        assert.ok(stats.output.setsum.equals(Setsum.ofEntries(entries)));
         assert.ok(stats.output.setsum.clone().add(stats.dropped.setsum).equals(stats.input.setsum));
+        assert.ok(stats.dropped.setsum.equals(stats.input.setsum.clone().subtract(Setsum.ofEntries(entries))));
         assert.equal(stats.dropped.shadowed + stats.dropped.tombstones + stats.dropped.expired, stats.dropped.count);
       }),
       { numRuns: 300 },

@@ -20,6 +20,7 @@ describe('spill sort', () => {
         const st = out.stats;
         assert.equal(st.input.count, entries.length);
         assert.ok(st.input.setsum.equals(Setsum.ofEntries(entries)));
+        assert.ok(st.output.setsum.equals(Setsum.ofEntries(sorted)));
         assert.ok(st.output.setsum.clone().add(st.dropped.setsum).equals(st.input.setsum));
         assert.equal(st.output.count + st.dropped.count, st.input.count);
       }),

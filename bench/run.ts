@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: every benchmark suite; prints JSON (for tracking) and a table. Figures
+ * that matter are ratios against a baseline measured in the same run, since these machines
+ * are noisy. `npm run bench -- engine` runs one suite.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { engineSuite } from './suites/engine.ts';
+import { printTable, round, type Figure } from './harness.ts';
+
+const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite };
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = chosen.filter((c) => !(c in suites));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`);
+  process.exit(2);
+}
+const figures: Figure[] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (chosen.length > 0 && !chosen.includes(name)) continue;
+  figures.push(...(await run()));
+}
+const out = { node: process.version, date: new Date().toISOString(), figures: figures.map((f) => ({ ...f, value: round(f.value, 4) })) };
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+console.log(JSON.stringify(out, null, 2));
+console.log();
+printTable(figures);

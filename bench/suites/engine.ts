@@ -1,0 +1,115 @@
+/**
+ * Engine benchmarks: blob encode/decode against raw zstd on the same bytes, merge and
+ * setsum throughput, and the bloom filter's measured false-positive rate.
+ */
+import { constants as zc, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
+import { memoryBlob, scanBlob } from '../../lambda/core/blob-reader.ts';
+import { BlobWriter, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
+import { encodeKey } from '../../lambda/core/keys.ts';
+import { MergeIterator } from '../../lambda/core/merge.ts';
+import type { Entry } from '../../lambda/core/record.ts';
+import { Setsum } from '../../lambda/core/setsum.ts';
+import { rng } from '../../test/support/arbitraries.ts';
+import { medianSeconds, type Figure } from '../harness.ts';
+
+/** Audit-log-like records: team partitions, timestamped sort keys, ~300-byte JSON values. */
+export function auditRecords(n: number, seed: number, seqBase = 1_700_000_000_000_000): Entry[] {
+  const r = rng(seed);
+  const actions = ['login', 'logout', 'read', 'write', 'delete', 'grant', 'revoke'];
+  const out: Entry[] = [];
+  for (let i = 0; i < n; i++) {
+    const team = `team-${String(Math.floor(r() * 200)).padStart(4, '0')}`;
+    const ts = new Date(1_763_769_600_000 + Math.floor(r() * 86_400_000)).toISOString();
+    const value = {
+      actor: `user-${Math.floor(r() * 5000)}@example.com`,
+      action: actions[Math.floor(r() * actions.length)],
+      resource: `arn:aws:s3:::bucket-${Math.floor(r() * 100)}/path/${Math.floor(r() * 1e6)}`,
+      ip: `10.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}`,
+      ok: r() > 0.05,
+      requestId: Math.floor(r() * 2 ** 48).toString(16),
+      userAgent: 'aws-cli/2.17.0 Python/3.11.8 Linux/6.1 exe/x86_64',
+    };
+    out.push({ key: encodeKey(team, `${ts}#${i}`), seq: seqBase + i, value: Buffer.from(JSON.stringify(value)) });
+  }
+  return out.sort((a, b) => Buffer.compare(a.key, b.key));
+}
+
+function writeBlobs(entries: readonly Entry[], setsum = true): FinishedBlob[] {
+  const w = new BlobWriter((i) => `b${i}`, { setsum });
+  const out: FinishedBlob[] = [];
+  for (const e of entries) {
+    const b = w.add(e);
+    if (b) out.push(b);
+  }
+  const last = w.finish();
+  if (last) out.push(last);
+  return out;
+}
+
+export async function engineSuite(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const fig = (name: string, value: number, unit: string, baseline?: string): void => {
+    figures.push({ suite: 'engine', name, value, unit, ...(baseline ? { baseline } : {}) });
+  };
+
+  const n = 100_000;
+  const entries = auditRecords(n, 42);
+  const blobs = writeBlobs(entries);
+  const rawBytes = blobs.reduce((s, b) => s + b.rawBytes, 0);
+  const storedBytes = blobs.reduce((s, b) => s + b.bytes.length, 0);
+  const MB = rawBytes / 1e6;
+
+  // Baseline: raw zstd over the same raw bytes, in the same 64 KiB pieces.
+  const rawBlocks: Buffer[] = [];
+  {
+    const all = Buffer.concat(entries.map((e) => Buffer.concat([e.key, e.value ?? Buffer.alloc(0), Buffer.alloc(16)])));
+    for (let o = 0; o < all.length; o += 64 * 1024) rawBlocks.push(all.subarray(o, o + 64 * 1024));
+  }
+  const lvl = { params: { [zc.ZSTD_c_compressionLevel]: 3 } };
+  const compressed = rawBlocks.map((b) => zstdCompressSync(b, lvl));
+  const tZstdC = await medianSeconds(5, () => rawBlocks.forEach((b) => zstdCompressSync(b, lvl)));
+  const tZstdD = await medianSeconds(5, () => compressed.forEach((b) => zstdDecompressSync(b)));
+  const tEncode = await medianSeconds(5, () => writeBlobs(entries));
+  const tDecode = await medianSeconds(5, async () => {
+    for (const b of blobs) for await (const _ of scanBlob(memoryBlob(b.name, b.bytes))) void _;
+  });
+  const tEncodeNoHash = await medianSeconds(5, () => writeBlobs(entries, false));
+  fig('blob encode', MB / tEncode, 'MB/s raw');
+  fig('blob encode without setsum', MB / tEncodeNoHash, 'MB/s raw');
+  fig('blob encode without setsum / raw zstd compress', tZstdC / tEncodeNoHash, 'ratio', 'raw zstd level 3');
+  fig('raw zstd compress', MB / tZstdC, 'MB/s raw');
+  fig('blob encode / raw zstd compress', tZstdC / tEncode, 'ratio', 'raw zstd level 3');
+  fig('blob decode', MB / tDecode, 'MB/s raw');
+  fig('raw zstd decompress', MB / tZstdD, 'MB/s raw');
+  fig('blob decode / raw zstd decompress', tZstdD / tDecode, 'ratio', 'raw zstd');
+  fig('compression (raw / stored)', rawBytes / storedBytes, 'ratio');
+
+  // Merge: 8 overlapping runs, newest wins.
+  const runs = Array.from({ length: 8 }, (_, i) => auditRecords(n / 8, 100 + i, 1_700_000_000_000_000 + i * n));
+  const tMerge = await medianSeconds(5, async () => {
+    for await (const _ of new MergeIterator(runs)) void _;
+  });
+  fig('merge 8 runs', n / tMerge / 1e6, 'M records/s');
+  const tMergeHash = await medianSeconds(3, async () => {
+    for await (const _ of new MergeIterator(runs, { trackSetsums: true })) void _;
+  });
+  fig('merge 8 runs with setsums', n / tMergeHash / 1e6, 'M records/s');
+
+  const tSetsum = await medianSeconds(5, () => {
+    const s = new Setsum();
+    for (const e of entries) s.insertEntry(e);
+  });
+  fig('setsum insert (framed records)', n / tSetsum / 1e6, 'M items/s');
+
+  // Bloom: measured false-positive rate at 10 bits per key.
+  const keys = entries.slice(0, 20_000).map((e) => e.key);
+  const bloom = BloomFilter.create(keys.length, 10);
+  keys.forEach((k) => bloom.add(k));
+  let fp = 0;
+  const probes = 100_000;
+  for (let i = 0; i < probes; i++) if (bloom.mayContain(encodeKey('absent', String(i)))) fp++;
+  fig('bloom false positives (10 bits/key)', (fp / probes) * 100, '%');
+  fig('bloom false positives / theory', fp / probes / theoreticalFpr(keys.length, bloom.bitCount, bloom.k), 'ratio', 'theory');
+  return figures;
+}
