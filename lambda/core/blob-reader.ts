@@ -69,7 +69,7 @@ export interface ScanOptions {
 
 /** Yields every record of the given blocks, in key order or its reverse. */
 export async function* scanBlocks(
-  src: BlobSource,
+  src: Pick<BlobSource, 'name' | 'read'>,
   blocks: readonly BlockHandle[],
   opts: ScanOptions = {},
 ): AsyncGenerator<Entry> {

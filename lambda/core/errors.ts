@@ -27,3 +27,31 @@ export class CorruptionError extends AlkiError {
     this.block = block;
   }
 }
+
+/** The requested item or resource does not exist (404). */
+export class NotFoundError extends AlkiError {}
+
+/** A dependency said slow down (429 with Retry-After). */
+export class ThrottledError extends AlkiError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super('Throttled', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Not ready to serve: the period's table is missing, or a stored object vanished (503). */
+export class UnavailableError extends AlkiError {
+  readonly retryAfterSeconds: number;
+  constructor(code: string, message: string, retryAfterSeconds = 1) {
+    super(code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A table or object the manifest named is gone: re-read the manifest and retry once. */
+export class MissingDataError extends AlkiError {
+  constructor(message: string) {
+    super('MissingData', message);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `npm start`: the whole Alki on this machine, no AWS account. Configuration by environment:
+ * PORT (8080), ALKI_DATA_DIR (.alki), ALKI_PERIOD (1m locally), and the store's other knobs
+ * (ALKI_SEAL_GRACE, ALKI_GC_GRACE, ALKI_FANOUT, ALKI_MAX_LEVEL, ALKI_RETENTION, ...).
+ */
+import { resolve } from 'node:path';
+import { formatDuration, settingsFromEnv, SETTINGS_ENV } from '../lambda/core/settings.ts';
+import { startLocal } from '../local/system.ts';
+
+const LOCAL_DEFAULTS: Record<string, string> = {
+  [SETTINGS_ENV.periodMs]: '1m',
+  [SETTINGS_ENV.sealGraceMs]: '5s',
+  [SETTINGS_ENV.gcGraceMs]: '10s',
+};
+
+function fail(message: string): never {
+  console.error(`alki: ${message}`);
+  process.exit(2);
+}
+
+const env = { ...LOCAL_DEFAULTS, ...Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '')) };
+let settings;
+try {
+  settings = settingsFromEnv(env);
+} catch (err) {
+  fail((err as Error).message);
+}
+const port = Number(process.env.PORT ?? 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, not "${process.env.PORT}"`);
+const dataDir = resolve(process.env.ALKI_DATA_DIR ?? '.alki');
+
+const system = await startLocal({ dataDir, port, settings });
+const row = (k: string, v: string): string => `  ${k.padEnd(18)} ${v}`;
+console.log(
+  [
+    `Alki is running at ${system.url}`,
+    '',
+    row('data', dataDir),
+    row('period', formatDuration(settings.periodMs)),
+    row('seal grace', formatDuration(settings.sealGraceMs)),
+    row('gc grace', formatDuration(settings.gcGraceMs)),
+    row('fanout / maxLevel', `${settings.fanout} / ${settings.maxLevel}`),
+    row('retention', settings.retentionMs === undefined ? 'off' : formatDuration(settings.retentionMs)),
+    row('DynamoDB', `${system.dynamodbEndpoint}  (aws --endpoint-url ${system.dynamodbEndpoint} dynamodb list-tables)`),
+    row('S3', `${system.s3Endpoint}  (aws --endpoint-url ${system.s3Endpoint} s3 ls s3://${system.store.bucket} --recursive)`),
+    '',
+    `Try: curl -X PUT ${system.url}/v1/items/team-1/2026-11-22T10:00:00Z%23e1 -d '{"action":"login"}'`,
+    `     curl ${system.url}/v1/items/team-1`,
+    'Ctrl-C stops.',
+  ].join('\n'),
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping...`);
+  await system.stop();
+  console.log('stopped; data kept in', dataDir);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,81 @@
+/**
+ * The HTTP API's routes, defined once: the CDK app creates them in API Gateway, the local
+ * gateway matches requests against them, and each handler serves the ones of its unit.
+ */
+export type Unit = 'ingest' | 'read';
+
+export interface Route {
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** API Gateway route path: `{name}` is one segment, `{name+}` the rest of the path. */
+  readonly path: string;
+  readonly unit: Unit;
+  readonly op: string;
+}
+
+export const ROUTES = [
+  { method: 'PUT', path: '/v1/items/{pk}/{sk+}', unit: 'ingest', op: 'putItem' },
+  { method: 'DELETE', path: '/v1/items/{pk}/{sk+}', unit: 'ingest', op: 'deleteItem' },
+  { method: 'POST', path: '/v1/batch/write', unit: 'ingest', op: 'batchWrite' },
+  { method: 'GET', path: '/v1/items/{pk}/{sk+}', unit: 'read', op: 'getItem' },
+  { method: 'GET', path: '/v1/items/{pk}', unit: 'read', op: 'query' },
+  { method: 'POST', path: '/v1/batch/get', unit: 'read', op: 'batchGet' },
+  { method: 'GET', path: '/v1/runs', unit: 'read', op: 'listRuns' },
+] as const satisfies readonly Route[];
+
+/** Requests no route matches go to API Gateway's `$default` route: the read unit answers 404 or 405. */
+export const DEFAULT_ROUTE_KEY = '$default';
+export const DEFAULT_ROUTE_UNIT: Unit = 'read';
+
+export const routeKey = (r: Route): string => `${r.method} ${r.path}`;
+
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Matches a raw (percent-encoded) path against a route path; returns decoded parameters.
+ * A malformed percent-encoding matches nothing.
+ */
+export function matchPath(template: string, rawPath: string): Record<string, string> | undefined {
+  const t = template.split('/').slice(1);
+  const p = rawPath.split('/').slice(1);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const seg = t[i]!;
+    const greedy = /^\{(\w+)\+\}$/.exec(seg);
+    if (greedy) {
+      const rest = p.slice(i);
+      const decoded = rest.map(decode);
+      if (rest.length === 0 || decoded.some((s) => s === undefined || s === '')) return undefined;
+      params[greedy[1]!] = decoded.join('/');
+      return params;
+    }
+    const v = p[i];
+    if (v === undefined || v === '') return undefined;
+    const param = /^\{(\w+)\}$/.exec(seg);
+    if (param) {
+      const d = decode(v);
+      if (d === undefined) return undefined;
+      params[param[1]!] = d;
+    } else if (seg !== v) {
+      return undefined;
+    }
+  }
+  return p.length === t.length ? params : undefined;
+}
+
+/** The route for a method and path, or which methods the path allows (for 405). */
+export function findRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } | { allowed: string[] } {
+  const allowed: string[] = [];
+  for (const route of ROUTES) {
+    const params = matchPath(route.path, rawPath);
+    if (!params) continue;
+    if (route.method === method) return { route, params };
+    allowed.push(route.method);
+  }
+  return { allowed };
+}

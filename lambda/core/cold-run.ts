@@ -1,0 +1,55 @@
+/**
+ * Reading one cold run: LevelDB's two-level iterator over the sparse index (DynamoDB items)
+ * and blocks (ranged S3 reads). The I/O is behind `ColdRunIO`; this module decides which
+ * index entry, which blocks, and which records.
+ */
+import { readBlock, scanBlocks, type BlobSource, type Direction } from './blob-reader.ts';
+import { compareKeys } from './keys.ts';
+import { inRange, type KeyRange } from './range.ts';
+import type { Entry } from './record.ts';
+import { entryMayContain, findBlock, type IndexEntry } from './sparse-index.ts';
+
+export interface ColdRunIO {
+  /** The run's index entry with the greatest first key <= key (one Query, Limit 1). */
+  floorEntry(runId: string, key: Buffer): Promise<IndexEntry | undefined>;
+  /** The run's index entries that may hold keys of the range, in the given order. */
+  entries(runId: string, range: KeyRange, direction: Direction): AsyncIterable<IndexEntry>;
+  /** Ranged reads of one of the run's blobs. */
+  blob(runId: string, blob: string): Pick<BlobSource, 'name' | 'read'>;
+}
+
+function findIn(entries: readonly Entry[], key: Buffer): Entry | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(entries[mid]!.key, key);
+    if (c === 0) return entries[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/** A point read: one index query; then, unless the bloom filter rules it out, one block read. */
+export async function coldGet(io: ColdRunIO, runId: string, key: Buffer): Promise<Entry | undefined> {
+  const ie = await io.floorEntry(runId, key);
+  if (!ie || !entryMayContain(ie, key)) return undefined;
+  const bi = findBlock(ie.blocks, key);
+  if (bi < 0) return undefined;
+  return findIn(await readBlock(io.blob(runId, ie.blob), bi, ie.blocks[bi]!), key);
+}
+
+/** Records of the run within the range, in order; blocks are read several at a time. */
+export async function* coldScan(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction): AsyncGenerator<Entry> {
+  for await (const ie of io.entries(runId, range, direction)) {
+    if (compareKeys(ie.lastKey, range.lo) < 0 || compareKeys(ie.firstKey, range.hi) >= 0) continue;
+    const fromBlock = Math.max(0, findBlock(ie.blocks, range.lo));
+    let toBlock = ie.blocks.length - 1;
+    while (toBlock > fromBlock && compareKeys(ie.blocks[toBlock]!.firstKey, range.hi) >= 0) toBlock--;
+    for await (const e of scanBlocks(io.blob(runId, ie.blob), ie.blocks, { direction, fromBlock, toBlock })) {
+      if (inRange(e.key, range)) yield e;
+      else if (direction === 'asc' ? compareKeys(e.key, range.hi) >= 0 : compareKeys(e.key, range.lo) < 0) return;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The read path over all runs of a manifest (DESIGN §7): which runs can hold a key or a
+ * range, how their answers combine (newest seq wins; a tombstone or an expired record is
+ * absent), with the I/O behind `RunReaders`.
+ */
+import type { Direction } from './blob-reader.ts';
+import { coldGet, coldScan, type ColdRunIO } from './cold-run.ts';
+import { compareKeys } from './keys.ts';
+import type { Manifest, RunMeta } from './manifest.ts';
+import { MergeIterator, type Source } from './merge.ts';
+import { keyRangeOf, type KeyRange, type PartitionQuery } from './range.ts';
+import type { Entry } from './record.ts';
+
+export interface HotRunIO {
+  /** Consistent read of one key from a hot run's table. */
+  get(run: RunMeta, key: Buffer): Promise<Entry | undefined>;
+  /** The partition's records in the query's bounds and order. */
+  query(run: RunMeta, q: PartitionQuery): AsyncIterable<Entry>;
+}
+
+export interface RunReaders {
+  readonly hot: HotRunIO;
+  readonly cold: ColdRunIO;
+}
+
+export interface ReadOptions {
+  /** Records with seq below this are expired (retention). */
+  readonly retentionCutoff?: number;
+}
+
+function keyBounds(run: RunMeta): { min?: Buffer; max?: Buffer } {
+  return {
+    ...(run.minKey !== undefined ? { min: Buffer.from(run.minKey, 'base64') } : {}),
+    ...(run.maxKey !== undefined ? { max: Buffer.from(run.maxKey, 'base64') } : {}),
+  };
+}
+
+/** Runs that may hold records for the range, newest first; runs wholly expired are skipped. */
+export function runsFor(m: Manifest, range: KeyRange, opts: ReadOptions = {}): RunMeta[] {
+  const cutoff = opts.retentionCutoff ?? -Infinity;
+  return m.runs.filter((r) => {
+    if (r.maxSeq < cutoff) return false;
+    if (r.tier === 'hot') return true;
+    if (r.count === 0) return false;
+    const { min, max } = keyBounds(r);
+    return !(max && compareKeys(max, range.lo) < 0) && !(min && compareKeys(min, range.hi) >= 0);
+  });
+}
+
+/** The single-key range [key, key+0x00). */
+export function pointRange(key: Buffer): KeyRange {
+  return { lo: key, hi: Buffer.concat([key, Buffer.of(0)]) };
+}
+
+/** Newest of the versions found, or undefined when none or when it is a tombstone or expired. */
+export function newestVisible(found: readonly (Entry | undefined)[], opts: ReadOptions = {}): Entry | undefined {
+  let best: Entry | undefined;
+  for (const e of found) if (e && (!best || e.seq > best.seq)) best = e;
+  if (!best || best.value === null || best.seq < (opts.retentionCutoff ?? -Infinity)) return undefined;
+  return best;
+}
+
+/** Point read: every admitted run in parallel; the newest version wins. */
+export async function pointGet(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<Entry | undefined> {
+  const runs = runsFor(m, pointRange(key), opts);
+  const found = await Promise.all(runs.map((r) => (r.tier === 'hot' ? io.hot.get(r, key) : coldGet(io.cold, r.id, key))));
+  return newestVisible(found, opts);
+}
+
+/** Range query: one ordered source per admitted run, merged newest-wins, tombstones hidden. */
+export function rangeQuery(m: Manifest, io: RunReaders, q: PartitionQuery, opts: ReadOptions = {}): MergeIterator {
+  const range = keyRangeOf(q);
+  // An empty range (from at or after to) reads nothing.
+  const runs = compareKeys(range.lo, range.hi) < 0 ? runsFor(m, range, opts) : [];
+  const sources: Source[] = runs.map((r) =>
+    r.tier === 'hot' ? io.hot.query(r, q) : coldScan(io.cold, r.id, range, q.direction as Direction),
+  );
+  return new MergeIterator(sources, {
+    direction: q.direction,
+    dropTombstones: true,
+    ...(opts.retentionCutoff !== undefined ? { retentionCutoff: opts.retentionCutoff } : {}),
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Names and schemas of every stored thing, defined once: the CDK app, the adapters and
+ * the local system all build tables, keys and object names from here.
+ */
+import { formatDuration } from './settings.ts';
+
+/** Hot tables: one per period. */
+export const HOT_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** JSON text of the value; absent on a tombstone. */
+  value: 'v',
+  seq: 'seq',
+  attributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+  ],
+  keySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+} as const;
+
+/** The index table: the manifest, its history, and the sparse index of every cold run. */
+export const INDEX_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  attributeDefinitions: [
+    { AttributeName: 'PK', AttributeType: 'S' },
+    { AttributeName: 'SK', AttributeType: 'B' },
+  ],
+  keySchema: [
+    { AttributeName: 'PK', KeyType: 'HASH' },
+    { AttributeName: 'SK', KeyType: 'RANGE' },
+  ],
+  manifestPk: 'manifest',
+  /** Binary sort keys cannot be empty: the manifest item's is one zero byte. */
+  manifestSk: Uint8Array.of(0),
+  historyPk: 'manifest#history',
+} as const;
+
+export const indexTableName = (prefix: string): string => `${prefix}-index`;
+export const hotTablePrefix = (prefix: string): string => `${prefix}-hot-`;
+export const runPartition = (runId: string): string => `run#${runId}`;
+
+/** Period start (ms since the epoch, UTC-aligned) of the period holding `ms`. */
+export function periodStartOf(ms: number, periodMs: number): number {
+  return Math.floor(ms / periodMs) * periodMs;
+}
+
+/** A period's id: its UTC start, compact, and its length (so ids never collide across settings). */
+export function periodId(start: number, periodMs: number): string {
+  const iso = new Date(start).toISOString(); // 2026-11-22T00:00:00.000Z
+  const compact = iso.slice(0, 19).replace(/[-:]/g, '');
+  return `${compact}Z-${formatDuration(periodMs)}`;
+}
+
+export const hotTableName = (prefix: string, start: number, periodMs: number): string =>
+  `${hotTablePrefix(prefix)}${periodId(start, periodMs)}`;
+
+export const hotRunId = (start: number, periodMs: number): string => `hot-${periodId(start, periodMs)}`;
+
+/** A cold run offloaded from one period. */
+export const offloadRunId = (start: number, periodMs: number): string => `p-${periodId(start, periodMs)}`;
+
+/** Objects in the cold bucket. */
+export const OBJECTS = {
+  blob: (runId: string, ordinal: number): string => `runs/${runId}/${String(ordinal).padStart(6, '0')}.blob`,
+  runPrefix: (runId: string): string => `runs/${runId}/`,
+  spillPrefix: (jobId: string): string => `spills/${jobId}`,
+  importPrefix: (importId: string): string => `imports/${importId}/`,
+} as const;
+
+/** A hot run's seq bounds are its period's, in microseconds. */
+export function periodSeqBounds(start: number, periodMs: number): { minSeq: number; maxSeq: number } {
+  return { minSeq: start * 1000, maxSeq: (start + periodMs) * 1000 - 1 };
+}

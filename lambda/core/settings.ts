@@ -1,0 +1,124 @@
+/**
+ * Store settings: every knob of DESIGN, parsed and checked once. The CDK app turns its
+ * props into the same environment variables that the local system sets, and handlers read
+ * them through `settingsFromEnv`.
+ */
+import { ValidationError } from './errors.ts';
+import { DEFAULT_POLICY_OPTIONS, checkPolicyOptions } from './compaction.ts';
+import { FORMAT_DEFAULTS } from './limits.ts';
+
+export interface StoreSettings {
+  /** Prefix of every resource name (tables, bucket). */
+  readonly prefix: string;
+  readonly periodMs: number;
+  /** A period's table takes no writes after end + sealGrace. */
+  readonly sealGraceMs: number;
+  /** What a commit releases is deleted this long after. */
+  readonly gcGraceMs: number;
+  readonly fanout: number;
+  readonly maxLevel: number;
+  /** Records older than this are invisible and dropped; undefined keeps everything. */
+  readonly retentionMs: number | undefined;
+  readonly blockBytes: number;
+  readonly blobBytes: number;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `10s`, `5m`, `1h`, `1d`, `30d`; a bare number is milliseconds. */
+export function parseDuration(name: string, text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new ValidationError('InvalidConfig', `${name} must be a duration like 10s, 5m, 1h or 1d, not "${text}"`);
+  return Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+}
+
+export function formatDuration(ms: number): string {
+  for (const u of ['d', 'h', 'm', 's'] as const) if (ms % UNITS[u]! === 0) return `${ms / UNITS[u]!}${u}`;
+  return `${ms}ms`;
+}
+
+export const DEFAULT_SETTINGS: StoreSettings = {
+  prefix: 'alki',
+  periodMs: UNITS.d!,
+  sealGraceMs: 10 * UNITS.m!,
+  gcGraceMs: 10 * UNITS.m!,
+  fanout: DEFAULT_POLICY_OPTIONS.fanout,
+  maxLevel: DEFAULT_POLICY_OPTIONS.maxLevel,
+  retentionMs: undefined,
+  blockBytes: FORMAT_DEFAULTS.blockBytes,
+  blobBytes: FORMAT_DEFAULTS.blobBytes,
+};
+
+/** Environment variable of each setting: the names the CDK app and the local system set. */
+export const SETTINGS_ENV = {
+  prefix: 'ALKI_PREFIX',
+  periodMs: 'ALKI_PERIOD',
+  sealGraceMs: 'ALKI_SEAL_GRACE',
+  gcGraceMs: 'ALKI_GC_GRACE',
+  fanout: 'ALKI_FANOUT',
+  maxLevel: 'ALKI_MAX_LEVEL',
+  retentionMs: 'ALKI_RETENTION',
+  blockBytes: 'ALKI_BLOCK_BYTES',
+  blobBytes: 'ALKI_BLOB_BYTES',
+} as const satisfies Record<keyof StoreSettings, string>;
+
+function intSetting(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError('InvalidConfig', `${name} must be an integer from ${min} to ${max}, not "${text}"`);
+  return n;
+}
+
+export function checkSettings(s: StoreSettings): StoreSettings {
+  if (!/^[a-z0-9][a-z0-9-]{1,30}$/.test(s.prefix)) {
+    throw new ValidationError('InvalidConfig', `prefix must be 2-31 lowercase letters, digits or dashes, not "${s.prefix}"`);
+  }
+  if (s.periodMs < 1000 || s.periodMs % 1000 !== 0) throw new ValidationError('InvalidConfig', 'period must be a whole number of seconds, at least 1s');
+  if (UNITS.d! % s.periodMs !== 0 && s.periodMs % UNITS.d! !== 0) {
+    throw new ValidationError('InvalidConfig', 'period must divide a day (or be whole days), so periods align to UTC midnight');
+  }
+  if (s.retentionMs !== undefined && s.retentionMs <= s.periodMs) throw new ValidationError('InvalidConfig', 'retention must be longer than one period');
+  checkPolicyOptions({ fanout: s.fanout, maxLevel: s.maxLevel });
+  return s;
+}
+
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): StoreSettings {
+  const get = (k: keyof StoreSettings): string | undefined => {
+    const v = env[SETTINGS_ENV[k]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const dur = (k: keyof StoreSettings, d: number): number => {
+    const v = get(k);
+    return v === undefined ? d : parseDuration(SETTINGS_ENV[k], v);
+  };
+  const int = (k: keyof StoreSettings, d: number, min: number, max: number): number => {
+    const v = get(k);
+    return v === undefined ? d : intSetting(SETTINGS_ENV[k], v, min, max);
+  };
+  const retention = get('retentionMs');
+  return checkSettings({
+    prefix: get('prefix') ?? DEFAULT_SETTINGS.prefix,
+    periodMs: dur('periodMs', DEFAULT_SETTINGS.periodMs),
+    sealGraceMs: dur('sealGraceMs', DEFAULT_SETTINGS.sealGraceMs),
+    gcGraceMs: dur('gcGraceMs', DEFAULT_SETTINGS.gcGraceMs),
+    fanout: int('fanout', DEFAULT_SETTINGS.fanout, 2, 64),
+    maxLevel: int('maxLevel', DEFAULT_SETTINGS.maxLevel, 1, 64),
+    retentionMs: retention === undefined || retention === 'off' ? undefined : parseDuration(SETTINGS_ENV.retentionMs, retention),
+    blockBytes: int('blockBytes', DEFAULT_SETTINGS.blockBytes, 1024, 4 << 20),
+    blobBytes: int('blobBytes', DEFAULT_SETTINGS.blobBytes, 4096, 1 << 30),
+  });
+}
+
+/** The environment that reproduces `s` (for the CDK app and the local system). */
+export function settingsToEnv(s: StoreSettings): Record<string, string> {
+  return {
+    [SETTINGS_ENV.prefix]: s.prefix,
+    [SETTINGS_ENV.periodMs]: formatDuration(s.periodMs),
+    [SETTINGS_ENV.sealGraceMs]: formatDuration(s.sealGraceMs),
+    [SETTINGS_ENV.gcGraceMs]: formatDuration(s.gcGraceMs),
+    [SETTINGS_ENV.fanout]: String(s.fanout),
+    [SETTINGS_ENV.maxLevel]: String(s.maxLevel),
+    [SETTINGS_ENV.retentionMs]: s.retentionMs === undefined ? 'off' : formatDuration(s.retentionMs),
+    [SETTINGS_ENV.blockBytes]: String(s.blockBytes),
+    [SETTINGS_ENV.blobBytes]: String(s.blobBytes),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Rotation (DESIGN §2, §5 step 1): create the tables of the current period and the next two,
+ * wait until they are ACTIVE, then register each as a hot run. Idempotent: tables that exist
+ * and runs already registered are left alone, so it can run as often as wanted.
+ */
+import type { RunMeta } from '../core/manifest.ts';
+import { hotRunId, hotTableName, periodSeqBounds, periodStartOf } from '../core/schema.ts';
+import { Setsum } from '../core/setsum.ts';
+import type { StoreSettings } from '../core/settings.ts';
+import type { HotTables } from '../store/hot-tables.ts';
+import type { ManifestStore } from '../store/manifest-store.ts';
+
+export const PERIODS_AHEAD = 2;
+
+export interface RotateResult {
+  readonly periods: string[];
+  readonly registered: string[];
+  readonly manifestVersion: number;
+}
+
+export function hotRunMeta(settings: StoreSettings, start: number, now = new Date()): RunMeta {
+  const { periodMs, prefix } = settings;
+  return {
+    id: hotRunId(start, periodMs),
+    tier: 'hot',
+    level: 0,
+    periodStart: start,
+    periodEnd: start + periodMs,
+    ...periodSeqBounds(start, periodMs),
+    count: 0,
+    bytes: 0,
+    setsum: new Setsum().hexdigest(),
+    table: hotTableName(prefix, start, periodMs),
+    createdAt: now.toISOString(),
+  };
+}
+
+export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; settings: StoreSettings }, nowMs: number): Promise<RotateResult> {
+  const { periodMs } = deps.settings;
+  const current = periodStartOf(nowMs, periodMs);
+  const starts = Array.from({ length: PERIODS_AHEAD + 1 }, (_, i) => current + i * periodMs);
+  const runs = starts.map((s) => hotRunMeta(deps.settings, s, new Date(nowMs)));
+  await Promise.all(runs.map((r) => deps.hot.create(r.table!)));
+  const registered: string[] = [];
+  let version = 0;
+  // One commit per period: a concurrent rotation that registered some of them is no conflict.
+  for (const run of runs) {
+    const result = await deps.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
+    if (result.changed) registered.push(run.id);
+    version = result.manifest.version;
+  }
+  return { periods: runs.map((r) => r.id), registered, manifestVersion: version };
+}

@@ -1,0 +1,231 @@
+/**
+ * Cold tier adapter: blobs in S3 and sparse-index items in the index table (DESIGN §3).
+ * Reads implement the core's ColdRunIO; writes put a run's blobs and index items, which
+ * stay invisible until a manifest commit names the run.
+ */
+import {
+  BatchWriteItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { BlobSource, Direction } from '../core/blob-reader.ts';
+import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
+import type { ColdRunIO } from '../core/cold-run.ts';
+import type { RunMeta } from '../core/manifest.ts';
+import type { KeyRange } from '../core/range.ts';
+import type { Entry } from '../core/record.ts';
+import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
+import { Setsum } from '../core/setsum.ts';
+import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
+import { backoffMs, sleep, translate } from './aws-errors.ts';
+
+type Item = Record<string, AttributeValue>;
+const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
+const ENTRY = 'e';
+
+/** What a written run holds, for its manifest entry and for verification. */
+export interface WrittenRun {
+  readonly count: number;
+  readonly bytes: number;
+  readonly setsum: Setsum;
+  readonly blobs: number;
+  readonly minKey?: Buffer;
+  readonly maxKey?: Buffer;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+}
+
+export class ColdStore implements ColdRunIO {
+  private readonly ddb: DynamoDBClient;
+  private readonly s3: S3Client;
+  readonly indexTable: string;
+  readonly bucket: string;
+
+  constructor(ddb: DynamoDBClient, s3: S3Client, indexTable: string, bucket: string) {
+    this.ddb = ddb;
+    this.s3 = s3;
+    this.indexTable = indexTable;
+    this.bucket = bucket;
+  }
+
+  async floorEntry(runId: string, key: Buffer): Promise<IndexEntry | undefined> {
+    try {
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.indexTable,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :k',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ':k': { B: key } },
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      const item = out.Items?.[0];
+      return item ? deserializeIndexEntry(item[ENTRY]!.B!) : undefined;
+    } catch (err) {
+      return translate(err, `index of run ${runId}`);
+    }
+  }
+
+  async *entries(runId: string, range: KeyRange, direction: Direction): AsyncGenerator<IndexEntry> {
+    if (direction === 'asc') {
+      const floor = await this.floorEntry(runId, range.lo);
+      if (floor) yield floor;
+      for await (const e of this.walk(runId, '#sk > :k', range.lo, true)) {
+        if (Buffer.compare(e.firstKey, range.hi) >= 0) return;
+        yield e;
+      }
+    } else {
+      for await (const e of this.walk(runId, '#sk < :k', range.hi, false)) {
+        yield e;
+        if (Buffer.compare(e.firstKey, range.lo) <= 0) return;
+      }
+    }
+  }
+
+  private async *walk(runId: string, cond: string, key: Buffer, forward: boolean): AsyncGenerator<IndexEntry> {
+    let start: Item | undefined;
+    do {
+      let out;
+      try {
+        out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.indexTable,
+            KeyConditionExpression: `#pk = :pk AND ${cond}`,
+            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ':k': { B: key } },
+            ScanIndexForward: forward,
+            // Small first pages: most range reads need one or two entries.
+            Limit: 8,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        translate(err, `index of run ${runId}`);
+      }
+      for (const item of out.Items ?? []) yield deserializeIndexEntry(item[ENTRY]!.B!);
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  blob(_runId: string, name: string): Pick<BlobSource, 'name' | 'read'> {
+    return {
+      name,
+      read: async (offset, length) => {
+        try {
+          const out = await this.s3.send(
+            new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=${offset}-${offset + length - 1}` }),
+          );
+          return Buffer.from(await out.Body!.transformToByteArray());
+        } catch (err) {
+          return translate(err, `read ${name}`);
+        }
+      },
+    };
+  }
+
+  /** Writes one finished blob and its index items (invisible until committed). */
+  async putBlob(runId: string, blob: FinishedBlob): Promise<void> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: blob.name, Body: blob.bytes }));
+    } catch (err) {
+      translate(err, `write ${blob.name}`);
+    }
+    const requests: WriteRequest[] = blob.index.map((e) => ({
+      PutRequest: { Item: { [PK]: { S: runPartition(runId) }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
+    }));
+    for (let i = 0; i < requests.length; i += 25) {
+      let batch = requests.slice(i, i + 25);
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        try {
+          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
+          batch = out.UnprocessedItems?.[this.indexTable] ?? [];
+        } catch (err) {
+          translate(err, `index items of run ${runId}`);
+        }
+      }
+    }
+  }
+
+  /** Writes a whole run from sorted records; names are deterministic, so a re-run overwrites. */
+  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}): Promise<WrittenRun> {
+    const w = new BlobWriter((i) => OBJECTS.blob(runId, i), opts);
+    const setsum = new Setsum();
+    let count = 0;
+    let bytes = 0;
+    let blobs = 0;
+    let minKey: Buffer | undefined;
+    let maxKey: Buffer | undefined;
+    let minSeq = Infinity;
+    let maxSeq = -Infinity;
+    const done = async (b: FinishedBlob | undefined): Promise<void> => {
+      if (!b) return;
+      await this.putBlob(runId, b);
+      setsum.add(b.setsum);
+      count += b.count;
+      bytes += b.bytes.length;
+      blobs++;
+      minKey ??= b.firstKey;
+      maxKey = b.lastKey;
+      minSeq = Math.min(minSeq, b.minSeq);
+      maxSeq = Math.max(maxSeq, b.maxSeq);
+    };
+    for await (const e of entries) await done(w.add(e));
+    await done(w.finish());
+    return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
+  }
+
+  /** Deletes a run's blobs and index items; idempotent. */
+  async deleteRun(runId: string): Promise<void> {
+    const prefix = OBJECTS.runPrefix(runId);
+    let token: string | undefined;
+    do {
+      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length > 0) await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys } }));
+      token = out.NextContinuationToken;
+    } while (token);
+    let start: Item | undefined;
+    do {
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.indexTable,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
+          ProjectionExpression: '#pk, #sk',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const dels: WriteRequest[] = (out.Items ?? []).map((it) => ({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } }));
+      for (let i = 0; i < dels.length; i += 25) {
+        await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: dels.slice(i, i + 25) } }));
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+/** The manifest entry of a run written at one level over a span of periods. */
+export function coldRunMeta(id: string, level: number, periodStart: number, periodEnd: number, w: WrittenRun, now = new Date()): RunMeta {
+  return {
+    id,
+    tier: 'cold',
+    level,
+    periodStart,
+    periodEnd,
+    minSeq: w.count > 0 ? w.minSeq : 0,
+    maxSeq: w.count > 0 ? w.maxSeq : 0,
+    ...(w.minKey ? { minKey: w.minKey.toString('base64') } : {}),
+    ...(w.maxKey ? { maxKey: w.maxKey.toString('base64') } : {}),
+    count: w.count,
+    bytes: w.bytes,
+    setsum: w.setsum.hexdigest(),
+    blobs: w.blobs,
+    createdAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The data plane: every API operation as a method, wiring the core's read path and
+ * validation to the adapters. Handlers only translate HTTP to these calls.
+ */
+import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { encodeKey } from '../core/keys.ts';
+import { LIMITS } from '../core/limits.ts';
+import type { Manifest, RunMeta } from '../core/manifest.ts';
+import { applyCursor, encodeCursor, type PartitionQuery } from '../core/range.ts';
+import { pointGet, rangeQuery, type RunReaders } from '../core/read-path.ts';
+import { encodeValue, toItem, type Entry, type Item } from '../core/record.ts';
+import { periodStartOf } from '../core/schema.ts';
+import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
+import type { StoreSettings } from '../core/settings.ts';
+import { storeEnvFrom, type Env, type StoreEnv } from './clients.ts';
+import { ColdStore } from './cold-store.ts';
+import { HotTables } from './hot-tables.ts';
+import { ManifestCache, ManifestStore } from './manifest-store.ts';
+
+export type WriteOp = { pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true };
+export type WriteResult = { seq: number } | { error: { code: string; message: string } };
+
+export interface QueryPage {
+  items: Item[];
+  cursor?: string;
+}
+
+export class DataPlane {
+  readonly settings: StoreSettings;
+  readonly hot: HotTables;
+  readonly cold: ColdStore;
+  readonly manifests: ManifestStore;
+  private readonly cache: ManifestCache;
+  private readonly seqs: SeqClock;
+  private readonly now: Clock;
+  private readonly readers: RunReaders;
+
+  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdStore; manifests: ManifestStore; now?: Clock; manifestTtlMs?: number }) {
+    this.settings = parts.settings;
+    this.hot = parts.hot;
+    this.cold = parts.cold;
+    this.manifests = parts.manifests;
+    this.now = parts.now ?? systemClock;
+    this.seqs = new SeqClock(this.now);
+    this.cache = new ManifestCache(parts.manifests, parts.manifestTtlMs ?? 1000, this.now);
+    const hot = parts.hot;
+    this.readers = {
+      hot: { get: (r, key) => hot.get(r.table!, key), query: (r, q) => hot.query(r.table!, q) },
+      cold: parts.cold,
+    };
+  }
+
+  static fromEnv(env: Env): DataPlane {
+    return DataPlane.fromStoreEnv(storeEnvFrom(env));
+  }
+
+  static fromStoreEnv(e: StoreEnv): DataPlane {
+    return new DataPlane({
+      settings: e.settings,
+      hot: new HotTables(e.ddb),
+      cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket),
+      manifests: new ManifestStore(e.ddb, e.indexTable),
+    });
+  }
+
+  private retentionCutoff(): number | undefined {
+    const r = this.settings.retentionMs;
+    return r === undefined ? undefined : Math.floor((this.now() - r) * 1000);
+  }
+
+  /** Runs an operation on the cached manifest; once more on a fresh one if data went missing. */
+  private async withManifest<T>(op: (m: Manifest) => Promise<T>): Promise<T> {
+    try {
+      return await op(await this.cache.get());
+    } catch (err) {
+      if (!(err instanceof MissingDataError)) throw err;
+      this.cache.invalidate();
+      try {
+        return await op(await this.cache.get());
+      } catch (again) {
+        if (again instanceof MissingDataError) throw new UnavailableError('NotReady', `storage is changing under this read, retry: ${again.message}`);
+        throw again;
+      }
+    }
+  }
+
+  /** The hot run of the period a seq falls in; 503 if rotation has not registered it. */
+  private async tableFor(seq: number): Promise<RunMeta> {
+    const start = periodStartOf(Math.floor(seq / 1000), this.settings.periodMs);
+    const find = (m: Manifest): RunMeta | undefined => m.runs.find((r) => r.tier === 'hot' && r.periodStart === start);
+    let run = find(await this.cache.get());
+    if (!run) {
+      this.cache.invalidate();
+      run = find(await this.cache.get());
+    }
+    if (!run?.table) {
+      throw new UnavailableError('PeriodNotReady', `the table of the period starting ${new Date(start).toISOString()} is not ready; rotation creates it`, 5);
+    }
+    return run;
+  }
+
+  private async writeOne(key: Buffer, value: Buffer | null): Promise<number> {
+    const seq = this.seqs.next();
+    const run = await this.tableFor(seq);
+    try {
+      await this.hot.put(run.table!, { key, seq, value });
+    } catch (err) {
+      if (err instanceof MissingDataError) {
+        this.cache.invalidate();
+        throw new UnavailableError('PeriodNotReady', `the period's table ${run.table} is missing`, 5);
+      }
+      throw err;
+    }
+    return seq;
+  }
+
+  async put(pk: unknown, sk: unknown, value: unknown): Promise<number> {
+    const key = encodeKey(pk, sk);
+    return this.writeOne(key, encodeValue(value));
+  }
+
+  async delete(pk: unknown, sk: unknown): Promise<number> {
+    return this.writeOne(encodeKey(pk, sk), null);
+  }
+
+  /**
+   * Up to 100 puts and deletes. Each item is validated on its own and answered in request
+   * order; invalid items write nothing. A key repeated in one batch: the later item wins.
+   */
+  async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
+    checkBatchSize(ops.length);
+    const results: WriteResult[] = [];
+    const byKey = new Map<string, Entry>();
+    for (const op of ops) {
+      try {
+        const key = encodeKey(op.pk, op.sk);
+        const value = 'delete' in op && op.delete === true ? null : encodeValue((op as { value: unknown }).value);
+        const e: Entry = { key, seq: this.seqs.next(), value };
+        byKey.set(key.toString('binary'), e);
+        results.push({ seq: e.seq });
+      } catch (err) {
+        if (!(err instanceof AlkiError)) throw err;
+        results.push({ error: { code: err.code, message: err.message } });
+      }
+    }
+    // Group by period (a batch can straddle a boundary); every table must be ready first.
+    const groups = new Map<string, Entry[]>();
+    for (const e of byKey.values()) {
+      const run = await this.tableFor(e.seq);
+      groups.set(run.table!, [...(groups.get(run.table!) ?? []), e]);
+    }
+    try {
+      await Promise.all([...groups].map(([table, es]) => this.hot.batchWrite(table, es)));
+    } catch (err) {
+      if (err instanceof MissingDataError) {
+        this.cache.invalidate();
+        throw new UnavailableError('PeriodNotReady', err.message, 5);
+      }
+      throw err;
+    }
+    return results;
+  }
+
+  async get(pk: unknown, sk: unknown): Promise<Item | undefined> {
+    const key = encodeKey(pk, sk);
+    const cutoff = this.retentionCutoff();
+    const e = await this.withManifest((m) => pointGet(m, this.readers, key, cutoff === undefined ? {} : { retentionCutoff: cutoff }));
+    return e && toItem(e);
+  }
+
+  /** Found items only, in request order. All keys are checked before any is read. */
+  async batchGet(keys: readonly { pk: unknown; sk: unknown }[]): Promise<Item[]> {
+    checkBatchSize(keys.length);
+    const encoded = keys.map((k, i) => {
+      try {
+        return encodeKey(k?.pk, k?.sk);
+      } catch (err) {
+        if (err instanceof ValidationError) throw new ValidationError(err.code, `keys[${i}]: ${err.message}`);
+        throw err;
+      }
+    });
+    const cutoff = this.retentionCutoff();
+    const opts = cutoff === undefined ? {} : { retentionCutoff: cutoff };
+    const found = await this.withManifest((m) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
+    return found.filter((e): e is Entry => e !== undefined).map(toItem);
+  }
+
+  async query(q: PartitionQuery, cursor?: string): Promise<QueryPage> {
+    encodeKey(q.pk, q.from ?? 'x');
+    if (q.to !== undefined) encodeKey(q.pk, q.to);
+    const query = cursor === undefined ? q : applyCursor(q, cursor);
+    const cutoff = this.retentionCutoff();
+    return this.withManifest(async (m) => {
+      const items: Item[] = [];
+      let more = false;
+      for await (const e of rangeQuery(m, this.readers, query, cutoff === undefined ? {} : { retentionCutoff: cutoff })) {
+        if (items.length === q.limit) {
+          more = true;
+          break;
+        }
+        items.push(toItem(e));
+      }
+      const last = items[items.length - 1];
+      return more && last ? { items, cursor: encodeCursor(last.sk, q.direction) } : { items };
+    });
+  }
+
+  /** Forgets the cached manifest: the next operation reads it afresh. */
+  refreshManifest(): void {
+    this.cache.invalidate();
+  }
+
+  async manifest(): Promise<Manifest> {
+    return this.manifests.read();
+  }
+}
+
+function checkBatchSize(n: number): void {
+  if (n === 0) throw new ValidationError('InvalidBatch', 'a batch needs at least one item');
+  if (n > LIMITS.maxBatchItems) throw new ValidationError('BatchTooLarge', `a batch holds at most ${LIMITS.maxBatchItems} items, not ${n}`);
+}

@@ -1,0 +1,197 @@
+/**
+ * Hot tier adapter: one DynamoDB table per period (DESIGN §2). Items: pk, sk, v (JSON text,
+ * absent on a tombstone), seq. Conditional last-writer-wins puts; batch writes of 25 with
+ * unprocessed items retried; consistent gets; paginated queries in both directions.
+ */
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { decodeKey, splitKey } from '../core/keys.ts';
+import type { PartitionQuery } from '../core/range.ts';
+import type { Entry } from '../core/record.ts';
+import { HOT_TABLE } from '../core/schema.ts';
+import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
+
+type Item = Record<string, AttributeValue>;
+const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
+export const BATCH_WRITE_MAX = 25;
+
+export function toItem(e: Entry): Item {
+  const { pk, sk } = decodeKey(e.key);
+  const item: Item = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
+  if (e.value !== null) item[V] = { S: e.value.toString('utf8') };
+  return item;
+}
+
+export function fromItem(item: Item): Entry {
+  const pk = Buffer.from(item[PK]!.S!, 'utf8');
+  const sk = Buffer.from(item[SK]!.S!, 'utf8');
+  return {
+    key: Buffer.concat([pk, Buffer.of(0), sk]),
+    seq: Number(item[SEQ]!.N),
+    value: item[V]?.S !== undefined ? Buffer.from(item[V].S, 'utf8') : null,
+  };
+}
+
+function keyOf(key: Buffer): Item {
+  const { pk, sk } = splitKey(key);
+  return { [PK]: { S: pk.toString('utf8') }, [SK]: { S: sk.toString('utf8') } };
+}
+
+export class HotTables {
+  private readonly ddb: DynamoDBClient;
+
+  constructor(ddb: DynamoDBClient) {
+    this.ddb = ddb;
+  }
+
+  /**
+   * Writes unless the table holds a newer version of the key. Returns false when a newer
+   * version won (the write is acknowledged: last writer wins by seq).
+   */
+  async put(table: string, e: Entry): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: toItem(e),
+          ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
+          ExpressionAttributeNames: { '#seq': SEQ },
+          ExpressionAttributeValues: { ':seq': { N: String(e.seq) } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (errorName(err) === 'ConditionalCheckFailedException') return false;
+      return translate(err, `put into ${table}`);
+    }
+  }
+
+  /** Writes up to any number of entries, 25 per call; keys must be distinct. */
+  async batchWrite(table: string, entries: readonly Entry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
+      let requests: WriteRequest[] = entries.slice(i, i + BATCH_WRITE_MAX).map((e) => ({ PutRequest: { Item: toItem(e) } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        if (attempt > 8) translate({ name: 'ThrottlingException' }, `batch write into ${table}`);
+        try {
+          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+          requests = out.UnprocessedItems?.[table] ?? [];
+        } catch (err) {
+          translate(err, `batch write into ${table}`);
+        }
+      }
+    }
+  }
+
+  async get(table: string, key: Buffer): Promise<Entry | undefined> {
+    try {
+      const out = await this.ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(key), ConsistentRead: true }));
+      return out.Item ? fromItem(out.Item) : undefined;
+    } catch (err) {
+      return translate(err, `get from ${table}`);
+    }
+  }
+
+  /** The partition's records within the query's sk bounds, in its order, page by page. */
+  async *query(table: string, q: PartitionQuery, pageSize = q.limit + 1): AsyncGenerator<Entry> {
+    const names: Record<string, string> = { '#pk': PK };
+    const values: Item = { ':pk': { S: q.pk } };
+    let cond = '#pk = :pk';
+    if (q.from !== undefined || q.to !== undefined) names['#sk'] = SK;
+    if (q.from !== undefined && q.to !== undefined) {
+      cond += ' AND #sk BETWEEN :from AND :to';
+      values[':from'] = { S: q.from };
+      values[':to'] = { S: q.to };
+    } else if (q.from !== undefined) {
+      cond += q.fromExclusive ? ' AND #sk > :from' : ' AND #sk >= :from';
+      values[':from'] = { S: q.from };
+    } else if (q.to !== undefined) {
+      cond += ' AND #sk < :to';
+      values[':to'] = { S: q.to };
+    }
+    let start: Item | undefined;
+    do {
+      let out;
+      try {
+        out = await this.ddb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: cond,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: q.direction === 'asc',
+            ConsistentRead: true,
+            Limit: Math.min(pageSize, 1000),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        translate(err, `query ${table}`);
+      }
+      for (const item of out.Items ?? []) {
+        const sk = item[SK]!.S!;
+        // BETWEEN is inclusive at both ends; the API's bounds may be exclusive.
+        if (q.to !== undefined && sk === q.to) continue;
+        if (q.fromExclusive && sk === q.from) continue;
+        yield fromItem(item);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Creates a period's table; idempotent. Returns once it is ACTIVE. */
+  async create(table: string): Promise<void> {
+    try {
+      await this.ddb.send(
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
+          KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
+          SSESpecification: { Enabled: true },
+          Tags: [{ Key: 'alki:tier', Value: 'hot' }],
+        }),
+      );
+    } catch (err) {
+      if (errorName(err) !== 'ResourceInUseException') translate(err, `create ${table}`);
+    }
+    await this.waitActive(table);
+  }
+
+  async exists(table: string): Promise<boolean> {
+    try {
+      const out = await this.ddb.send(new DescribeTableCommand({ TableName: table }));
+      return out.Table?.TableStatus === 'ACTIVE';
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return false;
+      return translate(err, `describe ${table}`);
+    }
+  }
+
+  private async waitActive(table: string): Promise<void> {
+    for (let attempt = 0; attempt < 120; attempt++) {
+      if (await this.exists(table)) return;
+      await sleep(Math.min(1000, 50 * 2 ** attempt));
+    }
+    throw new Error(`${table} did not become ACTIVE`);
+  }
+
+  /** Deletes a table; idempotent. */
+  async drop(table: string): Promise<void> {
+    try {
+      await this.ddb.send(new DeleteTableCommand({ TableName: table }));
+    } catch (err) {
+      if (errorName(err) !== 'ResourceNotFoundException') translate(err, `delete ${table}`);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * A local stand-in for API Gateway's HTTP API: turns each HTTP request into a payload 2.0
+ * event, matches it against the same routes the CDK app deploys, and calls the same
+ * handler functions. Unmatched requests go to `$default`, as on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiHandler } from '../lambda/api/handler.ts';
+import { json, MAX_BODY_BYTES, type HttpEvent, type HttpResult } from '../lambda/api/http.ts';
+import { DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_UNIT, findRoute, routeKey, type Unit } from '../lambda/api/routes.ts';
+
+export type Handlers = Readonly<Record<Unit, ApiHandler>>;
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY_BYTES) return 'too-large';
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function toEvent(req: IncomingMessage, body: Buffer): { event: HttpEvent; unit: Unit } {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const method = req.method ?? 'GET';
+  const rawPath = url.pathname;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const qs: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) qs[k] = k in qs ? `${qs[k]},${v}` : v;
+  const found = findRoute(method, rawPath);
+  const matched = 'route' in found ? found : undefined;
+  const now = new Date();
+  const event: HttpEvent = {
+    version: '2.0',
+    routeKey: matched ? routeKey(matched.route) : DEFAULT_ROUTE_KEY,
+    rawPath,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(qs).length > 0 ? { queryStringParameters: qs } : {}),
+    ...(matched && Object.keys(matched.params).length > 0 ? { pathParameters: matched.params } : {}),
+    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: { method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: matched ? routeKey(matched.route) : DEFAULT_ROUTE_KEY,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+  return { event, unit: matched ? matched.route.unit : DEFAULT_ROUTE_UNIT };
+}
+
+function send(res: ServerResponse, r: HttpResult): void {
+  const body = r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
+  res.writeHead(r.statusCode, { ...r.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+/** Serves one request through the handlers; `extra` answers local-only paths first. */
+export async function serve(handlers: Handlers, req: IncomingMessage, res: ServerResponse, extra?: (req: IncomingMessage) => Promise<HttpResult | undefined>): Promise<void> {
+  try {
+    const local = await extra?.(req);
+    if (local) return send(res, local);
+    const body = await readBody(req);
+    // API Gateway refuses payloads over its limit before any function runs.
+    if (body === 'too-large') return send(res, json(413, { error: { code: 'BodyTooLarge', message: `request body is over ${MAX_BODY_BYTES} bytes` } }));
+    const { event, unit } = toEvent(req, body);
+    send(res, await handlers[unit](event));
+  } catch (err) {
+    send(res, json(500, { error: { code: 'InternalError', message: (err as Error).message } }));
+  }
+}

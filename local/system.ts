@@ -1,0 +1,150 @@
+/**
+ * The embedded Alki: DynamoDB (dynalite) and S3 (fauxqs) in-process, the index table and
+ * bucket created from the same definitions the CDK app uses, the HTTP API on 127.0.0.1, and
+ * rotation on the local clock. Handlers and core cannot tell it from AWS: only the SDK
+ * endpoints differ.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { json } from '../lambda/api/http.ts';
+import { INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
+import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
+import { createIngestHandler } from '../lambda/ingest/handler.ts';
+import { createReadHandler } from '../lambda/read/handler.ts';
+import { rotate } from '../lambda/rotate/rotate.ts';
+import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
+import { errorName } from '../lambda/store/aws-errors.ts';
+import { DataPlane } from '../lambda/store/data-plane.ts';
+import { HotTables } from '../lambda/store/hot-tables.ts';
+import { ManifestStore } from '../lambda/store/manifest-store.ts';
+import { serve, type Handlers } from './gateway.ts';
+
+export interface LocalOptions {
+  /** Where data lives; undefined keeps everything in memory (tests). */
+  readonly dataDir: string | undefined;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly settings: StoreSettings;
+  /** Rotation on the local clock (the lifecycle takes this over); default on. */
+  readonly rotation?: boolean;
+}
+
+export interface LocalSystem {
+  readonly url: string;
+  /** The environment a handler would see: endpoints, names, settings. */
+  readonly env: Record<string, string>;
+  readonly store: StoreEnv;
+  readonly dataPlane: DataPlane;
+  readonly handlers: Handlers;
+  readonly dynamodbEndpoint: string;
+  readonly s3Endpoint: string;
+  /** Creates and registers the current and next periods' tables now. */
+  rotateNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
+  const { settings } = opts;
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+
+  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.dataDir ? { path: join(opts.dataDir, 'dynamodb') } : {}) });
+  const ddbPort = await listen(ddbServer, 0);
+  const s3 = await startFauxqs({
+    port: 0,
+    logger: false,
+    ...(opts.dataDir ? { dataDir: join(opts.dataDir, 's3-meta'), s3StorageDir: join(opts.dataDir, 's3') } : {}),
+  });
+  const dynamodbEndpoint = `http://127.0.0.1:${ddbPort}`;
+  const s3Endpoint = s3.address;
+  const env: Record<string, string> = {
+    ...settingsToEnv(settings),
+    AWS_REGION: 'us-east-1',
+    [ENDPOINT_ENV.dynamodb]: dynamodbEndpoint,
+    [ENDPOINT_ENV.s3]: s3Endpoint,
+    [ENDPOINT_ENV.bucket]: `${settings.prefix}-cold`,
+    [ENDPOINT_ENV.indexTable]: indexTableName(settings.prefix),
+  };
+  const store = storeEnvFrom(env);
+
+  // The index table and bucket: on AWS the CDK app makes them, from the same schema.
+  try {
+    await store.ddb.send(
+      new CreateTableCommand({
+        TableName: store.indexTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: INDEX_TABLE.attributeDefinitions.map((a) => ({ ...a })),
+        KeySchema: INDEX_TABLE.keySchema.map((k) => ({ ...k })),
+      }),
+    );
+  } catch (err) {
+    if (errorName(err) !== 'ResourceInUseException') throw err;
+  }
+  await store.ddb.send(new DescribeTableCommand({ TableName: store.indexTable }));
+  try {
+    await store.s3.send(new CreateBucketCommand({ Bucket: store.bucket }));
+  } catch (err) {
+    const name = errorName(err);
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+  }
+
+  const dataPlane = DataPlane.fromStoreEnv(store);
+  const handlers: Handlers = { ingest: createIngestHandler(() => dataPlane), read: createReadHandler(() => dataPlane) };
+  const hot = new HotTables(store.ddb);
+  const manifests = new ManifestStore(store.ddb, store.indexTable);
+  const rotateNow = async (): Promise<void> => {
+    await rotate({ hot, manifests, settings }, Date.now());
+  };
+  await rotateNow();
+
+  let ready = true;
+  const http = createServer((req, res) => {
+    void serve(handlers, req, res, async (r) => {
+      if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
+      return undefined;
+    });
+  });
+  const port = await listen(http, opts.port);
+
+  // Until the lifecycle runs rotation, the local clock does: every quarter period.
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.rotation ?? true) {
+    timer = setInterval(() => {
+      rotateNow().catch((err) => console.error('rotation failed:', err));
+    }, Math.max(250, settings.periodMs / 4));
+    timer.unref();
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env,
+    store,
+    dataPlane,
+    handlers,
+    dynamodbEndpoint,
+    s3Endpoint,
+    rotateNow,
+    async stop() {
+      ready = false;
+      if (timer) clearInterval(timer);
+      await new Promise<void>((r) => http.close(() => r()));
+      http.closeAllConnections();
+      store.ddb.destroy();
+      store.s3.destroy();
+      await s3.stop();
+      await new Promise<void>((r) => ddbServer.close(() => r()));
+    },
+  };
+}
