@@ -1,0 +1,158 @@
+/**
+ * `npx alki <command>`: the API from a terminal.
+ *
+ *   alki put <pk> <sk> <json>     write (use - to read the value from stdin)
+ *   alki get <pk> <sk>            read one item
+ *   alki del <pk> <sk>            delete (tombstone)
+ *   alki query <pk> [--from S] [--to S] [--desc] [--limit N] [--all]
+ *   alki runs                     the manifest: hot and cold runs
+ *
+ * Options: --url (default $ALKI_URL or http://127.0.0.1:8080), --json (raw JSON output).
+ */
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: alki <put|get|del|query|runs> [args] [--url URL] [--json]
+  alki put <pk> <sk> <json|->
+  alki get <pk> <sk>
+  alki del <pk> <sk>
+  alki query <pk> [--from SK] [--to SK] [--desc] [--limit N] [--all]
+  alki runs`;
+
+interface ApiError {
+  error: { code: string; message: string };
+}
+
+class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    url: { type: 'string', default: process.env.ALKI_URL ?? 'http://127.0.0.1:8080' },
+    json: { type: 'boolean', default: false },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    desc: { type: 'boolean', default: false },
+    limit: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const base = values.url.replace(/\/+$/, '');
+const itemPath = (pk: string, sk: string): string => `/v1/items/${encodeURIComponent(pk)}/${encodeURIComponent(sk)}`;
+
+async function call<T>(method: string, path: string, body?: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+  } catch (err) {
+    throw new CliError(`cannot reach ${base}: ${(err as Error).cause ?? (err as Error).message}. Is it running (npm start)?`, 1);
+  }
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const e = (parsed as ApiError | undefined)?.error;
+    throw new CliError(e ? `${res.status} ${e.code}: ${e.message}` : `${res.status} ${text}`, 1);
+  }
+  return parsed as T;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function need(n: number): string[] {
+  const args = positionals.slice(1);
+  if (args.length !== n) throw new CliError(USAGE, 2);
+  return args;
+}
+
+function print(human: string, raw: unknown): void {
+  console.log(values.json ? JSON.stringify(raw) : human);
+}
+
+interface Item {
+  pk: string;
+  sk: string;
+  seq: number;
+  value: unknown;
+}
+
+const seqTime = (seq: number): string => new Date(Math.floor(seq / 1000)).toISOString();
+
+async function main(): Promise<void> {
+  const cmd = positionals[0];
+  if (values.help || !cmd) throw new CliError(USAGE, cmd || values.help ? 0 : 2);
+  switch (cmd) {
+    case 'put': {
+      const [pk, sk, value] = need(3) as [string, string, string];
+      const body = value === '-' ? await readStdin() : value;
+      try {
+        JSON.parse(body);
+      } catch {
+        throw new CliError(`the value must be JSON (quote strings: '"text"'), not: ${body.slice(0, 80)}`, 2);
+      }
+      const r = await call<{ seq: number }>('PUT', itemPath(pk, sk), body);
+      return print(`ok seq=${r.seq} (${seqTime(r.seq)})`, r);
+    }
+    case 'get': {
+      const [pk, sk] = need(2) as [string, string];
+      const r = await call<Item>('GET', itemPath(pk, sk));
+      return print(`${JSON.stringify(r.value, null, 2)}\n(seq ${r.seq}, ${seqTime(r.seq)})`, r);
+    }
+    case 'del': {
+      const [pk, sk] = need(2) as [string, string];
+      const r = await call<{ seq: number }>('DELETE', itemPath(pk, sk));
+      return print(`deleted seq=${r.seq}`, r);
+    }
+    case 'query': {
+      const [pk] = need(1) as [string];
+      let cursor: string | undefined;
+      let total = 0;
+      do {
+        const qs = new URLSearchParams();
+        if (values.from !== undefined) qs.set('from', values.from);
+        if (values.to !== undefined) qs.set('to', values.to);
+        if (values.desc) qs.set('order', 'desc');
+        if (values.limit !== undefined) qs.set('limit', values.limit);
+        if (cursor) qs.set('cursor', cursor);
+        const r = await call<{ items: Item[]; cursor?: string }>('GET', `/v1/items/${encodeURIComponent(pk)}?${qs}`);
+        for (const it of r.items) console.log(values.json ? JSON.stringify(it) : `${it.sk}\t${JSON.stringify(it.value)}`);
+        total += r.items.length;
+        cursor = r.cursor;
+        if (cursor && !values.all && !values.json) console.error(`(more: --all, or cursor ${cursor})`);
+      } while (cursor && values.all);
+      if (!values.json) console.error(`${total} item(s)`);
+      return;
+    }
+    case 'runs': {
+      need(0);
+      const r = await call<{ version: number; runs: { id: string; tier: string; level: number; count: number; bytes: number; periodStart: number; periodEnd: number }[] }>('GET', '/v1/runs');
+      const lines = [`manifest version ${r.version}`, 'tier  level  count        bytes  periods                                    id'];
+      for (const run of r.runs) {
+        const span = `${new Date(run.periodStart).toISOString()} .. ${new Date(run.periodEnd).toISOString()}`;
+        lines.push(`${run.tier.padEnd(4)}  ${String(run.level).padStart(5)}  ${String(run.count).padStart(5)}  ${String(run.bytes).padStart(11)}  ${span}  ${run.id}`);
+      }
+      return print(lines.join('\n'), r);
+    }
+    default:
+      throw new CliError(`unknown command "${cmd}"\n${USAGE}`, 2);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof CliError) {
+    (err.exitCode === 0 ? console.log : console.error)(err.message);
+    process.exit(err.exitCode);
+  }
+  console.error(err);
+  process.exit(1);
+});
