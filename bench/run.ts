@@ -4,10 +4,11 @@
  * are noisy. `npm run bench -- engine` runs one suite.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { dataPlaneSuite } from './suites/data-plane.ts';
 import { engineSuite } from './suites/engine.ts';
 import { printTable, round, type Figure } from './harness.ts';
 
-const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite };
+const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite, 'data-plane': dataPlaneSuite };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((c) => !(c in suites));
 if (unknown.length > 0) {
