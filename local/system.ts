@@ -17,13 +17,18 @@ import { INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
-import { rotate } from '../lambda/rotate/rotate.ts';
+import { createRotateHandler } from '../lambda/rotate/handler.ts';
+import { arnPlaceholder } from '../lambda/units.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
-import { HotTables } from '../lambda/store/hot-tables.ts';
-import { ManifestStore } from '../lambda/store/manifest-store.ts';
 import { serve, type Handlers } from './gateway.ts';
+import { LocalStepFunctions, type ExecutionRecord } from './step-functions.ts';
+
+/** Locally the lifecycle runs every quarter period (at least every 250 ms, at most hourly). */
+export function lifecycleIntervalMs(s: StoreSettings): number {
+  return Math.min(3_600_000, Math.max(250, Math.floor(s.periodMs / 4)));
+}
 
 export interface LocalOptions {
   /** Where data lives; undefined keeps everything in memory (tests). */
@@ -31,8 +36,8 @@ export interface LocalOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly settings: StoreSettings;
-  /** Rotation on the local clock (the lifecycle takes this over); default on. */
-  readonly rotation?: boolean;
+  /** Run the lifecycle state machine on its schedule; default on (tests start it by hand). */
+  readonly schedule?: boolean;
 }
 
 export interface LocalSystem {
@@ -44,7 +49,10 @@ export interface LocalSystem {
   readonly handlers: Handlers;
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
-  /** Creates and registers the current and next periods' tables now. */
+  readonly stepFunctions: LocalStepFunctions;
+  /** Runs the lifecycle state machine once and waits for it (rotation: creates and registers the periods' tables). */
+  runLifecycle(): Promise<ExecutionRecord>;
+  /** The same, under the name tests use before writing. */
   rotateNow(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,28 +110,33 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
 
   const dataPlane = DataPlane.fromStoreEnv(store);
   const handlers: Handlers = { ingest: createIngestHandler(() => dataPlane), read: createReadHandler(() => dataPlane) };
-  const hot = new HotTables(store.ddb);
-  const manifests = new ManifestStore(store.ddb, store.indexTable);
-  const rotateNow = async (): Promise<void> => {
-    await rotate({ hot, manifests, settings }, Date.now());
+  const quiet = (): void => undefined;
+  const stepFunctions = new LocalStepFunctions(settings.prefix, {
+    [arnPlaceholder('rotate')]: createRotateHandler(() => env, quiet),
+  });
+  const runLifecycle = async (): Promise<ExecutionRecord> => {
+    const r = await stepFunctions.start('lifecycle', {}).done;
+    if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);
+    return r;
   };
-  await rotateNow();
+  await runLifecycle();
 
   let ready = true;
   const http = createServer((req, res) => {
     void serve(handlers, req, res, async (r) => {
       if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
+      if (r.method === 'GET' && r.url?.split('?')[0] === '/local/executions') return json(200, { executions: stepFunctions.executions() });
       return undefined;
     });
   });
   const port = await listen(http, opts.port);
 
-  // Until the lifecycle runs rotation, the local clock does: every quarter period.
+  // The lifecycle on a schedule, as EventBridge starts it on AWS: every quarter period locally.
   let timer: NodeJS.Timeout | undefined;
-  if (opts.rotation ?? true) {
+  if (opts.schedule ?? true) {
     timer = setInterval(() => {
-      rotateNow().catch((err) => console.error('rotation failed:', err));
-    }, Math.max(250, settings.periodMs / 4));
+      runLifecycle().catch((err) => console.error((err as Error).message));
+    }, lifecycleIntervalMs(settings));
     timer.unref();
   }
 
@@ -135,10 +148,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     handlers,
     dynamodbEndpoint,
     s3Endpoint,
-    rotateNow,
+    stepFunctions,
+    runLifecycle,
+    rotateNow: async () => void (await runLifecycle()),
     async stop() {
       ready = false;
       if (timer) clearInterval(timer);
+      await stepFunctions.drain();
       await new Promise<void>((r) => http.close(() => r()));
       http.closeAllConnections();
       store.ddb.destroy();

@@ -32,7 +32,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
   const fig = (name: string, value: number, unit: string, baseline?: string): void => {
     figures.push({ suite: 'data-plane', name, value, unit, ...(baseline ? { baseline } : {}) });
   };
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000 }, rotation: false });
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000 }, schedule: false });
   try {
     await sys.rotateNow();
     const m = await sys.dataPlane.manifest();

@@ -66,6 +66,7 @@ export const offloadRunId = (start: number, periodMs: number): string => `p-${pe
 /** Objects in the cold bucket. */
 export const OBJECTS = {
   blob: (runId: string, ordinal: number): string => `runs/${runId}/${String(ordinal).padStart(6, '0')}.blob`,
+  runsRoot: 'runs/',
   runPrefix: (runId: string): string => `runs/${runId}/`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,
   importPrefix: (importId: string): string => `imports/${importId}/`,

@@ -1,10 +1,19 @@
-/** Lambda entry of rotation: a Task of the lifecycle state machine. */
-import { storeEnvFrom } from '../store/clients.ts';
+/** Lambda entry of rotation: a Task of the lifecycle state machine. Emits the store's health metrics. */
+import { emfLine } from '../core/metrics.ts';
+import { storeEnvFrom, type Env } from '../store/clients.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { rotate, type RotateResult } from './rotate.ts';
 
-export async function handler(): Promise<RotateResult> {
-  const env = storeEnvFrom(process.env);
-  return rotate({ hot: new HotTables(env.ddb), manifests: new ManifestStore(env.ddb, env.indexTable), settings: env.settings }, Date.now());
+export function createRotateHandler(env: () => Env, log: (line: string) => void = console.log): () => Promise<RotateResult> {
+  return async () => {
+    const e = storeEnvFrom(env());
+    const result = await rotate({ hot: new HotTables(e.ddb), manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, Date.now());
+    // Every period of this rotation is registered once rotate returns; a failed rotation emits
+    // nothing, and the "upcoming table missing" alarm treats missing data as breaching.
+    log(emfLine(e.settings.prefix, { offloadLag: result.offloadLagPeriods, upcomingTablesMissing: 0, hotRuns: result.hotRuns, coldRuns: result.coldRuns }));
+    return result;
+  };
 }
+
+export const handler = createRotateHandler(() => process.env);

@@ -16,6 +16,10 @@ export interface RotateResult {
   readonly periods: string[];
   readonly registered: string[];
   readonly manifestVersion: number;
+  /** Sealed periods not yet offloaded. */
+  readonly offloadLagPeriods: number;
+  readonly hotRuns: number;
+  readonly coldRuns: number;
 }
 
 export function hotRunMeta(settings: StoreSettings, start: number, now = new Date()): RunMeta {
@@ -42,12 +46,20 @@ export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; s
   const runs = starts.map((s) => hotRunMeta(deps.settings, s, new Date(nowMs)));
   await Promise.all(runs.map((r) => deps.hot.create(r.table!)));
   const registered: string[] = [];
-  let version = 0;
+  let manifest = await deps.manifests.read();
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
   for (const run of runs) {
     const result = await deps.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
     if (result.changed) registered.push(run.id);
-    version = result.manifest.version;
+    manifest = result.manifest;
   }
-  return { periods: runs.map((r) => r.id), registered, manifestVersion: version };
+  const sealedBefore = nowMs - deps.settings.sealGraceMs;
+  return {
+    periods: runs.map((r) => r.id),
+    registered,
+    manifestVersion: manifest.version,
+    offloadLagPeriods: manifest.runs.filter((r) => r.tier === 'hot' && r.periodEnd <= sealedBefore).length,
+    hotRuns: manifest.runs.filter((r) => r.tier === 'hot').length,
+    coldRuns: manifest.runs.filter((r) => r.tier === 'cold').length,
+  };
 }

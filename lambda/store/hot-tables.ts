@@ -158,7 +158,6 @@ export class HotTables {
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
           KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
-          SSESpecification: { Enabled: true },
           Tags: [{ Key: 'alki:tier', Value: 'hot' }],
         }),
       );

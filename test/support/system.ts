@@ -3,7 +3,7 @@ import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 
 export async function startTestSystem(settings: Partial<StoreSettings> = {}): Promise<LocalSystem> {
-  return startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000, ...settings }, rotation: false });
+  return startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000, ...settings }, schedule: false });
 }
 
 export interface Response<T = unknown> {

@@ -1,0 +1,15 @@
+/**
+ * The deployable units: one Lambda function each, at `lambda/<unit>/handler.ts`, exporting
+ * `handler`. The CDK app builds one NodejsFunction per unit from this list; state machine
+ * placeholders name them as `${<Name>FunctionArn}`.
+ */
+export const UNITS = {
+  ingest: { name: 'Ingest', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: puts, deletes, batch writes' },
+  read: { name: 'Read', memoryMb: 1024, timeoutSeconds: 29, description: 'HTTP API: gets, range queries, batch gets, runs; unmatched routes' },
+  rotate: { name: 'Rotate', memoryMb: 256, timeoutSeconds: 300, description: 'Lifecycle: create and register the next periods\' hot tables' },
+} as const;
+
+export type UnitName = keyof typeof UNITS;
+
+export const handlerEntry = (unit: UnitName): string => `lambda/${unit}/handler.ts`;
+export const arnPlaceholder = (unit: UnitName): string => `${UNITS[unit].name}FunctionArn`;

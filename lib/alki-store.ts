@@ -1,0 +1,119 @@
+/**
+ * AlkiStore: one store, complete: index table, cold bucket, HTTP API with its functions,
+ * the lifecycle state machine and its schedule, a dashboard and alarms. Each function gets
+ * only the actions it uses, on its own resources.
+ */
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { OBJECTS } from '../lambda/core/schema.ts';
+import { acknowledgeWildcards, arnRef } from './nag.ts';
+import { settingsToEnv } from '../lambda/core/settings.ts';
+import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
+import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import { Api } from './api.ts';
+import { UnitFunction } from './function.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { Observability } from './observability.ts';
+import { storeSettings, type AlkiStoreProps } from './props.ts';
+import { Storage } from './storage.ts';
+
+const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
+
+function retentionDays(days: number): RetentionDays {
+  const known = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
+  return known.find((d) => d >= days) ?? RetentionDays.INFINITE;
+}
+
+export class AlkiStore extends Construct {
+  readonly storage: Storage;
+  readonly functions: Record<UnitName, UnitFunction>;
+  readonly api: Api;
+  readonly lifecycle: Lifecycle;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: AlkiStoreProps = {}) {
+    super(scope, id);
+    const settings = storeSettings(props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = retentionDays(props.logRetentionDays ?? 30);
+    const logRemoval = RemovalPolicy.DESTROY;
+
+    this.storage = new Storage(this, 'Storage', {
+      prefix: settings.prefix,
+      removalPolicy,
+      noncurrentVersionDays: props.noncurrentVersionDays ?? 30,
+      spillExpirationDays: props.spillExpirationDays ?? 7,
+    });
+    const { indexTable, bucket } = this.storage;
+    const environment = {
+      ...settingsToEnv(settings),
+      [ENDPOINT_ENV.bucket]: bucket.bucketName,
+      [ENDPOINT_ENV.indexTable]: indexTable.tableName,
+    };
+    const unit = (u: UnitName): UnitFunction => new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval });
+    this.functions = { ingest: unit('ingest'), read: unit('read'), rotate: unit('rotate') };
+
+    // Least privilege, per function.
+    const hotTables = this.storage.hotTablesArn();
+    const allow = (u: UnitName, actions: string[], resources: string[]): void => {
+      this.functions[u].role.addToPolicy(new PolicyStatement({ actions, resources }));
+    };
+    allow('ingest', ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], [hotTables]);
+    allow('ingest', ['dynamodb:GetItem'], [indexTable.tableArn]);
+    allow('read', ['dynamodb:GetItem', 'dynamodb:Query'], [hotTables, indexTable.tableArn]);
+    allow('read', ['s3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
+    allow('rotate', ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:TagResource'], [hotTables]);
+    allow('rotate', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
+    const hotReason = `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`;
+    const hotArn = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/' + `${settings.prefix}-hot-*`;
+    for (const u of ['ingest', 'read', 'rotate'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: hotArn, reason: hotReason }]);
+    acknowledgeWildcards(this.functions.read.role, [
+      { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; reads need any of them, nothing else in the bucket.' },
+    ]);
+
+    this.api = new Api(this, 'Api', {
+      prefix: settings.prefix,
+      functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn },
+      rateLimit: props.apiRateLimit ?? 2000,
+      burstLimit: props.apiBurstLimit ?? 4000,
+      logRetention,
+      removalPolicy: logRemoval,
+    });
+
+    const quarterPeriod = Math.max(60_000, Math.floor(settings.periodMs / 4));
+    const every = props.lifecycleEvery !== undefined ? Duration.minutes(Math.max(1, Math.round(parseEvery(props.lifecycleEvery) / 60_000))) : Duration.minutes(Math.min(60, Math.round(quarterPeriod / 60_000)));
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+      prefix: settings.prefix,
+      functions: { [arnPlaceholder('rotate')]: this.functions.rotate.fn },
+      every,
+      logRetention,
+      removalPolicy: logRemoval,
+    });
+    acknowledgeWildcards(this.lifecycle.stateMachine.role, [
+      ...Object.values(this.lifecycle.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
+      { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
+    ]);
+
+    this.observability = new Observability(this, 'Observability', {
+      prefix: settings.prefix,
+      api: this.api.httpApi,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])),
+      lifecycle: this.lifecycle.stateMachine,
+      lifecycleEvery: every,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API (IAM auth: sign requests with SigV4)' });
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Cold tier bucket' });
+    new CfnOutput(this, 'IndexTableName', { value: indexTable.tableName, description: 'Manifest and sparse index' });
+    new CfnOutput(this, 'LifecycleStateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn, description: 'Lifecycle state machine' });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+  }
+}
+
+function parseEvery(text: string): number {
+  const m = /^(\d+)(m|h)$/.exec(text);
+  if (!m) throw new Error(`lifecycleEvery must be minutes or hours like 15m or 1h, not "${text}"`);
+  return Number(m[1]) * (m[2] === 'h' ? 3_600_000 : 60_000);
+}

@@ -1,0 +1,68 @@
+/**
+ * One Lambda function per unit: bundled by the local esbuild (never Docker), Node 24 on
+ * arm64, its own role with only its own log group, X-Ray, and Powertools settings.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { handlerEntry, UNITS, type UnitName } from '../lambda/units.ts';
+import { acknowledgeWildcards, arnRef, XRAY_REASON } from './nag.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface UnitFunctionProps {
+  readonly unit: UnitName;
+  readonly prefix: string;
+  readonly environment: Record<string, string>;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class UnitFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: UnitFunctionProps) {
+    super(scope, id);
+    const spec = UNITS[props.unit];
+    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Alki ${props.unit}: only what this function does`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
+    );
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: `${ROOT}${handlerEntry(props.unit)}`,
+      handler: 'handler',
+      projectRoot: ROOT,
+      depsLockFilePath: `${ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      description: spec.description,
+      role: this.role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: `alki-${props.unit}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: { format: OutputFormat.CJS, minify: true, sourceMap: true, target: 'node24', forceDockerBundling: false },
+    });
+    acknowledgeWildcards(this.role, [
+      { resource: `${arnRef(logGroup)}:*`, reason: 'Log streams are created at run time, only inside this function\'s own log group.' },
+      { resource: '*', reason: XRAY_REASON },
+    ]);
+  }
+}

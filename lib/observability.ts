@@ -1,0 +1,113 @@
+/**
+ * A dashboard and the alarms a platform team needs: executions failing, the API failing,
+ * offload falling behind, the next period's table missing.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { METRICS, type MetricName } from '../lambda/core/metrics.ts';
+
+export interface ObservabilityProps {
+  readonly prefix: string;
+  readonly api: HttpApi;
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly lifecycle: StateMachine;
+  /** How often the lifecycle (and so the store metrics) runs. */
+  readonly lifecycleEvery: Duration;
+}
+
+export class Observability extends Construct {
+  readonly dashboard: Dashboard;
+  readonly alarms: Record<'executionFailed' | 'api5xx' | 'offloadLag' | 'upcomingTableMissing', Alarm>;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const five = Duration.minutes(5);
+    const store = (name: MetricName, statistic = 'Maximum'): Metric =>
+      new Metric({ namespace: METRICS.namespace, metricName: METRICS[name], dimensionsMap: { [METRICS.dimension]: props.prefix }, statistic, period: props.lifecycleEvery });
+    const api = props.api;
+    const requests = api.metricCount({ period: five, statistic: 'Sum' });
+    const errors5xx = api.metricServerError({ period: five, statistic: 'Sum' });
+    const errors4xx = api.metricClientError({ period: five, statistic: 'Sum' });
+
+    this.alarms = {
+      executionFailed: new Alarm(this, 'ExecutionFailed', {
+        alarmDescription: 'A lifecycle execution failed (rotation, offload, verification or compaction); the manifest is unchanged. Open the execution in the Step Functions console.',
+        metric: props.lifecycle.metricFailed({ period: five, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      api5xx: new Alarm(this, 'Api5xx', {
+        alarmDescription: 'The HTTP API answered 5xx (includes 503 while a period table is not ready).',
+        metric: errors5xx,
+        threshold: 5,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      offloadLag: new Alarm(this, 'OffloadLag', {
+        alarmDescription: 'More than 2 sealed periods are still hot: offload is falling behind, and hot storage costs grow.',
+        metric: store('offloadLag'),
+        threshold: 2,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      upcomingTableMissing: new Alarm(this, 'UpcomingTableMissing', {
+        alarmDescription: 'Rotation did not confirm the next periods\' tables: ingest will answer 503 when the period turns.',
+        metric: store('upcomingTablesMissing'),
+        threshold: 1,
+        evaluationPeriods: 2,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No report from rotation is itself the problem.
+        treatMissingData: TreatMissingData.BREACHING,
+      }),
+    };
+
+    const fnMetrics = (pick: (fn: IFunction) => IMetric): IMetric[] => Object.values(props.functions).map(pick);
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${props.prefix}-store` });
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# Alki store \`${props.prefix}\`\nIngest and reads through the HTTP API; lifecycle \`${props.prefix}-lifecycle\`.`, width: 24, height: 2 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'API requests', left: [requests], width: 8 }),
+      new GraphWidget({ title: 'API errors', left: [errors4xx, errors5xx], width: 8 }),
+      new GraphWidget({ title: 'API latency (p50, p99)', left: [api.metricLatency({ period: five, statistic: 'p50' }), api.metricLatency({ period: five, statistic: 'p99' })], width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Function errors', left: fnMetrics((f) => f.metricErrors({ period: five })), width: 8 }),
+      new GraphWidget({ title: 'Function duration p99', left: fnMetrics((f) => f.metricDuration({ period: five, statistic: 'p99' })), width: 8 }),
+      new GraphWidget({ title: 'Function throttles', left: fnMetrics((f) => f.metricThrottles({ period: five })), width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new SingleValueWidget({ title: 'Runs by tier', metrics: [store('hotRuns'), store('coldRuns')], width: 8 }),
+      new GraphWidget({ title: 'Offload lag (sealed periods still hot)', left: [store('offloadLag')], leftAnnotations: [{ value: 2, label: 'alarm' }], width: 8 }),
+      new GraphWidget({
+        title: 'Lifecycle executions',
+        left: [
+          props.lifecycle.metricStarted({ period: five }),
+          props.lifecycle.metricSucceeded({ period: five }),
+          props.lifecycle.metricFailed({ period: five }),
+          new MathExpression({ expression: 'm1 - m2', usingMetrics: { m1: props.lifecycle.metricStarted({ period: five }), m2: props.lifecycle.metricSucceeded({ period: five }) }, label: 'not succeeded', period: five }),
+        ],
+        width: 8,
+      }),
+    );
+  }
+}

@@ -1,0 +1,51 @@
+/** The AlkiStore construct's props, and how they become the store's settings. */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { DEFAULT_SETTINGS, parseDuration, checkSettings, type StoreSettings } from '../lambda/core/settings.ts';
+
+export interface AlkiStoreProps {
+  /** Prefix of every resource name (index table, hot tables, bucket). Default `alki`. */
+  readonly prefix?: string;
+  /** One hot table per period: `1d` (default), `1h`, ... must divide a day. */
+  readonly period?: string;
+  /** A period takes no writes after its end plus this. Default `10m`. */
+  readonly sealGrace?: string;
+  /** What a commit releases is deleted this long after. Default `10m`. */
+  readonly gcGrace?: string;
+  /** Logarithmic compaction: runs per level before they merge. Default 2. */
+  readonly fanout?: number;
+  /** Runs at this level are never merged again. Default 12. */
+  readonly maxLevel?: number;
+  /** Records older than this are invisible and dropped, e.g. `365d`. Default: kept forever. */
+  readonly retention?: string;
+  /** Raw bytes per block (default 64 KiB) and compressed bytes per blob (default 8 MiB). */
+  readonly blockBytes?: number;
+  readonly blobBytes?: number;
+  /** What happens to the index table and bucket when the stack is deleted. Default RETAIN. */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Days S3 keeps overwritten or deleted objects: a recovery window for GC mistakes. Default 30. */
+  readonly noncurrentVersionDays?: number;
+  /** Days before temporary spill objects are removed by an S3 lifecycle rule. Default 7. */
+  readonly spillExpirationDays?: number;
+  /** API Gateway throttling for the whole API. Defaults: 2,000 requests/s, burst 4,000. */
+  readonly apiRateLimit?: number;
+  readonly apiBurstLimit?: number;
+  /** Days to keep function, API and state machine logs. Default 30. */
+  readonly logRetentionDays?: number;
+  /** How often the lifecycle runs. Default: every hour, or a quarter period if shorter. */
+  readonly lifecycleEvery?: string;
+}
+
+export function storeSettings(p: AlkiStoreProps): StoreSettings {
+  const dur = (v: string | undefined, name: string, d: number): number => (v === undefined ? d : parseDuration(name, v));
+  return checkSettings({
+    prefix: p.prefix ?? DEFAULT_SETTINGS.prefix,
+    periodMs: dur(p.period, 'period', DEFAULT_SETTINGS.periodMs),
+    sealGraceMs: dur(p.sealGrace, 'sealGrace', DEFAULT_SETTINGS.sealGraceMs),
+    gcGraceMs: dur(p.gcGrace, 'gcGrace', DEFAULT_SETTINGS.gcGraceMs),
+    fanout: p.fanout ?? DEFAULT_SETTINGS.fanout,
+    maxLevel: p.maxLevel ?? DEFAULT_SETTINGS.maxLevel,
+    retentionMs: p.retention === undefined ? undefined : parseDuration('retention', p.retention),
+    blockBytes: p.blockBytes ?? DEFAULT_SETTINGS.blockBytes,
+    blobBytes: p.blobBytes ?? DEFAULT_SETTINGS.blobBytes,
+  });
+}

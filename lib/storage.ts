@@ -1,0 +1,61 @@
+/** The durable parts: the index table (manifest, history, sparse index) and the cold bucket. */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { hotTablePrefix, INDEX_TABLE, indexTableName, OBJECTS } from '../lambda/core/schema.ts';
+
+export interface StorageProps {
+  readonly prefix: string;
+  readonly removalPolicy: RemovalPolicy;
+  readonly noncurrentVersionDays: number;
+  readonly spillExpirationDays: number;
+}
+
+const attrType = (t: 'S' | 'B'): AttributeType => (t === 'S' ? AttributeType.STRING : AttributeType.BINARY);
+
+export class Storage extends Construct {
+  readonly indexTable: TableV2;
+  readonly bucket: Bucket;
+  readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    this.prefix = props.prefix;
+    const [pk, sk] = INDEX_TABLE.attributeDefinitions;
+    this.indexTable = new TableV2(this, 'IndexTable', {
+      tableName: indexTableName(props.prefix),
+      partitionKey: { name: pk.AttributeName, type: attrType(pk.AttributeType) },
+      sortKey: { name: sk.AttributeName, type: attrType(sk.AttributeType) },
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.dynamoOwnedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.bucket = new Bucket(this, 'ColdBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: [
+        { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays), expiredObjectDeleteMarker: true },
+        { id: 'spills', prefix: OBJECTS.spillPrefix(''), expiration: Duration.days(props.spillExpirationDays) },
+        { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Server access logs would need a second bucket per store; object access is by the store\'s own functions, and CloudTrail data events can audit it where required.',
+    });
+  }
+
+  /** ARN pattern of every hot table of this store: tables are created at run time by rotate. */
+  hotTablesArn(): string {
+    const s = Stack.of(this);
+    return s.formatArn({ service: 'dynamodb', resource: 'table', resourceName: `${hotTablePrefix(this.prefix)}*` });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The CDK app, asserted on its synthesized template: resources and settings, IAM per
+ * function, routes, the state machine from its file, and a clean cdk-nag run.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ROUTES } from '../../lambda/api/routes.ts';
+import { INDEX_TABLE } from '../../lambda/core/schema.ts';
+import { AlkiStack } from '../../lib/alki-stack.ts';
+import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+function synth(context: Record<string, unknown> = {}): { app: App; stack: AlkiStack; template: Template } {
+  const app = new App({ context: { 'alki:prefix': 'alki', ...context } });
+  const stack = new AlkiStack(app, 'Alki');
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('AlkiStore (CDK)', () => {
+  let template: Template;
+  let stack: AlkiStack;
+  let resources: Record<string, Resource>;
+
+  before(() => {
+    ({ template, stack } = synth());
+    resources = template.toJSON().Resources as Record<string, Resource>;
+  });
+
+  /** Policy statements of the role a function uses. */
+  function statementsOf(unit: 'ingest' | 'read' | 'rotate'): Statement[] {
+    const roleId = stack.resolve((stack.store.functions[unit].role.node.defaultChild as CfnElement).logicalId) as string;
+    return Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  }
+
+  it('makes the index table from the shared schema: on demand, PITR, deletion protection, retained', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'alki-index',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: INDEX_TABLE.keySchema.map((k) => ({ ...k })),
+        AttributeDefinitions: Match.arrayWith(INDEX_TABLE.attributeDefinitions.map((a) => ({ ...a }))),
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+      }),
+    });
+  });
+
+  it('makes an encrypted, versioned, private, TLS-only bucket with lifecycle rules, retained', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: 'spills/', ExpirationInDays: 7 }),
+            Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+          ]),
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('serves every route with AWS_IAM, plus a default route to the read function', () => {
+    const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    const keys = routes.map((r) => r.Properties.RouteKey as string).sort();
+    assert.deepEqual(keys, [...ROUTES.map((r) => `${r.method} ${r.path}`), 'ANY /{proxy+}'].sort());
+    for (const r of routes) assert.equal(r.Properties.AuthorizationType, 'AWS_IAM', r.Properties.RouteKey as string);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 4000 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') }),
+    });
+  });
+
+  it('runs each handler on Node 24, arm64, traced, with its own role and log group', () => {
+    const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    assert.equal(fns.length, 3);
+    const roles = new Set(fns.map((f) => JSON.stringify(f.Properties.Role)));
+    assert.equal(roles.size, 3);
+    for (const f of fns) {
+      assert.equal(f.Properties.Runtime, 'nodejs24.x');
+      assert.deepEqual(f.Properties.Architectures, ['arm64']);
+      assert.deepEqual(f.Properties.TracingConfig, { Mode: 'Active' });
+      assert.ok(f.Properties.LoggingConfig, 'own log group');
+      const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      assert.equal(env.ALKI_PERIOD, '1d');
+      assert.ok(env.ALKI_BUCKET && env.ALKI_INDEX_TABLE);
+    }
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('grants each function only its own actions (no "*" beyond X-Ray and log delivery)', () => {
+    const allowed = (unit: 'ingest' | 'read' | 'rotate'): string[] => statementsOf(unit).flatMap(actionsOf).sort();
+    assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
+      for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        if (s.Resource !== '*') continue;
+        for (const a of actionsOf(s)) assert.match(a, /^(xray:|logs:(Create|Get|Update|Delete|List|Describe|Put)\w*(LogDelivery|LogDeliveries|ResourcePolicy|ResourcePolicies|LogGroups))/, `${a} on "*"`);
+      }
+    }
+    const hot = statementsOf('ingest').find((s) => actionsOf(s).includes('dynamodb:PutItem'))!;
+    assert.match(JSON.stringify(hot.Resource), /table\/alki-hot-\*/);
+  });
+
+  it('loads the lifecycle from statemachines/ with every placeholder substituted', () => {
+    const asl = readFileSync(`${STATE_MACHINES_DIR}lifecycle.asl.json`, 'utf8');
+    const sm = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+    assert.equal(sm.Properties.DefinitionString, asl);
+    const subs = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    assert.deepEqual(Object.keys(subs).sort(), placeholders(asl).sort());
+    for (const v of Object.values(subs)) assert.match(JSON.stringify(v), /Fn::GetAtt.*Arn/);
+    assert.deepEqual(sm.Properties.TracingConfiguration, { Enabled: true });
+    assert.equal((sm.Properties.LoggingConfiguration as { Level: string }).Level, 'ALL');
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
+  });
+
+  it('has a dashboard and the alarms', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const metrics = alarms.map((a) => a.Properties.MetricName).sort();
+    assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'UpcomingTablesMissing']);
+    template.hasOutput('*', { Description: Match.stringLikeRegexp('HTTP API') });
+  });
+
+  it('reads its settings from context, and rejects bad ones with a clear message', () => {
+    const { template: t } = synth({ 'alki:prefix': 'audit', 'alki:period': '1h', 'alki:removalPolicy': 'destroy' });
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'audit-index' });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    assert.throws(() => synth({ 'alki:period': '7m' }), /period must divide a day/);
+    assert.throws(() => synth({ 'alki:removalPolicy': 'maybe' }), /removalPolicy must be/);
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement justified; an unacknowledged finding fails synth', () => {
+    const { app } = synth();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    assert.doesNotThrow(() => app.synth());
+    const bad = new App();
+    const s = new Stack(bad, 'Bad');
+    new Bucket(s, 'Open');
+    Validations.of(bad).addPlugins(new AwsSolutionsChecks(bad));
+    assert.throws(() => bad.synth(), /AwsSolutions|Validation/);
+  });
+});

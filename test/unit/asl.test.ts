@@ -1,0 +1,36 @@
+/** Every state machine file is valid ASL in the subset the local runner supports. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import aslValidator from 'asl-validator';
+import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
+import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
+
+const files = readdirSync(STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
+const known = new Set(Object.keys(UNITS).map((u) => arnPlaceholder(u as UnitName)));
+
+describe('state machine files', () => {
+  it('exist', () => assert.ok(files.includes('lifecycle.asl.json')));
+
+  for (const f of files) {
+    describe(f, () => {
+      const text = readFileSync(`${STATE_MACHINES_DIR}${f}`, 'utf8');
+
+      it('is valid ASL once placeholders are Lambda ARNs', () => {
+        const asl = JSON.parse(text.replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:000000000000:function:$1'));
+        const { isValid, errorsText } = aslValidator(asl);
+        assert.ok(isValid, errorsText('\n'));
+      });
+
+      it('names only deployable units in its placeholders', () => {
+        for (const p of placeholders(text)) assert.ok(known.has(p), `unknown placeholder \${${p}}`);
+      });
+
+      it('uses only JSONPath features the local runner supports', () => {
+        for (const word of ['"QueryLanguage": "JSONata"', '"Assign"', '"ItemReader"', '"ItemBatcher"', 'arn:aws:states:::lambda:invoke']) {
+          assert.ok(!text.includes(word), `${f} uses ${word}`);
+        }
+      });
+    });
+  }
+});
