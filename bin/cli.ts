@@ -8,8 +8,10 @@
  *   alki runs                     the manifest: hot and cold runs
  *
  * Options: --url (default $ALKI_URL or http://127.0.0.1:8080), --json (raw JSON output).
+ * Requests to an API Gateway URL are signed with SigV4 using the default AWS credentials.
  */
 import { parseArgs } from 'node:util';
+import { signedHeaders } from './sign.ts';
 
 const USAGE = `usage: alki <put|get|del|query|runs> [args] [--url URL] [--json]
   alki put <pk> <sk> <json|->
@@ -50,7 +52,9 @@ const itemPath = (pk: string, sk: string): string => `/v1/items/${encodeURICompo
 async function call<T>(method: string, path: string, body?: string): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(base + path, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+    const url = new URL(base + path);
+    const headers = await signedHeaders(method, url, body, body !== undefined ? { 'content-type': 'application/json' } : {});
+    res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
   } catch (err) {
     throw new CliError(`cannot reach ${base}: ${(err as Error).cause ?? (err as Error).message}. Is it running (npm start)?`, 1);
   }

@@ -101,14 +101,19 @@ export class AlkiStore extends Construct {
       api: this.api.httpApi,
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])),
       lifecycle: this.lifecycle.stateMachine,
+      lifecycleLogs: this.lifecycle.logs,
       lifecycleEvery: every,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API (IAM auth: sign requests with SigV4)' });
-    new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Cold tier bucket' });
-    new CfnOutput(this, 'IndexTableName', { value: indexTable.tableName, description: 'Manifest and sparse index' });
-    new CfnOutput(this, 'LifecycleStateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn, description: 'Lifecycle state machine' });
-    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    // Stable output keys, so scripts can find them: aws cloudformation describe-stacks ... OutputKey=='ApiUrl'.
+    const output = (key: string, value: string, description: string): void => {
+      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+    };
+    output('ApiUrl', this.api.url, 'HTTP API (IAM auth: sign requests with SigV4)');
+    output('BucketName', bucket.bucketName, 'Cold tier bucket');
+    output('IndexTableName', indexTable.tableName, 'Manifest and sparse index');
+    output('LifecycleStateMachineArn', this.lifecycle.stateMachine.stateMachineArn, 'Lifecycle state machine');
+    output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }
 

@@ -32,6 +32,7 @@ export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
   readonly schedule: Rule;
   readonly functions: Readonly<Record<string, IFunction>>;
+  readonly logs: LogGroup;
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
@@ -45,6 +46,7 @@ export class Lifecycle extends Construct {
       substitutions[name] = fn.functionArn;
     }
     const logs = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.logs = logs;
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: `${props.prefix}-lifecycle`,
       definitionBody: DefinitionBody.fromString(asl),

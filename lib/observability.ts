@@ -17,22 +17,25 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRICS, type MetricName } from '../lambda/core/metrics.ts';
+import { EXECUTION_ERRORS, METRICS, type MetricName } from '../lambda/core/metrics.ts';
 
 export interface ObservabilityProps {
   readonly prefix: string;
   readonly api: HttpApi;
   readonly functions: Readonly<Record<string, IFunction>>;
   readonly lifecycle: StateMachine;
+  /** The lifecycle's execution log group (logging level ALL). */
+  readonly lifecycleLogs: ILogGroup;
   /** How often the lifecycle (and so the store metrics) runs. */
   readonly lifecycleEvery: Duration;
 }
 
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
-  readonly alarms: Record<'executionFailed' | 'api5xx' | 'offloadLag' | 'upcomingTableMissing', Alarm>;
+  readonly alarms: Record<'executionFailed' | 'verificationFailed' | 'api5xx' | 'offloadLag' | 'upcomingTableMissing', Alarm>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -44,7 +47,24 @@ export class Observability extends Construct {
     const errors5xx = api.metricServerError({ period: five, statistic: 'Sum' });
     const errors4xx = api.metricClientError({ period: five, statistic: 'Sum' });
 
+    // Verification failures end an execution with the Fail state's Error "VerificationFailed".
+    const verificationFailures = new MetricFilter(this, 'VerificationFailures', {
+      logGroup: props.lifecycleLogs,
+      filterPattern: FilterPattern.all(FilterPattern.stringValue('$.type', '=', 'ExecutionFailed'), FilterPattern.stringValue('$.details.error', '=', EXECUTION_ERRORS.verificationFailed)),
+      metricNamespace: METRICS.namespace,
+      metricName: EXECUTION_ERRORS.verificationFailed,
+      metricValue: '1',
+    });
+
     this.alarms = {
+      verificationFailed: new Alarm(this, 'VerificationFailed', {
+        alarmDescription: 'A new run failed verification (keys, counts or setsum): nothing was committed. Inspect the failed execution before re-running.',
+        metric: verificationFailures.metric({ period: five, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       executionFailed: new Alarm(this, 'ExecutionFailed', {
         alarmDescription: 'A lifecycle execution failed (rotation, offload, verification or compaction); the manifest is unchanged. Open the execution in the Step Functions console.',
         metric: props.lifecycle.metricFailed({ period: five, statistic: 'Sum' }),

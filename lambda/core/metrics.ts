@@ -27,3 +27,12 @@ export function emfLine(store: string, values: Partial<Record<MetricName, number
     ...Object.fromEntries(entries.map(([k, v]) => [METRICS[k], v])),
   });
 }
+
+/**
+ * Error names the state machines end with (their Fail states' `Error`): the CDK app turns
+ * each into a metric from the execution logs and alarms on it.
+ */
+export const EXECUTION_ERRORS = {
+  verificationFailed: 'VerificationFailed',
+  rotationFailed: 'RotationFailed',
+} as const;

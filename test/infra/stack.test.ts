@@ -139,8 +139,12 @@ describe('AlkiStore (CDK)', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const metrics = alarms.map((a) => a.Properties.MetricName).sort();
-    assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'UpcomingTablesMissing']);
-    template.hasOutput('*', { Description: Match.stringLikeRegexp('HTTP API') });
+    assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'UpcomingTablesMissing', 'VerificationFailed']);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: Match.stringLikeRegexp('ExecutionFailed.*VerificationFailed'),
+      MetricTransformations: [Match.objectLike({ MetricName: 'VerificationFailed', MetricNamespace: 'Alki' })],
+    });
+    for (const key of ['ApiUrl', 'BucketName', 'IndexTableName', 'LifecycleStateMachineArn', 'DashboardName']) template.hasOutput(key, {});
   });
 
   it('reads its settings from context, and rejects bad ones with a clear message', () => {
