@@ -20,6 +20,7 @@ import { storeSettings, type AlkiStoreProps } from './props.ts';
 import { Storage } from './storage.ts';
 
 const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
+const SPILL_OBJECTS = `${OBJECTS.spillPrefix('')}*`;
 
 function retentionDays(days: number): RetentionDays {
   const known = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
@@ -53,7 +54,16 @@ export class AlkiStore extends Construct {
       [ENDPOINT_ENV.indexTable]: indexTable.tableName,
     };
     const unit = (u: UnitName): UnitFunction => new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval });
-    this.functions = { ingest: unit('ingest'), read: unit('read'), rotate: unit('rotate') };
+    this.functions = {
+      ingest: unit('ingest'),
+      read: unit('read'),
+      rotate: unit('rotate'),
+      offload: unit('offload'),
+      verify: unit('verify'),
+      compact: unit('compact'),
+      commit: unit('commit'),
+      gc: unit('gc'),
+    };
 
     // Least privilege, per function.
     const hotTables = this.storage.hotTablesArn();
@@ -66,12 +76,30 @@ export class AlkiStore extends Construct {
     allow('read', ['s3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
     allow('rotate', ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:TagResource'], [hotTables]);
     allow('rotate', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
+    // Offload: read sealed tables, write spills and runs, read and write job specs and index items.
+    allow('offload', ['dynamodb:Scan', 'dynamodb:DescribeTable'], [hotTables]);
+    allow('offload', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
+    allow('offload', ['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
+    allow('offload', ['s3:ListBucket'], [bucket.bucketArn]);
+    // Verify reads only; it cannot write the manifest or any object.
+    allow('verify', ['dynamodb:Scan'], [hotTables]);
+    allow('verify', ['dynamodb:Query'], [indexTable.tableArn]);
+    allow('verify', ['s3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
+    allow('verify', ['s3:ListBucket'], [bucket.bucketArn]);
+    allow('compact', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
+    allow('compact', ['s3:GetObject', 's3:PutObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
+    allow('commit', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
+    allow('gc', ['dynamodb:DeleteTable'], [hotTables]);
+    allow('gc', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
+    allow('gc', ['s3:DeleteObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
+    allow('gc', ['s3:ListBucket'], [bucket.bucketArn]);
     const hotReason = `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`;
     const hotArn = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/' + `${settings.prefix}-hot-*`;
-    for (const u of ['ingest', 'read', 'rotate'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: hotArn, reason: hotReason }]);
-    acknowledgeWildcards(this.functions.read.role, [
-      { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; reads need any of them, nothing else in the bucket.' },
-    ]);
+    for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: hotArn, reason: hotReason }]);
+    const runsReason = 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.';
+    const spillsReason = 'Spills are temporary objects spills/<jobId>/..., created per offload job at run time.';
+    for (const u of ['read', 'offload', 'verify', 'compact', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: runsReason }]);
+    for (const u of ['offload', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: spillsReason }]);
 
     this.api = new Api(this, 'Api', {
       prefix: settings.prefix,
@@ -86,7 +114,7 @@ export class AlkiStore extends Construct {
     const every = props.lifecycleEvery !== undefined ? Duration.minutes(Math.max(1, Math.round(parseEvery(props.lifecycleEvery) / 60_000))) : Duration.minutes(Math.min(60, Math.round(quarterPeriod / 60_000)));
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
-      functions: { [arnPlaceholder('rotate')]: this.functions.rotate.fn },
+      functions: Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
       every,
       logRetention,
       removalPolicy: logRemoval,

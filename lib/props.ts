@@ -47,5 +47,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     retentionMs: p.retention === undefined ? undefined : parseDuration('retention', p.retention),
     blockBytes: p.blockBytes ?? DEFAULT_SETTINGS.blockBytes,
     blobBytes: p.blobBytes ?? DEFAULT_SETTINGS.blobBytes,
+    rangeBytes: DEFAULT_SETTINGS.rangeBytes,
+    spillBytes: DEFAULT_SETTINGS.spillBytes,
   });
 }

@@ -17,8 +17,7 @@ import { INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
-import { createRotateHandler } from '../lambda/rotate/handler.ts';
-import { arnPlaceholder } from '../lambda/units.ts';
+import { localTaskHandlers } from './tasks.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
@@ -38,6 +37,8 @@ export interface LocalOptions {
   readonly settings: StoreSettings;
   /** Run the lifecycle state machine on its schedule; default on (tests start it by hand). */
   readonly schedule?: boolean;
+  /** Replaces every ASL Retry interval (tests: 0). */
+  readonly retryIntervalMs?: number;
 }
 
 export interface LocalSystem {
@@ -111,9 +112,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const dataPlane = DataPlane.fromStoreEnv(store);
   const handlers: Handlers = { ingest: createIngestHandler(() => dataPlane), read: createReadHandler(() => dataPlane) };
   const quiet = (): void => undefined;
-  const stepFunctions = new LocalStepFunctions(settings.prefix, {
-    [arnPlaceholder('rotate')]: createRotateHandler(() => env, quiet),
-  });
+  const stepFunctions = new LocalStepFunctions(settings.prefix, localTaskHandlers(() => env, quiet), opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await stepFunctions.start('lifecycle', {}).done;
     if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);

@@ -36,18 +36,37 @@ export interface RunMeta {
   readonly createdAt: string;
 }
 
-export type EditKind = 'rotate' | 'offload' | 'compact' | 'import' | 'retention';
+export type EditKind = 'rotate' | 'offload' | 'compact' | 'import' | 'retention' | 'gc';
+
+/**
+ * Something a commit made unreachable, deleted by GC once `releasedAt + gcGrace` has passed
+ * (longer than any manifest cache or request), so no reader finds its data gone.
+ */
+export interface Garbage {
+  /** Unique: `table:<name>`, `run:<id>`, `job:<id>` (its spills and spec). */
+  readonly id: string;
+  readonly kind: 'table' | 'run' | 'job';
+  /** Table name, run id, or job id. */
+  readonly target: string;
+  readonly releasedAt: number;
+}
 
 export interface Edit {
   readonly kind: EditKind;
   readonly remove: readonly string[];
   readonly add: readonly RunMeta[];
+  /** What this commit releases (GC deletes it later). */
+  readonly release?: readonly Garbage[];
+  /** Garbage ids GC has deleted (removed from the list). */
+  readonly collected?: readonly string[];
 }
 
 export interface Manifest {
   readonly version: number;
   /** Newest first (by periodStart, then level), the order reads list their sources in. */
   readonly runs: readonly RunMeta[];
+  /** Released, not yet deleted. */
+  readonly garbage?: readonly Garbage[];
 }
 
 export class ConflictError extends AlkiError {
@@ -67,6 +86,12 @@ export type EditResult = { readonly changed: true; readonly manifest: Manifest }
 
 /** Applies an edit, giving the next version; or reports that it is already applied. */
 export function applyEdit(m: Manifest, edit: Edit): EditResult {
+  if (edit.kind === 'gc') {
+    const collect = new Set(edit.collected ?? []);
+    const garbage = (m.garbage ?? []).filter((g) => !collect.has(g.id));
+    if (garbage.length === (m.garbage ?? []).length) return { changed: false, manifest: m };
+    return { changed: true, manifest: { version: m.version + 1, runs: m.runs, garbage } };
+  }
   const ids = new Set(m.runs.map((r) => r.id));
   const removedPresent = edit.remove.filter((id) => ids.has(id));
   const addedPresent = edit.add.filter((r) => ids.has(r.id));
@@ -88,7 +113,9 @@ export function applyEdit(m: Manifest, edit: Edit): EditResult {
   }
   const remove = new Set(edit.remove);
   const runs = [...m.runs.filter((r) => !remove.has(r.id)), ...edit.add].sort(compareRunsNewestFirst);
-  return { changed: true, manifest: { version: m.version + 1, runs } };
+  const known = new Set((m.garbage ?? []).map((g) => g.id));
+  const garbage = [...(m.garbage ?? []), ...(edit.release ?? []).filter((g) => !known.has(g.id))];
+  return { changed: true, manifest: { version: m.version + 1, runs, ...(garbage.length > 0 ? { garbage } : {}) } };
 }
 
 export function hotRuns(m: Manifest): RunMeta[] {

@@ -21,6 +21,10 @@ export interface StoreSettings {
   readonly retentionMs: number | undefined;
   readonly blockBytes: number;
   readonly blobBytes: number;
+  /** Offload and compaction split work into key ranges of about this many raw bytes. */
+  readonly rangeBytes: number;
+  /** Raw bytes a scan or merge task holds before spilling. */
+  readonly spillBytes: number;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -47,6 +51,8 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   retentionMs: undefined,
   blockBytes: FORMAT_DEFAULTS.blockBytes,
   blobBytes: FORMAT_DEFAULTS.blobBytes,
+  rangeBytes: 2 * 1024 ** 3,
+  spillBytes: 128 * 1024 ** 2,
 };
 
 /** Environment variable of each setting: the names the CDK app and the local system set. */
@@ -60,6 +66,8 @@ export const SETTINGS_ENV = {
   retentionMs: 'ALKI_RETENTION',
   blockBytes: 'ALKI_BLOCK_BYTES',
   blobBytes: 'ALKI_BLOB_BYTES',
+  rangeBytes: 'ALKI_RANGE_BYTES',
+  spillBytes: 'ALKI_SPILL_BYTES',
 } as const satisfies Record<keyof StoreSettings, string>;
 
 function intSetting(name: string, text: string, min: number, max: number): number {
@@ -105,6 +113,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     retentionMs: retention === undefined || retention === 'off' ? undefined : parseDuration(SETTINGS_ENV.retentionMs, retention),
     blockBytes: int('blockBytes', DEFAULT_SETTINGS.blockBytes, 1024, 4 << 20),
     blobBytes: int('blobBytes', DEFAULT_SETTINGS.blobBytes, 4096, 1 << 30),
+    rangeBytes: int('rangeBytes', DEFAULT_SETTINGS.rangeBytes, 1024, 2 ** 40),
+    spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
   });
 }
 
@@ -120,5 +130,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.retentionMs]: s.retentionMs === undefined ? 'off' : formatDuration(s.retentionMs),
     [SETTINGS_ENV.blockBytes]: String(s.blockBytes),
     [SETTINGS_ENV.blobBytes]: String(s.blobBytes),
+    [SETTINGS_ENV.rangeBytes]: String(s.rangeBytes),
+    [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
   };
 }

@@ -82,6 +82,12 @@ export class SpillSorter {
     this.spills.push(name);
   }
 
+  /** Spills whatever is buffered, so that every record added is in a stored spill. */
+  async flush(): Promise<string[]> {
+    if (this.buffer.length > 0) await this.spill();
+    return this.spills;
+  }
+
   /**
    * The sorted, deduplicated output. Spills are read back block by block, so memory is
    * one buffer plus a few blocks per spill. `stats` is complete once iteration ends.

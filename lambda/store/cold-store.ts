@@ -20,6 +20,7 @@ import type { Entry } from '../core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
+import { MissingDataError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -151,9 +152,12 @@ export class ColdStore implements ColdRunIO {
     }
   }
 
-  /** Writes a whole run from sorted records; names are deterministic, so a re-run overwrites. */
-  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}): Promise<WrittenRun> {
-    const w = new BlobWriter((i) => OBJECTS.blob(runId, i), opts);
+  /**
+   * Writes a whole run (or one key range of it) from sorted records; names are
+   * deterministic, so a re-run overwrites the same objects.
+   */
+  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}, range?: number): Promise<WrittenRun> {
+    const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range, i)), opts);
     const setsum = new Setsum();
     let count = 0;
     let bytes = 0;
@@ -179,16 +183,72 @@ export class ColdStore implements ColdRunIO {
     return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
   }
 
-  /** Deletes a run's blobs and index items; idempotent. */
-  async deleteRun(runId: string): Promise<void> {
-    const prefix = OBJECTS.runPrefix(runId);
+  /** A blob's size and ranged reads, for whole-blob scans (verification, spills). */
+  source(name: string, size: number): BlobSource {
+    return { ...this.blob('', name), size };
+  }
+
+  /** Objects under a prefix, in key order, with sizes. */
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
     let token: string | undefined;
     do {
-      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-      const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length > 0) await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys } }));
-      token = out.NextContinuationToken;
+      let page;
+      try {
+        page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      } catch (err) {
+        translate(err, `list ${prefix}`);
+      }
+      for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+      token = page.NextContinuationToken;
     } while (token);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async putObject(key: string, body: Buffer): Promise<void> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
+    } catch (err) {
+      translate(err, `write ${key}`);
+    }
+  }
+
+  /** Deletes every object under a prefix; idempotent. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: k.key })) } }));
+    }
+    return keys.length;
+  }
+
+  /** Every index entry of a run, in key order (verification). */
+  async *allEntries(runId: string): AsyncGenerator<IndexEntry> {
+    let start: Item | undefined;
+    do {
+      let out;
+      try {
+        out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.indexTable,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        translate(err, `index of run ${runId}`);
+      }
+      for (const item of out.Items ?? []) yield deserializeIndexEntry(item[ENTRY]!.B!);
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Deletes a run's blobs and index items; idempotent. */
+  async deleteRun(runId: string): Promise<void> {
+    await this.deletePrefix(OBJECTS.runPrefix(runId));
     let start: Item | undefined;
     do {
       const out = await this.ddb.send(
@@ -228,4 +288,29 @@ export function coldRunMeta(id: string, level: number, periodStart: number, peri
     blobs: w.blobs,
     createdAt: now.toISOString(),
   };
+}
+
+/** Spills in the cold bucket: temporary objects of offload and import jobs. */
+export class S3SpillStore {
+  private readonly cold: ColdStore;
+  private readonly sizes = new Map<string, number>();
+
+  constructor(cold: ColdStore) {
+    this.cold = cold;
+  }
+
+  async put(name: string, bytes: Buffer): Promise<void> {
+    await this.cold.putObject(name, bytes);
+    this.sizes.set(name, bytes.length);
+  }
+
+  async open(name: string): Promise<BlobSource> {
+    let size = this.sizes.get(name);
+    if (size === undefined) {
+      const found = (await this.cold.list(name)).find((o) => o.key === name);
+      if (!found) throw new MissingDataError(`spill ${name} is missing`);
+      size = found.size;
+    }
+    return this.cold.source(name, size);
+  }
 }

@@ -11,6 +11,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
@@ -147,6 +148,41 @@ export class HotTables {
       }
       start = out.LastEvaluatedKey;
     } while (start);
+  }
+
+  /** One segment of a parallel scan (consistent), page by page. */
+  async *scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): AsyncGenerator<Entry> {
+    let start: Item | undefined;
+    do {
+      let out;
+      try {
+        out = await this.ddb.send(
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: totalSegments,
+            ConsistentRead: true,
+            ...(pageLimit ? { Limit: pageLimit } : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        translate(err, `scan ${table}`);
+      }
+      for (const item of out.Items ?? []) yield fromItem(item);
+      start = out.LastEvaluatedKey;
+      if (pageLimit) return; // a sample: one page only
+    } while (start);
+  }
+
+  /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */
+  async size(table: string): Promise<{ bytes: number; items: number }> {
+    try {
+      const out = await this.ddb.send(new DescribeTableCommand({ TableName: table }));
+      return { bytes: out.Table?.TableSizeBytes ?? 0, items: out.Table?.ItemCount ?? 0 };
+    } catch (err) {
+      return translate(err, `describe ${table}`);
+    }
   }
 
   /** Creates a period's table; idempotent. Returns once it is ACTIVE. */

@@ -4,7 +4,7 @@
  * A lost race re-reads and re-applies the edit; an edit already applied is a no-op.
  */
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { applyEdit, EMPTY_MANIFEST, type Edit, type EditResult, type Manifest, type RunMeta } from '../core/manifest.ts';
+import { applyEdit, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta } from '../core/manifest.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
 import { systemClock } from '../core/seq.ts';
@@ -44,7 +44,8 @@ export class ManifestStore {
         }),
       );
       if (!out.Item) return EMPTY_MANIFEST;
-      return { version: Number(out.Item.version!.N), runs: JSON.parse(out.Item.runs!.S!) as RunMeta[] };
+      const garbage = out.Item.garbage?.S ? (JSON.parse(out.Item.garbage.S) as Garbage[]) : [];
+      return { version: Number(out.Item.version!.N), runs: JSON.parse(out.Item.runs!.S!) as RunMeta[], ...(garbage.length > 0 ? { garbage } : {}) };
     } catch (err) {
       return translate(err, 'read the manifest');
     }
@@ -63,6 +64,7 @@ export class ManifestStore {
       const body: Item = {
         version: { N: String(result.manifest.version) },
         runs: { S: JSON.stringify(result.manifest.runs) },
+        garbage: { S: JSON.stringify(result.manifest.garbage ?? []) },
         edit: { S: JSON.stringify(edit) },
         committedAt: { S: now },
       };

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ROUTES } from '../../lambda/api/routes.ts';
+import type { UnitName } from '../../lambda/units.ts';
 import { INDEX_TABLE } from '../../lambda/core/schema.ts';
 import { AlkiStack } from '../../lib/alki-stack.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
@@ -36,7 +37,7 @@ describe('AlkiStore (CDK)', () => {
   });
 
   /** Policy statements of the role a function uses. */
-  function statementsOf(unit: 'ingest' | 'read' | 'rotate'): Statement[] {
+  function statementsOf(unit: UnitName): Statement[] {
     const roleId = stack.resolve((stack.store.functions[unit].role.node.defaultChild as CfnElement).logicalId) as string;
     return Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
@@ -92,9 +93,9 @@ describe('AlkiStore (CDK)', () => {
 
   it('runs each handler on Node 24, arm64, traced, with its own role and log group', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(fns.length, 3);
+    assert.equal(fns.length, 8);
     const roles = new Set(fns.map((f) => JSON.stringify(f.Properties.Role)));
-    assert.equal(roles.size, 3);
+    assert.equal(roles.size, 8);
     for (const f of fns) {
       assert.equal(f.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(f.Properties.Architectures, ['arm64']);
@@ -104,15 +105,21 @@ describe('AlkiStore (CDK)', () => {
       assert.equal(env.ALKI_PERIOD, '1d');
       assert.ok(env.ALKI_BUCKET && env.ALKI_INDEX_TABLE);
     }
-    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    template.resourceCountIs('AWS::Logs::LogGroup', 10);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
   it('grants each function only its own actions (no "*" beyond X-Ray and log delivery)', () => {
-    const allowed = (unit: 'ingest' | 'read' | 'rotate'): string[] => statementsOf(unit).flatMap(actionsOf).sort();
+    const allowed = (unit: UnitName): string[] => [...new Set(statementsOf(unit).flatMap(actionsOf))].sort();
     assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
+    assert.deepEqual(own('verify'), ['dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
+    assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
+    assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('s3:DeleteObject'));
+    assert.ok(own('gc').includes('dynamodb:DeleteTable'));
     for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
       for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         if (s.Resource !== '*') continue;

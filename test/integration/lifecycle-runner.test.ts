@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
+import { localTaskHandlers } from '../../local/tasks.ts';
 import { startTestSystem } from '../support/system.ts';
 
 describe('lifecycle on the local Step Functions runner', () => {
@@ -31,15 +32,20 @@ describe('lifecycle on the local Step Functions runner', () => {
   it('retries a failing task, then fails the execution visibly and leaves the manifest alone', async () => {
     const before = await sys.dataPlane.manifest();
     let calls = 0;
-    const sfn = new LocalStepFunctions('test', {
-      [arnPlaceholder('rotate')]: async () => {
-        calls++;
-        throw new Error('injected');
+    const sfn = new LocalStepFunctions(
+      'test',
+      {
+        ...localTaskHandlers(() => sys.env, () => undefined),
+        [arnPlaceholder('rotate')]: async () => {
+          calls++;
+          throw new Error('injected');
+        },
       },
-    }, { retryIntervalMs: 0 });
+      { retryIntervalMs: 0 },
+    );
     const r = await sfn.start('lifecycle').done;
     assert.equal(r.status, 'FAILED');
-    assert.equal(r.error, 'RotationFailed');
+    assert.equal(r.error, 'LifecycleFailed');
     assert.equal(calls, 3, 'first try plus two retries of States.TaskFailed');
     assert.deepEqual(await sys.dataPlane.manifest(), before);
   });

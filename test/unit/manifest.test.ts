@@ -34,4 +34,17 @@ describe('manifest edits', () => {
     assert.equal(a.version, 1);
     assert.equal(a.runs.length, 2);
   });
+
+  it('keeps released things as garbage until GC collects them, idempotently', () => {
+    const a = applyEdit(EMPTY_MANIFEST, rotate).manifest;
+    const g = { id: 'table:alki-hot-0', kind: 'table' as const, target: 'alki-hot-0', releasedAt: 5 };
+    const b = applyEdit(a, { ...offload, release: [g] }).manifest;
+    assert.deepEqual(b.garbage, [g]);
+    assert.equal(applyEdit(b, { ...offload, release: [g] }).changed, false);
+    const c = applyEdit(b, { kind: 'gc', remove: [], add: [], collected: [g.id] });
+    assert.equal(c.changed, true);
+    assert.deepEqual(c.manifest.garbage, []);
+    assert.deepEqual(c.manifest.runs, b.runs);
+    assert.equal(applyEdit(c.manifest, { kind: 'gc', remove: [], add: [], collected: [g.id] }).changed, false);
+  });
 });

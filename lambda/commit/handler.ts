@@ -1,0 +1,46 @@
+/**
+ * Lambda entry of commit: one manifest compare-and-swap that makes a verified run visible
+ * and releases what it replaces. Idempotent: a commit already made is a no-op.
+ */
+import type { CompactionPlan } from '../compact/compact.ts';
+import type { Edit, RunMeta } from '../core/manifest.ts';
+import type { OffloadJob } from '../offload/offload.ts';
+import type { Env } from '../store/clients.ts';
+import { lazyStores } from '../store/stores.ts';
+
+export type CommitInput = { kind: 'offload'; job: OffloadJob; run: RunMeta } | { kind: 'compact'; plan: CompactionPlan; run: RunMeta };
+
+export function editOf(input: CommitInput, nowMs: number): Edit {
+  if (input.kind === 'offload') {
+    const { job } = input;
+    return {
+      kind: 'offload',
+      remove: [job.hotRunId],
+      add: [input.run],
+      release: [
+        { id: `table:${job.table}`, kind: 'table', target: job.table, releasedAt: nowMs },
+        { id: `job:${job.runId}`, kind: 'job', target: job.runId, releasedAt: nowMs },
+      ],
+    };
+  }
+  const { plan } = input;
+  return {
+    kind: 'compact',
+    remove: plan.inputs,
+    add: [input.run],
+    release: [
+      ...plan.inputs.map((id) => ({ id: `run:${id}`, kind: 'run' as const, target: id, releasedAt: nowMs })),
+      { id: `job:${plan.outputId}`, kind: 'job', target: plan.outputId, releasedAt: nowMs },
+    ],
+  };
+}
+
+export function createCommitHandler(env: () => Env) {
+  const stores = lazyStores(env);
+  return async (input: CommitInput): Promise<{ version: number; changed: boolean }> => {
+    const r = await stores().manifests.commit(editOf(input, Date.now()));
+    return { version: r.manifest.version, changed: r.changed };
+  };
+}
+
+export const handler = createCommitHandler(() => process.env);

@@ -1,0 +1,46 @@
+/**
+ * Garbage collection and retention (DESIGN §4, §5.4): delete what commits released once
+ * gcGrace has passed (so no reader with a cached manifest finds its data gone), and drop
+ * whole runs past retention. Deleting twice is harmless; the manifest forgets garbage only
+ * after it is gone.
+ */
+import { expiredRuns } from '../core/compaction.ts';
+import type { Garbage } from '../core/manifest.ts';
+import { OBJECTS } from '../core/schema.ts';
+import type { Stores } from '../store/stores.ts';
+
+export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number }> {
+  const m = await s.manifests.read();
+  const due = (m.garbage ?? []).filter((g) => g.releasedAt + s.settings.gcGraceMs <= nowMs);
+  for (const g of due) await remove(s, g);
+  if (due.length > 0) await s.manifests.commit({ kind: 'gc', remove: [], add: [], collected: due.map((g) => g.id) });
+  return { collected: due.map((g) => g.id), waiting: (m.garbage ?? []).length - due.length };
+}
+
+async function remove(s: Stores, g: Garbage): Promise<void> {
+  switch (g.kind) {
+    case 'table':
+      return s.hot.drop(g.target);
+    case 'run':
+      return s.cold.deleteRun(g.target);
+    case 'job':
+      await s.cold.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`);
+      return s.jobs.delete(g.target);
+  }
+}
+
+/** Drops cold runs whose every record is past retention; GC deletes them after gcGrace. */
+export async function applyRetention(s: Stores, nowMs: number): Promise<{ dropped: string[] }> {
+  if (s.settings.retentionMs === undefined) return { dropped: [] };
+  const cutoff = Math.floor((nowMs - s.settings.retentionMs) * 1000);
+  const m = await s.manifests.read();
+  const expired = expiredRuns(m, cutoff);
+  if (expired.length === 0) return { dropped: [] };
+  await s.manifests.commit({
+    kind: 'retention',
+    remove: expired.map((r) => r.id),
+    add: [],
+    release: expired.map((r) => ({ id: `run:${r.id}`, kind: 'run', target: r.id, releasedAt: nowMs })),
+  });
+  return { dropped: expired.map((r) => r.id) };
+}

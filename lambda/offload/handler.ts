@@ -1,0 +1,33 @@
+/** Lambda entry of offload: one Task per action (plan, prepare, scan, merge) of the lifecycle. */
+import { ValidationError } from '../core/errors.ts';
+import type { RangeSpec } from '../core/ranges.ts';
+import type { Env } from '../store/clients.ts';
+import { lazyStores } from '../store/stores.ts';
+import { mergeRange, planOffload, prepareOffload, scanSegment, type OffloadJob, type PeriodToOffload, type ScanResult } from './offload.ts';
+
+export type OffloadInput =
+  | { action: 'plan' }
+  | { action: 'prepare'; period: PeriodToOffload }
+  | { action: 'scan'; job: OffloadJob; segment: number }
+  | { action: 'merge'; job: OffloadJob; range: RangeSpec; scans: ScanResult[] };
+
+export function createOffloadHandler(env: () => Env) {
+  const stores = lazyStores(env);
+  return async (input: OffloadInput): Promise<unknown> => {
+    const s = stores();
+    switch (input.action) {
+      case 'plan':
+        return planOffload(s, Date.now());
+      case 'prepare':
+        return prepareOffload(s, input.period);
+      case 'scan':
+        return scanSegment(s, input.job, input.segment);
+      case 'merge':
+        return mergeRange(s, input.job, input.range, input.scans);
+      default:
+        throw new ValidationError('InvalidInput', `unknown offload action ${(input as { action: string }).action}`);
+    }
+  };
+}
+
+export const handler = createOffloadHandler(() => process.env);

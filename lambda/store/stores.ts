@@ -1,0 +1,35 @@
+/** Every adapter a lifecycle step may need, built once per container from the environment. */
+import { storeEnvFrom, type Env } from './clients.ts';
+import { ColdStore, S3SpillStore } from './cold-store.ts';
+import { HotTables } from './hot-tables.ts';
+import { JobStore } from './job-store.ts';
+import { ManifestStore } from './manifest-store.ts';
+import type { StoreSettings } from '../core/settings.ts';
+
+export interface Stores {
+  readonly settings: StoreSettings;
+  readonly hot: HotTables;
+  readonly cold: ColdStore;
+  readonly manifests: ManifestStore;
+  readonly spills: S3SpillStore;
+  readonly jobs: JobStore;
+}
+
+export function storesFrom(env: Env): Stores {
+  const e = storeEnvFrom(env);
+  const cold = new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket);
+  return {
+    settings: e.settings,
+    hot: new HotTables(e.ddb),
+    cold,
+    manifests: new ManifestStore(e.ddb, e.indexTable),
+    spills: new S3SpillStore(cold),
+    jobs: new JobStore(e.ddb, e.indexTable),
+  };
+}
+
+/** A handler's stores, made on first use and reused while the container lives. */
+export function lazyStores(env: () => Env): () => Stores {
+  let stores: Stores | undefined;
+  return () => (stores ??= storesFrom(env()));
+}

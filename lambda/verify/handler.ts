@@ -1,0 +1,45 @@
+/**
+ * Lambda entry of verification. It reads only: it returns the verified run's manifest entry,
+ * and the commit step (another function) makes it visible.
+ */
+import type { CompactionMerged, CompactionPlan } from '../compact/compact.ts';
+import type { RunMeta } from '../core/manifest.ts';
+import type { OffloadJob, ScanResult } from '../offload/offload.ts';
+import type { Env } from '../store/clients.ts';
+import { lazyStores } from '../store/stores.ts';
+import { verifyRun } from './verify.ts';
+
+export type VerifyInput =
+  | { mode: 'offload'; job: OffloadJob; scans: ScanResult[]; rescan?: boolean }
+  | { mode: 'compact'; plan: CompactionPlan; merges: CompactionMerged[] };
+
+export function createVerifyHandler(env: () => Env) {
+  const stores = lazyStores(env);
+  return async (input: VerifyInput): Promise<{ run: RunMeta }> => {
+    const s = stores();
+    if (input.mode === 'offload') {
+      const { job } = input;
+      const run = await verifyRun(s, {
+        runId: job.runId,
+        level: 0,
+        periodStart: job.periodStart,
+        periodEnd: job.periodEnd,
+        plus: input.scans,
+        ...(input.rescan === false ? {} : { rescanTable: job.table }),
+      });
+      return { run };
+    }
+    const { plan } = input;
+    const run = await verifyRun(s, {
+      runId: plan.outputId,
+      level: plan.level,
+      periodStart: plan.periodStart,
+      periodEnd: plan.periodEnd,
+      plus: [plan.inputTotal],
+      minus: input.merges.map((m) => m.dropped),
+    });
+    return { run };
+  };
+}
+
+export const handler = createVerifyHandler(() => process.env);
