@@ -14,6 +14,7 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { json } from '../lambda/api/http.ts';
 import { INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
+import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
@@ -22,7 +23,7 @@ import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clien
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
 import { serve, type Handlers } from './gateway.ts';
-import { LocalStepFunctions, type ExecutionRecord } from './step-functions.ts';
+import { LocalStepFunctions, type ExecutionRecord, type TaskHandler } from './step-functions.ts';
 
 /** Locally the lifecycle runs every quarter period (at least every 250 ms, at most hourly). */
 export function lifecycleIntervalMs(s: StoreSettings): number {
@@ -39,6 +40,8 @@ export interface LocalOptions {
   readonly schedule?: boolean;
   /** Replaces every ASL Retry interval (tests: 0). */
   readonly retryIntervalMs?: number;
+  /** The clock of the data plane and every task (tests move time by hand); default the system's. */
+  readonly clock?: Clock;
 }
 
 export interface LocalSystem {
@@ -51,6 +54,10 @@ export interface LocalSystem {
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
   readonly stepFunctions: LocalStepFunctions;
+  /** The handler of each Task placeholder, as the runner calls them (tests wrap them to inject faults). */
+  readonly tasks: Readonly<Record<string, TaskHandler>>;
+  /** The clock of the data plane and the tasks. */
+  readonly clock: Clock;
   /** Runs the lifecycle state machine once and waits for it (rotation: creates and registers the periods' tables). */
   runLifecycle(): Promise<ExecutionRecord>;
   /** The same, under the name tests use before writing. */
@@ -109,10 +116,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
   }
 
-  const dataPlane = DataPlane.fromStoreEnv(store);
+  const clock = opts.clock ?? systemClock;
+  const dataPlane = DataPlane.fromStoreEnv(store, clock);
   const handlers: Handlers = { ingest: createIngestHandler(() => dataPlane), read: createReadHandler(() => dataPlane) };
   const quiet = (): void => undefined;
-  const stepFunctions = new LocalStepFunctions(settings.prefix, localTaskHandlers(() => env, quiet), opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
+  const tasks = localTaskHandlers(() => env, quiet, clock);
+  const stepFunctions = new LocalStepFunctions(settings.prefix, tasks, opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await stepFunctions.start('lifecycle', {}).done;
     if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);
@@ -133,8 +142,14 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   // The lifecycle on a schedule, as EventBridge starts it on AWS: every quarter period locally.
   let timer: NodeJS.Timeout | undefined;
   if (opts.schedule ?? true) {
+    // A tick that finds the last execution still running skips, rather than pile executions up.
+    let running = false;
     timer = setInterval(() => {
-      runLifecycle().catch((err) => console.error((err as Error).message));
+      if (running) return;
+      running = true;
+      runLifecycle()
+        .catch((err) => console.error((err as Error).message))
+        .finally(() => (running = false));
     }, lifecycleIntervalMs(settings));
     timer.unref();
   }
@@ -148,6 +163,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     dynamodbEndpoint,
     s3Endpoint,
     stepFunctions,
+    tasks,
+    clock,
     runLifecycle,
     rotateNow: async () => void (await runLifecycle()),
     async stop() {

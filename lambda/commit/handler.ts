@@ -4,6 +4,7 @@
  */
 import type { CompactionPlan } from '../compact/compact.ts';
 import type { Edit, RunMeta } from '../core/manifest.ts';
+import { systemClock, type Clock } from '../core/seq.ts';
 import type { OffloadJob } from '../offload/offload.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
@@ -35,10 +36,10 @@ export function editOf(input: CommitInput, nowMs: number): Edit {
   };
 }
 
-export function createCommitHandler(env: () => Env) {
+export function createCommitHandler(env: () => Env, now: Clock = systemClock) {
   const stores = lazyStores(env);
   return async (input: CommitInput): Promise<{ version: number; changed: boolean }> => {
-    const r = await stores().manifests.commit(editOf(input, Date.now()));
+    const r = await stores().manifests.commit(editOf(input, now()));
     return { version: r.manifest.version, changed: r.changed };
   };
 }

@@ -77,7 +77,7 @@ export async function mergeCompactionRange(s: Stores, plan: CompactionPlan, rang
     plan.inputs.map((id) => coldScan(s.cold, id, kr, 'asc')),
     { dropTombstones: plan.dropTombstones, trackSetsums: 'dropped', ...(plan.retentionCutoff !== undefined ? { retentionCutoff: plan.retentionCutoff } : {}) },
   );
-  const w = await s.cold.writeRun(plan.outputId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range.index);
+  const w = await s.cold.writeRun(plan.outputId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
   const d = merge.stats.dropped;
   return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), dropped: { count: d.count, setsum: d.setsum.hexdigest() } };
 }

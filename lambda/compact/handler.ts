@@ -1,18 +1,19 @@
 /** Lambda entry of compaction: plan, and merge one key range. */
 import { ValidationError } from '../core/errors.ts';
 import type { RangeSpec } from '../core/ranges.ts';
+import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { mergeCompactionRange, planCompaction, type CompactionPlan } from './compact.ts';
 
 export type CompactInput = { action: 'plan' } | { action: 'merge'; plan: CompactionPlan; range: RangeSpec };
 
-export function createCompactHandler(env: () => Env) {
+export function createCompactHandler(env: () => Env, now: Clock = systemClock) {
   const stores = lazyStores(env);
   return async (input: CompactInput): Promise<unknown> => {
     switch (input.action) {
       case 'plan':
-        return planCompaction(stores(), Date.now());
+        return planCompaction(stores(), now());
       case 'merge':
         return mergeCompactionRange(stores(), input.plan, input.range);
       default:

@@ -70,7 +70,8 @@ export const OBJECTS = {
   runPrefix: (runId: string): string => `runs/${runId}/`,
   /** A blob of one key range of a range-partitioned write: names sort in key order. */
   rangeBlob: (runId: string, range: number, ordinal: number): string =>
-    `runs/${runId}/${String(range).padStart(4, '0')}-${String(ordinal).padStart(6, '0')}.blob`,
+    `${OBJECTS.rangeBlobPrefix(runId, range)}${String(ordinal).padStart(6, '0')}.blob`,
+  rangeBlobPrefix: (runId: string, range: number): string => `runs/${runId}/${String(range).padStart(4, '0')}-`,
   /** A spill of one scan segment for one key range of a job. */
   spill: (jobId: string, range: number, segment: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/seg-${String(segment).padStart(4, '0')}`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,

@@ -1,6 +1,7 @@
 /** Lambda entry of offload: one Task per action (plan, prepare, scan, merge) of the lifecycle. */
 import { ValidationError } from '../core/errors.ts';
 import type { RangeSpec } from '../core/ranges.ts';
+import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { mergeRange, planOffload, prepareOffload, scanSegment, type OffloadJob, type PeriodToOffload, type ScanResult } from './offload.ts';
@@ -11,13 +12,13 @@ export type OffloadInput =
   | { action: 'scan'; job: OffloadJob; segment: number }
   | { action: 'merge'; job: OffloadJob; range: RangeSpec; scans: ScanResult[] };
 
-export function createOffloadHandler(env: () => Env) {
+export function createOffloadHandler(env: () => Env, now: Clock = systemClock) {
   const stores = lazyStores(env);
   return async (input: OffloadInput): Promise<unknown> => {
     const s = stores();
     switch (input.action) {
       case 'plan':
-        return planOffload(s, Date.now());
+        return planOffload(s, now());
       case 'prepare':
         return prepareOffload(s, input.period);
       case 'scan':

@@ -115,6 +115,6 @@ export async function mergeRange(s: Stores, job: OffloadJob, range: RangeSpec, s
   const sources = await Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
   // A hot table holds one version per key: nothing is shadowed, tombstones are kept.
   const merged = new MergeIterator(sources);
-  const w = await s.cold.writeRun(job.runId, merged, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range.index);
+  const w = await s.cold.writeRun(job.runId, merged, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
   return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), bytes: w.bytes, blobs: w.blobs };
 }

@@ -15,7 +15,9 @@ import type { BlobSource, Direction } from '../core/blob-reader.ts';
 import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
 import type { ColdRunIO } from '../core/cold-run.ts';
 import type { RunMeta } from '../core/manifest.ts';
+import { compareKeys } from '../core/keys.ts';
 import type { KeyRange } from '../core/range.ts';
+import { keyRangeOfSpec, type RangeSpec } from '../core/ranges.ts';
 import type { Entry } from '../core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
@@ -25,7 +27,8 @@ import { backoffMs, sleep, translate } from './aws-errors.ts';
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
-const ENTRY = 'e';
+/** The index item attribute holding a serialized IndexEntry. */
+export const ENTRY = 'e';
 
 /** What a written run holds, for its manifest entry and for verification. */
 export interface WrittenRun {
@@ -156,8 +159,10 @@ export class ColdStore implements ColdRunIO {
    * Writes a whole run (or one key range of it) from sorted records; names are
    * deterministic, so a re-run overwrites the same objects.
    */
-  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}, range?: number): Promise<WrittenRun> {
-    const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range, i)), opts);
+  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}, range?: RangeSpec): Promise<WrittenRun> {
+    const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range.index, i)), opts);
+    const names = new Set<string>();
+    const firstKeys = new Set<string>();
     const setsum = new Setsum();
     let count = 0;
     let bytes = 0;
@@ -169,6 +174,8 @@ export class ColdStore implements ColdRunIO {
     const done = async (b: FinishedBlob | undefined): Promise<void> => {
       if (!b) return;
       await this.putBlob(runId, b);
+      names.add(b.name);
+      for (const e of b.index) firstKeys.add(e.firstKey.toString('base64'));
       setsum.add(b.setsum);
       count += b.count;
       bytes += b.bytes.length;
@@ -180,7 +187,67 @@ export class ColdStore implements ColdRunIO {
     };
     for await (const e of entries) await done(w.add(e));
     await done(w.finish());
+    if (range !== undefined) await this.sweepRange(runId, range, names, firstKeys);
     return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
+  }
+
+  /**
+   * After a key range of a run is written: delete blobs and index items of that range that
+   * this attempt did not write. A re-run writes the same names, so only what an earlier,
+   * different attempt left (a corrupted write, other settings) goes; committed data, always
+   * rewritten identically, is never touched.
+   */
+  private async sweepRange(runId: string, range: RangeSpec, names: ReadonlySet<string>, firstKeys: ReadonlySet<string>): Promise<void> {
+    const stale = (await this.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => !names.has(o.key));
+    if (stale.length > 0) await this.deleteObjects(stale.map((o) => o.key));
+    const { lo, hi } = keyRangeOfSpec(range);
+    const dels: WriteRequest[] = [];
+    let start: Item | undefined;
+    scan: do {
+      let out;
+      try {
+        out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.indexTable,
+            KeyConditionExpression: lo.length > 0 ? '#pk = :pk AND #sk >= :lo' : '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(lo.length > 0 ? { ':lo': { B: lo } } : {}) },
+            ProjectionExpression: '#pk, #sk',
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        translate(err, `index of run ${runId}`);
+      }
+      for (const it of out.Items ?? []) {
+        const sk = Buffer.from(it[SK]!.B!);
+        if (compareKeys(sk, hi) >= 0) break scan;
+        if (!firstKeys.has(sk.toString('base64'))) dels.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    await this.batchDelete(dels, runId);
+  }
+
+  private async batchDelete(dels: readonly WriteRequest[], runId: string): Promise<void> {
+    for (let i = 0; i < dels.length; i += 25) {
+      try {
+        await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: dels.slice(i, i + 25) } }));
+      } catch (err) {
+        translate(err, `index items of run ${runId}`);
+      }
+    }
+  }
+
+  private async deleteObjects(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      try {
+        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: k })) } }));
+      } catch (err) {
+        translate(err, `delete ${keys[i]}`);
+      }
+    }
   }
 
   /** A blob's size and ranged reads, for whole-blob scans (verification, spills). */
@@ -216,9 +283,7 @@ export class ColdStore implements ColdRunIO {
   /** Deletes every object under a prefix; idempotent. */
   async deletePrefix(prefix: string): Promise<number> {
     const keys = await this.list(prefix);
-    for (let i = 0; i < keys.length; i += 1000) {
-      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: k.key })) } }));
-    }
+    await this.deleteObjects(keys.map((k) => k.key));
     return keys.length;
   }
 
@@ -261,10 +326,7 @@ export class ColdStore implements ColdRunIO {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      const dels: WriteRequest[] = (out.Items ?? []).map((it) => ({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } }));
-      for (let i = 0; i < dels.length; i += 25) {
-        await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: dels.slice(i, i + 25) } }));
-      }
+      await this.batchDelete((out.Items ?? []).map((it) => ({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } })), runId);
       start = out.LastEvaluatedKey;
     } while (start);
   }

@@ -42,7 +42,8 @@ export class DataPlane {
     this.manifests = parts.manifests;
     this.now = parts.now ?? systemClock;
     this.seqs = new SeqClock(this.now);
-    this.cache = new ManifestCache(parts.manifests, parts.manifestTtlMs ?? 1000, this.now);
+    // A cached manifest must be younger than gcGrace, or it could name runs GC has deleted.
+    this.cache = new ManifestCache(parts.manifests, parts.manifestTtlMs ?? Math.min(1000, Math.floor(parts.settings.gcGraceMs / 2)), this.now);
     const hot = parts.hot;
     this.readers = {
       hot: { get: (r, key) => hot.get(r.table!, key), query: (r, q) => hot.query(r.table!, q) },
@@ -54,8 +55,9 @@ export class DataPlane {
     return DataPlane.fromStoreEnv(storeEnvFrom(env));
   }
 
-  static fromStoreEnv(e: StoreEnv): DataPlane {
+  static fromStoreEnv(e: StoreEnv, now: Clock = systemClock): DataPlane {
     return new DataPlane({
+      now,
       settings: e.settings,
       hot: new HotTables(e.ddb),
       cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket),
@@ -99,6 +101,16 @@ export class DataPlane {
     return run;
   }
 
+  /**
+   * A write that lands after its period's seal may miss the offload's scan: it must not be
+   * acknowledged. The client sees 503 and retries with a newer seq, which wins either way.
+   */
+  private checkSealed(runs: readonly RunMeta[]): void {
+    const now = this.now();
+    const late = runs.find((r) => now >= r.periodEnd + this.settings.sealGraceMs);
+    if (late) throw new UnavailableError('PeriodSealed', `the write reached ${late.table} after its period was sealed; it may not be kept, retry`, 1);
+  }
+
   private async writeOne(key: Buffer, value: Buffer | null): Promise<number> {
     const seq = this.seqs.next();
     const run = await this.tableFor(seq);
@@ -111,6 +123,7 @@ export class DataPlane {
       }
       throw err;
     }
+    this.checkSealed([run]);
     return seq;
   }
 
@@ -145,8 +158,10 @@ export class DataPlane {
     }
     // Group by period (a batch can straddle a boundary); every table must be ready first.
     const groups = new Map<string, Entry[]>();
+    const runs = new Map<string, RunMeta>();
     for (const e of byKey.values()) {
       const run = await this.tableFor(e.seq);
+      runs.set(run.table!, run);
       groups.set(run.table!, [...(groups.get(run.table!) ?? []), e]);
     }
     try {
@@ -158,6 +173,7 @@ export class DataPlane {
       }
       throw err;
     }
+    this.checkSealed([...runs.values()]);
     return results;
   }
 

@@ -1,0 +1,147 @@
+/**
+ * Lifecycle benchmarks on the embedded system, the real ASL executed by the local runner on
+ * a manual clock: offload records/s as a ratio to a raw parallel scan of the same table;
+ * compaction input MB/s; bytes in S3 and in the index per logical byte; and write
+ * amplification of a long simulated history.
+ */
+import { BatchWriteItemCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
+import type { Entry } from '../../lambda/core/record.ts';
+import { INDEX_TABLE, runPartition } from '../../lambda/core/schema.ts';
+import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
+import { toItem } from '../../lambda/store/hot-tables.ts';
+import type { ExecutionRecord } from '../../local/step-functions.ts';
+import { startLocal, type LocalSystem } from '../../local/system.ts';
+import type { Figure } from '../harness.ts';
+import { simulate } from '../simulator.ts';
+import { auditRecords } from './engine.ts';
+
+const N = 100_000;
+const SEGMENTS = 4;
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function load(sys: LocalSystem, table: string, entries: readonly Entry[]): Promise<void> {
+  const chunks = Array.from({ length: Math.ceil(entries.length / 25) }, (_, i) => entries.slice(i * 25, (i + 1) * 25));
+  await pool(chunks, 8, async (c) => {
+    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toItem(e) } })) };
+    while (req && Object.keys(req).length > 0) {
+      const out = await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: req }));
+      req = out.UnprocessedItems as typeof req;
+    }
+  });
+}
+
+/** The baseline: a raw parallel Scan of the table, counting items, as fast as the SDK goes. */
+async function rawScan(sys: LocalSystem, table: string): Promise<number> {
+  let n = 0;
+  await Promise.all(Array.from({ length: SEGMENTS }, async (_, segment) => {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await sys.store.ddb.send(new ScanCommand({ TableName: table, Segment: segment, TotalSegments: SEGMENTS, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      n += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }));
+  return n;
+}
+
+/** Seconds from a state's first entry to another state's last exit, from the execution's events. */
+function span(r: ExecutionRecord, from: string, to: string): number {
+  const t = (type: string, state: string) => r.events.filter((e) => e.type === type && e.state === state).map((e) => Date.parse(e.timestamp));
+  const a = Math.min(...t('StateEntered', from));
+  const b = Math.max(...t('StateExited', to));
+  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error(`execution ${r.name} has no ${from}..${to}`);
+  return (b - a) / 1000;
+}
+
+async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
+  let bytes = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await sys.store.ddb.send(new QueryCommand({
+      TableName: sys.store.indexTable,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    }));
+    // DynamoDB bills an item as its attribute names plus values.
+    for (const it of out.Items ?? []) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return bytes;
+}
+
+export async function lifecycleSuite(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const fig = (name: string, value: number, unit: string, baseline?: string): void => {
+    figures.push({ suite: 'lifecycle', name, value, unit, ...(baseline ? { baseline } : {}) });
+  };
+  const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'bench', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000, rangeBytes: 8 << 20, spillBytes: 16 << 20 };
+  let now = Date.UTC(2026, 10, 23, 0, 0, 30);
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now });
+  try {
+    const hotTable = async (): Promise<{ table: string; start: number }> => {
+      const m = await sys.dataPlane.manifests.read();
+      const r = m.runs.find((x) => x.tier === 'hot' && x.periodStart <= now && now < x.periodEnd)!;
+      return { table: r.table!, start: r.periodStart };
+    };
+    const runLifecycle = async (): Promise<ExecutionRecord> => {
+      now += settings.periodMs;
+      return sys.runLifecycle();
+    };
+
+    // Period 1: N audit records, written straight into the period's table.
+    const p1 = await hotTable();
+    const first = auditRecords(N, 21, p1.start * 1000);
+    const logical = first.reduce((s, e) => s + e.key.length + (e.value?.length ?? 0), 0);
+    await load(sys, p1.table, first);
+    const t0 = performance.now();
+    const scanned = await rawScan(sys, p1.table);
+    const scanSeconds = (performance.now() - t0) / 1000;
+    if (scanned !== N) throw new Error(`raw scan saw ${scanned} of ${N}`);
+
+    const r1 = await runLifecycle();
+    const offloadSeconds = span(r1, 'OffloadPeriods', 'OffloadPeriods');
+    fig('offload (plan, scan, merge, verify with re-scan, commit)', N / offloadSeconds, 'records/s');
+    fig('offload / raw parallel Scan of the same table', scanSeconds / offloadSeconds, 'ratio', `raw Scan, ${SEGMENTS} segments`);
+    fig('offload verification share of offload time', span(r1, 'Verify', 'Verify') / offloadSeconds, 'ratio');
+    const run1 = (await sys.dataPlane.manifests.read()).runs.find((r) => r.tier === 'cold')!;
+    fig('bytes in S3 per logical byte', run1.bytes / logical, 'ratio', 'key + value bytes written');
+    fig('bytes in the index per logical byte', (await indexBytes(sys, run1.id)) / logical, 'ratio', 'key + value bytes written');
+
+    // Period 2: half the keys overwritten, half new; its offload makes two level-0 runs, which compact.
+    const p2 = await hotTable();
+    const fresh = auditRecords(N / 2, 22, p2.start * 1000);
+    const overwrites = first.filter((_, i) => i % 2 === 0).map((e, i) => ({ ...e, seq: p2.start * 1000 + N + i }));
+    await load(sys, p2.table, [...fresh, ...overwrites]);
+    const r2 = await runLifecycle();
+    const m = await sys.dataPlane.manifests.read();
+    const merged = m.runs.find((r) => r.tier === 'cold' && r.level === 1);
+    if (!merged) throw new Error('no compaction ran');
+    let run2Bytes = 0;
+    for (let v = m.version; v > 0 && run2Bytes === 0; v--) {
+      const h = await sys.dataPlane.manifests.history(v);
+      if (h?.edit?.kind === 'offload') run2Bytes = h.edit.add[0]!.bytes;
+    }
+    const inputBytes = run1.bytes + run2Bytes;
+    const compactSeconds = span(r2, 'PlanCompaction', 'CommitCompaction');
+    const inputRecords = N + N;
+    fig('compaction input', inputBytes / 2 ** 20 / compactSeconds, 'MB/s (stored)');
+    fig('compaction input records', inputRecords / compactSeconds, 'records/s');
+    fig('compaction records/s / offload records/s', inputRecords / compactSeconds / (N / offloadSeconds), 'ratio', 'offload in the same run');
+
+    const sim = simulate({ periods: 1095, fanout: DEFAULT_POLICY_OPTIONS.fanout, maxLevel: DEFAULT_POLICY_OPTIONS.maxLevel });
+    fig('write amplification, 3 years of daily periods, fanout 2 (simulated)', sim.writeAmplification, 'x', 'bytes offloaded');
+    fig('runs after 3 years of daily periods (simulated)', sim.runs, 'runs');
+  } finally {
+    await sys.stop();
+  }
+  return figures;
+}
