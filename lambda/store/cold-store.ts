@@ -91,6 +91,15 @@ export class ColdStore implements ColdRunIO {
   }
 
   private async *walk(runId: string, cond: string, key: Buffer, forward: boolean): AsyncGenerator<IndexEntry> {
+    // Small first pages: most range reads need one or two entries.
+    for await (const item of this.partition(runId, { cond, key, forward, limit: 8 })) yield deserializeIndexEntry(item[ENTRY]!.B!);
+  }
+
+  /** The index items of a run, page by page: all of them, or those whose SK meets `cond` against `key`. */
+  private async *partition(
+    runId: string,
+    o: { cond?: string; key?: Buffer; forward?: boolean; limit?: number; consistent?: boolean; keysOnly?: boolean } = {},
+  ): AsyncGenerator<Item> {
     let start: Item | undefined;
     do {
       let out;
@@ -98,19 +107,21 @@ export class ColdStore implements ColdRunIO {
         out = await this.ddb.send(
           new QueryCommand({
             TableName: this.indexTable,
-            KeyConditionExpression: `#pk = :pk AND ${cond}`,
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ':k': { B: key } },
-            ScanIndexForward: forward,
-            // Small first pages: most range reads need one or two entries.
-            Limit: 8,
+            KeyConditionExpression: o.cond ? `#pk = :pk AND ${o.cond}` : '#pk = :pk',
+            // DynamoDB rejects an expression attribute name no expression uses.
+            ExpressionAttributeNames: { '#pk': PK, ...(o.cond || o.keysOnly ? { '#sk': SK } : {}) },
+            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
+            ScanIndexForward: o.forward ?? true,
+            ...(o.limit ? { Limit: o.limit } : {}),
+            ...(o.consistent ? { ConsistentRead: true } : {}),
+            ...(o.keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         );
       } catch (err) {
         translate(err, `index of run ${runId}`);
       }
-      for (const item of out.Items ?? []) yield deserializeIndexEntry(item[ENTRY]!.B!);
+      yield* out.Items ?? [];
       start = out.LastEvaluatedKey;
     } while (start);
   }
@@ -201,43 +212,36 @@ export class ColdStore implements ColdRunIO {
     const stale = (await this.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => !names.has(o.key));
     if (stale.length > 0) await this.deleteObjects(stale.map((o) => o.key));
     const { lo, hi } = keyRangeOfSpec(range);
-    const dels: WriteRequest[] = [];
-    let start: Item | undefined;
-    scan: do {
-      let out;
-      try {
-        out = await this.ddb.send(
-          new QueryCommand({
-            TableName: this.indexTable,
-            KeyConditionExpression: lo.length > 0 ? '#pk = :pk AND #sk >= :lo' : '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(lo.length > 0 ? { ':lo': { B: lo } } : {}) },
-            ProjectionExpression: '#pk, #sk',
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (err) {
-        translate(err, `index of run ${runId}`);
-      }
-      for (const it of out.Items ?? []) {
+    const from = lo.length > 0 ? { cond: '#sk >= :k', key: lo } : {};
+    const items = this.partition(runId, { ...from, consistent: true, keysOnly: true });
+    await this.deleteItems(runId, (async function* () {
+      for await (const it of items) {
         const sk = Buffer.from(it[SK]!.B!);
-        if (compareKeys(sk, hi) >= 0) break scan;
-        if (!firstKeys.has(sk.toString('base64'))) dels.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
+        if (compareKeys(sk, hi) >= 0) return;
+        if (!firstKeys.has(sk.toString('base64'))) yield it;
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    await this.batchDelete(dels, runId);
+    })());
   }
 
-  private async batchDelete(dels: readonly WriteRequest[], runId: string): Promise<void> {
-    for (let i = 0; i < dels.length; i += 25) {
-      try {
-        await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: dels.slice(i, i + 25) } }));
-      } catch (err) {
-        translate(err, `index items of run ${runId}`);
+  /** Deletes index items (keys only needed), 25 to a request, as they stream in. */
+  private async deleteItems(runId: string, items: AsyncIterable<Item>): Promise<void> {
+    let batch: WriteRequest[] = [];
+    const flush = async (): Promise<void> => {
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        try {
+          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
+          batch = out.UnprocessedItems?.[this.indexTable] ?? [];
+        } catch (err) {
+          translate(err, `delete index items of run ${runId}`);
+        }
       }
+    };
+    for await (const it of items) {
+      batch.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
+      if (batch.length === 25) await flush();
     }
+    await flush();
   }
 
   private async deleteObjects(keys: readonly string[]): Promise<void> {
@@ -289,46 +293,13 @@ export class ColdStore implements ColdRunIO {
 
   /** Every index entry of a run, in key order (verification). */
   async *allEntries(runId: string): AsyncGenerator<IndexEntry> {
-    let start: Item | undefined;
-    do {
-      let out;
-      try {
-        out = await this.ddb.send(
-          new QueryCommand({
-            TableName: this.indexTable,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (err) {
-        translate(err, `index of run ${runId}`);
-      }
-      for (const item of out.Items ?? []) yield deserializeIndexEntry(item[ENTRY]!.B!);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const item of this.partition(runId, { consistent: true })) yield deserializeIndexEntry(item[ENTRY]!.B!);
   }
 
   /** Deletes a run's blobs and index items; idempotent. */
   async deleteRun(runId: string): Promise<void> {
     await this.deletePrefix(OBJECTS.runPrefix(runId));
-    let start: Item | undefined;
-    do {
-      const out = await this.ddb.send(
-        new QueryCommand({
-          TableName: this.indexTable,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
-          ProjectionExpression: '#pk, #sk',
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      await this.batchDelete((out.Items ?? []).map((it) => ({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } })), runId);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    await this.deleteItems(runId, this.partition(runId, { keysOnly: true }));
   }
 }
 

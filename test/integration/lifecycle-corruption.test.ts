@@ -12,27 +12,15 @@ import { BlobWriter } from '../../lambda/core/blob-writer.ts';
 import type { RangeSpec } from '../../lambda/core/ranges.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
-import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
 import { ENTRY } from '../../lambda/store/cold-store.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
-import { assertReadsMatch, assertSettled, directWriter, ManualClock, Model, prng, randomWrites, stepOf } from '../support/lifecycle.ts';
+import { assertReadsMatch, assertSettled, directWriter, ManualClock, Model, prng, randomWrites, stepOf, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
-const SETTINGS: StoreSettings = {
-  ...DEFAULT_SETTINGS,
-  prefix: 'corrupt',
-  periodMs: 1000,
-  sealGraceMs: 100,
-  gcGraceMs: 200,
-  fanout: 2,
-  blockBytes: 1024,
-  blobBytes: 4096,
-  rangeBytes: 8192,
-  spillBytes: 4096,
-};
+const SETTINGS = tinyStore('corrupt', { rangeBytes: 8192 });
 
 interface MergeInput {
   readonly job?: { runId: string };

@@ -7,24 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
-import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault } from '../support/lifecycle.ts';
+import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
-const SETTINGS: StoreSettings = {
-  ...DEFAULT_SETTINGS,
-  prefix: 'faults',
-  periodMs: 1000,
-  sealGraceMs: 100,
-  gcGraceMs: 200,
-  fanout: 2,
-  blockBytes: 1024,
-  blobBytes: 4096,
-  rangeBytes: 2048,
-  spillBytes: 4096,
-};
+const SETTINGS = tinyStore('faults');
 
 describe('crash injection into every lifecycle step', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);

@@ -8,24 +8,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
-import { assertReadsMatch, assertSettled, httpWriter, Model, prng, randomWrites } from '../support/lifecycle.ts';
+import { assertReadsMatch, assertSettled, httpWriter, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
-const SETTINGS: StoreSettings = {
-  ...DEFAULT_SETTINGS,
-  prefix: 'life',
-  periodMs: 1000,
-  sealGraceMs: 150,
-  gcGraceMs: 400,
-  fanout: 2,
-  blockBytes: 1024,
-  blobBytes: 4096,
-  rangeBytes: 4096,
-  spillBytes: 8192,
-};
+const SETTINGS = tinyStore('life', { sealGraceMs: 150, gcGraceMs: 400, rangeBytes: 4096, spillBytes: 8192 });
 const PERIODS = 11;
 
 describe('lifecycle under concurrent writers', () => {

@@ -9,12 +9,29 @@ import { LogarithmicPolicy } from '../../lambda/core/compaction.ts';
 import { UnavailableError } from '../../lambda/core/errors.ts';
 import type { Manifest } from '../../lambda/core/manifest.ts';
 import { hotTablePrefix, INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
-import type { StoreSettings } from '../../lambda/core/settings.ts';
+import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import type { DataPlane, WriteOp } from '../../lambda/store/data-plane.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
 import { client } from './system.ts';
+
+/** One-second periods and tiny blocks, blobs, ranges and spills: many of each from little data. */
+export function tinyStore(prefix: string, overrides: Partial<StoreSettings> = {}): StoreSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    prefix,
+    periodMs: 1000,
+    sealGraceMs: 100,
+    gcGraceMs: 200,
+    fanout: 2,
+    blockBytes: 1024,
+    blobBytes: 4096,
+    rangeBytes: 2048,
+    spillBytes: 4096,
+    ...overrides,
+  };
+}
 
 export class ManualClock {
   private t: number;
