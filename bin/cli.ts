@@ -6,19 +6,25 @@
  *   alki del <pk> <sk>            delete (tombstone)
  *   alki query <pk> [--from S] [--to S] [--desc] [--limit N] [--all]
  *   alki runs                     the manifest: hot and cold runs
+ *   alki import FILE... [--skip-invalid]   bulk import NDJSON straight into the cold tier
+ *   alki check FILE...            compare NDJSON records with what Alki returns
  *
  * Options: --url (default $ALKI_URL or http://127.0.0.1:8080), --json (raw JSON output).
  * Requests to an API Gateway URL are signed with SigV4 using the default AWS credentials.
  */
 import { parseArgs } from 'node:util';
+import { checkFiles, describeCheck } from './check-files.ts';
+import { describeImport, importFiles } from './import-files.ts';
 import { signedHeaders } from './sign.ts';
 
-const USAGE = `usage: alki <put|get|del|query|runs> [args] [--url URL] [--json]
+const USAGE = `usage: alki <put|get|del|query|runs|import|check> [args] [--url URL] [--json]
   alki put <pk> <sk> <json|->
   alki get <pk> <sk>
   alki del <pk> <sk>
   alki query <pk> [--from SK] [--to SK] [--desc] [--limit N] [--all]
-  alki runs`;
+  alki runs
+  alki import FILE... [--skip-invalid]
+  alki check FILE... [--examples N]`;
 
 interface ApiError {
   error: { code: string; message: string };
@@ -42,6 +48,8 @@ const { values, positionals } = parseArgs({
     desc: { type: 'boolean', default: false },
     limit: { type: 'string' },
     all: { type: 'boolean', default: false },
+    'skip-invalid': { type: 'boolean', default: false },
+    examples: { type: 'string', default: '5' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -147,6 +155,22 @@ async function main(): Promise<void> {
       }
       return print(lines.join('\n'), r);
     }
+    case 'import': {
+      const files = positionals.slice(1);
+      if (files.length === 0) throw new CliError(USAGE, 2);
+      const status = await importFiles(call, files, { onInvalid: values['skip-invalid'] ? 'skip' : 'fail', log: (l) => values.json || console.error(l) });
+      print(describeImport(status, files), status);
+      if (status.state !== 'succeeded') throw new CliError('', 1);
+      return;
+    }
+    case 'check': {
+      const files = positionals.slice(1);
+      if (files.length === 0) throw new CliError(USAGE, 2);
+      const report = await checkFiles(call, files, Number(values.examples));
+      print(describeCheck(report), report);
+      if (report.missing + report.different > 0) throw new CliError('', 1);
+      return;
+    }
     default:
       throw new CliError(`unknown command "${cmd}"\n${USAGE}`, 2);
   }
@@ -154,7 +178,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof CliError) {
-    (err.exitCode === 0 ? console.log : console.error)(err.message);
+    if (err.message) (err.exitCode === 0 ? console.log : console.error)(err.message);
     process.exit(err.exitCode);
   }
   console.error(err);

@@ -14,13 +14,15 @@ import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
-import { Lifecycle } from './lifecycle.ts';
+import { FileStateMachine, Lifecycle } from './lifecycle.ts';
+import { IMPORT_STATE_MACHINE_ENV } from '../lambda/store/executions.ts';
 import { Observability } from './observability.ts';
 import { storeSettings, type AlkiStoreProps } from './props.ts';
 import { Storage } from './storage.ts';
 
 const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
 const SPILL_OBJECTS = `${OBJECTS.spillPrefix('')}*`;
+const IMPORT_OBJECTS = `${OBJECTS.importsRoot}*`;
 
 function retentionDays(days: number): RetentionDays {
   const known = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
@@ -32,6 +34,7 @@ export class AlkiStore extends Construct {
   readonly functions: Record<UnitName, UnitFunction>;
   readonly api: Api;
   readonly lifecycle: Lifecycle;
+  readonly importMachine: FileStateMachine;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: AlkiStoreProps = {}) {
@@ -63,6 +66,8 @@ export class AlkiStore extends Construct {
       compact: unit('compact'),
       commit: unit('commit'),
       gc: unit('gc'),
+      imports: unit('imports'),
+      importer: unit('importer'),
     };
 
     // Least privilege, per function.
@@ -88,22 +93,37 @@ export class AlkiStore extends Construct {
     allow('verify', ['s3:ListBucket'], [bucket.bucketArn]);
     allow('compact', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
     allow('compact', ['s3:GetObject', 's3:PutObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
+    // Commit also reads an import's record, so a late retry never re-adds a compacted run.
     allow('commit', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
     allow('gc', ['dynamodb:DeleteTable'], [hotTables]);
     allow('gc', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
     allow('gc', ['s3:DeleteObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
     allow('gc', ['s3:ListBucket'], [bucket.bucketArn]);
+    allow('gc', ['s3:DeleteObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
+    // Imports API: its records, and presigned uploads (the URLs carry this role's rights to imports/ only).
+    allow('imports', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
+    allow('imports', ['s3:PutObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
+    allow('imports', ['s3:ListBucket'], [bucket.bucketArn]);
+    // Importer: read uploads, write spills and the run, its job spec and import record.
+    allow('importer', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
+    allow('importer', ['s3:GetObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
+    allow('importer', ['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
+    allow('importer', ['s3:ListBucket'], [bucket.bucketArn]);
+
     const hotReason = `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`;
     const hotArn = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/' + `${settings.prefix}-hot-*`;
     for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: hotArn, reason: hotReason }]);
     const runsReason = 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.';
     const spillsReason = 'Spills are temporary objects spills/<jobId>/..., created per offload job at run time.';
     for (const u of ['read', 'offload', 'verify', 'compact', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: runsReason }]);
-    for (const u of ['offload', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: spillsReason }]);
+    for (const u of ['offload', 'gc', 'importer'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: spillsReason }]);
+    acknowledgeWildcards(this.functions.importer.role, [{ resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: runsReason }]);
+    const importsReason = 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.';
+    for (const u of ['imports', 'importer', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: importsReason }]);
 
     this.api = new Api(this, 'Api', {
       prefix: settings.prefix,
-      functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn },
+      functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn, imports: this.functions.imports.fn },
       rateLimit: props.apiRateLimit ?? 2000,
       burstLimit: props.apiBurstLimit ?? 4000,
       logRetention,
@@ -124,6 +144,21 @@ export class AlkiStore extends Construct {
       { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
     ]);
 
+    this.importMachine = new FileStateMachine(this, 'Import', {
+      prefix: settings.prefix,
+      machine: 'import',
+      functions: Object.fromEntries((['importer', 'verify', 'commit'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
+      logRetention,
+      removalPolicy: logRemoval,
+      timeout: Duration.hours(12),
+    });
+    acknowledgeWildcards(this.importMachine.stateMachine.role, [
+      ...Object.values(this.importMachine.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
+      { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
+    ]);
+    this.importMachine.stateMachine.grantStartExecution(this.functions.imports.fn);
+    this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
+
     this.observability = new Observability(this, 'Observability', {
       prefix: settings.prefix,
       api: this.api.httpApi,
@@ -141,6 +176,7 @@ export class AlkiStore extends Construct {
     output('BucketName', bucket.bucketName, 'Cold tier bucket');
     output('IndexTableName', indexTable.tableName, 'Manifest and sparse index');
     output('LifecycleStateMachineArn', this.lifecycle.stateMachine.stateMachineArn, 'Lifecycle state machine');
+    output('ImportStateMachineArn', this.importMachine.stateMachine.stateMachineArn, 'Bulk import state machine');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }

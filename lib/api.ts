@@ -60,7 +60,8 @@ export class Api extends Construct {
     const integrations = {
       ingest: new HttpLambdaIntegration('Ingest', props.functions.ingest),
       read: new HttpLambdaIntegration('Read', props.functions.read),
-    };
+      imports: new HttpLambdaIntegration('Imports', props.functions.imports),
+    } satisfies Record<Unit, HttpLambdaIntegration>;
     for (const r of ROUTES) {
       this.httpApi.addRoutes({ path: r.path, methods: [HttpMethod[r.method]], integration: integrations[r.unit], authorizer: this.authorizer });
     }

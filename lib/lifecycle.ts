@@ -19,6 +19,49 @@ export function placeholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
 }
 
+export interface FileStateMachineProps {
+  readonly prefix: string;
+  /** `statemachines/<machine>.asl.json`; the state machine is named `<prefix>-<machine>`. */
+  readonly machine: string;
+  /** Placeholder name to the function its Task invokes. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly timeout: Duration;
+}
+
+/** A state machine from its ASL file, every placeholder substituted, logged (ALL) and traced. */
+export class FileStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly logs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: FileStateMachineProps) {
+    super(scope, id);
+    const file = `${STATE_MACHINES_DIR}${props.machine}.asl.json`;
+    const asl = readFileSync(file, 'utf8');
+    const substitutions: Record<string, string> = {};
+    const used: Record<string, IFunction> = {};
+    for (const name of placeholders(asl)) {
+      const fn = props.functions[name];
+      if (!fn) throw new Error(`${file}: no function for placeholder \${${name}}`);
+      substitutions[name] = fn.functionArn;
+      used[name] = fn;
+    }
+    this.functions = used;
+    this.logs = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.prefix}-${props.machine}`,
+      definitionBody: DefinitionBody.fromString(asl),
+      definitionSubstitutions: substitutions,
+      tracingEnabled: true,
+      logs: { destination: this.logs, level: LogLevel.ALL, includeExecutionData: true },
+      timeout: props.timeout,
+    });
+    for (const fn of Object.values(used)) fn.grantInvoke(this.stateMachine);
+  }
+}
+
 export interface LifecycleProps {
   readonly prefix: string;
   /** Placeholder name to the function its Task invokes. */
@@ -28,6 +71,7 @@ export interface LifecycleProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** The lifecycle state machine, started on a schedule. */
 export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
   readonly schedule: Rule;
@@ -36,26 +80,10 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
-    this.functions = props.functions;
-    const file = `${STATE_MACHINES_DIR}lifecycle.asl.json`;
-    const asl = readFileSync(file, 'utf8');
-    const substitutions: Record<string, string> = {};
-    for (const name of placeholders(asl)) {
-      const fn = props.functions[name];
-      if (!fn) throw new Error(`${file}: no function for placeholder \${${name}}`);
-      substitutions[name] = fn.functionArn;
-    }
-    const logs = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
-    this.logs = logs;
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: `${props.prefix}-lifecycle`,
-      definitionBody: DefinitionBody.fromString(asl),
-      definitionSubstitutions: substitutions,
-      tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.hours(6),
-    });
-    for (const fn of Object.values(props.functions)) fn.grantInvoke(this.stateMachine);
+    const sm = new FileStateMachine(this, 'Machine', { ...props, machine: 'lifecycle', timeout: Duration.hours(6) });
+    this.stateMachine = sm.stateMachine;
+    this.functions = sm.functions;
+    this.logs = sm.logs;
     this.schedule = new Rule(this, 'Schedule', {
       description: 'Starts the Alki lifecycle',
       schedule: Schedule.rate(props.every),

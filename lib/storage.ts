@@ -45,6 +45,8 @@ export class Storage extends Construct {
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays), expiredObjectDeleteMarker: true },
         { id: 'spills', prefix: OBJECTS.spillPrefix(''), expiration: Duration.days(props.spillExpirationDays) },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Imports delete their files once committed; this removes abandoned ones.
+        { id: 'abandoned-imports', prefix: OBJECTS.importsRoot, expiration: Duration.days(30) },
       ],
     });
     Validations.of(this.bucket).acknowledge({

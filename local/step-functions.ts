@@ -76,7 +76,7 @@ export class LocalStepFunctions {
   }
 
   /** Starts an execution of `statemachines/<machine>.asl.json`; resolves when it ends. */
-  start(machine: string, input: Json = {}): { record: ExecutionRecord; done: Promise<ExecutionRecord> } {
+  start(machine: string, input: Json = {}, executionName?: string): { record: ExecutionRecord; done: Promise<ExecutionRecord> } {
     const text = readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8');
     let substituted = text;
     for (const p of placeholders(text)) {
@@ -90,7 +90,7 @@ export class LocalStepFunctions {
       overrides[state] = async (i) => JSON.parse(JSON.stringify((await this.handlers[p]!(i)) ?? null)) as Json;
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
-    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+    const name = executionName ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const record: ExecutionRecord = {
       executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${this.prefix}-${machine}:${name}`,
       stateMachine: `${this.prefix}-${machine}`,
@@ -140,6 +140,12 @@ export class LocalStepFunctions {
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     return { record, done };
+  }
+
+  /** As StartExecution with a name: a name already started is not started again. */
+  startOnce(machine: string, name: string, input: Json): void {
+    if (this.history.some((e) => e.stateMachine === `${this.prefix}-${machine}` && e.name === name)) return;
+    void this.start(machine, input, name);
   }
 
   executions(): readonly ExecutionRecord[] {

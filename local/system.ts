@@ -18,6 +18,8 @@ import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
+import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler.ts';
+import type { ExecutionStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
@@ -42,6 +44,8 @@ export interface LocalOptions {
   readonly retryIntervalMs?: number;
   /** The clock of the data plane and every task (tests move time by hand); default the system's. */
   readonly clock?: Clock;
+  /** Wraps the state machines' task handlers (tests inject faults). */
+  readonly wrapTasks?: (tasks: Readonly<Record<string, TaskHandler>>) => Record<string, TaskHandler>;
 }
 
 export interface LocalSystem {
@@ -118,10 +122,16 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
 
   const clock = opts.clock ?? systemClock;
   const dataPlane = DataPlane.fromStoreEnv(store, clock);
-  const handlers: Handlers = { ingest: createIngestHandler(() => dataPlane), read: createReadHandler(() => dataPlane) };
+
   const quiet = (): void => undefined;
   const tasks = localTaskHandlers(() => env, quiet, clock);
-  const stepFunctions = new LocalStepFunctions(settings.prefix, tasks, opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
+  const stepFunctions = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
+  const starter: ExecutionStarter = { start: async (name, input) => stepFunctions.startOnce('import', name, input as never) };
+  const handlers: Handlers = {
+    ingest: createIngestHandler(() => dataPlane),
+    read: createReadHandler(() => dataPlane),
+    imports: createImportsHandler(() => importsDepsFrom(env, starter, clock)),
+  };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await stepFunctions.start('lifecycle', {}).done;
     if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);

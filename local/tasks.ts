@@ -2,6 +2,7 @@
 import { createCommitHandler } from '../lambda/commit/handler.ts';
 import { createCompactHandler } from '../lambda/compact/handler.ts';
 import { createGcHandler } from '../lambda/gc/handler.ts';
+import { createImporterHandler } from '../lambda/importer/handler.ts';
 import { createOffloadHandler } from '../lambda/offload/handler.ts';
 import { createRotateHandler } from '../lambda/rotate/handler.ts';
 import { systemClock, type Clock } from '../lambda/core/seq.ts';
@@ -19,5 +20,6 @@ export function localTaskHandlers(env: () => Env, log: (line: string) => void, n
     [arnPlaceholder('compact')]: as(createCompactHandler(env, now)),
     [arnPlaceholder('commit')]: as(createCommitHandler(env, now)),
     [arnPlaceholder('gc')]: as(createGcHandler(env, now)),
+    [arnPlaceholder('importer')]: as(createImporterHandler(env, now)),
   };
 }

@@ -2,7 +2,7 @@
  * The HTTP API's routes, defined once: the CDK app creates them in API Gateway, the local
  * gateway matches requests against them, and each handler serves the ones of its unit.
  */
-export type Unit = 'ingest' | 'read';
+export type Unit = 'ingest' | 'read' | 'imports';
 
 export interface Route {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -20,6 +20,9 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/items/{pk}', unit: 'read', op: 'query' },
   { method: 'POST', path: '/v1/batch/get', unit: 'read', op: 'batchGet' },
   { method: 'GET', path: '/v1/runs', unit: 'read', op: 'listRuns' },
+  { method: 'POST', path: '/v1/imports', unit: 'imports', op: 'createImport' },
+  { method: 'POST', path: '/v1/imports/{id}/commit', unit: 'imports', op: 'commitImport' },
+  { method: 'GET', path: '/v1/imports/{id}', unit: 'imports', op: 'getImport' },
 ] as const satisfies readonly Route[];
 
 /** Requests no route matches go to API Gateway's `$default` route: the read unit answers 404 or 405. */

@@ -5,11 +5,15 @@
 import type { CompactionPlan } from '../compact/compact.ts';
 import type { Edit, RunMeta } from '../core/manifest.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
+import type { ImportJob } from '../importer/importer.ts';
 import type { OffloadJob } from '../offload/offload.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 
-export type CommitInput = { kind: 'offload'; job: OffloadJob; run: RunMeta } | { kind: 'compact'; plan: CompactionPlan; run: RunMeta };
+export type CommitInput =
+  | { kind: 'offload'; job: OffloadJob; run: RunMeta }
+  | { kind: 'compact'; plan: CompactionPlan; run: RunMeta }
+  | { kind: 'import'; job: ImportJob; run: RunMeta };
 
 export function editOf(input: CommitInput, nowMs: number): Edit {
   if (input.kind === 'offload') {
@@ -21,6 +25,18 @@ export function editOf(input: CommitInput, nowMs: number): Edit {
       release: [
         { id: `table:${job.table}`, kind: 'table', target: job.table, releasedAt: nowMs },
         { id: `job:${job.runId}`, kind: 'job', target: job.runId, releasedAt: nowMs },
+      ],
+    };
+  }
+  if (input.kind === 'import') {
+    const { job } = input;
+    return {
+      kind: 'import',
+      remove: [],
+      add: [input.run],
+      release: [
+        { id: `job:${job.runId}`, kind: 'job', target: job.runId, releasedAt: nowMs },
+        { id: `upload:${job.importId}`, kind: 'upload', target: job.importId, releasedAt: nowMs },
       ],
     };
   }
@@ -39,7 +55,12 @@ export function editOf(input: CommitInput, nowMs: number): Edit {
 export function createCommitHandler(env: () => Env, now: Clock = systemClock) {
   const stores = lazyStores(env);
   return async (input: CommitInput): Promise<{ version: number; changed: boolean }> => {
-    const r = await stores().manifests.commit(editOf(input, now()));
+    const s = stores();
+    // An import's run, once committed, may be compacted away: a late retry must not add it again.
+    if (input.kind === 'import' && (await s.imports.get(input.job.importId))?.state === 'succeeded') {
+      return { version: (await s.manifests.read()).version, changed: false };
+    }
+    const r = await s.manifests.commit(editOf(input, now()));
     return { version: r.manifest.version, changed: r.changed };
   };
 }

@@ -43,10 +43,10 @@ export type EditKind = 'rotate' | 'offload' | 'compact' | 'import' | 'retention'
  * (longer than any manifest cache or request), so no reader finds its data gone.
  */
 export interface Garbage {
-  /** Unique: `table:<name>`, `run:<id>`, `job:<id>` (its spills and spec). */
+  /** Unique: `table:<name>`, `run:<id>`, `job:<id>` (its spills and spec), `upload:<import id>` (its input files). */
   readonly id: string;
-  readonly kind: 'table' | 'run' | 'job';
-  /** Table name, run id, or job id. */
+  readonly kind: 'table' | 'run' | 'job' | 'upload';
+  /** Table name, run id, job id or import id. */
   readonly target: string;
   readonly releasedAt: number;
 }

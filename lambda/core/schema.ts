@@ -76,7 +76,16 @@ export const OBJECTS = {
   spill: (jobId: string, range: number, segment: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/seg-${String(segment).padStart(4, '0')}`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,
   importPrefix: (importId: string): string => `imports/${importId}/`,
+  importsRoot: 'imports/',
+  /** An uploaded input file of an import, in file order. */
+  importInput: (importId: string, file: number): string => `imports/${importId}/input-${String(file).padStart(4, '0')}.ndjson`,
 } as const;
+
+/** The run an import writes (also its job id: spills and spec). */
+export const importRunId = (importId: string): string => `i-${importId}`;
+
+/** Import ids: what `POST /v1/imports` hands out, checked wherever one comes back. */
+export const IMPORT_ID = /^[a-z0-9]{8,40}$/;
 
 /** A hot run's seq bounds are its period's, in microseconds. */
 export function periodSeqBounds(start: number, periodMs: number): { minSeq: number; maxSeq: number } {

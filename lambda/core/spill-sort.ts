@@ -82,6 +82,11 @@ export class SpillSorter {
     this.spills.push(name);
   }
 
+  /** Versions dropped so far while deduplicating buffers (complete after `flush`). */
+  get duplicates(): Readonly<Tally> {
+    return this.shadowed;
+  }
+
   /** Spills whatever is buffered, so that every record added is in a stored spill. */
   async flush(): Promise<string[]> {
     if (this.buffer.length > 0) await this.spill();

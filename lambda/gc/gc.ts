@@ -26,6 +26,9 @@ async function remove(s: Stores, g: Garbage): Promise<void> {
     case 'job':
       await s.cold.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`);
       return s.jobs.delete(g.target);
+    case 'upload':
+      await s.cold.deletePrefix(OBJECTS.importPrefix(g.target));
+      return;
   }
 }
 

@@ -2,6 +2,7 @@
 import { storeEnvFrom, type Env } from './clients.ts';
 import { ColdStore, S3SpillStore } from './cold-store.ts';
 import { HotTables } from './hot-tables.ts';
+import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { StoreSettings } from '../core/settings.ts';
@@ -13,6 +14,7 @@ export interface Stores {
   readonly manifests: ManifestStore;
   readonly spills: S3SpillStore;
   readonly jobs: JobStore;
+  readonly imports: ImportStore;
 }
 
 export function storesFrom(env: Env): Stores {
@@ -25,6 +27,7 @@ export function storesFrom(env: Env): Stores {
     manifests: new ManifestStore(e.ddb, e.indexTable),
     spills: new S3SpillStore(cold),
     jobs: new JobStore(e.ddb, e.indexTable),
+    imports: new ImportStore(e.ddb, e.indexTable),
   };
 }
 

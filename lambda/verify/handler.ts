@@ -4,6 +4,7 @@
  */
 import type { CompactionMerged, CompactionPlan } from '../compact/compact.ts';
 import type { RunMeta } from '../core/manifest.ts';
+import { importSpan, type ChunkParsed, type ImportJob, type RangeMerged } from '../importer/importer.ts';
 import type { OffloadJob, ScanResult } from '../offload/offload.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
@@ -11,7 +12,8 @@ import { verifyRun } from './verify.ts';
 
 export type VerifyInput =
   | { mode: 'offload'; job: OffloadJob; scans: ScanResult[]; rescan?: boolean }
-  | { mode: 'compact'; plan: CompactionPlan; merges: CompactionMerged[] };
+  | { mode: 'compact'; plan: CompactionPlan; merges: CompactionMerged[] }
+  | { mode: 'import'; job: ImportJob; parsed: ChunkParsed[]; merged: RangeMerged[] };
 
 export function createVerifyHandler(env: () => Env) {
   const stores = lazyStores(env);
@@ -26,6 +28,17 @@ export function createVerifyHandler(env: () => Env) {
         periodEnd: job.periodEnd,
         plus: input.scans,
         ...(input.rescan === false ? {} : { rescanTable: job.table }),
+      });
+      return { run };
+    }
+    if (input.mode === 'import') {
+      // What was parsed valid, less the older versions of a key dropped in chunks and merges.
+      const run = await verifyRun(s, {
+        runId: input.job.runId,
+        level: 0,
+        ...importSpan(input.merged, s.settings.periodMs),
+        plus: input.parsed,
+        minus: [...input.parsed.map((p) => p.duplicates), ...input.merged.map((m) => m.dropped)],
       });
       return { run };
     }

@@ -93,9 +93,9 @@ describe('AlkiStore (CDK)', () => {
 
   it('runs each handler on Node 24, arm64, traced, with its own role and log group', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(fns.length, 8);
+    assert.equal(fns.length, 10);
     const roles = new Set(fns.map((f) => JSON.stringify(f.Properties.Role)));
-    assert.equal(roles.size, 8);
+    assert.equal(roles.size, 10);
     for (const f of fns) {
       assert.equal(f.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(f.Properties.Architectures, ['arm64']);
@@ -105,7 +105,7 @@ describe('AlkiStore (CDK)', () => {
       assert.equal(env.ALKI_PERIOD, '1d');
       assert.ok(env.ALKI_BUCKET && env.ALKI_INDEX_TABLE);
     }
-    template.resourceCountIs('AWS::Logs::LogGroup', 10);
+    template.resourceCountIs('AWS::Logs::LogGroup', 13);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -120,6 +120,10 @@ describe('AlkiStore (CDK)', () => {
     assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
     assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('s3:DeleteObject'));
     assert.ok(own('gc').includes('dynamodb:DeleteTable'));
+    // The imports API signs upload URLs for imports/ only and starts the import machine; it reads no data.
+    assert.deepEqual(own('imports'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
+    assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:PutObject'))!.Resource), /imports\/\*/);
+    assert.ok(!own('importer').includes('s3:DeleteObject') && !own('importer').some((a) => a.startsWith('dynamodb:') && a.includes('Table')));
     for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
       for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         if (s.Resource !== '*') continue;
@@ -140,6 +144,16 @@ describe('AlkiStore (CDK)', () => {
     assert.deepEqual(sm.Properties.TracingConfiguration, { Enabled: true });
     assert.equal((sm.Properties.LoggingConfiguration as { Level: string }).Level, 'ALL');
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
+  });
+
+  it('loads the import state machine, started only by the imports function', () => {
+    const asl = readFileSync(`${STATE_MACHINES_DIR}import.asl.json`, 'utf8');
+    const sm = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties.DefinitionString === asl);
+    assert.ok(sm, 'the import machine is the file as written');
+    assert.deepEqual(Object.keys(sm.Properties.DefinitionSubstitutions as Record<string, unknown>).sort(), placeholders(asl).sort());
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.ALKI_IMPORT_STATE_MACHINE_ARN);
+    assert.ok(fn, 'the imports function knows the machine');
+    template.hasOutput('ImportStateMachineArn', {});
   });
 
   it('has a dashboard and the alarms', () => {

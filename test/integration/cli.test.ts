@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalSystem } from '../../local/system.ts';
 import { startTestSystem } from '../support/system.ts';
@@ -55,5 +58,43 @@ describe('alki CLI', () => {
     const r = await alki('http://127.0.0.1:9', 'runs');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach .* Is it running/);
+  });
+
+  it('imports files (in parts when large), reports invalid lines, and checks the migration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alki-import-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 110_000; i++) lines.push(JSON.stringify({ pk: `acct-${i % 50}`, sk: `2024-01-01T00:00:${String(i).padStart(6, '0')}`, value: { i, who: 'migrated-user@example.com' } }));
+    const big = join(dir, 'big.ndjson');
+    writeFileSync(big, lines.join('\n') + '\n');
+    const small = join(dir, 'small.ndjson');
+    writeFileSync(small, '{"pk":"acct-x","sk":"1","value":1,"timestamp":"2023-02-03T04:05:06Z"}\nnot json\n{"pk":"acct-x","sk":"2","value":2}\n');
+
+    const strict = await alki(sys.url, 'import', big, small);
+    assert.equal(strict.code, 1);
+    assert.match(strict.stdout, /failed/);
+    assert.match(strict.stdout, new RegExp(`${small.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not JSON`));
+
+    const ok = await alki(sys.url, 'import', big, small, '--skip-invalid');
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /succeeded/);
+    assert.match(ok.stdout, /lines 110003, valid 110002, invalid 1, duplicate keys 0, records imported 110002/);
+
+    const clean = await alki(sys.url, 'check', big, small, '--json');
+    assert.equal(clean.code, 0, clean.stderr);
+    const report = JSON.parse(clean.stdout) as { records: number; matching: number; queries: number; invalidLines: number };
+    assert.equal(report.records, 110_002);
+    assert.equal(report.matching, 110_002);
+    assert.equal(report.invalidLines, 1);
+    assert.ok(report.queries <= 51 * 3, `${report.queries} queries: range queries per partition, not a GET per record`);
+
+    // A newer live write, a deleted record, and a source value that differs from what was imported.
+    await alki(sys.url, 'put', 'acct-3', '2024-01-01T00:00:000003', '{"edited":true}');
+    await alki(sys.url, 'del', 'acct-4', '2024-01-01T00:00:000004');
+    writeFileSync(small, '{"pk":"acct-x","sk":"1","value":1,"timestamp":"2023-02-03T04:05:06Z"}\n{"pk":"acct-x","sk":"2","value":"changed at the source"}\n');
+    const drift = await alki(sys.url, 'check', big, small);
+    assert.equal(drift.code, 1);
+    assert.match(drift.stdout, /matching 109999, missing 1, different 1, newer in Alki 1/);
+    assert.match(drift.stdout, /missing: acct-4 \/ 2024-01-01T00:00:000004/);
+    assert.match(drift.stdout, /different: acct-x \/ 2: expected "changed at the source", Alki has 2/);
   });
 });

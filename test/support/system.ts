@@ -1,9 +1,8 @@
 /** The embedded system for integration tests: in memory, on a free port, rotation by hand. */
-import type { Clock } from '../../lambda/core/seq.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
-import { startLocal, type LocalSystem } from '../../local/system.ts';
+import { startLocal, type LocalOptions, type LocalSystem } from '../../local/system.ts';
 
-export async function startTestSystem(settings: Partial<StoreSettings> = {}, opts: { clock?: Clock; retryIntervalMs?: number } = {}): Promise<LocalSystem> {
+export async function startTestSystem(settings: Partial<StoreSettings> = {}, opts: Pick<LocalOptions, 'clock' | 'retryIntervalMs' | 'wrapTasks'> = {}): Promise<LocalSystem> {
   return startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000, ...settings }, schedule: false, ...opts });
 }
 

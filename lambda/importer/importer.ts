@@ -1,0 +1,216 @@
+/**
+ * The import state machine's tasks (DESIGN §5 applied to uploaded files): prepare (chunks of
+ * the input files and key-range splitters from a sample), parse one chunk into sorted spills
+ * per range with count and setsum, check (line numbers, the invalid-line policy), merge one
+ * range into the run, then record the outcome. Verification and the commit are the
+ * lifecycle's own steps. Every step is idempotent: the job spec is stored on first prepare
+ * and object names derive from the import id, chunk and range.
+ */
+import { scanBlob } from '../core/blob-reader.ts';
+import { chunkFiles, defaultSeq, IMPORT_LIMITS, lines, ownLines, parseImportLine, type ImportCounts, type InvalidPolicy, type LineError } from '../core/import-format.ts';
+import { MergeIterator } from '../core/merge.ts';
+import { chooseSplitters, rangeOf, rangesFrom, splittersOf, type RangeSpec } from '../core/ranges.ts';
+import { importRunId, OBJECTS, periodStartOf } from '../core/schema.ts';
+import { Setsum } from '../core/setsum.ts';
+import { SpillSorter } from '../core/spill-sort.ts';
+import type { Stores } from '../store/stores.ts';
+
+export interface ImportChunk {
+  readonly index: number;
+  readonly file: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ImportJob {
+  readonly importId: string;
+  readonly runId: string;
+  readonly onInvalid: InvalidPolicy;
+  readonly files: { readonly key: string; readonly size: number }[];
+  readonly chunks: ImportChunk[];
+  readonly ranges: RangeSpec[];
+}
+
+export interface Tally {
+  readonly count: number;
+  readonly setsum: string;
+}
+
+export interface ChunkParsed extends Tally {
+  readonly chunk: number;
+  /** Lines in the chunk's span, blank ones included (for file line numbers). */
+  readonly lines: number;
+  readonly nonBlank: number;
+  readonly invalid: number;
+  /** Chunk-local line numbers. */
+  readonly errors: { line: number; reason: string }[];
+  /** Versions of one key dropped inside this chunk (the merge drops the rest). */
+  readonly duplicates: Tally;
+  readonly spills: string[][];
+}
+
+export interface RangeMerged extends Tally {
+  readonly range: number;
+  readonly dropped: Tally;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  readonly bytes: number;
+}
+
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+const SAMPLE_BYTES = 256 * 1024;
+const MAX_SAMPLED_CHUNKS = 16;
+
+/** Bytes of a file from `start`, at most `length` (clipped at its end). */
+async function readSpan(s: Stores, file: { key: string; size: number }, start: number, length: number): Promise<Buffer> {
+  const end = Math.min(file.size, start + length);
+  if (end <= start) return Buffer.alloc(0);
+  return s.cold.source(file.key, file.size).read(start, end - start);
+}
+
+/** The chunk's own lines as text (see ownLines), and where they start in the file. */
+async function chunkText(s: Stores, job: ImportJob, c: ImportChunk): Promise<string> {
+  const file = job.files[c.file]!;
+  const from = Math.max(0, c.start - 1);
+  const buf = await readSpan(s, file, from, c.end - from + IMPORT_LIMITS.maxLineBytes + 2);
+  const own = ownLines(buf, from, c.start, c.end);
+  return own ? buf.subarray(own.from, own.to).toString('utf8') : '';
+}
+
+export async function prepareImport(s: Stores, importId: string, nowMs: number): Promise<ImportJob> {
+  const runId = importRunId(importId);
+  return s.jobs.getOrCreate<ImportJob>(runId, async () => {
+    const status = await s.imports.get(importId);
+    if (!status) throw new Error(`import ${importId} does not exist`);
+    const listed = await s.cold.list(OBJECTS.importPrefix(importId));
+    const files = Array.from({ length: status.files }, (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 });
+    // A chunk is parsed in memory and spilled per range: about half the spill budget.
+    const chunkBytes = Math.max(64 * 1024, Math.floor(s.settings.spillBytes / 2));
+    const chunks = chunkFiles(files.map((f) => f.size), chunkBytes);
+    const total = files.reduce((a, f) => a + f.size, 0);
+    const sample: Buffer[] = [];
+    const step = Math.max(1, Math.ceil(chunks.length / MAX_SAMPLED_CHUNKS));
+    for (let i = 0; i < chunks.length; i += step) {
+      const c = chunks[i]!;
+      const text = (await readSpan(s, files[c.file]!, c.start, SAMPLE_BYTES)).toString('utf8');
+      for (const { text: line } of lines(text)) {
+        const r = parseImportLine(line, 1, nowMs);
+        if ('key' in r) sample.push(r.key);
+      }
+    }
+    const parts = clamp(Math.ceil(total / s.settings.rangeBytes), 1, 64);
+    return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, parts)) };
+  });
+}
+
+/** Parses one chunk: every line validated, valid records counted, hashed and spilled sorted per range. */
+export async function parseChunk(s: Stores, job: ImportJob, c: ImportChunk, nowMs: number): Promise<ChunkParsed> {
+  const text = await chunkText(s, job, c);
+  const splitters = splittersOf(job.ranges);
+  const budget = Math.max(64 * 1024, Math.floor(s.settings.spillBytes / 2 / job.ranges.length));
+  const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(job.runId, r.index, c.index), memoryBytes: budget, trackSetsums: true }));
+  const setsum = new Setsum();
+  let count = 0;
+  let nonBlank = 0;
+  let invalid = 0;
+  const errors: { line: number; reason: string }[] = [];
+  for (const { line, text: t } of lines(text)) {
+    nonBlank++;
+    if (line >= 2 ** IMPORT_LIMITS.chunkLineBits) throw new Error(`chunk ${c.index} holds more than ${2 ** IMPORT_LIMITS.chunkLineBits} lines`);
+    const r = parseImportLine(t, defaultSeq(c.index, line), nowMs);
+    if (!('key' in r)) {
+      invalid++;
+      if (errors.length < IMPORT_LIMITS.maxReportedErrors) errors.push({ line, reason: r.reason });
+      continue;
+    }
+    count++;
+    setsum.insertEntry(r);
+    await sorters[rangeOf(r.key, splitters)]!.add(r);
+  }
+  const spills: string[][] = [];
+  const dup = new Setsum();
+  let dupCount = 0;
+  for (const sorter of sorters) {
+    spills.push([...(await sorter.flush())]);
+    dup.add(sorter.duplicates.setsum);
+    dupCount += sorter.duplicates.count;
+  }
+  const newlines = text.split('\n').length - 1;
+  const total = newlines + (text.length > 0 && !text.endsWith('\n') ? 1 : 0);
+  return { chunk: c.index, lines: total, nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
+}
+
+/** Line errors with file line numbers: each chunk's lines follow the earlier chunks' of its file. */
+export function fileLineErrors(job: ImportJob, parsed: readonly ChunkParsed[]): LineError[] {
+  const byChunk = new Map(parsed.map((p) => [p.chunk, p]));
+  const out: LineError[] = [];
+  const before = new Map<number, number>();
+  for (const c of job.chunks) {
+    const p = byChunk.get(c.index);
+    if (!p) continue;
+    const offset = before.get(c.file) ?? 0;
+    for (const e of p.errors) if (out.length < IMPORT_LIMITS.maxReportedErrors) out.push({ file: c.file, line: offset + e.line, reason: e.reason });
+    before.set(c.file, offset + p.lines);
+  }
+  return out;
+}
+
+/** After parsing: with invalid lines and `onInvalid: fail`, the import ends here, failed. */
+export async function checkImport(s: Stores, job: ImportJob, parsed: readonly ChunkParsed[]): Promise<{ proceed: boolean; invalid: number }> {
+  const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
+  if (invalid === 0 || job.onInvalid === 'skip') return { proceed: true, invalid };
+  const lineCount = parsed.reduce((a, p) => a + p.nonBlank, 0);
+  await s.imports.update(job.importId, (st) => ({
+    ...st,
+    state: 'failed',
+    counts: { lines: lineCount, valid: lineCount - invalid, invalid, duplicates: 0, records: 0 },
+    errors: fileLineErrors(job, parsed),
+    cause: `${invalid} invalid line${invalid === 1 ? '' : 's'}; nothing was imported (onInvalid: "skip" imports the rest)`,
+  }));
+  return { proceed: false, invalid };
+}
+
+/** Merges one range's spills from every chunk into the run; older versions of a key are dropped and tallied. */
+export async function mergeImportRange(s: Stores, job: ImportJob, range: RangeSpec, parsed: readonly ChunkParsed[]): Promise<RangeMerged> {
+  const names = parsed.flatMap((p) => p.spills[range.index] ?? []);
+  const sources = await Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
+  const merge = new MergeIterator(sources, { trackSetsums: 'dropped' });
+  const w = await s.cold.writeRun(job.runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
+  const d = merge.stats.dropped;
+  return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), dropped: { count: d.count, setsum: d.setsum.hexdigest() }, minSeq: w.minSeq, maxSeq: w.maxSeq, bytes: w.bytes };
+}
+
+/** The span of periods the run's versions fall in: where it sorts among runs. */
+export function importSpan(merged: readonly RangeMerged[], periodMs: number): { periodStart: number; periodEnd: number } {
+  const nonEmpty = merged.filter((m) => m.count > 0);
+  if (nonEmpty.length === 0) return { periodStart: 0, periodEnd: periodMs };
+  const minMs = Math.floor(Math.min(...nonEmpty.map((m) => m.minSeq)) / 1000);
+  const maxMs = Math.floor(Math.max(...nonEmpty.map((m) => m.maxSeq)) / 1000);
+  return { periodStart: periodStartOf(minMs, periodMs), periodEnd: periodStartOf(maxMs, periodMs) + periodMs };
+}
+
+export function importCounts(parsed: readonly ChunkParsed[], merged: readonly RangeMerged[]): ImportCounts {
+  const valid = parsed.reduce((a, p) => a + p.count, 0);
+  const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
+  const duplicates = parsed.reduce((a, p) => a + p.duplicates.count, 0) + merged.reduce((a, m) => a + m.dropped.count, 0);
+  return { lines: valid + invalid, valid, invalid, duplicates, records: merged.reduce((a, m) => a + m.count, 0) };
+}
+
+/** The import succeeded: its counts, bytes and (with `skip`) the lines left out. */
+export async function finishImport(s: Stores, job: ImportJob, parsed: readonly ChunkParsed[], merged: readonly RangeMerged[]): Promise<{ state: 'succeeded' }> {
+  await s.imports.update(job.importId, (st) => ({
+    ...st,
+    state: 'succeeded',
+    counts: importCounts(parsed, merged),
+    bytes: job.files.reduce((a, f) => a + f.size, 0),
+    run: job.runId,
+    errors: fileLineErrors(job, parsed),
+  }));
+  return { state: 'succeeded' };
+}
+
+/** The execution failed (after retries): the import says so and why; it may be committed again. */
+export async function failImport(s: Stores, importId: string, error: { Error?: string; Cause?: string }): Promise<{ state: 'failed' }> {
+  await s.imports.update(importId, (st) => (st.state === 'failed' || st.state === 'succeeded' ? st : { ...st, state: 'failed', cause: `${error.Error ?? 'Error'}: ${error.Cause ?? ''}` }));
+  return { state: 'failed' };
+}

@@ -1,0 +1,35 @@
+/** The import API: create an import, commit it, and read its report. */
+import { makeApiHandler, type Operation } from '../api/handler.ts';
+import { isObject, json, jsonBody, pathParam } from '../api/http.ts';
+import { ValidationError } from '../core/errors.ts';
+import { systemClock } from '../core/seq.ts';
+import { storeEnvFrom, type Env } from '../store/clients.ts';
+import { ColdStore } from '../store/cold-store.ts';
+import { IMPORT_STATE_MACHINE_ENV, SfnStarter, type ExecutionStarter } from '../store/executions.ts';
+import { ImportStore } from '../store/import-store.ts';
+import { Uploads } from '../store/uploads.ts';
+import { commitImport, createImport, getImport, type ImportsDeps } from './imports.ts';
+
+export const importOps: Record<string, Operation<ImportsDeps>> = {
+  async createImport(d, event) {
+    const body = jsonBody(event);
+    if (!isObject(body)) throw new ValidationError('InvalidImport', 'body must be {"format": "ndjson", "files"?, "parts"?, "onInvalid"?}');
+    return json(201, await createImport(d, body));
+  },
+  async commitImport(d, event) {
+    const body = event.body ? jsonBody(event) : {};
+    if (!isObject(body) || (body.parts !== undefined && !isObject(body.parts))) throw new ValidationError('InvalidImport', 'body must be {} or {"parts": {"<file>": [ETag, ...]}}');
+    return json(202, await commitImport(d, pathParam(event, 'id'), (body.parts as Record<string, unknown> | undefined) ?? {}));
+  },
+  async getImport(d, event) {
+    return json(200, await getImport(d, pathParam(event, 'id')));
+  },
+};
+
+export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock): ImportsDeps {
+  const e = storeEnvFrom(env);
+  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3, e.bucket), cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket), starter, now };
+}
+
+export const createImportsHandler = (deps: () => ImportsDeps) => makeApiHandler('imports', importOps, deps);
+export const handler = createImportsHandler(() => importsDepsFrom(process.env, SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV)));

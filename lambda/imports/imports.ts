@@ -1,0 +1,120 @@
+/**
+ * The import API's operations: create an import (upload URLs), commit it (start the import
+ * state machine), and report on it. Handlers translate HTTP to these calls.
+ */
+import { randomBytes } from 'node:crypto';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
+import { IMPORT_LIMITS, type ImportStatus, type InvalidPolicy } from '../core/import-format.ts';
+import { ConflictError } from '../core/manifest.ts';
+import { IMPORT_ID, OBJECTS } from '../core/schema.ts';
+import type { ColdStore } from '../store/cold-store.ts';
+import type { ExecutionStarter } from '../store/executions.ts';
+import type { ImportStore } from '../store/import-store.ts';
+import { UPLOAD_URL_SECONDS, type Uploads } from '../store/uploads.ts';
+
+export interface ImportsDeps {
+  readonly imports: ImportStore;
+  readonly uploads: Uploads;
+  readonly cold: ColdStore;
+  readonly starter: ExecutionStarter;
+  readonly now: () => number;
+}
+
+export interface CreateRequest {
+  readonly format?: unknown;
+  readonly files?: unknown;
+  readonly parts?: unknown;
+  readonly onInvalid?: unknown;
+}
+
+export type Upload = { readonly file: number; readonly url: string } | { readonly file: number; readonly uploadId: string; readonly partUrls: string[] };
+
+/** The record as stored, with the multipart upload ids commit completes. */
+type Stored = ImportStatus & { readonly multipart?: { readonly file: number; readonly uploadId: string }[] };
+
+/** What the API shows of an import: the stored record without its internals. */
+export function publicStatus(s: Stored): ImportStatus {
+  const { multipart: _m, ...rest } = s;
+  void _m;
+  return rest;
+}
+
+const int = (v: unknown, name: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValidationError('InvalidImport', `${name} must be an integer from ${min} to ${max}`);
+  return v;
+};
+
+export async function createImport(d: ImportsDeps, req: CreateRequest): Promise<ImportStatus & { uploadUrls: string[]; uploads: Upload[]; expiresAt: string }> {
+  if (req.format !== 'ndjson') throw new ValidationError('InvalidImport', 'format must be "ndjson"');
+  const files = req.files === undefined ? 1 : int(req.files, 'files', 1, IMPORT_LIMITS.maxFiles);
+  if (req.parts !== undefined && (!Array.isArray(req.parts) || req.parts.length !== files)) throw new ValidationError('InvalidImport', 'parts must list a part count per file');
+  const parts = req.parts === undefined ? Array<number>(files).fill(1) : req.parts.map((p, i) => int(p, `parts[${i}]`, 1, IMPORT_LIMITS.maxParts));
+  if (req.onInvalid !== undefined && req.onInvalid !== 'fail' && req.onInvalid !== 'skip') throw new ValidationError('InvalidImport', 'onInvalid must be "fail" or "skip"');
+  const onInvalid: InvalidPolicy = req.onInvalid ?? 'fail';
+  const id = randomBytes(10).toString('hex');
+  const uploads: Upload[] = [];
+  for (let file = 0; file < files; file++) {
+    const key = OBJECTS.importInput(id, file);
+    uploads.push(parts[file]! > 1 ? { file, ...(await d.uploads.startMultipart(key, parts[file]!)) } : { file, url: await d.uploads.presignPut(key) });
+  }
+  const at = new Date(d.now()).toISOString();
+  const status: Stored = {
+    id,
+    state: 'awaiting-upload',
+    format: 'ndjson',
+    onInvalid,
+    files,
+    createdAt: at,
+    updatedAt: at,
+    attempts: 0,
+    errors: [],
+    multipart: uploads.flatMap((u) => ('uploadId' in u ? [{ file: u.file, uploadId: u.uploadId }] : [])),
+  };
+  await d.imports.put(status, 0);
+  return {
+    ...publicStatus(status),
+    uploadUrls: uploads.flatMap((u) => ('url' in u ? [u.url] : [])),
+    uploads,
+    expiresAt: new Date(d.now() + UPLOAD_URL_SECONDS * 1000).toISOString(),
+  };
+}
+
+async function find(d: ImportsDeps, id: string): Promise<Stored & { rev: number }> {
+  if (!IMPORT_ID.test(id)) throw new ValidationError('InvalidImportId', 'not an import id');
+  const s = await d.imports.get(id);
+  if (!s) throw new NotFoundError('NotFound', `no import ${id}`);
+  return s;
+}
+
+export async function getImport(d: ImportsDeps, id: string): Promise<ImportStatus> {
+  const { rev: _rev, ...s } = await find(d, id);
+  void _rev;
+  return publicStatus(s);
+}
+
+/**
+ * Completes multipart uploads (the client sends each part's ETag), checks every file is
+ * there, and starts the import. Committing a running or succeeded import again changes
+ * nothing; a failed one starts a new attempt.
+ */
+export async function commitImport(d: ImportsDeps, id: string, parts: Readonly<Record<string, unknown>> = {}): Promise<ImportStatus> {
+  const cur = await find(d, id);
+  if (cur.state === 'running' || cur.state === 'succeeded') return publicStatus(cur);
+  if (cur.state === 'awaiting-upload') {
+    for (const m of cur.multipart ?? []) {
+      const etags = parts[String(m.file)];
+      if (!Array.isArray(etags) || etags.length === 0 || !etags.every((e) => typeof e === 'string')) {
+        throw new ValidationError('InvalidImport', `file ${m.file} was uploaded in parts: give parts: {"${m.file}": [ETag of each part]}`);
+      }
+      await d.uploads.completeMultipart(OBJECTS.importInput(id, m.file), m.uploadId, etags as string[]);
+    }
+  }
+  const listed = new Set((await d.cold.list(OBJECTS.importPrefix(id))).map((o) => o.key));
+  const missing = Array.from({ length: cur.files }, (_, i) => i).filter((i) => !listed.has(OBJECTS.importInput(id, i)));
+  if (missing.length > 0) throw new ConflictError(`files not uploaded yet: ${missing.join(', ')}`);
+  const { rev, ...status } = cur;
+  const attempt = status.attempts + 1;
+  const running = await d.imports.put({ ...status, state: 'running', attempts: attempt, errors: [], ...{ cause: undefined, counts: undefined } }, rev);
+  await d.starter.start(`${id}-${attempt}`, { importId: id });
+  return publicStatus(running);
+}

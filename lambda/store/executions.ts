@@ -1,0 +1,39 @@
+/**
+ * Starting a state machine execution: on AWS, StartExecution on the ARN the CDK app passes
+ * in the environment; locally, the embedded runner. Names make a start idempotent.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Env } from './clients.ts';
+import { errorName, translate } from './aws-errors.ts';
+
+export interface ExecutionStarter {
+  /** Starts `name` once: starting a name that already ran is a no-op. */
+  start(name: string, input: Record<string, unknown>): Promise<void>;
+}
+
+export const IMPORT_STATE_MACHINE_ENV = 'ALKI_IMPORT_STATE_MACHINE_ARN';
+
+export class SfnStarter implements ExecutionStarter {
+  private readonly sfn: SFNClient;
+  private readonly arn: string;
+
+  constructor(arn: string, region?: string) {
+    this.sfn = new SFNClient(region ? { region } : {});
+    this.arn = arn;
+  }
+
+  static fromEnv(env: Env, variable: string): SfnStarter {
+    const arn = env[variable];
+    if (!arn) throw new Error(`${variable} is not set`);
+    return new SfnStarter(arn, env.AWS_REGION);
+  }
+
+  async start(name: string, input: Record<string, unknown>): Promise<void> {
+    try {
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.arn, name, input: JSON.stringify(input) }));
+    } catch (err) {
+      if (errorName(err) === 'ExecutionAlreadyExists') return;
+      translate(err, `start execution ${name}`);
+    }
+  }
+}

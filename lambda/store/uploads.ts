@@ -1,0 +1,61 @@
+/**
+ * Uploads of import files straight to the cold bucket: presigned PUT URLs, or a multipart
+ * upload with a presigned URL per part for large files. The data never passes through Lambda.
+ */
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ValidationError } from '../core/errors.ts';
+import { errorName, translate } from './aws-errors.ts';
+
+/** How long an upload URL stays valid (on AWS also bounded by the signing role's session). */
+export const UPLOAD_URL_SECONDS = 3600;
+
+export class Uploads {
+  private readonly s3: S3Client;
+  private readonly bucket: string;
+
+  constructor(s3: S3Client, bucket: string) {
+    this.s3 = s3;
+    this.bucket = bucket;
+  }
+
+  presignPut(key: string): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: UPLOAD_URL_SECONDS });
+  }
+
+  async startMultipart(key: string, parts: number): Promise<{ uploadId: string; partUrls: string[] }> {
+    let uploadId: string | undefined;
+    try {
+      uploadId = (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }))).UploadId;
+    } catch (err) {
+      translate(err, `start an upload of ${key}`);
+    }
+    if (!uploadId) throw new Error(`no upload id for ${key}`);
+    const partUrls = await Promise.all(
+      Array.from({ length: parts }, (_, i) =>
+        getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }), { expiresIn: UPLOAD_URL_SECONDS }),
+      ),
+    );
+    return { uploadId, partUrls };
+  }
+
+  async completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
+    try {
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      );
+    } catch (err) {
+      const name = errorName(err);
+      // The client's parts are wrong (too small, missing, stale ETags): its mistake, a 400.
+      if (name && ['EntityTooSmall', 'InvalidPart', 'InvalidPartOrder', 'NoSuchUpload'].includes(name)) {
+        throw new ValidationError('InvalidUpload', `the upload of ${key} cannot be completed (${name}): every part but the last must be at least 5 MiB, with the ETag S3 returned for it`);
+      }
+      translate(err, `complete the upload of ${key}`);
+    }
+  }
+}
