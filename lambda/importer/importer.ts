@@ -210,7 +210,14 @@ export async function finishImport(s: Stores, job: ImportJob, parsed: readonly C
 }
 
 /** The execution failed (after retries): the import says so and why; it may be committed again. */
-export async function failImport(s: Stores, importId: string, error: { Error?: string; Cause?: string }): Promise<{ state: 'failed' }> {
-  await s.imports.update(importId, (st) => (st.state === 'failed' || st.state === 'succeeded' ? st : { ...st, state: 'failed', cause: `${error.Error ?? 'Error'}: ${error.Cause ?? ''}` }));
-  return { state: 'failed' };
+export async function failImport(s: Stores, importId: string, error: { Error?: string; Cause?: string }): Promise<{ state: 'failed' | 'succeeded' }> {
+  const cause = `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`;
+  // A step after the commit failed: the records are in, so the import succeeded all the same.
+  const run = (await s.manifests.read()).runs.find((r) => r.id === importRunId(importId));
+  const after = await s.imports.update(importId, (st) => {
+    if (st.state === 'failed' || st.state === 'succeeded') return st;
+    if (run) return { ...st, state: 'succeeded', run: run.id, cause: `committed ${run.count} records, but a later step failed: ${cause}` };
+    return { ...st, state: 'failed', cause };
+  });
+  return { state: after.state === 'succeeded' ? 'succeeded' : 'failed' };
 }

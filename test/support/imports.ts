@@ -17,7 +17,7 @@ export interface Generated {
  * versions, and every `invalidEvery`-th line broken in one of several ways. Applies every
  * valid line to the model, untimed ones with `order()` as their version (older than any live write).
  */
-export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: number; sks: number; invalidEvery?: number; order: () => number }): Generated {
+export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: number; sks: number; invalidEvery?: number; order: () => number; sk?: (n: number) => string }): Generated {
   const out: string[] = [];
   const invalid: number[] = [];
   const broken = ['{"pk":"a","sk":"b"', '{"pk":"a","sk":"b"}', '{"pk":"","sk":"b","value":1}', '{"pk":"a","sk":"b","value":1,"timestamp":"yesterday"}', '{"pk":"a","sk":"b","value":1,"seq":99999999999999999}', '[1,2]', '{"pk":"a","sk":"b","value":1,"extra":true}'];
@@ -29,7 +29,8 @@ export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: 
       continue;
     }
     const pk = `team-${String(Math.floor(rng() * opts.pks)).padStart(3, '0')}`;
-    const sk = `ev-${String(Math.floor(rng() * opts.sks)).padStart(7, '0')}`;
+    const n = Math.floor(rng() * opts.sks);
+    const sk = opts.sk ? opts.sk(n) : `ev-${String(n).padStart(7, '0')}`;
     const value = { line: i, actor: `user-${Math.floor(rng() * 1000)}`, ok: rng() > 0.1 };
     const r = rng();
     let seq: number;
