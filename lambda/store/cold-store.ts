@@ -152,18 +152,7 @@ export class ColdStore implements ColdRunIO {
     const requests: WriteRequest[] = blob.index.map((e) => ({
       PutRequest: { Item: { [PK]: { S: runPartition(runId) }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
     }));
-    for (let i = 0; i < requests.length; i += 25) {
-      let batch = requests.slice(i, i + 25);
-      for (let attempt = 0; batch.length > 0; attempt++) {
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        try {
-          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
-          batch = out.UnprocessedItems?.[this.indexTable] ?? [];
-        } catch (err) {
-          translate(err, `index items of run ${runId}`);
-        }
-      }
-    }
+    for (let i = 0; i < requests.length; i += 25) await this.writeBatch(requests.slice(i, i + 25), `index items of run ${runId}`);
   }
 
   /**
@@ -223,19 +212,26 @@ export class ColdStore implements ColdRunIO {
     })());
   }
 
+  /** One BatchWriteItem of at most 25 requests to the index table, retrying what comes back unprocessed. */
+  private async writeBatch(requests: WriteRequest[], what: string): Promise<void> {
+    let batch = requests;
+    for (let attempt = 0; batch.length > 0; attempt++) {
+      if (attempt > 0) await sleep(backoffMs(attempt));
+      try {
+        const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
+        batch = out.UnprocessedItems?.[this.indexTable] ?? [];
+      } catch (err) {
+        translate(err, what);
+      }
+    }
+  }
+
   /** Deletes index items (keys only needed), 25 to a request, as they stream in. */
   private async deleteItems(runId: string, items: AsyncIterable<Item>): Promise<void> {
     let batch: WriteRequest[] = [];
     const flush = async (): Promise<void> => {
-      for (let attempt = 0; batch.length > 0; attempt++) {
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        try {
-          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
-          batch = out.UnprocessedItems?.[this.indexTable] ?? [];
-        } catch (err) {
-          translate(err, `delete index items of run ${runId}`);
-        }
-      }
+      await this.writeBatch(batch, `delete index items of run ${runId}`);
+      batch = [];
     };
     for await (const it of items) {
       batch.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
