@@ -167,14 +167,19 @@ export interface Writer {
   write(ops: readonly { pk: string; sk: string; value: unknown }[]): Promise<void>;
 }
 
-/** Retries what the store answered 503 to (a period not ready, or sealed under the write). */
+/**
+ * Retries what the store answered 503 to (a period not ready, or sealed under the write), as
+ * a client honouring Retry-After would; for up to 30 s, since on a loaded machine a long
+ * lifecycle execution can delay the rotation of one-second periods by seconds.
+ */
 async function retrying<T>(op: () => Promise<T | 'retry'>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
     const r = await op();
     if (r !== 'retry') return r;
-    await new Promise((res) => setTimeout(res, 20));
+    await new Promise((res) => setTimeout(res, 25));
   }
-  throw new Error('still unavailable after 200 tries');
+  throw new Error('still unavailable after 30 s');
 }
 
 export function httpWriter(base: string, model: Model): Writer {
@@ -298,8 +303,9 @@ export async function assertReadsMatch(base: string, model: Model, rng: () => nu
  * fall from oldest to newest, nothing left to plan); garbage past its grace is gone; and no
  * table, object or index item exists that neither the manifest nor its garbage list names.
  */
-export async function assertSettled(sys: LocalSystem, settings: StoreSettings): Promise<Manifest> {
-  const nowMs = sys.clock();
+export async function assertSettled(sys: LocalSystem, settings: StoreSettings, asOf?: number): Promise<Manifest> {
+  // The time the last execution started: what it saw as sealed and due is what it handled.
+  const nowMs = asOf ?? sys.clock();
   const m = await sys.dataPlane.manifests.read();
   const registered: number[] = [];
   for (let v = 1; v <= m.version; v++) {
