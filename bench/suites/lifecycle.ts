@@ -10,6 +10,7 @@ import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, runPartition } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { toItem } from '../../lambda/store/hot-tables.ts';
+import { pagedItems } from '../../lambda/store/paging.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 import type { Figure } from '../harness.ts';
@@ -63,19 +64,19 @@ function span(r: ExecutionRecord, from: string, to: string): number {
 
 async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
   let bytes = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await sys.store.ddb.send(new QueryCommand({
-      TableName: sys.store.indexTable,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    }));
-    // DynamoDB bills an item as its attribute names plus values.
-    for (const it of out.Items ?? []) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = pagedItems(`index of ${runId}`, (start) =>
+    sys.store.ddb.send(
+      new QueryCommand({
+        TableName: sys.store.indexTable,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+  // DynamoDB bills an item as its attribute names plus values.
+  for await (const it of items) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
   return bytes;
 }
 

@@ -24,6 +24,7 @@ import { Setsum } from '../core/setsum.ts';
 import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { MissingDataError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
+import { pagedItems } from './paging.ts';
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
@@ -100,30 +101,22 @@ export class ColdStore implements ColdRunIO {
     runId: string,
     o: { cond?: string; key?: Buffer; forward?: boolean; limit?: number; consistent?: boolean; keysOnly?: boolean } = {},
   ): AsyncGenerator<Item> {
-    let start: Item | undefined;
-    do {
-      let out;
-      try {
-        out = await this.ddb.send(
-          new QueryCommand({
-            TableName: this.indexTable,
-            KeyConditionExpression: o.cond ? `#pk = :pk AND ${o.cond}` : '#pk = :pk',
-            // DynamoDB rejects an expression attribute name no expression uses.
-            ExpressionAttributeNames: { '#pk': PK, ...(o.cond || o.keysOnly ? { '#sk': SK } : {}) },
-            ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
-            ScanIndexForward: o.forward ?? true,
-            ...(o.limit ? { Limit: o.limit } : {}),
-            ...(o.consistent ? { ConsistentRead: true } : {}),
-            ...(o.keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (err) {
-        translate(err, `index of run ${runId}`);
-      }
-      yield* out.Items ?? [];
-      start = out.LastEvaluatedKey;
-    } while (start);
+    yield* pagedItems(`index of run ${runId}`, (start) =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.indexTable,
+          KeyConditionExpression: o.cond ? `#pk = :pk AND ${o.cond}` : '#pk = :pk',
+          // DynamoDB rejects an expression attribute name no expression uses.
+          ExpressionAttributeNames: { '#pk': PK, ...(o.cond || o.keysOnly ? { '#sk': SK } : {}) },
+          ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
+          ScanIndexForward: o.forward ?? true,
+          ...(o.limit ? { Limit: o.limit } : {}),
+          ...(o.consistent ? { ConsistentRead: true } : {}),
+          ...(o.keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
   }
 
   blob(_runId: string, name: string): Pick<BlobSource, 'name' | 'read'> {

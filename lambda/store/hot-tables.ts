@@ -21,6 +21,7 @@ import type { PartitionQuery } from '../core/range.ts';
 import type { Entry } from '../core/record.ts';
 import { HOT_TABLE } from '../core/schema.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
+import { pagedItems } from './paging.ts';
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
@@ -120,59 +121,41 @@ export class HotTables {
       cond += ' AND #sk < :to';
       values[':to'] = { S: q.to };
     }
-    let start: Item | undefined;
-    do {
-      let out;
-      try {
-        out = await this.ddb.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: cond,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ScanIndexForward: q.direction === 'asc',
-            ConsistentRead: true,
-            Limit: Math.min(pageSize, 1000),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (err) {
-        translate(err, `query ${table}`);
-      }
-      for (const item of out.Items ?? []) {
-        const sk = item[SK]!.S!;
-        // BETWEEN is inclusive at both ends; the API's bounds may be exclusive.
-        if (q.to !== undefined && sk === q.to) continue;
-        if (q.fromExclusive && sk === q.from) continue;
-        yield fromItem(item);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const pages = pagedItems(`query ${table}`, (start) =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: cond,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: q.direction === 'asc',
+          ConsistentRead: true,
+          Limit: Math.min(pageSize, 1000),
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    for await (const item of pages) {
+      const sk = item[SK]!.S!;
+      // BETWEEN is inclusive at both ends; the API's bounds may be exclusive.
+      if (q.to !== undefined && sk === q.to) continue;
+      if (q.fromExclusive && sk === q.from) continue;
+      yield fromItem(item);
+    }
   }
 
   /** One segment of a parallel scan (consistent), page by page. */
   async *scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): AsyncGenerator<Entry> {
-    let start: Item | undefined;
-    do {
-      let out;
-      try {
-        out = await this.ddb.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: totalSegments,
-            ConsistentRead: true,
-            ...(pageLimit ? { Limit: pageLimit } : {}),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (err) {
-        translate(err, `scan ${table}`);
-      }
-      for (const item of out.Items ?? []) yield fromItem(item);
-      start = out.LastEvaluatedKey;
-      if (pageLimit) return; // a sample: one page only
-    } while (start);
+    const pages = pagedItems(
+      `scan ${table}`,
+      (start) =>
+        this.ddb.send(
+          new ScanCommand({ TableName: table, Segment: segment, TotalSegments: totalSegments, ConsistentRead: true, ...(pageLimit ? { Limit: pageLimit } : {}), ExclusiveStartKey: start }),
+        ),
+      // A sample: one page only.
+      { onePage: pageLimit !== undefined },
+    );
+    for await (const item of pages) yield fromItem(item);
   }
 
   /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */

@@ -11,6 +11,7 @@ import type { Manifest } from '../../lambda/core/manifest.ts';
 import { hotTablePrefix, INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import type { DataPlane, WriteOp } from '../../lambda/store/data-plane.ts';
+import { pagedItems } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
@@ -338,15 +339,13 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
   for (const t of listed.TableNames ?? []) if (t.startsWith(hotTablePrefix(settings.prefix))) assert.ok(tables.has(t), `table ${t} is orphaned`);
   for (const o of await sys.dataPlane.cold.list(OBJECTS.runsRoot)) assert.ok(runs.has(o.key.split('/')[1]!), `object ${o.key} is orphaned`);
   for (const o of await sys.dataPlane.cold.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobs.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ...(start ? { ExclusiveStartKey: start } : {}) }));
-    for (const it of page.Items ?? []) {
-      const pk = it[INDEX_TABLE.partitionKey]!.S!;
-      if (pk.startsWith('run#')) assert.ok(runs.has(pk.slice(4)), `index items of ${pk} are orphaned`);
-      if (pk.startsWith('job#')) assert.ok(jobs.has(pk.slice(4)), `job spec ${pk} is orphaned`);
-    }
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
+  const items = pagedItems('scan the index table', (start) =>
+    sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExclusiveStartKey: start })),
+  );
+  for await (const it of items) {
+    const pk = it[INDEX_TABLE.partitionKey]!.S!;
+    if (pk.startsWith('run#')) assert.ok(runs.has(pk.slice(4)), `index items of ${pk} are orphaned`);
+    if (pk.startsWith('job#')) assert.ok(jobs.has(pk.slice(4)), `job spec ${pk} is orphaned`);
+  }
   return m;
 }
