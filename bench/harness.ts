@@ -35,3 +35,13 @@ export function printTable(figures: readonly Figure[]): void {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 5));
   for (const r of rows) console.log(`${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}  ${r[3]}`);
 }
+
+/** Runs `fn` over the items with `concurrency` in flight. */
+export async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}

@@ -9,17 +9,8 @@ import { coldRunMeta } from '../../lambda/store/cold-store.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 import { startLocal } from '../../local/system.ts';
-import { percentile, type Figure } from '../harness.ts';
+import { percentile, pool, type Figure } from '../harness.ts';
 import { auditRecords } from './engine.ts';
-
-async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

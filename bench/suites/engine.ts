@@ -5,7 +5,7 @@
 import { constants as zc, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
 import { memoryBlob, scanBlob } from '../../lambda/core/blob-reader.ts';
-import { BlobWriter, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
+import { writeBlobs, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 import { MergeIterator } from '../../lambda/core/merge.ts';
 import type { Entry } from '../../lambda/core/record.ts';
@@ -35,16 +35,8 @@ export function auditRecords(n: number, seed: number, seqBase = 1_700_000_000_00
   return out.sort((a, b) => Buffer.compare(a.key, b.key));
 }
 
-function writeBlobs(entries: readonly Entry[], setsum = true): FinishedBlob[] {
-  const w = new BlobWriter((i) => `b${i}`, { setsum });
-  const out: FinishedBlob[] = [];
-  for (const e of entries) {
-    const b = w.add(e);
-    if (b) out.push(b);
-  }
-  const last = w.finish();
-  if (last) out.push(last);
-  return out;
+function encode(entries: readonly Entry[], setsum = true): FinishedBlob[] {
+  return writeBlobs((i) => `b${i}`, entries, { setsum });
 }
 
 export async function engineSuite(): Promise<Figure[]> {
@@ -55,7 +47,7 @@ export async function engineSuite(): Promise<Figure[]> {
 
   const n = 100_000;
   const entries = auditRecords(n, 42);
-  const blobs = writeBlobs(entries);
+  const blobs = encode(entries);
   const rawBytes = blobs.reduce((s, b) => s + b.rawBytes, 0);
   const storedBytes = blobs.reduce((s, b) => s + b.bytes.length, 0);
   const MB = rawBytes / 1e6;
@@ -70,11 +62,11 @@ export async function engineSuite(): Promise<Figure[]> {
   const compressed = rawBlocks.map((b) => zstdCompressSync(b, lvl));
   const tZstdC = await medianSeconds(5, () => rawBlocks.forEach((b) => zstdCompressSync(b, lvl)));
   const tZstdD = await medianSeconds(5, () => compressed.forEach((b) => zstdDecompressSync(b)));
-  const tEncode = await medianSeconds(5, () => writeBlobs(entries));
+  const tEncode = await medianSeconds(5, () => encode(entries));
   const tDecode = await medianSeconds(5, async () => {
     for (const b of blobs) for await (const _ of scanBlob(memoryBlob(b.name, b.bytes))) void _;
   });
-  const tEncodeNoHash = await medianSeconds(5, () => writeBlobs(entries, false));
+  const tEncodeNoHash = await medianSeconds(5, () => encode(entries, false));
   fig('blob encode', MB / tEncode, 'MB/s raw');
   fig('blob encode without setsum', MB / tEncodeNoHash, 'MB/s raw');
   fig('blob encode without setsum / raw zstd compress', tZstdC / tEncodeNoHash, 'ratio', 'raw zstd level 3');

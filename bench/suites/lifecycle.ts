@@ -13,20 +13,13 @@ import { toItem } from '../../lambda/store/hot-tables.ts';
 import { pagedItems } from '../../lambda/store/paging.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
-import type { Figure } from '../harness.ts';
+import { pool, type Figure } from '../harness.ts';
 import { simulate } from '../simulator.ts';
 import { PART_BYTES } from '../../bin/import-files.ts';
 import { auditRecords } from './engine.ts';
 
 const N = 100_000;
 const SEGMENTS = 4;
-
-async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 async function load(sys: LocalSystem, table: string, entries: readonly Entry[]): Promise<void> {
   const chunks = Array.from({ length: Math.ceil(entries.length / 25) }, (_, i) => entries.slice(i * 25, (i + 1) * 25));

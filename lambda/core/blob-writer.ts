@@ -166,3 +166,16 @@ export class BlobWriter {
   }
 }
 
+
+/** Every blob of a sorted, in-memory set of records (tests and benchmarks; offload streams instead). */
+export function writeBlobs(nameOf: (ordinal: number) => string, entries: Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}): FinishedBlob[] {
+  const w = new BlobWriter(nameOf, opts);
+  const out: FinishedBlob[] = [];
+  for (const e of entries) {
+    const b = w.add(e);
+    if (b) out.push(b);
+  }
+  const last = w.finish();
+  if (last) out.push(last);
+  return out;
+}

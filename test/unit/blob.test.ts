@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { readFooter, readBlock, scanBlob, memoryBlob } from '../../lambda/core/blob-reader.ts';
-import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
+import { BlobWriter, writeBlobs, type BlobWriterOptions, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { CorruptionError } from '../../lambda/core/errors.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 import type { Entry } from '../../lambda/core/record.ts';
@@ -13,15 +13,7 @@ import { asRun, collect, entryOf, opArb, put, rng } from '../support/arbitraries
 const small = { blockBytes: 512, blobBytes: 4096, indexEntryMaxBlocks: 3, indexEntryMaxRecords: 40 };
 
 function writeAll(entries: readonly Entry[], opts: Partial<BlobWriterOptions> = small): FinishedBlob[] {
-  const w = new BlobWriter((i) => `b${i}`, opts);
-  const out: FinishedBlob[] = [];
-  for (const e of entries) {
-    const b = w.add(e);
-    if (b) out.push(b);
-  }
-  const last = w.finish();
-  if (last) out.push(last);
-  return out;
+  return writeBlobs((i) => `b${i}`, entries, opts);
 }
 
 function sample(n: number, seed = 1): Entry[] {
