@@ -1,14 +1,45 @@
 /**
- * `alki import FILE...`: create an import, upload each file to its presigned URL (in parts of
- * PART_BYTES for large files, so memory stays at one part), commit, and wait for the report.
+ * The import protocol from a client: create an import, upload each source to its presigned
+ * URL (in parts of `partBytes` above that size, so memory stays at one part), commit, and
+ * wait for the report. `alki import`, the tests and the benchmark all upload through here.
  */
 import { open, stat } from 'node:fs/promises';
-import type { ImportStatus } from '../lambda/core/import-format.ts';
+import type { ImportStatus, InvalidPolicy } from '../lambda/core/import-format.ts';
 
 /** S3 wants parts of at least 5 MiB; 8 MiB also fits the local S3's request limit. */
 export const PART_BYTES = 8 << 20;
 
+/** A JSON API call that resolves with the response body and rejects on an error status. */
 export type Call = <T>(method: string, path: string, body?: string) => Promise<T>;
+
+/** Something to upload: a file, or bytes in memory. */
+export interface UploadSource {
+  readonly name: string;
+  readonly size: number;
+  read(start: number, length: number): Promise<Buffer>;
+}
+
+export async function fileSource(path: string): Promise<UploadSource> {
+  const { size } = await stat(path);
+  return {
+    name: path,
+    size,
+    async read(start, length) {
+      const fh = await open(path, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        await fh.read(buf, 0, length, start);
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+export function bufferSource(name: string, bytes: Buffer): UploadSource {
+  return { name, size: bytes.length, read: async (start, length) => bytes.subarray(start, start + length) };
+}
 
 type Upload = { file: number; url: string } | { file: number; uploadId: string; partUrls: string[] };
 
@@ -33,45 +64,59 @@ class Progress {
   }
 }
 
+/** One PUT to a presigned URL; S3 answers 200 with the ETag a multipart commit needs. */
 async function put(url: string, body: Buffer, what: string): Promise<string> {
   const res = await fetch(url, { method: 'PUT', body });
-  if (!res.ok) throw new Error(`upload of ${what} failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  if (res.status !== 200) throw new Error(`upload of ${what} failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
   return res.headers.get('etag') ?? '';
 }
 
-export async function importFiles(call: Call, paths: readonly string[], opts: { onInvalid: 'fail' | 'skip'; pollMs?: number; log: (line: string) => void }): Promise<ImportStatus> {
-  const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
-  const parts = sizes.map((s) => (s > PART_BYTES ? Math.ceil(s / PART_BYTES) : 1));
-  const created = await call<{ id: string; uploads: Upload[] }>('POST', '/v1/imports', JSON.stringify({ format: 'ndjson', files: paths.length, parts, onInvalid: opts.onInvalid }));
-  opts.log(`import ${created.id}: uploading ${paths.length} file(s)`);
-  const progress = new Progress(sizes.reduce((a, b) => a + b, 0));
+/** Creates the import, uploads every source, commits; returns the import id. */
+export async function uploadAndCommit(
+  call: Call,
+  sources: readonly UploadSource[],
+  opts: { onInvalid?: InvalidPolicy; partBytes?: number; progress?: boolean; log?: (line: string) => void } = {},
+): Promise<string> {
+  const partBytes = opts.partBytes ?? PART_BYTES;
+  const parts = sources.map((s) => (s.size > partBytes ? Math.ceil(s.size / partBytes) : 1));
+  const created = await call<{ id: string; uploads: Upload[] }>('POST', '/v1/imports', JSON.stringify({ format: 'ndjson', files: sources.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) }));
+  opts.log?.(`import ${created.id}: uploading ${sources.length} file(s)`);
+  const progress = opts.progress ? new Progress(sources.reduce((a, s) => a + s.size, 0)) : undefined;
   const etags: Record<string, string[]> = {};
   for (const u of created.uploads) {
-    const fh = await open(paths[u.file]!, 'r');
-    try {
-      const urls = 'url' in u ? [u.url] : u.partUrls;
-      const partSize = 'url' in u ? sizes[u.file]! : PART_BYTES;
-      const tags: string[] = [];
-      for (let p = 0; p < urls.length; p++) {
-        const length = Math.min(partSize, sizes[u.file]! - p * partSize);
-        const buf = Buffer.alloc(length);
-        await fh.read(buf, 0, length, p * partSize);
-        tags.push(await put(urls[p]!, buf, paths[u.file]!));
-        progress.add(length);
-      }
-      if ('uploadId' in u) etags[String(u.file)] = tags;
-    } finally {
-      await fh.close();
+    const src = sources[u.file]!;
+    const urls = 'url' in u ? [u.url] : u.partUrls;
+    const partSize = 'url' in u ? src.size : partBytes;
+    const tags: string[] = [];
+    for (let p = 0; p < urls.length; p++) {
+      const length = Math.min(partSize, src.size - p * partSize);
+      tags.push(await put(urls[p]!, await src.read(p * partSize, length), src.name));
+      progress?.add(length);
     }
+    if ('uploadId' in u) etags[String(u.file)] = tags;
   }
-  progress.end();
+  progress?.end();
   await call('POST', `/v1/imports/${created.id}/commit`, JSON.stringify(Object.keys(etags).length > 0 ? { parts: etags } : {}));
-  opts.log(`import ${created.id}: committed, importing…`);
+  opts.log?.(`import ${created.id}: committed, importing…`);
+  return created.id;
+}
+
+/** Polls the import until it is no longer running. */
+export async function waitForImport(call: Call, id: string, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<ImportStatus> {
+  const until = Date.now() + (opts.timeoutMs ?? Infinity);
   for (;;) {
-    const s = await call<ImportStatus>('GET', `/v1/imports/${created.id}`);
-    if (s.state !== 'running' && s.state !== 'awaiting-upload') return s;
+    const s = await call<ImportStatus>('GET', `/v1/imports/${id}`);
+    if (s.state !== 'running') return s;
+    if (Date.now() > until) throw new Error(`import ${id} still running`);
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
   }
+}
+
+/** `alki import`: files uploaded with a progress bar, committed, waited for. */
+export async function importFiles(call: Call, paths: readonly string[], opts: { onInvalid: InvalidPolicy; log: (line: string) => void }): Promise<ImportStatus> {
+  const sources = await Promise.all(paths.map(fileSource));
+  const id = await uploadAndCommit(call, sources, { ...opts, progress: true });
+  return waitForImport(call, id);
 }
 
 /** The report, for people. */

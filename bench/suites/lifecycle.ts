@@ -15,7 +15,7 @@ import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 import { pool, type Figure } from '../harness.ts';
 import { simulate } from '../simulator.ts';
-import { PART_BYTES } from '../../bin/import-files.ts';
+import { bufferSource, uploadAndCommit, waitForImport, type Call } from '../../bin/import-files.ts';
 import { auditRecords } from './engine.ts';
 
 const N = 100_000;
@@ -75,27 +75,15 @@ async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
 
 /** Seconds the import state machine takes (Prepare entered to Finish exited) for this NDJSON. */
 async function importOnce(sys: LocalSystem, text: Buffer): Promise<number> {
-  const part = PART_BYTES;
-  const parts = Math.ceil(text.length / part);
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(sys.url + path, { method, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const call: Call = async <T>(method: string, path: string, body?: string): Promise<T> => {
+    const res = await fetch(sys.url + path, { method, ...(body ? { body } : {}) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
-  const created = await api<{ id: string; uploads: { partUrls: string[] }[] }>('POST', '/v1/imports', { format: 'ndjson', parts: [parts] });
-  const etags: string[] = [];
-  for (let p = 0; p < parts; p++) {
-    const res = await fetch(created.uploads[0]!.partUrls[p]!, { method: 'PUT', body: text.subarray(p * part, (p + 1) * part) });
-    etags.push(res.headers.get('etag')!);
-  }
-  await api('POST', `/v1/imports/${created.id}/commit`, parts > 1 ? { parts: { 0: etags } } : {});
-  for (;;) {
-    const s = await api<{ state: string; cause?: string }>('GET', `/v1/imports/${created.id}`);
-    if (s.state === 'failed') throw new Error(`import failed: ${s.cause}`);
-    if (s.state === 'succeeded') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const exec = sys.stepFunctions.executions().find((e) => e.name === `${created.id}-1`)!;
+  const id = await uploadAndCommit(call, [bufferSource('bench.ndjson', text)]);
+  const s = await waitForImport(call, id, { pollMs: 100 });
+  if (s.state !== 'succeeded') throw new Error(`import failed: ${s.cause}`);
+  const exec = sys.stepFunctions.executions().find((e) => e.name === `${id}-1`)!;
   return span(exec, 'Prepare', 'Finish');
 }
 

@@ -1,6 +1,7 @@
 /** Helpers for import tests: NDJSON files built alongside a model, uploaded the way the CLI does. */
 import assert from 'node:assert/strict';
-import type { ImportStatus } from '../../lambda/core/import-format.ts';
+import { bufferSource, uploadAndCommit, waitForImport as waitFor, type Call } from '../../bin/import-files.ts';
+import type { ImportStatus, InvalidPolicy } from '../../lambda/core/import-format.ts';
 import type { Model } from './lifecycle.ts';
 import { client } from './system.ts';
 
@@ -52,41 +53,25 @@ export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: 
   return { text: out.join('\n') + '\n', invalid, valid };
 }
 
-/** Creates an import, uploads each file (multipart for those given a part size), commits it. */
-export async function startImport(base: string, files: readonly string[], opts: { onInvalid?: 'fail' | 'skip'; partBytes?: (number | undefined)[] } = {}): Promise<string> {
+/**
+ * The API as the import protocol calls it, asserting each answer's status: 201 for a new
+ * import, 202 for a commit, 200 for the rest.
+ */
+function checkedCall(base: string): Call {
   const api = client(base);
-  const parts = files.map((f, i) => (opts.partBytes?.[i] ? Math.ceil(Buffer.byteLength(f) / opts.partBytes[i]!) : 1));
-  const c = await api.call<{ id: string; uploads: ({ file: number; url: string } | { file: number; partUrls: string[] })[] }>('POST', '/v1/imports', { format: 'ndjson', files: files.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) });
-  assert.equal(c.status, 201, JSON.stringify(c.body));
-  const etags: Record<string, string[]> = {};
-  for (const u of c.body.uploads) {
-    const body = Buffer.from(files[u.file]!);
-    if ('url' in u) {
-      const r = await fetch(u.url, { method: 'PUT', body });
-      assert.equal(r.status, 200);
-      continue;
-    }
-    const size = opts.partBytes![u.file]!;
-    etags[String(u.file)] = [];
-    for (let p = 0; p < u.partUrls.length; p++) {
-      const r = await fetch(u.partUrls[p]!, { method: 'PUT', body: body.subarray(p * size, (p + 1) * size) });
-      assert.equal(r.status, 200);
-      etags[String(u.file)]!.push(r.headers.get('etag')!);
-    }
-  }
-  const commit = await api.call('POST', `/v1/imports/${c.body.id}/commit`, Object.keys(etags).length > 0 ? { parts: etags } : {});
-  assert.equal(commit.status, 202, JSON.stringify(commit.body));
-  return c.body.id;
+  return async <T>(method: string, path: string, body?: string): Promise<T> => {
+    const r = await api.call<T>(method, path, body === undefined ? undefined : JSON.parse(body));
+    const want = method !== 'POST' ? 200 : path.endsWith('/commit') ? 202 : 201;
+    assert.equal(r.status, want, `${method} ${path}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
 }
 
-export async function waitForImport(base: string, id: string, timeoutMs = 120_000): Promise<ImportStatus> {
-  const api = client(base);
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api.call<ImportStatus>('GET', `/v1/imports/${id}`);
-    assert.equal(r.status, 200);
-    if (r.body.state !== 'running') return r.body;
-    if (Date.now() > until) throw new Error(`import ${id} still running`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+/** Creates an import, uploads each file (in parts above `partBytes`), commits it. */
+export function startImport(base: string, files: readonly string[], opts: { onInvalid?: InvalidPolicy; partBytes?: number } = {}): Promise<string> {
+  return uploadAndCommit(checkedCall(base), files.map((f, i) => bufferSource(`file ${i}`, Buffer.from(f))), opts);
+}
+
+export function waitForImport(base: string, id: string, timeoutMs = 120_000): Promise<ImportStatus> {
+  return waitFor(checkedCall(base), id, { pollMs: 100, timeoutMs });
 }
