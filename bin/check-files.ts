@@ -53,14 +53,14 @@ async function readExpected(paths: readonly string[]): Promise<{ partitions: Map
     for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
       if (line.trim() === '') continue;
       order++;
+      // Versions given in a line are positive; 0 marks an untimed line.
       const r = parseImportLine(line, 0, now);
       if (!('key' in r)) {
         invalid++;
         continue;
       }
       const { pk, sk } = decodeKey(r.key);
-      const o = JSON.parse(line) as { seq?: unknown; timestamp?: unknown };
-      const e: Expected = { value: JSON.parse(r.value!.toString()), seq: o.seq === undefined && o.timestamp === undefined ? undefined : r.seq, order };
+      const e: Expected = { value: JSON.parse(r.value!.toString()), seq: r.seq === 0 ? undefined : r.seq, order };
       const part = partitions.get(pk) ?? new Map<string, Expected>();
       partitions.set(pk, part);
       const cur = part.get(sk);

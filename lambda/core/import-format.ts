@@ -137,6 +137,13 @@ export function* lines(text: string): Generator<{ line: number; text: string }> 
   }
 }
 
+/** Lines in a text, blank ones included: what `lines` numbers up to. */
+export function lineCount(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
+  return n + (text.length > 0 && !text.endsWith('\n') ? 1 : 0);
+}
+
 /**
  * The byte span of a chunk's own lines: a line belongs to the chunk holding its first byte.
  * `buf` holds the file from `bufStart` on; returns offsets into `buf` (end exclusive), or

@@ -7,7 +7,7 @@
  * and object names derive from the import id, chunk and range.
  */
 import { scanBlob } from '../core/blob-reader.ts';
-import { chunkFiles, defaultSeq, IMPORT_LIMITS, lines, ownLines, parseImportLine, type ImportCounts, type InvalidPolicy, type LineError } from '../core/import-format.ts';
+import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type ImportCounts, type InvalidPolicy, type LineError } from '../core/import-format.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { chooseSplitters, rangeOf, rangesFrom, splittersOf, type RangeSpec } from '../core/ranges.ts';
 import { importRunId, OBJECTS, periodStartOf } from '../core/schema.ts';
@@ -135,9 +135,7 @@ export async function parseChunk(s: Stores, job: ImportJob, c: ImportChunk, nowM
     dup.add(sorter.duplicates.setsum);
     dupCount += sorter.duplicates.count;
   }
-  const newlines = text.split('\n').length - 1;
-  const total = newlines + (text.length > 0 && !text.endsWith('\n') ? 1 : 0);
-  return { chunk: c.index, lines: total, nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
+  return { chunk: c.index, lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
 }
 
 /** Line errors with file line numbers: each chunk's lines follow the earlier chunks' of its file. */

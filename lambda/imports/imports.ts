@@ -34,8 +34,7 @@ type Stored = ImportStatus & { readonly multipart?: { readonly file: number; rea
 
 /** What the API shows of an import: the stored record without its internals. */
 export function publicStatus(s: Stored): ImportStatus {
-  const { multipart: _m, ...rest } = s;
-  void _m;
+  const { multipart: _multipart, ...rest } = s;
   return rest;
 }
 
@@ -88,7 +87,6 @@ async function find(d: ImportsDeps, id: string): Promise<Stored & { rev: number 
 
 export async function getImport(d: ImportsDeps, id: string): Promise<ImportStatus> {
   const { rev: _rev, ...s } = await find(d, id);
-  void _rev;
   return publicStatus(s);
 }
 
@@ -112,9 +110,10 @@ export async function commitImport(d: ImportsDeps, id: string, parts: Readonly<R
   const listed = new Set((await d.cold.list(OBJECTS.importPrefix(id))).map((o) => o.key));
   const missing = Array.from({ length: cur.files }, (_, i) => i).filter((i) => !listed.has(OBJECTS.importInput(id, i)));
   if (missing.length > 0) throw new ConflictError(`files not uploaded yet: ${missing.join(', ')}`);
-  const { rev, ...status } = cur;
+  // A new attempt: the last one's outcome (cause, counts, errors) goes.
+  const { rev, cause: _cause, counts: _counts, ...status } = cur;
   const attempt = status.attempts + 1;
-  const running = await d.imports.put({ ...status, state: 'running', attempts: attempt, errors: [], ...{ cause: undefined, counts: undefined } }, rev);
+  const running = await d.imports.put({ ...status, state: 'running', attempts: attempt, errors: [] }, rev);
   await d.starter.start(`${id}-${attempt}`, { importId: id });
   return publicStatus(running);
 }

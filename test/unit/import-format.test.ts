@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { chunkFiles, defaultSeq, lines, ownLines, parseImportLine, timestampSeq } from '../../lambda/core/import-format.ts';
+import { chunkFiles, defaultSeq, lineCount, lines, ownLines, parseImportLine, timestampSeq } from '../../lambda/core/import-format.ts';
 import { decodeKey } from '../../lambda/core/keys.ts';
 
 const NOW = Date.UTC(2026, 10, 23);
@@ -48,6 +48,7 @@ describe('import lines', () => {
 
   it('numbers lines from 1, skipping blank ones and CRs', () => {
     assert.deepEqual([...lines('a\r\n\n  \nb\nc')], [{ line: 1, text: 'a' }, { line: 4, text: 'b' }, { line: 5, text: 'c' }]);
+    assert.deepEqual(['a\r\n\n  \nb\nc', 'a\n\n', 'a', ''].map(lineCount), [5, 2, 1, 0]);
   });
 
   it('gives every line to exactly one chunk, whatever the chunk size (property)', () => {
