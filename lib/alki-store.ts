@@ -5,7 +5,9 @@
  */
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { acknowledgeWildcards, arnRef } from './nag.ts';
@@ -139,10 +141,7 @@ export class AlkiStore extends Construct {
       logRetention,
       removalPolicy: logRemoval,
     });
-    acknowledgeWildcards(this.lifecycle.stateMachine.role, [
-      ...Object.values(this.lifecycle.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
-      { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
-    ]);
+    acknowledgeMachine(this.lifecycle);
 
     this.importMachine = new FileStateMachine(this, 'Import', {
       prefix: settings.prefix,
@@ -152,10 +151,7 @@ export class AlkiStore extends Construct {
       removalPolicy: logRemoval,
       timeout: Duration.hours(12),
     });
-    acknowledgeWildcards(this.importMachine.stateMachine.role, [
-      ...Object.values(this.importMachine.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
-      { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
-    ]);
+    acknowledgeMachine(this.importMachine);
     this.importMachine.stateMachine.grantStartExecution(this.functions.imports.fn);
     this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
 
@@ -179,6 +175,14 @@ export class AlkiStore extends Construct {
     output('ImportStateMachineArn', this.importMachine.stateMachine.stateMachineArn, 'Bulk import state machine');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
   }
+}
+
+/** What every state machine's role needs and cdk-nag flags: its own functions' versions, log delivery and X-Ray. */
+function acknowledgeMachine(m: { stateMachine: StateMachine; functions: Readonly<Record<string, IFunction>> }): void {
+  acknowledgeWildcards(m.stateMachine.role, [
+    ...Object.values(m.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
+    { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
+  ]);
 }
 
 function parseEvery(text: string): number {
