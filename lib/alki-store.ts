@@ -14,6 +14,8 @@ import { acknowledgeWildcards, arnRef } from './nag.ts';
 import { settingsToEnv } from '../lambda/core/settings.ts';
 import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import { UNIT_GRANTS } from '../lambda/access.ts';
+import type { GrantTarget } from '../lambda/store/grants.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
@@ -72,57 +74,6 @@ export class AlkiStore extends Construct {
       importer: unit('importer'),
     };
 
-    // Least privilege, per function.
-    const hotTables = this.storage.hotTablesArn();
-    const allow = (u: UnitName, actions: string[], resources: string[]): void => {
-      this.functions[u].role.addToPolicy(new PolicyStatement({ actions, resources }));
-    };
-    allow('ingest', ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], [hotTables]);
-    allow('ingest', ['dynamodb:GetItem'], [indexTable.tableArn]);
-    allow('read', ['dynamodb:GetItem', 'dynamodb:Query'], [hotTables, indexTable.tableArn]);
-    allow('read', ['s3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
-    allow('rotate', ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:TagResource'], [hotTables]);
-    allow('rotate', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
-    // Offload: read sealed tables, write spills and runs, read and write job specs and index items.
-    allow('offload', ['dynamodb:Scan', 'dynamodb:DescribeTable'], [hotTables]);
-    allow('offload', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
-    allow('offload', ['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
-    allow('offload', ['s3:ListBucket'], [bucket.bucketArn]);
-    // Verify reads only; it cannot write the manifest or any object.
-    allow('verify', ['dynamodb:Scan'], [hotTables]);
-    allow('verify', ['dynamodb:Query'], [indexTable.tableArn]);
-    allow('verify', ['s3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
-    allow('verify', ['s3:ListBucket'], [bucket.bucketArn]);
-    allow('compact', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
-    allow('compact', ['s3:GetObject', 's3:PutObject'], [bucket.arnForObjects(RUN_OBJECTS)]);
-    // Commit also reads an import's record, so a late retry never re-adds a compacted run.
-    allow('commit', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
-    allow('gc', ['dynamodb:DeleteTable'], [hotTables]);
-    allow('gc', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
-    allow('gc', ['s3:DeleteObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
-    allow('gc', ['s3:ListBucket'], [bucket.bucketArn]);
-    allow('gc', ['s3:DeleteObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
-    // Imports API: its records, and presigned uploads (the URLs carry this role's rights to imports/ only).
-    allow('imports', ['dynamodb:GetItem', 'dynamodb:PutItem'], [indexTable.tableArn]);
-    allow('imports', ['s3:PutObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
-    allow('imports', ['s3:ListBucket'], [bucket.bucketArn]);
-    // Importer: read uploads, write spills and the run, its job spec and import record.
-    allow('importer', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], [indexTable.tableArn]);
-    allow('importer', ['s3:GetObject'], [bucket.arnForObjects(IMPORT_OBJECTS)]);
-    allow('importer', ['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(RUN_OBJECTS), bucket.arnForObjects(SPILL_OBJECTS)]);
-    allow('importer', ['s3:ListBucket'], [bucket.bucketArn]);
-
-    const hotReason = `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`;
-    const hotArn = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/' + `${settings.prefix}-hot-*`;
-    for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: hotArn, reason: hotReason }]);
-    const runsReason = 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.';
-    const spillsReason = 'Spills are temporary objects spills/<jobId>/..., created per offload job at run time.';
-    for (const u of ['read', 'offload', 'verify', 'compact', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: runsReason }]);
-    for (const u of ['offload', 'gc', 'importer'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: spillsReason }]);
-    acknowledgeWildcards(this.functions.importer.role, [{ resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: runsReason }]);
-    const importsReason = 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.';
-    for (const u of ['imports', 'importer', 'gc'] as const) acknowledgeWildcards(this.functions[u].role, [{ resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: importsReason }]);
-
     this.api = new Api(this, 'Api', {
       prefix: settings.prefix,
       functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn, imports: this.functions.imports.fn },
@@ -152,8 +103,33 @@ export class AlkiStore extends Construct {
       timeout: Duration.hours(12),
     });
     acknowledgeMachine(this.importMachine);
-    this.importMachine.stateMachine.grantStartExecution(this.functions.imports.fn);
     this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
+
+    // Least privilege, per function: exactly what its adapters declare (lambda/access.ts).
+    const arns: Record<GrantTarget, string> = {
+      indexTable: indexTable.tableArn,
+      hotTables: this.storage.hotTablesArn(),
+      bucket: bucket.bucketArn,
+      runObjects: bucket.arnForObjects(RUN_OBJECTS),
+      spillObjects: bucket.arnForObjects(SPILL_OBJECTS),
+      importObjects: bucket.arnForObjects(IMPORT_OBJECTS),
+      importStateMachine: this.importMachine.stateMachine.stateMachineArn,
+    };
+    // The wildcard targets cdk-nag flags, each with why it must be a pattern.
+    const wildcards: Partial<Record<GrantTarget, { resource: string; reason: string }>> = {
+      hotTables: {
+        resource: `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${settings.prefix}-hot-*`,
+        reason: `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`,
+      },
+      runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
+      spillObjects: { resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
+      importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
+    };
+    for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
+      const role = this.functions[u].role;
+      for (const g of UNIT_GRANTS[u]) role.addToPolicy(new PolicyStatement({ actions: [...g.actions], resources: [arns[g.on]] }));
+      acknowledgeWildcards(role, UNIT_GRANTS[u].flatMap((g) => wildcards[g.on] ?? []));
+    }
 
     this.observability = new Observability(this, 'Observability', {
       prefix: settings.prefix,

@@ -58,7 +58,8 @@ export class UnitFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { format: OutputFormat.CJS, minify: true, sourceMap: true, target: 'node24', forceDockerBundling: false },
+      // The AWS SDK is bundled (not taken from the runtime): deployed code runs the SDK version the tests ran.
+      bundling: { format: OutputFormat.CJS, minify: true, sourceMap: true, target: 'node24', forceDockerBundling: false, externalModules: [] },
     });
     acknowledgeWildcards(this.role, [
       { resource: `${arnRef(logGroup)}:*`, reason: 'Log streams are created at run time, only inside this function\'s own log group.' },

@@ -2,11 +2,22 @@
  * Step Functions on this machine: the ASL files of statemachines/, as deployed, executed by
  * aws-local-stepfunctions with each Task's placeholder mapped to its handler function.
  * Executions are kept (with each state's input and output) for `GET /local/executions`.
+ *
+ * The runner enforces none of Step Functions' quotas; this does, failing an execution as
+ * AWS would: a state's input or output, or a task's result, over 256 KiB ends it with
+ * States.DataLimitExceeded (terminal: no Retry or Catch applies); more than 25,000 history
+ * events ends it with States.Runtime. With the template's roles, each Task's invocation is
+ * authorized against the state machine's role (lambda:InvokeFunction on the function).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
+import { SFN_QUOTAS } from '../lambda/core/limits.ts';
+import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import { decide, type Decision } from './iam/policy.ts';
+import type { Check } from './iam/requests.ts';
+import { functionArn, localFunctionName, LOCAL_ACCOUNT, LOCAL_REGION, stateMachineArn, type StateMachineModel } from './iam/stack-model.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type TaskHandler = (input: Json) => Promise<unknown>;
@@ -33,10 +44,9 @@ export interface ExecutionRecord {
   error?: string;
   cause?: unknown;
   readonly events: StateEvent[];
+  /** Events AWS would have written to the execution's history. */
+  historyEvents?: number;
 }
-
-const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
 
 interface AslState {
   Type: string;
@@ -46,16 +56,63 @@ interface AslState {
   Branches?: { States: Record<string, AslState> }[];
 }
 
-/** Task state names and the placeholder each one's Resource names, through Map and Parallel. */
-function taskStates(states: Record<string, AslState>, out = new Map<string, string>()): Map<string, string> {
+/** Every state's type by name, through Map and Parallel (names are unique in our machines). */
+function stateTypes(states: Record<string, AslState>, out = new Map<string, AslState>()): Map<string, AslState> {
   for (const [name, s] of Object.entries(states)) {
-    const m = s.Type === 'Task' && s.Resource ? /^\$\{(\w+)\}$/.exec(s.Resource) : null;
-    if (m) out.set(name, m[1]!);
-    if (s.Iterator) taskStates(s.Iterator.States, out);
-    if (s.ItemProcessor) taskStates(s.ItemProcessor.States, out);
-    for (const b of s.Branches ?? []) taskStates(b.States, out);
+    out.set(name, s);
+    if (s.Iterator) stateTypes(s.Iterator.States, out);
+    if (s.ItemProcessor) stateTypes(s.ItemProcessor.States, out);
+    for (const b of s.Branches ?? []) stateTypes(b.States, out);
   }
   return out;
+}
+
+/** Task state names and the placeholder each one's Resource names. */
+function taskStates(states: Record<string, AslState>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, s] of stateTypes(states)) {
+    const m = s.Type === 'Task' && s.Resource ? /^\$\{(\w+)\}$/.exec(s.Resource) : null;
+    if (m) out.set(name, m[1]!);
+  }
+  return out;
+}
+
+const unitOfPlaceholder = (p: string): UnitName | undefined => (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === p);
+const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null));
+
+/** The events AWS writes to an execution's history, for the local runner's event of the same moment. */
+function historyEvents(type: string, state: AslState | undefined): number {
+  switch (type) {
+    case 'ExecutionStarted':
+    case 'ExecutionSucceeded':
+    case 'ExecutionFailed':
+    case 'MapIterationStarted':
+    case 'MapIterationSucceeded':
+    case 'MapIterationFailed':
+    case 'ParallelBranchStarted':
+    case 'ParallelBranchSucceeded':
+    case 'ParallelBranchFailed':
+      return 1;
+    // Entered, and for a Task its first attempt (Scheduled, Started, Succeeded or Failed); Map and Parallel also Started.
+    case 'StateEntered':
+      return 1 + (state?.Type === 'Task' ? 3 : state?.Type === 'Map' || state?.Type === 'Parallel' ? 1 : 0);
+    // Exited; Map and Parallel also Succeeded.
+    case 'StateExited':
+      return 1 + (state?.Type === 'Map' || state?.Type === 'Parallel' ? 1 : 0);
+    // Another attempt of a Task.
+    case 'StateRetried':
+      return 3;
+    default:
+      return 0;
+  }
+}
+
+class QuotaExceeded extends Error {
+  readonly error: string;
+  constructor(error: string, message: string) {
+    super(message);
+    this.error = error;
+  }
 }
 
 export class LocalStepFunctions {
@@ -66,33 +123,85 @@ export class LocalStepFunctions {
   private readonly running = new Set<Promise<unknown>>();
 
   private readonly retryIntervalMs: number | undefined;
+  private readonly roles: Readonly<Record<string, StateMachineModel>> | undefined;
+  private readonly onDecision: ((principal: string, check: Check, d: Decision) => void) | undefined;
+  private readonly definitions = new Map<string, string>();
 
-  /** `retryIntervalMs` replaces every Retry interval (tests: 0); default as written in the ASL. */
-  constructor(prefix: string, handlers: Readonly<Record<string, TaskHandler>>, opts: { keep?: number; retryIntervalMs?: number } = {}) {
+  /**
+   * `retryIntervalMs` replaces every Retry interval (tests: 0); default as written in the ASL.
+   * `roles`: the state machines' roles from the template, by name; each Task's invocation is then authorized.
+   * `definitions`: ASL by machine name, instead of the file in statemachines/ (tests of the runner itself).
+   */
+  constructor(
+    prefix: string,
+    handlers: Readonly<Record<string, TaskHandler>>,
+    opts: { keep?: number; retryIntervalMs?: number; roles?: Readonly<Record<string, StateMachineModel>>; onDecision?: (principal: string, check: Check, d: Decision) => void; definitions?: Readonly<Record<string, unknown>> } = {},
+  ) {
     this.prefix = prefix;
     this.handlers = handlers;
     this.keep = opts.keep ?? 200;
     this.retryIntervalMs = opts.retryIntervalMs;
+    this.roles = opts.roles;
+    this.onDecision = opts.onDecision;
+    for (const [m, d] of Object.entries(opts.definitions ?? {})) this.definitions.set(m, JSON.stringify(d));
+  }
+
+  private functionName(placeholder: string): string {
+    const unit = unitOfPlaceholder(placeholder);
+    return unit ? localFunctionName(this.prefix, unit) : `${this.prefix}-${placeholder}`;
+  }
+
+  /** Whether the machine's role may invoke the function (always, without roles). */
+  private authorizeInvoke(machine: string, placeholder: string): void {
+    if (!this.roles) return;
+    const role = this.roles[`${this.prefix}-${machine}`];
+    if (!role) throw new Error(`no role for state machine ${this.prefix}-${machine} in the template`);
+    const check = { action: 'lambda:InvokeFunction', resource: functionArn(this.functionName(placeholder)) };
+    const d = decide(role.policies, check.action, check.resource);
+    this.onDecision?.(`${this.prefix}-${machine}`, check, d);
+    if (!d.allowed) {
+      throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: lambda:InvokeFunction on resource: ${check.resource}`), { name: 'Lambda.AWSLambdaException' });
+    }
   }
 
   /** Starts an execution of `statemachines/<machine>.asl.json`; resolves when it ends. */
   start(machine: string, input: Json = {}, executionName?: string): { record: ExecutionRecord; done: Promise<ExecutionRecord> } {
-    const text = readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8');
+    const text = this.definitions.get(machine) ?? readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8');
     let substituted = text;
     for (const p of placeholders(text)) {
       if (!this.handlers[p]) throw new Error(`${machine}.asl.json: no local handler for \${${p}}`);
-      substituted = substituted.replaceAll(`\${${p}}`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${this.prefix}-${p}`);
+      substituted = substituted.replaceAll(`\${${p}}`, functionArn(this.functionName(p)));
     }
     const definition = JSON.parse(substituted);
+    const states = stateTypes(JSON.parse(text).States);
+    let violation: QuotaExceeded | undefined;
+    let abort = (): void => undefined;
+    const exceed = (error: string, message: string): never => {
+      violation ??= new QuotaExceeded(error, message);
+      abort();
+      throw violation;
+    };
     const overrides: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervals: Record<string, number> = {};
     for (const [state, p] of taskStates(JSON.parse(text).States)) {
-      overrides[state] = async (i) => JSON.parse(JSON.stringify((await this.handlers[p]!(i)) ?? null)) as Json;
+      overrides[state] = async (i) => {
+        this.authorizeInvoke(machine, p);
+        // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
+        if (jsonBytes(i) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of task ${state} is ${jsonBytes(i)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        const result = (await this.handlers[p]!(i)) ?? null;
+        const bytes = jsonBytes(result);
+        // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
+        if (bytes > SFN_QUOTAS.lambdaPayloadBytes) {
+          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${SFN_QUOTAS.lambdaPayloadBytes} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
+        }
+        if (bytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        return JSON.parse(JSON.stringify(result)) as Json;
+      };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
     const name = executionName ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const record: ExecutionRecord = {
-      executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${this.prefix}-${machine}:${name}`,
+      executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.prefix}-${machine}:${name}`,
       stateMachine: `${this.prefix}-${machine}`,
       name,
       status: 'RUNNING',
@@ -102,13 +211,24 @@ export class LocalStepFunctions {
     };
     this.history.unshift(record);
     this.history.splice(this.keep);
+    if (jsonBytes(input) > SFN_QUOTAS.payloadBytes) throw Object.assign(new Error(`execution input is over ${SFN_QUOTAS.payloadBytes} bytes`), { name: 'InvalidExecutionInput' });
     const execution = new StateMachine(definition).run(input, {
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
       context: { Execution: { Id: record.executionArn, Name: name, Input: input, StartTime: record.startDate } },
     });
+    abort = execution.abort;
+    let history = 0;
     const events = (async () => {
       for await (const e of execution.eventLogs) {
         const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown }; Error?: string; Cause?: unknown };
+        history += historyEvents(ev.type, ev.state ? states.get(ev.state.name) : undefined);
+        try {
+          if (history > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
+          if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+          if (ev.type === 'StateExited' && jsonBytes(ev.state?.output) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the output of state ${ev.state!.name} is ${jsonBytes(ev.state!.output)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        } catch (err) {
+          if (!(err instanceof QuotaExceeded)) throw err;
+        }
         record.events.push({
           type: ev.type,
           timestamp: new Date(ev.timestamp).toISOString(),
@@ -134,6 +254,13 @@ export class LocalStepFunctions {
         record.error = failed.error;
         record.cause = failed.cause;
       }
+      if (violation) {
+        record.status = 'FAILED';
+        record.error = violation.error;
+        record.cause = violation.message;
+        record.events.push({ type: 'ExecutionFailed', timestamp: new Date().toISOString(), error: violation.error, cause: violation.message });
+      }
+      record.historyEvents = history;
       record.stopDate = new Date().toISOString();
       return record;
     })();
@@ -142,10 +269,32 @@ export class LocalStepFunctions {
     return { record, done };
   }
 
-  /** As StartExecution with a name: a name already started is not started again. */
-  startOnce(machine: string, name: string, input: Json): void {
-    if (this.history.some((e) => e.stateMachine === `${this.prefix}-${machine}` && e.name === name)) return;
-    void this.start(machine, input, name);
+  /**
+   * StartExecution as the API answers it: a name already used answers the running
+   * execution again if its input is the same, else ExecutionAlreadyExists.
+   */
+  startByArn(arn: string, name: string | undefined, input: Json): { executionArn: string; startDate: number } {
+    const machineName = arn.split(':stateMachine:')[1] ?? '';
+    const machine = machineName.startsWith(`${this.prefix}-`) ? machineName.slice(this.prefix.length + 1) : '';
+    if (!machine || arn !== stateMachineArn(machineName) || (!this.definitions.has(machine) && !this.exists(machine))) {
+      throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), { name: 'StateMachineDoesNotExist' });
+    }
+    const seen = name === undefined ? undefined : this.history.find((e) => e.stateMachine === machineName && e.name === name);
+    if (seen) {
+      if (seen.status === 'RUNNING' && JSON.stringify(seen.input) === JSON.stringify(input)) return { executionArn: seen.executionArn, startDate: Date.parse(seen.startDate) / 1000 };
+      throw Object.assign(new Error(`Execution Already Exists: '${seen.executionArn}'`), { name: 'ExecutionAlreadyExists' });
+    }
+    const { record } = this.start(machine, input, name);
+    return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
+  }
+
+  private exists(machine: string): boolean {
+    try {
+      readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   executions(): readonly ExecutionRecord[] {

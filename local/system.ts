@@ -1,8 +1,9 @@
 /**
- * The embedded Alki: DynamoDB (dynalite) and S3 (fauxqs) in-process, the index table and
- * bucket created from the same definitions the CDK app uses, the HTTP API on 127.0.0.1, and
- * rotation on the local clock. Handlers and core cannot tell it from AWS: only the SDK
- * endpoints differ.
+ * The embedded Alki: DynamoDB (dynalite) and S3 (fauxqs) in-process behind a front door that
+ * authorizes every call against the calling function's role from the synthesized template,
+ * the index table and bucket created from the same definitions the CDK app uses, the HTTP
+ * API on 127.0.0.1, and the state machines on the local clock. Handlers and core cannot
+ * tell it from AWS: only the SDK endpoints differ, and each function holds its own role's key.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,9 +20,16 @@ import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
 import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler.ts';
-import type { ExecutionStarter } from '../lambda/store/executions.ts';
+import { IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
+import { startFrontDoor } from './front-door.ts';
+import { IamLog } from './iam/iam-log.ts';
+import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
+import { synthesizedAssembly } from './iam/synth.ts';
+import { loadBundle, type LoadedBundle } from './lambda-runtime.ts';
+import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import type { HttpResult } from '../lambda/api/http.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
 import { serve, type Handlers } from './gateway.ts';
@@ -46,14 +54,32 @@ export interface LocalOptions {
   readonly clock?: Clock;
   /** Wraps the state machines' task handlers (tests inject faults). */
   readonly wrapTasks?: (tasks: Readonly<Record<string, TaskHandler>>) => Record<string, TaskHandler>;
+  /** Progress lines (synthesis); default silent. */
+  readonly log?: (line: string) => void;
+  /**
+   * `source` (default): the handlers' TypeScript, in this process. `bundles`: each function's
+   * bundle from the synthesized assembly, loaded as Lambda loads it (on the system clock).
+   */
+  readonly runtime?: 'source' | 'bundles';
 }
 
 export interface LocalSystem {
   readonly url: string;
-  /** The environment a handler would see: endpoints, names, settings. */
+  /** The operator's environment: endpoints, names, settings, and an administrator's key. */
   readonly env: Record<string, string>;
+  /** The environment one function sees, as Lambda would give it: its role's key among it. */
+  envOf(unit: UnitName): Record<string, string>;
+  /** The operator's clients (tests, the AWS CLI): not bound by any function's role. */
   readonly store: StoreEnv;
+  /** The operator's data plane (tests write and inspect through it). */
   readonly dataPlane: DataPlane;
+  /** The clients and data plane of each data-plane function, with its own role. */
+  readonly functionStores: { readonly ingest: StoreEnv; readonly read: StoreEnv };
+  readonly functionDataPlanes: { readonly ingest: DataPlane; readonly read: DataPlane };
+  /** The template's roles as the front door enforces them. */
+  readonly stack: StackModel;
+  /** Every authorization decision made for a function's role: action, resource, statement. */
+  readonly iam: IamLog;
   readonly handlers: Handlers;
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
@@ -62,6 +88,10 @@ export interface LocalSystem {
   readonly tasks: Readonly<Record<string, TaskHandler>>;
   /** The clock of the data plane and the tasks. */
   readonly clock: Clock;
+  /** The loaded bundles, when the runtime is `bundles`: sizes and load times. */
+  readonly bundles: Readonly<Record<UnitName, LoadedBundle>> | undefined;
+  /** Forgets every data plane's cached manifest, as if their caches had expired. */
+  refreshManifests(): void;
   /** Runs the lifecycle state machine once and waits for it (rotation: creates and registers the periods' tables). */
   runLifecycle(): Promise<ExecutionRecord>;
   /** The same, under the name tests use before writing. */
@@ -87,16 +117,44 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     logger: false,
     ...(opts.dataDir ? { dataDir: join(opts.dataDir, 's3-meta'), s3StorageDir: join(opts.dataDir, 's3') } : {}),
   });
-  const dynamodbEndpoint = `http://127.0.0.1:${ddbPort}`;
-  const s3Endpoint = s3.address;
+  const names = { prefix: settings.prefix, indexTable: indexTableName(settings.prefix), bucket: `${settings.prefix}-cold` };
+  const stack = stackModel(synthesizedAssembly(opts.log), names);
+  const iam = new IamLog();
+  const accessKeyOf = (u: UnitName): string => `ASIALOCAL${u.toUpperCase()}`;
+  const roles = new Map(Object.values(stack.functions).map((f) => [accessKeyOf(f.unit), { kind: 'role' as const, name: localFunctionName(settings.prefix, f.unit), arn: f.roleArn, policies: f.policies }]));
+  // The runner is made after the front door (it needs the tasks, which need the endpoint).
+  const runner: { current?: LocalStepFunctions } = {};
+  const door = await startFrontDoor({
+    dynamodb: `http://127.0.0.1:${ddbPort}`,
+    s3: s3.address,
+    principalOf: (key) => roles.get(key),
+    bucketPolicy: stack.bucketPolicy,
+    onDecision: (who, check, d) => iam.record(who, check, d),
+    startExecution: async (arn, name, input) => {
+      if (!runner.current) throw Object.assign(new Error('not ready'), { name: 'ServiceUnavailable' });
+      return runner.current.startByArn(arn, name, JSON.parse(input) as never);
+    },
+  });
+  const dynamodbEndpoint = door.url;
+  const s3Endpoint = door.url;
   const env: Record<string, string> = {
     ...settingsToEnv(settings),
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'operator',
+    AWS_SECRET_ACCESS_KEY: 'local',
     [ENDPOINT_ENV.dynamodb]: dynamodbEndpoint,
     [ENDPOINT_ENV.s3]: s3Endpoint,
-    [ENDPOINT_ENV.bucket]: `${settings.prefix}-cold`,
-    [ENDPOINT_ENV.indexTable]: indexTableName(settings.prefix),
+    [ENDPOINT_ENV.stepFunctions]: door.url,
+    [ENDPOINT_ENV.bucket]: names.bucket,
+    [ENDPOINT_ENV.indexTable]: names.indexTable,
   };
+  // As deployed (the template's variables, names resolved), with the local settings, endpoints and key.
+  const envOf = (u: UnitName): Record<string, string> => ({
+    ...stack.functions[u].environment,
+    ...env,
+    AWS_ACCESS_KEY_ID: accessKeyOf(u),
+    AWS_LAMBDA_FUNCTION_NAME: localFunctionName(settings.prefix, u),
+  });
   const store = storeEnvFrom(env);
 
   // The index table and bucket: on AWS the CDK app makes them, from the same schema.
@@ -122,18 +180,42 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
 
   const clock = opts.clock ?? systemClock;
   const dataPlane = DataPlane.fromStoreEnv(store, clock);
+  const functionStores = { ingest: storeEnvFrom(envOf('ingest')), read: storeEnvFrom(envOf('read')) };
+  const functionDataPlanes = {
+    ingest: DataPlane.fromStoreEnv(functionStores.ingest, clock),
+    read: DataPlane.fromStoreEnv(functionStores.read, clock),
+  };
 
   const quiet = (): void => undefined;
-  const tasks = localTaskHandlers(() => env, quiet, clock);
-  const stepFunctions = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs });
-  const starter: ExecutionStarter = { start: async (name, input) => stepFunctions.startOnce('import', name, input as never) };
-  const handlers: Handlers = {
-    ingest: createIngestHandler(() => dataPlane),
-    read: createReadHandler(() => dataPlane),
-    imports: createImportsHandler(() => importsDepsFrom(env, starter, clock)),
-  };
+  let bundles: Record<UnitName, LoadedBundle> | undefined;
+  if (opts.runtime === 'bundles') {
+    if (opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
+    const units = Object.keys(UNITS) as UnitName[];
+    bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u))] as const))) as Record<UnitName, LoadedBundle>;
+  }
+  const fromBundles = bundles;
+  const tasks = fromBundles
+    ? Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc', 'importer'] as const).map((u): [string, TaskHandler] => [arnPlaceholder(u), (input) => fromBundles[u].invoke(input)]))
+    : localTaskHandlers(envOf, quiet, clock);
+  const sfn = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, {
+    ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
+    roles: stack.stateMachines,
+    onDecision: (who, check, d) => iam.record(who, check, d),
+  });
+  runner.current = sfn;
+  const handlers: Handlers = fromBundles
+    ? {
+        ingest: (e) => fromBundles.ingest.invoke(e) as Promise<HttpResult>,
+        read: (e) => fromBundles.read.invoke(e) as Promise<HttpResult>,
+        imports: (e) => fromBundles.imports.invoke(e) as Promise<HttpResult>,
+      }
+    : {
+        ingest: createIngestHandler(() => functionDataPlanes.ingest),
+        read: createReadHandler(() => functionDataPlanes.read),
+        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), clock)),
+      };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
-    const r = await stepFunctions.start('lifecycle', {}).done;
+    const r = await sfn.start('lifecycle', {}).done;
     if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);
     return r;
   };
@@ -143,7 +225,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const http = createServer((req, res) => {
     void serve(handlers, req, res, async (r) => {
       if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
-      if (r.method === 'GET' && r.url?.split('?')[0] === '/local/executions') return json(200, { executions: stepFunctions.executions() });
+      if (r.method === 'GET' && r.url?.split('?')[0] === '/local/executions') return json(200, { executions: sfn.executions() });
       return undefined;
     });
   });
@@ -167,24 +249,35 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   return {
     url: `http://127.0.0.1:${port}`,
     env,
+    envOf,
     store,
     dataPlane,
+    functionStores,
+    functionDataPlanes,
+    stack,
+    iam,
     handlers,
     dynamodbEndpoint,
     s3Endpoint,
-    stepFunctions,
+    stepFunctions: sfn,
     tasks,
     clock,
     runLifecycle,
+    bundles: fromBundles,
+    refreshManifests: () => {
+      for (const dp of [dataPlane, functionDataPlanes.ingest, functionDataPlanes.read]) dp.refreshManifest();
+    },
     rotateNow: async () => void (await runLifecycle()),
     async stop() {
       ready = false;
       if (timer) clearInterval(timer);
-      await stepFunctions.drain();
+      await sfn.drain();
+      await Promise.all(Object.values(fromBundles ?? {}).map((b) => b.stop()));
       await new Promise<void>((r) => http.close(() => r()));
       http.closeAllConnections();
-      store.ddb.destroy();
-      store.s3.destroy();
+      for (const e of [store, functionStores.ingest, functionStores.read]) for (const c of [e.ddb, e.s3, e.s3Presigner]) c.destroy();
+      await door.close();
+      iam.flush();
       await s3.stop();
       await new Promise<void>((r) => ddbServer.close(() => r()));
     },

@@ -1,4 +1,4 @@
-/** The handler behind each Task placeholder of the ASL files: the same functions Lambda runs. */
+/** The handler behind each Task placeholder of the ASL files: the same functions Lambda runs, each with its own environment. */
 import { createCommitHandler } from '../lambda/commit/handler.ts';
 import { createCompactHandler } from '../lambda/compact/handler.ts';
 import { createGcHandler } from '../lambda/gc/handler.ts';
@@ -7,19 +7,20 @@ import { createOffloadHandler } from '../lambda/offload/handler.ts';
 import { createRotateHandler } from '../lambda/rotate/handler.ts';
 import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import type { Env } from '../lambda/store/clients.ts';
-import { arnPlaceholder } from '../lambda/units.ts';
+import { arnPlaceholder, type UnitName } from '../lambda/units.ts';
 import { createVerifyHandler } from '../lambda/verify/handler.ts';
 import type { TaskHandler } from './step-functions.ts';
 
-export function localTaskHandlers(env: () => Env, log: (line: string) => void, now: Clock = systemClock): Record<string, TaskHandler> {
+/** `envOf(unit)`: the environment that unit's function sees (its role's credentials among it). */
+export function localTaskHandlers(envOf: (unit: UnitName) => Env, log: (line: string) => void, now: Clock = systemClock): Record<string, TaskHandler> {
   const as = (f: (input: never) => Promise<unknown>): TaskHandler => f as unknown as TaskHandler;
   return {
-    [arnPlaceholder('rotate')]: as(createRotateHandler(env, log, now)),
-    [arnPlaceholder('offload')]: as(createOffloadHandler(env, now)),
-    [arnPlaceholder('verify')]: as(createVerifyHandler(env)),
-    [arnPlaceholder('compact')]: as(createCompactHandler(env, now)),
-    [arnPlaceholder('commit')]: as(createCommitHandler(env, now)),
-    [arnPlaceholder('gc')]: as(createGcHandler(env, now)),
-    [arnPlaceholder('importer')]: as(createImporterHandler(env, now)),
+    [arnPlaceholder('rotate')]: as(createRotateHandler(() => envOf('rotate'), log, now)),
+    [arnPlaceholder('offload')]: as(createOffloadHandler(() => envOf('offload'), now)),
+    [arnPlaceholder('verify')]: as(createVerifyHandler(() => envOf('verify'))),
+    [arnPlaceholder('compact')]: as(createCompactHandler(() => envOf('compact'), now)),
+    [arnPlaceholder('commit')]: as(createCommitHandler(() => envOf('commit'), now)),
+    [arnPlaceholder('gc')]: as(createGcHandler(() => envOf('gc'), now)),
+    [arnPlaceholder('importer')]: as(createImporterHandler(() => envOf('importer'), now)),
   };
 }

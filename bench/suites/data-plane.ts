@@ -67,7 +67,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     const coldEntries = auditRecords(100_000, 9, 1_600_000_000_000_000).map((e) => ({ ...e, key: Buffer.concat([Buffer.from('cold-'), e.key]) }));
     const written = await sys.dataPlane.cold.writeRun('bench-cold', coldEntries);
     await sys.dataPlane.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta('bench-cold', 0, 0, 3_600_000, written)] });
-    sys.dataPlane.refreshManifest();
+    sys.refreshManifests();
 
     const latency = async (paths: string[]): Promise<number[]> => {
       const out: number[] = [];
@@ -90,7 +90,8 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
 
     let s3Gets = 0;
     let s3Bytes = 0;
-    sys.store.s3.middlewareStack.add(
+    // The read function's own S3 client: what the HTTP read path sends.
+    sys.functionStores.read.s3.middlewareStack.add(
       ((next: (a: unknown) => Promise<{ output: { ContentLength?: number } }>, ctx: { commandName?: string }) => async (a: unknown) => {
         const r = await next(a);
         if (ctx.commandName === 'GetObjectCommand') {

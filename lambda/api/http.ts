@@ -3,7 +3,7 @@
  * as `{error: {code, message}}` with its status.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AlkiError, NotFoundError, ThrottledError, TooLargeError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { AccessDeniedError, AlkiError, CorruptionError, NotFoundError, ThrottledError, TooLargeError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { ConflictError } from '../core/manifest.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -33,6 +33,10 @@ export function errorResult(err: unknown): HttpResult {
   if (err instanceof ConflictError) return json(409, body(err));
   if (err instanceof ThrottledError) return json(429, body(err), { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof UnavailableError) return json(503, body(err), { 'retry-after': String(err.retryAfterSeconds) });
+  // Stored bytes failed a check: the server's fault, never the caller's (no 400), and named as such.
+  if (err instanceof CorruptionError) return json(500, body(err));
+  // A role without a permission its code needs: the deployment's fault, named so an operator can fix it.
+  if (err instanceof AccessDeniedError) return json(500, body(err));
   return json(500, { error: { code: 'InternalError', message: 'internal error; see the function logs' } });
 }
 

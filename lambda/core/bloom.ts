@@ -6,7 +6,7 @@
  * touching S3, so an absent key usually costs no GET.
  */
 import { ByteReader, ByteWriter, Truncated } from './bytes.ts';
-import { ValidationError } from './errors.ts';
+import { CorruptionError, ValidationError } from './errors.ts';
 import { murmur3 } from './hash.ts';
 
 const VERSION = 1;
@@ -86,15 +86,15 @@ export class BloomFilter {
     try {
       const r = new ByteReader(bytes);
       const version = r.u8('bloom version');
-      if (version !== VERSION) throw new ValidationError('InvalidBloom', `unknown bloom version ${version}`);
+      if (version !== VERSION) throw new CorruptionError('bloom filter', undefined, `unknown version ${version}`, '');
       const k = r.u8('bloom k');
       const bitCount = r.u32('bloom size');
       if (k < 1 || k > 30 || bitCount % 8 !== 0 || bitCount === 0 || r.remaining !== bitCount / 8) {
-        throw new ValidationError('InvalidBloom', 'bloom header does not match its bits');
+        throw new CorruptionError('bloom filter', undefined, 'header does not match its bits', '');
       }
       return new BloomFilter(k, bitCount, Uint8Array.from(r.raw(bitCount / 8)));
     } catch (err) {
-      if (err instanceof Truncated) throw new ValidationError('InvalidBloom', err.message);
+      if (err instanceof Truncated) throw new CorruptionError('bloom filter', undefined, err.message, '');
       throw err;
     }
   }

@@ -21,8 +21,9 @@ export class TooLargeError extends AlkiError {}
 export class CorruptionError extends AlkiError {
   readonly blob: string;
   readonly block: number | undefined;
-  constructor(blob: string, block: number | undefined, reason: string) {
-    super('Corruption', `${blob}${block === undefined ? ' (footer)' : ` block ${block}`}: ${reason}`);
+  /** `part` names where in `blob` (default: the block, or the footer); '' for a whole stored item. */
+  constructor(blob: string, block: number | undefined, reason: string, part = block === undefined ? ' (footer)' : ` block ${block}`) {
+    super('Corruption', `${blob}${part}: ${reason}`);
     this.blob = blob;
     this.block = block;
   }
@@ -46,6 +47,13 @@ export class UnavailableError extends AlkiError {
   constructor(code: string, message: string, retryAfterSeconds = 1) {
     super(code, message);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** AWS refused a call this function's role should allow: a deployment fault, never retried as data. */
+export class AccessDeniedError extends AlkiError {
+  constructor(message: string) {
+    super('AccessDenied', message);
   }
 }
 

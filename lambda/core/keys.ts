@@ -8,7 +8,7 @@
  * Encoding: `pk 0x00 sk`. pk never contains U+0000, so its UTF-8 never contains 0x00 and
  * comparing encodings byte-wise compares pk first, then sk.
  */
-import { ValidationError } from './errors.ts';
+import { CorruptionError, ValidationError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 
 export interface Key {
@@ -57,7 +57,8 @@ export function partitionPrefix(pk: unknown): Buffer {
 export function splitKey(key: Uint8Array): { pk: Buffer; sk: Buffer } {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   const i = buf.indexOf(SEPARATOR);
-  if (i <= 0) throw new ValidationError('InvalidKey', 'encoded key has no pk separator');
+  // Encoded keys come from encodeKey only: one without a separator was damaged in storage.
+  if (i <= 0) throw new CorruptionError('stored key', undefined, 'encoded key has no pk separator', '');
   return { pk: buf.subarray(0, i), sk: buf.subarray(i + 1) };
 }
 

@@ -37,3 +37,13 @@ export const FORMAT_DEFAULTS = {
 
 /** The highest seq a record can carry: seqs are microseconds and must stay exact in a double. */
 export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/** AWS quotas the lifecycle must live within; the embedded system enforces them as AWS does. */
+export const SFN_QUOTAS = {
+  /** A state's input or output, a task's result, an execution's input: 256 KiB of UTF-8 JSON. */
+  payloadBytes: 256 * 1024,
+  /** Events in one execution's history; past this the execution fails. */
+  historyEvents: 25_000,
+  /** A synchronous Lambda invocation's request or response payload (6 MB). */
+  lambdaPayloadBytes: 6_291_456,
+} as const;

@@ -11,7 +11,7 @@
  * records are hashed; the output's setsum is their difference, which verification then
  * compares with the setsum of the run as read back.
  */
-import { ValidationError } from './errors.ts';
+import { CorruptionError } from './errors.ts';
 import { compareKeys } from './keys.ts';
 import { Heap } from './heap.ts';
 import type { Entry } from './record.ts';
@@ -112,7 +112,7 @@ export class MergeIterator implements AsyncIterable<Entry> {
       const r = await c.next();
       if (r.done) return false;
       if (compareKeys(r.value.key, c.entry.key) * sign <= 0) {
-        throw new ValidationError('OutOfOrder', `merge source ${c.src} is not strictly ordered (${this.opts.direction ?? 'asc'})`);
+        throw new CorruptionError(`merge source ${c.src}`, undefined, `not strictly ordered (${this.opts.direction ?? 'asc'})`, '');
       }
       c.entry = r.value;
       see(r.value);

@@ -4,7 +4,7 @@
  * never re-parsed by the storage path.
  */
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { TooLargeError, ValidationError } from './errors.ts';
+import { CorruptionError, TooLargeError, ValidationError } from './errors.ts';
 import { decodeKey, encodeKey, splitKey } from './keys.ts';
 import { LIMITS, MAX_SEQ } from './limits.ts';
 
@@ -95,7 +95,7 @@ export function readEntry(r: ByteReader): Entry {
   const key = r.bytes('key');
   const seq = r.u64('seq');
   const flags = r.u8('flags');
-  if (flags > FLAG_TOMBSTONE) throw new ValidationError('Corruption', `unknown record flags ${flags}`);
+  if (flags > FLAG_TOMBSTONE) throw new CorruptionError('record', undefined, `unknown flags ${flags}`, '');
   const value = flags === FLAG_TOMBSTONE ? null : r.bytes('value');
   return { key, seq, value };
 }

@@ -8,7 +8,7 @@
 import { BloomFilter } from './bloom.ts';
 import { readHandle, writeHandle, type BlockHandle } from './blob-format.ts';
 import { ByteReader, ByteWriter, Truncated } from './bytes.ts';
-import { ValidationError } from './errors.ts';
+import { CorruptionError } from './errors.ts';
 import { compareKeys } from './keys.ts';
 
 const VERSION = 1;
@@ -38,7 +38,7 @@ export function deserializeIndexEntry(bytes: Uint8Array): IndexEntry {
   try {
     const r = new ByteReader(bytes);
     const version = r.u8('index version');
-    if (version !== VERSION) throw new ValidationError('Corruption', `unknown index entry version ${version}`);
+    if (version !== VERSION) throw new CorruptionError('index entry', undefined, `unknown index entry version ${version}`, '');
     const blob = r.bytes('blob name').toString('utf8');
     const firstKey = Buffer.from(r.bytes('first key'));
     const lastKey = Buffer.from(r.bytes('last key'));
@@ -48,10 +48,10 @@ export function deserializeIndexEntry(bytes: Uint8Array): IndexEntry {
     const blocks: BlockHandle[] = [];
     for (let i = 0; i < n; i++) blocks.push(readHandle(r));
     const bloom = BloomFilter.deserialize(r.bytes('bloom'));
-    if (r.remaining !== 0) throw new ValidationError('Corruption', 'trailing bytes in index entry');
+    if (r.remaining !== 0) throw new CorruptionError('index entry', undefined, 'trailing bytes in index entry', '');
     return { blob, firstKey, lastKey, count, bytes: bytesLen, blocks, bloom };
   } catch (err) {
-    if (err instanceof Truncated) throw new ValidationError('Corruption', `index entry: ${err.message}`);
+    if (err instanceof Truncated) throw new CorruptionError('index entry', undefined, `index entry: ${err.message}`, '');
     throw err;
   }
 }

@@ -28,7 +28,7 @@ export const importOps: Record<string, Operation<ImportsDeps>> = {
 
 export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock): ImportsDeps {
   const e = storeEnvFrom(env);
-  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3, e.bucket), cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket), starter, now };
+  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3Presigner, e.bucket), cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket), starter, now };
 }
 
 export const createImportsHandler = (deps: () => ImportsDeps) => makeApiHandler('imports', importOps, deps);

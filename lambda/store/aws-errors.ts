@@ -1,5 +1,5 @@
 /** Maps AWS SDK errors to the engine's typed errors, in one place. */
-import { MissingDataError, ThrottledError } from '../core/errors.ts';
+import { AccessDeniedError, CorruptionError, MissingDataError, ThrottledError } from '../core/errors.ts';
 
 const THROTTLING = new Set([
   'ThrottlingException',
@@ -13,13 +13,24 @@ export function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : undefined;
 }
 
-/** Rethrows as ThrottledError or MissingDataError where it is one; otherwise as is. */
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/**
+ * Rethrows as the engine's typed errors: ThrottledError (retry later), MissingDataError (a
+ * table or object is gone: re-read the manifest), AccessDeniedError (the role lacks a grant:
+ * a deployment fault, not missing data; without s3:ListBucket S3 would say this for a missing
+ * key, which is why every reader of objects may list), CorruptionError (a response failed its
+ * checksum). Anything else as is.
+ */
 export function translate(err: unknown, what: string): never {
   const name = errorName(err);
   if (name && THROTTLING.has(name)) throw new ThrottledError(`${what}: throttled by AWS (${name})`);
   if (name === 'ResourceNotFoundException' || name === 'NoSuchKey' || name === 'NotFound') {
     throw new MissingDataError(`${what}: ${name}`);
   }
+  if (name && ACCESS_DENIED.has(name)) throw new AccessDeniedError(`${what}: ${(err as Error).message}`);
+  // The SDK's response checksum validation (flexible checksums).
+  if (/checksum mismatch/i.test((err as Error | undefined)?.message ?? '')) throw new CorruptionError(what, undefined, (err as Error).message, '');
   throw err;
 }
 

@@ -12,6 +12,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const ENDPOINT_ENV = {
   dynamodb: 'ALKI_DYNAMODB_ENDPOINT',
   s3: 'ALKI_S3_ENDPOINT',
+  stepFunctions: 'ALKI_SFN_ENDPOINT',
   bucket: 'ALKI_BUCKET',
   indexTable: 'ALKI_INDEX_TABLE',
 } as const;
@@ -22,22 +23,40 @@ export interface StoreEnv {
   readonly bucket: string;
   readonly ddb: DynamoDBClient;
   readonly s3: S3Client;
+  /**
+   * For presigning uploads: computes no checksum unless an operation requires one. With the
+   * SDK's default (WHEN_SUPPORTED, since 3.729) a presigned PUT signs the CRC32 of the empty
+   * body it has at signing time (AAAAAA==), and S3 refuses every real upload with BadDigest.
+   */
+  readonly s3Presigner: S3Client;
+}
+
+/**
+ * What every client shares: the region, and the function's own credentials where the
+ * environment has them (Lambda sets them from the role; the embedded system gives each
+ * function its role's key); otherwise the default provider chain.
+ */
+export function clientConfig(env: Env): { region: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const key = env.AWS_ACCESS_KEY_ID;
+  const secret = env.AWS_SECRET_ACCESS_KEY;
+  if (!key || !secret) return { region };
+  return { region, credentials: { accessKeyId: key, secretAccessKey: secret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } };
 }
 
 export function storeEnvFrom(env: Env): StoreEnv {
   const settings = settingsFromEnv(env);
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const base = clientConfig(env);
   const ddbEndpoint = env[ENDPOINT_ENV.dynamodb];
   const s3Endpoint = env[ENDPOINT_ENV.s3];
-  // Local endpoints accept any credentials; on AWS the default provider chain applies.
-  const local = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const bucket = env[ENDPOINT_ENV.bucket];
   if (!bucket) throw new Error(`${ENDPOINT_ENV.bucket} is not set`);
   return {
     settings,
     indexTable: env[ENDPOINT_ENV.indexTable] ?? indexTableName(settings.prefix),
     bucket,
-    ddb: new DynamoDBClient({ region, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint, ...local } : {}) }),
-    s3: new S3Client({ region, maxAttempts: 4, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true, ...local } : {}) }),
+    ddb: new DynamoDBClient({ ...base, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) }),
+    s3: new S3Client({ ...base, maxAttempts: 4, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
+    s3Presigner: new S3Client({ ...base, maxAttempts: 4, requestChecksumCalculation: 'WHEN_REQUIRED', ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
   };
 }

@@ -25,9 +25,36 @@ import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../
 import { MissingDataError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
 import { pagedItems } from './paging.ts';
+import { grant, type Grant } from './grants.ts';
+
+/**
+ * What each use of the cold tier calls. Whoever reads objects also lists the bucket: without
+ * s3:ListBucket, S3 answers a missing key with 403 AccessDenied instead of 404 NoSuchKey.
+ */
+export const COLD_GRANTS = {
+  /** floorEntry, entries, allEntries, blob, source: index queries and ranged reads of blobs */
+  readRuns: [grant('indexTable', 'dynamodb:Query'), grant('runObjects', 's3:GetObject'), grant('bucket', 's3:ListBucket')],
+  /** writeRun, putBlob: blobs and index items, then the range's sweep (list, delete, query, batch delete) */
+  writeRuns: [grant('runObjects', 's3:PutObject', 's3:DeleteObject'), grant('indexTable', 'dynamodb:BatchWriteItem', 'dynamodb:Query'), grant('bucket', 's3:ListBucket')],
+  /** deleteRun */
+  deleteRuns: [grant('runObjects', 's3:DeleteObject'), grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem'), grant('bucket', 's3:ListBucket')],
+  /** S3SpillStore: put, open */
+  spills: [grant('spillObjects', 's3:PutObject', 's3:GetObject'), grant('bucket', 's3:ListBucket')],
+  /** deletePrefix of a job's spills */
+  deleteSpills: [grant('spillObjects', 's3:DeleteObject'), grant('bucket', 's3:ListBucket')],
+  /** list and read uploaded import files */
+  readImports: [grant('importObjects', 's3:GetObject'), grant('bucket', 's3:ListBucket')],
+  /** list uploaded import files (is every file there?) */
+  listImports: [grant('bucket', 's3:ListBucket')],
+  /** deletePrefix of an import's uploads */
+  deleteImports: [grant('importObjects', 's3:DeleteObject'), grant('bucket', 's3:ListBucket')],
+} as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
+/** Per-key DeleteObjects errors worth another try. */
+const RETRYABLE_DELETE = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable']);
+
 /** The index item attribute holding a serialized IndexEntry. */
 export const ENTRY = 'e';
 
@@ -233,12 +260,26 @@ export class ColdStore implements ColdRunIO {
     await flush();
   }
 
+  /**
+   * Deletes objects, 1,000 to a request. A 200 answer can still carry per-key Errors: keys
+   * that failed for a passing reason (InternalError, SlowDown) are retried with backoff; any
+   * other, or one that keeps failing, fails the delete naming the key and the code.
+   */
   private async deleteObjects(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
-      try {
-        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: k })) } }));
-      } catch (err) {
-        translate(err, `delete ${keys[i]}`);
+      let batch = keys.slice(i, i + 1000);
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        let out;
+        try {
+          out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((k) => ({ Key: k })), Quiet: true } }));
+        } catch (err) {
+          translate(err, `delete ${batch[0]}`);
+        }
+        const errors = out.Errors ?? [];
+        const fatal = errors.find((e) => !RETRYABLE_DELETE.has(e.Code ?? '') || attempt >= 5);
+        if (fatal) translate(Object.assign(new Error(`${fatal.Key}: ${fatal.Code}: ${fatal.Message ?? ''}`), { name: fatal.Code ?? 'DeleteFailed' }), `delete ${fatal.Key}`);
+        batch = errors.map((e) => e.Key!);
       }
     }
   }

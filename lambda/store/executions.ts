@@ -3,8 +3,11 @@
  * in the environment; locally, the embedded runner. Names make a start idempotent.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Env } from './clients.ts';
+import { clientConfig, ENDPOINT_ENV, type Env } from './clients.ts';
 import { errorName, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+export const IMPORT_START_GRANTS = [grant('importStateMachine', 'states:StartExecution')] as const satisfies readonly Grant[];
 
 export interface ExecutionStarter {
   /** Starts `name` once: starting a name that already ran is a no-op. */
@@ -17,15 +20,16 @@ export class SfnStarter implements ExecutionStarter {
   private readonly sfn: SFNClient;
   private readonly arn: string;
 
-  constructor(arn: string, region?: string) {
-    this.sfn = new SFNClient(region ? { region } : {});
+  constructor(arn: string, sfn: SFNClient) {
+    this.sfn = sfn;
     this.arn = arn;
   }
 
   static fromEnv(env: Env, variable: string): SfnStarter {
     const arn = env[variable];
     if (!arn) throw new Error(`${variable} is not set`);
-    return new SfnStarter(arn, env.AWS_REGION);
+    const endpoint = env[ENDPOINT_ENV.stepFunctions];
+    return new SfnStarter(arn, new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
   }
 
   async start(name: string, input: Record<string, unknown>): Promise<void> {

@@ -22,6 +22,23 @@ import type { Entry } from '../core/record.ts';
 import { HOT_TABLE } from '../core/schema.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
 import { pagedItems } from './paging.ts';
+import { grant, type Grant } from './grants.ts';
+
+/** What each use of the hot tables calls (tables by this store's name prefix). */
+export const HOT_TABLE_GRANTS = {
+  /** put, batchWrite */
+  write: [grant('hotTables', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem')],
+  /** get, query */
+  read: [grant('hotTables', 'dynamodb:GetItem', 'dynamodb:Query')],
+  /** scanSegment */
+  scan: [grant('hotTables', 'dynamodb:Scan')],
+  /** size */
+  describe: [grant('hotTables', 'dynamodb:DescribeTable')],
+  /** create (tags on create need TagResource), exists */
+  create: [grant('hotTables', 'dynamodb:CreateTable', 'dynamodb:TagResource', 'dynamodb:DescribeTable')],
+  /** drop */
+  drop: [grant('hotTables', 'dynamodb:DeleteTable')],
+} as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;

@@ -8,6 +8,14 @@ import type { ImportStatus } from '../core/import-format.ts';
 import { ConflictError } from '../core/manifest.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+export const IMPORT_RECORD_GRANTS = {
+  /** get */
+  read: [grant('indexTable', 'dynamodb:GetItem')],
+  /** get, put, update */
+  write: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem')],
+} as const satisfies Record<string, readonly Grant[]>;
 
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 const key = (id: string) => ({ [PK]: { S: `import#${id}` }, [SK]: { B: Uint8Array.of(0) } });

@@ -6,6 +6,14 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+export const JOB_GRANTS = {
+  /** get, getOrCreate */
+  use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem')],
+  /** delete */
+  delete: [grant('indexTable', 'dynamodb:DeleteItem')],
+} as const satisfies Record<string, readonly Grant[]>;
 
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 const key = (id: string) => ({ [PK]: { S: `job#${id}` }, [SK]: { B: Uint8Array.of(0) } });

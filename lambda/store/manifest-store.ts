@@ -9,6 +9,14 @@ import { INDEX_TABLE } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
 import { systemClock } from '../core/seq.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+export const MANIFEST_GRANTS = {
+  /** read, history */
+  read: [grant('indexTable', 'dynamodb:GetItem')],
+  /** commit: read, then a conditional put of the manifest and its history item */
+  commit: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem')],
+} as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;

@@ -6,6 +6,10 @@ import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObject
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ValidationError } from '../core/errors.ts';
 import { errorName, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+/** The signer's rights are the URL's rights: S3 authorizes a presigned upload as the signing role. */
+export const UPLOAD_GRANTS = [grant('importObjects', 's3:PutObject')] as const satisfies readonly Grant[];
 
 /** How long an upload URL stays valid (on AWS also bounded by the signing role's session). */
 export const UPLOAD_URL_SECONDS = 3600;

@@ -13,6 +13,7 @@ import { ROUTES } from '../../lambda/api/routes.ts';
 import type { UnitName } from '../../lambda/units.ts';
 import { INDEX_TABLE } from '../../lambda/core/schema.ts';
 import { AlkiStack } from '../../lib/alki-stack.ts';
+import { UNIT_GRANTS } from '../../lambda/access.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -112,18 +113,31 @@ describe('AlkiStore (CDK)', () => {
   it('grants each function only its own actions (no "*" beyond X-Ray and log delivery)', () => {
     const allowed = (unit: UnitName): string[] => [...new Set(statementsOf(unit).flatMap(actionsOf))].sort();
     assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
+    assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
     assert.deepEqual(own('verify'), ['dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
     assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
-    assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('s3:DeleteObject'));
+    assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('dynamodb:DeleteTable'));
+    // Every writer of runs sweeps its range: it lists, and deletes what a bad attempt left, in runs/ only.
+    for (const u of ['offload', 'compact', 'importer'] as const) {
+      assert.ok(own(u).includes('s3:ListBucket') && own(u).includes('dynamodb:Query'), u);
+      const del = statementsOf(u).filter((st) => actionsOf(st).includes('s3:DeleteObject'));
+      assert.equal(del.length, 1, u);
+      assert.match(JSON.stringify(del[0]!.Resource), /\/runs\/\*/, u);
+    }
+    // Each function is granted exactly what its adapters declare (lambda/access.ts), on its own resources.
+    for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
+      assert.deepEqual(own(u), [...new Set(UNIT_GRANTS[u].flatMap((g) => g.actions))].sort(), u);
+    }
     assert.ok(own('gc').includes('dynamodb:DeleteTable'));
     // The imports API signs upload URLs for imports/ only and starts the import machine; it reads no data.
     assert.deepEqual(own('imports'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
     assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:PutObject'))!.Resource), /imports\/\*/);
-    assert.ok(!own('importer').includes('s3:DeleteObject') && !own('importer').some((a) => a.startsWith('dynamodb:') && a.includes('Table')));
+    // The importer deletes only what its own range writes left (runs/*, checked above), never uploads or tables.
+    assert.ok(!own('importer').some((a) => a.startsWith('dynamodb:') && a.includes('Table')));
     for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
       for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         if (s.Resource !== '*') continue;

@@ -22,7 +22,7 @@ async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], period
   const written = await dp.cold.writeRun(id, sorted, blobOpts);
   await dp.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, periodStart, periodStart + HOUR, written)] });
   // The data plane caches the manifest for a second; these tests read at once.
-  dp.refreshManifest();
+  sys.refreshManifests();
 }
 
 async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): Promise<void> {
@@ -30,7 +30,7 @@ async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): 
   await sys.dataPlane.hot.create(run.table!);
   await sys.dataPlane.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
   for (const e of entries) await sys.dataPlane.hot.put(run.table!, e);
-  sys.dataPlane.refreshManifest();
+  sys.refreshManifests();
 }
 
 describe('HTTP API on the embedded system', () => {
@@ -165,8 +165,9 @@ describe('HTTP API on the embedded system', () => {
     const pk = 'cold-reads';
     const entries = Array.from({ length: 3000 }, (_, i) => put(pk, `k${String(i).padStart(5, '0')}`, 10 + i, { i, pad: 'x'.repeat(40) }));
     await addColdRun(sys, 'test-cold-reads', entries, T0 + 3 * HOUR, { blockBytes: 4096, blobBytes: 64 * 1024 });
-    const ddb = countCommands(sys.store.ddb as never);
-    const s3 = countCommands(sys.store.s3 as never);
+    // The read function's own clients: what the HTTP read path sends.
+    const ddb = countCommands(sys.functionStores.read.ddb as never);
+    const s3 = countCommands(sys.functionStores.read.s3 as never);
     const m = await sys.dataPlane.manifest();
     const admitted = m.runs.filter((r) => r.tier === 'cold' && r.minKey && Buffer.from(r.minKey, 'base64').toString() <= `${pk}\u0000k01234` && Buffer.from(r.maxKey!, 'base64').toString() >= `${pk}\u0000k01234`);
     assert.equal(admitted.length, 1);

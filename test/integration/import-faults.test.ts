@@ -51,7 +51,7 @@ describe('crash injection into every import step', () => {
           assert.equal(second.attempts, 2);
         }
         // Committed once: one run for the import, holding each distinct key once.
-        sys.dataPlane.refreshManifest();
+        sys.refreshManifests();
         const runs = (await sys.dataPlane.manifests.read()).runs.filter((r) => r.id === `i-${id}`);
         assert.equal(runs.length, 1);
         const distinct = local.pks().reduce((a, pk) => a + local.live(pk).length, 0);

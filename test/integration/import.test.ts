@@ -51,7 +51,7 @@ describe('bulk import', () => {
 
     // Live writes after the import: newer, they win.
     await randomWrites(live, rng, pks.slice(0, 5), 500, 'after');
-    sys.dataPlane.refreshManifest();
+    sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 50, ranges: 1, pageSize: 1000, partitions: 8 });
   });
 

@@ -35,7 +35,7 @@ describe('lifecycle on the local Step Functions runner', () => {
     const sfn = new LocalStepFunctions(
       'test',
       {
-        ...localTaskHandlers(() => sys.env, () => undefined),
+        ...localTaskHandlers(sys.envOf, () => undefined),
         [arnPlaceholder('rotate')]: async () => {
           calls++;
           throw new Error('injected');

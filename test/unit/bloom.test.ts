@@ -34,8 +34,8 @@ describe('bloom filter', () => {
 
   it('rejects damaged serializations', () => {
     const bytes = BloomFilter.create(10, 10).serialize();
-    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, bytes.length - 1)), { code: 'InvalidBloom' });
-    assert.throws(() => BloomFilter.deserialize(Buffer.concat([Buffer.of(9), bytes.subarray(1)])), { code: 'InvalidBloom' });
-    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, 3)), { code: 'InvalidBloom' });
+    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, bytes.length - 1)), { code: 'Corruption', name: 'CorruptionError' });
+    assert.throws(() => BloomFilter.deserialize(Buffer.concat([Buffer.of(9), bytes.subarray(1)])), { code: 'Corruption', name: 'CorruptionError' });
+    assert.throws(() => BloomFilter.deserialize(bytes.subarray(0, 3)), { code: 'Corruption', name: 'CorruptionError' });
   });
 });

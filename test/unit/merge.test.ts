@@ -90,8 +90,8 @@ describe('k-way merge', () => {
     }
     const ok = await mergeAll([gen([put('p', 'a', 1, 1), put('p', 'c', 1, 1)]), [put('p', 'b', 1, 1)]]);
     assert.equal(ok.entries.length, 3);
-    await assert.rejects(mergeAll([[put('p', 'b', 1, 1), put('p', 'a', 1, 1)]]), { code: 'OutOfOrder' });
-    await assert.rejects(mergeAll([[put('p', 'a', 2, 1), put('p', 'a', 1, 1)]]), { code: 'OutOfOrder' });
+    await assert.rejects(mergeAll([[put('p', 'b', 1, 1), put('p', 'a', 1, 1)]]), { code: 'Corruption', name: 'CorruptionError' });
+    await assert.rejects(mergeAll([[put('p', 'a', 2, 1), put('p', 'a', 1, 1)]]), { code: 'Corruption', name: 'CorruptionError' });
   });
 
   it('can be consumed only once', async () => {

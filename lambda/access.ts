@@ -1,0 +1,31 @@
+/**
+ * What each unit may do: the capabilities its handler wires, as their adapters declare them.
+ * The CDK app grants each function exactly this on exactly these resources; the embedded
+ * system enforces the synthesized policies on every call, so a missing grant fails a test
+ * and the IAM report (`npm run iam:report`) shows every grant in use.
+ */
+import { COLD_GRANTS } from './store/cold-store.ts';
+import { IMPORT_START_GRANTS } from './store/executions.ts';
+import { mergeGrants, type Grant } from './store/grants.ts';
+import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
+import { IMPORT_RECORD_GRANTS } from './store/import-store.ts';
+import { JOB_GRANTS } from './store/job-store.ts';
+import { MANIFEST_GRANTS } from './store/manifest-store.ts';
+import { UPLOAD_GRANTS } from './store/uploads.ts';
+import type { UnitName } from './units.ts';
+
+export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
+  ingest: mergeGrants(HOT_TABLE_GRANTS.write, MANIFEST_GRANTS.read),
+  read: mergeGrants(HOT_TABLE_GRANTS.read, COLD_GRANTS.readRuns, MANIFEST_GRANTS.read),
+  rotate: mergeGrants(HOT_TABLE_GRANTS.create, MANIFEST_GRANTS.commit),
+  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
+  // Verify reads only: it cannot write the manifest, a run or a job.
+  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns),
+  compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, COLD_GRANTS.readRuns, COLD_GRANTS.writeRuns),
+  // Commit reads an import's record, so a late retry never re-adds a compacted run.
+  commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read),
+  // Only GC deletes tables.
+  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, COLD_GRANTS.deleteRuns, COLD_GRANTS.deleteSpills, COLD_GRANTS.deleteImports),
+  imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, COLD_GRANTS.listImports, IMPORT_START_GRANTS),
+  importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, COLD_GRANTS.readImports, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
+};

@@ -1,0 +1,28 @@
+/**
+ * IAM grants, declared once: each adapter names the actions its calls need, by capability and
+ * on which of the store's resources; each unit (lambda/units.ts) lists the capabilities its
+ * handler wires; the CDK app grants exactly their union, and the embedded system enforces
+ * the synthesized result on every call.
+ */
+
+/** The store's resources a grant can name; the CDK app maps each to its ARN (pattern). */
+export const GRANT_TARGETS = ['indexTable', 'hotTables', 'bucket', 'runObjects', 'spillObjects', 'importObjects', 'importStateMachine'] as const;
+export type GrantTarget = (typeof GRANT_TARGETS)[number];
+
+export interface Grant {
+  readonly on: GrantTarget;
+  readonly actions: readonly string[];
+}
+
+export const grant = (on: GrantTarget, ...actions: string[]): Grant => ({ on, actions });
+
+/** A set of grants: actions by target, each action once, in a stable order. */
+export function mergeGrants(...sets: readonly (readonly Grant[])[]): Grant[] {
+  const by = new Map<GrantTarget, Set<string>>();
+  for (const g of sets.flat()) {
+    const actions = by.get(g.on) ?? new Set<string>();
+    for (const a of g.actions) actions.add(a);
+    by.set(g.on, actions);
+  }
+  return GRANT_TARGETS.filter((t) => by.has(t)).map((t) => ({ on: t, actions: [...by.get(t)!].sort() }));
+}

@@ -1,0 +1,264 @@
+/**
+ * The embedded system's AWS front door: every SDK call of every function (and every
+ * presigned upload) reaches DynamoDB, S3 and Step Functions through it, as every call
+ * reaches AWS through IAM. It identifies the caller by the access key in the SigV4
+ * credential (each function has its role's own key, as Lambda gives it), authorizes the
+ * call's action and resource against that role's policies from the synthesized template
+ * (and the bucket policy), refuses what the role would be refused with AWS's own error
+ * (AccessDeniedException, 403 AccessDenied), checks uploaded bodies against their checksums
+ * (400 BadDigest), and forwards the rest to dynalite and fauxqs. Keys it does not know are
+ * the operator's (the AWS CLI, tests): allowed, as an account administrator is.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decide, type Decision, type NamedPolicy, type Statement } from './iam/policy.ts';
+import { deleteObjectCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
+import { LOCAL_ACCOUNT } from './iam/stack-model.ts';
+import { checkUploadBody } from './s3-integrity.ts';
+
+/** A caller: an operator (no policy applies) or a role with its policies. */
+export type Principal = { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
+
+export interface StartedExecution {
+  readonly executionArn: string;
+  readonly startDate: number;
+}
+
+export interface FrontDoorOptions {
+  readonly dynamodb: string;
+  readonly s3: string;
+  /** The role behind an access key id; undefined for the operator. */
+  readonly principalOf: (accessKeyId: string) => Principal | undefined;
+  /** Resource policies of the bucket; their statements must name Principal "*". */
+  readonly bucketPolicy: readonly NamedPolicy[];
+  /** Step Functions' StartExecution, served by the local runner. */
+  readonly startExecution?: (stateMachineArn: string, name: string | undefined, input: string) => Promise<StartedExecution>;
+  /** Told of every decision made for a role (the IAM report). */
+  readonly onDecision?: (principal: string, check: Check, decision: Decision) => void;
+}
+
+export interface FrontDoor {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const xmlUnescape = (s: string): string =>
+  s.replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16))).replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
+function credentialOf(req: IncomingMessage, url: URL): { accessKeyId: string; service: Service } | undefined {
+  const auth = req.headers.authorization;
+  const scope = (auth ? /Credential=([^,\s]+)/.exec(auth)?.[1] : undefined) ?? url.searchParams.get('X-Amz-Credential') ?? undefined;
+  if (!scope) return undefined;
+  const [accessKeyId, , , service] = scope.split('/');
+  if (!accessKeyId || (service !== 'dynamodb' && service !== 's3' && service !== 'states')) return undefined;
+  return { accessKeyId, service };
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function jsonError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, Message: message, message });
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function s3Error(res: ServerResponse, method: string, status: number, code: string, message: string): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID(), ...(method === 'HEAD' ? {} : { 'content-length': Buffer.byteLength(body) }) });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function denial(p: Extract<Principal, { kind: 'role' }>, c: Check, d: Decision): string {
+  const why = d.reason === 'explicit-deny' ? `with an explicit deny in ${d.by?.policy}` : `because no identity-based policy allows the ${c.action} action`;
+  return `User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${p.name}/local is not authorized to perform: ${c.action} on resource: ${c.resource} ${why}`;
+}
+
+/** Forwards a request (with `body`) to a backend and pipes the answer back, or hands it to `inspect` first. */
+function forward(
+  backend: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  headers: Record<string, string | string[] | undefined> = req.headers,
+  inspect?: (status: number, text: Buffer) => { status: number; body: Buffer } | undefined,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(req.url ?? '/', backend);
+    const out = httpRequest(target, { method: req.method, headers: { ...headers, 'content-length': String(body.length) }, agent }, (up) => {
+      if (!inspect) {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        up.on('end', resolve);
+        up.on('error', reject);
+        return;
+      }
+      void readAll(up).then((text) => {
+        const changed = inspect(up.statusCode ?? 502, text);
+        if (changed) {
+          const { 'content-length': _, ...rest } = up.headers;
+          res.writeHead(changed.status, { ...rest, 'content-length': String(changed.body.length) });
+          res.end(changed.body);
+        } else {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          res.end(text);
+        }
+        resolve();
+      }, reject);
+    });
+    out.on('error', reject);
+    out.end(body);
+  });
+}
+
+export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
+  for (const p of opts.bucketPolicy) {
+    for (const s of p.statements) {
+      const pr = (s as Statement).Principal as { AWS?: unknown } | string | undefined;
+      if (!(pr === '*' || (typeof pr === 'object' && pr?.AWS === '*'))) throw new Error(`bucket policy ${p.name}: only Principal "*" is evaluated locally`);
+    }
+  }
+  // The local endpoint is loopback HTTP; it stands in for AWS's TLS endpoint (aws:SecureTransport).
+  const baseContext = { 'aws:SecureTransport': 'true' };
+
+  const authorize = (p: Principal, c: Check, withBucketPolicy: boolean): Decision => {
+    const policies = p.kind === 'operator' ? [] : p.policies;
+    const ctx = { ...baseContext, ...c.context };
+    if (p.kind === 'operator') {
+      // An administrator: only the bucket's explicit denies apply.
+      const d = withBucketPolicy ? decide(opts.bucketPolicy, c.action, c.resource, ctx) : undefined;
+      return d?.reason === 'explicit-deny' ? d : { allowed: true, reason: 'allow' };
+    }
+    const d = decide(withBucketPolicy ? [...policies, ...opts.bucketPolicy] : policies, c.action, c.resource, ctx);
+    opts.onDecision?.(p.name, c, d);
+    return d;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const cred = credentialOf(req, url);
+    const method = req.method ?? 'GET';
+    const body = await readAll(req);
+    if (!cred) {
+      if (req.headers['x-amz-target']) return jsonError(res, 400, 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+      return s3Error(res, method, 403, 'AccessDenied', 'Anonymous access is not allowed: sign the request');
+    }
+    const principal = opts.principalOf(cred.accessKeyId) ?? { kind: 'operator' };
+
+    if (cred.service === 'dynamodb' || cred.service === 'states') {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      } catch {
+        return jsonError(res, 400, 'SerializationException', 'request body is not JSON');
+      }
+      let checks: Check[];
+      try {
+        checks = cred.service === 'dynamodb' ? dynamodbChecks(target, parsed) : statesChecks(target, parsed);
+      } catch (err) {
+        if (err instanceof UnknownOperationError) return jsonError(res, 400, 'UnknownOperationException', err.message);
+        throw err;
+      }
+      for (const c of checks) {
+        const d = authorize(principal, c, false);
+        if (!d.allowed && principal.kind === 'role') return jsonError(res, 400, 'AccessDeniedException', denial(principal, c, d));
+      }
+      if (cred.service === 'dynamodb') return forward(opts.dynamodb, req, res, body);
+      if (!opts.startExecution) return jsonError(res, 400, 'UnknownOperationException', 'no local state machines');
+      try {
+        const started = await opts.startExecution(String(parsed.stateMachineArn), parsed.name as string | undefined, String(parsed.input ?? '{}'));
+        const text = JSON.stringify(started);
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      } catch (err) {
+        const e = err as { name?: string; message?: string };
+        return jsonError(res, 400, e.name ?? 'InvalidArn', e.message ?? 'failed');
+      }
+      return;
+    }
+
+    // S3: path-style requests.
+    const expires = url.searchParams.get('X-Amz-Expires');
+    const signedAt = url.searchParams.get('X-Amz-Date');
+    if (expires && signedAt) {
+      const t = Date.parse(signedAt.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      if (Date.now() > t + Number(expires) * 1000) return s3Error(res, method, 403, 'AccessDenied', 'Request has expired');
+    }
+    const r = parseS3Path(method, url, req.headers);
+    let op: ReturnType<typeof s3Checks>;
+    try {
+      op = s3Checks(r);
+    } catch (err) {
+      if (err instanceof UnknownOperationError) return s3Error(res, method, 501, 'NotImplemented', err.message);
+      throw err;
+    }
+    for (const c of op.checks) {
+      const d = authorize(principal, c, true);
+      if (!d.allowed) return s3Error(res, method, 403, 'AccessDenied', principal.kind === 'role' ? denial(principal, c, d) : 'Access Denied');
+    }
+    if (body.length > 0) {
+      const problem = checkUploadBody(req.headers, url.searchParams, body);
+      if (problem) return s3Error(res, method, problem.status, problem.code, problem.message);
+    }
+    const headers = { ...req.headers };
+    // S3 accepts any content type on object bodies; fauxqs would parse these two as SNS/SQS requests.
+    const ct = String(headers['content-type'] ?? '');
+    if (ct.includes('x-www-form-urlencoded') || ct.includes('x-amz-json')) headers['content-type'] = 'application/octet-stream';
+
+    if (op.operation === 'GetObject' || op.operation === 'HeadObject') {
+      // Without s3:ListBucket, S3 answers a missing key with 403, not 404.
+      const canList = authorize(principal, listBucketCheck(r.bucket!), true).allowed;
+      if (!canList) {
+        return forward(opts.s3, req, res, body, headers, (status) => (status === 404 ? { status: 403, body: Buffer.from(method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`) } : undefined));
+      }
+      return forward(opts.s3, req, res, body, headers);
+    }
+    if (op.operation === 'DeleteObjects') return deleteObjects(r.bucket!, principal, body, headers, req, res);
+    return forward(opts.s3, req, res, body, headers);
+  };
+
+  /** DeleteObjects: S3 authorizes each key; a denied key is an `<Error>` in a 200 answer. */
+  const deleteObjects = async (bucket: string, p: Principal, body: Buffer, headers: Record<string, string | string[] | undefined>, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const text = body.toString('utf8');
+    const objects = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => ({ xml: m[0], key: xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? '') }));
+    const denied = objects.filter((o) => !authorize(p, deleteObjectCheck(bucket, o.key), true).allowed);
+    if (denied.length === 0) return forward(opts.s3, req, res, body, headers);
+    const errors = denied.map((o) => `<Error><Key>${xmlEscape(o.key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('');
+    const allowed = objects.filter((o) => !denied.includes(o));
+    if (allowed.length === 0) {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`;
+      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
+    const rewritten = Buffer.from(text.replace(/<Object>[\s\S]*<\/Object>/, allowed.map((o) => o.xml).join('')));
+    const { 'content-md5': _m, ...rest } = headers;
+    const forwarded = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('x-amz-checksum-')));
+    return forward(opts.s3, req, res, rewritten, forwarded, (status, out) => (status === 200 ? { status, body: Buffer.from(out.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) } : undefined));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`front door: ${(err as Error).message}`);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Deployable bundles run as Lambda runs them: `index.js` copied alone into an empty folder
+ * (no node_modules to fall back on), loaded in its own worker thread with its own
+ * environment (as each function has its own process), `handler(event, context)` called
+ * with JSON in and JSON out. Errors come back with their name, as Step Functions sees them.
+ */
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+const BOOT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const started = performance.now();
+const mod = require(workerData.file);
+parentPort.postMessage({ loaded: performance.now() - started });
+parentPort.on('message', async ({ id, event, context }) => {
+  try {
+    const result = await mod.handler(JSON.parse(event), context);
+    parentPort.postMessage({ id, result: JSON.stringify(result === undefined ? null : result) });
+  } catch (err) {
+    parentPort.postMessage({ id, error: { name: err && err.name || 'Error', message: String(err && err.message || err) } });
+  }
+});
+`;
+
+export interface LoadedBundle {
+  readonly bytes: number;
+  /** Milliseconds to load the module (the cold start's share that is ours). */
+  readonly loadMs: number;
+  invoke(event: unknown, context?: Record<string, unknown>): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function loadBundle(assetDir: string, env: Readonly<Record<string, string>>, functionName: string): Promise<LoadedBundle> {
+  const source = join(assetDir, 'index.js');
+  if (!existsSync(source)) throw new Error(`no bundle at ${source}`);
+  const dir = mkdtempSync(join(tmpdir(), 'alki-task-'));
+  const file = join(dir, 'index.js');
+  copyFileSync(source, file);
+  const worker = new Worker(BOOT, { eval: true, workerData: { file }, env: { ...env } });
+  worker.unref();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  const loadMs = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { loaded: number }) => resolve(m.loaded));
+  });
+  worker.on('message', (m: { id: number; result?: string; error?: { name: string; message: string } }) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+    else p.resolve(JSON.parse(m.result ?? 'null'));
+  });
+  worker.on('error', (err) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  });
+  return {
+    bytes: statSync(source).size,
+    loadMs,
+    invoke(event, context = {}) {
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, event: JSON.stringify(event), context: { functionName, awsRequestId: `${functionName}-${id}`, ...context } });
+      });
+    },
+    async stop() {
+      await worker.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
