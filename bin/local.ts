@@ -29,7 +29,7 @@ const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, not "${process.env.PORT}"`);
 const dataDir = resolve(process.env.ALKI_DATA_DIR ?? '.alki');
 
-const system = await startLocal({ dataDir, port, settings });
+const system = await startLocal({ dataDir, port, settings, log: (line) => console.log(`alki: ${line}`) });
 const row = (k: string, v: string): string => `  ${k.padEnd(18)} ${v}`;
 console.log(
   [
@@ -43,6 +43,7 @@ console.log(
     row('retention', settings.retentionMs === undefined ? 'off' : formatDuration(settings.retentionMs)),
     row('DynamoDB', `${system.dynamodbEndpoint}  (aws --endpoint-url ${system.dynamodbEndpoint} dynamodb list-tables)`),
     row('S3', `${system.s3Endpoint}  (aws --endpoint-url ${system.s3Endpoint} s3 ls s3://${system.store.bucket} --recursive)`),
+    row('IAM', 'each function calls AWS with its deployed role (from the synthesized template); the AWS CLI acts as an administrator'),
     '',
     `Try: curl -X PUT ${system.url}/v1/items/team-1/2026-11-22T10:00:00Z%23e1 -d '{"action":"login"}'`,
     `     curl ${system.url}/v1/items/team-1`,

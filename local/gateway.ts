@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../lambda/api/handler.ts';
 import { json, MAX_BODY_BYTES, type HttpEvent, type HttpResult } from '../lambda/api/http.ts';
+import { LAMBDA_PAYLOAD_BYTES } from '../lambda/core/limits.ts';
 import { DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_UNIT, findRoute, routeKey, type Unit } from '../lambda/api/routes.ts';
 
 export type Handlers = Readonly<Record<Unit, ApiHandler>>;
@@ -74,7 +75,10 @@ export async function serve(handlers: Handlers, req: IncomingMessage, res: Serve
     // API Gateway refuses payloads over its limit before any function runs.
     if (body === 'too-large') return send(res, json(413, { error: { code: 'BodyTooLarge', message: `request body is over ${MAX_BODY_BYTES} bytes` } }));
     const { event, unit } = toEvent(req, body);
-    send(res, await handlers[unit](event));
+    const result = await handlers[unit](event);
+    // Lambda refuses a synchronous response over 6 MB; API Gateway then answers 500.
+    if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_PAYLOAD_BYTES) return send(res, json(500, { message: 'Internal Server Error' }));
+    send(res, result);
   } catch (err) {
     send(res, json(500, { error: { code: 'InternalError', message: (err as Error).message } }));
   }

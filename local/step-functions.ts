@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
-import { SFN_QUOTAS } from '../lambda/core/limits.ts';
+import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import { decide, type Decision } from './iam/policy.ts';
 import type { Check } from './iam/requests.ts';
@@ -191,8 +191,8 @@ export class LocalStepFunctions {
         const result = (await this.handlers[p]!(i)) ?? null;
         const bytes = jsonBytes(result);
         // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
-        if (bytes > SFN_QUOTAS.lambdaPayloadBytes) {
-          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${SFN_QUOTAS.lambdaPayloadBytes} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
+        if (bytes > LAMBDA_PAYLOAD_BYTES) {
+          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
         }
         if (bytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
         return JSON.parse(JSON.stringify(result)) as Json;

@@ -14,6 +14,12 @@ export const LIMITS = {
   /** Range query page size. */
   defaultQueryLimit: 100,
   maxQueryLimit: 1000,
+  /**
+   * Items of one response, in JSON bytes: a synchronous Lambda response is at most 6 MB
+   * (LAMBDA_PAYLOAD_BYTES), and 100 values of 256 KiB are 25 MiB. A query page ends
+   * early with a cursor; a batch get answers the rest as unprocessedKeys.
+   */
+  maxResponseItemBytes: 5 * 1024 * 1024,
 } as const;
 
 /** Storage format defaults (DESIGN §3). Tunable per store, never per read. */
@@ -44,6 +50,7 @@ export const SFN_QUOTAS = {
   payloadBytes: 256 * 1024,
   /** Events in one execution's history; past this the execution fails. */
   historyEvents: 25_000,
-  /** A synchronous Lambda invocation's request or response payload (6 MB). */
-  lambdaPayloadBytes: 6_291_456,
 } as const;
+
+/** A synchronous Lambda invocation's request or response payload (6 MB). */
+export const LAMBDA_PAYLOAD_BYTES = 6_291_456;

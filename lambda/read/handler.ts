@@ -17,7 +17,7 @@ export const readOps: Record<string, Operation<DataPlane>> = {
     const body = jsonBody(event);
     if (!isObject(body) || !Array.isArray(body.keys)) throw new ValidationError('InvalidBatch', 'body must be {"keys": [{"pk", "sk"}, ...]}');
     const keys = body.keys.map((k: unknown) => (isObject(k) ? { pk: k.pk, sk: k.sk } : { pk: undefined, sk: undefined }));
-    return json(200, { items: await dp.batchGet(keys) });
+    return json(200, await dp.batchGet(keys));
   },
   async query(dp, event) {
     const order = query(event, 'order') ?? 'asc';

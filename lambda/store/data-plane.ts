@@ -184,8 +184,11 @@ export class DataPlane {
     return e && toItem(e);
   }
 
-  /** Found items only, in request order. All keys are checked before any is read. */
-  async batchGet(keys: readonly { pk: unknown; sk: unknown }[]): Promise<Item[]> {
+  /**
+   * Found items only, in request order. All keys are checked before any is read. Items past
+   * the response budget are not returned but named in `unprocessedKeys`, to ask for again.
+   */
+  async batchGet(keys: readonly { pk: unknown; sk: unknown }[]): Promise<{ items: Item[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
     checkBatchSize(keys.length);
     const encoded = keys.map((k, i) => {
       try {
@@ -198,7 +201,17 @@ export class DataPlane {
     const cutoff = this.retentionCutoff();
     const opts = cutoff === undefined ? {} : { retentionCutoff: cutoff };
     const found = await this.withManifest((m) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
-    return found.filter((e): e is Entry => e !== undefined).map(toItem);
+    const items: Item[] = [];
+    const unprocessedKeys: { pk: string; sk: string }[] = [];
+    let bytes = 0;
+    for (const e of found) {
+      if (e === undefined) continue;
+      const item = toItem(e);
+      bytes += itemBytes(item);
+      if (bytes > LIMITS.maxResponseItemBytes && items.length > 0) unprocessedKeys.push({ pk: item.pk, sk: item.sk });
+      else items.push(item);
+    }
+    return unprocessedKeys.length > 0 ? { items, unprocessedKeys } : { items };
   }
 
   async query(q: PartitionQuery, cursor?: string): Promise<QueryPage> {
@@ -209,12 +222,16 @@ export class DataPlane {
     return this.withManifest(async (m) => {
       const items: Item[] = [];
       let more = false;
+      let bytes = 0;
       for await (const e of rangeQuery(m, this.readers, query, cutoff === undefined ? {} : { retentionCutoff: cutoff })) {
-        if (items.length === q.limit) {
+        const item = toItem(e);
+        bytes += itemBytes(item);
+        // The page ends at the limit, or before the response would pass Lambda's payload limit.
+        if (items.length === q.limit || (bytes > LIMITS.maxResponseItemBytes && items.length > 0)) {
           more = true;
           break;
         }
-        items.push(toItem(e));
+        items.push(item);
       }
       const last = items[items.length - 1];
       return more && last ? { items, cursor: encodeCursor(last.sk, q.direction) } : { items };
@@ -230,6 +247,8 @@ export class DataPlane {
     return this.manifests.read();
   }
 }
+
+const itemBytes = (item: Item): number => Buffer.byteLength(JSON.stringify(item));
 
 function checkBatchSize(n: number): void {
   if (n === 0) throw new ValidationError('InvalidBatch', 'a batch needs at least one item');

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LIMITS } from '../../lambda/core/limits.ts';
+import { LAMBDA_PAYLOAD_BYTES, LIMITS } from '../../lambda/core/limits.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { periodStartOf } from '../../lambda/core/schema.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
@@ -43,6 +43,33 @@ describe('HTTP API on the embedded system', () => {
     api = client(sys.url);
   });
   after(() => sys.stop());
+
+  it('keeps every response within Lambda\'s 6 MB: a query page ends early with a cursor, a batch get names the rest', async () => {
+    const pk = 'large-values';
+    const value = 'v'.repeat(250 * 1024);
+    const sks = Array.from({ length: 30 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    for (const sk of sks) assert.equal((await api.put(pk, sk, value)).status, 200);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await fetch(`${sys.url}/v1/items/${pk}?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const text = await res.text();
+      assert.equal(res.status, 200);
+      assert.ok(Buffer.byteLength(text) < LAMBDA_PAYLOAD_BYTES, `page of ${Buffer.byteLength(text)} bytes`);
+      const page = JSON.parse(text) as { items: { sk: string }[]; cursor?: string };
+      seen.push(...page.items.map((i) => i.sk));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    assert.deepEqual(seen, sks);
+    assert.ok(pages >= 2, `${pages} pages`);
+    const got = await api.call<{ items: { sk: string }[]; unprocessedKeys?: { pk: string; sk: string }[] }>('POST', '/v1/batch/get', { keys: sks.map((sk) => ({ pk, sk })) });
+    assert.equal(got.status, 200);
+    const rest = got.body.unprocessedKeys ?? [];
+    assert.ok(rest.length > 0 && got.body.items.length > 0);
+    assert.deepEqual([...got.body.items.map((i) => i.sk), ...rest.map((k) => k.sk)], sks);
+  });
 
   it('answers /healthz once ready', async () => {
     const res = await fetch(`${sys.url}/healthz`);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SFN_QUOTAS } from '../../lambda/core/limits.ts';
+import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../../lambda/core/limits.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
 
 const big = (bytes: number): { pad: string } => ({ pad: 'x'.repeat(bytes) });
@@ -63,7 +63,7 @@ describe('Step Functions quotas on the local runner', () => {
 
   it('fails a task whose function answers more than Lambda\'s 6 MB, as a function error a Catch can take', async () => {
     const r = await run(machine({ Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', Catch: [{ ErrorEquals: ['Function.ResponseSizeTooLarge'], Next: 'Caught' }], End: true } }, 'Huge'), {
-      HugeFunctionArn: async () => big(SFN_QUOTAS.lambdaPayloadBytes),
+      HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES),
     });
     assert.equal(r.status, 'SUCCEEDED');
     assert.equal(r.output, 'caught');
