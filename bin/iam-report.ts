@@ -1,23 +1,47 @@
 /**
- * `npm run iam:report [-- FILE]`: which calls each role made in a run of the embedded system,
- * and which statement of its policy allowed each (or that none did). Reads the JSON lines the
- * local system appends to $ALKI_IAM_LOG (default .alki-iam.jsonl) when it stops; run the
- * integration tests with ALKI_IAM_LOG set to gather them (`npm run test:iam`).
+ * `npm run iam:report [-- [--check] FILE]`: which calls each role made in a run of the
+ * embedded system, and which statement of its policy allowed each (or that none did). Reads
+ * the JSON lines the local system appends to $ALKI_IAM_LOG when it stops (`npm run
+ * test:integration` writes .alki-iam.jsonl). With --check it fails if any action a function
+ * is granted (lambda/access.ts) was never used by that function: a grant no test needs is
+ * one too many, or a path no test covers.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { UNIT_GRANTS } from '../lambda/access.ts';
+import type { UnitName } from '../lambda/units.ts';
 import type { IamEntry } from '../local/iam/iam-log.ts';
 
-const file = process.argv[2] ?? process.env.ALKI_IAM_LOG ?? '.alki-iam.jsonl';
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const file = args.find((a) => !a.startsWith('--')) ?? process.env.ALKI_IAM_LOG ?? '.alki-iam.jsonl';
 if (!existsSync(file)) {
   console.error(`alki: no IAM log at ${file}; run the integration tests with ALKI_IAM_LOG=${file}`);
   process.exit(2);
 }
+const entries = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as IamEntry);
+const roleOf = (principal: string): string => principal.replace(/^[^-]+-/, '');
+
+if (check) {
+  const unused: string[] = [];
+  for (const [unit, grants] of Object.entries(UNIT_GRANTS) as [UnitName, (typeof UNIT_GRANTS)[UnitName]][]) {
+    for (const g of grants) {
+      for (const action of g.actions) {
+        if (!entries.some((e) => e.allowed && roleOf(e.principal) === unit && e.action === action && e.sid === g.on)) unused.push(`${unit}: ${action} on ${g.on}`);
+      }
+    }
+  }
+  if (unused.length > 0) {
+    console.error(`alki: granted but never used in this run (remove the grant, or cover the path with a test):\n  ${unused.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log(`iam: every granted action was used by its function (${entries.length} entries in ${file})`);
+  process.exit(0);
+}
+
 const rows = new Map<string, IamEntry>();
-for (const line of readFileSync(file, 'utf8').split('\n')) {
-  if (!line.trim()) continue;
-  const e = JSON.parse(line) as IamEntry;
+for (const e of entries) {
   // Stores differ by prefix between tests: report by role (unit or state machine).
-  const principal = e.principal.replace(/^[^-]+-/, '');
+  const principal = roleOf(e.principal);
   const statement = e.statement.replace(/^Store(\w+?)Role.*#/, '$1#').replace(/^Store(\w+)StateMachineRole.*#/, '$1#');
   const key = `${principal}\t${e.action}\t${statement}\t${e.allowed}`;
   const row = rows.get(key);

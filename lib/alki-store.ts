@@ -127,7 +127,8 @@ export class AlkiStore extends Construct {
     };
     for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
       const role = this.functions[u].role;
-      for (const g of UNIT_GRANTS[u]) role.addToPolicy(new PolicyStatement({ actions: [...g.actions], resources: [arns[g.on]] }));
+      // The Sid names the grant's target, so the IAM report can tell which grant allowed a call.
+      for (const g of UNIT_GRANTS[u]) role.addToPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [arns[g.on]] }));
       acknowledgeWildcards(role, UNIT_GRANTS[u].flatMap((g) => wildcards[g.on] ?? []));
     }
 

@@ -14,6 +14,8 @@ export interface IamEntry {
   readonly allowed: boolean;
   /** `<policy>#<statement index>`, or `implicit` when nothing allowed it. */
   readonly statement: string;
+  /** The deciding statement's Sid (the grant's target for a function's own grants). */
+  readonly sid?: string;
   /** One resource seen, for the report. */
   readonly resource: string;
   count: number;
@@ -27,7 +29,7 @@ export class IamLog {
     const key = `${principal}\t${check.action}\t${statement}\t${d.allowed}`;
     const e = this.entries.get(key);
     if (e) e.count++;
-    else this.entries.set(key, { principal, action: check.action, allowed: d.allowed, statement, resource: check.resource, count: 1 });
+    else this.entries.set(key, { principal, action: check.action, allowed: d.allowed, statement, ...(d.by?.sid ? { sid: d.by.sid } : {}), resource: check.resource, count: 1 });
   }
 
   all(): IamEntry[] {

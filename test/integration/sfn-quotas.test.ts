@@ -67,5 +67,9 @@ describe('Step Functions quotas on the local runner', () => {
     });
     assert.equal(r.status, 'SUCCEEDED');
     assert.equal(r.output, 'caught');
+    // Uncaught, it fails the execution.
+    const failed = await run({ StartAt: 'Huge', States: { Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', End: true } } }, { HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES) });
+    assert.equal(failed.status, 'FAILED');
+    assert.equal(failed.error, 'Function.ResponseSizeTooLarge');
   });
 });
