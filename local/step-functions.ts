@@ -199,6 +199,8 @@ export class LocalStepFunctions {
       };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
+    // StartExecution refuses an input over the quota; no execution exists then.
+    if (jsonBytes(input) > SFN_QUOTAS.payloadBytes) throw Object.assign(new Error(`execution input is over ${SFN_QUOTAS.payloadBytes} bytes`), { name: 'InvalidExecutionInput' });
     const name = executionName ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const record: ExecutionRecord = {
       executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.prefix}-${machine}:${name}`,
@@ -211,7 +213,6 @@ export class LocalStepFunctions {
     };
     this.history.unshift(record);
     this.history.splice(this.keep);
-    if (jsonBytes(input) > SFN_QUOTAS.payloadBytes) throw Object.assign(new Error(`execution input is over ${SFN_QUOTAS.payloadBytes} bytes`), { name: 'InvalidExecutionInput' });
     const execution = new StateMachine(definition).run(input, {
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
       context: { Execution: { Id: record.executionArn, Name: name, Input: input, StartTime: record.startDate } },

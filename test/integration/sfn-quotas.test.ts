@@ -32,6 +32,12 @@ describe('Step Functions quotas on the local runner', () => {
     assert.equal(calls, 1, 'terminal: not retried');
   });
 
+  it('refuses an execution input over 256 KiB at the start, leaving no execution behind', () => {
+    const sfn = new LocalStepFunctions('q', {}, { definitions: { test: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } } });
+    assert.throws(() => sfn.start('test', big(SFN_QUOTAS.payloadBytes) as never), { name: 'InvalidExecutionInput' });
+    assert.equal(sfn.executions().length, 0);
+  });
+
   it('accepts a result just under the quota', async () => {
     const r = await run({ StartAt: 'Ok', States: { Ok: { Type: 'Task', Resource: '${OkFunctionArn}', End: true } } }, { OkFunctionArn: async () => big(SFN_QUOTAS.payloadBytes - 20) });
     assert.equal(r.status, 'SUCCEEDED');
