@@ -47,6 +47,8 @@ console.log(
     '',
     `Try: curl -X PUT ${system.url}/v1/items/team-1/2026-11-22T10:00:00Z%23e1 -d '{"action":"login"}'`,
     `     curl ${system.url}/v1/items/team-1`,
+    `Schedules (as EventBridge rules): curl ${system.url}/local/schedules; pause the lifecycle with`,
+    `     curl -X POST ${system.url}/local/schedules/lifecycle -d '{"enabled":false}'`,
     'Ctrl-C stops.',
   ].join('\n'),
 );

@@ -5,7 +5,7 @@
  * and the IAM report (`npm run iam:report`) shows every grant in use.
  */
 import { COLD_GRANTS } from './store/cold-store.ts';
-import { IMPORT_START_GRANTS } from './store/executions.ts';
+import { IMPORT_START_GRANTS, LIFECYCLE_LIST_GRANTS } from './store/executions.ts';
 import { mergeGrants, type Grant } from './store/grants.ts';
 import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
 import { IMPORT_RECORD_GRANTS } from './store/import-store.ts';
@@ -17,7 +17,8 @@ import type { UnitName } from './units.ts';
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   ingest: mergeGrants(HOT_TABLE_GRANTS.write, MANIFEST_GRANTS.read),
   read: mergeGrants(HOT_TABLE_GRANTS.read, COLD_GRANTS.readRuns, MANIFEST_GRANTS.read),
-  rotate: mergeGrants(HOT_TABLE_GRANTS.create, MANIFEST_GRANTS.commit),
+  // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
+  rotate: mergeGrants(HOT_TABLE_GRANTS.create, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
   offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
   // Verify reads only: it cannot write the manifest, a run or a job.
   verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns),
@@ -25,7 +26,8 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // Commit reads an import's record, so a late retry never re-adds a compacted run.
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read),
   // Only GC deletes tables.
-  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, COLD_GRANTS.deleteRuns, COLD_GRANTS.deleteSpills, COLD_GRANTS.deleteImports),
+  // It also sweeps what failed attempts left, reading import records to spare running imports.
+  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, COLD_GRANTS.deleteRuns, COLD_GRANTS.deleteSpills, COLD_GRANTS.deleteImports, IMPORT_RECORD_GRANTS.read),
   imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, COLD_GRANTS.listImports, IMPORT_START_GRANTS),
   importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, COLD_GRANTS.readImports, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
 };

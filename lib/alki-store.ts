@@ -3,7 +3,9 @@
  * the lifecycle state machine and its schedule, a dashboard and alarms. Each function gets
  * only the actions it uses, on its own resources.
  */
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -40,6 +42,7 @@ export class AlkiStore extends Construct {
   readonly lifecycle: Lifecycle;
   readonly importMachine: FileStateMachine;
   readonly observability: Observability;
+  readonly rotationSchedule: Rule;
 
   constructor(scope: Construct, id: string, props: AlkiStoreProps = {}) {
     super(scope, id);
@@ -93,6 +96,13 @@ export class AlkiStore extends Construct {
       removalPolicy: logRemoval,
     });
     acknowledgeMachine(this.lifecycle);
+    // Rotation on its own schedule: the horizon of ready tables holds while the lifecycle is stopped.
+    const rotationEvery = Duration.minutes(Math.min(60, Math.max(1, Math.round(quarterPeriod / 60_000))));
+    this.rotationSchedule = new Rule(this, 'RotationSchedule', {
+      description: `Keeps the next ${settings.rotateAhead} periods' hot tables ready`,
+      schedule: Schedule.rate(rotationEvery),
+      targets: [new LambdaFunction(this.functions.rotate.fn, { retryAttempts: 2 })],
+    });
 
     this.importMachine = new FileStateMachine(this, 'Import', {
       prefix: settings.prefix,
@@ -114,6 +124,8 @@ export class AlkiStore extends Construct {
       spillObjects: bucket.arnForObjects(SPILL_OBJECTS),
       importObjects: bucket.arnForObjects(IMPORT_OBJECTS),
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
+      // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
+      lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     // The wildcard targets cdk-nag flags, each with why it must be a pattern.
     const wildcards: Partial<Record<GrantTarget, { resource: string; reason: string }>> = {
@@ -139,6 +151,7 @@ export class AlkiStore extends Construct {
       lifecycle: this.lifecycle.stateMachine,
       lifecycleLogs: this.lifecycle.logs,
       lifecycleEvery: every,
+      rotationEvery,
     });
 
     // Stable output keys, so scripts can find them: aws cloudformation describe-stacks ... OutputKey=='ApiUrl'.

@@ -1,6 +1,6 @@
 /**
  * A dashboard and the alarms a platform team needs: executions failing, the API failing,
- * offload falling behind, the next period's table missing.
+ * offload falling behind, the horizon of ready period tables running short.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -29,19 +29,22 @@ export interface ObservabilityProps {
   readonly lifecycle: StateMachine;
   /** The lifecycle's execution log group (logging level ALL). */
   readonly lifecycleLogs: ILogGroup;
-  /** How often the lifecycle (and so the store metrics) runs. */
+  /** How often the lifecycle runs. */
   readonly lifecycleEvery: Duration;
+  /** How often rotation runs on its own (and so the store metrics are emitted). */
+  readonly rotationEvery: Duration;
 }
 
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
-  readonly alarms: Record<'executionFailed' | 'verificationFailed' | 'api5xx' | 'offloadLag' | 'upcomingTableMissing', Alarm>;
+  readonly alarms: Record<'executionFailed' | 'verificationFailed' | 'api5xx' | 'offloadLag' | 'rotationHorizonLow', Alarm>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const five = Duration.minutes(5);
+    // Rotation emits the store metrics on its schedule; a window of two runs tolerates one late run.
     const store = (name: MetricName, statistic = 'Maximum'): Metric =>
-      new Metric({ namespace: METRICS.namespace, metricName: METRICS[name], dimensionsMap: { [METRICS.dimension]: props.prefix }, statistic, period: props.lifecycleEvery });
+      new Metric({ namespace: METRICS.namespace, metricName: METRICS[name], dimensionsMap: { [METRICS.dimension]: props.prefix }, statistic, period: Duration.minutes(props.rotationEvery.toMinutes() * 2) });
     const api = props.api;
     const requests = api.metricCount({ period: five, statistic: 'Sum' });
     const errors5xx = api.metricServerError({ period: five, statistic: 'Sum' });
@@ -89,12 +92,12 @@ export class Observability extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-      upcomingTableMissing: new Alarm(this, 'UpcomingTableMissing', {
-        alarmDescription: 'Rotation did not confirm the next periods\' tables: ingest will answer 503 when the period turns.',
-        metric: store('upcomingTablesMissing'),
-        threshold: 1,
-        evaluationPeriods: 2,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      rotationHorizonLow: new Alarm(this, 'RotationHorizonLow', {
+        alarmDescription: 'Fewer than 2 periods ahead have a ready table: when they run out, ingest answers 503. Rotation is failing or not scheduled.',
+        metric: store('rotationHorizon', 'Minimum'),
+        threshold: 2,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         // No report from rotation is itself the problem.
         treatMissingData: TreatMissingData.BREACHING,
       }),
@@ -118,6 +121,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new SingleValueWidget({ title: 'Runs by tier', metrics: [store('hotRuns'), store('coldRuns')], width: 8 }),
       new GraphWidget({ title: 'Offload lag (sealed periods still hot)', left: [store('offloadLag')], leftAnnotations: [{ value: 2, label: 'alarm' }], width: 8 }),
+      new GraphWidget({ title: 'Periods ahead with a ready table', left: [store('rotationHorizon', 'Minimum')], leftAnnotations: [{ value: 2, label: 'alarm' }], width: 8 }),
       new GraphWidget({
         title: 'Lifecycle executions',
         left: [

@@ -33,6 +33,8 @@ export interface AlkiStoreProps {
   readonly logRetentionDays?: number;
   /** How often the lifecycle runs. Default: every hour, or a quarter period if shorter. */
   readonly lifecycleEvery?: string;
+  /** Periods after the current one whose tables rotation keeps ready, on its own schedule. Default 7. */
+  readonly rotateAhead?: number;
 }
 
 export function storeSettings(p: AlkiStoreProps): StoreSettings {
@@ -49,5 +51,6 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     blobBytes: p.blobBytes ?? DEFAULT_SETTINGS.blobBytes,
     rangeBytes: DEFAULT_SETTINGS.rangeBytes,
     spillBytes: DEFAULT_SETTINGS.spillBytes,
+    rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
   });
 }

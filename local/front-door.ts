@@ -32,8 +32,11 @@ export interface FrontDoorOptions {
   readonly principalOf: (accessKeyId: string) => Principal | undefined;
   /** Resource policies of the bucket; their statements must name Principal "*". */
   readonly bucketPolicy: readonly NamedPolicy[];
-  /** Step Functions' StartExecution, served by the local runner. */
-  readonly startExecution?: (stateMachineArn: string, name: string | undefined, input: string) => Promise<StartedExecution>;
+  /** Step Functions' StartExecution and ListExecutions, served by the local runner. */
+  readonly stepFunctions?: {
+    start(stateMachineArn: string, name: string | undefined, input: string): Promise<StartedExecution>;
+    list(stateMachineArn: string, status: string | undefined): unknown[];
+  };
   /** Told of every decision made for a role (the IAM report). */
   readonly onDecision?: (principal: string, check: Check, decision: Decision) => void;
 }
@@ -172,10 +175,13 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         if (!d.allowed && principal.kind === 'role') return jsonError(res, 400, 'AccessDeniedException', denial(principal, c, d));
       }
       if (cred.service === 'dynamodb') return forward(opts.dynamodb, req, res, body);
-      if (!opts.startExecution) return jsonError(res, 400, 'UnknownOperationException', 'no local state machines');
+      if (!opts.stepFunctions) return jsonError(res, 400, 'UnknownOperationException', 'no local state machines');
       try {
-        const started = await opts.startExecution(String(parsed.stateMachineArn), parsed.name as string | undefined, String(parsed.input ?? '{}'));
-        const text = JSON.stringify(started);
+        const arn = String(parsed.stateMachineArn);
+        const answer = target.endsWith('.ListExecutions')
+          ? { executions: opts.stepFunctions.list(arn, parsed.statusFilter as string | undefined) }
+          : await opts.stepFunctions.start(arn, parsed.name as string | undefined, String(parsed.input ?? '{}'));
+        const text = JSON.stringify(answer);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       } catch (err) {

@@ -215,7 +215,7 @@ export class LocalStepFunctions {
     this.history.splice(this.keep);
     const execution = new StateMachine(definition).run(input, {
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
-      context: { Execution: { Id: record.executionArn, Name: name, Input: input, StartTime: record.startDate } },
+      context: { Execution: { Id: record.executionArn, Name: name, Input: input, StartTime: record.startDate }, StateMachine: { Id: stateMachineArn(`${this.prefix}-${machine}`), Name: `${this.prefix}-${machine}` } },
     });
     abort = execution.abort;
     let history = 0;
@@ -296,6 +296,14 @@ export class LocalStepFunctions {
     } catch {
       return false;
     }
+  }
+
+  /** ListExecutions with a status filter, newest first as the API answers. */
+  list(arn: string, status?: ExecutionRecord['status']): { executionArn: string; stateMachineArn: string; name: string; status: string; startDate: number }[] {
+    const machine = arn.split(':stateMachine:')[1];
+    return this.history
+      .filter((e) => e.stateMachine === machine && (status === undefined || e.status === status))
+      .map((e) => ({ executionArn: e.executionArn, stateMachineArn: arn, name: e.name, status: e.status, startDate: Date.parse(e.startDate) / 1000 }));
   }
 
   executions(): readonly ExecutionRecord[] {

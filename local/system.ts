@@ -6,7 +6,7 @@
  * tell it from AWS: only the SDK endpoints differ, and each function holds its own role's key.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -28,6 +28,7 @@ import { IamLog } from './iam/iam-log.ts';
 import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
 import { synthesizedAssembly } from './iam/synth.ts';
 import { loadBundle, type LoadedBundle } from './lambda-runtime.ts';
+import { Schedule } from './schedules.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import type { HttpResult } from '../lambda/api/http.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
@@ -88,6 +89,8 @@ export interface LocalSystem {
   readonly tasks: Readonly<Record<string, TaskHandler>>;
   /** The clock of the data plane and the tasks. */
   readonly clock: Clock;
+  /** The lifecycle and rotation schedules (paused and resumed through `/local/schedules`). */
+  readonly schedules: Readonly<Record<ScheduleName, Schedule>>;
   /** The loaded bundles, when the runtime is `bundles`: sizes and load times. */
   readonly bundles: Readonly<Record<UnitName, LoadedBundle>> | undefined;
   /** Forgets every data plane's cached manifest, as if their caches had expired. */
@@ -97,6 +100,36 @@ export interface LocalSystem {
   /** The same, under the name tests use before writing. */
   rotateNow(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export type ScheduleName = 'lifecycle' | 'rotation';
+
+/** `GET /local/schedules`, `POST /local/schedules/{name} {"enabled": bool}`: as enabling or disabling an EventBridge rule. */
+async function scheduleRequest(schedules: Readonly<Record<ScheduleName, Schedule>>, req: IncomingMessage): Promise<HttpResult> {
+  const path = req.url!.split('?')[0]!;
+  if (path === '/local/schedules') {
+    if (req.method !== 'GET') return json(405, { error: { code: 'MethodNotAllowed', message: 'GET /local/schedules' } }, { allow: 'GET' });
+    return json(200, { schedules: Object.values(schedules).map((s) => s.status()) });
+  }
+  const name = decodeURIComponent(path.slice('/local/schedules/'.length));
+  const schedule = (schedules as Record<string, Schedule | undefined>)[name];
+  if (!schedule) return json(404, { error: { code: 'NotFound', message: `no schedule "${name}"; there are ${Object.keys(schedules).join(' and ')}` } });
+  if (req.method === 'GET') return json(200, schedule.status());
+  if (req.method !== 'POST') return json(405, { error: { code: 'MethodNotAllowed', message: `GET or POST /local/schedules/${name}` } }, { allow: 'GET, POST' });
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    body = undefined;
+  }
+  const enabled = (body as { enabled?: unknown } | undefined)?.enabled;
+  if (typeof body !== 'object' || body === null || Object.keys(body).some((k) => k !== 'enabled') || typeof enabled !== 'boolean') {
+    return json(400, { error: { code: 'InvalidSchedule', message: 'body must be {"enabled": true} or {"enabled": false}' } });
+  }
+  schedule.enabled = enabled;
+  return json(200, schedule.status());
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -130,9 +163,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     principalOf: (key) => roles.get(key),
     bucketPolicy: stack.bucketPolicy,
     onDecision: (who, check, d) => iam.record(who, check, d),
-    startExecution: async (arn, name, input) => {
-      if (!runner.current) throw Object.assign(new Error('not ready'), { name: 'ServiceUnavailable' });
-      return runner.current.startByArn(arn, name, JSON.parse(input) as never);
+    stepFunctions: {
+      start: async (arn, name, input) => {
+        if (!runner.current) throw Object.assign(new Error('not ready'), { name: 'ServiceUnavailable' });
+        return runner.current.startByArn(arn, name, JSON.parse(input) as never);
+      },
+      list: (arn, status) => runner.current?.list(arn, status as never) ?? [],
     },
   });
   const dynamodbEndpoint = door.url;
@@ -221,30 +257,25 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   };
   await runLifecycle();
 
+  // The two EventBridge rules of the CDK app: every quarter period locally.
+  const schedules: Record<ScheduleName, Schedule> = {
+    lifecycle: new Schedule('lifecycle', lifecycleIntervalMs(settings), runLifecycle),
+    // As the rotation rule invokes the rotate function directly, with a scheduled event.
+    rotation: new Schedule('rotation', lifecycleIntervalMs(settings), () => tasks[arnPlaceholder('rotate')]!({ source: 'aws.events', 'detail-type': 'Scheduled Event' })),
+  };
   let ready = true;
   const http = createServer((req, res) => {
     void serve(handlers, req, res, async (r) => {
       if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
-      if (r.method === 'GET' && r.url?.split('?')[0] === '/local/executions') return json(200, { executions: sfn.executions() });
+      const path = r.url?.split('?')[0];
+      if (r.method === 'GET' && path === '/local/executions') return json(200, { executions: sfn.executions() });
+      if (path === '/local/schedules' || path?.startsWith('/local/schedules/')) return scheduleRequest(schedules, r);
       return undefined;
     });
   });
   const port = await listen(http, opts.port);
 
-  // The lifecycle on a schedule, as EventBridge starts it on AWS: every quarter period locally.
-  let timer: NodeJS.Timeout | undefined;
-  if (opts.schedule ?? true) {
-    // A tick that finds the last execution still running skips, rather than pile executions up.
-    let running = false;
-    timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      runLifecycle()
-        .catch((err) => console.error((err as Error).message))
-        .finally(() => (running = false));
-    }, lifecycleIntervalMs(settings));
-    timer.unref();
-  }
+  if (opts.schedule ?? true) for (const s of Object.values(schedules)) s.start();
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -264,13 +295,14 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     clock,
     runLifecycle,
     bundles: fromBundles,
+    schedules,
     refreshManifests: () => {
       for (const dp of [dataPlane, functionDataPlanes.ingest, functionDataPlanes.read]) dp.refreshManifest();
     },
     rotateNow: async () => void (await runLifecycle()),
     async stop() {
       ready = false;
-      if (timer) clearInterval(timer);
+      for (const sch of Object.values(schedules)) sch.stop();
       await sfn.drain();
       await Promise.all(Object.values(fromBundles ?? {}).map((b) => b.stop()));
       await new Promise<void>((r) => http.close(() => r()));

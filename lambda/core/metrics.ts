@@ -7,8 +7,8 @@ export const METRICS = {
   dimension: 'Store',
   /** Sealed periods still hot (not yet offloaded). */
   offloadLag: 'OffloadLagPeriods',
-  /** Of the current and next periods, how many have no registered table after rotation. */
-  upcomingTablesMissing: 'UpcomingTablesMissing',
+  /** Periods after the current one whose tables are registered: writes can go on this long without rotation. */
+  rotationHorizon: 'RotationHorizonPeriods',
   hotRuns: 'HotRuns',
   coldRuns: 'ColdRuns',
 } as const;

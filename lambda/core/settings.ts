@@ -25,6 +25,12 @@ export interface StoreSettings {
   readonly rangeBytes: number;
   /** Raw bytes a scan or merge task holds before spilling. */
   readonly spillBytes: number;
+  /**
+   * Rotation keeps the tables of this many periods after the current one registered, on its
+   * own schedule: writes go on for that long with offload, compaction and GC stopped (an
+   * empty on-demand table costs nothing).
+   */
+  readonly rotateAhead: number;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -53,6 +59,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   blobBytes: FORMAT_DEFAULTS.blobBytes,
   rangeBytes: 2 * 1024 ** 3,
   spillBytes: 128 * 1024 ** 2,
+  rotateAhead: 7,
 };
 
 /** Environment variable of each setting: the names the CDK app and the local system set. */
@@ -68,6 +75,7 @@ export const SETTINGS_ENV = {
   blobBytes: 'ALKI_BLOB_BYTES',
   rangeBytes: 'ALKI_RANGE_BYTES',
   spillBytes: 'ALKI_SPILL_BYTES',
+  rotateAhead: 'ALKI_ROTATE_AHEAD',
 } as const satisfies Record<keyof StoreSettings, string>;
 
 function intSetting(name: string, text: string, min: number, max: number): number {
@@ -115,6 +123,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     blobBytes: int('blobBytes', DEFAULT_SETTINGS.blobBytes, 4096, 1 << 30),
     rangeBytes: int('rangeBytes', DEFAULT_SETTINGS.rangeBytes, 1024, 2 ** 40),
     spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
+    rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
   });
 }
 
@@ -132,5 +141,6 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.blobBytes]: String(s.blobBytes),
     [SETTINGS_ENV.rangeBytes]: String(s.rangeBytes),
     [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
+    [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
   };
 }

@@ -1,20 +1,39 @@
 /**
  * Garbage collection and retention (DESIGN §4, §5.4): delete what commits released once
- * gcGrace has passed (so no reader with a cached manifest finds its data gone), and drop
- * whole runs past retention. Deleting twice is harmless; the manifest forgets garbage only
+ * gcGrace has passed (so no reader with a cached manifest finds its data gone), sweep what
+ * failed attempts left that nothing can still commit, and drop whole runs past retention. Deleting twice is harmless; the manifest forgets garbage only
  * after it is gone.
  */
 import { expiredRuns } from '../core/compaction.ts';
 import type { Garbage } from '../core/manifest.ts';
+import { abandoned, importIdOf } from '../core/leftovers.ts';
 import { OBJECTS } from '../core/schema.ts';
 import type { Stores } from '../store/stores.ts';
 
-export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number }> {
+export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number; swept: string[] }> {
   const m = await s.manifests.read();
   const due = (m.garbage ?? []).filter((g) => g.releasedAt + s.settings.gcGraceMs <= nowMs);
   for (const g of due) await remove(s, g);
   if (due.length > 0) await s.manifests.commit({ kind: 'gc', remove: [], add: [], collected: due.map((g) => g.id) });
-  return { collected: due.map((g) => g.id), waiting: (m.garbage ?? []).length - due.length };
+  const swept = await sweepAbandoned(s);
+  return { collected: due.map((g) => g.id), waiting: (m.garbage ?? []).length - due.length, swept };
+}
+
+/** Deletes what failed attempts left and nothing can still commit (core/leftovers.ts says which). */
+async function sweepAbandoned(s: Stores): Promise<string[]> {
+  // Objects, then import states, then the manifest: whatever commits in between is in the
+  // manifest read last (an import is marked succeeded only after its commit).
+  const found = { runs: await s.cold.childNames(OBJECTS.runsRoot), spills: await s.cold.childNames(OBJECTS.spillPrefix('')) };
+  const importIds = [...new Set([...found.runs, ...found.spills].map(importIdOf).filter((id): id is string => id !== undefined))];
+  const states = new Map(await Promise.all(importIds.map(async (id) => [id, (await s.imports.get(id))?.state] as const)));
+  const m = await s.manifests.read();
+  const ids = abandoned(m, s.settings.periodMs, found, states);
+  for (const id of ids) {
+    await s.cold.deleteRun(id);
+    await s.cold.deletePrefix(`${OBJECTS.spillPrefix(id)}/`);
+    await s.jobs.delete(id);
+  }
+  return ids;
 }
 
 async function remove(s: Stores, g: Garbage): Promise<void> {

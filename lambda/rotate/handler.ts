@@ -1,19 +1,43 @@
-/** Lambda entry of rotation: a Task of the lifecycle state machine. Emits the store's health metrics. */
+/**
+ * Lambda entry of rotation: on its own schedule (an EventBridge event), and as the
+ * lifecycle's first task, where it first makes the execution single-flight: an execution
+ * that finds an earlier one of its state machine running ends at once (that one does the
+ * work). Emits the store's health metrics.
+ */
 import { emfLine } from '../core/metrics.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import { storeEnvFrom, type Env } from '../store/clients.ts';
+import { RunningExecutions } from '../store/executions.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { rotate, type RotateResult } from './rotate.ts';
 
-export function createRotateHandler(env: () => Env, log: (line: string) => void = console.log, now: Clock = systemClock): () => Promise<RotateResult> {
-  return async () => {
-    const e = storeEnvFrom(env());
+/** From the lifecycle: the execution itself (its context object). From the schedule: anything else. */
+export type RotateInput = { readonly execution?: { readonly stateMachineArn: string; readonly executionArn: string; readonly startTime: string } } | null | undefined;
+
+export type RotateOutput = (RotateResult & { readonly otherExecution: null }) | { readonly periods: []; readonly offloadLagPeriods: 0; readonly otherExecution: string };
+
+/** The earliest other running execution, if this one is not the earliest (ties broken by ARN). */
+export function earlierExecution(mine: { executionArn: string; startTime: string }, running: readonly { executionArn: string; startDate: Date }[]): string | undefined {
+  const t = Date.parse(mine.startTime);
+  const earlier = running
+    .filter((e) => e.executionArn !== mine.executionArn && (e.startDate.getTime() < t || (e.startDate.getTime() === t && e.executionArn < mine.executionArn)))
+    .sort((a, b) => a.startDate.getTime() - b.startDate.getTime() || (a.executionArn < b.executionArn ? -1 : 1));
+  return earlier[0]?.executionArn;
+}
+
+export function createRotateHandler(env: () => Env, log: (line: string) => void = console.log, now: Clock = systemClock): (input?: RotateInput) => Promise<RotateOutput> {
+  return async (input) => {
+    const vars = env();
+    if (input?.execution) {
+      const other = earlierExecution(input.execution, await RunningExecutions.fromEnv(vars).list(input.execution.stateMachineArn));
+      if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
+    }
+    const e = storeEnvFrom(vars);
     const result = await rotate({ hot: new HotTables(e.ddb), manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());
-    // Every period of this rotation is registered once rotate returns; a failed rotation emits
-    // nothing, and the "upcoming table missing" alarm treats missing data as breaching.
-    log(emfLine(e.settings.prefix, { offloadLag: result.offloadLagPeriods, upcomingTablesMissing: 0, hotRuns: result.hotRuns, coldRuns: result.coldRuns }));
-    return result;
+    // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
+    log(emfLine(e.settings.prefix, { offloadLag: result.offloadLagPeriods, rotationHorizon: result.horizonPeriods, hotRuns: result.hotRuns, coldRuns: result.coldRuns }));
+    return { ...result, otherExecution: null };
   };
 }
 

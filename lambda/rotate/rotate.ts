@@ -1,7 +1,8 @@
 /**
- * Rotation (DESIGN §2, §5 step 1): create the tables of the current period and the next two,
- * wait until they are ACTIVE, then register each as a hot run. Idempotent: tables that exist
- * and runs already registered are left alone, so it can run as often as wanted.
+ * Rotation (DESIGN §2, §5 step 1): create the tables of the current period and the next
+ * `rotateAhead`, wait until they are ACTIVE, then register each as a hot run. Idempotent:
+ * tables that exist and runs already registered are left alone, so it runs as often as
+ * wanted: on its own schedule, and first in every lifecycle execution.
  */
 import type { RunMeta } from '../core/manifest.ts';
 import { hotRunId, hotTableName, periodSeqBounds, periodStartOf } from '../core/schema.ts';
@@ -9,8 +10,6 @@ import { Setsum } from '../core/setsum.ts';
 import type { StoreSettings } from '../core/settings.ts';
 import type { HotTables } from '../store/hot-tables.ts';
 import type { ManifestStore } from '../store/manifest-store.ts';
-
-export const PERIODS_AHEAD = 2;
 
 export interface RotateResult {
   readonly periods: string[];
@@ -20,6 +19,8 @@ export interface RotateResult {
   readonly offloadLagPeriods: number;
   readonly hotRuns: number;
   readonly coldRuns: number;
+  /** Consecutive periods after the current one with a registered table. */
+  readonly horizonPeriods: number;
 }
 
 export function hotRunMeta(settings: StoreSettings, start: number, now = new Date()): RunMeta {
@@ -42,7 +43,7 @@ export function hotRunMeta(settings: StoreSettings, start: number, now = new Dat
 export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; settings: StoreSettings }, nowMs: number): Promise<RotateResult> {
   const { periodMs } = deps.settings;
   const current = periodStartOf(nowMs, periodMs);
-  const starts = Array.from({ length: PERIODS_AHEAD + 1 }, (_, i) => current + i * periodMs);
+  const starts = Array.from({ length: deps.settings.rotateAhead + 1 }, (_, i) => current + i * periodMs);
   const runs = starts.map((s) => hotRunMeta(deps.settings, s, new Date(nowMs)));
   await Promise.all(runs.map((r) => deps.hot.create(r.table!)));
   const registered: string[] = [];
@@ -54,7 +55,11 @@ export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; s
     manifest = result.manifest;
   }
   const sealedBefore = nowMs - deps.settings.sealGraceMs;
+  const hotStarts = new Set(manifest.runs.filter((r) => r.tier === 'hot').map((r) => r.periodStart));
+  let horizonPeriods = 0;
+  while (hotStarts.has(current + (horizonPeriods + 1) * periodMs)) horizonPeriods++;
   return {
+    horizonPeriods,
     periods: runs.map((r) => r.id),
     registered,
     manifestVersion: manifest.version,

@@ -10,7 +10,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobSource, Direction } from '../core/blob-reader.ts';
 import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
 import type { ColdRunIO } from '../core/cold-run.ts';
@@ -289,21 +289,33 @@ export class ColdStore implements ColdRunIO {
     return { ...this.blob('', name), size };
   }
 
-  /** Objects under a prefix, in key order, with sizes. */
-  async list(prefix: string): Promise<{ key: string; size: number }[]> {
-    const out: { key: string; size: number }[] = [];
+  /** ListObjectsV2 pages under a prefix (with `/` as delimiter: one level only). */
+  private async *listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       let page;
       try {
-        page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) }));
       } catch (err) {
         translate(err, `list ${prefix}`);
       }
-      for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+      yield page;
       token = page.NextContinuationToken;
     } while (token);
+  }
+
+  /** Objects under a prefix, in key order, with sizes. */
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
+    for await (const page of this.listPages(prefix)) for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** The names one level below a prefix (`runs/` -> run ids), without listing every object. */
+  async childNames(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const page of this.listPages(prefix, '/')) for (const p of page.CommonPrefixes ?? []) out.push(p.Prefix!.slice(prefix.length, -1));
+    return out.sort();
   }
 
   async putObject(key: string, body: Buffer): Promise<void> {

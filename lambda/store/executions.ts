@@ -2,12 +2,14 @@
  * Starting a state machine execution: on AWS, StartExecution on the ARN the CDK app passes
  * in the environment; locally, the embedded runner. Names make a start idempotent.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientConfig, ENDPOINT_ENV, type Env } from './clients.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { grant, type Grant } from './grants.ts';
 
 export const IMPORT_START_GRANTS = [grant('importStateMachine', 'states:StartExecution')] as const satisfies readonly Grant[];
+/** Single flight: the lifecycle's first task lists its machine's running executions. */
+export const LIFECYCLE_LIST_GRANTS = [grant('lifecycleStateMachine', 'states:ListExecutions')] as const satisfies readonly Grant[];
 
 export interface ExecutionStarter {
   /** Starts `name` once: starting a name that already ran is a no-op. */
@@ -39,5 +41,36 @@ export class SfnStarter implements ExecutionStarter {
       if (errorName(err) === 'ExecutionAlreadyExists') return;
       translate(err, `start execution ${name}`);
     }
+  }
+}
+
+export interface RunningExecution {
+  readonly executionArn: string;
+  readonly startDate: Date;
+}
+
+/** The running executions of a state machine (single flight). */
+export class RunningExecutions {
+  private readonly sfn: SFNClient;
+
+  constructor(sfn: SFNClient) {
+    this.sfn = sfn;
+  }
+
+  static fromEnv(env: Env): RunningExecutions {
+    const endpoint = env[ENDPOINT_ENV.stepFunctions];
+    return new RunningExecutions(new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
+  }
+
+  async list(stateMachineArn: string): Promise<RunningExecution[]> {
+    const out: RunningExecution[] = [];
+    try {
+      for await (const page of paginateListExecutions({ client: this.sfn }, { stateMachineArn, statusFilter: 'RUNNING' })) {
+        for (const e of page.executions ?? []) out.push({ executionArn: e.executionArn!, startDate: e.startDate! });
+      }
+    } catch (err) {
+      translate(err, `list executions of ${stateMachineArn}`);
+    }
+    return out;
   }
 }

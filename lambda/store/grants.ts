@@ -6,7 +6,7 @@
  */
 
 /** The store's resources a grant can name; the CDK app maps each to its ARN (pattern). */
-export const GRANT_TARGETS = ['indexTable', 'hotTables', 'bucket', 'runObjects', 'spillObjects', 'importObjects', 'importStateMachine'] as const;
+export const GRANT_TARGETS = ['indexTable', 'hotTables', 'bucket', 'runObjects', 'spillObjects', 'importObjects', 'importStateMachine', 'lifecycleStateMachine'] as const;
 export type GrantTarget = (typeof GRANT_TARGETS)[number];
 
 export interface Grant {

@@ -35,7 +35,7 @@ export function dynamodbChecks(target: string, body: Record<string, unknown>): C
 /** Step Functions' JSON protocol: only what Alki's functions call. */
 export function statesChecks(target: string, body: Record<string, unknown>): Check[] {
   const op = target.split('.')[1] ?? '';
-  if (op === 'StartExecution' && typeof body.stateMachineArn === 'string') return [{ action: 'states:StartExecution', resource: body.stateMachineArn }];
+  if ((op === 'StartExecution' || op === 'ListExecutions') && typeof body.stateMachineArn === 'string') return [{ action: `states:${op}`, resource: body.stateMachineArn }];
   throw new UnknownOperationError(`Step Functions operation ${target} is not served locally`);
 }
 

@@ -84,7 +84,8 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
     return name === 'Ref' ? id : `arn:aws:local:::${id}`;
   };
   const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': LOCAL_REGION, 'AWS::AccountId': LOCAL_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
-  const literal = (s: string): string => s.replaceAll(`:table/${templatePrefix}-`, `:table/${names.prefix}-`);
+  // Names built from a literal prefix: the hot tables, and the lifecycle machine named in rotate's policy.
+  const literal = (s: string): string => s.replaceAll(`:table/${templatePrefix}-`, `:table/${names.prefix}-`).replaceAll(`:stateMachine:${templatePrefix}-`, `:stateMachine:${names.prefix}-`);
   const resolve = (v: Cfn): Cfn => {
     if (typeof v === 'string') return literal(v);
     if (Array.isArray(v)) return v.map(resolve);

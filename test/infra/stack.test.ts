@@ -115,7 +115,7 @@ describe('AlkiStore (CDK)', () => {
     assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
     assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:ListExecutions', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
     assert.deepEqual(own('verify'), ['dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
@@ -170,11 +170,21 @@ describe('AlkiStore (CDK)', () => {
     template.hasOutput('ImportStateMachineArn', {});
   });
 
+  it('runs rotation on its own schedule, straight to the rotate function, and rotate may list the lifecycle\'s executions', () => {
+    const rotate = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes('create and register the next periods'))!;
+    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    assert.equal(rules.length, 2, 'the lifecycle and rotation');
+    const rotation = rules.find((r) => JSON.stringify(r.Properties.Targets).includes(rotate[0]))!;
+    assert.equal(rotation.Properties.ScheduleExpression, 'rate(1 hour)');
+    const list = statementsOf('rotate').find((st) => actionsOf(st).includes('states:ListExecutions'))!;
+    assert.match(JSON.stringify(list.Resource), /stateMachine:alki-lifecycle/);
+  });
+
   it('has a dashboard and the alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const metrics = alarms.map((a) => a.Properties.MetricName).sort();
-    assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'UpcomingTablesMissing', 'VerificationFailed']);
+    assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'RotationHorizonPeriods', 'VerificationFailed']);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: Match.stringLikeRegexp('ExecutionFailed.*VerificationFailed'),
       MetricTransformations: [Match.objectLike({ MetricName: 'VerificationFailed', MetricNamespace: 'Alki' })],

@@ -1,6 +1,7 @@
 /** The lifecycle ASL executed locally, as on AWS: rotation registers periods; a failing task fails the execution and changes nothing. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
@@ -26,7 +27,8 @@ describe('lifecycle on the local Step Functions runner', () => {
     assert.equal(rec.status, 'SUCCEEDED');
     const exited = rec.events.find((e) => e.type === 'StateExited' && e.state === 'Rotate');
     assert.ok(exited, JSON.stringify(rec.events.map((e) => e.type)));
-    assert.equal((exited.output as { rotate: { periods: string[] } }).rotate.periods.length, 3);
+    // The current period and the horizon after it.
+    assert.equal((exited.output as { rotate: { periods: string[] } }).rotate.periods.length, DEFAULT_SETTINGS.rotateAhead + 1);
   });
 
   it('retries a failing task, then fails the execution visibly and leaves the manifest alone', async () => {

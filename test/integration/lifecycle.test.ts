@@ -2,7 +2,7 @@
  * The lifecycle end to end, in real time on one-second periods: writers put, overwrite and
  * delete through the HTTP API across more than ten periods while the lifecycle runs on its
  * schedule (sometimes two executions at once, as an overlapping EventBridge schedule could
- * start them). At the end every key and every range query, in both orders, equals a model
+ * start them: the later one ends at once, successfully, and the earlier does the work). At the end every key and every range query, in both orders, equals a model
  * of the acknowledged writes; the runs are the policy's counter; no sealed table remains.
  */
 import assert from 'node:assert/strict';
@@ -62,11 +62,12 @@ describe('lifecycle under concurrent writers', () => {
     const lastStart = Date.now();
     await sys.runLifecycle();
 
+    // One execution at a time does the work: no overlap fails, the later of a pair says why it ended.
     const failed = results.filter((r) => r.status !== 'SUCCEEDED');
-    // Overlapping executions may lose a race (a compaction planned on a stale manifest); they
-    // fail visibly and never as a verification failure.
-    for (const r of failed) assert.equal(r.error, 'LifecycleFailed', `${r.name}: ${r.error}: ${String(r.cause)}`);
-    assert.ok(failed.length <= results.length / 4, `${failed.length} of ${results.length} executions failed`);
+    assert.deepEqual(failed.map((r) => `${r.name}: ${r.error}: ${String(r.cause)}`), []);
+    const skipped = results.filter((r) => (r.output as { skipped?: string } | undefined)?.skipped !== undefined);
+    assert.ok(skipped.length >= 1, 'an overlapping execution ended at once');
+    for (const r of skipped) assert.match((r.output as { running: string }).running, /:execution:life-lifecycle:/);
 
     const m = await assertSettled(sys, SETTINGS, lastStart);
     const cold = m.runs.filter((r) => r.tier === 'cold');

@@ -1,0 +1,40 @@
+/**
+ * What failed attempts left that nothing can still commit: blobs, index items, spills and job
+ * specs of runs that are not in the manifest, not waiting for GC, and not the work of a job
+ * that may still commit. Lifecycle executions run one at a time and GC is the last step of
+ * one, so an uncommitted offload or compaction job then belongs to a failed execution; the
+ * next one re-plans and rewrites whatever it needs. Two kinds may still commit: the offload
+ * of a period whose hot table is still in the manifest (its job spec is reused), and an
+ * import whose record says it is awaiting upload or running (it runs in its own execution).
+ */
+import type { ImportState } from './import-format.ts';
+import type { Manifest } from './manifest.ts';
+import { offloadRunId } from './schema.ts';
+
+export interface Found {
+  /** Run ids with objects under `runs/`. */
+  readonly runs: readonly string[];
+  /** Job ids with objects under `spills/`. */
+  readonly spills: readonly string[];
+}
+
+/** The import id of an import's run or job (`i-<importId>`). */
+export const importIdOf = (id: string): string | undefined => (id.startsWith('i-') ? id.slice(2) : undefined);
+
+/** Ids whose objects (and job spec) can be swept; `importState` answers for `i-` ids. */
+export function abandoned(m: Manifest, periodMs: number, found: Found, importState: ReadonlyMap<string, ImportState | undefined>): string[] {
+  const live = new Set<string>(m.runs.map((r) => r.id));
+  for (const g of m.garbage ?? []) if (g.kind === 'run' || g.kind === 'job') live.add(g.target);
+  for (const r of m.runs) if (r.tier === 'hot') live.add(offloadRunId(r.periodStart, periodMs));
+  const out = new Set<string>();
+  for (const id of [...found.runs, ...found.spills]) {
+    if (live.has(id)) continue;
+    const importId = importIdOf(id);
+    if (importId !== undefined) {
+      const state = importState.get(importId);
+      if (state === 'running' || state === 'awaiting-upload') continue;
+    }
+    out.add(id);
+  }
+  return [...out].sort();
+}

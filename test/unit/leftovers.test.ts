@@ -1,0 +1,33 @@
+/** Which leftovers GC may sweep: only what nothing can still commit. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ImportState } from '../../lambda/core/import-format.ts';
+import { abandoned } from '../../lambda/core/leftovers.ts';
+import type { Manifest, RunMeta } from '../../lambda/core/manifest.ts';
+import { hotRunId, offloadRunId } from '../../lambda/core/schema.ts';
+
+const H = 3_600_000;
+const run = (id: string, tier: 'hot' | 'cold', periodStart: number): RunMeta =>
+  ({ id, tier, level: 0, periodStart, periodEnd: periodStart + H, minSeq: 0, maxSeq: 0, count: 0, bytes: 0, setsum: '', createdAt: '' }) as RunMeta;
+
+describe('abandoned leftovers', () => {
+  const m: Manifest = {
+    version: 9,
+    runs: [run(hotRunId(5 * H, H), 'hot', 5 * H), run(offloadRunId(4 * H, H), 'cold', 4 * H), run('c1-0-2', 'cold', 0)],
+    garbage: [{ id: 'run:c1-9-10', kind: 'run', target: 'c1-9-10', releasedAt: 0 }, { id: 'job:p-x', kind: 'job', target: offloadRunId(3 * H, H), releasedAt: 0 }],
+  };
+  const states = new Map<string, ImportState | undefined>([['run', 'running'], ['wait', 'awaiting-upload'], ['fail', 'failed'], ['done', 'succeeded']]);
+
+  it('spares committed runs, released ones (GC deletes them after gcGrace), pending offloads and live imports', () => {
+    const found = {
+      runs: [offloadRunId(4 * H, H), 'c1-0-2', 'c1-9-10', 'i-run', 'i-wait'],
+      spills: [offloadRunId(5 * H, H), offloadRunId(3 * H, H), 'i-run'],
+    };
+    assert.deepEqual(abandoned(m, H, found, states), []);
+  });
+
+  it('sweeps uncommitted compactions, offloads of periods no longer hot, and ended imports', () => {
+    const found = { runs: ['c2-0-4', offloadRunId(2 * H, H), 'i-fail', 'i-done', 'i-gone'], spills: ['i-fail', offloadRunId(1 * H, H)] };
+    assert.deepEqual(abandoned(m, H, found, states), ['c2-0-4', 'i-done', 'i-fail', 'i-gone', offloadRunId(1 * H, H), offloadRunId(2 * H, H)].sort());
+  });
+});
