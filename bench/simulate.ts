@@ -1,6 +1,8 @@
 /**
  * `npm run simulate -- --periods 1095 --fanout 2 [--max-level 12] [--every 73] [--json]`
  * Prints runs and cumulative write amplification over a simulated history.
+ * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: the seeded
+ * simulation of crashes and races on the embedded system (bench/fault-simulation.ts).
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY_OPTIONS } from '../lambda/core/compaction.ts';
@@ -13,6 +15,11 @@ const { values } = parseArgs({
     'max-level': { type: 'string', default: String(DEFAULT_POLICY_OPTIONS.maxLevel) },
     every: { type: 'string' },
     json: { type: 'boolean', default: false },
+    faults: { type: 'boolean', default: false },
+    seeds: { type: 'string', default: '20' },
+    from: { type: 'string', default: '1' },
+    jobs: { type: 'string', default: '2' },
+    shard: { type: 'string' },
   },
 });
 
@@ -23,6 +30,18 @@ function int(name: string, v: string | undefined): number {
     process.exit(2);
   }
   return n;
+}
+
+if (values.faults) {
+  const { runFaults, runShard } = await import('./fault-simulation.ts');
+  const seeds = int('seeds', values.seeds);
+  const from = int('from', values.from);
+  if (values.shard) {
+    const [shard, of] = values.shard.split('/').map(Number) as [number, number];
+    await runShard(from, seeds, shard, of);
+    process.exit(0);
+  }
+  process.exit(await runFaults({ seeds, from, jobs: int('jobs', values.jobs), json: values.json }));
 }
 
 const periods = int('periods', values.periods);

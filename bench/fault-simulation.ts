@@ -1,0 +1,61 @@
+/**
+ * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: N seeds of the
+ * seeded fault simulation (test/support/fault-simulation.ts), from seed S, over J worker
+ * processes. Prints each failure with the seed that reproduces it (`--from SEED --seeds 1`)
+ * and a summary; exits 1 if any seed failed.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runSeed, type SeedResult } from '../test/support/fault-simulation.ts';
+
+export interface FaultRunOptions {
+  readonly seeds: number;
+  readonly from: number;
+  readonly jobs: number;
+  readonly json: boolean;
+}
+
+/** In a worker: the seeds of shard `shard` of `of`, one JSON line each. */
+export async function runShard(from: number, seeds: number, shard: number, of: number): Promise<void> {
+  for (let s = from + shard; s < from + seeds; s += of) process.stdout.write(`${JSON.stringify(await runSeed(s))}\n`);
+}
+
+export async function runFaults(o: FaultRunOptions): Promise<number> {
+  const t0 = Date.now();
+  const results: SeedResult[] = [];
+  const report = (r: SeedResult): void => {
+    results.push(r);
+    if (!r.ok) console.error(`seed ${r.seed} FAILED (reproduce: npm run simulate -- --faults --from ${r.seed} --seeds 1): ${r.error}`);
+    else if (!o.json && results.length % 50 === 0) console.error(`${results.length} of ${o.seeds} seeds...`);
+  };
+  const script = fileURLToPath(new URL('./simulate.ts', import.meta.url));
+  await Promise.all(
+    Array.from({ length: Math.min(o.jobs, o.seeds) }, (_, shard) =>
+      new Promise<void>((resolve, reject) => {
+        const child = fork(script, ['--faults', '--shard', `${shard}/${o.jobs}`, '--from', String(o.from), '--seeds', String(o.seeds)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+        let buffered = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          buffered += d.toString('utf8');
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const l of lines) if (l.startsWith('{"seed"')) report(JSON.parse(l) as SeedResult);
+        });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${shard} exited ${code}`))));
+      }),
+    ),
+  );
+  const failed = results.filter((r) => !r.ok);
+  const summary = {
+    seeds: results.length,
+    from: o.from,
+    failed: failed.map((r) => r.seed),
+    executions: results.reduce((n, r) => n + r.executions, 0),
+    injectedFaults: results.reduce((n, r) => n + r.faults, 0),
+    steps: results.reduce((n, r) => n + r.steps, 0),
+    seconds: Math.round((Date.now() - t0) / 1000),
+  };
+  if (o.json) console.log(JSON.stringify({ summary, failures: failed }, null, 2));
+  else console.log(`${summary.seeds} seeds from ${o.from}: ${failed.length} failed${failed.length ? ` (${summary.failed.join(', ')})` : ''}; ${summary.executions} lifecycle executions, ${summary.injectedFaults} injected faults, ${summary.steps} steps, ${summary.seconds} s`);
+  return failed.length === 0 ? 0 : 1;
+}
