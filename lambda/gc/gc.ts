@@ -1,8 +1,8 @@
 /**
  * Garbage collection and retention (DESIGN §4, §5.4): delete what commits released once
  * gcGrace has passed (so no reader with a cached manifest finds its data gone), sweep what
- * failed attempts left that nothing can still commit, and drop whole runs past retention. Deleting twice is harmless; the manifest forgets garbage only
- * after it is gone.
+ * failed attempts left that nothing can still commit, and drop whole runs past retention.
+ * Deleting twice is harmless; the manifest forgets garbage only after it is gone.
  */
 import { expiredRuns } from '../core/compaction.ts';
 import type { Garbage } from '../core/manifest.ts';

@@ -6,7 +6,7 @@
  */
 import { emfLine } from '../core/metrics.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
-import { storeEnvFrom, type Env } from '../store/clients.ts';
+import { storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
 import { RunningExecutions } from '../store/executions.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
@@ -27,13 +27,15 @@ export function earlierExecution(mine: { executionArn: string; startTime: string
 }
 
 export function createRotateHandler(env: () => Env, log: (line: string) => void = console.log, now: Clock = systemClock): (input?: RotateInput) => Promise<RotateOutput> {
+  // Clients are made on first use and kept while the container lives.
+  let deps: { e: StoreEnv; executions: RunningExecutions } | undefined;
   return async (input) => {
-    const vars = env();
+    deps ??= { e: storeEnvFrom(env()), executions: RunningExecutions.fromEnv(env()) };
+    const { e, executions } = deps;
     if (input?.execution) {
-      const other = earlierExecution(input.execution, await RunningExecutions.fromEnv(vars).list(input.execution.stateMachineArn));
+      const other = earlierExecution(input.execution, await executions.list(input.execution.stateMachineArn));
       if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
     }
-    const e = storeEnvFrom(vars);
     const result = await rotate({ hot: new HotTables(e.ddb), manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());
     // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
     log(emfLine(e.settings.prefix, { offloadLag: result.offloadLagPeriods, rotationHorizon: result.horizonPeriods, hotRuns: result.hotRuns, coldRuns: result.coldRuns }));

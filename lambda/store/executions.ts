@@ -1,6 +1,7 @@
 /**
- * Starting a state machine execution: on AWS, StartExecution on the ARN the CDK app passes
- * in the environment; locally, the embedded runner. Names make a start idempotent.
+ * Step Functions from a function: starting an execution (StartExecution on the ARN the CDK
+ * app passes in the environment; names make a start idempotent), and listing a machine's
+ * running executions (single flight). Locally the same calls reach the embedded runner.
  */
 import { paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientConfig, ENDPOINT_ENV, type Env } from './clients.ts';
