@@ -22,7 +22,7 @@ import type { Entry } from '../core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
-import { MissingDataError } from '../core/errors.ts';
+import { MissingDataError, UnavailableError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
 import { pagedItems } from './paging.ts';
 import { grant, type Grant } from './grants.ts';
@@ -52,6 +52,9 @@ export const COLD_GRANTS = {
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
+/** Reads of one range whose body breaks off before a read gives up. */
+const BODY_READ_ATTEMPTS = 3;
+
 /** Per-key DeleteObjects errors worth another try. */
 const RETRYABLE_DELETE = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable']);
 
@@ -146,17 +149,28 @@ export class ColdStore implements ColdRunIO {
     );
   }
 
+  /**
+   * Ranged reads of a blob. A body that breaks mid-stream (a reset connection; the SDK
+   * retries only until the headers arrive) is read again with backoff, then answered as
+   * unavailable (503, retry later), never as missing data or a bad request.
+   */
   blob(_runId: string, name: string): Pick<BlobSource, 'name' | 'read'> {
     return {
       name,
       read: async (offset, length) => {
-        try {
-          const out = await this.s3.send(
-            new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=${offset}-${offset + length - 1}` }),
-          );
-          return Buffer.from(await out.Body!.transformToByteArray());
-        } catch (err) {
-          return translate(err, `read ${name}`);
+        for (let attempt = 0; ; attempt++) {
+          let out;
+          try {
+            out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=${offset}-${offset + length - 1}` }));
+          } catch (err) {
+            return translate(err, `read ${name}`);
+          }
+          try {
+            return Buffer.from(await out.Body!.transformToByteArray());
+          } catch (err) {
+            if (attempt >= BODY_READ_ATTEMPTS - 1) throw new UnavailableError('StorageUnavailable', `read ${name}: the object's body broke off ${BODY_READ_ATTEMPTS} times (${(err as Error).message}); retry`, 1);
+            await sleep(backoffMs(attempt + 1));
+          }
         }
       },
     };
