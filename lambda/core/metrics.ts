@@ -34,5 +34,4 @@ export function emfLine(store: string, values: Partial<Record<MetricName, number
  */
 export const EXECUTION_ERRORS = {
   verificationFailed: 'VerificationFailed',
-  rotationFailed: 'RotationFailed',
 } as const;
