@@ -41,7 +41,8 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
   const model = new Model();
   const rates = { before: rng() * 0.08, after: rng() * 0.08, twice: rng() * 0.15 };
-  let faultsOn = true;
+  // Off while the system starts (its first execution must succeed), on for the schedule.
+  let faultsOn = false;
   let faults = 0;
   const attempts = new Map<string, number>();
   const wrap = (tasks: Readonly<Record<string, TaskHandler>>): Record<string, TaskHandler> =>
@@ -77,6 +78,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   try {
     sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: clock.now, wrapTasks: wrap });
     const s = sys;
+    faultsOn = true;
     const writer = directWriter(s.dataPlane, model);
     const pks = ['a', 'b', 'c'];
     let lastRotation = clock.now();
