@@ -68,9 +68,9 @@ function stateTypes(states: Record<string, AslState>, out = new Map<string, AslS
 }
 
 /** Task state names and the placeholder each one's Resource names. */
-function taskStates(states: Record<string, AslState>): Map<string, string> {
+function taskStates(states: ReadonlyMap<string, AslState>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [name, s] of stateTypes(states)) {
+  for (const [name, s] of states) {
     const m = s.Type === 'Task' && s.Resource ? /^\$\{(\w+)\}$/.exec(s.Resource) : null;
     if (m) out.set(name, m[1]!);
   }
@@ -183,19 +183,21 @@ export class LocalStepFunctions {
     };
     const overrides: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervals: Record<string, number> = {};
-    for (const [state, p] of taskStates(JSON.parse(text).States)) {
+    for (const [state, p] of taskStates(states)) {
       overrides[state] = async (i) => {
         this.authorizeInvoke(machine, p);
         // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
-        if (jsonBytes(i) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of task ${state} is ${jsonBytes(i)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
-        const result = (await this.handlers[p]!(i)) ?? null;
-        const bytes = jsonBytes(result);
+        const inBytes = jsonBytes(i);
+        if (inBytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of task ${state} is ${inBytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        // Serialized once: measured, then handed on as JSON, as Lambda returns it.
+        const json = JSON.stringify((await this.handlers[p]!(i)) ?? null);
+        const bytes = Buffer.byteLength(json);
         // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
         if (bytes > LAMBDA_PAYLOAD_BYTES) {
           throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
         }
         if (bytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
-        return JSON.parse(JSON.stringify(result)) as Json;
+        return JSON.parse(json) as Json;
       };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
