@@ -20,3 +20,5 @@ export type UnitName = keyof typeof UNITS;
 
 export const handlerEntry = (unit: UnitName): string => `lambda/${unit}/handler.ts`;
 export const arnPlaceholder = (unit: UnitName): string => `${UNITS[unit].name}FunctionArn`;
+/** The unit whose function an ASL placeholder names. */
+export const unitOfPlaceholder = (placeholder: string): UnitName | undefined => (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === placeholder);

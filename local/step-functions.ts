@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import { unitOfPlaceholder } from '../lambda/units.ts';
 import { decide, type Decision } from './iam/policy.ts';
 import type { Check } from './iam/requests.ts';
 import { functionArn, localFunctionName, LOCAL_ACCOUNT, LOCAL_REGION, stateMachineArn, type StateMachineModel } from './iam/stack-model.ts';
@@ -77,7 +77,6 @@ function taskStates(states: ReadonlyMap<string, AslState>): Map<string, string> 
   return out;
 }
 
-const unitOfPlaceholder = (p: string): UnitName | undefined => (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === p);
 const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null));
 
 /** The events AWS writes to an execution's history, for the local runner's event of the same moment. */

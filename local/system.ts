@@ -29,7 +29,7 @@ import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './
 import { synthesizedAssembly } from './iam/synth.ts';
 import { loadBundle, type LoadedBundle } from './lambda-runtime.ts';
 import { Schedule } from './schedules.ts';
-import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
+import { arnPlaceholder, UNITS, unitOfPlaceholder, type UnitName } from '../lambda/units.ts';
 import type { HttpResult } from '../lambda/api/http.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
@@ -230,9 +230,11 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u))] as const))) as Record<UnitName, LoadedBundle>;
   }
   const fromBundles = bundles;
+  const sourceTasks = localTaskHandlers(envOf, quiet, clock);
+  // The same placeholders, each served by its unit's bundle.
   const tasks = fromBundles
-    ? Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc', 'importer'] as const).map((u): [string, TaskHandler] => [arnPlaceholder(u), (input) => fromBundles[u].invoke(input)]))
-    : localTaskHandlers(envOf, quiet, clock);
+    ? Object.fromEntries(Object.keys(sourceTasks).map((p): [string, TaskHandler] => [p, (input) => fromBundles[unitOfPlaceholder(p)!].invoke(input)]))
+    : sourceTasks;
   const sfn = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, {
     ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
     roles: stack.stateMachines,

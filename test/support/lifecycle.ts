@@ -14,7 +14,7 @@ import type { DataPlane, WriteOp } from '../../lambda/store/data-plane.ts';
 import { pagedItems } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
-import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
+import { unitOfPlaceholder } from '../../lambda/units.ts';
 import { client } from './system.ts';
 
 /** One-second periods and tiny blocks, blobs, ranges and spills: many of each from little data. */
@@ -61,7 +61,7 @@ export function prng(seed: number): () => number {
 
 /** A step as the runner calls it: the unit, and the action, mode or kind of its input. */
 export function stepOf(placeholder: string, input: unknown): string {
-  const unit = (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === placeholder) ?? placeholder;
+  const unit = unitOfPlaceholder(placeholder) ?? placeholder;
   const i = (input ?? {}) as { action?: string; mode?: string; kind?: string };
   const what = i.action ?? i.mode ?? i.kind;
   return what === undefined ? unit : `${unit}:${what}`;
