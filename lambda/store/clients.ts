@@ -49,6 +49,7 @@ export function storeEnvFrom(env: Env): StoreEnv {
   const base = clientConfig(env);
   const ddbEndpoint = env[ENDPOINT_ENV.dynamodb];
   const s3Endpoint = env[ENDPOINT_ENV.s3];
+  const s3Config = { ...base, maxAttempts: 4, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) };
   const bucket = env[ENDPOINT_ENV.bucket];
   if (!bucket) throw new Error(`${ENDPOINT_ENV.bucket} is not set`);
   return {
@@ -56,7 +57,7 @@ export function storeEnvFrom(env: Env): StoreEnv {
     indexTable: env[ENDPOINT_ENV.indexTable] ?? indexTableName(settings.prefix),
     bucket,
     ddb: new DynamoDBClient({ ...base, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) }),
-    s3: new S3Client({ ...base, maxAttempts: 4, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
-    s3Presigner: new S3Client({ ...base, maxAttempts: 4, requestChecksumCalculation: 'WHEN_REQUIRED', ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
+    s3: new S3Client(s3Config),
+    s3Presigner: new S3Client({ ...s3Config, requestChecksumCalculation: 'WHEN_REQUIRED' }),
   };
 }

@@ -10,7 +10,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobSource, Direction } from '../core/blob-reader.ts';
 import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
 import type { ColdRunIO } from '../core/cold-run.ts';
@@ -303,19 +303,13 @@ export class ColdStore implements ColdRunIO {
     return { ...this.blob('', name), size };
   }
 
-  /** ListObjectsV2 pages under a prefix (with `/` as delimiter: one level only). */
+  /** ListObjectsV2 pages under a prefix (with `/` as delimiter: one level only), by the SDK's paginator. */
   private async *listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) }));
-      } catch (err) {
-        translate(err, `list ${prefix}`);
-      }
-      yield page;
-      token = page.NextContinuationToken;
-    } while (token);
+    try {
+      yield* paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) });
+    } catch (err) {
+      translate(err, `list ${prefix}`);
+    }
   }
 
   /** Objects under a prefix, in key order, with sizes. */

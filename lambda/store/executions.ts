@@ -17,6 +17,12 @@ export interface ExecutionStarter {
   start(name: string, input: Record<string, unknown>): Promise<void>;
 }
 
+/** The Step Functions client of a function: its credentials, and the local endpoint where set. */
+function sfnClientFrom(env: Env): SFNClient {
+  const endpoint = env[ENDPOINT_ENV.stepFunctions];
+  return new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) });
+}
+
 export const IMPORT_STATE_MACHINE_ENV = 'ALKI_IMPORT_STATE_MACHINE_ARN';
 
 export class SfnStarter implements ExecutionStarter {
@@ -31,8 +37,7 @@ export class SfnStarter implements ExecutionStarter {
   static fromEnv(env: Env, variable: string): SfnStarter {
     const arn = env[variable];
     if (!arn) throw new Error(`${variable} is not set`);
-    const endpoint = env[ENDPOINT_ENV.stepFunctions];
-    return new SfnStarter(arn, new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
+    return new SfnStarter(arn, sfnClientFrom(env));
   }
 
   async start(name: string, input: Record<string, unknown>): Promise<void> {
@@ -59,8 +64,7 @@ export class RunningExecutions {
   }
 
   static fromEnv(env: Env): RunningExecutions {
-    const endpoint = env[ENDPOINT_ENV.stepFunctions];
-    return new RunningExecutions(new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
+    return new RunningExecutions(sfnClientFrom(env));
   }
 
   async list(stateMachineArn: string): Promise<RunningExecution[]> {
