@@ -86,8 +86,9 @@ export class AlkiStore extends Construct {
       removalPolicy: logRemoval,
     });
 
-    const quarterPeriod = Math.max(60_000, Math.floor(settings.periodMs / 4));
-    const every = props.lifecycleEvery !== undefined ? Duration.minutes(Math.max(1, Math.round(parseEvery(props.lifecycleEvery) / 60_000))) : Duration.minutes(Math.min(60, Math.round(quarterPeriod / 60_000)));
+    // Rotation's interval, and the lifecycle's unless set: a quarter period, from a minute to an hour.
+    const quarterPeriod = Duration.minutes(Math.min(60, Math.round(Math.max(60_000, Math.floor(settings.periodMs / 4)) / 60_000)));
+    const every = props.lifecycleEvery !== undefined ? Duration.minutes(Math.max(1, Math.round(parseEvery(props.lifecycleEvery) / 60_000))) : quarterPeriod;
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
       functions: Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
@@ -97,7 +98,7 @@ export class AlkiStore extends Construct {
     });
     acknowledgeMachine(this.lifecycle);
     // Rotation on its own schedule: the horizon of ready tables holds while the lifecycle is stopped.
-    const rotationEvery = Duration.minutes(Math.min(60, Math.max(1, Math.round(quarterPeriod / 60_000))));
+    const rotationEvery = quarterPeriod;
     this.rotationSchedule = new Rule(this, 'RotationSchedule', {
       description: `Keeps the next ${settings.rotateAhead} periods' hot tables ready`,
       schedule: Schedule.rate(rotationEvery),
