@@ -73,8 +73,12 @@ function jsonError(res: ServerResponse, status: number, type: string, message: s
   res.end(body);
 }
 
+/** S3's error document (none for HEAD, which has no body). */
+const s3ErrorBody = (method: string, code: string, message: string): string =>
+  method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+
 function s3Error(res: ServerResponse, method: string, status: number, code: string, message: string): void {
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+  const body = s3ErrorBody(method, code, message);
   res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID(), ...(method === 'HEAD' ? {} : { 'content-length': Buffer.byteLength(body) }) });
   res.end(method === 'HEAD' ? undefined : body);
 }
@@ -223,7 +227,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       // Without s3:ListBucket, S3 answers a missing key with 403, not 404.
       const canList = authorize(principal, listBucketCheck(r.bucket!), true).allowed;
       if (!canList) {
-        return forward(opts.s3, req, res, body, headers, (status) => (status === 404 ? { status: 403, body: Buffer.from(method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`) } : undefined));
+        return forward(opts.s3, req, res, body, headers, (status) => (status === 404 ? { status: 403, body: Buffer.from(s3ErrorBody(method, 'AccessDenied', 'Access Denied')) } : undefined));
       }
       return forward(opts.s3, req, res, body, headers);
     }
