@@ -6,30 +6,20 @@
  * is granted (lambda/access.ts) was never used by that function: a grant no test needs is
  * one too many, or a path no test covers.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { UNIT_GRANTS } from '../lambda/access.ts';
-import type { UnitName } from '../lambda/units.ts';
-import type { IamEntry } from '../local/iam/iam-log.ts';
+import { existsSync } from 'node:fs';
+import { readIamLog, roleOf, unusedGrants, type IamEntry } from '../local/iam/iam-log.ts';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const file = args.find((a) => !a.startsWith('--')) ?? process.env.ALKI_IAM_LOG ?? '.alki-iam.jsonl';
 if (!existsSync(file)) {
-  console.error(`alki: no IAM log at ${file}; run the integration tests with ALKI_IAM_LOG=${file}`);
+  console.error(`alki: no IAM log at ${file}; run the integration tests (npm run test:integration writes ${file})`);
   process.exit(2);
 }
-const entries = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as IamEntry);
-const roleOf = (principal: string): string => principal.replace(/^[^-]+-/, '');
+const entries = readIamLog(file);
 
 if (check) {
-  const unused: string[] = [];
-  for (const [unit, grants] of Object.entries(UNIT_GRANTS) as [UnitName, (typeof UNIT_GRANTS)[UnitName]][]) {
-    for (const g of grants) {
-      for (const action of g.actions) {
-        if (!entries.some((e) => e.allowed && roleOf(e.principal) === unit && e.action === action && e.sid === g.on)) unused.push(`${unit}: ${action} on ${g.on}`);
-      }
-    }
-  }
+  const unused = unusedGrants(entries);
   if (unused.length > 0) {
     console.error(`alki: granted but never used in this run (remove the grant, or cover the path with a test):\n  ${unused.join('\n  ')}`);
     process.exit(1);

@@ -4,7 +4,9 @@
  * the entries are appended there as JSON lines when the system stops, so a whole test run
  * can be summed up (`npm run iam:report`).
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { UNIT_GRANTS } from '../../lambda/access.ts';
+import type { UnitName } from '../../lambda/units.ts';
 import type { Decision } from './policy.ts';
 import type { Check } from './requests.ts';
 
@@ -49,4 +51,30 @@ export class IamLog {
     if (file && this.entries.size > 0) appendFileSync(file, this.all().map((e) => JSON.stringify(e)).join('\n') + '\n');
     this.entries.clear();
   }
+}
+
+/** The entries a run appended to an IAM log file (none if there is no file). */
+export function readIamLog(file: string): IamEntry[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as IamEntry);
+}
+
+/** Stores differ by prefix between tests: `<prefix>-<role>` is reported as its role (a unit or a state machine). */
+export const roleOf = (principal: string): string => principal.replace(/^[^-]+-/, '');
+
+/**
+ * Each action a function is granted (lambda/access.ts) that no call of that function used,
+ * as `<unit>: <action> on <target>`: a grant no test needs is one too many, or a path no
+ * test covers.
+ */
+export function unusedGrants(entries: readonly IamEntry[]): string[] {
+  const unused: string[] = [];
+  for (const [unit, grants] of Object.entries(UNIT_GRANTS) as [UnitName, (typeof UNIT_GRANTS)[UnitName]][]) {
+    for (const g of grants) {
+      for (const action of g.actions) {
+        if (!entries.some((e) => e.allowed && roleOf(e.principal) === unit && e.action === action && e.sid === g.on)) unused.push(`${unit}: ${action} on ${g.on}`);
+      }
+    }
+  }
+  return unused;
 }

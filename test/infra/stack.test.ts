@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -32,7 +32,7 @@ describe('AlkiStore (CDK)', () => {
   let stack: AlkiStack;
   let resources: Record<string, Resource>;
 
-  before(() => {
+  beforeAll(() => {
     ({ template, stack } = synth());
     resources = template.toJSON().Resources as Record<string, Resource>;
   });

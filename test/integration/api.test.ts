@@ -3,7 +3,7 @@
  * and fauxqs; cold runs written with the engine's blob writer and the adapters.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { LAMBDA_PAYLOAD_BYTES, LIMITS } from '../../lambda/core/limits.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { periodStartOf } from '../../lambda/core/schema.ts';
@@ -37,12 +37,12 @@ describe('HTTP API on the embedded system', () => {
   let sys: LocalSystem;
   let api: ReturnType<typeof client>;
 
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem();
     await sys.rotateNow();
     api = client(sys.url);
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('keeps every response within Lambda\'s 6 MB: a query page ends early with a cursor, a batch get names the rest', async () => {
     const pk = 'large-values';
@@ -224,13 +224,13 @@ describe('bad input', () => {
   let sys: LocalSystem;
   let api: ReturnType<typeof client>;
 
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem();
     await sys.rotateNow();
     api = client(sys.url);
     await api.put('bad', 'existing', 'v');
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   const longPk = encodeURIComponent('p'.repeat(LIMITS.maxPkBytes + 1));
   const cases: [string, string, string, string | undefined, number, string][] = [

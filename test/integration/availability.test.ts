@@ -6,7 +6,7 @@
  * The schedules pause and resume as an operator disables an EventBridge rule.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RotateOutput } from '../../lambda/rotate/handler.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
@@ -19,10 +19,10 @@ describe('the lifecycle stopped for less than the horizon', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
   const model = new Model();
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('keeps writes and reads working with no error, then offloads the backlog oldest first', async () => {
     const rotate = () => sys.tasks[arnPlaceholder('rotate')]!({ source: 'aws.events' }) as Promise<RotateOutput>;
@@ -69,14 +69,15 @@ describe('the lifecycle stopped for less than the horizon', () => {
 
 describe('schedules, paused and resumed like EventBridge rules', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startLocal({ dataDir: undefined, port: 0, settings: tinyStore('sched', { periodMs: 1000 }), retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(sys.url + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    // Parsed here, not by res.json(): jest runs tests in a VM context, and fetch's objects come from Node's own realm, which deepStrictEqual tells apart.
+    return { status: res.status, body: JSON.parse(await res.text()) as Record<string, unknown> };
   };
   const lifecycleRuns = () => sys.stepFunctions.executions().filter((e) => e.stateMachine === 'sched-lifecycle').length;
 

@@ -4,7 +4,7 @@
  * that signs a checksum; and it accepts what AWS accepts (any content type on an upload).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DeleteTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MissingDataError } from '../../lambda/core/errors.ts';
@@ -28,10 +28,10 @@ async function failure(p: Promise<unknown>): Promise<{ name: string | undefined;
 describe('IAM from the synthesized template', () => {
   let sys: LocalSystem;
   const as = (u: UnitName) => storeEnvFrom(sys.envOf(u));
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem({ prefix: 'iam' });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('refuses what a role does not allow, as AWS does (AccessDeniedException, 403 AccessDenied)', async () => {
     const ingest = as('ingest');
@@ -106,10 +106,10 @@ describe('IAM from the synthesized template', () => {
 
 describe('S3 as strict as S3', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem({ prefix: 's3f' });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('rejects a body that does not match its signed checksum with 400 BadDigest, and stores nothing', async () => {
     const op = sys.store;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UNITS, type UnitName } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
@@ -15,10 +15,10 @@ import { client, startTestSystem } from '../support/system.ts';
 
 describe('the bundles that deploy', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(tinyStore('bun', { periodMs: 1000, sealGraceMs: 100, gcGraceMs: 200 }), { runtime: 'bundles', retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('bundles the AWS SDK into every function and loads each from an empty folder', () => {
     for (const u of Object.keys(UNITS) as UnitName[]) {

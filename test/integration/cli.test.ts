@@ -1,7 +1,7 @@
 /** The `alki` command against the embedded system, as a user runs it (a child process). */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +21,11 @@ function alki(url: string, ...args: string[]): Promise<{ code: number; stdout: s
 
 describe('alki CLI', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem();
     await sys.rotateNow();
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('puts, gets, queries, deletes and lists runs', async () => {
     const put = await alki(sys.url, 'put', 'team 1', 'a/b#1', '{"x":1}');

@@ -4,7 +4,7 @@
  * `npm run simulate -- --faults --seeds 1000` runs many more.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { runSeed } from '../support/fault-simulation.ts';
 
 describe('seeded simulation of crashes and races', () => {

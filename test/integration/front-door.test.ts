@@ -4,7 +4,7 @@
  * any allow, unknown operations are refused, and anonymous requests are denied.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
 import { errorName } from '../../lambda/store/aws-errors.ts';
@@ -36,13 +36,13 @@ describe('the AWS front door', () => {
       (err: unknown) => ({ name: errorName(err), status: (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode }),
     );
 
-  before(async () => {
+  beforeAll(async () => {
     s3 = await startFauxqs({ port: 0, logger: false });
     door = await startFrontDoor({ dynamodb: 'http://127.0.0.1:1', s3: s3.address, principalOf: (k) => ROLES[k], bucketPolicy: BUCKET_POLICY });
     await client('OPERATOR').send(new CreateBucketCommand({ Bucket: BUCKET }));
     await client('OPERATOR').send(new PutObjectCommand({ Bucket: BUCKET, Key: 'here.txt', Body: 'x' }));
   });
-  after(async () => {
+  afterAll(async () => {
     await door.close();
     await s3.stop();
   });

@@ -4,7 +4,7 @@
  * way the run is committed once, nothing is lost or doubled, and reads equal the model.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { LocalSystem } from '../../local/system.ts';
 import { ndjson, startImport, waitForImport } from '../support/imports.ts';
 import { assertReadsMatch, Model, prng, withFaults, type Fault } from '../support/lifecycle.ts';
@@ -16,10 +16,10 @@ describe('crash injection into every import step', () => {
   let sys: LocalSystem;
   let current: Fault | undefined;
   let order = 0;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem({ prefix: 'impf', spillBytes: 64 << 10, rangeBytes: 16 << 10, blockBytes: 2048, blobBytes: 8192 }, { retryIntervalMs: 0, wrapTasks: (t) => withFaults(t, () => current) });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   let n = 0;
   for (const step of STEPS) {

@@ -5,7 +5,7 @@
  * tombstones once the import, the oldest run, is in the merge). Manual clock.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { LocalSystem } from '../../local/system.ts';
 import { ndjson, startImport, waitForImport } from '../support/imports.ts';
 import { assertReadsMatch, directWriter, ManualClock, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
@@ -16,10 +16,10 @@ const SETTINGS = tinyStore('implc', { rangeBytes: 16 << 10, spillBytes: 64 << 10
 describe('an imported run in the lifecycle', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 9, 0, 0) + 500);
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('is compacted with offloaded runs, and every read still equals the model', async () => {
     const model = new Model();

@@ -5,7 +5,7 @@
  * same keys before and after. Reads equal a model; the report counts what it should.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { ImportStatus } from '../../lambda/core/import-format.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { ndjson, startImport, waitForImport } from '../support/imports.ts';
@@ -14,10 +14,10 @@ import { client, startTestSystem } from '../support/system.ts';
 
 describe('bulk import', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem({ prefix: 'imp', spillBytes: 4 << 20, rangeBytes: 8 << 20, blockBytes: 16 << 10, blobBytes: 1 << 20 }, { retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('imports 300,000 lines with duplicates and invalid lines; live writes before and after win by version', async () => {
     const model = new Model();

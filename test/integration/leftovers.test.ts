@@ -4,7 +4,7 @@
  * offload, a running import) is left alone. Reads are unaffected.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { OBJECTS, offloadRunId, periodStartOf } from '../../lambda/core/schema.ts';
 import { ImportStore } from '../../lambda/store/import-store.ts';
@@ -21,10 +21,10 @@ describe('leftovers of failed attempts', () => {
   const model = new Model();
   const rng = prng(21);
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('are swept by GC when nothing can commit them, and kept while something can', async () => {
     const op = sys.store;

@@ -5,7 +5,7 @@
  * and a clean re-run rewrites the run and commits it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { scanBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter } from '../../lambda/core/blob-writer.ts';
@@ -94,10 +94,10 @@ describe('verification rejects corrupted runs', () => {
   const model = new Model();
   const rng = prng(9);
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   /** Runs the lifecycle with the first merge of `step` corrupted after it wrote; returns the execution and the manifest version it must leave. */
   async function corruptedRun(step: 'offload:merge' | 'compact:merge', corrupt: Corruption) {

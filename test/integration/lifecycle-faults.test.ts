@@ -6,7 +6,7 @@
  * Time is a manual clock, so periods pass instantly.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault, tinyStore } from '../support/lifecycle.ts';
@@ -23,11 +23,11 @@ describe('crash injection into every lifecycle step', () => {
   let sfn: LocalStepFunctions;
   let current: Fault | undefined;
 
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
     sfn = new LocalStepFunctions(SETTINGS.prefix, withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   const run = () => sfn.start('lifecycle').done;
 

@@ -3,7 +3,7 @@
  * invisible at once; the lifecycle drops runs wholly past it, and GC deletes their objects.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { OBJECTS } from '../../lambda/core/schema.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { ManualClock, tinyStore } from '../support/lifecycle.ts';
@@ -15,10 +15,10 @@ describe('retention', () => {
   const t0 = Date.UTC(2026, 10, 23, 18, 0, 0);
   const clock = new ManualClock(t0 + 500);
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('hides expired records, drops expired runs and deletes them after gcGrace', async () => {
     const api = client(sys.url);

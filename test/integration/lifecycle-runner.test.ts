@@ -1,6 +1,6 @@
 /** The lifecycle ASL executed locally, as on AWS: rotation registers periods; a failing task fails the execution and changes nothing. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
@@ -10,10 +10,10 @@ import { startTestSystem } from '../support/system.ts';
 
 describe('lifecycle on the local Step Functions runner', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem({ periodMs: 10_000 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('runs rotation from the ASL file and records each state, as the console would show', async () => {
     const r = await sys.runLifecycle();
@@ -22,7 +22,8 @@ describe('lifecycle on the local Step Functions runner', () => {
     const hot = m.runs.filter((x) => x.tier === 'hot');
     assert.ok(hot.length >= 3);
     const res = await fetch(`${sys.url}/local/executions`);
-    const body = (await res.json()) as { executions: { name: string; status: string; events: { type: string; state?: string; output?: unknown }[] }[] };
+    // Parsed here, not by res.json(): jest runs tests in a VM context, and fetch's objects come from Node's own realm, which deepStrictEqual tells apart.
+    const body = JSON.parse(await res.text()) as { executions: { name: string; status: string; events: { type: string; state?: string; output?: unknown }[] }[] };
     const rec = body.executions.find((e) => e.name === r.name)!;
     assert.equal(rec.status, 'SUCCEEDED');
     const exited = rec.events.find((e) => e.type === 'StateExited' && e.state === 'Rotate');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, assertSettled, httpWriter, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
@@ -18,10 +18,10 @@ const PERIODS = 11;
 
 describe('lifecycle under concurrent writers', () => {
   let sys: LocalSystem;
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { retryIntervalMs: 0 });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it(`keeps every acknowledged write across ${PERIODS} periods of offloads and compactions`, async () => {
     const model = new Model();

@@ -5,7 +5,7 @@
  * reads equal the model.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { OBJECTS } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
@@ -42,10 +42,10 @@ describe('range sweeps under the writers\' own roles', () => {
       ]),
     );
 
-  before(async () => {
+  beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0, wrapTasks: plant });
   });
-  after(() => sys.stop());
+  afterAll(() => sys.stop());
 
   it('offload, compaction and import each delete the stale blob in their range', async () => {
     for (let i = 0; i < 3; i++) {

@@ -4,7 +4,7 @@
  * catches), more than 25,000 history events, a function response over Lambda's 6 MB.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../../lambda/core/limits.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
 

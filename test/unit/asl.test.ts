@@ -1,7 +1,7 @@
 /** Every state machine file is valid ASL in the subset the local runner supports. */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import aslValidator from 'asl-validator';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';

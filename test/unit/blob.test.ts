@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readFooter, readBlock, scanBlob, memoryBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter, writeBlobs, type BlobWriterOptions, type FinishedBlob } from '../../lambda/core/blob-writer.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { expiredRuns, LogarithmicPolicy } from '../../lambda/core/compaction.ts';
 import { applyEdit, coldRunsOldestFirst, EMPTY_MANIFEST, type Manifest } from '../../lambda/core/manifest.ts';

@@ -1,6 +1,6 @@
 /** The local IAM evaluator: AWS's order (explicit deny, then allow, else implicit deny), wildcards, conditions. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { checkPolicy, decide, wildcardMatch, type NamedPolicy } from '../../local/iam/policy.ts';
 
 const policy = (statements: NamedPolicy['statements']): NamedPolicy => checkPolicy({ name: 'p', statements });

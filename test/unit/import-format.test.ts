@@ -1,6 +1,6 @@
 /** Import lines: parsing and validation, versions, and the chunking that splits files among tasks. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { chunkFiles, defaultSeq, lineCount, lines, ownLines, parseImportLine, timestampSeq } from '../../lambda/core/import-format.ts';
 import { decodeKey } from '../../lambda/core/keys.ts';

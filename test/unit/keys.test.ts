@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { compareKeys, decodeKey, encodeKey, partitionPrefix, prefixEnd } from '../../lambda/core/keys.ts';
 import { LIMITS } from '../../lambda/core/limits.ts';

@@ -1,6 +1,6 @@
 /** Which leftovers GC may sweep: only what nothing can still commit. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import type { ImportState } from '../../lambda/core/import-format.ts';
 import { abandoned } from '../../lambda/core/leftovers.ts';
 import type { Manifest, RunMeta } from '../../lambda/core/manifest.ts';

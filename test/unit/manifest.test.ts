@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { applyEdit, coldRunsOldestFirst, ConflictError, EMPTY_MANIFEST, hotRuns, type Edit } from '../../lambda/core/manifest.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MergeIterator, mergeAll } from '../../lambda/core/merge.ts';
 import type { Entry } from '../../lambda/core/record.ts';

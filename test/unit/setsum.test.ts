@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { SETSUM_PRIMES, Setsum, itemState } from '../../lambda/core/setsum.ts';
 import { makeEntry, setsumItem } from '../../lambda/core/record.ts';

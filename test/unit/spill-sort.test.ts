@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MemorySpillStore, SpillSorter } from '../../lambda/core/spill-sort.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
