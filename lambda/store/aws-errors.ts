@@ -7,6 +7,8 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
   'SlowDown',
   'TooManyRequestsException',
+  // CreateTable/DeleteTable: too many table operations in flight at once.
+  'LimitExceededException',
 ]);
 
 export function errorName(err: unknown): string | undefined {

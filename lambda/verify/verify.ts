@@ -7,7 +7,7 @@
  */
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
-import { AlkiError } from '../core/errors.ts';
+import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { OBJECTS } from '../core/schema.ts';
@@ -101,6 +101,9 @@ export async function verifyRun(s: Stores, req: VerifyRequest): Promise<RunMeta>
       if (entries.reduce((a, e) => a + e.count, 0) !== footer.count) problems.push(`${b.key}: index item counts do not add up to the blob's`);
       if (entries.length > 0 && !entries[entries.length - 1]!.lastKey.equals(footer.lastKey)) problems.push(`${b.key}: last index item ends at the wrong key`);
     } catch (err) {
+      // The store not answering is not the run failing: the state retries it. Anything else
+      // (bytes that do not decode, fail a checksum) is the run's problem.
+      if (err instanceof ThrottledError || err instanceof UnavailableError || err instanceof MissingDataError || err instanceof AccessDeniedError) throw err;
       problems.push(`${b.key}: ${(err as Error).message}`);
     }
   }
