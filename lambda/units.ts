@@ -22,3 +22,5 @@ export const handlerEntry = (unit: UnitName): string => `lambda/${unit}/handler.
 export const arnPlaceholder = (unit: UnitName): string => `${UNITS[unit].name}FunctionArn`;
 /** The unit whose function an ASL placeholder names. */
 export const unitOfPlaceholder = (placeholder: string): UnitName | undefined => (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === placeholder);
+/** Powertools' service name of a unit: its logs' `service` field, its metrics' and traces' `service`. */
+export const serviceName = (unit: UnitName): string => `alki-${unit}`;

@@ -148,7 +148,7 @@ export class AlkiStore extends Construct {
     this.observability = new Observability(this, 'Observability', {
       prefix: settings.prefix,
       api: this.api.httpApi,
-      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])),
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])) as Record<UnitName, UnitFunction["fn"]>,
       lifecycle: this.lifecycle.stateMachine,
       lifecycleLogs: this.lifecycle.logs,
       lifecycleEvery: every,

@@ -11,7 +11,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import { handlerEntry, UNITS, type UnitName } from '../lambda/units.ts';
+import { handlerEntry, serviceName, UNITS, type UnitName } from '../lambda/units.ts';
 import { acknowledgeWildcards, arnRef, XRAY_REASON } from './nag.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,12 +54,14 @@ export class UnitFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: `alki-${props.unit}`,
+        POWERTOOLS_SERVICE_NAME: serviceName(props.unit),
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
       // The AWS SDK is bundled (not taken from the runtime): deployed code runs the SDK version the tests ran.
-      bundling: { format: OutputFormat.CJS, minify: true, sourceMap: true, target: 'node24', forceDockerBundling: false, externalModules: [] },
+      // keepNames: an error's name is its class name (core/errors.ts), and the state machines'
+      // Retry and Catch match on it (ThrottledError, MissingDataError): minified, it would be "Ge".
+      bundling: { format: OutputFormat.CJS, minify: true, keepNames: true, sourceMap: true, target: 'node24', forceDockerBundling: false, externalModules: [] },
     });
     acknowledgeWildcards(this.role, [
       { resource: `${arnRef(logGroup)}:*`, reason: 'Log streams are created at run time, only inside this function\'s own log group.' },

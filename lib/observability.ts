@@ -20,12 +20,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EXECUTION_ERRORS, METRICS, type MetricName } from '../lambda/core/metrics.ts';
+import { COLD_START_METRIC, EXECUTION_ERRORS, METRIC_NAMESPACE, METRICS, STORE_DIMENSION, type MetricName } from '../lambda/core/metrics.ts';
+import { serviceName, type UnitName } from '../lambda/units.ts';
 
 export interface ObservabilityProps {
   readonly prefix: string;
   readonly api: HttpApi;
-  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly functions: Readonly<Record<UnitName, IFunction>>;
   readonly lifecycle: StateMachine;
   /** The lifecycle's execution log group (logging level ALL). */
   readonly lifecycleLogs: ILogGroup;
@@ -42,9 +43,17 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const five = Duration.minutes(5);
+    // A metric of the catalogue, under the dimensions Powertools gives it: the emitting function's service and the store.
+    const custom = (name: MetricName, opts: { statistic: string; period: Duration; by?: string }): Metric => {
+      const spec: (typeof METRICS)[MetricName] = METRICS[name];
+      const dimensionsMap: Record<string, string> = { service: serviceName(spec.unit), [STORE_DIMENSION]: props.prefix };
+      if ('by' in spec && opts.by) dimensionsMap[spec.by.dimension] = opts.by;
+      return new Metric({ namespace: METRIC_NAMESPACE, metricName: spec.name, dimensionsMap, statistic: opts.statistic, period: opts.period, ...(opts.by ? { label: `${spec.name} ${opts.by}` } : {}) });
+    };
     // Rotation emits the store metrics on its schedule; a window of two runs tolerates one late run.
-    const store = (name: MetricName, statistic = 'Maximum'): Metric =>
-      new Metric({ namespace: METRICS.namespace, metricName: METRICS[name], dimensionsMap: { [METRICS.dimension]: props.prefix }, statistic, period: Duration.minutes(props.rotationEvery.toMinutes() * 2) });
+    const store = (name: MetricName, statistic = 'Maximum'): Metric => custom(name, { statistic, period: Duration.minutes(props.rotationEvery.toMinutes() * 2) });
+    const sum = (name: MetricName, by?: string): Metric => custom(name, { statistic: 'Sum', period: five, ...(by ? { by } : {}) });
+    const byKind = (name: 'committedRecords' | 'committedBytes'): Metric[] => METRICS[name].by.values.map((k) => sum(name, k));
     const api = props.api;
     const requests = api.metricCount({ period: five, statistic: 'Sum' });
     const errors5xx = api.metricServerError({ period: five, statistic: 'Sum' });
@@ -54,7 +63,7 @@ export class Observability extends Construct {
     const verificationFailures = new MetricFilter(this, 'VerificationFailures', {
       logGroup: props.lifecycleLogs,
       filterPattern: FilterPattern.all(FilterPattern.stringValue('$.type', '=', 'ExecutionFailed'), FilterPattern.stringValue('$.details.error', '=', EXECUTION_ERRORS.verificationFailed)),
-      metricNamespace: METRICS.namespace,
+      metricNamespace: METRIC_NAMESPACE,
       metricName: EXECUTION_ERRORS.verificationFailed,
       metricValue: '1',
     });
@@ -104,6 +113,18 @@ export class Observability extends Construct {
     };
 
     const fnMetrics = (pick: (fn: IFunction) => IMetric): IMetric[] => Object.values(props.functions).map(pick);
+    // Powertools' cold start metric: one per new container, under the function's service, store and name.
+    const coldStarts = (Object.entries(props.functions) as [UnitName, IFunction][]).map(
+      ([u, fn]) =>
+        new Metric({
+          namespace: METRIC_NAMESPACE,
+          metricName: COLD_START_METRIC,
+          dimensionsMap: { service: serviceName(u), [STORE_DIMENSION]: props.prefix, function_name: fn.functionName },
+          statistic: 'Sum',
+          period: five,
+          label: u,
+        }),
+    );
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${props.prefix}-store` });
     this.dashboard.addWidgets(
       new TextWidget({ markdown: `# Alki store \`${props.prefix}\`\nIngest and reads through the HTTP API; lifecycle \`${props.prefix}-lifecycle\`.`, width: 24, height: 2 }),
@@ -118,6 +139,13 @@ export class Observability extends Construct {
       new GraphWidget({ title: 'Function duration p99', left: fnMetrics((f) => f.metricDuration({ period: five, statistic: 'p99' })), width: 8 }),
       new GraphWidget({ title: 'Function throttles', left: fnMetrics((f) => f.metricThrottles({ period: five })), width: 8 }),
     );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Items written (puts and deletes)', left: [sum('itemsWritten')], width: 6 }),
+      new GraphWidget({ title: 'Records made visible, by commit kind', left: byKind('committedRecords'), width: 6 }),
+      new GraphWidget({ title: 'Bytes made visible, by commit kind', left: byKind('committedBytes'), width: 6 }),
+      new GraphWidget({ title: 'Garbage collected, leftovers swept, runs expired', left: [sum('garbageCollected'), sum('leftoversSwept'), sum('runsExpired')], width: 6 }),
+    );
+    this.dashboard.addWidgets(new GraphWidget({ title: 'Cold starts', left: coldStarts, width: 24 }));
     this.dashboard.addWidgets(
       new SingleValueWidget({ title: 'Runs by tier', metrics: [store('hotRuns'), store('coldRuns')], width: 8 }),
       new GraphWidget({ title: 'Offload lag (sealed periods still hot)', left: [store('offloadLag')], leftAnnotations: [{ value: 2, label: 'alarm' }], width: 8 }),

@@ -3,6 +3,8 @@
  * (no node_modules to fall back on), loaded in its own worker thread with its own
  * environment (as each function has its own process), `handler(event, context)` called
  * with JSON in and JSON out. Errors come back with their name, as Step Functions sees them.
+ * What the function prints (Powertools' log lines and metrics) is kept, as its log group
+ * keeps it on AWS, not printed.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +31,12 @@ export interface LoadedBundle {
   /** Milliseconds to load the module (the cold start's share that is ours). */
   readonly loadMs: number;
   invoke(event: unknown, context?: Record<string, unknown>): Promise<unknown>;
+  /** The lines the function printed, oldest first (the last OUTPUT_LINES). */
+  output(): readonly string[];
   stop(): Promise<void>;
 }
+
+const OUTPUT_LINES = 10_000;
 
 export async function loadBundle(assetDir: string, env: Readonly<Record<string, string>>, functionName: string): Promise<LoadedBundle> {
   const source = join(assetDir, 'index.js');
@@ -38,8 +44,15 @@ export async function loadBundle(assetDir: string, env: Readonly<Record<string, 
   const dir = mkdtempSync(join(tmpdir(), 'alki-task-'));
   const file = join(dir, 'index.js');
   copyFileSync(source, file);
-  const worker = new Worker(BOOT, { eval: true, workerData: { file }, env: { ...env } });
+  const worker = new Worker(BOOT, { eval: true, workerData: { file }, env: { ...env }, stdout: true, stderr: true });
   worker.unref();
+  const lines: string[] = [];
+  const keep = (chunk: Buffer | string): void => {
+    for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(line);
+    if (lines.length > OUTPUT_LINES) lines.splice(0, lines.length - OUTPUT_LINES);
+  };
+  worker.stdout.on('data', keep);
+  worker.stderr.on('data', keep);
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
   const loadMs = await new Promise<number>((resolve, reject) => {
@@ -64,9 +77,12 @@ export async function loadBundle(assetDir: string, env: Readonly<Record<string, 
       const id = next++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, event: JSON.stringify(event), context: { functionName, awsRequestId: `${functionName}-${id}`, ...context } });
+        // The context fields Powertools reads, as Lambda gives them.
+        const lambdaContext = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:000000000000:function:${functionName}`, memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128', awsRequestId: `${functionName}-${id}`, ...context };
+        worker.postMessage({ id, event: JSON.stringify(event), context: lambdaContext });
       });
     },
+    output: () => lines,
     async stop() {
       await worker.terminate();
       rmSync(dir, { recursive: true, force: true });

@@ -62,6 +62,8 @@ export interface LocalOptions {
    * bundle from the synthesized assembly, loaded as Lambda loads it (on the system clock).
    */
   readonly runtime?: 'source' | 'bundles';
+  /** The functions' Powertools log level (POWERTOOLS_LOG_LEVEL); default $ALKI_LOG_LEVEL, else WARN. */
+  readonly logLevel?: string;
 }
 
 export interface LocalSystem {
@@ -190,6 +192,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     ...env,
     AWS_ACCESS_KEY_ID: accessKeyOf(u),
     AWS_LAMBDA_FUNCTION_NAME: localFunctionName(settings.prefix, u),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(UNITS[u].memoryMb),
+    // As Lambda sets it: Powertools reports cold starts only for on-demand containers.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.ALKI_LOG_LEVEL ?? 'WARN',
   });
   const store = storeEnvFrom(env);
 
@@ -222,7 +228,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     read: DataPlane.fromStoreEnv(functionStores.read, clock),
   };
 
-  const quiet = (): void => undefined;
+  // In this process every function's metrics would interleave on one stdout (on AWS each
+  // function's stdout is its own log group): off here. Bundles run one worker per function,
+  // with metrics on and their output kept per function (LoadedBundle.output).
+  if (opts.runtime !== 'bundles') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   let bundles: Record<UnitName, LoadedBundle> | undefined;
   if (opts.runtime === 'bundles') {
     if (opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
@@ -230,7 +239,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u))] as const))) as Record<UnitName, LoadedBundle>;
   }
   const fromBundles = bundles;
-  const sourceTasks = localTaskHandlers(envOf, quiet, clock);
+  const sourceTasks = localTaskHandlers(envOf, clock);
   // The same placeholders, each served by its unit's bundle.
   const tasks = fromBundles
     ? Object.fromEntries(Object.keys(sourceTasks).map((p): [string, TaskHandler] => [p, (input) => fromBundles[unitOfPlaceholder(p)!].invoke(input)]))
@@ -248,9 +257,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
         imports: (e) => fromBundles.imports.invoke(e) as Promise<HttpResult>,
       }
     : {
-        ingest: createIngestHandler(() => functionDataPlanes.ingest),
-        read: createReadHandler(() => functionDataPlanes.read),
-        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), clock)),
+        ingest: createIngestHandler(() => functionDataPlanes.ingest, () => envOf('ingest')),
+        read: createReadHandler(() => functionDataPlanes.read, () => envOf('read')),
+        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), clock), () => envOf('imports')),
       };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await sfn.start('lifecycle', {}).done;

@@ -12,10 +12,10 @@ import { createVerifyHandler } from '../lambda/verify/handler.ts';
 import type { TaskHandler } from './step-functions.ts';
 
 /** `envOf(unit)`: the environment that unit's function sees (its role's credentials among it). */
-export function localTaskHandlers(envOf: (unit: UnitName) => Env, log: (line: string) => void, now: Clock = systemClock): Record<string, TaskHandler> {
+export function localTaskHandlers(envOf: (unit: UnitName) => Env, now: Clock = systemClock): Record<string, TaskHandler> {
   const as = (f: (input: never) => Promise<unknown>): TaskHandler => f as unknown as TaskHandler;
   return {
-    [arnPlaceholder('rotate')]: as(createRotateHandler(() => envOf('rotate'), log, now)),
+    [arnPlaceholder('rotate')]: as(createRotateHandler(() => envOf('rotate'), now)),
     [arnPlaceholder('offload')]: as(createOffloadHandler(() => envOf('offload'), now)),
     [arnPlaceholder('verify')]: as(createVerifyHandler(() => envOf('verify'))),
     [arnPlaceholder('compact')]: as(createCompactHandler(() => envOf('compact'), now)),

@@ -9,11 +9,14 @@ import type { ImportJob } from '../importer/importer.ts';
 import type { OffloadJob } from '../offload/offload.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
+import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 
-export type CommitInput =
-  | { kind: 'offload'; job: OffloadJob; run: RunMeta }
-  | { kind: 'compact'; plan: CompactionPlan; run: RunMeta }
-  | { kind: 'import'; job: ImportJob; run: RunMeta };
+export type CommitInput = TaskInput &
+  (
+    | { kind: 'offload'; job: OffloadJob; run: RunMeta }
+    | { kind: 'compact'; plan: CompactionPlan; run: RunMeta }
+    | { kind: 'import'; job: ImportJob; run: RunMeta }
+  );
 
 export function editOf(input: CommitInput, nowMs: number): Edit {
   if (input.kind === 'offload') {
@@ -53,16 +56,22 @@ export function editOf(input: CommitInput, nowMs: number): Edit {
 }
 
 export function createCommitHandler(env: () => Env, now: Clock = systemClock) {
-  const stores = lazyStores(env);
-  return async (input: CommitInput): Promise<{ version: number; changed: boolean }> => {
+  const t = new Telemetry('commit');
+  const stores = lazyStores(env, t.traceClient);
+  const run = async (input: CommitInput): Promise<{ version: number; changed: boolean }> => {
     const s = stores();
     // An import's run, once committed, may be compacted away: a late retry must not add it again.
     if (input.kind === 'import' && (await s.imports.get(input.job.importId))?.state === 'succeeded') {
       return { version: (await s.manifests.read()).version, changed: false };
     }
     const r = await s.manifests.commit(editOf(input, now()));
+    if (r.changed) {
+      t.count('committedRecords', input.run.count, input.kind);
+      t.count('committedBytes', input.run.bytes, input.kind);
+    }
     return { version: r.manifest.version, changed: r.changed };
   };
+  return lambdaEntry(t, env, run, taskKeys);
 }
 
 export const handler = createCommitHandler(() => process.env);

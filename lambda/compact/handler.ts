@@ -4,13 +4,15 @@ import type { RangeSpec } from '../core/ranges.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
+import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 import { mergeCompactionRange, planCompaction, type CompactionPlan } from './compact.ts';
 
-export type CompactInput = { action: 'plan' } | { action: 'merge'; plan: CompactionPlan; range: RangeSpec };
+export type CompactInput = TaskInput & ({ action: 'plan' } | { action: 'merge'; plan: CompactionPlan; range: RangeSpec });
 
 export function createCompactHandler(env: () => Env, now: Clock = systemClock) {
-  const stores = lazyStores(env);
-  return async (input: CompactInput): Promise<unknown> => {
+  const t = new Telemetry('compact');
+  const stores = lazyStores(env, t.traceClient);
+  const run = async (input: CompactInput): Promise<unknown> => {
     switch (input.action) {
       case 'plan':
         return planCompaction(stores(), now());
@@ -20,6 +22,7 @@ export function createCompactHandler(env: () => Env, now: Clock = systemClock) {
         throw new ValidationError('InvalidInput', `unknown compact action ${(input as { action: string }).action}`);
     }
   };
+  return lambdaEntry(t, env, run, taskKeys);
 }
 
 export const handler = createCompactHandler(() => process.env);

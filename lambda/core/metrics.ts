@@ -1,32 +1,44 @@
 /**
- * Custom metrics, named once: handlers emit them (CloudWatch embedded metric format, one
- * JSON line on stdout), the CDK app's dashboard and alarms read them.
+ * Custom metrics, named once: the functions emit them through Powertools Metrics (CloudWatch
+ * embedded metric format, namespace `Alki`), the CDK app's dashboard and alarms read them.
+ * Powertools puts every metric under the dimensions `service` (the emitting function's
+ * service name) and `Store` (the store's prefix); a metric with `by` has one more.
  */
-export const METRICS = {
-  namespace: 'Alki',
-  dimension: 'Store',
-  /** Sealed periods still hot (not yet offloaded). */
-  offloadLag: 'OffloadLagPeriods',
-  /** Periods after the current one whose tables are registered: writes can go on this long without rotation. */
-  rotationHorizon: 'RotationHorizonPeriods',
-  hotRuns: 'HotRuns',
-  coldRuns: 'ColdRuns',
-} as const;
+import type { UnitName } from '../units.ts';
 
-export type MetricName = Exclude<keyof typeof METRICS, 'namespace' | 'dimension'>;
+export const METRIC_NAMESPACE = 'Alki';
+export const STORE_DIMENSION = 'Store';
 
-/** One EMF line: CloudWatch turns it into metrics; locally it is a readable log line. */
-export function emfLine(store: string, values: Partial<Record<MetricName, number>>, now = Date.now()): string {
-  const entries = Object.entries(values) as [MetricName, number][];
-  return JSON.stringify({
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: METRICS.namespace, Dimensions: [[METRICS.dimension]], Metrics: entries.map(([k]) => ({ Name: METRICS[k], Unit: 'Count' })) }],
-    },
-    [METRICS.dimension]: store,
-    ...Object.fromEntries(entries.map(([k, v]) => [METRICS[k], v])),
-  });
+export interface MetricSpec {
+  /** The CloudWatch metric name. */
+  readonly name: string;
+  /** The one unit that emits it. */
+  readonly unit: UnitName;
+  readonly metricUnit: 'Count' | 'Bytes';
+  /** A further dimension, and its values. */
+  readonly by?: { readonly dimension: string; readonly values: readonly string[] };
+  readonly description: string;
 }
+
+const COMMIT_KINDS = { dimension: 'Kind', values: ['offload', 'compact', 'import'] } as const;
+
+export const METRICS = {
+  offloadLag: { name: 'OffloadLagPeriods', unit: 'rotate', metricUnit: 'Count', description: 'Sealed periods still hot (not yet offloaded).' },
+  rotationHorizon: { name: 'RotationHorizonPeriods', unit: 'rotate', metricUnit: 'Count', description: 'Periods after the current one whose tables are registered: writes can go on this long without rotation.' },
+  hotRuns: { name: 'HotRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the hot tier (period tables).' },
+  coldRuns: { name: 'ColdRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the cold tier (S3).' },
+  itemsWritten: { name: 'ItemsWritten', unit: 'ingest', metricUnit: 'Count', description: 'Items put or deleted through the API (a batch counts each item).' },
+  committedRecords: { name: 'CommittedRecords', unit: 'commit', metricUnit: 'Count', by: COMMIT_KINDS, description: 'Records in the runs made visible, by the kind of commit.' },
+  committedBytes: { name: 'CommittedBytes', unit: 'commit', metricUnit: 'Bytes', by: COMMIT_KINDS, description: 'Stored bytes of the runs made visible, by the kind of commit.' },
+  garbageCollected: { name: 'GarbageCollected', unit: 'gc', metricUnit: 'Count', description: 'Released tables, runs, spills and uploads deleted after the grace period.' },
+  leftoversSwept: { name: 'LeftoversSwept', unit: 'gc', metricUnit: 'Count', description: 'What failed attempts left and nothing could still commit, deleted.' },
+  runsExpired: { name: 'RunsExpired', unit: 'gc', metricUnit: 'Count', description: 'Cold runs dropped because every record is past retention.' },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** Powertools' cold start metric, emitted once per container by every function (dimension `function_name` too). */
+export const COLD_START_METRIC = 'ColdStart';
 
 /**
  * Error names the state machines end with (their Fail states' `Error`): the CDK app turns

@@ -4,19 +4,22 @@ import type { RangeSpec } from '../core/ranges.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
+import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 import { checkImport, failImport, finishImport, mergeImportRange, parseChunk, prepareImport, type ChunkParsed, type ImportChunk, type ImportJob, type RangeMerged } from './importer.ts';
 
-export type ImporterInput =
+export type ImporterInput = TaskInput & (
   | { action: 'prepare'; importId: string }
   | { action: 'parse'; job: ImportJob; chunk: ImportChunk }
   | { action: 'check'; job: ImportJob; parsed: ChunkParsed[] }
   | { action: 'merge'; job: ImportJob; range: RangeSpec; parsed: ChunkParsed[] }
   | { action: 'finish'; job: ImportJob; parsed: ChunkParsed[]; merged: RangeMerged[] }
-  | { action: 'fail'; importId: string; error: { Error?: string; Cause?: string } };
+  | { action: 'fail'; importId: string; error: { Error?: string; Cause?: string } }
+);
 
 export function createImporterHandler(env: () => Env, now: Clock = systemClock) {
-  const stores = lazyStores(env);
-  return async (input: ImporterInput): Promise<unknown> => {
+  const t = new Telemetry('importer');
+  const stores = lazyStores(env, t.traceClient);
+  const run = async (input: ImporterInput): Promise<unknown> => {
     const s = stores();
     switch (input.action) {
       case 'prepare':
@@ -35,6 +38,7 @@ export function createImporterHandler(env: () => Env, now: Clock = systemClock) 
         throw new ValidationError('InvalidInput', `unknown importer action ${(input as { action: string }).action}`);
     }
   };
+  return lambdaEntry(t, env, run, taskKeys);
 }
 
 export const handler = createImporterHandler(() => process.env);

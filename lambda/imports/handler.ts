@@ -3,7 +3,7 @@ import { makeApiHandler, type Operation } from '../api/handler.ts';
 import { isObject, json, jsonBody, pathParam } from '../api/http.ts';
 import { ValidationError } from '../core/errors.ts';
 import { systemClock } from '../core/seq.ts';
-import { storeEnvFrom, type Env } from '../store/clients.ts';
+import { storeEnvFrom, untraced, type ClientHook, type Env } from '../store/clients.ts';
 import { ColdStore } from '../store/cold-store.ts';
 import { IMPORT_STATE_MACHINE_ENV, SfnStarter, type ExecutionStarter } from '../store/executions.ts';
 import { ImportStore } from '../store/import-store.ts';
@@ -26,10 +26,10 @@ export const importOps: Record<string, Operation<ImportsDeps>> = {
   },
 };
 
-export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock): ImportsDeps {
-  const e = storeEnvFrom(env);
+export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock, hook: ClientHook = untraced): ImportsDeps {
+  const e = storeEnvFrom(env, hook);
   return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3Presigner, e.bucket), cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket), starter, now };
 }
 
-export const createImportsHandler = (deps: () => ImportsDeps) => makeApiHandler('imports', importOps, deps);
-export const handler = createImportsHandler(() => importsDepsFrom(process.env, SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV)));
+export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps, env: () => Env = () => process.env) => makeApiHandler('imports', importOps, deps, env);
+export const handler = createImportsHandler((hook) => importsDepsFrom(process.env, SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), systemClock, hook));

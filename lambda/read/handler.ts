@@ -3,6 +3,7 @@ import { makeApiHandler, type Operation } from '../api/handler.ts';
 import { isObject, json, jsonBody, pathParam, query } from '../api/http.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { checkLimit } from '../core/range.ts';
+import type { ClientHook, Env } from '../store/clients.ts';
 import { DataPlane } from '../store/data-plane.ts';
 
 export const readOps: Record<string, Operation<DataPlane>> = {
@@ -43,5 +44,5 @@ export const readOps: Record<string, Operation<DataPlane>> = {
   },
 };
 
-export const createReadHandler = (dp: () => DataPlane) => makeApiHandler('read', readOps, dp);
-export const handler = createReadHandler(() => DataPlane.fromEnv(process.env));
+export const createReadHandler = (dp: (hook: ClientHook) => DataPlane, env: () => Env = () => process.env) => makeApiHandler('read', readOps, dp, env);
+export const handler = createReadHandler((hook) => DataPlane.fromEnv(process.env, hook));

@@ -4,16 +4,16 @@
  * that finds an earlier one of its state machine running ends at once (that one does the
  * work). Emits the store's health metrics.
  */
-import { emfLine } from '../core/metrics.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import { storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
 import { RunningExecutions } from '../store/executions.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { rotate, type RotateResult } from './rotate.ts';
+import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 
 /** From the lifecycle: the execution itself (its context object). From the schedule: anything else. */
-export type RotateInput = { readonly execution?: { readonly stateMachineArn: string; readonly executionArn: string; readonly startTime: string } } | null | undefined;
+export type RotateInput = (TaskInput & { readonly execution?: { readonly stateMachineArn: string; readonly executionArn: string; readonly startTime: string } }) | null | undefined;
 
 export type RotateOutput = (RotateResult & { readonly otherExecution: null }) | { readonly periods: []; readonly offloadLagPeriods: 0; readonly otherExecution: string };
 
@@ -26,11 +26,12 @@ export function earlierExecution(mine: { executionArn: string; startTime: string
   return earlier[0]?.executionArn;
 }
 
-export function createRotateHandler(env: () => Env, log: (line: string) => void = console.log, now: Clock = systemClock): (input?: RotateInput) => Promise<RotateOutput> {
+export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
+  const t = new Telemetry('rotate');
   // Clients are made on first use and kept while the container lives.
   let deps: { e: StoreEnv; executions: RunningExecutions } | undefined;
-  return async (input) => {
-    deps ??= { e: storeEnvFrom(env()), executions: RunningExecutions.fromEnv(env()) };
+  const run = async (input: RotateInput): Promise<RotateOutput> => {
+    deps ??= { e: storeEnvFrom(env(), t.traceClient), executions: RunningExecutions.fromEnv(env(), t.traceClient) };
     const { e, executions } = deps;
     if (input?.execution) {
       const other = earlierExecution(input.execution, await executions.list(input.execution.stateMachineArn));
@@ -38,9 +39,13 @@ export function createRotateHandler(env: () => Env, log: (line: string) => void 
     }
     const result = await rotate({ hot: new HotTables(e.ddb), manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());
     // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
-    log(emfLine(e.settings.prefix, { offloadLag: result.offloadLagPeriods, rotationHorizon: result.horizonPeriods, hotRuns: result.hotRuns, coldRuns: result.coldRuns }));
+    t.count('offloadLag', result.offloadLagPeriods);
+    t.count('rotationHorizon', result.horizonPeriods);
+    t.count('hotRuns', result.hotRuns);
+    t.count('coldRuns', result.coldRuns);
     return { ...result, otherExecution: null };
   };
+  return lambdaEntry(t, env, run, taskKeys);
 }
 
 export const handler = createRotateHandler(() => process.env);

@@ -9,6 +9,10 @@ import { settingsFromEnv, type StoreSettings } from '../core/settings.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Instruments an SDK client (a function's Tracer wraps each, for X-Ray); the identity by default. */
+export type ClientHook = <C extends object>(client: C) => C;
+export const untraced: ClientHook = (client) => client;
+
 export const ENDPOINT_ENV = {
   dynamodb: 'ALKI_DYNAMODB_ENDPOINT',
   s3: 'ALKI_S3_ENDPOINT',
@@ -44,7 +48,7 @@ export function clientConfig(env: Env): { region: string; credentials?: { access
   return { region, credentials: { accessKeyId: key, secretAccessKey: secret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } };
 }
 
-export function storeEnvFrom(env: Env): StoreEnv {
+export function storeEnvFrom(env: Env, hook: ClientHook = untraced): StoreEnv {
   const settings = settingsFromEnv(env);
   const base = clientConfig(env);
   const ddbEndpoint = env[ENDPOINT_ENV.dynamodb];
@@ -56,8 +60,9 @@ export function storeEnvFrom(env: Env): StoreEnv {
     settings,
     indexTable: env[ENDPOINT_ENV.indexTable] ?? indexTableName(settings.prefix),
     bucket,
-    ddb: new DynamoDBClient({ ...base, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) }),
-    s3: new S3Client(s3Config),
+    ddb: hook(new DynamoDBClient({ ...base, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) })),
+    s3: hook(new S3Client(s3Config)),
+    // Only signs URLs: no call to trace.
     s3Presigner: new S3Client({ ...s3Config, requestChecksumCalculation: 'WHEN_REQUIRED' }),
   };
 }

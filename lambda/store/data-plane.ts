@@ -12,7 +12,7 @@ import { encodeValue, toItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
 import type { StoreSettings } from '../core/settings.ts';
-import { storeEnvFrom, type Env, type StoreEnv } from './clients.ts';
+import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
 import { ColdStore } from './cold-store.ts';
 import { HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
@@ -51,8 +51,8 @@ export class DataPlane {
     };
   }
 
-  static fromEnv(env: Env): DataPlane {
-    return DataPlane.fromStoreEnv(storeEnvFrom(env));
+  static fromEnv(env: Env, hook: ClientHook = untraced): DataPlane {
+    return DataPlane.fromStoreEnv(storeEnvFrom(env, hook));
   }
 
   static fromStoreEnv(e: StoreEnv, now: Clock = systemClock): DataPlane {

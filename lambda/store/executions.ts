@@ -4,7 +4,7 @@
  * running executions (single flight). Locally the same calls reach the embedded runner.
  */
 import { paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { clientConfig, ENDPOINT_ENV, type Env } from './clients.ts';
+import { clientConfig, ENDPOINT_ENV, untraced, type ClientHook, type Env } from './clients.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -18,9 +18,9 @@ export interface ExecutionStarter {
 }
 
 /** The Step Functions client of a function: its credentials, and the local endpoint where set. */
-function sfnClientFrom(env: Env): SFNClient {
+function sfnClientFrom(env: Env, hook: ClientHook): SFNClient {
   const endpoint = env[ENDPOINT_ENV.stepFunctions];
-  return new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) });
+  return hook(new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
 }
 
 export const IMPORT_STATE_MACHINE_ENV = 'ALKI_IMPORT_STATE_MACHINE_ARN';
@@ -34,10 +34,10 @@ export class SfnStarter implements ExecutionStarter {
     this.arn = arn;
   }
 
-  static fromEnv(env: Env, variable: string): SfnStarter {
+  static fromEnv(env: Env, variable: string, hook: ClientHook = untraced): SfnStarter {
     const arn = env[variable];
     if (!arn) throw new Error(`${variable} is not set`);
-    return new SfnStarter(arn, sfnClientFrom(env));
+    return new SfnStarter(arn, sfnClientFrom(env, hook));
   }
 
   async start(name: string, input: Record<string, unknown>): Promise<void> {
@@ -63,8 +63,8 @@ export class RunningExecutions {
     this.sfn = sfn;
   }
 
-  static fromEnv(env: Env): RunningExecutions {
-    return new RunningExecutions(sfnClientFrom(env));
+  static fromEnv(env: Env, hook: ClientHook = untraced): RunningExecutions {
+    return new RunningExecutions(sfnClientFrom(env, hook));
   }
 
   async list(stateMachineArn: string): Promise<RunningExecution[]> {

@@ -1,5 +1,5 @@
 /** Every adapter a lifecycle step may need, built once per container from the environment. */
-import { storeEnvFrom, type Env } from './clients.ts';
+import { storeEnvFrom, untraced, type ClientHook, type Env } from './clients.ts';
 import { ColdStore, S3SpillStore } from './cold-store.ts';
 import { HotTables } from './hot-tables.ts';
 import { ImportStore } from './import-store.ts';
@@ -17,8 +17,8 @@ export interface Stores {
   readonly imports: ImportStore;
 }
 
-export function storesFrom(env: Env): Stores {
-  const e = storeEnvFrom(env);
+export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
+  const e = storeEnvFrom(env, hook);
   const cold = new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket);
   return {
     settings: e.settings,
@@ -32,7 +32,7 @@ export function storesFrom(env: Env): Stores {
 }
 
 /** A handler's stores, made on first use and reused while the container lives. */
-export function lazyStores(env: () => Env): () => Stores {
+export function lazyStores(env: () => Env, hook: ClientHook = untraced): () => Stores {
   let stores: Stores | undefined;
-  return () => (stores ??= storesFrom(env()));
+  return () => (stores ??= storesFrom(env(), hook));
 }

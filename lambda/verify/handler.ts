@@ -8,16 +8,19 @@ import { importSpan, type ChunkParsed, type ImportJob, type RangeMerged } from '
 import type { OffloadJob, ScanResult } from '../offload/offload.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
+import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 import { verifyRun } from './verify.ts';
 
-export type VerifyInput =
+export type VerifyInput = TaskInput & (
   | { mode: 'offload'; job: OffloadJob; scans: ScanResult[]; rescan?: boolean }
   | { mode: 'compact'; plan: CompactionPlan; merges: CompactionMerged[] }
-  | { mode: 'import'; job: ImportJob; parsed: ChunkParsed[]; merged: RangeMerged[] };
+  | { mode: 'import'; job: ImportJob; parsed: ChunkParsed[]; merged: RangeMerged[] }
+);
 
 export function createVerifyHandler(env: () => Env) {
-  const stores = lazyStores(env);
-  return async (input: VerifyInput): Promise<{ run: RunMeta }> => {
+  const t = new Telemetry('verify');
+  const stores = lazyStores(env, t.traceClient);
+  const run = async (input: VerifyInput): Promise<{ run: RunMeta }> => {
     const s = stores();
     if (input.mode === 'offload') {
       const { job } = input;
@@ -53,6 +56,7 @@ export function createVerifyHandler(env: () => Env) {
     });
     return { run };
   };
+  return lambdaEntry(t, env, run, taskKeys);
 }
 
 export const handler = createVerifyHandler(() => process.env);

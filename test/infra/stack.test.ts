@@ -10,7 +10,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ROUTES } from '../../lambda/api/routes.ts';
-import type { UnitName } from '../../lambda/units.ts';
+import { serviceName, type UnitName } from '../../lambda/units.ts';
+import { COLD_START_METRIC, EXECUTION_ERRORS, METRIC_NAMESPACE, METRICS, STORE_DIMENSION } from '../../lambda/core/metrics.ts';
 import { INDEX_TABLE } from '../../lambda/core/schema.ts';
 import { AlkiStack } from '../../lib/alki-stack.ts';
 import { UNIT_GRANTS } from '../../lambda/access.ts';
@@ -190,6 +191,44 @@ describe('AlkiStore (CDK)', () => {
       MetricTransformations: [Match.objectLike({ MetricName: 'VerificationFailed', MetricNamespace: 'Alki' })],
     });
     for (const key of ['ApiUrl', 'BucketName', 'IndexTableName', 'LifecycleStateMachineArn', 'DashboardName']) template.hasOutput(key, {});
+  });
+
+  it('reads on its dashboard and alarms exactly the metrics the functions emit, under the dimensions Powertools gives them', () => {
+    const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard')!;
+    // The body is a join of strings and references (names of functions): references become placeholders.
+    const parts = (dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('')) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+    const read = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === METRIC_NAMESPACE);
+    const dims = (m: unknown[]): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (let i = 2; i + 1 < m.length && typeof m[i] === 'string'; i += 2) out[m[i] as string] = m[i + 1];
+      return out;
+    };
+    const catalogue = Object.values(METRICS);
+    assert.deepEqual([...new Set(read.map((m) => m[1]))].sort(), [...catalogue.map((c) => c.name), COLD_START_METRIC].sort());
+    for (const m of read) {
+      const d = dims(m);
+      assert.equal(d[STORE_DIMENSION], 'alki', JSON.stringify(m));
+      const spec = catalogue.find((c) => c.name === m[1]);
+      if (spec) {
+        assert.equal(d.service, serviceName(spec.unit), JSON.stringify(m));
+        if ('by' in spec) assert.ok(spec.by.values.includes(d[spec.by.dimension] as never), JSON.stringify(m));
+      } else {
+        assert.ok(String(d.service).startsWith('alki-') && d.function_name === 'REF', JSON.stringify(m));
+      }
+    }
+    assert.equal(read.filter((m) => m[1] === COLD_START_METRIC).length, 10, 'one cold start line per function');
+    // Alarms on the functions' own metrics name the emitting service too; VerificationFailed comes from the execution logs.
+    for (const a of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === METRIC_NAMESPACE)) {
+      const name = a.Properties.MetricName as string;
+      if (name === EXECUTION_ERRORS.verificationFailed) continue;
+      const spec = catalogue.find((c) => c.name === name);
+      assert.ok(spec, `alarm on ${name}, which no function emits`);
+      assert.deepEqual(a.Properties.Dimensions, [
+        { Name: STORE_DIMENSION, Value: 'alki' },
+        { Name: 'service', Value: serviceName(spec.unit) },
+      ]);
+    }
   });
 
   it('reads its settings from context, and rejects bad ones with a clear message', () => {

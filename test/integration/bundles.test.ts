@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UNITS, type UnitName } from '../../lambda/units.ts';
+import { COLD_START_METRIC, METRIC_NAMESPACE, METRICS, STORE_DIMENSION } from '../../lambda/core/metrics.ts';
+import { UNIT_GRANTS } from '../../lambda/access.ts';
+import { serviceName, UNITS, type UnitName } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { tinyStore } from '../support/lifecycle.ts';
 import { client, startTestSystem } from '../support/system.ts';
@@ -16,7 +18,7 @@ import { client, startTestSystem } from '../support/system.ts';
 describe('the bundles that deploy', () => {
   let sys: LocalSystem;
   beforeAll(async () => {
-    sys = await startTestSystem(tinyStore('bun', { periodMs: 1000, sealGraceMs: 100, gcGraceMs: 200 }), { runtime: 'bundles', retryIntervalMs: 0 });
+    sys = await startTestSystem(tinyStore('bun', { periodMs: 1000, sealGraceMs: 100, gcGraceMs: 200 }), { runtime: 'bundles', retryIntervalMs: 0, logLevel: 'INFO' });
   });
   afterAll(() => sys.stop());
 
@@ -28,6 +30,26 @@ describe('the bundles that deploy', () => {
       // The SDK's clients are inside the bundle, not required from the runtime's copy.
       assert.doesNotMatch(code, /require\(["']@aws-sdk\/client-/, `${u} must not load the SDK from the runtime`);
       assert.ok(b.loadMs > 0);
+    }
+  });
+
+  it('bundles only what each function runs: no CLI, CDK or local-system code, the Step Functions client only where it is granted', () => {
+    // Sources are relative to the asset's folder (itself under node_modules/.cache): resolve them from the project root.
+    const root = resolve('.');
+    for (const u of Object.keys(UNITS) as UnitName[]) {
+      const dir = sys.stack.functions[u].assetDir;
+      const map = JSON.parse(readFileSync(join(dir, 'index.js.map'), 'utf8')) as { sources: string[] };
+      const files = map.sources.map((src) => relative(root, resolve(dir, src)));
+      const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]!));
+      const own = files.filter((f) => !f.startsWith('node_modules/'));
+      for (const p of ['aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk/credential-providers', 'dynalite', 'fauxqs', 'aws-local-stepfunctions', 'esbuild']) {
+        assert.ok(!packages.has(p), `${u} bundles ${p}`);
+      }
+      assert.deepEqual(own.filter((f) => !f.startsWith('lambda/')), [], `${u} bundles code from outside lambda/`);
+      assert.ok(own.includes(`lambda/${u}/handler.ts`), `${u}: its own handler`);
+      assert.equal(packages.has('@aws-sdk/client-sfn'), UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('states:'))), `${u}: the Step Functions client`);
+      assert.equal(packages.has('@aws-sdk/s3-request-presigner'), u === 'imports', `${u}: the presigner`);
+      assert.ok(packages.has('@aws-lambda-powertools/logger') && packages.has('@aws-lambda-powertools/metrics') && packages.has('@aws-lambda-powertools/tracer'), `${u}: Powertools`);
     }
   });
 
@@ -67,5 +89,85 @@ describe('the bundles that deploy', () => {
       [...written].sort(([a], [b]) => (a < b ? -1 : 1)),
     );
     assert.deepEqual(sys.iam.denied(), []);
+  });
+
+  // What each function printed, as its log group would hold it: JSON lines only (Powertools').
+  const printed = (u: UnitName): Record<string, unknown>[] =>
+    sys.bundles![u].output().flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  interface Emf {
+    _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    [key: string]: unknown;
+  }
+  const metricsOf = (u: UnitName): Emf[] => printed(u).filter((l): l is Emf => typeof l._aws === 'object');
+  // A worker's stdout reaches this thread after its answer does: wait for the lines.
+  const printedSoon = async (u: UnitName, count: number, pick: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> => {
+    for (let i = 0; i < 100 && printed(u).filter(pick).length < count; i++) await sleep(20);
+    return printed(u).filter(pick);
+  };
+
+  it('emits every metric of the catalogue through Powertools, under the emitting service and the store', async () => {
+    // Runs after the lifecycle above: rotation, offload, compaction, GC and ingest have all run.
+    for (const [key, spec] of Object.entries(METRICS)) {
+      const lines = metricsOf(spec.unit).filter((l) => l._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === spec.name));
+      assert.ok(lines.length > 0, `${key}: ${spec.unit} emitted no ${spec.name}`);
+      for (const l of lines) {
+        const cw = l._aws.CloudWatchMetrics[0]!;
+        assert.equal(cw.Namespace, METRIC_NAMESPACE);
+        const dims = ['service', STORE_DIMENSION, ...('by' in spec ? [spec.by.dimension] : [])];
+        assert.deepEqual([...cw.Dimensions[0]!].sort(), dims.sort(), `${spec.name} dimensions`);
+        assert.equal(l.service, serviceName(spec.unit));
+        assert.equal(l[STORE_DIMENSION], 'bun');
+        assert.equal(typeof l[spec.name], 'number');
+        if ('by' in spec) assert.ok(spec.by.values.includes(l[spec.by.dimension] as never), `${spec.name} ${String(l[spec.by.dimension])}`);
+      }
+    }
+    const commits = metricsOf('commit').filter((l) => l.CommittedRecords !== undefined).map((l) => l.Kind);
+    assert.ok(commits.includes('offload') && commits.includes('compact'), `commit kinds: ${commits.join(', ')}`);
+    // The store metrics are the manifest's, as rotation (on its own schedule) reads it.
+    const before = metricsOf('rotate').length;
+    await sys.bundles!.rotate.invoke({});
+    await printedSoon('rotate', before + 1, (l) => typeof l._aws === 'object');
+    const lastRotation = metricsOf('rotate').at(-1)!;
+    const m = await sys.dataPlane.manifest();
+    assert.equal(lastRotation.ColdRuns, m.runs.filter((r) => r.tier === 'cold').length);
+    assert.equal(lastRotation.HotRuns, m.runs.filter((r) => r.tier === 'hot').length);
+    // Every function that ran reported its one cold start, with its name.
+    for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const) {
+      const cold = metricsOf(u).filter((l) => l[COLD_START_METRIC] !== undefined);
+      assert.equal(cold.length, 1, `${u}: ${cold.length} cold start metrics in ${sys.bundles![u].output().slice(0, 3).join('\n')}`);
+      assert.equal(cold[0]!.function_name, sys.envOf(u).AWS_LAMBDA_FUNCTION_NAME);
+    }
+  });
+
+  it('logs through Powertools with the Lambda context and, for a task, its execution and state', async () => {
+    const task = { execution: 'arn:aws:states:us-east-1:000000000000:execution:bun-import:x', state: 'Parse' };
+    // The error's class name survives minification: the state machines' Retry and Catch match on it.
+    await assert.rejects(sys.bundles!.importer.invoke({ action: 'explode', task }), { name: 'ValidationError' });
+    const failed = await printedSoon('importer', 1, (l) => l.message === 'invocation failed');
+    assert.equal(failed.length, 1);
+    const line = failed[0]!;
+    assert.equal(line.level, 'ERROR');
+    assert.equal(line.service, serviceName('importer'));
+    assert.equal(line.function_name, sys.envOf('importer').AWS_LAMBDA_FUNCTION_NAME);
+    assert.equal(line.function_memory_size, String(UNITS.importer.memoryMb));
+    assert.match(String(line.function_request_id), /-\d+$/);
+    assert.equal(line.cold_start, true);
+    assert.equal(line.execution, task.execution);
+    assert.equal(line.state, task.state);
+    assert.equal((line.error as { name: string }).name, 'ValidationError');
+
+    // A second invocation is warm, and the task's keys do not leak into it.
+    await assert.rejects(sys.bundles!.importer.invoke({ action: 'explode' }), { name: 'ValidationError' });
+    const second = (await printedSoon('importer', 2, (l) => l.message === 'invocation failed'))[1]!;
+    assert.equal(second.cold_start, false);
+    assert.equal(second.execution, undefined);
+    assert.notEqual(second.function_request_id, line.function_request_id);
+
   });
 });

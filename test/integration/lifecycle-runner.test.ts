@@ -38,7 +38,7 @@ describe('lifecycle on the local Step Functions runner', () => {
     const sfn = new LocalStepFunctions(
       'test',
       {
-        ...localTaskHandlers(sys.envOf, () => undefined),
+        ...localTaskHandlers(sys.envOf),
         [arnPlaceholder('rotate')]: async () => {
           calls++;
           throw new Error('injected');

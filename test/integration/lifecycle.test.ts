@@ -28,14 +28,15 @@ describe('lifecycle under concurrent writers', () => {
     const deadline = Date.now() + PERIODS * SETTINGS.periodMs;
     const executions: Promise<ExecutionRecord>[] = [];
 
-    // The schedule: every quarter period (after the last execution ends), and every fifth
-    // tick a second execution overlapping the first.
+    // The schedule: every quarter period (after the last execution ends), and from the first
+    // tick on every fifth a second execution overlapping the first (the first tick, so that a
+    // slow machine, with few ticks, still has a pair).
     // It runs until the writers are done: a writer told 503 retries until rotation catches up.
     let writing = true;
     const scheduler = (async () => {
       for (let tick = 0; writing; tick++) {
         const runs = [sys.stepFunctions.start('lifecycle').done];
-        if (tick % 5 === 4) runs.push(sys.stepFunctions.start('lifecycle').done);
+        if (tick % 5 === 0) runs.push(sys.stepFunctions.start('lifecycle').done);
         executions.push(...runs);
         await Promise.all(runs);
         await sleep(SETTINGS.periodMs / 4);

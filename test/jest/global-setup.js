@@ -5,6 +5,9 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export default function globalSetup() {
+  // Failures are injected by the hundred: the functions' own log lines stay quiet unless asked
+  // for (ALKI_LOG_LEVEL=ERROR npm test). Tests of the logs set their level themselves.
+  process.env.ALKI_LOG_LEVEL ??= 'SILENT';
   process.env.ALKI_IAM_LOG ??= resolve('.alki-iam.jsonl');
   rmSync(process.env.ALKI_IAM_LOG, { force: true });
 }

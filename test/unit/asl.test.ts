@@ -31,6 +31,22 @@ describe('state machine files', () => {
           assert.ok(!text.includes(word), `${f} uses ${word}`);
         }
       });
+
+      it('tells every task its execution and its own state name, for the function\'s logs', () => {
+        type State = { Type: string; Parameters?: Record<string, unknown>; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> } };
+        const tasks: [string, State][] = [];
+        const walk = (states: Record<string, State>): void => {
+          for (const [name, s] of Object.entries(states)) {
+            if (s.Type === 'Task') tasks.push([name, s]);
+            const inner = s.ItemProcessor ?? s.Iterator;
+            if (inner) walk(inner.States);
+          }
+        };
+        walk((JSON.parse(text) as { States: Record<string, State> }).States);
+        assert.ok(tasks.length > 0);
+        // $$.State.Name would do on AWS, but the local runner leaves $$.State unset: the name is written out.
+        for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name }, `${f}: ${name}`);
+      });
     });
   }
 });

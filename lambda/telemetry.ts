@@ -1,0 +1,114 @@
+/**
+ * Powertools in every function, wired once: structured logs with the Lambda context (request
+ * id, cold start, function name; for a state machine's task also its execution and state),
+ * metrics in the embedded metric format (the catalogue: core/metrics.ts), and X-Ray traces of
+ * the AWS SDK clients. Tracing is on only where Lambda runs the function (Powertools checks
+ * AWS_EXECUTION_ENV); elsewhere the Tracer hands clients back untouched.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
+import { METRIC_NAMESPACE, METRICS, STORE_DIMENSION, type MetricName } from './core/metrics.ts';
+import { settingsFromEnv } from './core/settings.ts';
+import type { ClientHook, Env } from './store/clients.ts';
+import { serviceName, type UnitName } from './units.ts';
+
+/** What a state machine adds to each task's input (every Task's Parameters in statemachines/). */
+export interface TaskOrigin {
+  /** `$$.Execution.Id`. */
+  readonly execution: string;
+  /** The Task state's own name. */
+  readonly state: string;
+}
+
+/** A task's input: what the handler needs, and where it was called from. */
+export interface TaskInput {
+  readonly task?: TaskOrigin;
+}
+
+export class Telemetry {
+  readonly unit: UnitName;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+
+  constructor(unit: UnitName) {
+    const service = serviceName(unit);
+    this.unit = unit;
+    this.logger = new Logger({ serviceName: service });
+    this.metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: service });
+    this.tracer = new Tracer({ serviceName: service });
+  }
+
+  /** Hands each AWS SDK client to the Tracer, so every call is a subsegment. */
+  readonly traceClient: ClientHook = (client) => this.tracer.captureAWSv3Client(client);
+
+  /** Adds one metric of the catalogue; only the unit that owns it may emit it. */
+  count(name: MetricName, value: number, by?: string): void {
+    const spec: (typeof METRICS)[MetricName] = METRICS[name];
+    if (spec.unit !== this.unit) throw new Error(`metric ${spec.name} is emitted by ${spec.unit}, not ${this.unit}`);
+    if ('by' in spec) {
+      if (by === undefined || !(spec.by.values as readonly string[]).includes(by)) throw new Error(`metric ${spec.name} needs ${spec.by.dimension} in ${spec.by.values.join(', ')}`);
+      // Dimensions apply to everything published together: a metric split by one is published alone.
+      const single = this.metrics.singleMetric();
+      single.addDimension(spec.by.dimension, by);
+      single.addMetric(spec.name, spec.metricUnit, value);
+      return;
+    }
+    this.metrics.addMetric(spec.name, spec.metricUnit, value);
+  }
+}
+
+export type LambdaEntry<E, R> = (event: E, context?: Partial<Context>) => Promise<R>;
+
+/**
+ * The Lambda entry around a handler: the Lambda context and `keys` of the event in every log
+ * line, one subsegment per invocation, the cold start metric, the invocation's metrics
+ * published at its end, and one error line per failed invocation. On the first invocation,
+ * the function's environment sets the log level and the `Store` dimension.
+ */
+export function lambdaEntry<E, R>(
+  t: Telemetry,
+  env: () => Env,
+  run: (event: E) => Promise<R>,
+  keys: (event: E) => Record<string, string | undefined> = () => ({}),
+): LambdaEntry<E, R> {
+  let configured = false;
+  return async (event, context) => {
+    const { logger, metrics, tracer } = t;
+    if (!configured) {
+      const e = env();
+      const level = e.POWERTOOLS_LOG_LEVEL;
+      if (level) logger.setLogLevel(level as Parameters<Logger['setLogLevel']>[0]);
+      metrics.setDefaultDimensions({ [STORE_DIMENSION]: settingsFromEnv(e).prefix });
+      configured = true;
+    }
+    if (context) logger.addContext(context as Context);
+    logger.appendKeys(keys(event));
+    metrics.captureColdStartMetric(context?.functionName);
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const subsegment = segment?.addNewSubsegment(`## ${serviceName(t.unit)}`);
+    if (subsegment) tracer.setSegment(subsegment);
+    tracer.annotateColdStart();
+    tracer.addServiceNameAnnotation();
+    try {
+      return await run(event);
+    } catch (err) {
+      logger.error('invocation failed', err as Error);
+      tracer.addErrorAsMetadata(err as Error);
+      throw err;
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      subsegment?.close();
+      if (segment) tracer.setSegment(segment);
+      logger.resetKeys();
+    }
+  };
+}
+
+/** The log keys of a state machine's task: its execution and its state. */
+export const taskKeys = (event: { readonly task?: TaskOrigin } | null | undefined): Record<string, string | undefined> => ({
+  execution: event?.task?.execution,
+  state: event?.task?.state,
+});
