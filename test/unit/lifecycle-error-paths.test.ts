@@ -1,5 +1,5 @@
 /**
- * The lifecycle's tasks on the AWS answers dynalite and fauxqs never give (aws-sdk-client-mock
+ * The lifecycle's and the import's tasks on the AWS answers dynalite and fauxqs never give (aws-sdk-client-mock
  * on every DynamoDB and S3 client): each task must fail with the error its state retries
  * (ThrottledError, MissingDataError), never with one that ends the execution or raises an
  * alarm, and must leave the manifest as it was.
@@ -8,13 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from '@jest/globals';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccessDeniedError, ThrottledError } from '../../lambda/core/errors.ts';
 import type { Garbage, Manifest } from '../../lambda/core/manifest.ts';
 import { OBJECTS } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, settingsToEnv } from '../../lambda/core/settings.ts';
+import { mergeCompactionRange, type CompactionPlan } from '../../lambda/compact/compact.ts';
 import { collectGarbage } from '../../lambda/gc/gc.ts';
+import { parseChunk, type ImportJob } from '../../lambda/importer/importer.ts';
 import { scanSegment, type OffloadJob } from '../../lambda/offload/offload.ts';
 import { rotate } from '../../lambda/rotate/rotate.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
@@ -35,11 +37,11 @@ const awsError = (name: string, status = 400): Error => Object.assign(new Error(
 const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
 
 /** The errors a lifecycle state retries with backoff (its first Retry that is not for VerificationFailed). */
-function transientErrors(state: string): string[] {
+function transientErrors(state: string, machine = 'lifecycle'): string[] {
   type State = { Type: string; Retry?: { ErrorEquals: string[] }[]; ItemProcessor?: { States: Record<string, State> } };
   const find = (states: Record<string, State>): State | undefined =>
     states[state] ?? Object.values(states).reduce<State | undefined>((f, s) => f ?? (s.ItemProcessor ? find(s.ItemProcessor.States) : undefined), undefined);
-  const asl = JSON.parse(readFileSync(`${STATE_MACHINES_DIR}lifecycle.asl.json`, 'utf8')) as { States: Record<string, State> };
+  const asl = JSON.parse(readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8')) as { States: Record<string, State> };
   const found = find(asl.States);
   assert.ok(found, state);
   return found.Retry!.find((r) => !r.ErrorEquals.includes('VerificationFailed'))!.ErrorEquals;
@@ -102,5 +104,29 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('CollectGarbage').includes(err.name));
     assert.equal(ddb.commandCalls(PutItemCommand).length, 0, 'the garbage is not forgotten');
+  });
+
+  it('compaction merge: an index query throttled beyond the SDK\'s retries fails as ThrottledError, retried by MergeRange; nothing written', async () => {
+    ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException'));
+    const plan: CompactionPlan = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ranges: [{ index: 0 }] };
+    const err = await mergeCompactionRange(stores(), plan, { index: 0 }).catch((e: unknown) => e);
+    assert.ok(err instanceof ThrottledError, String(err));
+    assert.ok(transientErrors('MergeRange').includes(err.name));
+    assert.equal(s3.commandCalls(PutObjectCommand).length, 0, 'no blob written');
+  });
+
+  const job: ImportJob = { importId: 'i', runId: 'import-i', onInvalid: 'fail', files: [{ key: 'imports/i/0.ndjson', size: 1000 }], chunks: [{ index: 0, file: 0, start: 0, end: 1000 }], ranges: [{ index: 0 }] };
+
+  it('import parse: an upload the role may not read fails as AccessDenied, never as invalid lines', async () => {
+    s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 403));
+    const err = await parseChunk(stores(), job, job.chunks[0]!, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
+    assert.ok(err instanceof AccessDeniedError, String(err));
+  });
+
+  it('import parse: a throttled read of the upload fails as ThrottledError, retried by Parse', async () => {
+    s3.on(GetObjectCommand).rejects(awsError('SlowDown', 503));
+    const err = await parseChunk(stores(), job, job.chunks[0]!, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
+    assert.ok(err instanceof ThrottledError, String(err));
+    assert.ok(transientErrors('Parse', 'import').includes(err.name));
   });
 });
