@@ -22,6 +22,7 @@ import { createReadHandler } from '../lambda/read/handler.ts';
 import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler.ts';
 import { IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
+import { openApiDocument } from '../lambda/api/openapi.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { startFrontDoor } from './front-door.ts';
 import { IamLog } from './iam/iam-log.ts';
@@ -280,6 +281,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
       const path = r.url?.split('?')[0];
       if (r.method === 'GET' && path === '/local/executions') return json(200, { executions: sfn.executions() });
+      if (r.method === 'GET' && path === '/openapi.json') return json(200, { ...openApiDocument(), servers: [{ url: `http://127.0.0.1:${port}`, description: 'this local system' }] });
       if (path === '/local/schedules' || path?.startsWith('/local/schedules/')) return scheduleRequest(schedules, r);
       return undefined;
     });

@@ -8,18 +8,30 @@ import type { ClientHook, Env } from '../store/clients.ts';
 import { lambdaEntry, Telemetry, type LambdaEntry } from '../telemetry.ts';
 import { errorResult, MethodNotAllowedError, type HttpEvent, type HttpResult } from './http.ts';
 import { DEFAULT_ROUTE_KEY, findRoute, ROUTES, routeKey, type Unit } from './routes.ts';
+import type { OperationName } from './schemas.ts';
+import { validateRequest, type ValidRequest } from './validate.ts';
 
-export type Operation<Ctx> = (ctx: Ctx, event: HttpEvent, t: Telemetry) => Promise<HttpResult>;
+/** A request that passed its operation's schema: the body and query as typed there. */
+export interface ApiRequest<K extends OperationName> extends ValidRequest<K> {
+  readonly event: HttpEvent;
+}
+export type Operation<Ctx, K extends OperationName> = (ctx: Ctx, req: ApiRequest<K>, t: Telemetry) => Promise<HttpResult>;
+/** The operations a unit serves: exactly those its routes name. */
+export type OperationsOf<U extends Unit> = Extract<(typeof ROUTES)[number], { unit: U }>['op'];
+export type Operations<Ctx, U extends Unit> = { readonly [K in OperationsOf<U>]: Operation<Ctx, K> };
 export type ApiHandler = LambdaEntry<HttpEvent, HttpResult>;
 
+type Serve<Ctx> = (ctx: Ctx, event: HttpEvent, t: Telemetry) => Promise<HttpResult>;
+
 /** `context` builds what the operations use, once per container, with the Tracer's client hook. */
-export function makeApiHandler<Ctx>(unit: Unit, ops: Record<string, Operation<Ctx>>, context: (hook: ClientHook) => Ctx, env: () => Env): ApiHandler {
-  const byKey = new Map<string, Operation<Ctx>>();
+export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx, U>, context: (hook: ClientHook) => Ctx, env: () => Env): ApiHandler {
+  const byKey = new Map<string, Serve<Ctx>>();
   for (const r of ROUTES) {
     if (r.unit !== unit) continue;
-    const op = ops[r.op];
-    if (!op) throw new Error(`unit ${unit} has no operation ${r.op}`);
-    byKey.set(routeKey(r), op);
+    const name = r.op as OperationsOf<U>;
+    // Each route's operation gets the request its own schema validated.
+    const op = ops[name] as unknown as Operation<Ctx, typeof name>;
+    byKey.set(routeKey(r), (ctx, event, t) => op(ctx, { event, ...validateRequest(name, event) }, t));
   }
   const t = new Telemetry(unit);
   let ctx: Ctx | undefined;

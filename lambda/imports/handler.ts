@@ -1,7 +1,6 @@
 /** The import API: create an import, commit it, and read its report. */
-import { makeApiHandler, type Operation } from '../api/handler.ts';
-import { isObject, json, jsonBody, pathParam } from '../api/http.ts';
-import { ValidationError } from '../core/errors.ts';
+import { makeApiHandler, type Operations } from '../api/handler.ts';
+import { json, pathParam } from '../api/http.ts';
 import { systemClock } from '../core/seq.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env } from '../store/clients.ts';
 import { ColdStore } from '../store/cold-store.ts';
@@ -10,18 +9,14 @@ import { ImportStore } from '../store/import-store.ts';
 import { Uploads } from '../store/uploads.ts';
 import { commitImport, createImport, getImport, type ImportsDeps } from './imports.ts';
 
-export const importOps: Record<string, Operation<ImportsDeps>> = {
-  async createImport(d, event) {
-    const body = jsonBody(event);
-    if (!isObject(body)) throw new ValidationError('InvalidImport', 'body must be {"format": "ndjson", "files"?, "parts"?, "onInvalid"?}');
+export const importOps: Operations<ImportsDeps, 'imports'> = {
+  async createImport(d, { body }) {
     return json(201, await createImport(d, body));
   },
-  async commitImport(d, event) {
-    const body = event.body ? jsonBody(event) : {};
-    if (!isObject(body) || (body.parts !== undefined && !isObject(body.parts))) throw new ValidationError('InvalidImport', 'body must be {} or {"parts": {"<file>": [ETag, ...]}}');
-    return json(202, await commitImport(d, pathParam(event, 'id'), (body.parts as Record<string, unknown> | undefined) ?? {}));
+  async commitImport(d, { event, body }) {
+    return json(202, await commitImport(d, pathParam(event, 'id'), body?.parts ?? {}));
   },
-  async getImport(d, event) {
+  async getImport(d, { event }) {
     return json(200, await getImport(d, pathParam(event, 'id')));
   },
 };

@@ -9,6 +9,7 @@ import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { openApiPath } from '../../lambda/api/openapi.ts';
 import { ROUTES } from '../../lambda/api/routes.ts';
 import { serviceName, type UnitName } from '../../lambda/units.ts';
 import { COLD_START_METRIC, EXECUTION_ERRORS, METRIC_NAMESPACE, METRICS, STORE_DIMENSION } from '../../lambda/core/metrics.ts';
@@ -78,6 +79,15 @@ describe('AlkiStore (CDK)', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+
+  it('has in API Gateway exactly the operations of docs/openapi.json, besides the catch-all route', () => {
+    const doc = JSON.parse(readFileSync('docs/openapi.json', 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const deployed = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey !== 'ANY /{proxy+}')
+      .map((r) => openApiPath(r.Properties.RouteKey as string));
+    assert.deepEqual(deployed.sort(), documented.sort());
   });
 
   it('serves every route with AWS_IAM, plus a default route to the read function', () => {

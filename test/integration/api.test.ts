@@ -10,6 +10,8 @@ import { periodStartOf } from '../../lambda/core/schema.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
 import { coldRunMeta } from '../../lambda/store/cold-store.ts';
 import type { LocalSystem } from '../../local/system.ts';
+import { openApiDocument } from '../../lambda/api/openapi.ts';
+import { OPERATIONS, type OperationName } from '../../lambda/api/schemas.ts';
 import { del, put } from '../support/arbitraries.ts';
 import { client, countCommands, startTestSystem } from '../support/system.ts';
 
@@ -69,6 +71,41 @@ describe('HTTP API on the embedded system', () => {
     const rest = got.body.unprocessedKeys ?? [];
     assert.ok(rest.length > 0 && got.body.items.length > 0);
     assert.deepEqual([...got.body.items.map((i) => i.sk), ...rest.map((k) => k.sk)], sks);
+  });
+
+  it('answers every route with a body its OpenAPI schema describes, and serves the document at /openapi.json', async () => {
+    const conforms = (op: OperationName, status: number, body: unknown): void => {
+      const schema = (OPERATIONS[op].responses as Record<number, { safeParse(v: unknown): { success: boolean; error?: unknown } }>)[status];
+      assert.ok(schema, `${op} documents no ${status}`);
+      const r = schema.safeParse(body);
+      assert.ok(r.success, `${op} ${status}: ${JSON.stringify(body).slice(0, 300)}: ${String(r.error)}`);
+    };
+    const calls: [OperationName, string, string, unknown?][] = [
+      ['putItem', 'PUT', '/v1/items/spec/a', { n: 1 }],
+      ['batchWrite', 'POST', '/v1/batch/write', { items: [{ pk: 'spec', sk: 'b', value: [1] }, { pk: 'spec', sk: 'c', delete: true }, { pk: '', sk: 'x', value: 1 }] }],
+      ['getItem', 'GET', '/v1/items/spec/a'],
+      ['query', 'GET', '/v1/items/spec?limit=1'],
+      ['batchGet', 'POST', '/v1/batch/get', { keys: [{ pk: 'spec', sk: 'a' }, { pk: 'spec', sk: 'none' }] }],
+      ['listRuns', 'GET', '/v1/runs'],
+      ['deleteItem', 'DELETE', '/v1/items/spec/a'],
+      ['createImport', 'POST', '/v1/imports', { format: 'ndjson' }],
+    ];
+    for (const [op, method, path, body] of calls) {
+      const r = await api.call(method, path, body);
+      assert.ok(r.status < 300, `${op}: ${r.status} ${JSON.stringify(r.body)}`);
+      conforms(op, r.status, r.body);
+    }
+    const created = (await api.call<{ id: string; uploadUrls: string[] }>('POST', '/v1/imports', { format: 'ndjson', onInvalid: 'skip' })).body;
+    assert.equal((await fetch(created.uploadUrls[0]!, { method: 'PUT', body: '{"pk":"spec","sk":"i","value":1}\n' })).status, 200);
+    const committed = await api.call('POST', `/v1/imports/${created.id}/commit`);
+    conforms('commitImport', committed.status, committed.body);
+    const got = await api.call('GET', `/v1/imports/${created.id}`);
+    conforms('getImport', got.status, got.body);
+
+    const doc = await api.call<{ openapi: string; paths: Record<string, unknown>; servers: { url: string }[] }>('GET', '/openapi.json');
+    assert.equal(doc.status, 200);
+    assert.deepEqual({ ...doc.body, servers: undefined }, { ...openApiDocument(), servers: undefined });
+    assert.equal(doc.body.servers[0]!.url, sys.url);
   });
 
   it('answers /healthz once ready', async () => {
@@ -259,6 +296,10 @@ describe('bad input', () => {
     ['wrong method', 'PATCH', '/v1/items/bad/k1', '1', 405, 'MethodNotAllowed'],
     ['wrong method on batch', 'GET', '/v1/batch/write', undefined, 405, 'MethodNotAllowed'],
     ['malformed percent-encoding', 'GET', '/v1/items/bad/%E0%A4%A', undefined, 404, 'NotFound'],
+    ['unknown field in a batch', 'POST', '/v1/batch/write', JSON.stringify({ items: [{ pk: 'bad', sk: 'k1', value: 1 }], atomic: true }), 400, 'InvalidBatch'],
+    ['misspelt field in a batch item', 'POST', '/v1/batch/write', JSON.stringify({ items: [{ pk: 'bad', sk: 'k1', vlaue: 1 }] }), 400, 'InvalidBatch'],
+    ['misspelt query parameter', 'GET', '/v1/items/bad?limt=5', undefined, 400, 'InvalidQuery'],
+    ['query parameter on a point read', 'GET', '/v1/items/bad/existing?consistent=true', undefined, 400, 'InvalidQuery'],
   ];
 
   for (const [name, method, path, body, status, code] of cases) {

@@ -1,0 +1,85 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the routes (api/routes.ts) and the
+ * schemas every request is validated against (api/schemas.ts): served locally at
+ * /openapi.json, written to docs/openapi.json (`npm run openapi`).
+ */
+import { z } from 'zod';
+import { ROUTES } from './routes.ts';
+import { errorBody, OPERATIONS, type OperationSchema } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(s: z.ZodType): JsonSchema {
+  // A value is any JSON (a custom schema): `{}` in JSON Schema.
+  const out = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  delete out.$schema;
+  return out;
+}
+
+const ERRORS: Readonly<Record<number, string>> = {
+  400: 'Bad input (the code names the rule); nothing was written',
+  403: 'Not signed, or not allowed to call the API (API Gateway)',
+  404: 'No such item, import or route',
+  405: 'Method not allowed on this path (see Allow)',
+  409: 'Conflict with the store\'s state',
+  413: 'Value or body too large',
+  429: 'Throttled: retry after Retry-After seconds',
+  500: 'The server\'s fault: InternalError, Corruption or AccessDenied (a missing grant)',
+  503: 'Not ready (a period\'s table, a moved object): retry after Retry-After seconds',
+};
+
+/** `{sk+}` (API Gateway: the rest of the path) is `{sk}` in OpenAPI, which has no greedy parameters. */
+export const openApiPath = (path: string): string => path.replace(/\{(\w+)\+\}/g, '{$1}');
+
+export function openApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const spec: OperationSchema = OPERATIONS[r.op];
+    const pathParams = [...r.path.matchAll(/\{(\w+)(\+?)\}/g)].map(([, name, greedy]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+      description: greedy ? 'the rest of the path, percent-encoded; may contain /' : 'percent-encoded',
+    }));
+    const queryParams = spec.query
+      ? Object.entries(spec.query.shape).map(([name, s]) => {
+          const schema = schemaOf(s as z.ZodType);
+          const { description, ...rest } = schema;
+          return { name, in: 'query', required: !(s as z.ZodType).safeParse(undefined).success, schema: rest, ...(description ? { description } : {}) };
+        })
+      : [];
+    const responses: Record<string, unknown> = {};
+    for (const [status, s] of Object.entries(spec.responses)) responses[status] = { description: 'OK', content: { 'application/json': { schema: schemaOf(s) } } };
+    for (const [status, description] of Object.entries(ERRORS)) responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = {
+      operationId: r.op,
+      summary: spec.summary,
+      tags: [r.unit],
+      parameters: [...pathParams, ...queryParams],
+      ...(spec.body ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Alki',
+      version: '1',
+      description: 'A log-structured merge tree for cold metadata on AWS. Requests are signed with SigV4 (service execute-api).',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start' }],
+    security: [{ sigv4: [] }],
+    tags: [
+      { name: 'ingest', description: 'Writes' },
+      { name: 'read', description: 'Reads' },
+      { name: 'imports', description: 'Bulk import' },
+    ],
+    paths,
+    components: {
+      schemas: { Error: schemaOf(errorBody) },
+      securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (API Gateway AWS_IAM authorization)' } },
+    },
+  };
+}
