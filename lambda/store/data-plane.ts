@@ -7,7 +7,7 @@ import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
 import { applyCursor, encodeCursor, type PartitionQuery } from '../core/range.ts';
-import { pointGet, rangeQuery, type RunReaders } from '../core/read-path.ts';
+import { pointGet, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
 import { encodeValue, toItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
@@ -65,9 +65,11 @@ export class DataPlane {
     });
   }
 
-  private retentionCutoff(): number | undefined {
+  /** As of now: what retention has expired, and which hot tables cannot hold anything yet. */
+  private readOptions(): ReadOptions {
+    const now = this.now();
     const r = this.settings.retentionMs;
-    return r === undefined ? undefined : Math.floor((this.now() - r) * 1000);
+    return { readAt: now, ...(r === undefined ? {} : { retentionCutoff: Math.floor((now - r) * 1000) }) };
   }
 
   /** Runs an operation on the cached manifest; once more on a fresh one if data went missing. */
@@ -179,8 +181,8 @@ export class DataPlane {
 
   async get(pk: unknown, sk: unknown): Promise<Item | undefined> {
     const key = encodeKey(pk, sk);
-    const cutoff = this.retentionCutoff();
-    const e = await this.withManifest((m) => pointGet(m, this.readers, key, cutoff === undefined ? {} : { retentionCutoff: cutoff }));
+    const opts = this.readOptions();
+    const e = await this.withManifest((m) => pointGet(m, this.readers, key, opts));
     return e && toItem(e);
   }
 
@@ -198,8 +200,7 @@ export class DataPlane {
         throw err;
       }
     });
-    const cutoff = this.retentionCutoff();
-    const opts = cutoff === undefined ? {} : { retentionCutoff: cutoff };
+    const opts = this.readOptions();
     const found = await this.withManifest((m) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
     const items: Item[] = [];
     const unprocessedKeys: { pk: string; sk: string }[] = [];
@@ -218,12 +219,12 @@ export class DataPlane {
     encodeKey(q.pk, q.from ?? 'x');
     if (q.to !== undefined) encodeKey(q.pk, q.to);
     const query = cursor === undefined ? q : applyCursor(q, cursor);
-    const cutoff = this.retentionCutoff();
+    const opts = this.readOptions();
     return this.withManifest(async (m) => {
       const items: Item[] = [];
       let more = false;
       let bytes = 0;
-      for await (const e of rangeQuery(m, this.readers, query, cutoff === undefined ? {} : { retentionCutoff: cutoff })) {
+      for await (const e of rangeQuery(m, this.readers, query, opts)) {
         const item = toItem(e);
         bytes += itemBytes(item);
         // The page ends at the limit, or before the response would pass Lambda's payload limit.
