@@ -1,0 +1,47 @@
+/**
+ * `npm run cost [-- --json] [--records N] [--measurement FILE] [--save FILE]`: the monthly
+ * cost of Alki's audit-log workloads against one DynamoDB table, from a measurement of the
+ * embedded system (made now, about 30 s, unless a saved one is given) and the list prices in
+ * cost/prices.ts.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { measure, type Measurement } from '../cost/measure.ts';
+import { scenarios } from '../cost/model.ts';
+import { PRICES } from '../cost/prices.ts';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+function fail(message: string): never {
+  console.error(`alki cost: ${message}`);
+  process.exit(2);
+}
+
+const json = process.argv.includes('--json');
+const from = option('--measurement');
+const records = option('--records');
+if (records !== undefined && !/^\d+$/.test(records)) fail(`--records must be a whole number, not "${records}"`);
+const log = json ? undefined : (line: string) => console.error(`measuring: ${line}`);
+let measured: Measurement;
+try {
+  measured = from ? (JSON.parse(readFileSync(from, 'utf8')) as Measurement) : await measure({ ...(records ? { records: Number(records) } : {}), ...(log ? { log } : {}) });
+} catch (err) {
+  fail(`${from ? `cannot read ${from}` : 'measurement failed'}: ${(err as Error).message}`);
+}
+const save = option('--save');
+if (save) writeFileSync(save, JSON.stringify(measured, null, 2) + '\n');
+const result = { prices: { region: PRICES.region, asOf: PRICES.asOf }, measured, scenarios: scenarios(measured, PRICES) };
+
+if (json) {
+  console.log(JSON.stringify(result, null, 2));
+} else {
+  const usd = (v: number): string => `$${Math.round(v).toLocaleString('en-US')}`;
+  console.log(`Measured (${measured.records} records of ${Math.round(measured.recordBytes)} bytes): S3 ${measured.s3BytesPerLogicalByte.toFixed(3)} and index ${measured.indexBytesPerLogicalByte.toFixed(4)} bytes per logical byte, ${measured.writeUnitsPerRecord} write unit per record, ${measured.readUnitsPerColdRead.toFixed(2)} read units and ${measured.s3GetsPerColdRead.toFixed(2)} S3 GETs per cold read.`);
+  console.log(`Prices: ${PRICES.region} list prices as of ${PRICES.asOf} (cost/prices.ts). Capacity: on demand.\n`);
+  console.log(['scenario', 'Alki / month', 'DynamoDB only / month', 'ratio'].join(' | '));
+  for (const s of result.scenarios) console.log([s.name, usd(s.alki.monthlyUsd), usd(s.dynamodbOnly.monthlyUsd), `${s.ratio.toFixed(1)}x`].join(' | '));
+  const first = result.scenarios[0]!;
+  console.log(`\nAlki's bill, ${first.name.split(',').slice(0, 2).join(',')}:`);
+  for (const [k, v] of Object.entries(first.alki.breakdown)) console.log(`  ${k.padEnd(36)} ${usd(v)}`);
+}

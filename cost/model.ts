@@ -1,0 +1,122 @@
+/**
+ * The monthly cost of a workload on Alki and on one DynamoDB table, from a measurement
+ * (cost/measure.ts) and list prices (cost/prices.ts). Pure arithmetic: every term is a
+ * measured ratio times a workload's volume times a price.
+ */
+import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
+import { simulate } from '../bench/simulator.ts';
+import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
+import type { Measurement } from './measure.ts';
+import type { Prices } from './prices.ts';
+
+export interface Workload {
+  readonly name: string;
+  readonly writesPerSecond: number;
+  /** Key and value bytes of a record. */
+  readonly recordBytes: number;
+  readonly retentionDays: number;
+  readonly readsPerSecond: number;
+}
+
+export type TableClass = 'standard' | 'standard-ia';
+
+export interface Cost {
+  readonly monthlyUsd: number;
+  /** USD per month by item. */
+  readonly breakdown: Readonly<Record<string, number>>;
+}
+
+const DAY_MS = 86_400_000;
+export const DAYS_PER_MONTH = 365.25 / 12;
+const SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400;
+const GB = 1e9;
+
+const total = (breakdown: Record<string, number>): Cost => ({ monthlyUsd: Object.values(breakdown).reduce((s, v) => s + v, 0), breakdown });
+
+/** A record's item in a DynamoDB table, scaled from the measured one to the workload's record size. */
+function itemBytesOf(m: Measurement, w: Workload): number {
+  return m.hotItemBytes - m.recordBytes + w.recordBytes;
+}
+
+/** Compaction's rewrites per byte offloaded, in steady state over the retention (the policy's own simulator). */
+export function compactionRewrites(retentionDays: number, s: Pick<StoreSettings, 'fanout' | 'maxLevel'>): number {
+  return simulate({ periods: Math.max(1, retentionDays), fanout: s.fanout, maxLevel: s.maxLevel }).writeAmplification - 1;
+}
+
+/** Scan segments and key ranges the offload planner uses for a period of `bytes` (same caps as lambda/offload). */
+function fanOut(bytes: number, s: StoreSettings): number {
+  const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+  return clamp(Math.ceil(bytes / s.spillBytes), 2, 64) * clamp(Math.ceil(bytes / s.rangeBytes), 1, 64);
+}
+
+export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = { ...DEFAULT_SETTINGS, periodMs: DAY_MS }, opts: { noncurrentVersionDays?: number; lifecycleEveryMs?: number } = {}): Cost {
+  const records = w.writesPerSecond * SECONDS_PER_MONTH;
+  const logicalPerDay = w.writesPerSecond * 86_400 * w.recordBytes;
+  const periodsPerMonth = (DAYS_PER_MONTH * DAY_MS) / s.periodMs;
+  const logicalPerPeriod = logicalPerDay * (s.periodMs / DAY_MS);
+  const retained = logicalPerDay * w.retentionDays;
+  const rewrites = compactionRewrites((w.retentionDays * DAY_MS) / s.periodMs, s);
+  const item = itemBytesOf(m, w);
+  // A period's table fills for a period (half a period's data on average), then waits for offload and GC.
+  const lifecycleEvery = opts.lifecycleEveryMs ?? Math.min(3_600_000, s.periodMs / 4);
+  const hotPeriods = 0.5 + (s.sealGraceMs + lifecycleEvery + s.gcGraceMs) / s.periodMs;
+  const hotBytes = (logicalPerPeriod / w.recordBytes) * (item + STORAGE_OVERHEAD_BYTES) * hotPeriods;
+  const stored = m.s3BytesPerLogicalByte;
+  // A versioned bucket keeps what compaction and retention delete for noncurrentVersionDays.
+  const deletedPerDay = logicalPerDay * stored * (rewrites + (w.retentionDays > 0 ? 1 : 0));
+  const noncurrent = deletedPerDay * (opts.noncurrentVersionDays ?? 30);
+  // Requests grow with the offload's fan-out (spills per segment and range) and its blobs.
+  const measuredBytes = m.records * m.recordBytes;
+  const requestScale = (fanOut(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (fanOut(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
+  const perPeriod = (perGb: number): number => perGb * (measuredBytes / GB) * requestScale;
+  const lifecycleFactor = 1 + rewrites;
+  return total({
+    'hot writes (DynamoDB on demand)': (records * writeUnits(item) * p.dynamodb.writeRequestUnitUsd) / 1e6,
+    'hot storage (DynamoDB)': (hotBytes / GB) * p.dynamodb.storageStandardUsd,
+    'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
+    'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
+    'S3 requests (offload, compaction)': periodsPerMonth * lifecycleFactor * ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
+    'Lambda (lifecycle)': (logicalPerDay / GB) * DAYS_PER_MONTH * lifecycleFactor * m.offloadPerLogicalGb.lambdaGbSeconds * p.lambda.gbSecondUsd,
+    'Step Functions': periodsPerMonth * lifecycleFactor * (m.transitionsPerExecution + fanOut(logicalPerPeriod, s) - fanOut(measuredBytes, s)) * p.stepFunctions.transitionUsd,
+    reads: w.readsPerSecond * SECONDS_PER_MONTH * ((m.readUnitsPerColdRead * p.dynamodb.readRequestUnitUsd) / 1e6 + (m.s3GetsPerColdRead * p.s3.getUsd) / 1000),
+  });
+}
+
+export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tableClass: TableClass): Cost {
+  const ia = tableClass === 'standard-ia';
+  const item = itemBytesOf(m, w);
+  const records = w.writesPerSecond * SECONDS_PER_MONTH;
+  const retainedItems = w.writesPerSecond * 86_400 * w.retentionDays;
+  return total({
+    [`writes (DynamoDB on demand${ia ? ', Standard-IA' : ''})`]: (records * writeUnits(item) * (ia ? p.dynamodb.iaWriteRequestUnitUsd : p.dynamodb.writeRequestUnitUsd)) / 1e6,
+    [`storage (DynamoDB ${ia ? 'Standard-IA' : 'Standard'})`]: ((retainedItems * (item + STORAGE_OVERHEAD_BYTES)) / GB) * (ia ? p.dynamodb.storageIaUsd : p.dynamodb.storageStandardUsd),
+    reads: (w.readsPerSecond * SECONDS_PER_MONTH * readUnits(item, true) * (ia ? p.dynamodb.iaReadRequestUnitUsd : p.dynamodb.readRequestUnitUsd)) / 1e6,
+  });
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly retentionDays: number;
+  readonly capacity: 'on-demand';
+  readonly tableClass: TableClass;
+  readonly alki: Cost;
+  readonly dynamodbOnly: Cost;
+  /** DynamoDB-only over Alki, both in the same capacity mode. */
+  readonly ratio: number;
+}
+
+/** Alki's audit logs: 5,000 writes/s of 400-byte records, kept 1 year and 7 years. */
+export const DEFAULT_WORKLOADS: readonly Workload[] = [
+  { name: 'audit logs, 1 year', writesPerSecond: 5000, recordBytes: 400, retentionDays: 365, readsPerSecond: 0 },
+  { name: 'audit logs, 7 years', writesPerSecond: 5000, recordBytes: 400, retentionDays: 2555, readsPerSecond: 0 },
+];
+
+export function scenarios(m: Measurement, p: Prices, workloads: readonly Workload[] = DEFAULT_WORKLOADS): Scenario[] {
+  return workloads.flatMap((w) =>
+    (['standard', 'standard-ia'] as const).map((tableClass) => {
+      const alki = alkiMonthly(m, w, p);
+      const dynamodbOnly = dynamodbOnlyMonthly(m, w, p, tableClass);
+      return { name: `${w.name}, vs DynamoDB ${tableClass === 'standard' ? 'Standard' : 'Standard-IA'}`, retentionDays: w.retentionDays, capacity: 'on-demand', tableClass, alki, dynamodbOnly, ratio: dynamodbOnly.monthlyUsd / alki.monthlyUsd };
+    }),
+  );
+}

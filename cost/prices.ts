@@ -1,0 +1,41 @@
+/**
+ * List prices the cost report uses, in one place, with their date and region. Change them
+ * here (or point the report at another region's) and every figure follows.
+ */
+export const PRICES = {
+  region: 'us-east-1',
+  /** When these list prices were read. */
+  asOf: '2026-11-01',
+  dynamodb: {
+    /** On-demand, per million request units. */
+    writeRequestUnitUsd: 0.625,
+    readRequestUnitUsd: 0.125,
+    /** Standard-Infrequent Access: storage is cheaper, requests dearer (25%). */
+    iaWriteRequestUnitUsd: 0.78125,
+    iaReadRequestUnitUsd: 0.15625,
+    /** Per GB-month. */
+    storageStandardUsd: 0.25,
+    storageIaUsd: 0.1,
+    /** Provisioned capacity, per unit-hour. */
+    provisionedWcuHourUsd: 0.00065,
+    provisionedRcuHourUsd: 0.00013,
+  },
+  s3: {
+    /** Standard, per GB-month. */
+    storageStandardUsd: 0.023,
+    /** Per 1,000 requests. */
+    putUsd: 0.005,
+    getUsd: 0.0004,
+  },
+  lambda: {
+    /** arm64, per GB-second. */
+    gbSecondUsd: 0.0000133334,
+    requestUsd: 0.2 / 1_000_000,
+  },
+  stepFunctions: {
+    /** Standard workflows, per state transition. */
+    transitionUsd: 0.025 / 1000,
+  },
+} as const;
+
+export type Prices = typeof PRICES;

@@ -1,0 +1,32 @@
+/** The cost report's measurement on the embedded system, and `npm run cost -- --json`. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from '@jest/globals';
+import { measure } from '../../cost/measure.ts';
+
+describe('the cost report', () => {
+  it('measures one write unit per 400-byte record, one hot table per hot read, one GET per cold read', async () => {
+    const m = await measure({ records: 2000, reads: 100 });
+    assert.equal(m.records, 2000);
+    assert.ok(Math.abs(m.recordBytes - 400) < 2, `${m.recordBytes} bytes per record`);
+    assert.equal(m.writeUnitsPerRecord, 1);
+    // Reads skip the tables rotation made for later periods: one hot table, about one read unit.
+    assert.ok(m.readUnitsPerHotRead >= 1 && m.readUnitsPerHotRead < 1.1, `${m.readUnitsPerHotRead} read units per hot read`);
+    assert.ok(m.s3GetsPerColdRead > 0.9 && m.s3GetsPerColdRead <= 1.05, `${m.s3GetsPerColdRead} GETs per cold read`);
+    assert.ok(m.s3BytesPerLogicalByte > 0.05 && m.s3BytesPerLogicalByte < 0.5, `${m.s3BytesPerLogicalByte} S3 bytes per logical byte`);
+    assert.ok(m.indexBytesPerLogicalByte > 0 && m.indexBytesPerLogicalByte < 0.05, `${m.indexBytesPerLogicalByte} index bytes per logical byte`);
+    assert.ok(m.offloadPerLogicalGb.s3Puts > 0 && m.offloadPerLogicalGb.lambdaGbSeconds > 0 && m.transitionsPerExecution > 0);
+  });
+
+  it('prints the scenarios as JSON from a saved measurement', () => {
+    const out = execFileSync(process.execPath, ['bin/cost.ts', '--json', '--measurement', 'test/fixtures/cost-measurement.json'], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { measured: { s3BytesPerLogicalByte: number }; scenarios: { name: string; retentionDays: number; capacity: string; alki: { monthlyUsd: number; breakdown: Record<string, number> }; dynamodbOnly: { monthlyUsd: number }; ratio: number }[] };
+    assert.equal(typeof r.measured.s3BytesPerLogicalByte, 'number');
+    assert.deepEqual(r.scenarios.map((s) => [s.retentionDays, s.capacity]), [[365, 'on-demand'], [365, 'on-demand'], [2555, 'on-demand'], [2555, 'on-demand']]);
+    for (const s of r.scenarios) assert.ok(Math.abs(s.ratio - s.dynamodbOnly.monthlyUsd / s.alki.monthlyUsd) < 1e-9 && s.alki.breakdown['hot writes (DynamoDB on demand)']! > 0);
+  });
+
+  it('refuses a measurement file it cannot read, with a clear message', () => {
+    assert.throws(() => execFileSync(process.execPath, ['bin/cost.ts', '--measurement', '/nonexistent.json'], { encoding: 'utf8', stdio: 'pipe' }), (err: { status: number; stderr: string }) => err.status === 2 && /cannot read \/nonexistent\.json/.test(err.stderr));
+  });
+});
