@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // The local console runs in the browser.
+    files: ['local/console/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', setInterval: 'readonly' } },
+  },
+  {
     // The engine stays pure: no AWS SDK, no adapters.
     files: ['lambda/core/**/*.ts'],
     rules: {

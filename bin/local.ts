@@ -34,6 +34,7 @@ const row = (k: string, v: string): string => `  ${k.padEnd(18)} ${v}`;
 console.log(
   [
     `Alki is running at ${system.url}`,
+    `Console: ${system.url}/   API: ${system.url}/openapi.json`,
     '',
     row('data', dataDir),
     row('period', formatDuration(settings.periodMs)),

@@ -290,6 +290,12 @@ export class LocalStepFunctions {
     return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
   }
 
+  /** A state machine's definition (placeholders as in its file), or undefined if there is none. */
+  definition(machine: string): unknown {
+    const text = this.definitions.get(machine) ?? (this.exists(machine) ? readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8') : undefined);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
   private exists(machine: string): boolean {
     try {
       readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`);

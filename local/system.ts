@@ -5,10 +5,11 @@
  * API on 127.0.0.1, and the state machines on the local clock. Handlers and core cannot
  * tell it from AWS: only the SDK endpoints differ, and each function holds its own role's key.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
@@ -106,6 +107,16 @@ export interface LocalSystem {
 }
 
 export type ScheduleName = 'lifecycle' | 'rotation';
+
+/** The local console: a static page of its own (local/console), no build step. */
+const CONSOLE_DIR = fileURLToPath(new URL('./console/', import.meta.url));
+const CONSOLE_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+};
+function consoleFile(f: { file: string; type: string }): HttpResult {
+  return { statusCode: 200, headers: { 'content-type': f.type, 'cache-control': 'no-store' }, body: readFileSync(join(CONSOLE_DIR, f.file), 'utf8') };
+}
 
 /** `GET /local/schedules`, `POST /local/schedules/{name} {"enabled": bool}`: as enabling or disabling an EventBridge rule. */
 async function scheduleRequest(schedules: Readonly<Record<ScheduleName, Schedule>>, req: IncomingMessage): Promise<HttpResult> {
@@ -281,6 +292,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
       const path = r.url?.split('?')[0];
       if (r.method === 'GET' && path === '/local/executions') return json(200, { executions: sfn.executions() });
+      if (r.method === 'GET' && path !== undefined && CONSOLE_FILES[path]) return consoleFile(CONSOLE_FILES[path]);
+      if (r.method === 'GET' && path?.startsWith('/local/state-machines/')) {
+        const name = decodeURIComponent(path.slice('/local/state-machines/'.length));
+        const definition = /^[a-z]+$/.test(name) ? sfn.definition(name) : undefined;
+        return definition ? json(200, definition) : json(404, { error: { code: 'NotFound', message: `no state machine "${name}"` } });
+      }
       if (r.method === 'GET' && path === '/openapi.json') return json(200, { ...openApiDocument(), servers: [{ url: `http://127.0.0.1:${port}`, description: 'this local system' }] });
       if (path === '/local/schedules' || path?.startsWith('/local/schedules/')) return scheduleRequest(schedules, r);
       return undefined;
