@@ -3,15 +3,16 @@
  * schemas every request is validated against (api/schemas.ts): served locally at
  * /openapi.json, written to docs/openapi.json (`npm run openapi`).
  */
-import { z } from 'zod';
+import type * as z from 'zod/mini';
+import { toJSONSchema } from 'zod/v4/core';
 import { ROUTES } from './routes.ts';
 import { errorBody, OPERATIONS, type OperationSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-function schemaOf(s: z.ZodType): JsonSchema {
+function schemaOf(s: z.ZodMiniType): JsonSchema {
   // A value is any JSON (a custom schema): `{}` in JSON Schema.
-  const out = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out = toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   delete out.$schema;
   return out;
 }
@@ -44,9 +45,9 @@ export function openApiDocument(): JsonSchema {
     }));
     const queryParams = spec.query
       ? Object.entries(spec.query.shape).map(([name, s]) => {
-          const schema = schemaOf(s as z.ZodType);
+          const schema = schemaOf(s as z.ZodMiniType);
           const { description, ...rest } = schema;
-          return { name, in: 'query', required: !(s as z.ZodType).safeParse(undefined).success, schema: rest, ...(description ? { description } : {}) };
+          return { name, in: 'query', required: !(s as z.ZodMiniType).safeParse(undefined).success, schema: rest, ...(description ? { description } : {}) };
         })
       : [];
     const responses: Record<string, unknown> = {};

@@ -3,65 +3,71 @@
  * request is validated against them before an operation runs (an unknown field is a 400, so
  * a typo is never silently ignored), and the OpenAPI document is generated from them
  * (api/openapi.ts). The engine still checks what a schema cannot say (key bytes, value size).
+ * zod/mini, not classic zod: the same schemas in a tenth of the bundle, which the API
+ * functions load on every cold start; its English messages are loaded here.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { IMPORT_LIMITS } from '../core/import-format.ts';
 import { LIMITS } from '../core/limits.ts';
+
+z.config(en());
+const int = () => z.int();
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 
 /**
  * Any JSON value: the body was parsed from JSON, so anything present is one. (z.json() would
  * check it again, and its recursive JSON Schema does not survive being inlined in OpenAPI.)
  */
-const anyJson = z.custom<z.core.util.JSONType>((v) => v !== undefined, { error: 'a JSON value is required' }).meta({ description: 'any JSON value' });
+const anyJson = described(z.custom<z.core.util.JSONType>((v) => v !== undefined, { error: 'a JSON value is required' }), 'any JSON value');
 
-const key = (what: string) => z.string().describe(`${what}: UTF-8, no U+0000`);
+const key = (what: string) => described(z.string(), `${what}: UTF-8, no U+0000`);
 const pk = key('partition key');
 const sk = key('sort key');
 const itemKey = z.strictObject({ pk, sk });
 
-export const errorBody = z
-  .strictObject({ error: z.strictObject({ code: z.string().describe('stable, machine-readable'), message: z.string() }) });
+export const errorBody = z.strictObject({ error: z.strictObject({ code: described(z.string(), 'stable, machine-readable'), message: z.string() }) });
 
-const item = z.strictObject({ pk, sk, seq: z.number().int().describe('the version: microseconds since the epoch, unique per key'), value: anyJson });
-const written = z.strictObject({ seq: z.number().int() });
+const item = z.strictObject({ pk, sk, seq: described(int(), 'the version: microseconds since the epoch, unique per key'), value: anyJson });
+const written = z.strictObject({ seq: int() });
 
-const runMeta = z
-  .looseObject({
-    id: z.string(),
-    tier: z.enum(['hot', 'cold']),
-    level: z.number().int(),
-    periodStart: z.number().int(),
-    periodEnd: z.number().int(),
-    count: z.number().int(),
-    bytes: z.number().int(),
-    setsum: z.string(),
-  });
+const runMeta = z.looseObject({
+  id: z.string(),
+  tier: z.enum(['hot', 'cold']),
+  level: int(),
+  periodStart: int(),
+  periodEnd: int(),
+  count: int(),
+  bytes: int(),
+  setsum: z.string(),
+});
 
-const importStatus = z
-  .looseObject({
-    id: z.string(),
-    state: z.enum(['awaiting-upload', 'running', 'succeeded', 'failed']),
-    format: z.literal('ndjson'),
-    onInvalid: z.enum(['fail', 'skip']),
-    files: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    attempts: z.number().int(),
-    errors: z.array(z.strictObject({ file: z.number().int(), line: z.number().int(), reason: z.string() })),
-  });
+const importStatus = z.looseObject({
+  id: z.string(),
+  state: z.enum(['awaiting-upload', 'running', 'succeeded', 'failed']),
+  format: z.literal('ndjson'),
+  onInvalid: z.enum(['fail', 'skip']),
+  files: int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  attempts: int(),
+  errors: z.array(z.strictObject({ file: int(), line: int(), reason: z.string() })),
+});
 
-const upload = z.union([z.strictObject({ file: z.number().int(), url: z.string() }), z.strictObject({ file: z.number().int(), uploadId: z.string(), partUrls: z.array(z.string()) })]);
+const upload = z.union([z.strictObject({ file: int(), url: z.string() }), z.strictObject({ file: int(), uploadId: z.string(), partUrls: z.array(z.string()) })]);
+
+const list = <T extends z.ZodMiniType>(of: T, min: number, max: number) => z.array(of).check(z.minLength(min), z.maxLength(max));
 
 /** One API operation: what it takes and what it answers (besides the error bodies). */
 export interface OperationSchema {
   readonly summary: string;
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodObject;
+  readonly body?: z.ZodMiniType;
+  readonly query?: z.ZodMiniObject;
   /** The error code of a body or query that breaks the schema, unless a field has its own (FIELD_CODES). */
   readonly invalidCode?: string;
   /** The error code of a list over its maximum length. */
   readonly tooLargeCode?: string;
-  readonly responses: Readonly<Record<number, z.ZodType>>;
+  readonly responses: Readonly<Record<number, z.ZodMiniType>>;
 }
 
 /** Fields whose rule has its own error code, wherever they appear. */
@@ -73,10 +79,11 @@ export const OPERATIONS = {
   batchWrite: {
     summary: `Write or delete up to ${LIMITS.maxBatchItems} items; each is answered on its own`,
     body: z.strictObject({
-      items: z
-        .array(z.union([z.strictObject({ pk, sk, value: anyJson }), z.strictObject({ pk, sk, delete: z.literal(true) })], { error: 'an item is {"pk", "sk", "value"} or {"pk", "sk", "delete": true}' }))
-        .min(1)
-        .max(LIMITS.maxBatchItems),
+      items: list(
+        z.union([z.strictObject({ pk, sk, value: anyJson }), z.strictObject({ pk, sk, delete: z.literal(true) })], { error: 'an item is {"pk", "sk", "value"} or {"pk", "sk", "delete": true}' }),
+        1,
+        LIMITS.maxBatchItems,
+      ),
     }),
     invalidCode: 'InvalidBatch',
     tooLargeCode: 'BatchTooLarge',
@@ -86,43 +93,43 @@ export const OPERATIONS = {
   query: {
     summary: 'Read a partition in key order, a page at a time',
     query: z.strictObject({
-      from: sk.optional().describe('first sort key (inclusive)'),
-      to: sk.optional().describe('last sort key (exclusive)'),
-      order: z.enum(['asc', 'desc']).optional(),
-      limit: z.string().regex(/^\d+$/).optional().describe(`items per page, 1 to ${LIMITS.maxQueryLimit}`),
-      cursor: z.string().optional().describe('from the previous page'),
+      from: described(z.optional(sk), 'first sort key (inclusive)'),
+      to: described(z.optional(sk), 'last sort key (exclusive)'),
+      order: z.optional(z.enum(['asc', 'desc'])),
+      limit: described(z.optional(z.string().check(z.regex(/^\d+$/))), `items per page, 1 to ${LIMITS.maxQueryLimit}`),
+      cursor: described(z.optional(z.string()), 'from the previous page'),
     }),
-    responses: { 200: z.strictObject({ items: z.array(item), cursor: z.string().optional() }) },
+    responses: { 200: z.strictObject({ items: z.array(item), cursor: z.optional(z.string()) }) },
   },
   batchGet: {
     summary: `Read up to ${LIMITS.maxBatchItems} keys`,
-    body: z.strictObject({ keys: z.array(itemKey).min(1).max(LIMITS.maxBatchItems) }),
+    body: z.strictObject({ keys: list(itemKey, 1, LIMITS.maxBatchItems) }),
     invalidCode: 'InvalidBatch',
     tooLargeCode: 'BatchTooLarge',
-    responses: { 200: z.strictObject({ items: z.array(item), unprocessedKeys: z.array(itemKey).optional().describe('not read within the response size limit: ask again') }) },
+    responses: { 200: z.strictObject({ items: z.array(item), unprocessedKeys: described(z.optional(z.array(itemKey)), 'not read within the response size limit: ask again') }) },
   },
-  listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: z.number().int(), runs: z.array(runMeta) }) } },
+  listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: int(), runs: z.array(runMeta) }) } },
   createImport: {
     summary: 'Start a bulk import: upload URLs for NDJSON files',
     body: z.strictObject({
       format: z.literal('ndjson'),
-      files: z.number().int().min(1).max(IMPORT_LIMITS.maxFiles).optional(),
-      parts: z.array(z.number().int().min(1).max(IMPORT_LIMITS.maxParts)).optional().describe('multipart: parts per file'),
-      onInvalid: z.enum(['fail', 'skip']).optional(),
+      files: z.optional(int().check(z.minimum(1), z.maximum(IMPORT_LIMITS.maxFiles))),
+      parts: described(z.optional(z.array(int().check(z.minimum(1), z.maximum(IMPORT_LIMITS.maxParts)))), 'multipart: parts per file'),
+      onInvalid: z.optional(z.enum(['fail', 'skip'])),
     }),
     invalidCode: 'InvalidImport',
-    responses: { 201: importStatus.extend({ uploadUrls: z.array(z.string()), uploads: z.array(upload), expiresAt: z.string() }) },
+    responses: { 201: z.extend(importStatus, { uploadUrls: z.array(z.string()), uploads: z.array(upload), expiresAt: z.string() }) },
   },
   commitImport: {
     summary: 'Uploads are done: check and commit the import',
-    body: z.strictObject({ parts: z.record(z.string(), z.array(z.string())).optional().describe('multipart: the ETags of each file\'s parts') }).optional(),
+    body: z.optional(z.strictObject({ parts: described(z.optional(z.record(z.string(), z.array(z.string()))), "multipart: the ETags of each file's parts") })),
     invalidCode: 'InvalidImport',
     responses: { 202: importStatus },
   },
-  getImport: { summary: 'An import\'s state, counts and line errors', responses: { 200: importStatus } },
+  getImport: { summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
 } as const satisfies Record<string, OperationSchema>;
 
 export type OperationName = keyof typeof OPERATIONS;
 type Spec<K extends OperationName> = (typeof OPERATIONS)[K];
-export type BodyOf<K extends OperationName> = Spec<K> extends { body: z.ZodType } ? z.infer<Spec<K>['body']> : undefined;
-export type QueryOf<K extends OperationName> = Spec<K> extends { query: z.ZodObject } ? z.infer<Spec<K>['query']> : Record<string, never>;
+export type BodyOf<K extends OperationName> = Spec<K> extends { body: z.ZodMiniType } ? z.infer<Spec<K>['body']> : undefined;
+export type QueryOf<K extends OperationName> = Spec<K> extends { query: z.ZodMiniObject } ? z.infer<Spec<K>['query']> : Record<string, never>;

@@ -4,7 +4,7 @@
  * first problem is the answer: a 400 with the field's own code where it has one, else the
  * operation's, and a message that names the field.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.ts';
 import { jsonBody, type HttpEvent } from './http.ts';
 import { FIELD_CODES, OPERATIONS, type BodyOf, type OperationName, type OperationSchema, type QueryOf } from './schemas.ts';
