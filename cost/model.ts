@@ -5,6 +5,7 @@
  */
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { simulate } from '../bench/simulator.ts';
+import { offloadFanOut } from '../lambda/offload/offload.ts';
 import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
 import type { Measurement } from './measure.ts';
 import type { Prices } from './prices.ts';
@@ -43,10 +44,10 @@ export function compactionRewrites(retentionDays: number, s: Pick<StoreSettings,
   return simulate({ periods: Math.max(1, retentionDays), fanout: s.fanout, maxLevel: s.maxLevel }).writeAmplification - 1;
 }
 
-/** Scan segments and key ranges the offload planner uses for a period of `bytes` (same caps as lambda/offload). */
+/** Spill objects of a period's offload: one per scan segment and key range, as the planner fans out. */
 function fanOut(bytes: number, s: StoreSettings): number {
-  const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
-  return clamp(Math.ceil(bytes / s.spillBytes), 2, 64) * clamp(Math.ceil(bytes / s.rangeBytes), 1, 64);
+  const f = offloadFanOut(bytes, s);
+  return f.segments * f.ranges;
 }
 
 export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = { ...DEFAULT_SETTINGS, periodMs: DAY_MS }, opts: { noncurrentVersionDays?: number; lifecycleEveryMs?: number } = {}): Cost {

@@ -11,6 +11,7 @@ import { entrySize } from '../core/record.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { SpillSorter } from '../core/spill-sort.ts';
+import type { StoreSettings } from '../core/settings.ts';
 import type { Stores } from '../store/stores.ts';
 
 export interface PeriodToOffload {
@@ -57,6 +58,11 @@ export async function planOffload(s: Stores, nowMs: number, max = 4): Promise<{ 
 }
 
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+/** Scan segments and key ranges for a period of about `bytes` (the cost model sizes periods with it too). */
+export function offloadFanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'spillBytes'>): { segments: number; ranges: number } {
+  return { segments: clamp(Math.ceil(bytes / s.spillBytes), 2, 64), ranges: clamp(Math.ceil(bytes / s.rangeBytes), 1, 64) };
+}
 const SAMPLE_SEGMENTS = 8;
 const SAMPLE_PER_SEGMENT = 250;
 
@@ -86,9 +92,9 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
   }
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
-  const parts = clamp(Math.ceil(estimated / s.settings.rangeBytes), 1, 64);
-  const ranges = rangesFrom(chooseSplitters(sample, parts));
-  const totalSegments = clamp(Math.ceil(estimated / s.settings.spillBytes), 2, 64);
+  const fanOut = offloadFanOut(estimated, s.settings);
+  const ranges = rangesFrom(chooseSplitters(sample, fanOut.ranges));
+  const totalSegments = fanOut.segments;
   return { ...p, totalSegments, segments: Array.from({ length: totalSegments }, (_, i) => i), ranges };
 }
 
