@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
-import { IMPORT_LIMITS, type ImportStatus, type InvalidPolicy } from '../core/import-format.ts';
+import type { ImportStatus, InvalidPolicy } from '../core/import-format.ts';
+import type { BodyOf } from '../api/schemas.ts';
 import { ConflictError } from '../core/manifest.ts';
 import { IMPORT_ID, OBJECTS } from '../core/schema.ts';
 import type { ColdStore } from '../store/cold-store.ts';
@@ -20,12 +21,8 @@ export interface ImportsDeps {
   readonly now: () => number;
 }
 
-export interface CreateRequest {
-  readonly format?: unknown;
-  readonly files?: unknown;
-  readonly parts?: unknown;
-  readonly onInvalid?: unknown;
-}
+/** A request its schema passed (api/schemas.ts): the format, each count and the policy are checked there. */
+export type CreateRequest = BodyOf<'createImport'>;
 
 export type Upload = { readonly file: number; readonly url: string } | { readonly file: number; readonly uploadId: string; readonly partUrls: string[] };
 
@@ -38,17 +35,11 @@ export function publicStatus(s: Stored): ImportStatus {
   return rest;
 }
 
-const int = (v: unknown, name: string, min: number, max: number): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValidationError('InvalidImport', `${name} must be an integer from ${min} to ${max}`);
-  return v;
-};
-
 export async function createImport(d: ImportsDeps, req: CreateRequest): Promise<ImportStatus & { uploadUrls: string[]; uploads: Upload[]; expiresAt: string }> {
-  if (req.format !== 'ndjson') throw new ValidationError('InvalidImport', 'format must be "ndjson"');
-  const files = req.files === undefined ? 1 : int(req.files, 'files', 1, IMPORT_LIMITS.maxFiles);
-  if (req.parts !== undefined && (!Array.isArray(req.parts) || req.parts.length !== files)) throw new ValidationError('InvalidImport', 'parts must list a part count per file');
-  const parts = req.parts === undefined ? Array<number>(files).fill(1) : req.parts.map((p, i) => int(p, `parts[${i}]`, 1, IMPORT_LIMITS.maxParts));
-  if (req.onInvalid !== undefined && req.onInvalid !== 'fail' && req.onInvalid !== 'skip') throw new ValidationError('InvalidImport', 'onInvalid must be "fail" or "skip"');
+  const files = req.files ?? 1;
+  // One count per file: the one rule across fields, which the schema cannot say.
+  if (req.parts !== undefined && req.parts.length !== files) throw new ValidationError('InvalidImport', 'parts must list a part count per file');
+  const parts = req.parts ?? Array<number>(files).fill(1);
   const onInvalid: InvalidPolicy = req.onInvalid ?? 'fail';
   const id = randomBytes(10).toString('hex');
   const uploads: Upload[] = [];
