@@ -12,6 +12,9 @@ import { pagedItems } from '../lambda/store/paging.ts';
 import { UNITS, unitOfPlaceholder } from '../lambda/units.ts';
 import type { TaskHandler } from '../local/step-functions.ts';
 import { startLocal } from '../local/system.ts';
+import { pool } from '../bench/harness.ts';
+import { rng } from '../test/support/arbitraries.ts';
+import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
 
 export interface Measurement {
@@ -32,9 +35,8 @@ export interface Measurement {
   readonly indexBytesPerLogicalByte: number;
   /** The lifecycle execution that offloaded the period: per logical GB offloaded. */
   readonly offloadPerLogicalGb: { readonly s3Puts: number; readonly s3Gets: number; readonly lambdaGbSeconds: number };
-  /** State transitions of the execution, and its tasks (they grow with the period, up to the planner's caps). */
+  /** State transitions of the execution (they grow with the period's fan-out, up to the planner's caps). */
   readonly transitionsPerExecution: number;
-  readonly tasksPerExecution: number;
 }
 
 export interface MeasureOptions {
@@ -55,11 +57,6 @@ function observe(client: Middleware, see: (command: string, input: Record<string
     return result;
   }) as never;
   client.middlewareStack.add(mw, { step: 'initialize', name: `observe-${Math.random()}` });
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
 const DETAIL_WORDS = ['aws-cli/2.17.0', 'Python/3.11.8', 'Linux/6.1', 'exe/x86_64', 'Mozilla/5.0', 'session', 'mfa=true', 'mfa=false', 'region=us-east-1', 'region=eu-west-1', 'GetObject', 'PutObject', 'ListBucket', 'AssumeRole', 'console', 'sdk', 'status=200', 'status=403', 'tls=1.3'];
@@ -83,11 +80,19 @@ function auditRecord(r: () => number, i: number, periodStart: number, bytes: num
   return { pk, sk, value };
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+/** A run's index items in the index table, as stored. */
+export function runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>, runId: string): AsyncIterable<Record<string, AttributeValue>> {
+  return pagedItems(`index of ${runId}`, (start) =>
+    store.ddb.send(
+      new QueryCommand({
+        TableName: store.indexTable,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
 }
 
 const GB = 1e9;
@@ -167,25 +172,13 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
     if (!run) throw new Error('the period was not offloaded');
 
     let indexBytes = 0;
-    const items = pagedItems(`index of ${run.id}`, (start) =>
-      sys.store.ddb.send(
-        new QueryCommand({
-          TableName: sys.store.indexTable,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': { S: runPartition(run.id) } },
-          ExclusiveStartKey: start,
-        }),
-      ),
-    );
-    for await (const it of items) indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
+    for await (const it of runIndexItems(sys.store, run.id)) indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
 
     sys.refreshManifests();
     readUnitsTotal = 0;
     s3Gets = 0;
     for (const x of sample) await sys.functionDataPlanes.read.get(x.pk, x.sk);
 
-    const tasks = exec.events.filter((e) => e.type === 'TaskStateEntered' || (e.type === 'StateEntered' && e.state && /^(Prepare|Scan|Merge|Verify|Commit|Rotate|PlanOffload|PlanCompaction|MergeRange|VerifyCompaction|CommitCompaction|CollectGarbage|ApplyRetention)$/.test(e.state))).length;
     const offloadGb = logical / GB;
     return {
       measuredAt: new Date().toISOString(),
@@ -200,7 +193,6 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
       indexBytesPerLogicalByte: indexBytes / logical,
       offloadPerLogicalGb: { s3Puts: lifecycleCalls('s3:PutObject') / offloadGb, s3Gets: lifecycleCalls('s3:GetObject') / offloadGb, lambdaGbSeconds: gbSeconds / offloadGb },
       transitionsPerExecution: exec.events.filter((e) => e.type === 'StateEntered').length,
-      tasksPerExecution: tasks,
     };
   } finally {
     await sys.stop();

@@ -4,13 +4,12 @@
  * compaction input MB/s; bytes in S3 and in the index per logical byte; and write
  * amplification of a long simulated history.
  */
-import { BatchWriteItemCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
 import type { Entry } from '../../lambda/core/record.ts';
-import { INDEX_TABLE, runPartition } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { toItem } from '../../lambda/store/hot-tables.ts';
-import { pagedItems } from '../../lambda/store/paging.ts';
+import { runIndexItems } from '../../cost/measure.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 import { pool, type Figure } from '../harness.ts';
@@ -57,19 +56,8 @@ function span(r: ExecutionRecord, from: string, to: string): number {
 
 async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
   let bytes = 0;
-  const items = pagedItems(`index of ${runId}`, (start) =>
-    sys.store.ddb.send(
-      new QueryCommand({
-        TableName: sys.store.indexTable,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
-        ExclusiveStartKey: start,
-      }),
-    ),
-  );
   // DynamoDB bills an item as its attribute names plus values.
-  for await (const it of items) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
+  for await (const it of runIndexItems(sys.store, runId)) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
   return bytes;
 }
 
