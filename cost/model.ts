@@ -3,7 +3,8 @@
  * (cost/measure.ts) and list prices (cost/prices.ts). Pure arithmetic: every term is a
  * measured ratio times a workload's volume times a price.
  */
-import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
+import { AUTO_SCALING, provisionedFor } from '../lambda/core/hot-capacity.ts';
+import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, rotationIntervalMs, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 import { simulate } from '../bench/simulator.ts';
 import { offloadFanOut } from '../lambda/offload/offload.ts';
 import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
@@ -30,6 +31,9 @@ export interface Cost {
 const DAY_MS = 86_400_000;
 export const DAYS_PER_MONTH = 365.25 / 12;
 const SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400;
+const HOURS_PER_MONTH = DAYS_PER_MONTH * 24;
+/** Full scans of a period's table: the offload's, and verification's re-scan. */
+const SCANS_PER_OFFLOAD = 2;
 const GB = 1e9;
 
 const total = (breakdown: Record<string, number>): Cost => ({ monthlyUsd: Object.values(breakdown).reduce((s, v) => s + v, 0), breakdown });
@@ -50,7 +54,18 @@ function fanOut(bytes: number, s: StoreSettings): number {
   return f.segments * f.ranges;
 }
 
-export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = { ...DEFAULT_SETTINGS, periodMs: DAY_MS }, opts: { noncurrentVersionDays?: number; lifecycleEveryMs?: number } = {}): Cost {
+/**
+ * Provisioned capacity as auto scaling holds it at the target utilization for a steady rate:
+ * the units rotation sizes (core/hot-capacity.ts) for this many writes a second.
+ */
+export function provisionedWriteUnits(writesPerSecond: number, itemBytes: number): number {
+  const c = provisionedFor(writesPerSecond, { itemBytes });
+  return c.mode === 'provisioned' ? c.write.initial : 0;
+}
+
+export const DEFAULT_STORE: StoreSettings = { ...DEFAULT_SETTINGS, periodMs: DAY_MS };
+
+export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = DEFAULT_STORE, opts: { noncurrentVersionDays?: number; lifecycleEveryMs?: number } = {}): Cost {
   const records = w.writesPerSecond * SECONDS_PER_MONTH;
   const logicalPerDay = w.writesPerSecond * 86_400 * w.recordBytes;
   const periodsPerMonth = (DAYS_PER_MONTH * DAY_MS) / s.periodMs;
@@ -59,7 +74,7 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const rewrites = compactionRewrites((w.retentionDays * DAY_MS) / s.periodMs, s);
   const item = itemBytesOf(m, w);
   // A period's table fills for a period (half a period's data on average), then waits for offload and GC.
-  const lifecycleEvery = opts.lifecycleEveryMs ?? Math.min(3_600_000, s.periodMs / 4);
+  const lifecycleEvery = opts.lifecycleEveryMs ?? defaultLifecycleIntervalMs(s.periodMs);
   const hotPeriods = 0.5 + (s.sealGraceMs + lifecycleEvery + s.gcGraceMs) / s.periodMs;
   const hotBytes = (logicalPerPeriod / w.recordBytes) * (item + STORAGE_OVERHEAD_BYTES) * hotPeriods;
   const stored = m.s3BytesPerLogicalByte;
@@ -71,8 +86,19 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const requestScale = (fanOut(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (fanOut(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
   const perPeriod = (perGb: number): number => perGb * (measuredBytes / GB) * requestScale;
   const lifecycleFactor = 1 + rewrites;
+  // Provisioned: each period's table holds its capacity from a rotation interval before the period until it is sealed.
+  const provisionedHours = HOURS_PER_MONTH * ((s.periodMs + rotationIntervalMs(s.periodMs) + s.sealGraceMs) / s.periodMs);
+  const hotWrites: Record<string, number> =
+    s.hotCapacity === 'provisioned'
+      ? {
+          'hot writes (DynamoDB provisioned, auto-scaled)': provisionedWriteUnits(w.writesPerSecond, item) * provisionedHours * p.dynamodb.provisionedWcuHourUsd,
+          'hot reads (DynamoDB provisioned, floor)': AUTO_SCALING.minUnits * provisionedHours * p.dynamodb.provisionedRcuHourUsd,
+        }
+      : { 'hot writes (DynamoDB on demand)': (records * writeUnits(item) * p.dynamodb.writeRequestUnitUsd) / 1e6 };
   return total({
-    'hot writes (DynamoDB on demand)': (records * writeUnits(item) * p.dynamodb.writeRequestUnitUsd) / 1e6,
+    ...hotWrites,
+    // Sealed tables are on-demand in both modes: the offload's scans are billed per request (consistent: 4 KB a unit).
+    'offload scans (DynamoDB on demand)': (SCANS_PER_OFFLOAD * ((records * item) / 4096) * p.dynamodb.readRequestUnitUsd) / 1e6,
     'hot storage (DynamoDB)': (hotBytes / GB) * p.dynamodb.storageStandardUsd,
     'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
     'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
@@ -83,22 +109,34 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   });
 }
 
-export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tableClass: TableClass): Cost {
+export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tableClass: TableClass, capacity: HotCapacity = 'on-demand'): Cost {
   const ia = tableClass === 'standard-ia';
   const item = itemBytesOf(m, w);
   const records = w.writesPerSecond * SECONDS_PER_MONTH;
   const retainedItems = w.writesPerSecond * 86_400 * w.retentionDays;
+  const cls = ia ? ', Standard-IA' : '';
+  // Provisioned: the same sizing as Alki's hot tables (70% utilization), all month; reads likewise.
+  const requests: Record<string, number> =
+    capacity === 'provisioned'
+      ? {
+          [`writes (DynamoDB provisioned, auto-scaled${cls})`]: provisionedWriteUnits(w.writesPerSecond, item) * HOURS_PER_MONTH * (ia ? p.dynamodb.iaProvisionedWcuHourUsd : p.dynamodb.provisionedWcuHourUsd),
+          [`reads (DynamoDB provisioned${cls})`]:
+            Math.max(AUTO_SCALING.minUnits, Math.ceil((w.readsPerSecond * readUnits(item, true) * 100) / AUTO_SCALING.targetUtilization)) * HOURS_PER_MONTH * (ia ? p.dynamodb.iaProvisionedRcuHourUsd : p.dynamodb.provisionedRcuHourUsd),
+        }
+      : {
+          [`writes (DynamoDB on demand${cls})`]: (records * writeUnits(item) * (ia ? p.dynamodb.iaWriteRequestUnitUsd : p.dynamodb.writeRequestUnitUsd)) / 1e6,
+          reads: (w.readsPerSecond * SECONDS_PER_MONTH * readUnits(item, true) * (ia ? p.dynamodb.iaReadRequestUnitUsd : p.dynamodb.readRequestUnitUsd)) / 1e6,
+        };
   return total({
-    [`writes (DynamoDB on demand${ia ? ', Standard-IA' : ''})`]: (records * writeUnits(item) * (ia ? p.dynamodb.iaWriteRequestUnitUsd : p.dynamodb.writeRequestUnitUsd)) / 1e6,
+    ...requests,
     [`storage (DynamoDB ${ia ? 'Standard-IA' : 'Standard'})`]: ((retainedItems * (item + STORAGE_OVERHEAD_BYTES)) / GB) * (ia ? p.dynamodb.storageIaUsd : p.dynamodb.storageStandardUsd),
-    reads: (w.readsPerSecond * SECONDS_PER_MONTH * readUnits(item, true) * (ia ? p.dynamodb.iaReadRequestUnitUsd : p.dynamodb.readRequestUnitUsd)) / 1e6,
   });
 }
 
 export interface Scenario {
   readonly name: string;
   readonly retentionDays: number;
-  readonly capacity: 'on-demand';
+  readonly capacity: HotCapacity;
   readonly tableClass: TableClass;
   readonly alki: Cost;
   readonly dynamodbOnly: Cost;
@@ -112,12 +150,15 @@ export const DEFAULT_WORKLOADS: readonly Workload[] = [
   { name: 'audit logs, 7 years', writesPerSecond: 5000, recordBytes: 400, retentionDays: 2555, readsPerSecond: 0 },
 ];
 
+/** Every workload in both capacity modes, each against DynamoDB Standard and Standard-IA in the same mode. */
 export function scenarios(m: Measurement, p: Prices, workloads: readonly Workload[] = DEFAULT_WORKLOADS): Scenario[] {
-  return workloads.flatMap((w) =>
-    (['standard', 'standard-ia'] as const).map((tableClass) => {
-      const alki = alkiMonthly(m, w, p);
-      const dynamodbOnly = dynamodbOnlyMonthly(m, w, p, tableClass);
-      return { name: `${w.name}, vs DynamoDB ${tableClass === 'standard' ? 'Standard' : 'Standard-IA'}`, retentionDays: w.retentionDays, capacity: 'on-demand', tableClass, alki, dynamodbOnly, ratio: dynamodbOnly.monthlyUsd / alki.monthlyUsd };
-    }),
+  return (['on-demand', 'provisioned'] as const).flatMap((capacity) =>
+    workloads.flatMap((w) =>
+      (['standard', 'standard-ia'] as const).map((tableClass) => {
+        const alki = alkiMonthly(m, w, p, { ...DEFAULT_STORE, hotCapacity: capacity });
+        const dynamodbOnly = dynamodbOnlyMonthly(m, w, p, tableClass, capacity);
+        return { name: `${w.name}, ${capacity}, vs DynamoDB ${tableClass === 'standard' ? 'Standard' : 'Standard-IA'}`, retentionDays: w.retentionDays, capacity, tableClass, alki, dynamodbOnly, ratio: dynamodbOnly.monthlyUsd / alki.monthlyUsd };
+      }),
+    ),
   );
 }

@@ -16,9 +16,11 @@ export const PRICES = {
     /** Per GB-month. */
     storageStandardUsd: 0.25,
     storageIaUsd: 0.1,
-    /** Provisioned capacity, per unit-hour. */
+    /** Provisioned capacity, per unit-hour (Standard, and Standard-IA). */
     provisionedWcuHourUsd: 0.00065,
     provisionedRcuHourUsd: 0.00013,
+    iaProvisionedWcuHourUsd: 0.00081,
+    iaProvisionedRcuHourUsd: 0.00016,
   },
   s3: {
     /** Standard, per GB-month. */

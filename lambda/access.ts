@@ -11,6 +11,7 @@ import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
 import { IMPORT_RECORD_GRANTS } from './store/import-store.ts';
 import { JOB_GRANTS } from './store/job-store.ts';
 import { MANIFEST_GRANTS } from './store/manifest-store.ts';
+import { TABLE_SCALING_GRANTS } from './store/table-scaling.ts';
 import { UPLOAD_GRANTS } from './store/uploads.ts';
 import type { UnitName } from './units.ts';
 
@@ -18,7 +19,8 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   ingest: mergeGrants(HOT_TABLE_GRANTS.write, MANIFEST_GRANTS.read),
   read: mergeGrants(HOT_TABLE_GRANTS.read, COLD_GRANTS.readRuns, MANIFEST_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
-  rotate: mergeGrants(HOT_TABLE_GRANTS.create, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
+  // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
+  rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
   offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
   // Verify reads only: it cannot write the manifest, a run or a job.
   verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns),

@@ -6,7 +6,7 @@
 export const UNITS = {
   ingest: { name: 'Ingest', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: puts, deletes, batch writes' },
   read: { name: 'Read', memoryMb: 1024, timeoutSeconds: 29, description: 'HTTP API: gets, range queries, batch gets, runs; unmatched routes' },
-  rotate: { name: 'Rotate', memoryMb: 256, timeoutSeconds: 300, description: 'Lifecycle and its own schedule: create and register the next periods\' hot tables; single flight' },
+  rotate: { name: 'Rotate', memoryMb: 256, timeoutSeconds: 300, description: 'Lifecycle and its own schedule: create and register the next periods\' hot tables, set their capacity; single flight' },
   offload: { name: 'Offload', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan, sample, scan a segment into spills, merge a key range into a run' },
   verify: { name: 'Verify', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: read a new run back and prove it (order, index, count, setsum)' },
   compact: { name: 'Compact', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan a compaction, merge one key range' },

@@ -13,8 +13,9 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { acknowledgeWildcards, arnRef } from './nag.ts';
-import { settingsToEnv } from '../lambda/core/settings.ts';
+import { defaultLifecycleIntervalMs, rotationIntervalMs, settingsToEnv } from '../lambda/core/settings.ts';
 import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
+import { DYNAMODB_SCALING_ROLE } from '../lambda/store/table-scaling.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import { UNIT_GRANTS } from '../lambda/access.ts';
 import type { GrantTarget } from '../lambda/store/grants.ts';
@@ -86,9 +87,8 @@ export class AlkiStore extends Construct {
       removalPolicy: logRemoval,
     });
 
-    // Rotation's interval, and the lifecycle's unless set: a quarter period, from a minute to an hour.
-    const quarterPeriod = Duration.minutes(Math.min(60, Math.round(Math.max(60_000, Math.floor(settings.periodMs / 4)) / 60_000)));
-    const every = props.lifecycleEvery !== undefined ? Duration.minutes(Math.max(1, Math.round(parseEvery(props.lifecycleEvery) / 60_000))) : quarterPeriod;
+    // The lifecycle's interval unless set: a quarter period, from a minute to an hour.
+    const every = Duration.millis(props.lifecycleEvery !== undefined ? Math.max(60_000, Math.round(parseEvery(props.lifecycleEvery) / 60_000) * 60_000) : defaultLifecycleIntervalMs(settings.periodMs));
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
       functions: Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
@@ -98,7 +98,7 @@ export class AlkiStore extends Construct {
     });
     acknowledgeMachine(this.lifecycle);
     // Rotation on its own schedule: the horizon of ready tables holds while the lifecycle is stopped.
-    const rotationEvery = quarterPeriod;
+    const rotationEvery = Duration.millis(rotationIntervalMs(settings.periodMs));
     this.rotationSchedule = new Rule(this, 'RotationSchedule', {
       description: `Keeps the next ${settings.rotateAhead} periods' hot tables ready`,
       schedule: Schedule.rate(rotationEvery),
@@ -127,6 +127,9 @@ export class AlkiStore extends Construct {
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
       lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      scalableTargets: '*',
+      scalingAlarms: '*',
+      scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),
     };
     // The wildcard targets cdk-nag flags, each with why it must be a pattern.
     const wildcards: Partial<Record<GrantTarget, { resource: string; reason: string }>> = {
@@ -137,6 +140,14 @@ export class AlkiStore extends Construct {
       runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
       spillObjects: { resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
       importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
+      scalableTargets: {
+        resource: '*',
+        reason: 'Application Auto Scaling names a scalable target by a generated id, not by its table, so a policy cannot name the hot tables\' targets; rotate registers and deregisters only its own hot tables.',
+      },
+      scalingAlarms: {
+        resource: '*',
+        reason: 'Application Auto Scaling checks the caller may manage the target tracking alarms it creates and names itself (AWS validates these CloudWatch permissions on RegisterScalableTarget/PutScalingPolicy).',
+      },
     };
     for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
       const role = this.functions[u].role;

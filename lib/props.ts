@@ -1,6 +1,6 @@
 /** The AlkiStore construct's props, and how they become the store's settings. */
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { DEFAULT_SETTINGS, parseDuration, checkSettings, type StoreSettings } from '../lambda/core/settings.ts';
+import { DEFAULT_SETTINGS, parseDuration, checkSettings, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 
 export interface AlkiStoreProps {
   /** Prefix of every resource name (index table, hot tables, bucket). Default `alki`. */
@@ -35,6 +35,12 @@ export interface AlkiStoreProps {
   readonly lifecycleEvery?: string;
   /** Periods after the current one whose tables rotation keeps ready, on its own schedule. Default 7. */
   readonly rotateAhead?: number;
+  /**
+   * `on-demand` (default): hot tables are billed per request. `provisioned`: each period's
+   * table gets write capacity sized from the last offloaded period, with auto scaling (70%
+   * target); cheaper for steady, high write rates.
+   */
+  readonly hotCapacity?: HotCapacity;
 }
 
 export function storeSettings(p: AlkiStoreProps): StoreSettings {
@@ -52,5 +58,6 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     rangeBytes: DEFAULT_SETTINGS.rangeBytes,
     spillBytes: DEFAULT_SETTINGS.spillBytes,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
+    hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
   });
 }

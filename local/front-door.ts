@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { decide, type Decision, type NamedPolicy, type Statement } from './iam/policy.ts';
 import { deleteObjectCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
 import { LOCAL_ACCOUNT } from './iam/stack-model.ts';
+import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
@@ -57,7 +58,7 @@ function credentialOf(req: IncomingMessage, url: URL): { accessKeyId: string; se
   const scope = (auth ? /Credential=([^,\s]+)/.exec(auth)?.[1] : undefined) ?? url.searchParams.get('X-Amz-Credential') ?? undefined;
   if (!scope) return undefined;
   const [accessKeyId, , , service] = scope.split('/');
-  if (!accessKeyId || (service !== 'dynamodb' && service !== 's3' && service !== 'states')) return undefined;
+  if (!accessKeyId || (service !== 'dynamodb' && service !== 's3' && service !== 'states' && service !== 'application-autoscaling')) return undefined;
   return { accessKeyId, service };
 }
 
@@ -67,10 +68,16 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function jsonError(res: ServerResponse, status: number, type: string, message: string): void {
+function jsonError(res: ServerResponse, status: number, type: string, message: string, contentType = 'application/x-amz-json-1.0'): void {
   const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, Message: message, message });
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function jsonAnswer(res: ServerResponse, answer: unknown, contentType = 'application/x-amz-json-1.0'): void {
+  const text = JSON.stringify(answer);
+  res.writeHead(200, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** S3's error document (none for HEAD, which has no body). */
@@ -132,6 +139,33 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       if (!(pr === '*' || (typeof pr === 'object' && pr?.AWS === '*'))) throw new Error(`bucket policy ${p.name}: only Principal "*" is evaluated locally`);
     }
   }
+  // Application Auto Scaling has no emulator: the front door serves it, reaching dynalite as its service-linked role would.
+  const dynalite = async (operation: string, body: object): Promise<Response> =>
+    fetch(opts.dynamodb, {
+      method: 'POST',
+      // dynalite reads a signature's form, not its value.
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        'x-amz-date': '20260101T000000Z',
+        authorization: 'AWS4-HMAC-SHA256 Credential=service/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
+      },
+      body: JSON.stringify(body),
+    });
+  const autoScaling = new LocalAutoScaling({
+    describe: async (table) => {
+      const answer = await dynalite('DescribeTable', { TableName: table });
+      if (!answer.ok) return undefined;
+      const t = ((await answer.json()) as { Table?: { BillingModeSummary?: { BillingMode?: string }; ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } } }).Table;
+      if (!t) return undefined;
+      return { mode: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 };
+    },
+    setThroughput: async (table, read, write) => {
+      const answer = await dynalite('UpdateTable', { TableName: table, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } });
+      if (!answer.ok) throw new Error(`scaling ${table}: ${await answer.text()}`);
+    },
+  });
+
   // The local endpoint is loopback HTTP; it stands in for AWS's TLS endpoint (aws:SecureTransport).
   const baseContext = { 'aws:SecureTransport': 'true' };
 
@@ -159,6 +193,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     }
     const principal = opts.principalOf(cred.accessKeyId) ?? { kind: 'operator' };
 
+    if (cred.service === 'application-autoscaling') return serveAutoScaling(principal, String(req.headers['x-amz-target'] ?? ''), body, res);
+
     if (cred.service === 'dynamodb' || cred.service === 'states') {
       const target = String(req.headers['x-amz-target'] ?? '');
       let parsed: Record<string, unknown>;
@@ -185,9 +221,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         const answer = target.endsWith('.ListExecutions')
           ? { executions: opts.stepFunctions.list(arn, parsed.statusFilter as string | undefined) }
           : await opts.stepFunctions.start(arn, parsed.name as string | undefined, String(parsed.input ?? '{}'));
-        const text = JSON.stringify(answer);
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
+        jsonAnswer(res, answer);
       } catch (err) {
         const e = err as { name?: string; message?: string };
         return jsonError(res, 400, e.name ?? 'InvalidArn', e.message ?? 'failed');
@@ -233,6 +267,31 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     }
     if (op.operation === 'DeleteObjects') return deleteObjects(r.bucket!, principal, body, headers, req, res);
     return forward(opts.s3, req, res, body, headers);
+  };
+
+  /** Application Auto Scaling (JSON 1.1): the action, then what AWS checks the caller could do itself, then the emulator. */
+  const serveAutoScaling = async (p: Principal, target: string, body: Buffer, res: ServerResponse): Promise<void> => {
+    const json = 'application/x-amz-json-1.1';
+    const operation = target.startsWith('AnyScaleFrontendService.') ? target.slice('AnyScaleFrontendService.'.length) : '';
+    try {
+      const parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      const { direct, implied } = autoScaling.checks(operation, parsed);
+      for (const c of direct) {
+        const d = authorize(p, c, false);
+        if (!d.allowed && p.kind === 'role') return jsonError(res, 400, 'AccessDeniedException', denial(p, c, d), json);
+      }
+      for (const c of implied) {
+        const d = authorize(p, c, false);
+        if (d.allowed || p.kind !== 'role') continue;
+        if (c.action === 'iam:CreateServiceLinkedRole') return jsonError(res, 400, 'AccessDeniedException', denial(p, c, d), json);
+        return jsonError(res, 400, 'ValidationException', `Unable to ${operation}: the caller is missing permissions on the target service or CloudWatch. ${denial(p, c, d)}`, json);
+      }
+      return jsonAnswer(res, await autoScaling.handle(operation, parsed), json);
+    } catch (err) {
+      if (err instanceof AutoScalingError) return jsonError(res, 400, err.code, err.message, json);
+      if (err instanceof SyntaxError) return jsonError(res, 400, 'SerializationException', 'request body is not JSON', json);
+      throw err;
+    }
   };
 
   /** DeleteObjects: S3 authorizes each key; a denied key is an `<Error>` in a 200 answer. */

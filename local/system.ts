@@ -195,6 +195,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     [ENDPOINT_ENV.dynamodb]: dynamodbEndpoint,
     [ENDPOINT_ENV.s3]: s3Endpoint,
     [ENDPOINT_ENV.stepFunctions]: door.url,
+    [ENDPOINT_ENV.autoScaling]: door.url,
     [ENDPOINT_ENV.bucket]: names.bucket,
     [ENDPOINT_ENV.indexTable]: names.indexTable,
   };

@@ -31,7 +31,15 @@ export interface StoreSettings {
    * empty on-demand table costs nothing).
    */
   readonly rotateAhead: number;
+  /**
+   * How hot tables are billed: `on-demand` (per request), or `provisioned` (rotation sizes each
+   * period's write capacity from the last offloaded period and attaches auto scaling).
+   */
+  readonly hotCapacity: HotCapacity;
 }
+
+export const HOT_CAPACITIES = ['on-demand', 'provisioned'] as const;
+export type HotCapacity = (typeof HOT_CAPACITIES)[number];
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -60,6 +68,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   rangeBytes: 2 * 1024 ** 3,
   spillBytes: 128 * 1024 ** 2,
   rotateAhead: 7,
+  hotCapacity: 'on-demand',
 };
 
 /** Environment variable of each setting: the names the CDK app and the local system set. */
@@ -76,6 +85,7 @@ export const SETTINGS_ENV = {
   rangeBytes: 'ALKI_RANGE_BYTES',
   spillBytes: 'ALKI_SPILL_BYTES',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
+  hotCapacity: 'ALKI_HOT_CAPACITY',
 } as const satisfies Record<keyof StoreSettings, string>;
 
 function intSetting(name: string, text: string, min: number, max: number): number {
@@ -85,6 +95,7 @@ function intSetting(name: string, text: string, min: number, max: number): numbe
 }
 
 export function checkSettings(s: StoreSettings): StoreSettings {
+  if (!HOT_CAPACITIES.includes(s.hotCapacity)) throw new ValidationError('InvalidConfig', `hot capacity must be ${HOT_CAPACITIES.join(' or ')}, not "${String(s.hotCapacity)}"`);
   if (!/^[a-z0-9][a-z0-9-]{1,30}$/.test(s.prefix)) {
     throw new ValidationError('InvalidConfig', `prefix must be 2-31 lowercase letters, digits or dashes, not "${s.prefix}"`);
   }
@@ -124,6 +135,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     rangeBytes: int('rangeBytes', DEFAULT_SETTINGS.rangeBytes, 1024, 2 ** 40),
     spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
+    hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
   });
 }
 
@@ -142,5 +154,21 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.rangeBytes]: String(s.rangeBytes),
     [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
+    [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
   };
+}
+
+/** How often the lifecycle runs unless set: a quarter period, from a minute to an hour. */
+export function defaultLifecycleIntervalMs(periodMs: number): number {
+  return Math.min(60, Math.round(Math.max(UNITS.m!, Math.floor(periodMs / 4)) / UNITS.m!)) * UNITS.m!;
+}
+
+/**
+ * How often rotation runs on its own schedule: a quarter period, from a minute to 15 minutes
+ * (an invocation costs next to nothing). With provisioned hot tables, the run in the interval
+ * before a period begins provisions its table; if that run fails, the table takes writes
+ * on-demand (it was made on-demand ahead) until the next run: a cost, never a throttle.
+ */
+export function rotationIntervalMs(periodMs: number): number {
+  return Math.min(15, Math.round(Math.max(UNITS.m!, Math.floor(periodMs / 4)) / UNITS.m!)) * UNITS.m!;
 }

@@ -5,10 +5,11 @@
  * work). Emits the store's health metrics.
  */
 import { systemClock, type Clock } from '../core/seq.ts';
-import { storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
+import { autoScalingClientFrom, storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
 import { RunningExecutions } from '../store/executions.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
+import { TableScaling } from '../store/table-scaling.ts';
 import { rotate, type RotateResult } from './rotate.ts';
 import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
 
@@ -29,15 +30,19 @@ export function earlierExecution(mine: { executionArn: string; startTime: string
 export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('rotate');
   // Clients are made on first use and kept while the container lives.
-  let deps: { e: StoreEnv; executions: RunningExecutions } | undefined;
+  let deps: { e: StoreEnv; executions: RunningExecutions; scaling: TableScaling } | undefined;
   const run = async (input: RotateInput): Promise<RotateOutput> => {
-    deps ??= { e: storeEnvFrom(env(), t.traceClient), executions: RunningExecutions.fromEnv(env(), t.traceClient) };
-    const { e, executions } = deps;
+    deps ??= {
+      e: storeEnvFrom(env(), t.traceClient),
+      executions: RunningExecutions.fromEnv(env(), t.traceClient),
+      scaling: new TableScaling(autoScalingClientFrom(env(), t.traceClient)),
+    };
+    const { e, executions, scaling } = deps;
     if (input?.execution) {
       const other = earlierExecution(input.execution, await executions.list(input.execution.stateMachineArn));
       if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
     }
-    const result = await rotate({ hot: new HotTables(e.ddb), manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());
+    const result = await rotate({ hot: new HotTables(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());
     // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
     t.count('offloadLag', result.offloadLagPeriods);
     t.count('rotationHorizon', result.horizonPeriods);

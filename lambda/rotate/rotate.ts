@@ -1,15 +1,20 @@
 /**
  * Rotation (DESIGN §2, §5 step 1): create the tables of the current period and the next
- * `rotateAhead`, wait until they are ACTIVE, then register each as a hot run. Idempotent:
- * tables that exist and runs already registered are left alone, so it runs as often as
- * wanted: on its own schedule, and first in every lifecycle execution.
+ * `rotateAhead`, wait until they are ACTIVE, then register each as a hot run; then bring
+ * every hot table to the capacity the plan gives it now (core/hot-capacity.ts: with
+ * `hotCapacity: provisioned`, sized and auto-scaled while it takes writes, on-demand
+ * otherwise). Idempotent: tables that exist, runs already registered and capacity already
+ * right are left alone, so it runs as often as wanted: on its own schedule, and first in
+ * every lifecycle execution.
  */
+import { capacityPlan, type CurrentTable, type TableCapacity } from '../core/hot-capacity.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { hotRunId, hotTableName, periodSeqBounds, periodStartOf } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { StoreSettings } from '../core/settings.ts';
-import type { HotTables } from '../store/hot-tables.ts';
+import type { HotTables, TableState } from '../store/hot-tables.ts';
 import type { ManifestStore } from '../store/manifest-store.ts';
+import type { TableScaling } from '../store/table-scaling.ts';
 
 export interface RotateResult {
   readonly periods: string[];
@@ -21,6 +26,17 @@ export interface RotateResult {
   readonly coldRuns: number;
   /** Consecutive periods after the current one with a registered table. */
   readonly horizonPeriods: number;
+  /** Hot runs whose tables are provisioned (with auto scaling) after this run. */
+  readonly provisioned: string[];
+  /** Hot runs whose table was busy with an earlier update: the next rotation converges them. */
+  readonly busy: string[];
+}
+
+export interface RotateDeps {
+  readonly hot: HotTables;
+  readonly scaling: TableScaling;
+  readonly manifests: ManifestStore;
+  readonly settings: StoreSettings;
 }
 
 export function hotRunMeta(settings: StoreSettings, start: number, now = new Date()): RunMeta {
@@ -40,19 +56,68 @@ export function hotRunMeta(settings: StoreSettings, start: number, now = new Dat
   };
 }
 
-export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; settings: StoreSettings }, nowMs: number): Promise<RotateResult> {
+/**
+ * Brings one table to its planned capacity: auto scaling is detached before a table goes
+ * back to on-demand (AWS keeps it otherwise), and attached (or refreshed to the new range)
+ * once it is provisioned. A provisioned table whose period has not begun is raised to the
+ * planned capacity (it may have been provisioned before the last offload sized it); once it
+ * takes writes, auto scaling knows better. Returns the mode it has now, or 'busy'.
+ */
+async function converge(deps: RotateDeps, table: string, state: TableState, want: TableCapacity, begun: boolean): Promise<TableCapacity['mode'] | 'busy'> {
+  if (want.mode === 'on-demand') {
+    if (state.mode === 'on-demand') return 'on-demand';
+    await deps.scaling.detach(table);
+    return (await deps.hot.setCapacity(table, want, state.mode)) ? 'on-demand' : 'busy';
+  }
+  const raise = state.mode === 'provisioned' && !begun && (state.writeUnits < want.write.initial || state.readUnits < want.read.initial);
+  if (raise) {
+    want = {
+      ...want,
+      write: { ...want.write, initial: Math.max(state.writeUnits, want.write.initial) },
+      read: { ...want.read, initial: Math.max(state.readUnits, want.read.initial) },
+    };
+  }
+  if ((state.mode === 'on-demand' || raise) && !(await deps.hot.setCapacity(table, want, state.mode))) return 'busy';
+  await deps.scaling.attach(table, want);
+  return 'provisioned';
+}
+
+export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateResult> {
   const { periodMs } = deps.settings;
   const current = periodStartOf(nowMs, periodMs);
   const starts = Array.from({ length: deps.settings.rotateAhead + 1 }, (_, i) => current + i * periodMs);
   const runs = starts.map((s) => hotRunMeta(deps.settings, s, new Date(nowMs)));
-  await Promise.all(runs.map((r) => deps.hot.create(r.table!)));
-  const registered: string[] = [];
   let manifest = await deps.manifests.read();
+  // The table taking writes now tells the next one's item size and read capacity.
+  let now: CurrentTable | undefined;
+  if (deps.settings.hotCapacity === 'provisioned') {
+    const state = await deps.hot.describe(runs[0]!.table!);
+    now = state && { ...(state.itemBytes !== undefined ? { itemBytes: state.itemBytes } : {}), ...(state.mode === 'provisioned' ? { readUnits: state.readUnits } : {}) };
+  }
+  const plan = capacityPlan(deps.settings, runs, manifest.runs, nowMs, now);
+  const states = await Promise.all(runs.map((r, i) => deps.hot.create(r.table!, plan[i]!)));
+  const registered: string[] = [];
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
   for (const run of runs) {
     const result = await deps.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
     if (result.changed) registered.push(run.id);
     manifest = result.manifest;
+  }
+  // Every other hot table too: the sealed ones go back to on-demand before their offload.
+  const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
+  const otherPlan = capacityPlan(deps.settings, others, manifest.runs, nowMs, now);
+  const otherStates = await Promise.all(others.map((r) => deps.hot.describe(r.table!)));
+  const tables = [
+    ...runs.map((r, i) => ({ run: r, state: states[i], want: plan[i]! })),
+    ...others.map((r, i) => ({ run: r, state: otherStates[i], want: otherPlan[i]! })),
+  ];
+  const provisioned: string[] = [];
+  const busy: string[] = [];
+  for (const t of tables) {
+    if (!t.state) continue; // dropped since the manifest was read
+    const mode = await converge(deps, t.run.table!, t.state, t.want, t.run.periodStart <= nowMs);
+    if (mode === 'provisioned') provisioned.push(t.run.id);
+    if (mode === 'busy') busy.push(t.run.id);
   }
   const sealedBefore = nowMs - deps.settings.sealGraceMs;
   const hotStarts = new Set(manifest.runs.filter((r) => r.tier === 'hot').map((r) => r.periodStart));
@@ -66,5 +131,7 @@ export async function rotate(deps: { hot: HotTables; manifests: ManifestStore; s
     offloadLagPeriods: manifest.runs.filter((r) => r.tier === 'hot' && r.periodEnd <= sealedBefore).length,
     hotRuns: manifest.runs.filter((r) => r.tier === 'hot').length,
     coldRuns: manifest.runs.filter((r) => r.tier === 'cold').length,
+    provisioned,
+    busy,
   };
 }

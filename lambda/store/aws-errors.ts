@@ -9,6 +9,8 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   // CreateTable/DeleteTable: too many table operations in flight at once.
   'LimitExceededException',
+  // Application Auto Scaling: another update of the same scalable target is in progress.
+  'ConcurrentUpdateException',
 ]);
 
 export function errorName(err: unknown): string | undefined {

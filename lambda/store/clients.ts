@@ -2,6 +2,7 @@
  * AWS SDK clients and resource names from the environment. Local mode differs from AWS only
  * here: endpoint overrides point the same clients at the embedded DynamoDB and S3.
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { indexTableName } from '../core/schema.ts';
@@ -17,6 +18,7 @@ export const ENDPOINT_ENV = {
   dynamodb: 'ALKI_DYNAMODB_ENDPOINT',
   s3: 'ALKI_S3_ENDPOINT',
   stepFunctions: 'ALKI_SFN_ENDPOINT',
+  autoScaling: 'ALKI_AUTOSCALING_ENDPOINT',
   bucket: 'ALKI_BUCKET',
   indexTable: 'ALKI_INDEX_TABLE',
 } as const;
@@ -65,4 +67,10 @@ export function storeEnvFrom(env: Env, hook: ClientHook = untraced): StoreEnv {
     // Only signs URLs: no call to trace.
     s3Presigner: new S3Client({ ...s3Config, requestChecksumCalculation: 'WHEN_REQUIRED' }),
   };
+}
+
+/** Application Auto Scaling (rotation only, for provisioned hot tables). */
+export function autoScalingClientFrom(env: Env, hook: ClientHook = untraced): ApplicationAutoScalingClient {
+  const endpoint = env[ENDPOINT_ENV.autoScaling];
+  return hook(new ApplicationAutoScalingClient({ ...clientConfig(env), maxAttempts: 4, ...(endpoint ? { endpoint } : {}) }));
 }

@@ -6,7 +6,20 @@
  */
 
 /** The store's resources a grant can name; the CDK app maps each to its ARN (pattern). */
-export const GRANT_TARGETS = ['indexTable', 'hotTables', 'bucket', 'runObjects', 'spillObjects', 'importObjects', 'importStateMachine', 'lifecycleStateMachine'] as const;
+export const GRANT_TARGETS = [
+  'indexTable',
+  'hotTables',
+  'bucket',
+  'runObjects',
+  'spillObjects',
+  'importObjects',
+  'importStateMachine',
+  'lifecycleStateMachine',
+  // Auto scaling of provisioned hot tables: its scalable targets, the alarms it makes, its service-linked role.
+  'scalableTargets',
+  'scalingAlarms',
+  'scalingServiceRole',
+] as const;
 export type GrantTarget = (typeof GRANT_TARGETS)[number];
 
 export interface Grant {

@@ -12,6 +12,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  UpdateTableCommand,
   type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
@@ -19,6 +20,7 @@ import {
 import { decodeKey, splitKey } from '../core/keys.ts';
 import type { PartitionQuery } from '../core/range.ts';
 import type { Entry } from '../core/record.ts';
+import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE } from '../core/schema.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
 import { pagedItems } from './paging.ts';
@@ -34,13 +36,30 @@ export const HOT_TABLE_GRANTS = {
   scan: [grant('hotTables', 'dynamodb:Scan')],
   /** size */
   describe: [grant('hotTables', 'dynamodb:DescribeTable')],
-  /** create (tags on create need TagResource), exists */
+  /** create (tags on create need TagResource), exists, describe */
   create: [grant('hotTables', 'dynamodb:CreateTable', 'dynamodb:TagResource', 'dynamodb:DescribeTable')],
+  /** setCapacity */
+  capacity: [grant('hotTables', 'dynamodb:UpdateTable')],
   /** drop */
   drop: [grant('hotTables', 'dynamodb:DeleteTable')],
 } as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
+
+/** A table as DescribeTable tells it: what rotation needs to converge its capacity. */
+export interface TableState {
+  readonly status: string;
+  readonly mode: TableCapacity['mode'];
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  /** Average item size; undefined while DynamoDB reports no items. */
+  readonly itemBytes?: number;
+}
+
+const billing = (c: TableCapacity) =>
+  c.mode === 'provisioned'
+    ? { BillingMode: 'PROVISIONED' as const, ProvisionedThroughput: { ReadCapacityUnits: c.read.initial, WriteCapacityUnits: c.write.initial } }
+    : { BillingMode: 'PAY_PER_REQUEST' as const };
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
 export const BATCH_WRITE_MAX = 25;
 
@@ -185,13 +204,16 @@ export class HotTables {
     }
   }
 
-  /** Creates a period's table; idempotent. Returns once it is ACTIVE. */
-  async create(table: string): Promise<void> {
+  /**
+   * Creates a period's table with this capacity; idempotent (an existing table is left as it
+   * is: rotation converges its capacity). Returns its state once it is ACTIVE.
+   */
+  async create(table: string, capacity: TableCapacity): Promise<TableState> {
     try {
       await this.ddb.send(
         new CreateTableCommand({
           TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
+          ...billing(capacity),
           AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
           KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
           Tags: [{ Key: 'alki:tier', Value: 'hot' }],
@@ -200,22 +222,53 @@ export class HotTables {
     } catch (err) {
       if (errorName(err) !== 'ResourceInUseException') translate(err, `create ${table}`);
     }
-    await this.waitActive(table);
+    return this.waitActive(table);
   }
 
-  async exists(table: string): Promise<boolean> {
+  /** The table's state, or undefined if it does not exist. */
+  async describe(table: string): Promise<TableState | undefined> {
     try {
-      const out = await this.ddb.send(new DescribeTableCommand({ TableName: table }));
-      return out.Table?.TableStatus === 'ACTIVE';
+      const t = (await this.ddb.send(new DescribeTableCommand({ TableName: table }))).Table;
+      if (!t) return undefined;
+      const items = t.ItemCount ?? 0;
+      return {
+        status: t.TableStatus ?? 'UNKNOWN',
+        // A table created without BillingMode is provisioned; DescribeTable then omits the summary.
+        mode: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'on-demand' : 'provisioned',
+        readUnits: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
+        writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
+        ...(items > 0 ? { itemBytes: (t.TableSizeBytes ?? 0) / items } : {}),
+      };
     } catch (err) {
-      if (errorName(err) === 'ResourceNotFoundException') return false;
+      if (errorName(err) === 'ResourceNotFoundException') return undefined;
       return translate(err, `describe ${table}`);
     }
   }
 
-  private async waitActive(table: string): Promise<void> {
+  async exists(table: string): Promise<boolean> {
+    return (await this.describe(table))?.status === 'ACTIVE';
+  }
+
+  /**
+   * Switches the table's billing mode (to provisioned: with the initial throughput), or on a
+   * provisioned table sets its throughput. False when the table is busy with an earlier
+   * update (ResourceInUseException): the next rotation tries again.
+   */
+  async setCapacity(table: string, capacity: TableCapacity, from: TableState['mode']): Promise<boolean> {
+    const update = from === capacity.mode ? { ProvisionedThroughput: billing(capacity).ProvisionedThroughput } : billing(capacity);
+    try {
+      await this.ddb.send(new UpdateTableCommand({ TableName: table, ...update }));
+      return true;
+    } catch (err) {
+      if (errorName(err) === 'ResourceInUseException') return false;
+      return translate(err, `update the capacity of ${table}`);
+    }
+  }
+
+  private async waitActive(table: string): Promise<TableState> {
     for (let attempt = 0; attempt < 120; attempt++) {
-      if (await this.exists(table)) return;
+      const state = await this.describe(table);
+      if (state?.status === 'ACTIVE') return state;
       await sleep(Math.min(1000, 50 * 2 ** attempt));
     }
     throw new Error(`${table} did not become ACTIVE`);

@@ -5,7 +5,7 @@
  */
 import { bucketArn, tableArn } from './stack-model.ts';
 
-export type Service = 'dynamodb' | 's3' | 'states';
+export type Service = 'dynamodb' | 's3' | 'states' | 'application-autoscaling';
 
 export interface Check {
   readonly action: string;

@@ -121,12 +121,35 @@ describe('AlkiStore (CDK)', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('grants each function only its own actions (no "*" beyond X-Ray and log delivery)', () => {
+  it('grants each function only its own actions (no "*" beyond X-Ray, log delivery and the auto scaling AWS checks)', () => {
     const allowed = (unit: UnitName): string[] => [...new Set(statementsOf(unit).flatMap(actionsOf))].sort();
     assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
     assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    assert.deepEqual(allowed('rotate'), ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:TagResource', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:ListExecutions', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // Rotation sizes hot tables and attaches auto scaling (hotCapacity provisioned), whatever the mode: a store switched back to on-demand converges its tables.
+    assert.deepEqual(allowed('rotate'), [
+      'application-autoscaling:DeregisterScalableTarget',
+      'application-autoscaling:PutScalingPolicy',
+      'application-autoscaling:RegisterScalableTarget',
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:PutMetricAlarm',
+      'dynamodb:CreateTable',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:TagResource',
+      'dynamodb:UpdateTable',
+      'iam:CreateServiceLinkedRole',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'states:ListExecutions',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // Only the service-linked role of DynamoDB's auto scaling may be created.
+    const slr = statementsOf('rotate').find((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'))!;
+    assert.match(JSON.stringify(slr.Resource), /role\/aws-service-role\/dynamodb\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable/);
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
     assert.deepEqual(own('verify'), ['dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
@@ -152,7 +175,10 @@ describe('AlkiStore (CDK)', () => {
     for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
       for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         if (s.Resource !== '*') continue;
-        for (const a of actionsOf(s)) assert.match(a, /^(xray:|logs:(Create|Get|Update|Delete|List|Describe|Put)\w*(LogDelivery|LogDeliveries|ResourcePolicy|ResourcePolicies|LogGroups))/, `${a} on "*"`);
+        // Application Auto Scaling names targets by generated ids, and checks alarms it names itself (lambda/store/table-scaling.ts).
+        for (const a of actionsOf(s)) {
+          assert.match(a, /^(xray:\w+|logs:(Create|Get|Update|Delete|List|Describe|Put)\w*(LogDelivery|LogDeliveries|ResourcePolicy|ResourcePolicies|LogGroups)|application-autoscaling:(Register|Deregister)ScalableTarget|application-autoscaling:PutScalingPolicy|cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms))$/, `${a} on "*"`);
+        }
       }
     }
     const hot = statementsOf('ingest').find((s) => actionsOf(s).includes('dynamodb:PutItem'))!;
@@ -186,7 +212,9 @@ describe('AlkiStore (CDK)', () => {
     const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
     assert.equal(rules.length, 2, 'the lifecycle and rotation');
     const rotation = rules.find((r) => JSON.stringify(r.Properties.Targets).includes(rotate[0]))!;
-    assert.equal(rotation.Properties.ScheduleExpression, 'rate(1 hour)');
+    // Every 15 minutes on daily periods (the lifecycle: hourly): the lead of a provisioned table.
+    assert.equal(rotation.Properties.ScheduleExpression, 'rate(15 minutes)');
+    assert.ok(rules.some((r) => r.Properties.ScheduleExpression === 'rate(1 hour)'), 'the lifecycle, hourly');
     const list = statementsOf('rotate').find((st) => actionsOf(st).includes('states:ListExecutions'))!;
     assert.match(JSON.stringify(list.Resource), /stateMachine:alki-lifecycle/);
   });
@@ -242,12 +270,14 @@ describe('AlkiStore (CDK)', () => {
   });
 
   it('reads its settings from context, and rejects bad ones with a clear message', () => {
-    const { template: t } = synth({ 'alki:prefix': 'audit', 'alki:period': '1h', 'alki:removalPolicy': 'destroy' });
+    const { template: t } = synth({ 'alki:prefix': 'audit', 'alki:period': '1h', 'alki:removalPolicy': 'destroy', 'alki:hotCapacity': 'provisioned' });
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'audit-index' });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ALKI_HOT_CAPACITY: 'provisioned' }) } });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     assert.throws(() => synth({ 'alki:period': '7m' }), /period must divide a day/);
     assert.throws(() => synth({ 'alki:removalPolicy': 'maybe' }), /removalPolicy must be/);
+    assert.throws(() => synth({ 'alki:hotCapacity': 'reserved' }), /hot capacity must be on-demand or provisioned/);
   });
 
   it('passes cdk-nag AwsSolutions with every acknowledgement justified; an unacknowledged finding fails synth', () => {

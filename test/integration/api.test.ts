@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { ON_DEMAND } from '../../lambda/core/hot-capacity.ts';
 import { LAMBDA_PAYLOAD_BYTES, LIMITS } from '../../lambda/core/limits.ts';
 import { CLOCK_TOLERANCE_MS } from '../../lambda/core/read-path.ts';
 import type { Entry } from '../../lambda/core/record.ts';
@@ -30,7 +31,7 @@ async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], period
 
 async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): Promise<void> {
   const run = hotRunMeta(sys.dataPlane.settings, start);
-  await sys.dataPlane.hot.create(run.table!);
+  await sys.dataPlane.hot.create(run.table!, ON_DEMAND);
   await sys.dataPlane.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
   for (const e of entries) await sys.dataPlane.hot.put(run.table!, e);
   sys.refreshManifests();

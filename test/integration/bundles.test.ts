@@ -49,6 +49,7 @@ describe('the bundles that deploy', () => {
       assert.ok(own.includes(`lambda/${u}/handler.ts`), `${u}: its own handler`);
       assert.equal(packages.has('@aws-sdk/client-sfn'), UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('states:'))), `${u}: the Step Functions client`);
       assert.equal(packages.has('@aws-sdk/s3-request-presigner'), u === 'imports', `${u}: the presigner`);
+      assert.equal(packages.has('@aws-sdk/client-application-auto-scaling'), UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('application-autoscaling:'))), `${u}: the Application Auto Scaling client`);
       assert.ok(packages.has('@aws-lambda-powertools/logger') && packages.has('@aws-lambda-powertools/metrics') && packages.has('@aws-lambda-powertools/tracer'), `${u}: Powertools`);
     }
   });

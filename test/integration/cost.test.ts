@@ -22,8 +22,14 @@ describe('the cost report', () => {
     const out = execFileSync(process.execPath, ['bin/cost.ts', '--json', '--measurement', 'test/fixtures/cost-measurement.json'], { encoding: 'utf8' });
     const r = JSON.parse(out) as { measured: { s3BytesPerLogicalByte: number }; scenarios: { name: string; retentionDays: number; capacity: string; alki: { monthlyUsd: number; breakdown: Record<string, number> }; dynamodbOnly: { monthlyUsd: number }; ratio: number }[] };
     assert.equal(typeof r.measured.s3BytesPerLogicalByte, 'number');
-    assert.deepEqual(r.scenarios.map((s) => [s.retentionDays, s.capacity]), [[365, 'on-demand'], [365, 'on-demand'], [2555, 'on-demand'], [2555, 'on-demand']]);
-    for (const s of r.scenarios) assert.ok(Math.abs(s.ratio - s.dynamodbOnly.monthlyUsd / s.alki.monthlyUsd) < 1e-9 && s.alki.breakdown['hot writes (DynamoDB on demand)']! > 0);
+    assert.deepEqual(
+      r.scenarios.map((s) => [s.retentionDays, s.capacity]),
+      (['on-demand', 'provisioned'] as const).flatMap((c) => [[365, c], [365, c], [2555, c], [2555, c]]),
+    );
+    for (const s of r.scenarios) {
+      assert.ok(Math.abs(s.ratio - s.dynamodbOnly.monthlyUsd / s.alki.monthlyUsd) < 1e-9);
+      assert.ok(s.alki.breakdown[s.capacity === 'provisioned' ? 'hot writes (DynamoDB provisioned, auto-scaled)' : 'hot writes (DynamoDB on demand)']! > 0, s.name);
+    }
   });
 
   it('refuses a measurement file it cannot read, with a clear message', () => {

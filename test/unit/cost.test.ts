@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from '@jest/globals';
 import { itemBytes, readUnits, writeUnits } from '../../cost/item-size.ts';
 import type { Measurement } from '../../cost/measure.ts';
-import { alkiMonthly, DAYS_PER_MONTH, DEFAULT_WORKLOADS, dynamodbOnlyMonthly, scenarios, type Workload } from '../../cost/model.ts';
+import { alkiMonthly, DAYS_PER_MONTH, DEFAULT_STORE, DEFAULT_WORKLOADS, dynamodbOnlyMonthly, provisionedWriteUnits, scenarios, type Workload } from '../../cost/model.ts';
 import { PRICES } from '../../cost/prices.ts';
 
 const measured = JSON.parse(readFileSync('test/fixtures/cost-measurement.json', 'utf8')) as Measurement;
@@ -44,15 +44,35 @@ describe('the monthly cost of a workload', () => {
 
   it('grows Alki\'s advantage with retention, and reads cost what their units and GETs cost', () => {
     const s = scenarios(measured, PRICES);
-    assert.equal(s.length, 4);
-    const byClass = (c: string) => s.filter((x) => x.tableClass === c).map((x) => x.ratio);
-    for (const c of ['standard', 'standard-ia']) {
-      const [oneYear, sevenYears] = byClass(c);
-      assert.ok(sevenYears! > oneYear! && oneYear! > 1, `${c}: ${oneYear} then ${sevenYears}`);
+    assert.equal(s.length, 8);
+    for (const capacity of ['on-demand', 'provisioned']) {
+      for (const c of ['standard', 'standard-ia']) {
+        const [oneYear, sevenYears] = s.filter((x) => x.tableClass === c && x.capacity === capacity).map((x) => x.ratio);
+        assert.ok(sevenYears! > oneYear! && oneYear! > 1, `${capacity}, ${c}: ${oneYear} then ${sevenYears}`);
+      }
     }
     const reading = { ...yearly, readsPerSecond: 100 };
     const extra = alkiMonthly(measured, reading, PRICES).monthlyUsd - alkiMonthly(measured, yearly, PRICES).monthlyUsd;
     const perRead = (measured.readUnitsPerColdRead * PRICES.dynamodb.readRequestUnitUsd) / 1e6 + (measured.s3GetsPerColdRead * PRICES.s3.getUsd) / 1000;
     assert.ok(Math.abs(extra - 100 * DAYS_PER_MONTH * 86_400 * perRead) < 1e-6);
+  });
+
+  it('prices provisioned hot tables by the unit-hour, sized as rotation sizes them, only while they take writes', () => {
+    const item = measured.hotItemBytes - measured.recordBytes + yearly.recordBytes;
+    // 5,000 writes/s of one write unit each, at 70% utilization.
+    assert.equal(provisionedWriteUnits(5000, item), Math.ceil((5000 * 100) / 70));
+    const alki = alkiMonthly(measured, yearly, PRICES, { ...DEFAULT_STORE, hotCapacity: 'provisioned' });
+    const ddb = dynamodbOnlyMonthly(measured, yearly, PRICES, 'standard', 'provisioned');
+    const hours = DAYS_PER_MONTH * 24;
+    assert.equal(ddb.breakdown['writes (DynamoDB provisioned, auto-scaled)'], 7143 * hours * PRICES.dynamodb.provisionedWcuHourUsd);
+    // Each daily table is provisioned from one rotation interval (15 minutes) before its day until sealed (10 minutes after).
+    const alkiWrites = alki.breakdown['hot writes (DynamoDB provisioned, auto-scaled)']!;
+    assert.ok(Math.abs(alkiWrites / ddb.breakdown['writes (DynamoDB provisioned, auto-scaled)']! - (24 * 60 + 25) / (24 * 60)) < 1e-9);
+    assert.equal(alki.breakdown['hot writes (DynamoDB on demand)'], undefined);
+    // The offload's two consistent scans are on-demand in both modes.
+    assert.equal(alki.breakdown['offload scans (DynamoDB on demand)'], alkiMonthly(measured, yearly, PRICES).breakdown['offload scans (DynamoDB on demand)']);
+    // The goals of the lever: at least 5x at one year, 20x at seven, against DynamoDB Standard in the same mode.
+    const provisioned = scenarios(measured, PRICES).filter((x) => x.capacity === 'provisioned' && x.tableClass === 'standard');
+    assert.ok(provisioned[0]!.ratio >= 5 && provisioned[1]!.ratio >= 20, provisioned.map((x) => x.ratio.toFixed(2)).join(', '));
   });
 });

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from '@jest/globals';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccessDeniedError, ThrottledError } from '../../lambda/core/errors.ts';
 import type { Garbage, Manifest } from '../../lambda/core/manifest.ts';
@@ -18,22 +19,26 @@ import { mergeCompactionRange, type CompactionPlan } from '../../lambda/compact/
 import { collectGarbage } from '../../lambda/gc/gc.ts';
 import { parseChunk, type ImportJob } from '../../lambda/importer/importer.ts';
 import { scanSegment, type OffloadJob } from '../../lambda/offload/offload.ts';
-import { rotate } from '../../lambda/rotate/rotate.ts';
+import { hotRunMeta, rotate } from '../../lambda/rotate/rotate.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
+import { TableScaling } from '../../lambda/store/table-scaling.ts';
 import { verifyRun, VerificationFailed } from '../../lambda/verify/verify.ts';
 import { STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 // Every client any store makes is mocked: nothing reaches a network.
 const ddb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
+const scalingClient = mockClient(ApplicationAutoScalingClient);
 afterEach(() => {
   ddb.reset();
   s3.reset();
+  scalingClient.reset();
 });
 
 const settings = { ...DEFAULT_SETTINGS, periodMs: 3_600_000 };
 const stores = () => storesFrom({ ...settingsToEnv(settings), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', ALKI_BUCKET: 'b' });
 const awsError = (name: string, status = 400): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+const hotRunAt = (start: number) => hotRunMeta(settings, start);
 const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
 
 /** The errors a lifecycle state retries with backoff (its first Retry that is not for VerificationFailed). */
@@ -49,12 +54,76 @@ function transientErrors(state: string, machine = 'lifecycle'): string[] {
 
 describe('lifecycle tasks on AWS-only failures (mocked)', () => {
   it('rotation: too many table operations at once (LimitExceededException) is throttling, retried by Rotate; nothing is registered', async () => {
+    ddb.on(GetItemCommand).resolves({});
     ddb.on(CreateTableCommand).rejects(awsError('LimitExceededException'));
     const s = stores();
-    const err = await rotate({ hot: s.hot, manifests: s.manifests, settings }, Date.UTC(2026, 10, 23, 12)).catch((e: unknown) => e);
+    const err = await rotate({ hot: s.hot, scaling: new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1' })), manifests: s.manifests, settings }, Date.UTC(2026, 10, 23, 12)).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Rotate').includes(err.name));
     assert.equal(ddb.commandCalls(PutItemCommand).length, 0, 'the manifest is not written');
+  });
+
+  describe('rotation with provisioned hot tables', () => {
+    const provisioned = { ...settings, hotCapacity: 'provisioned' as const };
+    const now = Date.UTC(2026, 10, 23, 12, 30);
+    const scaler = () => new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } }));
+    // An empty store whose tables all exist on-demand: rotation provisions the current one.
+    const onDemandStore = () => {
+      ddb.on(GetItemCommand).resolves({});
+      ddb.on(PutItemCommand).resolves({});
+      ddb.on(CreateTableCommand).rejects(awsError('ResourceInUseException'));
+      ddb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } } });
+    };
+
+    it('another update of the same scalable target in progress (ConcurrentUpdateException) is throttling, retried by Rotate', async () => {
+      onDemandStore();
+      ddb.on(UpdateTableCommand).resolves({});
+      scalingClient.on(RegisterScalableTargetCommand).rejects(awsError('ConcurrentUpdateException'));
+      const s = stores();
+      const err = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
+      assert.ok(err instanceof ThrottledError, String(err));
+      assert.ok(transientErrors('Rotate').includes(err.name));
+      assert.equal(scalingClient.commandCalls(PutScalingPolicyCommand).length, 0, 'no policy without its target');
+    });
+
+    it('a table still busy with an earlier update (ResourceInUseException) is left for the next rotation, with no auto scaling attached', async () => {
+      onDemandStore();
+      ddb.on(UpdateTableCommand).rejects(awsError('ResourceInUseException'));
+      const s = stores();
+      const r = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
+      assert.ok(r.busy.length >= 1, JSON.stringify(r.busy));
+      assert.deepEqual(r.provisioned, []);
+      assert.equal(scalingClient.commandCalls(RegisterScalableTargetCommand).length, 0);
+    });
+
+    it('a missing permission that Application Auto Scaling finds (ValidationException) fails the rotation, not retried: a deployment fault', async () => {
+      onDemandStore();
+      ddb.on(UpdateTableCommand).resolves({});
+      scalingClient.on(RegisterScalableTargetCommand).rejects(awsError('ValidationException'));
+      const s = stores();
+      const err = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
+      assert.equal((err as Error).name, 'ValidationException');
+      assert.ok(!transientErrors('Rotate').includes('ValidationException'));
+    });
+
+    it('a sealed table is detached before it goes back to on-demand; a target already gone is no error', async () => {
+      ddb.on(GetItemCommand).resolves(manifestItem({ version: 3, runs: [{ ...hotRunAt(Date.UTC(2026, 10, 23, 10)), table: 'alki-hot-sealed' }], garbage: [] }));
+      ddb.on(PutItemCommand).resolves({});
+      ddb.on(CreateTableCommand).resolves({});
+      ddb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE', BillingModeSummary: { BillingMode: 'PROVISIONED' }, ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } });
+      const order: string[] = [];
+      ddb.on(UpdateTableCommand).callsFake((input: { TableName?: string; BillingMode?: string }) => {
+        order.push(`update ${input.TableName} ${input.BillingMode ?? 'throughput'}`);
+        return {};
+      });
+      scalingClient.on(DeregisterScalableTargetCommand).callsFake((input: { ResourceId?: string }) => {
+        order.push(`detach ${input.ResourceId}`);
+        throw awsError('ObjectNotFoundException');
+      });
+      const s = stores();
+      await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
+      assert.deepEqual(order.filter((o) => o.includes('sealed')), ['detach table/alki-hot-sealed', 'detach table/alki-hot-sealed', 'update alki-hot-sealed PAY_PER_REQUEST']);
+    });
   });
 
   it('offload scan: a Scan throttled beyond the SDK\'s retries fails as ThrottledError, retried by Scan', async () => {

@@ -1,0 +1,84 @@
+/**
+ * The hot capacity plan (core/hot-capacity.ts) against its rules, for any store, clock and
+ * history: on-demand mode provisions nothing; provisioned mode provisions exactly the tables
+ * whose period takes writes within a rotation interval and is not sealed, all at the same
+ * size; the size covers the recent write rate at the target utilization within the quota.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from '@jest/globals';
+import fc from 'fast-check';
+import { AUTO_SCALING, capacityPlan, provisionedFor, recentWriteRate } from '../../lambda/core/hot-capacity.ts';
+import { DEFAULT_SETTINGS, rotationIntervalMs, settingsFromEnv, type StoreSettings } from '../../lambda/core/settings.ts';
+import { coldRun, hotRun } from '../support/runs.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('hot capacity plan', () => {
+  it('in provisioned mode, provisions exactly the tables taking writes now or within a rotation interval, until sealed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(60_000, 15 * 60_000, HOUR, DAY),
+        fc.integer({ min: 0, max: 10 * 60_000 }),
+        fc.integer({ min: 0, max: 2 * DAY }),
+        fc.integer({ min: 2, max: 10 }),
+        (periodMs, sealGraceMs, offset, ahead) => {
+          const settings: StoreSettings = { ...DEFAULT_SETTINGS, periodMs, sealGraceMs, hotCapacity: 'provisioned' };
+          const now = Date.UTC(2026, 10, 23) + offset;
+          const first = Math.floor(now / periodMs) * periodMs - 3 * periodMs;
+          const hot = Array.from({ length: ahead + 4 }, (_, i) => hotRun(first + i * periodMs, first + (i + 1) * periodMs));
+          const plan = capacityPlan(settings, hot, hot, now);
+          const lead = rotationIntervalMs(periodMs);
+          hot.forEach((r, i) => {
+            const takesWrites = r.periodStart - lead <= now && now < r.periodEnd + sealGraceMs;
+            assert.equal(plan[i]!.mode, takesWrites ? 'provisioned' : 'on-demand', `period ${i - 3} at ${offset} ms`);
+          });
+          // The current period's table is always among them.
+          assert.equal(plan[3]!.mode, 'provisioned');
+          // With nothing offloaded, at the floor.
+          assert.deepEqual(new Set(plan.filter((c) => c.mode === 'provisioned').map((c) => JSON.stringify(c))), new Set([JSON.stringify(provisionedFor(undefined))]));
+        },
+      ),
+    );
+  });
+
+  it('in on-demand mode (the default), provisions nothing', () => {
+    const hot = [hotRun(0, HOUR), hotRun(HOUR, 2 * HOUR)];
+    assert.equal(DEFAULT_SETTINGS.hotCapacity, 'on-demand');
+    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [{ mode: 'on-demand' }, { mode: 'on-demand' }]);
+  });
+
+  it('sizes writes from the latest offloaded data at 70% utilization, within the floor and the quota', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 100_000, noNaN: true }), fc.option(fc.integer({ min: 1, max: 400_000 }), { nil: undefined }), fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }), (rate, itemBytes, readUnits) => {
+        const c = provisionedFor(rate, { ...(itemBytes !== undefined ? { itemBytes } : {}), ...(readUnits !== undefined ? { readUnits } : {}) });
+        assert.equal(c.mode, 'provisioned');
+        if (c.mode !== 'provisioned') return;
+        const units = rate * Math.max(1, Math.ceil((itemBytes ?? 1) / 1024));
+        const needed = (units * 100) / AUTO_SCALING.targetUtilization;
+        assert.equal(c.write.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, Math.ceil(needed))));
+        for (const t of [c.write, c.read]) {
+          assert.ok(AUTO_SCALING.minUnits <= t.min && t.min <= t.initial && t.initial <= t.max && t.max === AUTO_SCALING.maxUnits, JSON.stringify(t));
+        }
+        // Auto scaling may halve writes in quiet hours, no lower.
+        assert.equal(c.write.min, Math.max(AUTO_SCALING.minUnits, Math.ceil(c.write.initial / 2)));
+        assert.equal(c.read.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, readUnits ?? 0)));
+      }),
+    );
+    // The audit-log workload: 5,000 writes/s of 400-byte records need 7,143 write units.
+    const audit = provisionedFor(5000, { itemBytes: 480 });
+    assert.deepEqual(audit.mode === 'provisioned' && [audit.write.initial, audit.write.min], [7143, 3572]);
+  });
+
+  it('takes the write rate from the cold run that ends last, live records over its span', () => {
+    assert.equal(recentWriteRate([hotRun(0, HOUR)]), undefined);
+    const runs = [coldRun('old', 0, 0, HOUR, 3600), coldRun('compacted', 1, HOUR, 3 * HOUR, 72_000), coldRun('empty', 0, 3 * HOUR, 4 * HOUR, 0), hotRun(4 * HOUR, 5 * HOUR)];
+    assert.equal(recentWriteRate(runs), 10);
+  });
+
+  it('reads the mode from ALKI_HOT_CAPACITY, and refuses anything else with a clear error', () => {
+    assert.equal(settingsFromEnv({ ALKI_HOT_CAPACITY: 'provisioned' }).hotCapacity, 'provisioned');
+    assert.equal(settingsFromEnv({}).hotCapacity, 'on-demand');
+    assert.throws(() => settingsFromEnv({ ALKI_HOT_CAPACITY: 'reserved' }), /hot capacity must be on-demand or provisioned, not "reserved"/);
+  });
+});
