@@ -23,10 +23,10 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
   offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
   // Verify reads only: it cannot write the manifest, a run or a job.
-  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns),
+  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns, JOB_GRANTS.read),
   compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, COLD_GRANTS.readRuns, COLD_GRANTS.writeRuns),
   // Commit reads an import's record, so a late retry never re-adds a compacted run.
-  commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read),
+  commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
   gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, COLD_GRANTS.deleteRuns, COLD_GRANTS.deleteSpills, COLD_GRANTS.deleteImports, IMPORT_RECORD_GRANTS.read),

@@ -107,8 +107,8 @@ export function lambdaEntry<E, R>(
   };
 }
 
-/** The log keys of a state machine's task: its execution and its state. */
-export const taskKeys = (event: { readonly task?: TaskOrigin } | null | undefined): Record<string, string | undefined> => ({
-  execution: event?.task?.execution,
-  state: event?.task?.state,
-});
+/** The log keys of a state machine's task: its execution and its state (any input: read before it is validated). */
+export const taskKeys = (event: unknown): Record<string, string | undefined> => {
+  const task = (event as { readonly task?: Partial<TaskOrigin> } | null | undefined)?.task;
+  return { execution: typeof task?.execution === 'string' ? task.execution : undefined, state: typeof task?.state === 'string' ? task.state : undefined };
+};

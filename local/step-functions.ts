@@ -46,6 +46,8 @@ export interface ExecutionRecord {
   readonly events: StateEvent[];
   /** Events AWS would have written to the execution's history. */
   historyEvents?: number;
+  /** The largest state input or output, task input or result, in bytes (the 256 KiB quota's measure). */
+  maxPayloadBytes?: number;
 }
 
 interface AslState {
@@ -180,6 +182,7 @@ export class LocalStepFunctions {
       abort();
       throw violation;
     };
+    let largest = 0;
     const overrides: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervals: Record<string, number> = {};
     for (const [state, p] of taskStates(states)) {
@@ -187,10 +190,12 @@ export class LocalStepFunctions {
         this.authorizeInvoke(machine, p);
         // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
         const inBytes = jsonBytes(i);
+        largest = Math.max(largest, inBytes);
         if (inBytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of task ${state} is ${inBytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
         // Serialized once: measured, then handed on as JSON, as Lambda returns it.
         const json = JSON.stringify((await this.handlers[p]!(i)) ?? null);
         const bytes = Buffer.byteLength(json);
+        largest = Math.max(largest, bytes);
         // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
         if (bytes > LAMBDA_PAYLOAD_BYTES) {
           throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
@@ -226,6 +231,8 @@ export class LocalStepFunctions {
         history += historyEvents(ev.type, ev.state ? states.get(ev.state.name) : undefined);
         try {
           if (history > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
+          if (ev.type === 'StateEntered') largest = Math.max(largest, jsonBytes(ev.state?.input));
+          if (ev.type === 'StateExited') largest = Math.max(largest, jsonBytes(ev.state?.output));
           if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
           if (ev.type === 'StateExited' && jsonBytes(ev.state?.output) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the output of state ${ev.state!.name} is ${jsonBytes(ev.state!.output)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
         } catch (err) {
@@ -263,6 +270,7 @@ export class LocalStepFunctions {
         record.events.push({ type: 'ExecutionFailed', timestamp: new Date().toISOString(), error: violation.error, cause: violation.message });
       }
       record.historyEvents = history;
+      record.maxPayloadBytes = largest;
       record.stopDate = new Date().toISOString();
       return record;
     })();

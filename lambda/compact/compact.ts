@@ -1,45 +1,28 @@
 /**
  * Compaction (DESIGN §5.3): the policy picks runs; the merge is range-partitioned at the
  * inputs' index boundaries so each range is one bounded task; verification then checks
- * setsum(inputs) = setsum(output) + setsum(dropped).
+ * setsum(inputs) = setsum(output) + setsum(dropped). The job (its ranges) is stored; the
+ * state machine keeps its run id and range indices.
  */
 import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
+import type { CompactionJob } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { keyRangeOfSpec, rangesFrom, type RangeSpec } from '../core/ranges.ts';
+import { keyRangeOfSpec, rangesFrom } from '../core/ranges.ts';
 import { Setsum } from '../core/setsum.ts';
+import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
+import { indices, type CompactionFound, type TaskDone } from '../task-contract.ts';
 
 /** Compressed bytes are about a quarter of raw for audit logs: size ranges by raw bytes. */
 const RAW_PER_STORED = 4;
 
-export interface CompactionPlan {
-  readonly outputId: string;
-  readonly level: number;
-  readonly periodStart: number;
-  readonly periodEnd: number;
-  readonly dropTombstones: boolean;
-  /** Input run ids, newest first (the merge's tie-break order). */
-  readonly inputs: string[];
-  /** Their total, from the manifest: what verification checks against. */
-  readonly inputTotal: { count: number; setsum: string };
-  readonly retentionCutoff?: number;
-  readonly ranges: RangeSpec[];
-}
-
-export interface CompactionMerged {
-  readonly range: number;
-  readonly count: number;
-  readonly setsum: string;
-  readonly dropped: { count: number; setsum: string };
-}
-
-export async function planCompaction(s: Stores, nowMs: number): Promise<{ found: boolean; plan?: CompactionPlan }> {
+export async function planCompaction(s: Stores, nowMs: number): Promise<CompactionFound> {
   const m = await s.manifests.read();
   const p = new LogarithmicPolicy({ fanout: s.settings.fanout, maxLevel: s.settings.maxLevel }).plan(m);
   if (!p) return { found: false };
-  const plan = await s.jobs.getOrCreate<CompactionPlan>(p.outputId, async () => {
+  const job = await s.jobs.getOrCreate<CompactionJob>(p.outputId, async () => {
     // Split at index-entry boundaries of the inputs, every rangeBytes of (estimated raw) data.
     const bounds: { key: Buffer; bytes: number }[] = [];
     for (const r of p.inputs) for await (const e of s.cold.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
@@ -68,16 +51,17 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<{ found:
       ranges: rangesFrom(splitters),
     };
   });
-  return { found: true, plan };
+  return { found: true, job: { runId: job.outputId, ranges: indices(job.ranges.length) } };
 }
 
-export async function mergeCompactionRange(s: Stores, plan: CompactionPlan, range: RangeSpec): Promise<CompactionMerged> {
-  const kr = keyRangeOfSpec(range);
+/** Merges one key range of the inputs into the output run, dropping what the policy drops, and records that. */
+export async function mergeCompactionRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
+  const job = await s.jobs.spec<CompactionJob>(runId);
+  const spec = job.ranges[range]!;
+  const kr = keyRangeOfSpec(spec);
   const merge = new MergeIterator(
-    plan.inputs.map((id) => coldScan(s.cold, id, kr, 'asc')),
-    { dropTombstones: plan.dropTombstones, trackSetsums: 'dropped', ...(plan.retentionCutoff !== undefined ? { retentionCutoff: plan.retentionCutoff } : {}) },
+    job.inputs.map((id) => coldScan(s.cold, id, kr, 'asc')),
+    { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...(job.retentionCutoff !== undefined ? { retentionCutoff: job.retentionCutoff } : {}) },
   );
-  const w = await s.cold.writeRun(plan.outputId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
-  const d = merge.stats.dropped;
-  return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), dropped: { count: d.count, setsum: d.setsum.hexdigest() } };
+  return writeRange(s, runId, spec, merge);
 }

@@ -26,6 +26,19 @@ export interface SpillSortOptions {
   trackSetsums?: boolean;
 }
 
+/** The least a sorter holds before it spills, unless the whole budget is smaller: below this, spills are more request than data. */
+export const MIN_SPILL_BYTES = 64 * 1024;
+
+/**
+ * What each of a task's sorters (one per key range) may hold: the task's budget split
+ * evenly, at least 64 KiB or the whole budget if smaller. Production settings give
+ * megabytes; tiny settings (tests) give many small spills.
+ */
+export const sorterBudget = (taskBytes: number, ranges: number): number => Math.floor(Math.max(Math.min(MIN_SPILL_BYTES, taskBytes), taskBytes / ranges));
+
+/** The `n`th spill a sorter with this prefix writes (spills are numbered from 0, without gaps). */
+export const spillName = (prefix: string, n: number): string => `${prefix}/${String(n).padStart(6, '0')}.spill`;
+
 /** Sorts by key, newest first among equal keys. */
 export function compareEntries(a: Entry, b: Entry): number {
   return compareKeys(a.key, b.key) || b.seq - a.seq;
@@ -73,7 +86,7 @@ export class SpillSorter {
   }
 
   private async spill(): Promise<void> {
-    const name = `${this.opts.prefix}/${String(this.spills.length).padStart(6, '0')}.spill`;
+    const name = spillName(this.opts.prefix, this.spills.length);
     const w = new BlobWriter(() => name, { blobBytes: Number.POSITIVE_INFINITY, setsum: false, zstdLevel: 1 });
     for (const e of this.sortedBuffer()) w.add(e);
     const blob = w.finish();

@@ -1,29 +1,25 @@
 /** Lambda entry of GC and retention. */
-import { ValidationError } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
-import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
+import { GC_INPUT, parseTaskInput } from '../task-contract.ts';
+import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 import { applyRetention, collectGarbage } from './gc.ts';
-
-export type GcInput = TaskInput & ({ action: 'collect' } | { action: 'retention' });
 
 export function createGcHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('gc');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (input: GcInput): Promise<unknown> => {
+  const run = async (event: unknown): Promise<unknown> => {
+    const input = parseTaskInput('gc', GC_INPUT, event);
     if (input.action === 'collect') {
       const r = await collectGarbage(stores(), now());
       t.count('garbageCollected', r.collected.length);
       t.count('leftoversSwept', r.swept.length);
       return r;
     }
-    if (input.action === 'retention') {
-      const r = await applyRetention(stores(), now());
-      t.count('runsExpired', r.dropped.length);
-      return r;
-    }
-    throw new ValidationError('InvalidInput', `unknown gc action ${(input as { action: string }).action}`);
+    const r = await applyRetention(stores(), now());
+    t.count('runsExpired', r.dropped.length);
+    return r;
   };
   return lambdaEntry(t, env, run, taskKeys);
 }

@@ -6,56 +6,16 @@
  * lifecycle's own steps. Every step is idempotent: the job spec is stored on first prepare
  * and object names derive from the import id, chunk and range.
  */
-import { scanBlob } from '../core/blob-reader.ts';
-import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type ImportCounts, type InvalidPolicy, type LineError } from '../core/import-format.ts';
+import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
+import { importCounts, type ImportChunk, type ImportJob, type ParseRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf, type RangeSpec } from '../core/ranges.ts';
-import { importRunId, OBJECTS, periodStartOf } from '../core/schema.ts';
+import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/ranges.ts';
+import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { SpillSorter } from '../core/spill-sort.ts';
+import { SpillSorter, sorterBudget } from '../core/spill-sort.ts';
+import { spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
-
-export interface ImportChunk {
-  readonly index: number;
-  readonly file: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-export interface ImportJob {
-  readonly importId: string;
-  readonly runId: string;
-  readonly onInvalid: InvalidPolicy;
-  readonly files: { readonly key: string; readonly size: number }[];
-  readonly chunks: ImportChunk[];
-  readonly ranges: RangeSpec[];
-}
-
-export interface Tally {
-  readonly count: number;
-  readonly setsum: string;
-}
-
-export interface ChunkParsed extends Tally {
-  readonly chunk: number;
-  /** Lines in the chunk's span, blank ones included (for file line numbers). */
-  readonly lines: number;
-  readonly nonBlank: number;
-  readonly invalid: number;
-  /** Chunk-local line numbers. */
-  readonly errors: { line: number; reason: string }[];
-  /** Versions of one key dropped inside this chunk (the merge drops the rest). */
-  readonly duplicates: Tally;
-  readonly spills: string[][];
-}
-
-export interface RangeMerged extends Tally {
-  readonly range: number;
-  readonly dropped: Tally;
-  readonly minSeq: number;
-  readonly maxSeq: number;
-  readonly bytes: number;
-}
+import { indices, type ImportRef, type TaskDone } from '../task-contract.ts';
 
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 const SAMPLE_BYTES = 256 * 1024;
@@ -77,9 +37,9 @@ async function chunkText(s: Stores, job: ImportJob, c: ImportChunk): Promise<str
   return own ? buf.subarray(own.from, own.to).toString('utf8') : '';
 }
 
-export async function prepareImport(s: Stores, importId: string, nowMs: number): Promise<ImportJob> {
+export async function prepareImport(s: Stores, importId: string, nowMs: number): Promise<ImportRef> {
   const runId = importRunId(importId);
-  return s.jobs.getOrCreate<ImportJob>(runId, async () => {
+  const job = await s.jobs.getOrCreate<ImportJob>(runId, async () => {
     const status = await s.imports.get(importId);
     if (!status) throw new Error(`import ${importId} does not exist`);
     const listed = await s.cold.list(OBJECTS.importPrefix(importId));
@@ -101,13 +61,17 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
     const parts = clamp(Math.ceil(total / s.settings.rangeBytes), 1, 64);
     return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, parts)) };
   });
+  return { importId, runId, chunks: indices(job.chunks.length), ranges: indices(job.ranges.length) };
 }
 
-/** Parses one chunk: every line validated, valid records counted, hashed and spilled sorted per range. */
-export async function parseChunk(s: Stores, job: ImportJob, c: ImportChunk, nowMs: number): Promise<ChunkParsed> {
+/** Parses one chunk: every line validated, valid records counted, hashed and spilled sorted per range; records that. */
+export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs: number): Promise<TaskDone> {
+  const job = await s.jobs.spec<ImportJob>(runId);
+  const c = job.chunks[chunk]!;
   const text = await chunkText(s, job, c);
   const splitters = splittersOf(job.ranges);
-  const budget = Math.max(64 * 1024, Math.floor(s.settings.spillBytes / 2 / job.ranges.length));
+  // Half the budget holds the chunk's text, half its sorters.
+  const budget = sorterBudget(s.settings.spillBytes / 2, job.ranges.length);
   const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(job.runId, r.index, c.index), memoryBytes: budget, trackSetsums: true }));
   const setsum = new Setsum();
   let count = 0;
@@ -127,24 +91,25 @@ export async function parseChunk(s: Stores, job: ImportJob, c: ImportChunk, nowM
     setsum.insertEntry(r);
     await sorters[rangeOf(r.key, splitters)]!.add(r);
   }
-  const spills: string[][] = [];
+  const spills: number[] = [];
   const dup = new Setsum();
   let dupCount = 0;
   for (const sorter of sorters) {
-    spills.push([...(await sorter.flush())]);
+    spills.push((await sorter.flush()).length);
     dup.add(sorter.duplicates.setsum);
     dupCount += sorter.duplicates.count;
   }
-  return { chunk: c.index, lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
+  const record: ParseRecord = { lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
+  await s.jobs.putRecord(runId, 'parse', chunk, record);
+  return { index: chunk, count };
 }
 
 /** Line errors with file line numbers: each chunk's lines follow the earlier chunks' of its file. */
-export function fileLineErrors(job: ImportJob, parsed: readonly ChunkParsed[]): LineError[] {
-  const byChunk = new Map(parsed.map((p) => [p.chunk, p]));
+export function fileLineErrors(job: ImportJob, parsed: readonly ParseRecord[]): LineError[] {
   const out: LineError[] = [];
   const before = new Map<number, number>();
   for (const c of job.chunks) {
-    const p = byChunk.get(c.index);
+    const p = parsed[c.index];
     if (!p) continue;
     const offset = before.get(c.file) ?? 0;
     for (const e of p.errors) if (out.length < IMPORT_LIMITS.maxReportedErrors) out.push({ file: c.file, line: offset + e.line, reason: e.reason });
@@ -154,7 +119,9 @@ export function fileLineErrors(job: ImportJob, parsed: readonly ChunkParsed[]): 
 }
 
 /** After parsing: with invalid lines and `onInvalid: fail`, the import ends here, failed. */
-export async function checkImport(s: Stores, job: ImportJob, parsed: readonly ChunkParsed[]): Promise<{ proceed: boolean; invalid: number }> {
+export async function checkImport(s: Stores, runId: string): Promise<{ proceed: boolean; invalid: number }> {
+  const job = await s.jobs.spec<ImportJob>(runId);
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
   const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
   if (invalid === 0 || job.onInvalid === 'skip') return { proceed: true, invalid };
   const lineCount = parsed.reduce((a, p) => a + p.nonBlank, 0);
@@ -169,33 +136,17 @@ export async function checkImport(s: Stores, job: ImportJob, parsed: readonly Ch
 }
 
 /** Merges one range's spills from every chunk into the run; older versions of a key are dropped and tallied. */
-export async function mergeImportRange(s: Stores, job: ImportJob, range: RangeSpec, parsed: readonly ChunkParsed[]): Promise<RangeMerged> {
-  const names = parsed.flatMap((p) => p.spills[range.index] ?? []);
-  const sources = await Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
-  const merge = new MergeIterator(sources, { trackSetsums: 'dropped' });
-  const w = await s.cold.writeRun(job.runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
-  const d = merge.stats.dropped;
-  return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), dropped: { count: d.count, setsum: d.setsum.hexdigest() }, minSeq: w.minSeq, maxSeq: w.maxSeq, bytes: w.bytes };
-}
-
-/** The span of periods the run's versions fall in: where it sorts among runs. */
-export function importSpan(merged: readonly RangeMerged[], periodMs: number): { periodStart: number; periodEnd: number } {
-  const nonEmpty = merged.filter((m) => m.count > 0);
-  if (nonEmpty.length === 0) return { periodStart: 0, periodEnd: periodMs };
-  const minMs = Math.floor(Math.min(...nonEmpty.map((m) => m.minSeq)) / 1000);
-  const maxMs = Math.floor(Math.max(...nonEmpty.map((m) => m.maxSeq)) / 1000);
-  return { periodStart: periodStartOf(minMs, periodMs), periodEnd: periodStartOf(maxMs, periodMs) + periodMs };
-}
-
-export function importCounts(parsed: readonly ChunkParsed[], merged: readonly RangeMerged[]): ImportCounts {
-  const valid = parsed.reduce((a, p) => a + p.count, 0);
-  const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
-  const duplicates = parsed.reduce((a, p) => a + p.duplicates.count, 0) + merged.reduce((a, m) => a + m.dropped.count, 0);
-  return { lines: valid + invalid, valid, invalid, duplicates, records: merged.reduce((a, m) => a + m.count, 0) };
+export async function mergeImportRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
+  const job = await s.jobs.spec<ImportJob>(runId);
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
+  return writeRange(s, runId, job.ranges[range]!, new MergeIterator(await spillSources(s, runId, range, parsed), { trackSetsums: 'dropped' }));
 }
 
 /** The import succeeded: its counts, bytes and (with `skip`) the lines left out. */
-export async function finishImport(s: Stores, job: ImportJob, parsed: readonly ChunkParsed[], merged: readonly RangeMerged[]): Promise<{ state: 'succeeded' }> {
+export async function finishImport(s: Stores, runId: string): Promise<{ state: 'succeeded' }> {
+  const job = await s.jobs.spec<ImportJob>(runId);
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
+  const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
   await s.imports.update(job.importId, (st) => ({
     ...st,
     state: 'succeeded',

@@ -1,24 +1,16 @@
 /** Lambda entry of offload: one Task per action (plan, prepare, scan, merge) of the lifecycle. */
-import { ValidationError } from '../core/errors.ts';
-import type { RangeSpec } from '../core/ranges.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
-import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
-import { mergeRange, planOffload, prepareOffload, scanSegment, type OffloadJob, type PeriodToOffload, type ScanResult } from './offload.ts';
-
-export type OffloadInput = TaskInput &
-  (
-    | { action: 'plan' }
-    | { action: 'prepare'; period: PeriodToOffload }
-    | { action: 'scan'; job: OffloadJob; segment: number }
-    | { action: 'merge'; job: OffloadJob; range: RangeSpec; scans: ScanResult[] }
-  );
+import { OFFLOAD_INPUT, parseTaskInput } from '../task-contract.ts';
+import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
+import { mergeRange, planOffload, prepareOffload, scanSegment } from './offload.ts';
 
 export function createOffloadHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('offload');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (input: OffloadInput): Promise<unknown> => {
+  const run = async (event: unknown): Promise<unknown> => {
+    const input = parseTaskInput('offload', OFFLOAD_INPUT, event);
     const s = stores();
     switch (input.action) {
       case 'plan':
@@ -26,11 +18,9 @@ export function createOffloadHandler(env: () => Env, now: Clock = systemClock) {
       case 'prepare':
         return prepareOffload(s, input.period);
       case 'scan':
-        return scanSegment(s, input.job, input.segment);
+        return scanSegment(s, input.runId, input.segment);
       case 'merge':
-        return mergeRange(s, input.job, input.range, input.scans);
-      default:
-        throw new ValidationError('InvalidInput', `unknown offload action ${(input as { action: string }).action}`);
+        return mergeRange(s, input.runId, input.range);
     }
   };
   return lambdaEntry(t, env, run, taskKeys);

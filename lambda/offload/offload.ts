@@ -2,51 +2,23 @@
  * Offload of sealed periods (DESIGN §5.2): plan which periods, prepare a job (segments and
  * key-range splitters from a sample), scan one segment into sorted spills per range, merge
  * one range's spills into blobs and index items of the new run. Each step is idempotent:
- * names derive from the run id, range and segment, so a re-run overwrites what it wrote.
+ * names derive from the run id, range and segment, so a re-run overwrites what it wrote,
+ * and each task records what it did in the job's records (core/jobs.ts).
  */
-import { scanBlob } from '../core/blob-reader.ts';
+import type { OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf, type RangeSpec } from '../core/ranges.ts';
+import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { SpillSorter } from '../core/spill-sort.ts';
+import { SpillSorter, sorterBudget } from '../core/spill-sort.ts';
 import type { StoreSettings } from '../core/settings.ts';
+import { spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
-
-export interface PeriodToOffload {
-  readonly hotRunId: string;
-  readonly table: string;
-  readonly periodStart: number;
-  readonly periodEnd: number;
-  readonly runId: string;
-}
-
-export interface OffloadJob extends PeriodToOffload {
-  readonly totalSegments: number;
-  readonly segments: number[];
-  readonly ranges: RangeSpec[];
-}
-
-export interface Tally {
-  readonly count: number;
-  readonly setsum: string;
-}
-
-export interface ScanResult extends Tally {
-  readonly segment: number;
-  /** Spill names per range, in range order. */
-  readonly spills: string[][];
-}
-
-export interface RangeWritten extends Tally {
-  readonly range: number;
-  readonly bytes: number;
-  readonly blobs: number;
-}
+import { indices, type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
 
 /** Sealed periods still hot, oldest first: their tables take no more writes. */
-export async function planOffload(s: Stores, nowMs: number, max = 4): Promise<{ periods: PeriodToOffload[] }> {
+export async function planOffload(s: Stores, nowMs: number, max = 4): Promise<OffloadPlan> {
   const m = await s.manifests.read();
   const sealed = m.runs
     .filter((r) => r.tier === 'hot' && r.periodEnd + s.settings.sealGraceMs <= nowMs)
@@ -67,13 +39,15 @@ const SAMPLE_SEGMENTS = 8;
 const SAMPLE_PER_SEGMENT = 250;
 
 /**
- * Sizes the job and picks splitters. DynamoDB's size figures lag by hours, so the sample
- * also estimates the size: it reads one page of each of 8 scan segments.
+ * Sizes the job and picks splitters, stored as the job's spec; the state machine keeps a
+ * reference. DynamoDB's size figures lag by hours, so the sample also estimates the size:
+ * it reads one page of each of 8 scan segments.
  */
-export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
+export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<OffloadRef> {
   // The first attempt's plan is the plan: retries and concurrent executions reuse it, so
   // they write the same objects.
-  return s.jobs.getOrCreate(p.runId, () => planJob(s, p));
+  const job = await s.jobs.getOrCreate(p.runId, () => planJob(s, p));
+  return { ...p, segments: indices(job.totalSegments), ranges: indices(job.ranges.length) };
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
@@ -93,16 +67,15 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
   const fanOut = offloadFanOut(estimated, s.settings);
-  const ranges = rangesFrom(chooseSplitters(sample, fanOut.ranges));
-  const totalSegments = fanOut.segments;
-  return { ...p, totalSegments, segments: Array.from({ length: totalSegments }, (_, i) => i), ranges };
+  return { ...p, totalSegments: fanOut.segments, ranges: rangesFrom(chooseSplitters(sample, fanOut.ranges)) };
 }
 
-/** Scans one segment, counting and hashing every record, and spills it sorted per range. */
-export async function scanSegment(s: Stores, job: OffloadJob, segment: number): Promise<ScanResult> {
+/** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
+export async function scanSegment(s: Stores, runId: string, segment: number): Promise<TaskDone> {
+  const job = await s.jobs.spec<OffloadJob>(runId);
   const splitters = splittersOf(job.ranges);
-  const budget = Math.max(64 * 1024, Math.floor(s.settings.spillBytes / job.ranges.length));
-  const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: `${OBJECTS.spill(job.runId, r.index, segment)}`, memoryBytes: budget }));
+  const budget = sorterBudget(s.settings.spillBytes, job.ranges.length);
+  const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(job.runId, r.index, segment), memoryBytes: budget }));
   const setsum = new Setsum();
   let count = 0;
   for await (const e of s.hot.scanSegment(job.table, segment, job.totalSegments)) {
@@ -110,17 +83,17 @@ export async function scanSegment(s: Stores, job: OffloadJob, segment: number): 
     count++;
     await sorters[rangeOf(e.key, splitters)]!.add(e);
   }
-  const spills: string[][] = [];
-  for (const sorter of sorters) spills.push([...(await sorter.flush())]);
-  return { segment, count, setsum: setsum.hexdigest(), spills };
+  const spills: number[] = [];
+  for (const sorter of sorters) spills.push((await sorter.flush()).length);
+  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills };
+  await s.jobs.putRecord(runId, 'scan', segment, record);
+  return { index: segment, count };
 }
 
-/** Merges one range's spills from every segment into the run's blobs and index items. */
-export async function mergeRange(s: Stores, job: OffloadJob, range: RangeSpec, scans: readonly ScanResult[]): Promise<RangeWritten> {
-  const names = scans.flatMap((sc) => sc.spills[range.index] ?? []);
-  const sources = await Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
+/** Merges one range's spills from every segment into the run's blobs and index items, and records that. */
+export async function mergeRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
+  const job = await s.jobs.spec<OffloadJob>(runId);
+  const scans = await s.jobs.allRecords(runId, 'scan', job.totalSegments);
   // A hot table holds one version per key: nothing is shadowed, tombstones are kept.
-  const merged = new MergeIterator(sources);
-  const w = await s.cold.writeRun(job.runId, merged, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
-  return { range: range.index, count: w.count, setsum: w.setsum.hexdigest(), bytes: w.bytes, blobs: w.blobs };
+  return writeRange(s, runId, job.ranges[range]!, new MergeIterator(await spillSources(s, runId, range, scans)));
 }

@@ -11,10 +11,8 @@ import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { TableScaling } from '../store/table-scaling.ts';
 import { rotate, type RotateResult } from './rotate.ts';
-import { lambdaEntry, taskKeys, Telemetry, type TaskInput } from '../telemetry.ts';
-
-/** From the lifecycle: the execution itself (its context object). From the schedule: anything else. */
-export type RotateInput = (TaskInput & { readonly execution?: { readonly stateMachineArn: string; readonly executionArn: string; readonly startTime: string } }) | null | undefined;
+import { parseTaskInput, ROTATE_FROM_LIFECYCLE, ROTATE_INPUT } from '../task-contract.ts';
+import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 
 export type RotateOutput = (RotateResult & { readonly otherExecution: null }) | { readonly periods: []; readonly offloadLagPeriods: 0; readonly otherExecution: string };
 
@@ -31,15 +29,18 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('rotate');
   // Clients are made on first use and kept while the container lives.
   let deps: { e: StoreEnv; executions: RunningExecutions; scaling: TableScaling } | undefined;
-  const run = async (input: RotateInput): Promise<RotateOutput> => {
+  const run = async (event: unknown): Promise<RotateOutput> => {
+    const input = parseTaskInput('rotate', ROTATE_INPUT, event);
     deps ??= {
       e: storeEnvFrom(env(), t.traceClient),
       executions: RunningExecutions.fromEnv(env(), t.traceClient),
       scaling: new TableScaling(autoScalingClientFrom(env(), t.traceClient)),
     };
     const { e, executions, scaling } = deps;
-    if (input?.execution) {
-      const other = earlierExecution(input.execution, await executions.list(input.execution.stateMachineArn));
+    const lifecycle = ROTATE_FROM_LIFECYCLE.safeParse(input);
+    if (lifecycle.success) {
+      const { execution } = lifecycle.data;
+      const other = earlierExecution(execution, await executions.list(execution.stateMachineArn));
       if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
     }
     const result = await rotate({ hot: new HotTables(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable), settings: e.settings }, now());

@@ -4,7 +4,6 @@
  * stay invisible until a manifest commit names the run.
  */
 import {
-  BatchWriteItemCommand,
   QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -24,6 +23,7 @@ import { Setsum } from '../core/setsum.ts';
 import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { MissingDataError, UnavailableError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
+import { BATCH_WRITE_MAX, writeAll, writeBatch } from './batch-write.ts';
 import { pagedItems } from './paging.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -186,7 +186,7 @@ export class ColdStore implements ColdRunIO {
     const requests: WriteRequest[] = blob.index.map((e) => ({
       PutRequest: { Item: { [PK]: { S: runPartition(runId) }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
     }));
-    for (let i = 0; i < requests.length; i += 25) await this.writeBatch(requests.slice(i, i + 25), `index items of run ${runId}`);
+    await writeAll(this.ddb, this.indexTable, requests, `index items of run ${runId}`);
   }
 
   /**
@@ -246,30 +246,16 @@ export class ColdStore implements ColdRunIO {
     })());
   }
 
-  /** One BatchWriteItem of at most 25 requests to the index table, retrying what comes back unprocessed. */
-  private async writeBatch(requests: WriteRequest[], what: string): Promise<void> {
-    let batch = requests;
-    for (let attempt = 0; batch.length > 0; attempt++) {
-      if (attempt > 0) await sleep(backoffMs(attempt));
-      try {
-        const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.indexTable]: batch } }));
-        batch = out.UnprocessedItems?.[this.indexTable] ?? [];
-      } catch (err) {
-        translate(err, what);
-      }
-    }
-  }
-
   /** Deletes index items (keys only needed), 25 to a request, as they stream in. */
   private async deleteItems(runId: string, items: AsyncIterable<Item>): Promise<void> {
     let batch: WriteRequest[] = [];
     const flush = async (): Promise<void> => {
-      await this.writeBatch(batch, `delete index items of run ${runId}`);
+      await writeBatch(this.ddb, this.indexTable, batch, `delete index items of run ${runId}`);
       batch = [];
     };
     for await (const it of items) {
       batch.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
-      if (batch.length === 25) await flush();
+      if (batch.length === BATCH_WRITE_MAX) await flush();
     }
     await flush();
   }

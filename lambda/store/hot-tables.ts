@@ -4,7 +4,6 @@
  * unprocessed items retried; consistent gets; paginated queries in both directions.
  */
 import {
-  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
@@ -15,14 +14,14 @@ import {
   UpdateTableCommand,
   type AttributeValue,
   type DynamoDBClient,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { decodeKey, splitKey } from '../core/keys.ts';
 import type { PartitionQuery } from '../core/range.ts';
 import type { Entry } from '../core/record.ts';
 import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE } from '../core/schema.ts';
-import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
+import { errorName, sleep, translate } from './aws-errors.ts';
+import { writeAll } from './batch-write.ts';
 import { pagedItems } from './paging.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -61,7 +60,6 @@ const billing = (c: TableCapacity) =>
     ? { BillingMode: 'PROVISIONED' as const, ProvisionedThroughput: { ReadCapacityUnits: c.read.initial, WriteCapacityUnits: c.write.initial } }
     : { BillingMode: 'PAY_PER_REQUEST' as const };
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
-export const BATCH_WRITE_MAX = 25;
 
 export function toItem(e: Entry): Item {
   const { pk, sk } = decodeKey(e.key);
@@ -116,19 +114,7 @@ export class HotTables {
 
   /** Writes up to any number of entries, 25 per call; keys must be distinct. */
   async batchWrite(table: string, entries: readonly Entry[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
-      let requests: WriteRequest[] = entries.slice(i, i + BATCH_WRITE_MAX).map((e) => ({ PutRequest: { Item: toItem(e) } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        if (attempt > 8) translate({ name: 'ThrottlingException' }, `batch write into ${table}`);
-        try {
-          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-          requests = out.UnprocessedItems?.[table] ?? [];
-        } catch (err) {
-          translate(err, `batch write into ${table}`);
-        }
-      }
-    }
+    await writeAll(this.ddb, table, entries.map((e) => ({ PutRequest: { Item: toItem(e) } })), `batch write into ${table}`);
   }
 
   async get(table: string, key: Buffer): Promise<Entry | undefined> {

@@ -1,22 +1,36 @@
 /**
- * Job specs in the index table (`PK = job#<id>`): the first attempt to prepare a job writes
- * its spec; every later attempt, and any concurrent execution, reads that same spec back.
- * So a re-run never re-plans with different splitters and object names.
+ * Jobs in the index table (`PK = job#<id>`): the spec, and one record per task (core/jobs.ts).
+ * The first attempt to prepare a job writes its spec; every later attempt, and any concurrent
+ * execution, reads that same spec back, so a re-run never re-plans with different splitters
+ * and object names. A task writes its record when done; a re-run of it overwrites the record
+ * with the same content. Whoever needs a job's lists (merge, verify, finish) queries them.
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { JobRecordKind, JobRecords } from '../core/jobs.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
+import { writeAll } from './batch-write.ts';
 import { grant, type Grant } from './grants.ts';
+import { pagedItems } from './paging.ts';
 
 export const JOB_GRANTS = {
-  /** get, getOrCreate */
-  use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem')],
-  /** delete */
-  delete: [grant('indexTable', 'dynamodb:DeleteItem')],
+  /** get, spec, getOrCreate, putRecord, records, allRecords: a job's own tasks */
+  use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query')],
+  /** get, spec, records, allRecords */
+  read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
+  /** get, spec */
+  spec: [grant('indexTable', 'dynamodb:GetItem')],
+  /** delete: the spec and every record */
+  delete: [grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;
 
+type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
-const key = (id: string) => ({ [PK]: { S: `job#${id}` }, [SK]: { B: Uint8Array.of(0) } });
+const pk = (id: string) => ({ S: `job#${id}` });
+const SPEC_SK = Uint8Array.of(0);
+const specKey = (id: string) => ({ [PK]: pk(id), [SK]: { B: SPEC_SK } });
+/** Record sort keys sort by kind, then index: `scan#00000012`. */
+const recordSk = (kind: JobRecordKind, index: number): Uint8Array => Buffer.from(`${kind}#${String(index).padStart(8, '0')}`);
 
 export class JobStore {
   private readonly ddb: DynamoDBClient;
@@ -29,11 +43,18 @@ export class JobStore {
 
   async get<T>(id: string): Promise<T | undefined> {
     try {
-      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: key(id), ConsistentRead: true }));
+      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: specKey(id), ConsistentRead: true }));
       return out.Item ? (JSON.parse(out.Item.spec!.S!) as T) : undefined;
     } catch (err) {
       return translate(err, `read job ${id}`);
     }
+  }
+
+  /** The spec, which the job's first prepare stored: a task of a job that was never prepared is an error. */
+  async spec<T>(id: string): Promise<T> {
+    const spec = await this.get<T>(id);
+    if (spec === undefined) throw new Error(`job ${id} has no spec: it was never prepared, or it was collected`);
+    return spec;
   }
 
   /** The stored spec, or `make()`'s, stored if no other attempt stored one first. */
@@ -45,7 +66,7 @@ export class JobStore {
       await this.ddb.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: { ...key(id), spec: { S: JSON.stringify(spec) }, createdAt: { S: new Date().toISOString() } },
+          Item: { ...specKey(id), spec: { S: JSON.stringify(spec) }, createdAt: { S: new Date().toISOString() } },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PK },
         }),
@@ -57,11 +78,52 @@ export class JobStore {
     }
   }
 
-  async delete(id: string): Promise<void> {
+  /** Stores what task `index` of the job did (a re-run writes the same again). */
+  async putRecord<K extends JobRecordKind>(id: string, kind: K, index: number, record: JobRecords[K]): Promise<void> {
     try {
-      await this.ddb.send(new DeleteItemCommand({ TableName: this.table, Key: key(id) }));
+      await this.ddb.send(new PutItemCommand({ TableName: this.table, Item: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) }, record: { S: JSON.stringify(record) } } }));
     } catch (err) {
-      translate(err, `delete job ${id}`);
+      translate(err, `record ${kind} ${index} of job ${id}`);
     }
+  }
+
+  /** Every record of one kind, by task index. */
+  async records<K extends JobRecordKind>(id: string, kind: K): Promise<Map<number, JobRecords[K]>> {
+    const out = new Map<number, JobRecords[K]>();
+    for await (const item of this.items(id, kind)) {
+      const sk = Buffer.from(item[SK]!.B!).toString('utf8');
+      out.set(Number(sk.slice(kind.length + 1)), JSON.parse(item.record!.S!) as JobRecords[K]);
+    }
+    return out;
+  }
+
+  /** The records of tasks `0..n-1`, in order; a missing one is an error (its task never finished). */
+  async allRecords<K extends JobRecordKind>(id: string, kind: K, n: number): Promise<JobRecords[K][]> {
+    const found = await this.records(id, kind);
+    const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !found.has(i));
+    if (missing.length > 0) throw new Error(`job ${id}: no ${kind} record for task${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} of ${n}`);
+    return Array.from({ length: n }, (_, i) => found.get(i)!);
+  }
+
+  private items(id: string, kind?: JobRecordKind): AsyncGenerator<Item> {
+    return pagedItems(`read the records of job ${id}`, (start) =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: kind ? '#pk = :pk AND begins_with(#sk, :kind)' : '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK, ...(kind ? { '#sk': SK } : {}) },
+          ExpressionAttributeValues: { ':pk': pk(id), ...(kind ? { ':kind': { B: Buffer.from(`${kind}#`) } } : {}) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+  }
+
+  /** Deletes the spec and every record; idempotent. */
+  async delete(id: string): Promise<void> {
+    const keys: Item[] = [];
+    for await (const item of this.items(id)) keys.push({ [PK]: item[PK]!, [SK]: item[SK]! });
+    await writeAll(this.ddb, this.table, keys.map((Key) => ({ DeleteRequest: { Key } })), `delete job ${id}`);
   }
 }

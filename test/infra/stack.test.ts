@@ -152,7 +152,7 @@ describe('AlkiStore (CDK)', () => {
     assert.match(JSON.stringify(slr.Resource), /role\/aws-service-role\/dynamodb\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable/);
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
-    assert.deepEqual(own('verify'), ['dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
+    assert.deepEqual(own('verify'), ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
     assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
     assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('dynamodb:DeleteTable'));
     // Every writer of runs sweeps its range: it lists, and deletes what a bad attempt left, in runs/ only.

@@ -14,6 +14,7 @@ import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
 import { ENTRY } from '../../lambda/store/cold-store.ts';
+import { JobStore } from '../../lambda/store/job-store.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
@@ -22,10 +23,10 @@ import { startTestSystem } from '../support/system.ts';
 
 const SETTINGS = tinyStore('corrupt', { rangeBytes: 8192 });
 
+/** A merge task's input: the job's run id and the range's index (its bounds are in the job's spec). */
 interface MergeInput {
-  readonly job?: { runId: string };
-  readonly plan?: { outputId: string };
-  readonly range: RangeSpec;
+  readonly runId: string;
+  readonly range: number;
 }
 
 type Corruption = (sys: LocalSystem, runId: string, range: RangeSpec) => Promise<void>;
@@ -111,7 +112,8 @@ describe('verification rejects corrupted runs', () => {
         if (s === step && !done) {
           done = true;
           const i = input as unknown as MergeInput;
-          await corrupt(sys, i.job?.runId ?? i.plan!.outputId, i.range);
+          const job = await new JobStore(sys.store.ddb, sys.store.indexTable).spec<{ ranges: RangeSpec[] }>(i.runId);
+          await corrupt(sys, i.runId, job.ranges[i.range]!);
         }
         if (s === 'commit:offload') committedVersion = (out as { version: number }).version;
         return out;

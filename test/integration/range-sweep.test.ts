@@ -31,9 +31,9 @@ describe('range sweeps under the writers\' own roles', () => {
         p,
         async (input) => {
           const step = stepOf(p, input);
-          const i = input as { job?: { runId: string }; plan?: { outputId: string }; range?: { index: number } };
-          if (step.endsWith(':merge') && i.range && !planted.has(step)) {
-            const key = `${OBJECTS.rangeBlobPrefix(i.job?.runId ?? i.plan!.outputId, i.range.index)}stale-attempt.blob`;
+          const i = input as { runId?: string; range?: number };
+          if (step.endsWith(':merge') && i.runId !== undefined && i.range !== undefined && !planted.has(step)) {
+            const key = `${OBJECTS.rangeBlobPrefix(i.runId, i.range)}stale-attempt.blob`;
             await sys.store.s3.send(new PutObjectCommand({ Bucket: sys.store.bucket, Key: key, Body: 'left by an earlier attempt' }));
             planted.set(step, key);
           }

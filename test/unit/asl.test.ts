@@ -47,6 +47,29 @@ describe('state machine files', () => {
         // $$.State.Name would do on AWS, but the local runner leaves $$.State unset: the name is written out.
         for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name }, `${f}: ${name}`);
       });
+
+      it('carries references only: each Map iterates task indices, passes a run id and the index, and discards its results', () => {
+        type State = { Type: string; ItemsPath?: string; ItemSelector?: Record<string, string>; ResultPath?: string | null; ItemProcessor?: { States: Record<string, State> } };
+        const maps: [string, State][] = [];
+        const walk = (states: Record<string, State>): void => {
+          for (const [name, s] of Object.entries(states)) {
+            if (s.Type === 'Map') maps.push([name, s]);
+            if (s.ItemProcessor) walk(s.ItemProcessor.States);
+          }
+        };
+        walk((JSON.parse(text) as { States: Record<string, State> }).States);
+        for (const [name, m] of maps) {
+          // The lifecycle's map over sealed periods is bounded (four at most) and keeps only each commit's version.
+          if (name === 'OffloadPeriods') continue;
+          assert.match(String(m.ItemsPath), /^\$\.(job|compaction\.job)\.(segments|ranges|chunks)$/, `${f}: ${name} iterates ${m.ItemsPath}`);
+          const selector = Object.entries(m.ItemSelector ?? {});
+          assert.equal(selector.length, 2, `${f}: ${name} passes ${JSON.stringify(m.ItemSelector)}`);
+          assert.ok(selector.some(([k, v]) => k === 'runId.$' && /^\$\.(job|compaction\.job)\.runId$/.test(v)), `${f}: ${name}`);
+          assert.ok(selector.some(([, v]) => v === '$$.Map.Item.Value'), `${f}: ${name}`);
+          assert.equal(m.ResultPath, null, `${f}: ${name} keeps its tasks' results`);
+        }
+        assert.ok(maps.length >= 2);
+      });
     });
   }
 });

@@ -15,10 +15,11 @@ import { AccessDeniedError, ThrottledError } from '../../lambda/core/errors.ts';
 import type { Garbage, Manifest } from '../../lambda/core/manifest.ts';
 import { OBJECTS } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, settingsToEnv } from '../../lambda/core/settings.ts';
-import { mergeCompactionRange, type CompactionPlan } from '../../lambda/compact/compact.ts';
+import { mergeCompactionRange } from '../../lambda/compact/compact.ts';
+import type { CompactionJob, ImportJob, OffloadJob } from '../../lambda/core/jobs.ts';
 import { collectGarbage } from '../../lambda/gc/gc.ts';
-import { parseChunk, type ImportJob } from '../../lambda/importer/importer.ts';
-import { scanSegment, type OffloadJob } from '../../lambda/offload/offload.ts';
+import { parseChunk } from '../../lambda/importer/importer.ts';
+import { scanSegment } from '../../lambda/offload/offload.ts';
 import { hotRunMeta, rotate } from '../../lambda/rotate/rotate.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { TableScaling } from '../../lambda/store/table-scaling.ts';
@@ -39,6 +40,8 @@ const settings = { ...DEFAULT_SETTINGS, periodMs: 3_600_000 };
 const stores = () => storesFrom({ ...settingsToEnv(settings), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', ALKI_BUCKET: 'b' });
 const awsError = (name: string, status = 400): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 const hotRunAt = (start: number) => hotRunMeta(settings, start);
+/** A job's spec as the job store reads it (every GetItem answers it). */
+const jobItem = (spec: unknown) => ({ Item: { spec: { S: JSON.stringify(spec) } } });
 const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
 
 /** The errors a lifecycle state retries with backoff (its first Retry that is not for VerificationFailed). */
@@ -128,8 +131,9 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
 
   it('offload scan: a Scan throttled beyond the SDK\'s retries fails as ThrottledError, retried by Scan', async () => {
     ddb.on(ScanCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, segments: [0, 1], ranges: [{ index: 0 }] };
-    const err = await scanSegment(stores(), job, 0).catch((e: unknown) => e);
+    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ranges: [{ index: 0 }] };
+    ddb.on(GetItemCommand).resolves(jobItem(job));
+    const err = await scanSegment(stores(), job.runId, 0).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Scan').includes(err.name));
     assert.equal(s3.calls().length, 0, 'no spill written');
@@ -177,8 +181,9 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
 
   it('compaction merge: an index query throttled beyond the SDK\'s retries fails as ThrottledError, retried by MergeRange; nothing written', async () => {
     ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const plan: CompactionPlan = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ranges: [{ index: 0 }] };
-    const err = await mergeCompactionRange(stores(), plan, { index: 0 }).catch((e: unknown) => e);
+    const plan: CompactionJob = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ranges: [{ index: 0 }] };
+    ddb.on(GetItemCommand).resolves(jobItem(plan));
+    const err = await mergeCompactionRange(stores(), plan.outputId, 0).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('MergeRange').includes(err.name));
     assert.equal(s3.commandCalls(PutObjectCommand).length, 0, 'no blob written');
@@ -188,13 +193,15 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
 
   it('import parse: an upload the role may not read fails as AccessDenied, never as invalid lines', async () => {
     s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 403));
-    const err = await parseChunk(stores(), job, job.chunks[0]!, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
+    ddb.on(GetItemCommand).resolves(jobItem(job));
+    const err = await parseChunk(stores(), job.runId, 0, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
     assert.ok(err instanceof AccessDeniedError, String(err));
   });
 
   it('import parse: a throttled read of the upload fails as ThrottledError, retried by Parse', async () => {
     s3.on(GetObjectCommand).rejects(awsError('SlowDown', 503));
-    const err = await parseChunk(stores(), job, job.chunks[0]!, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
+    ddb.on(GetItemCommand).resolves(jobItem(job));
+    const err = await parseChunk(stores(), job.runId, 0, Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Parse', 'import').includes(err.name));
   });

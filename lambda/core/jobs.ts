@@ -1,0 +1,113 @@
+/**
+ * The lifecycle's and the import's jobs as they are stored (DESIGN §5): a job's spec, written
+ * once by its first prepare, and one record per task of what that task did (a scanned
+ * segment, a parsed chunk, a merged range), overwritten by a re-run. Step Functions carries
+ * only a job's id and the indices of its tasks, so a state stays small at any period size;
+ * whoever needs the lists (merge, verify, finish) reads them here.
+ */
+import type { ImportCounts, InvalidPolicy } from './import-format.ts';
+import type { RangeSpec } from './ranges.ts';
+import { periodStartOf } from './schema.ts';
+
+/** A count of records and the setsum of exactly those. */
+export interface Tally {
+  readonly count: number;
+  readonly setsum: string;
+}
+
+/** A sealed period to offload: its hot run and table, and the run it becomes. */
+export interface PeriodToOffload {
+  readonly hotRunId: string;
+  readonly table: string;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly runId: string;
+}
+
+export interface OffloadJob extends PeriodToOffload {
+  readonly totalSegments: number;
+  readonly ranges: RangeSpec[];
+}
+
+/** A compaction: the policy's choice, with the key ranges its merge is split into. */
+export interface CompactionJob {
+  readonly outputId: string;
+  readonly level: number;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly dropTombstones: boolean;
+  /** Input run ids, newest first (the merge's tie-break order). */
+  readonly inputs: string[];
+  /** Their total, from the manifest: what verification checks against. */
+  readonly inputTotal: Tally;
+  readonly retentionCutoff?: number;
+  readonly ranges: RangeSpec[];
+}
+
+export interface ImportChunk {
+  readonly index: number;
+  readonly file: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ImportJob {
+  readonly importId: string;
+  readonly runId: string;
+  readonly onInvalid: InvalidPolicy;
+  readonly files: { readonly key: string; readonly size: number }[];
+  readonly chunks: ImportChunk[];
+  readonly ranges: RangeSpec[];
+}
+
+/** What a scan of one table segment read, and how many spills it wrote per key range. */
+export interface ScanRecord extends Tally {
+  readonly spills: number[];
+}
+
+/** What parsing one import chunk found, and how many spills it wrote per key range. */
+export interface ParseRecord extends Tally {
+  /** Lines in the chunk's span, blank ones included (for file line numbers). */
+  readonly lines: number;
+  readonly nonBlank: number;
+  readonly invalid: number;
+  /** Chunk-local line numbers. */
+  readonly errors: { line: number; reason: string }[];
+  /** Versions of one key dropped inside this chunk (the merge drops the rest). */
+  readonly duplicates: Tally;
+  readonly spills: number[];
+}
+
+/** What merging one key range wrote, and (compaction, import) what it dropped. */
+export interface MergeRecord extends Tally {
+  readonly bytes: number;
+  readonly blobs: number;
+  readonly dropped: Tally;
+  /** Smallest and largest seq written (0 when empty). */
+  readonly minSeq: number;
+  readonly maxSeq: number;
+}
+
+/** Each kind of task record, by the name it is stored under. */
+export interface JobRecords {
+  readonly scan: ScanRecord;
+  readonly parse: ParseRecord;
+  readonly merge: MergeRecord;
+}
+export type JobRecordKind = keyof JobRecords;
+
+/** The span of periods an import's versions fall in: where its run sorts among runs. */
+export function importSpan(merged: readonly MergeRecord[], periodMs: number): { periodStart: number; periodEnd: number } {
+  const nonEmpty = merged.filter((m) => m.count > 0);
+  if (nonEmpty.length === 0) return { periodStart: 0, periodEnd: periodMs };
+  const minMs = Math.floor(Math.min(...nonEmpty.map((m) => m.minSeq)) / 1000);
+  const maxMs = Math.floor(Math.max(...nonEmpty.map((m) => m.maxSeq)) / 1000);
+  return { periodStart: periodStartOf(minMs, periodMs), periodEnd: periodStartOf(maxMs, periodMs) + periodMs };
+}
+
+export function importCounts(parsed: readonly ParseRecord[], merged: readonly MergeRecord[]): ImportCounts {
+  const valid = parsed.reduce((a, p) => a + p.count, 0);
+  const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
+  const duplicates = parsed.reduce((a, p) => a + p.duplicates.count, 0) + merged.reduce((a, m) => a + m.dropped.count, 0);
+  return { lines: valid + invalid, valid, invalid, duplicates, records: merged.reduce((a, m) => a + m.count, 0) };
+}

@@ -1,0 +1,135 @@
+/**
+ * What the state machines pass each task and get back: one contract for every function the
+ * lifecycle and the import call, validated at each handler's entry (a malformed input is a
+ * ValidationError, never a half-done step). Inputs carry references: a job's run id and a
+ * task's index, never a list that grows with the data; the lists (ranges, chunks, spill
+ * counts, tallies) are the job's records in the index table (core/jobs.ts), so every state
+ * stays a few KiB at any period size. Outputs are as small: the Map states discard them.
+ */
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+import { ValidationError } from './core/errors.ts';
+import type { PeriodToOffload } from './core/jobs.ts';
+import type { RunMeta } from './core/manifest.ts';
+
+z.config(en());
+const int = () => z.int();
+const runId = z.string().check(z.minLength(1));
+const index = int().check(z.gte(0));
+/** Where a task runs: its execution and state, for its log lines (telemetry.ts). */
+const task = z.optional(z.strictObject({ execution: z.string(), state: z.string() }));
+
+const period = z.strictObject({ hotRunId: z.string(), table: z.string(), periodStart: int(), periodEnd: int(), runId });
+const runMeta = z.strictObject({
+  id: z.string(),
+  tier: z.enum(['hot', 'cold']),
+  level: int(),
+  periodStart: int(),
+  periodEnd: int(),
+  minSeq: int(),
+  maxSeq: int(),
+  minKey: z.optional(z.string()),
+  maxKey: z.optional(z.string()),
+  count: int(),
+  bytes: int(),
+  setsum: z.string(),
+  table: z.optional(z.string()),
+  blobs: z.optional(int()),
+  createdAt: z.string(),
+});
+
+export const OFFLOAD_INPUT = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('plan'), task }),
+  z.strictObject({ action: z.literal('prepare'), period, task }),
+  z.strictObject({ action: z.literal('scan'), runId, segment: index, task }),
+  z.strictObject({ action: z.literal('merge'), runId, range: index, task }),
+]);
+
+export const COMPACT_INPUT = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('plan'), task }),
+  z.strictObject({ action: z.literal('merge'), runId, range: index, task }),
+]);
+
+export const IMPORTER_INPUT = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('prepare'), importId: z.string(), task }),
+  z.strictObject({ action: z.literal('parse'), runId, chunk: index, task }),
+  z.strictObject({ action: z.literal('check'), runId, task }),
+  z.strictObject({ action: z.literal('merge'), runId, range: index, task }),
+  z.strictObject({ action: z.literal('finish'), runId, task }),
+  // The execution's error, as a Catch hands it over.
+  z.strictObject({ action: z.literal('fail'), importId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
+]);
+
+export const VERIFY_INPUT = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('offload'), runId, rescan: z.optional(z.boolean()), task }),
+  z.strictObject({ mode: z.literal('compact'), runId, task }),
+  z.strictObject({ mode: z.literal('import'), runId, task }),
+]);
+
+export const COMMIT_INPUT = z.strictObject({ kind: z.enum(['offload', 'compact', 'import']), runId, run: runMeta, task });
+
+/**
+ * From the lifecycle: the execution itself (its context object). From its own schedule (an
+ * EventBridge event) or an operator's invocation: any object without `execution`.
+ */
+export const ROTATE_FROM_LIFECYCLE = z.strictObject({
+  trigger: z.optional(z.string()),
+  execution: z.strictObject({ stateMachineArn: z.string(), executionArn: z.string(), startTime: z.string() }),
+  task,
+});
+export const ROTATE_INPUT = z.union([ROTATE_FROM_LIFECYCLE, z.looseObject({ execution: z.optional(z.never()) }), z.null(), z.undefined()]);
+
+export const GC_INPUT = z.discriminatedUnion('action', [z.strictObject({ action: z.literal('collect'), task }), z.strictObject({ action: z.literal('retention'), task })]);
+
+export type OffloadInput = z.infer<typeof OFFLOAD_INPUT>;
+export type CompactInput = z.infer<typeof COMPACT_INPUT>;
+export type ImporterInput = z.infer<typeof IMPORTER_INPUT>;
+export type VerifyInput = z.infer<typeof VERIFY_INPUT>;
+export type CommitInput = z.infer<typeof COMMIT_INPUT>;
+export type GcInput = z.infer<typeof GC_INPUT>;
+export type RotateInput = z.infer<typeof ROTATE_INPUT>;
+
+/** A prepared job as the state machine keeps it: its run id and its tasks' indices (the Map items). */
+export interface JobRef {
+  readonly runId: string;
+  readonly ranges: number[];
+}
+export interface OffloadRef extends JobRef, PeriodToOffload {
+  readonly segments: number[];
+}
+export interface ImportRef extends JobRef {
+  readonly importId: string;
+  readonly chunks: number[];
+}
+
+/** What a Map's task returns (discarded by the state machine; for logs and tests). */
+export interface TaskDone {
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface OffloadPlan {
+  readonly periods: PeriodToOffload[];
+}
+export interface CompactionFound {
+  readonly found: boolean;
+  readonly job?: JobRef;
+}
+export interface Verified {
+  readonly run: RunMeta;
+}
+export interface Committed {
+  readonly version: number;
+  readonly changed: boolean;
+}
+
+/** `input` as the schema says, or a ValidationError naming the first problem. */
+export function parseTaskInput<S extends z.ZodMiniType>(unit: string, schema: S, input: unknown): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new ValidationError('InvalidInput', `${unit}: invalid task input at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+/** Task indices `0..n-1`: a Map's items. */
+export const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -1,0 +1,60 @@
+/**
+ * The tasks' contract (lambda/task-contract.ts): every handler refuses an input the contract
+ * does not describe, before it calls anything, naming the field; and no unit's code imports
+ * another unit's (what they share lives in core/, store/ or the modules beside the units).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from '@jest/globals';
+import { createCommitHandler } from '../../lambda/commit/handler.ts';
+import { createCompactHandler } from '../../lambda/compact/handler.ts';
+import { ValidationError } from '../../lambda/core/errors.ts';
+import { createGcHandler } from '../../lambda/gc/handler.ts';
+import { createImporterHandler } from '../../lambda/importer/handler.ts';
+import { createOffloadHandler } from '../../lambda/offload/handler.ts';
+import { createRotateHandler } from '../../lambda/rotate/handler.ts';
+import { indices } from '../../lambda/task-contract.ts';
+import { UNITS } from '../../lambda/units.ts';
+import { createVerifyHandler } from '../../lambda/verify/handler.ts';
+
+// No endpoint, no bucket: a handler that got past validation would fail loudly, differently.
+const env = () => ({ AWS_REGION: 'us-east-1', ALKI_LOG_LEVEL: 'SILENT', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+
+describe('the tasks\' contract', () => {
+  const cases: [string, (e: unknown) => Promise<unknown>, unknown, RegExp][] = [
+    ['offload without its segment', createOffloadHandler(env), { action: 'scan', runId: 'r' }, /segment/],
+    ['offload with the old list-carrying input', createOffloadHandler(env), { action: 'merge', runId: 'r', range: 0, scans: [] }, /scans|Unrecognized/],
+    ['offload with an unknown action', createOffloadHandler(env), { action: 'sweep' }, /action/],
+    ['a negative range', createCompactHandler(env), { action: 'merge', runId: 'c', range: -1 }, /range/],
+    ['an import chunk that is not an index', createImporterHandler(env), { action: 'parse', runId: 'i', chunk: 'first' }, /chunk/],
+    ['verify without a run id', createVerifyHandler(env), { mode: 'offload' }, /runId/],
+    ['commit of a run that is not a run', createCommitHandler(env), { kind: 'offload', runId: 'r', run: { id: 'r' } }, /run\./],
+    ['gc with an unknown action', createGcHandler(env), { action: 'vacuum' }, /action/],
+    ['rotate with half an execution context', createRotateHandler(env), { execution: { executionArn: 'x' } }, /rotate/],
+  ];
+  for (const [what, handler, input, field] of cases) {
+    it(`refuses ${what} with InvalidInput naming the field`, async () => {
+      const err = await handler(input).catch((e: unknown) => e);
+      assert.ok(err instanceof ValidationError, String(err));
+      assert.equal(err.code, 'InvalidInput');
+      assert.match(err.message, field);
+    });
+  }
+
+  it('gives a Map its items as task indices', () => {
+    assert.deepEqual(indices(3), [0, 1, 2]);
+    assert.deepEqual(indices(0), []);
+  });
+
+  it('keeps each unit\'s code to itself: no unit imports another unit\'s folder', () => {
+    const units = Object.keys(UNITS);
+    for (const u of units) {
+      for (const f of readdirSync(`lambda/${u}`).filter((n) => n.endsWith('.ts'))) {
+        const text = readFileSync(`lambda/${u}/${f}`, 'utf8');
+        for (const m of text.matchAll(/from '\.\.\/([\w-]+)\//g)) {
+          assert.ok(!units.includes(m[1]!) || m[1] === u, `lambda/${u}/${f} imports lambda/${m[1]}/`);
+        }
+      }
+    }
+  });
+});
