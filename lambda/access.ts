@@ -22,8 +22,8 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
   rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
   offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
-  // Verify reads only: it cannot write the manifest, a run or a job.
-  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns, JOB_GRANTS.read),
+  // Verify reads, and records what it read under its job's items only (job#*): it cannot write the manifest or a run.
+  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns, JOB_GRANTS.read, JOB_GRANTS.record),
   compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, COLD_GRANTS.readRuns, COLD_GRANTS.writeRuns),
   // Commit reads an import's record, so a late retry never re-adds a compacted run.
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),

@@ -60,10 +60,11 @@ export const IMPORTER_INPUT = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('fail'), importId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
 ]);
 
-export const VERIFY_INPUT = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('offload'), runId, rescan: z.optional(z.boolean()), task }),
-  z.strictObject({ mode: z.literal('compact'), runId, task }),
-  z.strictObject({ mode: z.literal('import'), runId, task }),
+/** One range read back, one segment re-scanned, then the whole run added up (by the kind of job). */
+export const VERIFY_INPUT = z.union([
+  z.strictObject({ action: z.literal('range'), runId, range: index, task }),
+  z.strictObject({ action: z.literal('rescan'), runId, segment: index, task }),
+  z.strictObject({ mode: z.enum(['offload', 'compact', 'import']), runId, task }),
 ]);
 
 export const COMMIT_INPUT = z.strictObject({ kind: z.enum(['offload', 'compact', 'import']), runId, run: runMeta, task });
@@ -123,12 +124,23 @@ export interface Committed {
   readonly changed: boolean;
 }
 
+type Issue = { readonly code?: string; readonly path: readonly PropertyKey[]; readonly message: string; readonly errors?: readonly (readonly Issue[])[] };
+
+/** The issue to report: for a union, the first issue of the branch that came closest. */
+function firstIssue(issues: readonly Issue[]): Issue {
+  const issue = issues[0]!;
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue;
+  const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+  const inner = firstIssue(closest);
+  return { ...inner, path: [...issue.path, ...inner.path] };
+}
+
 /** `input` as the schema says, or a ValidationError naming the first problem. */
 export function parseTaskInput<S extends z.ZodMiniType>(unit: string, schema: S, input: unknown): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw new ValidationError('InvalidInput', `${unit}: invalid task input at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const issue = firstIssue(r.error.issues as readonly Issue[]);
+  throw new ValidationError('InvalidInput', `${unit}: invalid task input at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
 }
 
 /** Task indices `0..n-1`: a Map's items. */

@@ -18,7 +18,7 @@ import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
 import { DYNAMODB_SCALING_ROLE } from '../lambda/store/table-scaling.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import { UNIT_GRANTS } from '../lambda/access.ts';
-import type { GrantTarget } from '../lambda/store/grants.ts';
+import { GRANT_CONDITIONS, type GrantTarget } from '../lambda/store/grants.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
@@ -127,6 +127,7 @@ export class AlkiStore extends Construct {
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
       lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      jobRecords: indexTable.tableArn,
       scalableTargets: '*',
       scalingAlarms: '*',
       scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),
@@ -152,7 +153,10 @@ export class AlkiStore extends Construct {
     for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
       const role = this.functions[u].role;
       // The Sid names the grant's target, so the IAM report can tell which grant allowed a call.
-      for (const g of UNIT_GRANTS[u]) role.addToPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [arns[g.on]] }));
+      for (const g of UNIT_GRANTS[u]) {
+        const conditions = GRANT_CONDITIONS[g.on];
+        role.addToPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [arns[g.on]], ...(conditions ? { conditions: conditions as Record<string, unknown> } : {}) }));
+      }
       acknowledgeWildcards(role, UNIT_GRANTS[u].flatMap((g) => wildcards[g.on] ?? []));
     }
 

@@ -38,6 +38,8 @@ export interface FrontDoorOptions {
     start(stateMachineArn: string, name: string | undefined, input: string): Promise<StartedExecution>;
     list(stateMachineArn: string, status: string | undefined): unknown[];
   };
+  /** A table's partition key attribute, for `dynamodb:LeadingKeys` conditions. */
+  readonly partitionKeyOf?: (table: string) => string | undefined;
   /** Told of every decision made for a role (the IAM report). */
   readonly onDecision?: (principal: string, check: Check, decision: Decision) => void;
 }
@@ -205,7 +207,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       }
       let checks: Check[];
       try {
-        checks = cred.service === 'dynamodb' ? dynamodbChecks(target, parsed) : statesChecks(target, parsed);
+        checks = cred.service === 'dynamodb' ? dynamodbChecks(target, parsed, opts.partitionKeyOf) : statesChecks(target, parsed);
       } catch (err) {
         if (err instanceof UnknownOperationError) return jsonError(res, 400, 'UnknownOperationException', err.message);
         throw err;

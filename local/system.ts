@@ -15,7 +15,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { json } from '../lambda/api/http.ts';
-import { INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
+import { HOT_TABLE, hotTablePrefix, INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
 import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
@@ -176,6 +176,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     s3: s3.address,
     principalOf: (key) => roles.get(key),
     bucketPolicy: stack.bucketPolicy,
+    partitionKeyOf: (table) => (table === names.indexTable ? INDEX_TABLE.partitionKey : table.startsWith(hotTablePrefix(settings.prefix)) ? HOT_TABLE.partitionKey : undefined),
     onDecision: (who, check, d) => iam.record(who, check, d),
     stepFunctions: {
       start: async (arn, name, input) => {

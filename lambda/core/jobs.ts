@@ -88,11 +88,26 @@ export interface MergeRecord extends Tally {
   readonly maxSeq: number;
 }
 
+/** What verification read back of one key range of a new run, and what was wrong with it. */
+export interface VerifyRecord extends Tally {
+  readonly bytes: number;
+  readonly blobs: number;
+  /** First and last key read (base64), absent when the range is empty. */
+  readonly minKey?: string;
+  readonly maxKey?: string;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  readonly problems: string[];
+}
+
 /** Each kind of task record, by the name it is stored under. */
 export interface JobRecords {
   readonly scan: ScanRecord;
   readonly parse: ParseRecord;
   readonly merge: MergeRecord;
+  readonly verify: VerifyRecord;
+  /** An independent re-scan of one segment of an offloaded table. */
+  readonly rescan: Tally;
 }
 export type JobRecordKind = keyof JobRecords;
 

@@ -327,9 +327,19 @@ export class ColdStore implements ColdRunIO {
     return keys.length;
   }
 
-  /** Every index entry of a run, in key order (verification). */
+  /** Every index entry of a run, in key order. */
   async *allEntries(runId: string): AsyncGenerator<IndexEntry> {
     for await (const item of this.partition(runId, { consistent: true })) yield deserializeIndexEntry(item[ENTRY]!.B!);
+  }
+
+  /** The index entries whose first key is in [lo, hi), in key order, strongly consistent (verification of one range). */
+  async *entriesWithin(runId: string, lo: Buffer, hi: Buffer): AsyncGenerator<IndexEntry> {
+    // A binary key condition cannot compare with an empty value: an unbounded start reads from the first item.
+    const items = lo.length > 0 ? this.partition(runId, { cond: '#sk >= :k', key: lo, consistent: true }) : this.partition(runId, { consistent: true });
+    for await (const item of items) {
+      if (Buffer.compare(Buffer.from(item[SK]!.B!), hi) >= 0) return;
+      yield deserializeIndexEntry(item[ENTRY]!.B!);
+    }
   }
 
   /** Deletes a run's blobs and index items; idempotent. */

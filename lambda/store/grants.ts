@@ -15,6 +15,8 @@ export const GRANT_TARGETS = [
   'importObjects',
   'importStateMachine',
   'lifecycleStateMachine',
+  // The index table's job items only (`job#<id>`): for a function that records but must not write the manifest or a run's index.
+  'jobRecords',
   // Auto scaling of provisioned hot tables: its scalable targets, the alarms it makes, its service-linked role.
   'scalableTargets',
   'scalingAlarms',
@@ -22,12 +24,21 @@ export const GRANT_TARGETS = [
 ] as const;
 export type GrantTarget = (typeof GRANT_TARGETS)[number];
 
+/** An IAM condition block: operator, key, values. */
+export type GrantCondition = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+
 export interface Grant {
   readonly on: GrantTarget;
   readonly actions: readonly string[];
 }
 
 export const grant = (on: GrantTarget, ...actions: string[]): Grant => ({ on, actions });
+
+/** Targets narrowed by a condition, not by their ARN. */
+export const GRANT_CONDITIONS: Partial<Record<GrantTarget, GrantCondition>> = {
+  // DynamoDB fine-grained access: every partition key the request touches starts with job#.
+  jobRecords: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+};
 
 /** A set of grants: actions by target, each action once, in a stable order. */
 export function mergeGrants(...sets: readonly (readonly Grant[])[]): Grant[] {

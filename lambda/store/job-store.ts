@@ -20,6 +20,8 @@ export const JOB_GRANTS = {
   read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
   /** get, spec */
   spec: [grant('indexTable', 'dynamodb:GetItem')],
+  /** putRecord, for a function that must write nothing else (verification) */
+  record: [grant('jobRecords', 'dynamodb:PutItem')],
   /** delete: the spec and every record */
   delete: [grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;

@@ -1,33 +1,48 @@
 /**
- * Lambda entry of verification. It reads only: it returns the verified run's manifest entry,
- * and the commit step (another function) makes it visible. What the run must hold comes from
- * the job's records: the scans' tallies (offload), the inputs less what the merges dropped
+ * Lambda entry of verification: read one key range of a new run back, re-scan one segment of
+ * an offloaded table, or add a run up. It reads only, and records what each range and segment
+ * read under the job; the last step returns the verified run's manifest entry, and the commit
+ * step (another function) makes it visible. What the run must hold comes from the job's
+ * records: the scans' tallies (offload), the inputs less what the merges dropped
  * (compaction), what was parsed valid less the versions dropped in chunks and merges (import).
  */
 import { importSpan, type CompactionJob, type ImportJob, type OffloadJob } from '../core/jobs.ts';
+import type { RangeSpec } from '../core/ranges.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
-import { parseTaskInput, VERIFY_INPUT, type Verified } from '../task-contract.ts';
+import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
-import { verifyRun } from './verify.ts';
+import { rescanSegment, verifiedRun, verifyRange } from './verify.ts';
 
 export function createVerifyHandler(env: () => Env) {
   const t = new Telemetry('verify');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<Verified> => {
+  const run = async (event: unknown): Promise<Verified | TaskDone> => {
     const input = parseTaskInput('verify', VERIFY_INPUT, event);
     const s = stores();
     const { runId } = input;
+    if ('action' in input && input.action === 'range') {
+      const job = await s.jobs.spec<{ ranges: RangeSpec[] }>(runId);
+      const record = await verifyRange(s, runId, job.ranges[input.range]!);
+      await s.jobs.putRecord(runId, 'verify', input.range, record);
+      return { index: input.range, count: record.count };
+    }
+    if ('action' in input) {
+      const job = await s.jobs.spec<OffloadJob>(runId);
+      const tally = await rescanSegment(s, job.table, input.segment, job.totalSegments);
+      await s.jobs.putRecord(runId, 'rescan', input.segment, tally);
+      return { index: input.segment, count: tally.count };
+    }
     if (input.mode === 'offload') {
       const job = await s.jobs.spec<OffloadJob>(runId);
-      const scans = await s.jobs.allRecords(runId, 'scan', job.totalSegments);
-      const run = await verifyRun(s, {
+      const run = verifiedRun({
         runId,
         level: 0,
         periodStart: job.periodStart,
         periodEnd: job.periodEnd,
-        plus: scans,
-        ...(input.rescan === false ? {} : { rescanTable: job.table }),
+        plus: await s.jobs.allRecords(runId, 'scan', job.totalSegments),
+        ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
+        rescan: { table: job.table, segments: await s.jobs.allRecords(runId, 'rescan', job.totalSegments) },
       });
       return { run };
     }
@@ -35,24 +50,26 @@ export function createVerifyHandler(env: () => Env) {
       const job = await s.jobs.spec<ImportJob>(runId);
       const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
       const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
-      const run = await verifyRun(s, {
+      const run = verifiedRun({
         runId,
         level: 0,
         ...importSpan(merged, s.settings.periodMs),
         plus: parsed,
         minus: [...parsed.map((p) => p.duplicates), ...merged.map((m) => m.dropped)],
+        ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
       });
       return { run };
     }
     const job = await s.jobs.spec<CompactionJob>(runId);
     const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
-    const run = await verifyRun(s, {
+    const run = verifiedRun({
       runId,
       level: job.level,
       periodStart: job.periodStart,
       periodEnd: job.periodEnd,
       plus: [job.inputTotal],
       minus: merged.map((m) => m.dropped),
+      ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
     });
     return { run };
   };

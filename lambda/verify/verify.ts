@@ -1,15 +1,20 @@
 /**
  * Verification (DESIGN §5, §6): before a new run becomes visible, read it back from S3 and
- * the index table, independently of the writer, and prove it is the run it should be:
- * keys strictly increasing within and across blobs, index items matching the blobs' footers,
- * and count and setsum equal to what the sources said (scan tallies for an offload,
- * inputs minus dropped for a compaction), plus, for an offload, a re-scan of the table.
+ * the index table, independently of the writer, and prove it is the run it should be. It is
+ * partitioned as the writing was, so no task grows with the run: each key range is read back
+ * by its own task (keys strictly increasing and inside the range, blobs matching their
+ * footers, index items matching the blobs), an offloaded table is re-scanned segment by
+ * segment, and a last task adds the ranges up and compares count and setsum with what the
+ * sources said (scan tallies for an offload, inputs minus dropped for a compaction, parsed
+ * minus duplicates for an import) and with the re-scan.
  */
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
+import type { Tally, VerifyRecord } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
+import { keyRangeOfSpec, type RangeSpec } from '../core/ranges.ts';
 import { OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { IndexEntry } from '../core/sparse-index.ts';
@@ -23,28 +28,11 @@ export class VerificationFailed extends AlkiError {
   }
 }
 
-export interface Tallied {
-  readonly count: number;
-  readonly setsum: string;
-}
-
-export interface VerifyRequest {
-  readonly runId: string;
-  readonly level: number;
-  readonly periodStart: number;
-  readonly periodEnd: number;
-  /** What the run must hold: the sum of `plus` minus the sum of `minus`. */
-  readonly plus: readonly Tallied[];
-  readonly minus?: readonly Tallied[];
-  /** Offload: the sealed table, scanned again independently. */
-  readonly rescanTable?: string;
-}
-
 function sameHandle(a: BlockHandle, b: BlockHandle): boolean {
   return a.firstKey.equals(b.firstKey) && a.offset === b.offset && a.length === b.length && a.count === b.count && a.crc === b.crc;
 }
 
-function total(parts: readonly Tallied[]): { count: number; setsum: Setsum } {
+function total(parts: readonly Tally[]): { count: number; setsum: Setsum } {
   const setsum = new Setsum();
   let count = 0;
   for (const p of parts) {
@@ -54,12 +42,18 @@ function total(parts: readonly Tallied[]): { count: number; setsum: Setsum } {
   return { count, setsum };
 }
 
-/** Verifies and returns the run's manifest entry, built from what was read back; throws VerificationFailed. */
-export async function verifyRun(s: Stores, req: VerifyRequest): Promise<RunMeta> {
+/** The store not answering is not the run failing: the state retries it. Anything else (bytes that do not decode, fail a checksum) is the run's problem. */
+function storeTrouble(err: unknown): boolean {
+  return err instanceof ThrottledError || err instanceof UnavailableError || err instanceof MissingDataError || err instanceof AccessDeniedError;
+}
+
+/** Reads one key range of a run back: its blobs (under the range's prefix) and its index items. */
+export async function verifyRange(s: Stores, runId: string, range: RangeSpec): Promise<VerifyRecord> {
   const problems: string[] = [];
-  const blobs = (await s.cold.list(OBJECTS.runPrefix(req.runId))).filter((o) => o.key.endsWith('.blob'));
+  const { lo, hi } = keyRangeOfSpec(range);
+  const blobs = (await s.cold.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => o.key.endsWith('.blob'));
   const entriesByBlob = new Map<string, IndexEntry[]>();
-  for await (const e of s.cold.allEntries(req.runId)) entriesByBlob.set(e.blob, [...(entriesByBlob.get(e.blob) ?? []), e]);
+  for await (const e of s.cold.entriesWithin(runId, lo, hi)) entriesByBlob.set(e.blob, [...(entriesByBlob.get(e.blob) ?? []), e]);
 
   const setsum = new Setsum();
   let count = 0;
@@ -78,6 +72,10 @@ export async function verifyRun(s: Stores, req: VerifyRequest): Promise<RunMeta>
       for await (const e of scanBlocks(src, footer.blocks)) {
         if (prev && compareKeys(prev, e.key) >= 0) {
           problems.push(`${b.key}: key out of order after the previous record`);
+          break;
+        }
+        if (compareKeys(e.key, lo) < 0 || compareKeys(e.key, hi) >= 0) {
+          problems.push(`${b.key}: a key outside range ${range.index}`);
           break;
         }
         prev = e.key;
@@ -101,49 +99,77 @@ export async function verifyRun(s: Stores, req: VerifyRequest): Promise<RunMeta>
       if (entries.reduce((a, e) => a + e.count, 0) !== footer.count) problems.push(`${b.key}: index item counts do not add up to the blob's`);
       if (entries.length > 0 && !entries[entries.length - 1]!.lastKey.equals(footer.lastKey)) problems.push(`${b.key}: last index item ends at the wrong key`);
     } catch (err) {
-      // The store not answering is not the run failing: the state retries it. Anything else
-      // (bytes that do not decode, fail a checksum) is the run's problem.
-      if (err instanceof ThrottledError || err instanceof UnavailableError || err instanceof MissingDataError || err instanceof AccessDeniedError) throw err;
+      if (storeTrouble(err)) throw err;
       problems.push(`${b.key}: ${(err as Error).message}`);
     }
   }
-  for (const blob of entriesByBlob.keys()) problems.push(`index items point at ${blob}, which is not a blob of the run`);
+  for (const blob of entriesByBlob.keys()) problems.push(`index items in range ${range.index} point at ${blob}, which is not a blob of that range`);
+  return {
+    count,
+    setsum: setsum.hexdigest(),
+    bytes,
+    blobs: blobs.length,
+    ...(minKey ? { minKey: minKey.toString('base64'), maxKey: prev!.toString('base64') } : {}),
+    minSeq: count > 0 ? minSeq : 0,
+    maxSeq: count > 0 ? maxSeq : 0,
+    problems,
+  };
+}
 
+/** Re-scans one segment of an offloaded table, independently of the offload's scan. */
+export async function rescanSegment(s: Stores, table: string, segment: number, totalSegments: number): Promise<Tally> {
+  const setsum = new Setsum();
+  let count = 0;
+  for await (const e of s.hot.scanSegment(table, segment, totalSegments)) {
+    setsum.insertEntry(e);
+    count++;
+  }
+  return { count, setsum: setsum.hexdigest() };
+}
+
+export interface VerifyRequest {
+  readonly runId: string;
+  readonly level: number;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  /** What the run must hold: the sum of `plus` minus the sum of `minus`. */
+  readonly plus: readonly Tally[];
+  readonly minus?: readonly Tally[];
+  /** What each range read back, in range order. */
+  readonly ranges: readonly VerifyRecord[];
+  /** Offload: the sealed table, scanned again independently, by segment. */
+  readonly rescan?: { readonly table: string; readonly segments: readonly Tally[] };
+}
+
+/** Adds the ranges up: the run's manifest entry if everything agrees; VerificationFailed otherwise. */
+export function verifiedRun(req: VerifyRequest, now = new Date()): RunMeta {
+  const problems = req.ranges.flatMap((r) => r.problems);
+  const read = total(req.ranges);
   const expected = total(req.plus);
   const minus = total(req.minus ?? []);
   expected.setsum.subtract(minus.setsum);
   expected.count -= minus.count;
-  if (count !== expected.count) problems.push(`holds ${count} records, expected ${expected.count}`);
-  if (!setsum.equals(expected.setsum)) problems.push('setsum differs from the sources\'');
-
-  if (req.rescanTable) {
-    const again = new Setsum();
-    let n = 0;
-    const segments = 4;
-    await Promise.all(
-      Array.from({ length: segments }, async (_, seg) => {
-        for await (const e of s.hot.scanSegment(req.rescanTable!, seg, segments)) {
-          again.insertEntry(e);
-          n++;
-        }
-      }),
-    );
-    if (n !== count || !again.equals(setsum)) problems.push(`an independent re-scan of ${req.rescanTable} found ${n} records and another setsum`);
+  if (read.count !== expected.count) problems.push(`holds ${read.count} records, expected ${expected.count}`);
+  if (!read.setsum.equals(expected.setsum)) problems.push('setsum differs from the sources\'');
+  if (req.rescan) {
+    const again = total(req.rescan.segments);
+    if (again.count !== read.count || !again.setsum.equals(read.setsum)) problems.push(`an independent re-scan of ${req.rescan.table} found ${again.count} records and another setsum`);
   }
   if (problems.length > 0) throw new VerificationFailed(req.runId, problems);
+  const nonEmpty = req.ranges.filter((r) => r.count > 0);
   return {
     id: req.runId,
     tier: 'cold',
     level: req.level,
     periodStart: req.periodStart,
     periodEnd: req.periodEnd,
-    minSeq: count > 0 ? minSeq : 0,
-    maxSeq: count > 0 ? maxSeq : 0,
-    ...(minKey ? { minKey: minKey.toString('base64'), maxKey: prev!.toString('base64') } : {}),
-    count,
-    bytes,
-    setsum: setsum.hexdigest(),
-    blobs: blobs.length,
-    createdAt: new Date().toISOString(),
+    minSeq: nonEmpty.length > 0 ? Math.min(...nonEmpty.map((r) => r.minSeq)) : 0,
+    maxSeq: nonEmpty.length > 0 ? Math.max(...nonEmpty.map((r) => r.maxSeq)) : 0,
+    ...(nonEmpty.length > 0 ? { minKey: nonEmpty[0]!.minKey!, maxKey: nonEmpty[nonEmpty.length - 1]!.maxKey! } : {}),
+    count: read.count,
+    bytes: req.ranges.reduce((a, r) => a + r.bytes, 0),
+    setsum: read.setsum.hexdigest(),
+    blobs: req.ranges.reduce((a, r) => a + r.blobs, 0),
+    createdAt: now.toISOString(),
   };
 }

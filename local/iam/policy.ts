@@ -65,12 +65,16 @@ const OPERATORS: Record<string, (actual: string, expected: string) => boolean> =
   Bool: (a, e) => a.toLowerCase() === e.toLowerCase(),
 };
 
-function operatorOf(name: string): { test: (a: string, e: string) => boolean; ifExists: boolean; negated: boolean } {
-  const ifExists = name.endsWith('IfExists');
-  const base = ifExists ? name.slice(0, -'IfExists'.length) : name;
+type SetQualifier = 'ForAllValues' | 'ForAnyValue' | undefined;
+
+function operatorOf(name: string): { test: (a: string, e: string) => boolean; ifExists: boolean; negated: boolean; set: SetQualifier } {
+  const [qualifier, op] = name.includes(':') ? (name.split(':') as [string, string]) : [undefined, name];
+  if (qualifier !== undefined && qualifier !== 'ForAllValues' && qualifier !== 'ForAnyValue') throw new Error(`IAM condition qualifier ${qualifier} is not supported by the local evaluator`);
+  const ifExists = op.endsWith('IfExists');
+  const base = ifExists ? op.slice(0, -'IfExists'.length) : op;
   const test = OPERATORS[base];
   if (!test) throw new Error(`IAM condition operator ${name} is not supported by the local evaluator`);
-  return { test, ifExists, negated: base.includes('Not') };
+  return { test, ifExists, negated: base.includes('Not'), set: qualifier as SetQualifier };
 }
 
 /** Checks every operator of a policy at load time: an unsupported one fails loudly, never silently. */
@@ -85,10 +89,11 @@ function conditionsHold(s: Statement, ctx: RequestContext): boolean {
     for (const [key, expected] of Object.entries(byKey)) {
       const actual = ctx[key];
       if (actual === undefined) {
-        // A missing key: IfExists and negated operators hold; the others do not.
-        if (op.ifExists || op.negated) continue;
+        // A missing key: IfExists, negated and ForAllValues operators hold (an empty set is all of anything); the others do not.
+        if (op.ifExists || op.negated || op.set === 'ForAllValues') continue;
         return false;
       }
+      // Context keys here are single-valued: a set operator tests the one value.
       const values = (Array.isArray(expected) ? expected : [expected]).map(String);
       // Several values of one key are ORed; a negated operator must hold for all of them.
       const ok = op.negated ? values.every((e) => op.test(actual, e)) : values.some((e) => op.test(actual, e));

@@ -16,8 +16,12 @@ export interface Check {
 
 export class UnknownOperationError extends Error {}
 
-/** DynamoDB's JSON protocol: `X-Amz-Target: DynamoDB_20120810.<Operation>`. */
-export function dynamodbChecks(target: string, body: Record<string, unknown>): Check[] {
+/**
+ * DynamoDB's JSON protocol: `X-Amz-Target: DynamoDB_20120810.<Operation>`. Item operations
+ * carry `dynamodb:LeadingKeys`, the partition key value, for fine-grained conditions
+ * (`partitionKeyOf` names the table's partition key attribute).
+ */
+export function dynamodbChecks(target: string, body: Record<string, unknown>, partitionKeyOf: (table: string) => string | undefined = () => undefined): Check[] {
   const op = target.split('.')[1] ?? '';
   const action = `dynamodb:${op}`;
   if (op === 'ListTables') return [{ action, resource: '*' }];
@@ -26,7 +30,11 @@ export function dynamodbChecks(target: string, body: Record<string, unknown>): C
   }
   const table = body.TableName;
   if (typeof table !== 'string' || !op) throw new UnknownOperationError(`DynamoDB operation ${target} is not known to the local authorizer`);
-  const checks: Check[] = [{ action, resource: tableArn(table) }];
+  const item = (op === 'PutItem' ? body.Item : body.Key) as Record<string, { S?: string; B?: string; N?: string }> | undefined;
+  const pkName = partitionKeyOf(table);
+  const pk = pkName && item?.[pkName];
+  const leading = pk ? (pk.S ?? pk.N ?? pk.B) : undefined;
+  const checks: Check[] = [{ action, resource: tableArn(table), ...(leading !== undefined && ['PutItem', 'GetItem', 'DeleteItem', 'UpdateItem'].includes(op) ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
   // Tagging on create needs its own permission (as on AWS).
   if (op === 'CreateTable' && Array.isArray(body.Tags) && body.Tags.length > 0) checks.push({ action: 'dynamodb:TagResource', resource: tableArn(table) });
   return checks;

@@ -19,7 +19,7 @@ import { UNIT_GRANTS } from '../../lambda/access.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 function synth(context: Record<string, unknown> = {}): { app: App; stack: AlkiStack; template: Template } {
   const app = new App({ context: { 'alki:prefix': 'alki', ...context } });
@@ -152,7 +152,10 @@ describe('AlkiStore (CDK)', () => {
     assert.match(JSON.stringify(slr.Resource), /role\/aws-service-role\/dynamodb\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable/);
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
-    assert.deepEqual(own('verify'), ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads only: it cannot write the manifest');
+    assert.deepEqual(own('verify'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads, and records under its job');
+    // Its one write: items of partitions job#*, never the manifest's or a run's index items.
+    const record = statementsOf('verify').find((st) => actionsOf(st).includes('dynamodb:PutItem'))!;
+    assert.deepEqual(record.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } });
     assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
     assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('dynamodb:DeleteTable'));
     // Every writer of runs sweeps its range: it lists, and deletes what a bad attempt left, in runs/ only.

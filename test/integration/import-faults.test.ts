@@ -10,7 +10,7 @@ import { ndjson, startImport, waitForImport } from '../support/imports.ts';
 import { assertReadsMatch, Model, prng, withFaults, type Fault } from '../support/lifecycle.ts';
 import { client, startTestSystem } from '../support/system.ts';
 
-const STEPS = ['importer:prepare', 'importer:parse', 'importer:check', 'importer:merge', 'verify:import', 'commit:import', 'importer:finish'] as const;
+const STEPS = ['importer:prepare', 'importer:parse', 'importer:check', 'importer:merge', 'verify:range', 'verify:import', 'commit:import', 'importer:finish'] as const;
 
 describe('crash injection into every import step', () => {
   let sys: LocalSystem;

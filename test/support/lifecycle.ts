@@ -73,6 +73,8 @@ export const LIFECYCLE_STEPS = [
   'offload:prepare',
   'offload:scan',
   'offload:merge',
+  'verify:range',
+  'verify:rescan',
   'verify:offload',
   'commit:offload',
   'compact:plan',

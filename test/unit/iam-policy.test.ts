@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { checkPolicy, decide, wildcardMatch, type NamedPolicy } from '../../local/iam/policy.ts';
+import { dynamodbChecks } from '../../local/iam/requests.ts';
 
 const policy = (statements: NamedPolicy['statements']): NamedPolicy => checkPolicy({ name: 'p', statements });
 const TABLE = 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-hot-20260101T000000Z-1d';
@@ -31,6 +32,16 @@ describe('IAM policy evaluation', () => {
     assert.ok(wildcardMatch('a?c', 'abc') && !wildcardMatch('a?c', 'abbc'));
     assert.ok(!wildcardMatch('a.c', 'abc'), 'a dot is a dot');
     assert.ok(wildcardMatch('*', '*') && !wildcardMatch('arn:aws:s3:::b', '*'), 'an action without resource-level permissions needs Resource "*"');
+  });
+
+  it('supports DynamoDB\'s fine-grained ForAllValues:StringLike on dynamodb:LeadingKeys, read off the request as DynamoDB does', () => {
+    const index = 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-index';
+    const p = [policy([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: index, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } } }])];
+    const put = (pk: string) => dynamodbChecks('DynamoDB_20120810.PutItem', { TableName: 'alki-index', Item: { PK: { S: pk }, SK: { B: 'AA==' } } }, () => 'PK')[0]!;
+    assert.equal(decide(p, put('job#r1').action, put('job#r1').resource, put('job#r1').context).allowed, true);
+    assert.equal(decide(p, put('manifest').action, put('manifest').resource, put('manifest').context).allowed, false);
+    assert.equal(decide(p, put('run#r1').action, put('run#r1').resource, put('run#r1').context).allowed, false);
+    assert.throws(() => checkPolicy({ name: 'q', statements: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForSomeValues:StringLike': { k: 'v' } } }] }), /qualifier/);
   });
 
   it('supports NotAction, NotResource and IfExists conditions; refuses unknown operators when loading', () => {

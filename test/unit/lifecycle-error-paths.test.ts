@@ -23,7 +23,7 @@ import { scanSegment } from '../../lambda/offload/offload.ts';
 import { hotRunMeta, rotate } from '../../lambda/rotate/rotate.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { TableScaling } from '../../lambda/store/table-scaling.ts';
-import { verifyRun, VerificationFailed } from '../../lambda/verify/verify.ts';
+import { verifyRange, VerificationFailed } from '../../lambda/verify/verify.ts';
 import { STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 // Every client any store makes is mocked: nothing reaches a network.
@@ -140,20 +140,20 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
   });
 
   it('verification: S3 throttling while reading a new run back is ThrottledError (retried), never VerificationFailed', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `${OBJECTS.runPrefix('r')}000000.blob`, Size: 4096 }] });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `${OBJECTS.rangeBlobPrefix('r', 0)}000000.blob`, Size: 4096 }] });
     ddb.on(QueryCommand).resolves({ Items: [] });
     s3.on(GetObjectCommand).rejects(awsError('SlowDown', 503));
-    const err = await verifyRun(stores(), { runId: 'r', level: 0, periodStart: 0, periodEnd: settings.periodMs, plus: [] }).catch((e: unknown) => e);
+    const err = await verifyRange(stores(), 'r', { index: 0 }).catch((e: unknown) => e);
     assert.ok(!(err instanceof VerificationFailed), `a throttled read is not a failed verification: ${String(err)}`);
     assert.ok(err instanceof ThrottledError, String(err));
-    assert.ok(transientErrors('Verify').includes(err.name));
+    assert.ok(transientErrors('VerifyRange').includes(err.name));
   });
 
   it('verification: a role that may not read the run fails as AccessDenied, not as a bad run', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `${OBJECTS.runPrefix('r')}000000.blob`, Size: 4096 }] });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `${OBJECTS.rangeBlobPrefix('r', 0)}000000.blob`, Size: 4096 }] });
     ddb.on(QueryCommand).resolves({ Items: [] });
     s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 403));
-    const err = await verifyRun(stores(), { runId: 'r', level: 0, periodStart: 0, periodEnd: settings.periodMs, plus: [] }).catch((e: unknown) => e);
+    const err = await verifyRange(stores(), 'r', { index: 0 }).catch((e: unknown) => e);
     assert.ok(err instanceof AccessDeniedError, String(err));
   });
 

@@ -1,0 +1,62 @@
+/**
+ * The scale model (bench/scale-model.ts): its fan-out is the planner's own, a setting that
+ * makes a task outlast Lambda is a violation, verification does not grow in one task with
+ * the run, and `npm run simulate -- --scale --json` prints the report.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from '@jest/globals';
+import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
+import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
+import { offloadFanOut } from '../../lambda/offload/offload.ts';
+
+const GiB = 2 ** 30;
+const t = throughputsFromBench();
+
+describe('the scale model', () => {
+  it('fans out as the offload planner does', () => {
+    for (const bytes of [GiB, 50 * GiB, 1024 * GiB]) {
+      const r = scaleModel(defaultScaleInput(bytes, 400, 30), t);
+      const f = offloadFanOut(bytes, DEFAULT_SETTINGS);
+      assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, f.segments);
+      assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, f.ranges);
+    }
+  });
+
+  it('finds a store of 1 GiB a day, kept a year, within every quota', () => {
+    const r = scaleModel(defaultScaleInput(GiB, 400, 365), t);
+    assert.deepEqual(r.violations, []);
+    assert.equal(r.withinQuotas, true);
+    // Partitioned verification: no task reads more than a range or a segment, however large the run.
+    const largestWrite = Math.max(...r.steps.filter((s) => !s.name.includes('verify') && !s.name.includes('re-scan')).map((s) => s.maxTaskBytes));
+    for (const s of r.steps.filter((x) => x.name.includes('verify') || x.name.includes('re-scan'))) assert.ok(s.maxTaskBytes <= largestWrite, `${s.name}: ${s.maxTaskBytes} bytes in a task`);
+  });
+
+  it('reports a task that outlasts Lambda\'s 15 minutes', () => {
+    // A spill budget of 64 GiB gives two scan segments of 50 GiB each.
+    const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { spillBytes: 64 * GiB }), t);
+    const scan = r.steps.find((s) => s.name === 'offload scan')!;
+    assert.equal(scan.tasks, 2);
+    assert.ok(scan.maxTaskSeconds > QUOTAS.lambdaSeconds);
+    assert.equal(r.withinQuotas, false);
+    assert.ok(r.violations.some((v) => v.startsWith('offload scan: a task takes') && v.includes('over Lambda\'s 900 s')), r.violations.join('\n'));
+  });
+
+  it('prints the report as JSON, exiting 1 when a quota is passed', () => {
+    const run = (args: string[]): { status: number; report: ScaleReport } => {
+      try {
+        return { status: 0, report: JSON.parse(execFileSync(process.execPath, ['bench/simulate.ts', '--scale', '--json', ...args], { encoding: 'utf8' })) as ScaleReport };
+      } catch (err) {
+        const e = err as { status: number; stdout: string };
+        return { status: e.status, report: JSON.parse(e.stdout) as ScaleReport };
+      }
+    };
+    const small = run(['--period-bytes', String(GiB), '--record-bytes', '400', '--days', '365']);
+    assert.equal(small.status, 0);
+    assert.deepEqual(Object.keys(small.report).sort(), ['cost', 'execution', 'requests', 'steps', 'violations', 'withinQuotas']);
+    assert.deepEqual(Object.keys(small.report.steps[0]!).sort(), ['maxStatePayloadBytes', 'maxTaskBytes', 'maxTaskSeconds', 'name', 'tasks', 'unit']);
+    const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--spill-bytes', String(64 * GiB)]);
+    assert.equal(big.status, 1);
+    assert.equal(big.report.withinQuotas, false);
+  });
+});
