@@ -7,7 +7,7 @@
 import { scanBlob } from './core/blob-reader.ts';
 import type { MergeRecord } from './core/jobs.ts';
 import type { MergeIterator, Source } from './core/merge.ts';
-import type { RangeSpec } from './core/ranges.ts';
+import type { RangeSpec } from './core/key-ranges.ts';
 import { OBJECTS } from './core/schema.ts';
 import { spillName } from './core/spill-sort.ts';
 import type { Stores } from './store/stores.ts';

@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { runMeta } from './api/schemas.ts';
 import { ValidationError } from './core/errors.ts';
 import type { PeriodToOffload } from './core/jobs.ts';
 import type { RunMeta } from './core/manifest.ts';
@@ -20,24 +21,6 @@ const index = int().check(z.gte(0));
 const task = z.optional(z.strictObject({ execution: z.string(), state: z.string() }));
 
 const period = z.strictObject({ hotRunId: z.string(), table: z.string(), periodStart: int(), periodEnd: int(), runId });
-const runMeta = z.strictObject({
-  id: z.string(),
-  tier: z.enum(['hot', 'cold']),
-  level: int(),
-  periodStart: int(),
-  periodEnd: int(),
-  minSeq: int(),
-  maxSeq: int(),
-  minKey: z.optional(z.string()),
-  maxKey: z.optional(z.string()),
-  count: int(),
-  bytes: int(),
-  setsum: z.string(),
-  table: z.optional(z.string()),
-  blobs: z.optional(int()),
-  createdAt: z.string(),
-});
-
 export const OFFLOAD_INPUT = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('plan'), task }),
   z.strictObject({ action: z.literal('prepare'), period, task }),

@@ -8,7 +8,7 @@ import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sd
 import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
-import { toItem } from '../../lambda/store/hot-tables.ts';
+import { toHotItem } from '../../lambda/store/hot-tables.ts';
 import { runIndexItems } from '../../cost/measure.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
@@ -23,7 +23,7 @@ const SEGMENTS = 4;
 async function load(sys: LocalSystem, table: string, entries: readonly Entry[]): Promise<void> {
   const chunks = Array.from({ length: Math.ceil(entries.length / 25) }, (_, i) => entries.slice(i * 25, (i + 1) * 25));
   await pool(chunks, 8, async (c) => {
-    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toItem(e) } })) };
+    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem(e) } })) };
     while (req && Object.keys(req).length > 0) {
       const out = await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: req }));
       req = out.UnprocessedItems as typeof req;

@@ -31,15 +31,23 @@ export const errorBody = z.strictObject({ error: z.strictObject({ code: describe
 const item = z.strictObject({ pk, sk, seq: described(int(), 'the version: microseconds since the epoch, unique per key'), value: anyJson });
 const written = z.strictObject({ seq: int() });
 
-const runMeta = z.looseObject({
+/** A run as the manifest holds it: the API lists them, and the commit task receives one (task-contract.ts). */
+export const runMeta = z.strictObject({
   id: z.string(),
   tier: z.enum(['hot', 'cold']),
   level: int(),
-  periodStart: int(),
-  periodEnd: int(),
+  periodStart: described(int(), 'ms since the epoch, the first period covered'),
+  periodEnd: described(int(), 'ms since the epoch, the end of the last period covered (exclusive)'),
+  minSeq: int(),
+  maxSeq: int(),
+  minKey: z.optional(described(z.string(), 'encoded key, base64')),
+  maxKey: z.optional(described(z.string(), 'encoded key, base64')),
   count: int(),
-  bytes: int(),
-  setsum: z.string(),
+  bytes: described(int(), 'bytes stored (S3 bytes for a cold run)'),
+  setsum: described(z.string(), 'hex digest of exactly the run\'s records'),
+  table: z.optional(described(z.string(), 'a hot run\'s DynamoDB table')),
+  blobs: z.optional(int()),
+  createdAt: z.string(),
 });
 
 const importStatus = z.looseObject({

@@ -9,7 +9,7 @@ import { LogarithmicPolicy } from '../core/compaction.ts';
 import type { CompactionJob } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { keyRangeOfSpec, rangesFrom } from '../core/ranges.ts';
+import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
 import { Setsum } from '../core/setsum.ts';
 import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';

@@ -5,7 +5,7 @@
  */
 import { readBlock, scanBlocks, type BlobSource, type Direction } from './blob-reader.ts';
 import { compareKeys } from './keys.ts';
-import { inRange, type KeyRange } from './range.ts';
+import { inRange, type KeyRange } from './partition-query.ts';
 import type { Entry } from './record.ts';
 import { entryMayContain, findBlock, type IndexEntry } from './sparse-index.ts';
 

@@ -6,7 +6,7 @@
  * whoever needs the lists (merge, verify, finish) reads them here.
  */
 import type { ImportCounts, InvalidPolicy } from './import-format.ts';
-import type { RangeSpec } from './ranges.ts';
+import type { RangeSpec } from './key-ranges.ts';
 import { periodStartOf } from './schema.ts';
 
 /** A count of records and the setsum of exactly those. */

@@ -29,20 +29,20 @@ export interface MergeOptions {
   trackSetsums?: boolean | 'dropped';
 }
 
-export interface Tally {
+export interface RunningTally {
   count: number;
   setsum: Setsum;
 }
 
-export interface DroppedTally extends Tally {
+export interface DroppedTally extends RunningTally {
   shadowed: number;
   tombstones: number;
   expired: number;
 }
 
 export interface MergeStats {
-  readonly input: Tally;
-  readonly output: Tally;
+  readonly input: RunningTally;
+  readonly output: RunningTally;
   readonly dropped: DroppedTally;
 }
 
@@ -62,7 +62,7 @@ function iteratorOf(s: Source): () => IteratorResult<Entry> | Promise<IteratorRe
 }
 
 export class MergeIterator implements AsyncIterable<Entry> {
-  private readonly input: Tally = { count: 0, setsum: new Setsum() };
+  private readonly input: RunningTally = { count: 0, setsum: new Setsum() };
   private readonly dropped: DroppedTally = { count: 0, setsum: new Setsum(), shadowed: 0, tombstones: 0, expired: 0 };
   private outputCount = 0;
   private readonly sources: readonly Source[];

@@ -8,7 +8,7 @@ import { coldGet, coldScan, type ColdRunIO } from './cold-run.ts';
 import { compareKeys } from './keys.ts';
 import type { Manifest, RunMeta } from './manifest.ts';
 import { MergeIterator, type Source } from './merge.ts';
-import { keyRangeOf, type KeyRange, type PartitionQuery } from './range.ts';
+import { keyRangeOf, type KeyRange, type PartitionQuery } from './partition-query.ts';
 import type { Entry } from './record.ts';
 
 export interface HotRunIO {

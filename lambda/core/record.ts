@@ -72,7 +72,7 @@ export function makeEntry(pk: string, sk: string, seq: number, value: unknown | 
   };
 }
 
-export function toItem(e: Entry): Item {
+export function toApiItem(e: Entry): Item {
   const { pk, sk } = decodeKey(e.key);
   return e.value === null
     ? { pk, sk, seq: e.seq }

@@ -41,25 +41,25 @@ export interface StoreSettings {
 export const HOT_CAPACITIES = ['on-demand', 'provisioned'] as const;
 export type HotCapacity = (typeof HOT_CAPACITIES)[number];
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses `500ms`, `10s`, `5m`, `1h`, `1d`, `30d`; a bare number is milliseconds. */
 export function parseDuration(name: string, text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!m) throw new ValidationError('InvalidConfig', `${name} must be a duration like 10s, 5m, 1h or 1d, not "${text}"`);
-  return Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
 }
 
 export function formatDuration(ms: number): string {
-  for (const u of ['d', 'h', 'm', 's'] as const) if (ms % UNITS[u]! === 0) return `${ms / UNITS[u]!}${u}`;
+  for (const u of ['d', 'h', 'm', 's'] as const) if (ms % DURATION_UNITS[u]! === 0) return `${ms / DURATION_UNITS[u]!}${u}`;
   return `${ms}ms`;
 }
 
 export const DEFAULT_SETTINGS: StoreSettings = {
   prefix: 'alki',
-  periodMs: UNITS.d!,
-  sealGraceMs: 10 * UNITS.m!,
-  gcGraceMs: 10 * UNITS.m!,
+  periodMs: DURATION_UNITS.d!,
+  sealGraceMs: 10 * DURATION_UNITS.m!,
+  gcGraceMs: 10 * DURATION_UNITS.m!,
   fanout: DEFAULT_POLICY_OPTIONS.fanout,
   maxLevel: DEFAULT_POLICY_OPTIONS.maxLevel,
   retentionMs: undefined,
@@ -100,7 +100,7 @@ export function checkSettings(s: StoreSettings): StoreSettings {
     throw new ValidationError('InvalidConfig', `prefix must be 2-31 lowercase letters, digits or dashes, not "${s.prefix}"`);
   }
   if (s.periodMs < 1000 || s.periodMs % 1000 !== 0) throw new ValidationError('InvalidConfig', 'period must be a whole number of seconds, at least 1s');
-  if (UNITS.d! % s.periodMs !== 0 && s.periodMs % UNITS.d! !== 0) {
+  if (DURATION_UNITS.d! % s.periodMs !== 0 && s.periodMs % DURATION_UNITS.d! !== 0) {
     throw new ValidationError('InvalidConfig', 'period must divide a day (or be whole days), so periods align to UTC midnight');
   }
   if (s.retentionMs !== undefined && s.retentionMs <= s.periodMs) throw new ValidationError('InvalidConfig', 'retention must be longer than one period');
@@ -160,7 +160,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
 
 /** How often the lifecycle runs unless set: a quarter period, from a minute to an hour. */
 export function defaultLifecycleIntervalMs(periodMs: number): number {
-  return Math.min(60, Math.round(Math.max(UNITS.m!, Math.floor(periodMs / 4)) / UNITS.m!)) * UNITS.m!;
+  return Math.min(60, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
 }
 
 /**
@@ -170,5 +170,5 @@ export function defaultLifecycleIntervalMs(periodMs: number): number {
  * on-demand (it was made on-demand ahead) until the next run: a cost, never a throttle.
  */
 export function rotationIntervalMs(periodMs: number): number {
-  return Math.min(15, Math.round(Math.max(UNITS.m!, Math.floor(periodMs / 4)) / UNITS.m!)) * UNITS.m!;
+  return Math.min(15, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
 }

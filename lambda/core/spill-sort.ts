@@ -8,7 +8,7 @@ import type { BlobSource } from './blob-reader.ts';
 import { memoryBlob, scanBlob } from './blob-reader.ts';
 import { BlobWriter } from './blob-writer.ts';
 import { compareKeys } from './keys.ts';
-import { MergeIterator, type MergeStats, type Source, type Tally } from './merge.ts';
+import { MergeIterator, type MergeStats, type Source, type RunningTally } from './merge.ts';
 import { entrySize, type Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
 
@@ -50,9 +50,9 @@ export class SpillSorter {
   private bufferBytes = 0;
   private readonly store: SpillStore;
   private readonly opts: SpillSortOptions;
-  private readonly input: Tally = { count: 0, setsum: new Setsum() };
+  private readonly input: RunningTally = { count: 0, setsum: new Setsum() };
   /** Versions dropped while deduplicating a buffer (the merge counts the rest). */
-  private readonly shadowed: Tally = { count: 0, setsum: new Setsum() };
+  private readonly shadowed: RunningTally = { count: 0, setsum: new Setsum() };
 
   constructor(store: SpillStore, opts: SpillSortOptions) {
     this.store = store;
@@ -96,7 +96,7 @@ export class SpillSorter {
   }
 
   /** Versions dropped so far while deduplicating buffers (complete after `flush`). */
-  get duplicates(): Readonly<Tally> {
+  get duplicates(): Readonly<RunningTally> {
     return this.shadowed;
   }
 
@@ -134,10 +134,10 @@ export class SpillSorter {
 
 export class SortedOutput implements AsyncIterable<Entry> {
   private readonly merge: MergeIterator;
-  private readonly input: Tally;
-  private readonly shadowed: Tally;
+  private readonly input: RunningTally;
+  private readonly shadowed: RunningTally;
 
-  constructor(merge: MergeIterator, input: Tally, shadowed: Tally) {
+  constructor(merge: MergeIterator, input: RunningTally, shadowed: RunningTally) {
     this.merge = merge;
     this.input = input;
     this.shadowed = shadowed;

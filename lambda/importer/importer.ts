@@ -9,7 +9,7 @@
 import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
 import { importCounts, type ImportChunk, type ImportJob, type ParseRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/ranges.ts';
+import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/key-ranges.ts';
 import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { SpillSorter, sorterBudget } from '../core/spill-sort.ts';

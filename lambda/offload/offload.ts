@@ -7,7 +7,7 @@
  */
 import type { OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/ranges.ts';
+import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';

@@ -2,7 +2,7 @@
 import { makeApiHandler, type Operations } from '../api/handler.ts';
 import { json, pathParam } from '../api/http.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { checkLimit } from '../core/range.ts';
+import { checkLimit } from '../core/partition-query.ts';
 import type { ClientHook, Env } from '../store/clients.ts';
 import { DataPlane } from '../store/data-plane.ts';
 

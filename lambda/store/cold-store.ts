@@ -15,8 +15,8 @@ import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/b
 import type { ColdRunIO } from '../core/cold-run.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { compareKeys } from '../core/keys.ts';
-import type { KeyRange } from '../core/range.ts';
-import { keyRangeOfSpec, type RangeSpec } from '../core/ranges.ts';
+import type { KeyRange } from '../core/partition-query.ts';
+import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
 import type { Entry } from '../core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';

@@ -6,9 +6,9 @@ import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
-import { applyCursor, encodeCursor, type PartitionQuery } from '../core/range.ts';
+import { applyCursor, encodeCursor, type PartitionQuery } from '../core/partition-query.ts';
 import { pointGet, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
-import { encodeValue, toItem, type Entry, type Item } from '../core/record.ts';
+import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
 import type { StoreSettings } from '../core/settings.ts';
@@ -183,7 +183,7 @@ export class DataPlane {
     const key = encodeKey(pk, sk);
     const opts = this.readOptions();
     const e = await this.withManifest((m) => pointGet(m, this.readers, key, opts));
-    return e && toItem(e);
+    return e && toApiItem(e);
   }
 
   /**
@@ -207,7 +207,7 @@ export class DataPlane {
     let bytes = 0;
     for (const e of found) {
       if (e === undefined) continue;
-      const item = toItem(e);
+      const item = toApiItem(e);
       bytes += itemBytes(item);
       if (bytes > LIMITS.maxResponseItemBytes && items.length > 0) unprocessedKeys.push({ pk: item.pk, sk: item.sk });
       else items.push(item);
@@ -225,7 +225,7 @@ export class DataPlane {
       let more = false;
       let bytes = 0;
       for await (const e of rangeQuery(m, this.readers, query, opts)) {
-        const item = toItem(e);
+        const item = toApiItem(e);
         bytes += itemBytes(item);
         // The page ends at the limit, or before the response would pass Lambda's payload limit.
         if (items.length === q.limit || (bytes > LIMITS.maxResponseItemBytes && items.length > 0)) {

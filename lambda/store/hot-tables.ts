@@ -16,7 +16,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { decodeKey, splitKey } from '../core/keys.ts';
-import type { PartitionQuery } from '../core/range.ts';
+import type { PartitionQuery } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE } from '../core/schema.ts';
@@ -61,14 +61,14 @@ const billing = (c: TableCapacity) =>
     : { BillingMode: 'PAY_PER_REQUEST' as const };
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
 
-export function toItem(e: Entry): Item {
+export function toHotItem(e: Entry): Item {
   const { pk, sk } = decodeKey(e.key);
   const item: Item = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
   if (e.value !== null) item[V] = { S: e.value.toString('utf8') };
   return item;
 }
 
-export function fromItem(item: Item): Entry {
+export function fromHotItem(item: Item): Entry {
   const pk = Buffer.from(item[PK]!.S!, 'utf8');
   const sk = Buffer.from(item[SK]!.S!, 'utf8');
   return {
@@ -99,7 +99,7 @@ export class HotTables {
       await this.ddb.send(
         new PutItemCommand({
           TableName: table,
-          Item: toItem(e),
+          Item: toHotItem(e),
           ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
           ExpressionAttributeNames: { '#seq': SEQ },
           ExpressionAttributeValues: { ':seq': { N: String(e.seq) } },
@@ -114,13 +114,13 @@ export class HotTables {
 
   /** Writes up to any number of entries, 25 per call; keys must be distinct. */
   async batchWrite(table: string, entries: readonly Entry[]): Promise<void> {
-    await writeAll(this.ddb, table, entries.map((e) => ({ PutRequest: { Item: toItem(e) } })), `batch write into ${table}`);
+    await writeAll(this.ddb, table, entries.map((e) => ({ PutRequest: { Item: toHotItem(e) } })), `batch write into ${table}`);
   }
 
   async get(table: string, key: Buffer): Promise<Entry | undefined> {
     try {
       const out = await this.ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(key), ConsistentRead: true }));
-      return out.Item ? fromItem(out.Item) : undefined;
+      return out.Item ? fromHotItem(out.Item) : undefined;
     } catch (err) {
       return translate(err, `get from ${table}`);
     }
@@ -162,7 +162,7 @@ export class HotTables {
       // BETWEEN is inclusive at both ends; the API's bounds may be exclusive.
       if (q.to !== undefined && sk === q.to) continue;
       if (q.fromExclusive && sk === q.from) continue;
-      yield fromItem(item);
+      yield fromHotItem(item);
     }
   }
 
@@ -177,7 +177,7 @@ export class HotTables {
       // A sample: one page only.
       { onePage: pageLimit !== undefined },
     );
-    for await (const item of pages) yield fromItem(item);
+    for await (const item of pages) yield fromHotItem(item);
   }
 
   /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */

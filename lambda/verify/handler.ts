@@ -7,7 +7,7 @@
  * (compaction), what was parsed valid less the versions dropped in chunks and merges (import).
  */
 import { importSpan, type CompactionJob, type ImportJob, type OffloadJob } from '../core/jobs.ts';
-import type { RangeSpec } from '../core/ranges.ts';
+import type { RangeSpec } from '../core/key-ranges.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';

@@ -14,7 +14,7 @@ import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, Unavail
 import type { Tally, VerifyRecord } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
-import { keyRangeOfSpec, type RangeSpec } from '../core/ranges.ts';
+import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
 import { OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { IndexEntry } from '../core/sparse-index.ts';

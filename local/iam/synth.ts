@@ -69,9 +69,16 @@ export function synthesizedAssembly(log: (line: string) => void = () => undefine
       rmSync(tmp, { recursive: true, force: true });
     }
     // Assemblies of earlier sources, unused for an hour, go (each holds ten bundles).
+    // Other test workers may be synthesizing beside this one: their temporary folders are
+    // theirs, and an entry can vanish between the listing and its stat.
     for (const old of readdirSync(CACHE)) {
       const path = join(CACHE, old);
-      if (path !== dir && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+      if (path === dir || old.includes('.tmp-')) continue;
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   }
   return { dir, stackName: STACK, template: JSON.parse(readFileSync(join(dir, `${STACK}.template.json`), 'utf8')) as CfnTemplate };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { scanBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter } from '../../lambda/core/blob-writer.ts';
-import type { RangeSpec } from '../../lambda/core/ranges.ts';
+import type { RangeSpec } from '../../lambda/core/key-ranges.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';

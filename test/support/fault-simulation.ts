@@ -15,7 +15,7 @@ import { storesFrom } from '../../lambda/store/stores.ts';
 import { DataPlane } from '../../lambda/store/data-plane.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import { verifiedRun, verifyRange } from '../../lambda/verify/verify.ts';
-import type { RangeSpec } from '../../lambda/core/ranges.ts';
+import type { RangeSpec } from '../../lambda/core/key-ranges.ts';
 import type { Stores } from '../../lambda/store/stores.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';

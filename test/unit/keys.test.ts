@@ -3,7 +3,7 @@ import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { compareKeys, decodeKey, encodeKey, partitionPrefix, prefixEnd } from '../../lambda/core/keys.ts';
 import { LIMITS } from '../../lambda/core/limits.ts';
-import { checkSeq, encodeValue, makeEntry, readEntry, toItem, writeEntry } from '../../lambda/core/record.ts';
+import { checkSeq, encodeValue, makeEntry, readEntry, toApiItem, writeEntry } from '../../lambda/core/record.ts';
 import { ByteReader, ByteWriter } from '../../lambda/core/bytes.ts';
 
 const utf8Cmp = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -78,8 +78,8 @@ describe('records', () => {
   });
 
   it('gives items back in API shape', () => {
-    assert.deepEqual(toItem(makeEntry('p', 's', 5, { a: [1, 'x'] })), { pk: 'p', sk: 's', seq: 5, value: { a: [1, 'x'] } });
-    assert.deepEqual(toItem(makeEntry('p', 's', 5, null)), { pk: 'p', sk: 's', seq: 5 });
+    assert.deepEqual(toApiItem(makeEntry('p', 's', 5, { a: [1, 'x'] })), { pk: 'p', sk: 's', seq: 5, value: { a: [1, 'x'] } });
+    assert.deepEqual(toApiItem(makeEntry('p', 's', 5, null)), { pk: 'p', sk: 's', seq: 5 });
   });
 
   it('rejects values over 256 KiB serialized, naming the size', () => {

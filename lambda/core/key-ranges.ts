@@ -1,11 +1,12 @@
 /**
  * Key ranges for partitioned work (offload merges, compaction merges): splitters chosen
- * from sampled keys or block boundaries, ranges as small JSON for Step Functions.
+ * from sampled keys or block boundaries; a job's ranges are stored in its spec (core/jobs.ts),
+ * and a task is told only its range's index.
  */
 import { compareKeys } from './keys.ts';
-import type { KeyRange } from './range.ts';
+import type { KeyRange } from './partition-query.ts';
 
-/** A key range as it travels through Step Functions: base64 bounds, absent = unbounded. */
+/** A key range as a job stores it: base64 bounds, absent = unbounded. */
 export interface RangeSpec {
   readonly index: number;
   readonly lo?: string;
