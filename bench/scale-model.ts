@@ -12,7 +12,7 @@ import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { offloadFanOut } from '../lambda/offload/offload.ts';
+import { fanOut } from '../lambda/core/fan-out.ts';
 import { UNITS, type UnitName } from '../lambda/units.ts';
 
 /** Quotas the model checks (AWS's published defaults). */
@@ -104,7 +104,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   let gets = 0;
 
   // Offload: the planner's fan-out for a period of this size.
-  const off = offloadFanOut(bytes, s);
+  const off = fanOut(bytes, s);
   const scanBytes = bytes / off.segments;
   const cellBytes = scanBytes / off.ranges;
   const spillsPerCell = Math.max(1, Math.ceil(cellBytes / sorterBudget(s.spillBytes, off.ranges)));

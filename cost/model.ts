@@ -6,7 +6,7 @@
 import { AUTO_SCALING, provisionedFor } from '../lambda/core/hot-capacity.ts';
 import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, rotationIntervalMs, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 import { simulate } from '../bench/simulator.ts';
-import { offloadFanOut } from '../lambda/offload/offload.ts';
+import { fanOut } from '../lambda/core/fan-out.ts';
 import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
 import type { Measurement } from './measure.ts';
 import type { Prices } from './prices.ts';
@@ -49,8 +49,8 @@ export function compactionRewrites(retentionDays: number, s: Pick<StoreSettings,
 }
 
 /** Spill objects of a period's offload: one per scan segment and key range, as the planner fans out. */
-function fanOut(bytes: number, s: StoreSettings): number {
-  const f = offloadFanOut(bytes, s);
+function spillObjects(bytes: number, s: StoreSettings): number {
+  const f = fanOut(bytes, s);
   return f.segments * f.ranges;
 }
 
@@ -83,7 +83,7 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const noncurrent = deletedPerDay * (opts.noncurrentVersionDays ?? 30);
   // Requests grow with the offload's fan-out (spills per segment and range) and its blobs.
   const measuredBytes = m.records * m.recordBytes;
-  const requestScale = (fanOut(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (fanOut(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
+  const requestScale = (spillObjects(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (spillObjects(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
   const perPeriod = (perGb: number): number => perGb * (measuredBytes / GB) * requestScale;
   const lifecycleFactor = 1 + rewrites;
   // Provisioned: each period's table holds its capacity from a rotation interval before the period until it is sealed.
@@ -104,7 +104,7 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
     'S3 requests (offload, compaction)': periodsPerMonth * lifecycleFactor * ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
     'Lambda (lifecycle)': (logicalPerDay / GB) * DAYS_PER_MONTH * lifecycleFactor * m.offloadPerLogicalGb.lambdaGbSeconds * p.lambda.gbSecondUsd,
-    'Step Functions': periodsPerMonth * lifecycleFactor * (m.transitionsPerExecution + fanOut(logicalPerPeriod, s) - fanOut(measuredBytes, s)) * p.stepFunctions.transitionUsd,
+    'Step Functions': periodsPerMonth * lifecycleFactor * (m.transitionsPerExecution + spillObjects(logicalPerPeriod, s) - spillObjects(measuredBytes, s)) * p.stepFunctions.transitionUsd,
     reads: w.readsPerSecond * SECONDS_PER_MONTH * ((m.readUnitsPerColdRead * p.dynamodb.readRequestUnitUsd) / 1e6 + (m.s3GetsPerColdRead * p.s3.getUsd) / 1000),
   });
 }

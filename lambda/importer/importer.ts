@@ -9,15 +9,14 @@
 import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
 import { importCounts, type ImportChunk, type ImportJob, type ParseRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/key-ranges.ts';
+import { fanOut } from '../core/fan-out.ts';
+import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
 import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { SpillSorter, sorterBudget } from '../core/spill-sort.ts';
-import { spillSources, writeRange } from '../run-writer.ts';
+import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { indices, type ImportRef, type TaskDone } from '../task-contract.ts';
 
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 const SAMPLE_BYTES = 256 * 1024;
 const MAX_SAMPLED_CHUNKS = 16;
 
@@ -58,8 +57,7 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
         if ('key' in r) sample.push(r.key);
       }
     }
-    const parts = clamp(Math.ceil(total / s.settings.rangeBytes), 1, 64);
-    return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, parts)) };
+    return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, fanOut(total, s.settings).ranges)) };
   });
   return { importId, runId, chunks: indices(job.chunks.length), ranges: indices(job.ranges.length) };
 }
@@ -69,10 +67,8 @@ export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs:
   const job = await s.jobs.spec<ImportJob>(runId);
   const c = job.chunks[chunk]!;
   const text = await chunkText(s, job, c);
-  const splitters = splittersOf(job.ranges);
   // Half the budget holds the chunk's text, half its sorters.
-  const budget = sorterBudget(s.settings.spillBytes / 2, job.ranges.length);
-  const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(job.runId, r.index, c.index), memoryBytes: budget, trackSetsums: true }));
+  const spiller = new RangeSpiller(s, runId, job.ranges, c.index, s.settings.spillBytes / 2, true);
   const setsum = new Setsum();
   let count = 0;
   let nonBlank = 0;
@@ -89,17 +85,10 @@ export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs:
     }
     count++;
     setsum.insertEntry(r);
-    await sorters[rangeOf(r.key, splitters)]!.add(r);
+    await spiller.add(r);
   }
-  const spills: number[] = [];
-  const dup = new Setsum();
-  let dupCount = 0;
-  for (const sorter of sorters) {
-    spills.push((await sorter.flush()).length);
-    dup.add(sorter.duplicates.setsum);
-    dupCount += sorter.duplicates.count;
-  }
-  const record: ParseRecord = { lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates: { count: dupCount, setsum: dup.hexdigest() }, spills };
+  const { spills, duplicates } = await spiller.finish();
+  const record: ParseRecord = { lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates, spills };
   await s.jobs.putRecord(runId, 'parse', chunk, record);
   return { index: chunk, count };
 }

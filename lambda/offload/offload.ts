@@ -7,13 +7,12 @@
  */
 import type { OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { chooseSplitters, rangeOf, rangesFrom, splittersOf } from '../core/key-ranges.ts';
+import { fanOut } from '../core/fan-out.ts';
+import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
-import { OBJECTS, offloadRunId } from '../core/schema.ts';
+import { offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { SpillSorter, sorterBudget } from '../core/spill-sort.ts';
-import type { StoreSettings } from '../core/settings.ts';
-import { spillSources, writeRange } from '../run-writer.ts';
+import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { indices, type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
 
@@ -29,12 +28,6 @@ export async function planOffload(s: Stores, nowMs: number, max = 4): Promise<Of
   };
 }
 
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
-
-/** Scan segments and key ranges for a period of about `bytes` (the cost model sizes periods with it too). */
-export function offloadFanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'spillBytes'>): { segments: number; ranges: number } {
-  return { segments: clamp(Math.ceil(bytes / s.spillBytes), 2, 64), ranges: clamp(Math.ceil(bytes / s.rangeBytes), 1, 64) };
-}
 const SAMPLE_SEGMENTS = 8;
 const SAMPLE_PER_SEGMENT = 250;
 
@@ -66,26 +59,22 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
   }
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
-  const fanOut = offloadFanOut(estimated, s.settings);
-  return { ...p, totalSegments: fanOut.segments, ranges: rangesFrom(chooseSplitters(sample, fanOut.ranges)) };
+  const planned = fanOut(estimated, s.settings);
+  return { ...p, totalSegments: planned.segments, ranges: rangesFrom(chooseSplitters(sample, planned.ranges)) };
 }
 
 /** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
 export async function scanSegment(s: Stores, runId: string, segment: number): Promise<TaskDone> {
   const job = await s.jobs.spec<OffloadJob>(runId);
-  const splitters = splittersOf(job.ranges);
-  const budget = sorterBudget(s.settings.spillBytes, job.ranges.length);
-  const sorters = job.ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(job.runId, r.index, segment), memoryBytes: budget }));
+  const spiller = new RangeSpiller(s, runId, job.ranges, segment, s.settings.spillBytes);
   const setsum = new Setsum();
   let count = 0;
   for await (const e of s.hot.scanSegment(job.table, segment, job.totalSegments)) {
     setsum.insertEntry(e);
     count++;
-    await sorters[rangeOf(e.key, splitters)]!.add(e);
+    await spiller.add(e);
   }
-  const spills: number[] = [];
-  for (const sorter of sorters) spills.push((await sorter.flush()).length);
-  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills };
+  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills };
   await s.jobs.putRecord(runId, 'scan', segment, record);
   return { index: segment, count };
 }

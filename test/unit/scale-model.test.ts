@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
 import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
-import { offloadFanOut } from '../../lambda/offload/offload.ts';
+import { fanOut } from '../../lambda/core/fan-out.ts';
 
 const GiB = 2 ** 30;
 const t = throughputsFromBench();
@@ -17,7 +17,7 @@ describe('the scale model', () => {
   it('fans out as the offload planner does', () => {
     for (const bytes of [GiB, 50 * GiB, 1024 * GiB]) {
       const r = scaleModel(defaultScaleInput(bytes, 400, 30), t);
-      const f = offloadFanOut(bytes, DEFAULT_SETTINGS);
+      const f = fanOut(bytes, DEFAULT_SETTINGS);
       assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, f.segments);
       assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, f.ranges);
     }
