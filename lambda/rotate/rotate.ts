@@ -94,8 +94,10 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
     const state = await deps.hot.describe(runs[0]!.table!);
     now = state && { ...(state.itemBytes !== undefined ? { itemBytes: state.itemBytes } : {}), ...(state.mode === 'provisioned' ? { readUnits: state.readUnits } : {}) };
   }
-  const plan = capacityPlan(deps.settings, runs, manifest.runs, nowMs, now);
-  const states = await Promise.all(runs.map((r, i) => deps.hot.create(r.table!, plan[i]!)));
+  // Every other hot table too: the sealed ones go back to on-demand before their offload.
+  const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
+  const plan = capacityPlan(deps.settings, [...runs, ...others], manifest.runs, nowMs, now);
+  const states = await Promise.all([...runs.map((r, i) => deps.hot.create(r.table!, plan[i]!)), ...others.map((r) => deps.hot.describe(r.table!))]);
   const registered: string[] = [];
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
   for (const run of runs) {
@@ -103,14 +105,7 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
     if (result.changed) registered.push(run.id);
     manifest = result.manifest;
   }
-  // Every other hot table too: the sealed ones go back to on-demand before their offload.
-  const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
-  const otherPlan = capacityPlan(deps.settings, others, manifest.runs, nowMs, now);
-  const otherStates = await Promise.all(others.map((r) => deps.hot.describe(r.table!)));
-  const tables = [
-    ...runs.map((r, i) => ({ run: r, state: states[i], want: plan[i]! })),
-    ...others.map((r, i) => ({ run: r, state: otherStates[i], want: otherPlan[i]! })),
-  ];
+  const tables = [...runs, ...others].map((run, i) => ({ run, state: states[i], want: plan[i]! }));
   const provisioned: string[] = [];
   const busy: string[] = [];
   for (const t of tables) {

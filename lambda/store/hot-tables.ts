@@ -35,7 +35,7 @@ export const HOT_TABLE_GRANTS = {
   scan: [grant('hotTables', 'dynamodb:Scan')],
   /** size */
   describe: [grant('hotTables', 'dynamodb:DescribeTable')],
-  /** create (tags on create need TagResource), exists, describe */
+  /** create (tags on create need TagResource), describe */
   create: [grant('hotTables', 'dynamodb:CreateTable', 'dynamodb:TagResource', 'dynamodb:DescribeTable')],
   /** setCapacity */
   capacity: [grant('hotTables', 'dynamodb:UpdateTable')],
@@ -229,10 +229,6 @@ export class HotTables {
       if (errorName(err) === 'ResourceNotFoundException') return undefined;
       return translate(err, `describe ${table}`);
     }
-  }
-
-  async exists(table: string): Promise<boolean> {
-    return (await this.describe(table))?.status === 'ACTIVE';
   }
 
   /**
