@@ -10,11 +10,12 @@
  * the operator's (the AWS CLI, tests): allowed, as an account administrator is.
  */
 import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decide, type Decision, type NamedPolicy, type Statement } from './iam/policy.ts';
 import { deleteObjectCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
-import { LOCAL_ACCOUNT } from './iam/stack-model.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/stack-model.ts';
 import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
 
@@ -142,29 +143,20 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     }
   }
   // Application Auto Scaling has no emulator: the front door serves it, reaching dynalite as its service-linked role would.
-  const dynalite = async (operation: string, body: object): Promise<Response> =>
-    fetch(opts.dynamodb, {
-      method: 'POST',
-      // dynalite reads a signature's form, not its value.
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `DynamoDB_20120810.${operation}`,
-        'x-amz-date': '20260101T000000Z',
-        authorization: 'AWS4-HMAC-SHA256 Credential=service/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
-      },
-      body: JSON.stringify(body),
-    });
+  const tables = new DynamoDBClient({ region: LOCAL_REGION, endpoint: opts.dynamodb, credentials: { accessKeyId: 'service', secretAccessKey: 'local' } });
   const autoScaling = new LocalAutoScaling({
     describe: async (table) => {
-      const answer = await dynalite('DescribeTable', { TableName: table });
-      if (!answer.ok) return undefined;
-      const t = ((await answer.json()) as { Table?: { BillingModeSummary?: { BillingMode?: string }; ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } } }).Table;
-      if (!t) return undefined;
-      return { mode: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 };
+      try {
+        const t = (await tables.send(new DescribeTableCommand({ TableName: table }))).Table;
+        if (!t) return undefined;
+        return { mode: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 };
+      } catch (err) {
+        if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      }
     },
     setThroughput: async (table, read, write) => {
-      const answer = await dynalite('UpdateTable', { TableName: table, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } });
-      if (!answer.ok) throw new Error(`scaling ${table}: ${await answer.text()}`);
+      await tables.send(new UpdateTableCommand({ TableName: table, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } }));
     },
   });
 
@@ -330,6 +322,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        tables.destroy();
       }),
   };
 }

@@ -16,6 +16,9 @@ export interface Check {
 
 export class UnknownOperationError extends Error {}
 
+/** The item operations, and where their request names the item's key. */
+const ITEM_FIELD: Readonly<Record<string, 'Item' | 'Key'>> = { PutItem: 'Item', GetItem: 'Key', DeleteItem: 'Key', UpdateItem: 'Key' };
+
 /**
  * DynamoDB's JSON protocol: `X-Amz-Target: DynamoDB_20120810.<Operation>`. Item operations
  * carry `dynamodb:LeadingKeys`, the partition key value, for fine-grained conditions
@@ -30,11 +33,11 @@ export function dynamodbChecks(target: string, body: Record<string, unknown>, pa
   }
   const table = body.TableName;
   if (typeof table !== 'string' || !op) throw new UnknownOperationError(`DynamoDB operation ${target} is not known to the local authorizer`);
-  const item = (op === 'PutItem' ? body.Item : body.Key) as Record<string, { S?: string; B?: string; N?: string }> | undefined;
+  const field = ITEM_FIELD[op];
   const pkName = partitionKeyOf(table);
-  const pk = pkName && item?.[pkName];
+  const pk = field && pkName ? (body[field] as Record<string, { S?: string; B?: string; N?: string }> | undefined)?.[pkName] : undefined;
   const leading = pk ? (pk.S ?? pk.N ?? pk.B) : undefined;
-  const checks: Check[] = [{ action, resource: tableArn(table), ...(leading !== undefined && ['PutItem', 'GetItem', 'DeleteItem', 'UpdateItem'].includes(op) ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
+  const checks: Check[] = [{ action, resource: tableArn(table), ...(leading !== undefined ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
   // Tagging on create needs its own permission (as on AWS).
   if (op === 'CreateTable' && Array.isArray(body.Tags) && body.Tags.length > 0) checks.push({ action: 'dynamodb:TagResource', resource: tableArn(table) });
   return checks;
