@@ -12,7 +12,7 @@ import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { fanOut } from '../lambda/core/fan-out.ts';
+import { fanOut, importChunkBytes } from '../lambda/core/fan-out.ts';
 import { UNITS, type UnitName } from '../lambda/units.ts';
 
 /** Quotas the model checks (AWS's published defaults). */
@@ -108,7 +108,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const scanBytes = bytes / off.segments;
   const cellBytes = scanBytes / off.ranges;
   const spillsPerCell = Math.max(1, Math.ceil(cellBytes / sorterBudget(s.spillBytes, off.ranges)));
-  const scanSeconds = scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, bothWays(t.setsum, t.spillEncode) * 1);
+  const scanSeconds = scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode);
   steps.push({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds, maxStatePayloadBytes: statePayload(off.segments) });
   const mergeBytes = bytes / off.ranges;
   const mergeSeconds = mergeBytes / bothWays(t.decode, t.encodeWithSetsum);
@@ -133,7 +133,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   }
 
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
-  const chunkBytes = Math.max(64 * 1024, Math.floor(s.spillBytes / 2));
+  const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
   steps.push({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse, maxStatePayloadBytes: statePayload(chunks) });
   steps.push({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds, maxStatePayloadBytes: statePayload(off.ranges) });

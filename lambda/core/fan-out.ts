@@ -14,3 +14,6 @@ const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.m
 export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'spillBytes'>): { segments: number; ranges: number } {
   return { segments: clamp(Math.ceil(bytes / s.spillBytes), 2, MAX_TASKS_PER_MAP), ranges: clamp(Math.ceil(bytes / s.rangeBytes), 1, MAX_TASKS_PER_MAP) };
 }
+
+/** Bytes of input files an import parses per task: half a spill budget (the other half holds its sorters), at least 64 KiB. */
+export const importChunkBytes = (s: Pick<StoreSettings, 'spillBytes'>): number => Math.max(64 * 1024, Math.floor(s.spillBytes / 2));

@@ -9,7 +9,7 @@
 import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
 import { importCounts, type ImportChunk, type ImportJob, type ParseRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
-import { fanOut } from '../core/fan-out.ts';
+import { fanOut, importChunkBytes } from '../core/fan-out.ts';
 import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
 import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
@@ -43,9 +43,8 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
     if (!status) throw new Error(`import ${importId} does not exist`);
     const listed = await s.cold.list(OBJECTS.importPrefix(importId));
     const files = Array.from({ length: status.files }, (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 });
-    // A chunk is parsed in memory and spilled per range: about half the spill budget.
-    const chunkBytes = Math.max(64 * 1024, Math.floor(s.settings.spillBytes / 2));
-    const chunks = chunkFiles(files.map((f) => f.size), chunkBytes);
+    // A chunk is parsed in memory and spilled per range.
+    const chunks = chunkFiles(files.map((f) => f.size), importChunkBytes(s.settings));
     const total = files.reduce((a, f) => a + f.size, 0);
     const sample: Buffer[] = [];
     const step = Math.max(1, Math.ceil(chunks.length / MAX_SAMPLED_CHUNKS));
