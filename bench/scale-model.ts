@@ -3,16 +3,20 @@
  * history, on paper. Fan-out comes from the lifecycle's own planning functions (not copies),
  * task durations from throughputs the bench measured (bench/results/latest.json) and from
  * DynamoDB's documented per-partition read limit, state sizes from the task contract, history
- * events as the local runner counts them. Every quota a step passes is a violation:
- * Lambda's 15 minutes, Step Functions' 256 KiB and 25,000 events, S3's request rates per
- * prefix. No data moves.
+ * events as the local runner counts them (every fan-out a Distributed Map: each task a child
+ * execution). Every quota a step passes is a violation: Lambda's 15 minutes (and the 10-minute
+ * budget), Step Functions' 256 KiB, 25,000 events and the state machines' timeouts (tasks run
+ * MAP_CONCURRENCY at once), DynamoDB's 400 KB item (a job's spec), a merge's memory, S3's
+ * request rates per prefix. No data moves.
  */
 import { readFileSync } from 'node:fs';
 import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
-import { SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { fanOut, importChunkBytes } from '../lambda/core/fan-out.ts';
+import { DYNAMODB_ITEM_BYTES, EXECUTION_TIMEOUT_SECONDS, FORMAT_DEFAULTS, SFN_QUOTAS } from '../lambda/core/limits.ts';
+import { fanOut, importChunkBytes, MAP_CONCURRENCY } from '../lambda/core/fan-out.ts';
+import { OBJECTS } from '../lambda/core/schema.ts';
+import type { OffloadRef } from '../lambda/task-contract.ts';
 import { UNITS, type UnitName } from '../lambda/units.ts';
 
 /** Quotas the model checks (AWS's published defaults). */
@@ -33,11 +37,6 @@ export const QUOTAS = {
  * 3,000 read units a second: 12 MB/s of strongly consistent reads (4 KB a unit).
  */
 export const SCAN_SEGMENT_BYTES_PER_SECOND = 3000 * 4096;
-/** A Map state's concurrency in the lifecycle and import ASL. */
-const MAP_CONCURRENCY = 16;
-/** History events of a Map iteration running one Task (as local/step-functions.ts counts them). */
-const EVENTS_PER_MAP_TASK = 7;
-const EVENTS_PER_TASK = 5;
 
 /** Per-worker throughputs (raw bytes a second) from the bench's figures. */
 export interface Throughputs {
@@ -72,6 +71,8 @@ export interface ScaleInput {
   readonly settings: StoreSettings;
   /** Raw bytes per stored byte (the bench's compression figure). */
   readonly compression: number;
+  /** Bytes of an encoded record key (partition and sort key): key-range splitters are keys. */
+  readonly keyBytes?: number;
 }
 
 export interface Step {
@@ -87,19 +88,73 @@ export interface ScaleReport {
   readonly withinQuotas: boolean;
   readonly violations: string[];
   readonly steps: Step[];
-  readonly execution: { readonly historyEvents: number };
+  readonly execution: {
+    /** Of one lifecycle execution: the parent's; each task runs as a child execution with a history of its own. */
+    readonly historyEvents: number;
+    readonly childHistoryEvents: number;
+    /** Wall time of one lifecycle execution (an offload and the largest compaction) and of an import, tasks in waves of mapConcurrency. */
+    readonly lifecycleSeconds: number;
+    readonly importSeconds: number;
+    readonly mapConcurrency: number;
+  };
   readonly requests: { readonly s3PutsPerSecondPerPrefix: number; readonly s3GetsPerSecondPerPrefix: number; readonly dynamodbReadUnitsPerPeriod: number };
   readonly cost: { readonly lambdaGbSecondsPerPeriod: number; readonly transitionsPerPeriod: number };
 }
 
-/** A state holding a job reference: its run id, period and the Map's items (task indices). */
-const statePayload = (items: number): number => 600 + items * (String(items).length + 1);
+/** The rate of stages run one after another on the same bytes. */
 const bothWays = (...rates: number[]): number => 1 / rates.reduce((a, r) => a + 1 / r, 0);
+
+/** JSON bytes of a value. */
+const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * The largest state of a lifecycle execution, from the task contract's own types: the
+ * rotation's answer, the period to offload, the job reference (counts and where the item
+ * lists are) and the verified run's manifest entry. None of it grows with the data.
+ */
+function largestState(s: StoreSettings, keyBytes: number): number {
+  const runId = 'p-20261123';
+  const key = 'k'.repeat(Math.ceil((keyBytes * 4) / 3));
+  const period = { hotRunId: 'hot-20261123', table: `${s.prefix}-hot-20261123`, periodStart: 1e12, periodEnd: 1e12, runId };
+  const job: OffloadRef = {
+    ...period,
+    segments: 1e6,
+    ranges: 1e6,
+    maps: { bucket: `${s.prefix}-cold-123456789012-us-east-1`, segments: OBJECTS.mapItems(runId, 'segments'), ranges: OBJECTS.mapItems(runId, 'ranges'), results: OBJECTS.mapResults(runId) },
+  };
+  const run = { id: runId, tier: 'cold', level: 0, periodStart: 1e12, periodEnd: 1e12, minSeq: 1e15, maxSeq: 1e15, minKey: key, maxKey: key, count: 1e12, bytes: 1e15, setsum: 'f'.repeat(64), blobs: 1e6, createdAt: new Date(0).toISOString() };
+  const rotate = { periods: Array.from({ length: s.rotateAhead + 1 }, (_, i) => `${s.prefix}-hot-2026112${i}`), busy: [] };
+  return jsonBytes({ trigger: 'x'.repeat(80), rotate, offload: { found: true, period }, job, verified: { run }, committed: { version: 1e6, changed: true } });
+}
+
+/** A job's spec holds its key ranges (two base64 keys each) and an import's chunks: one DynamoDB item. */
+const rangeSpecBytes = (keyBytes: number): number => jsonBytes({ index: 1_000_000, lo: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)), hi: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)) }) + 1;
+const IMPORT_CHUNK_BYTES = jsonBytes({ index: 1_000_000, file: 1000, start: 1e12, end: 1e12 }) + 1;
+
+/** Events in a parent's history: a Task (entered, scheduled, started, succeeded, exited), a Choice, a Distributed Map (entered, started, Map Run started and succeeded, succeeded, exited). */
+const EVENTS = { task: 5, choice: 2, distributedMap: 6 } as const;
+/** A child execution's: started, the task's five, succeeded; a retry adds three. */
+const CHILD_EVENTS = 2 + EVENTS.task + 3 * 2;
 
 export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const s = input.settings;
   const { periodBytes: bytes, recordBytes } = input;
+  const keyBytes = input.keyBytes ?? 64;
   const steps: Step[] = [];
+  const violations: string[] = [];
+  const state = largestState(s, keyBytes);
+  const waves = (tasks: number): number => Math.ceil(tasks / MAP_CONCURRENCY);
+  const step = (x: Omit<Step, 'maxStatePayloadBytes'>): Step => {
+    const full = { ...x, maxStatePayloadBytes: state };
+    steps.push(full);
+    return full;
+  };
+  /** Wall time of a step: its tasks in waves of MAP_CONCURRENCY. */
+  const wall = (x: Step): number => waves(x.tasks) * x.maxTaskSeconds;
+  const specCheck = (name: string, ranges: number, extraBytes = 0): void => {
+    const spec = ranges * rangeSpecBytes(keyBytes) + extraBytes + 500;
+    if (spec > DYNAMODB_ITEM_BYTES) violations.push(`${name}: the job's spec (${ranges} key ranges) is ${spec} bytes, over DynamoDB's ${DYNAMODB_ITEM_BYTES}-byte item`);
+  };
   let puts = 0;
   let gets = 0;
 
@@ -109,56 +164,78 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const cellBytes = scanBytes / off.ranges;
   const spillsPerCell = Math.max(1, Math.ceil(cellBytes / sorterBudget(s.spillBytes, off.ranges)));
   const scanSeconds = scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode);
-  steps.push({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds, maxStatePayloadBytes: statePayload(off.segments) });
+  const offload = [
+    step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds }),
+  ];
   const mergeBytes = bytes / off.ranges;
   const mergeSeconds = mergeBytes / bothWays(t.decode, t.encodeWithSetsum);
-  steps.push({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds, maxStatePayloadBytes: statePayload(off.ranges) });
+  offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
-  steps.push({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum), maxStatePayloadBytes: statePayload(off.ranges) });
-  steps.push({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum), maxStatePayloadBytes: statePayload(off.segments) });
-  // Spills: each cell's PUTs over its scan; blobs: every merge's PUTs under the run's prefix at once.
+  offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }));
+  offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum) }));
+  specCheck('offload', off.ranges);
+  // A merge reads every segment's spills of its range at once: one block buffered per source.
+  const sources = off.segments * spillsPerCell;
+  const mergeMemory = sources * 2 * s.blockBytes;
+  if (mergeMemory > (UNITS.offload.memoryMb << 20) / 2) violations.push(`offload merge: ${sources} spills merged at once hold ${Math.round(mergeMemory / 2 ** 20)} MiB, over half the function's ${UNITS.offload.memoryMb} MB`);
+  // Spills go under one prefix per range (spills/<run>/range-<r>/): every running scan PUTs to each. Blobs go under the
+  // run's prefix, every running merge at once. A merge GETs its range's spills, the only reader of that prefix.
   const blobsPerMerge = Math.max(1, mergeBytes / input.compression / s.blobBytes);
-  puts = Math.max(puts, (spillsPerCell * off.ranges) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
-  gets = Math.max(gets, (Math.min(MAP_CONCURRENCY, off.ranges) * off.segments * spillsPerCell) / mergeSeconds);
+  puts = Math.max(puts, (Math.min(MAP_CONCURRENCY, off.segments) * spillsPerCell) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
+  gets = Math.max(gets, sources / mergeSeconds);
 
   // Compaction: each level the policy reaches in `days` merges fanout^level periods, split every rangeBytes.
   const sim = simulate({ periods: Math.max(1, input.days), fanout: s.fanout, maxLevel: s.maxLevel });
   const topLevel = Math.min(s.maxLevel, Math.floor(Math.log(Math.max(1, sim.largestMerge)) / Math.log(s.fanout)));
+  // A plan reads every index item of its inputs (one per 16 blocks or 4,096 records, with its bloom filter) at a partition's read rate.
+  const entryRaw = Math.min(FORMAT_DEFAULTS.indexEntryMaxBlocks * s.blockBytes, FORMAT_DEFAULTS.indexEntryMaxRecords * recordBytes);
+  const entryItemBytes = 200 + FORMAT_DEFAULTS.indexEntryMaxBlocks * 16 + ((entryRaw / recordBytes) * FORMAT_DEFAULTS.bloomBitsPerKey) / 8;
+  let topCompactionSeconds = 0;
   for (let level = 1; level <= topLevel; level++) {
     const levelBytes = bytes * s.fanout ** level;
     const ranges = Math.max(1, Math.ceil(levelBytes / s.rangeBytes));
     const taskBytes = levelBytes / ranges;
-    steps.push({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.encodeWithSetsum), maxStatePayloadBytes: statePayload(ranges) });
-    steps.push({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.setsum), maxStatePayloadBytes: statePayload(ranges) });
+    const entries = levelBytes / entryRaw;
+    const plan = step({ name: `compaction level ${level} plan`, unit: 'compact', tasks: 1, maxTaskBytes: entries * entryItemBytes, maxTaskSeconds: (entries * entryItemBytes) / SCAN_SEGMENT_BYTES_PER_SECOND });
+    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.encodeWithSetsum) });
+    const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.setsum) });
+    specCheck(`compaction level ${level}`, ranges);
+    topCompactionSeconds = Math.max(topCompactionSeconds, wall(plan) + wall(merge) + wall(verify));
   }
 
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
-  steps.push({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse, maxStatePayloadBytes: statePayload(chunks) });
-  steps.push({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds, maxStatePayloadBytes: statePayload(off.ranges) });
-  steps.push({ name: 'import verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum), maxStatePayloadBytes: statePayload(off.ranges) });
+  const imports = [
+    step({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse }),
+    step({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }),
+    step({ name: 'import verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }),
+  ];
+  specCheck('import', off.ranges, chunks * IMPORT_CHUNK_BYTES);
 
-  // One lifecycle execution: an offload (at most four periods) and one compaction of the top level, inline Maps.
-  // Offload: scan, merge, verify each range, re-scan each segment; compaction: merge and verify each range.
-  const topCompaction = steps.filter((x) => x.name.endsWith(' merge') && x.name.startsWith('compaction')).at(-1);
-  const historyEvents = 100 + 4 * (2 * (off.segments + off.ranges) * EVENTS_PER_MAP_TASK + 3 * EVENTS_PER_TASK) + (topCompaction ? 2 * topCompaction.tasks * EVENTS_PER_MAP_TASK + 2 * EVENTS_PER_TASK : 0);
-  const importEvents = 50 + (chunks + 2 * off.ranges) * EVENTS_PER_MAP_TASK + 4 * EVENTS_PER_TASK;
+  // One lifecycle execution: the offload of a period and the largest compaction, every fan-out a Distributed Map.
+  const offloadEvents = EVENTS.task + EVENTS.choice + EVENTS.task + 4 * EVENTS.distributedMap + 2 * EVENTS.task;
+  const compactionEvents = EVENTS.task + EVENTS.choice + 2 * EVENTS.distributedMap + 2 * EVENTS.task;
+  const historyEvents = 2 + EVENTS.task + EVENTS.choice + offloadEvents + topLevel * compactionEvents + EVENTS.task + EVENTS.choice + 2 * EVENTS.task + 1;
+  const importEvents = 2 + EVENTS.task + 3 * EVENTS.distributedMap + 4 * EVENTS.task + EVENTS.choice + 1;
+  const lifecycleSeconds = offload.reduce((a, x) => a + wall(x), 0) + topCompactionSeconds;
+  const importSeconds = imports.reduce((a, x) => a + wall(x), 0);
 
-  const violations: string[] = [];
-  for (const step of steps) {
-    if (step.maxTaskSeconds > QUOTAS.lambdaSeconds) violations.push(`${step.name}: a task takes ${Math.round(step.maxTaskSeconds)} s, over Lambda's ${QUOTAS.lambdaSeconds} s`);
-    else if (step.maxTaskSeconds > QUOTAS.taskBudgetSeconds) violations.push(`${step.name}: a task takes ${Math.round(step.maxTaskSeconds)} s, over the ${QUOTAS.taskBudgetSeconds} s budget`);
-    if (step.maxStatePayloadBytes > QUOTAS.statePayloadBudgetBytes) violations.push(`${step.name}: a state holds ${step.maxStatePayloadBytes} bytes, over ${QUOTAS.statePayloadBudgetBytes}`);
+  for (const x of steps) {
+    if (x.maxTaskSeconds > QUOTAS.lambdaSeconds) violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over Lambda's ${QUOTAS.lambdaSeconds} s`);
+    else if (x.maxTaskSeconds > QUOTAS.taskBudgetSeconds) violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over the ${QUOTAS.taskBudgetSeconds} s budget`);
+    if (x.maxStatePayloadBytes > QUOTAS.statePayloadBudgetBytes) violations.push(`${x.name}: a state holds ${x.maxStatePayloadBytes} bytes, over ${QUOTAS.statePayloadBudgetBytes}`);
   }
   if (historyEvents > QUOTAS.historyEvents) violations.push(`lifecycle execution: ${historyEvents} history events, over ${QUOTAS.historyEvents}`);
   if (importEvents > QUOTAS.historyEvents) violations.push(`import execution: ${importEvents} history events, over ${QUOTAS.historyEvents}`);
+  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: an offload and the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
+  if (importSeconds > EXECUTION_TIMEOUT_SECONDS.import) violations.push(`import execution: ${(importSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.import / 3600} h timeout`);
   if (puts > QUOTAS.s3PutsPerSecondPerPrefix) violations.push(`${Math.round(puts)} S3 PUTs a second under one prefix, over ${QUOTAS.s3PutsPerSecondPerPrefix}`);
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
 
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
-  const gbSeconds = (step: Step): number => step.tasks * step.maxTaskSeconds * (UNITS[step.unit].memoryMb / 1024);
-  const offloadGbs = steps.filter((x) => x.name.startsWith('offload')).reduce((a, x) => a + gbSeconds(x), 0);
+  const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
+  const offloadGbs = offload.reduce((a, x) => a + gbSeconds(x), 0);
   const rewrites = sim.writeAmplification - 1;
   const tasksPerPeriod = 2 * (off.segments + off.ranges) + 3 + 2 * rewrites * Math.ceil(bytes / s.rangeBytes);
   const itemBytes = recordBytes + 60;
@@ -166,9 +243,10 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     withinQuotas: violations.length === 0,
     violations,
     steps,
-    execution: { historyEvents },
+    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, mapConcurrency: MAP_CONCURRENCY },
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
-    cost: { lambdaGbSecondsPerPeriod: offloadGbs * (1 + rewrites), transitionsPerPeriod: 20 + 2 * tasksPerPeriod },
+    // Each task is a child execution: started, its task, ended.
+    cost: { lambdaGbSecondsPerPeriod: offloadGbs * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },
   };
 }
 

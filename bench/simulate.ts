@@ -2,7 +2,7 @@
  * `npm run simulate -- --periods 1095 --fanout 2 [--max-level 12] [--every 73] [--json]`
  * Prints runs and cumulative write amplification over a simulated history.
  * `npm run simulate -- --scale --period-bytes N --record-bytes N --days N [--range-bytes N]
- * [--spill-bytes N] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
+ * [--spill-bytes N] [--segment-bytes N] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
  * their size and duration, state sizes, history events, request rates, against every quota.
  * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: the seeded
  * simulation of crashes and races on the embedded system (bench/fault-simulation.ts).
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     days: { type: 'string', default: '3650' },
     'range-bytes': { type: 'string' },
     'spill-bytes': { type: 'string' },
+    'segment-bytes': { type: 'string' },
   },
 });
 
@@ -59,6 +60,7 @@ if (values.scale) {
   const overrides = {
     ...(values['range-bytes'] ? { rangeBytes: int('range-bytes', values['range-bytes']) } : {}),
     ...(values['spill-bytes'] ? { spillBytes: int('spill-bytes', values['spill-bytes']) } : {}),
+    ...(values['segment-bytes'] ? { segmentBytes: int('segment-bytes', values['segment-bytes']) } : {}),
   };
   const report = scaleModel(defaultScaleInput(int('period-bytes', values['period-bytes']), recordBytes, int('days', values.days), overrides), throughputsFromBench(undefined, recordBytes));
   if (values.json) console.log(JSON.stringify(report, null, 2));
@@ -66,7 +68,7 @@ if (values.scale) {
     const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
     console.log('step                          tasks  task GiB  task s  state B');
     for (const st of report.steps) console.log(`${st.name.padEnd(28)} ${String(st.tasks).padStart(6)}  ${gib(st.maxTaskBytes).padStart(8)}  ${String(Math.round(st.maxTaskSeconds)).padStart(6)}  ${String(st.maxStatePayloadBytes).padStart(7)}`);
-    console.log(`history events per lifecycle execution: ${report.execution.historyEvents}`);
+    console.log(`lifecycle execution: ${report.execution.historyEvents} history events (each task a child execution of ${report.execution.childHistoryEvents}), ${(report.execution.lifecycleSeconds / 3600).toFixed(1)} h at ${report.execution.mapConcurrency} tasks at once; an import ${(report.execution.importSeconds / 3600).toFixed(1)} h`);
     console.log(`S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`);
     console.log(`Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`);
     console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${report.violations.join('\n  ')}`);

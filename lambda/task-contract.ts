@@ -73,17 +73,24 @@ export type CommitInput = z.infer<typeof COMMIT_INPUT>;
 export type GcInput = z.infer<typeof GC_INPUT>;
 export type RotateInput = z.infer<typeof ROTATE_INPUT>;
 
-/** A prepared job as the state machine keeps it: its run id and its tasks' indices (the Map items). */
+/** The kinds of tasks a job fans out to, each a Distributed Map over the task indices. */
+export type MapKind = 'segments' | 'ranges' | 'chunks';
+
+/** Where a job's Distributed Maps read their items (S3 objects, one per kind) and write their results. */
+export type MapFiles = { readonly bucket: string; readonly results: string } & { readonly [K in MapKind]?: string };
+
+/** A prepared job as the state machine keeps it: its run id, how many tasks of each kind, and where their items are. */
 export interface JobRef {
   readonly runId: string;
-  readonly ranges: number[];
+  readonly ranges: number;
+  readonly maps: MapFiles;
 }
 export interface OffloadRef extends JobRef, PeriodToOffload {
-  readonly segments: number[];
+  readonly segments: number;
 }
 export interface ImportRef extends JobRef {
   readonly importId: string;
-  readonly chunks: number[];
+  readonly chunks: number;
 }
 
 /** What a Map's task returns (discarded by the state machine; for logs and tests). */
@@ -92,8 +99,10 @@ export interface TaskDone {
   readonly count: number;
 }
 
+/** The oldest sealed period still hot, if any: the lifecycle offloads one at a time, oldest first. */
 export interface OffloadPlan {
-  readonly periods: PeriodToOffload[];
+  readonly found: boolean;
+  readonly period?: PeriodToOffload;
 }
 export interface CompactionFound {
   readonly found: boolean;
@@ -126,5 +135,3 @@ export function parseTaskInput<S extends z.ZodMiniType>(unit: string, schema: S,
   throw new ValidationError('InvalidInput', `${unit}: invalid task input at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
 }
 
-/** Task indices `0..n-1`: a Map's items. */
-export const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

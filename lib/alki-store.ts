@@ -22,6 +22,7 @@ import { GRANT_CONDITIONS, type GrantTarget } from '../lambda/store/grants.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
+import { EXECUTION_TIMEOUT_SECONDS } from '../lambda/core/limits.ts';
 import { IMPORT_STATE_MACHINE_ENV } from '../lambda/store/executions.ts';
 import { Observability } from './observability.ts';
 import { storeSettings, type AlkiStoreProps } from './props.ts';
@@ -95,8 +96,9 @@ export class AlkiStore extends Construct {
       every,
       logRetention,
       removalPolicy: logRemoval,
+      maps: { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) },
     });
-    acknowledgeMachine(this.lifecycle);
+    acknowledgeMachine(this.lifecycle, `${settings.prefix}-lifecycle`, `${arnRef(bucket)}/${SPILL_OBJECTS}`);
     // Rotation on its own schedule: the horizon of ready tables holds while the lifecycle is stopped.
     const rotationEvery = Duration.millis(rotationIntervalMs(settings.periodMs));
     this.rotationSchedule = new Rule(this, 'RotationSchedule', {
@@ -111,9 +113,10 @@ export class AlkiStore extends Construct {
       functions: Object.fromEntries((['importer', 'verify', 'commit'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
       logRetention,
       removalPolicy: logRemoval,
-      timeout: Duration.hours(12),
+      timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.import),
+      maps: { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) },
     });
-    acknowledgeMachine(this.importMachine);
+    acknowledgeMachine(this.importMachine, `${settings.prefix}-import`, `${arnRef(bucket)}/${SPILL_OBJECTS}`);
     this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
 
     // Least privilege, per function: exactly what its adapters declare (lambda/access.ts).
@@ -183,11 +186,19 @@ export class AlkiStore extends Construct {
   }
 }
 
-/** What every state machine's role needs and cdk-nag flags: its own functions' versions, log delivery and X-Ray. */
-function acknowledgeMachine(m: { stateMachine: StateMachine; functions: Readonly<Record<string, IFunction>> }): void {
+/**
+ * What every state machine's role needs and cdk-nag flags: its own functions' versions, log
+ * delivery and X-Ray, and its Distributed Maps' child executions and job objects.
+ */
+function acknowledgeMachine(m: { stateMachine: StateMachine; functions: Readonly<Record<string, IFunction>> }, name: string, mapObjects: string): void {
   acknowledgeWildcards(m.stateMachine.role, [
     ...Object.values(m.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
     { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
+    {
+      resource: `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}/*`,
+      reason: 'The child executions of the machine\'s own Distributed Maps (execution:<machine>/<map label>:<id>), named by Step Functions at run time (AWS\'s documented policy for a Distributed Map).',
+    },
+    { resource: mapObjects, reason: 'The item lists and results of the Distributed Maps, under spills/<jobId>/maps/, written per job at run time.' },
   ]);
 }
 

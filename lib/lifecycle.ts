@@ -4,13 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { EXECUTION_TIMEOUT_SECONDS } from '../lambda/core/limits.ts';
 
 export const STATE_MACHINES_DIR = fileURLToPath(new URL('../statemachines/', import.meta.url));
 
@@ -18,6 +20,24 @@ export const STATE_MACHINES_DIR = fileURLToPath(new URL('../statemachines/', imp
 export function placeholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
 }
+
+/** Whether an ASL definition has a Map in DISTRIBUTED mode, at any depth. */
+export function hasDistributedMap(definition: unknown): boolean {
+  return JSON.stringify(definition).includes('"Mode":"DISTRIBUTED"');
+}
+
+/**
+ * What a state machine's role needs for Distributed Maps that read their items from an S3
+ * object and write their results to S3 (AWS's documented policy for ItemReader and
+ * ResultWriter): start its own child executions, watch and stop them, and the objects.
+ */
+export const DISTRIBUTED_MAP_ACTIONS = {
+  machine: ['states:StartExecution'],
+  childExecutions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+  objects: ['s3:GetObject', 's3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+  // Without it S3 answers a missing item list with 403 AccessDenied instead of 404 NoSuchKey.
+  bucket: ['s3:ListBucket'],
+} as const;
 
 export interface FileStateMachineProps {
   readonly prefix: string;
@@ -28,6 +48,8 @@ export interface FileStateMachineProps {
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly timeout: Duration;
+  /** Where its Distributed Maps read items from and write results to: the bucket's ARN and its objects' (a pattern). */
+  readonly maps?: { readonly bucket: string; readonly objects: string };
 }
 
 /** A state machine from its ASL file, every placeholder substituted, logged (ALL) and traced. */
@@ -59,6 +81,17 @@ export class FileStateMachine extends Construct {
       timeout: props.timeout,
     });
     for (const fn of Object.values(used)) fn.grantInvoke(this.stateMachine);
+    if (hasDistributedMap(JSON.parse(asl))) {
+      if (!props.maps) throw new Error(`${file} has a Distributed Map: say where its items and results are (maps)`);
+      // By name: the machine's own ARN in its role's policy would make a cycle.
+      const name = `${props.prefix}-${props.machine}`;
+      const arn = (resource: string, resourceName: string): string => Stack.of(this).formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const role = this.stateMachine.role;
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapChildren', actions: [...DISTRIBUTED_MAP_ACTIONS.machine], resources: [arn('stateMachine', name)] }));
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapChildExecutions', actions: [...DISTRIBUTED_MAP_ACTIONS.childExecutions], resources: [arn('execution', `${name}/*`)] }));
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapObjects', actions: [...DISTRIBUTED_MAP_ACTIONS.objects], resources: [props.maps.objects] }));
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapBucket', actions: [...DISTRIBUTED_MAP_ACTIONS.bucket], resources: [props.maps.bucket] }));
+    }
   }
 }
 
@@ -69,6 +102,7 @@ export interface LifecycleProps {
   readonly every: Duration;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  readonly maps: { readonly bucket: string; readonly objects: string };
 }
 
 /** The lifecycle state machine, started on a schedule. */
@@ -80,7 +114,7 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
-    const sm = new FileStateMachine(this, 'Machine', { ...props, machine: 'lifecycle', timeout: Duration.hours(6) });
+    const sm = new FileStateMachine(this, 'Machine', { ...props, machine: 'lifecycle', timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.lifecycle) });
     this.stateMachine = sm.stateMachine;
     this.functions = sm.functions;
     this.logs = sm.logs;

@@ -57,6 +57,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     blobBytes: p.blobBytes ?? DEFAULT_SETTINGS.blobBytes,
     rangeBytes: DEFAULT_SETTINGS.rangeBytes,
     spillBytes: DEFAULT_SETTINGS.spillBytes,
+    segmentBytes: DEFAULT_SETTINGS.segmentBytes,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
   });

@@ -8,10 +8,13 @@
  * States.DataLimitExceeded (terminal: no Retry or Catch applies); more than 25,000 history
  * events ends it with States.Runtime. With the template's roles, each Task's invocation is
  * authorized against the state machine's role (lambda:InvokeFunction on the function).
+ * Distributed Maps run as AWS runs them (local/distributed-map.ts): items from S3, each a
+ * child execution with its own history, results to S3, as the state machine's role.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { isDistributed, runDistributedMap, standIn, type ChildOutcome, type DistributedMapState, type MapObjects, type MapRunRecord } from './distributed-map.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { unitOfPlaceholder } from '../lambda/units.ts';
@@ -48,14 +51,32 @@ export interface ExecutionRecord {
   historyEvents?: number;
   /** The largest state input or output, task input or result, in bytes (the 256 KiB quota's measure). */
   maxPayloadBytes?: number;
+  /** The Map Runs of its Distributed Maps. */
+  readonly mapRuns: MapRunRecord[];
 }
 
 interface AslState {
   Type: string;
   Resource?: string;
   Iterator?: { States: Record<string, AslState> };
-  ItemProcessor?: { States: Record<string, AslState> };
+  ItemProcessor?: { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: { Mode?: string } };
   Branches?: { States: Record<string, AslState> }[];
+}
+
+/** Swaps each Distributed Map (outside Distributed Maps) for its stand-in Task; returns the Maps by state name. */
+function takeDistributedMaps(states: Record<string, AslState>, out = new Map<string, DistributedMapState>()): Map<string, DistributedMapState> {
+  for (const [name, s] of Object.entries(states)) {
+    if (isDistributed(s)) {
+      out.set(name, s as unknown as DistributedMapState);
+      states[name] = standIn(s as unknown as Record<string, unknown>) as unknown as AslState;
+      takeDistributedMaps(s.ItemProcessor!.States, out);
+      continue;
+    }
+    if (s.Iterator) takeDistributedMaps(s.Iterator.States, out);
+    if (s.ItemProcessor) takeDistributedMaps(s.ItemProcessor.States, out);
+    for (const b of s.Branches ?? []) takeDistributedMaps(b.States, out);
+  }
+  return out;
 }
 
 /** Every state's type by name, through Map and Parallel (names are unique in our machines). */
@@ -94,6 +115,9 @@ function historyEvents(type: string, state: AslState | undefined): number {
     case 'ParallelBranchSucceeded':
     case 'ParallelBranchFailed':
       return 1;
+    // A Distributed Map's run in the parent's history: MapRunStarted and MapRunSucceeded (or Failed).
+    case 'MapRun':
+      return 2;
     // Entered, and for a Task its first attempt (Scheduled, Started, Succeeded or Failed); Map and Parallel also Started.
     case 'StateEntered':
       return 1 + (state?.Type === 'Task' ? 3 : state?.Type === 'Map' || state?.Type === 'Parallel' ? 1 : 0);
@@ -127,16 +151,18 @@ export class LocalStepFunctions {
   private readonly roles: Readonly<Record<string, StateMachineModel>> | undefined;
   private readonly onDecision: ((principal: string, check: Check, d: Decision) => void) | undefined;
   private readonly definitions = new Map<string, string>();
+  private readonly objects: ((machine: string) => MapObjects) | undefined;
 
   /**
    * `retryIntervalMs` replaces every Retry interval (tests: 0); default as written in the ASL.
    * `roles`: the state machines' roles from the template, by name; each Task's invocation is then authorized.
    * `definitions`: ASL by machine name, instead of the file in statemachines/ (tests of the runner itself).
+   * `objects`: S3 as a state machine's role, by its name, for Distributed Maps' items and results.
    */
   constructor(
     prefix: string,
     handlers: Readonly<Record<string, TaskHandler>>,
-    opts: { keep?: number; retryIntervalMs?: number; roles?: Readonly<Record<string, StateMachineModel>>; onDecision?: (principal: string, check: Check, d: Decision) => void; definitions?: Readonly<Record<string, unknown>> } = {},
+    opts: { keep?: number; retryIntervalMs?: number; roles?: Readonly<Record<string, StateMachineModel>>; onDecision?: (principal: string, check: Check, d: Decision) => void; definitions?: Readonly<Record<string, unknown>>; objects?: (machine: string) => MapObjects } = {},
   ) {
     this.prefix = prefix;
     this.handlers = handlers;
@@ -145,6 +171,7 @@ export class LocalStepFunctions {
     this.roles = opts.roles;
     this.onDecision = opts.onDecision;
     for (const [m, d] of Object.entries(opts.definitions ?? {})) this.definitions.set(m, JSON.stringify(d));
+    this.objects = opts.objects;
   }
 
   private functionName(placeholder: string): string {
@@ -152,17 +179,15 @@ export class LocalStepFunctions {
     return unit ? localFunctionName(this.prefix, unit) : `${this.prefix}-${placeholder}`;
   }
 
-  /** Whether the machine's role may invoke the function (always, without roles). */
-  private authorizeInvoke(machine: string, placeholder: string): void {
+  /** Whether the machine's role may do `action` on `resource` (always, without roles); the error AWS reports if not. */
+  private authorize(machine: string, action: string, resource: string, errorName: string): void {
     if (!this.roles) return;
     const role = this.roles[`${this.prefix}-${machine}`];
     if (!role) throw new Error(`no role for state machine ${this.prefix}-${machine} in the template`);
-    const check = { action: 'lambda:InvokeFunction', resource: functionArn(this.functionName(placeholder)) };
+    const check = { action, resource };
     const d = decide(role.policies, check.action, check.resource);
     this.onDecision?.(`${this.prefix}-${machine}`, check, d);
-    if (!d.allowed) {
-      throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: lambda:InvokeFunction on resource: ${check.resource}`), { name: 'Lambda.AWSLambdaException' });
-    }
+    if (!d.allowed) throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: ${action} on resource: ${resource}`), { name: errorName });
   }
 
   /** Starts an execution of `statemachines/<machine>.asl.json`; resolves when it ends. */
@@ -173,8 +198,10 @@ export class LocalStepFunctions {
       if (!this.handlers[p]) throw new Error(`${machine}.asl.json: no local handler for \${${p}}`);
       substituted = substituted.replaceAll(`\${${p}}`, functionArn(this.functionName(p)));
     }
-    const definition = JSON.parse(substituted);
+    const definition = JSON.parse(substituted) as { States: Record<string, AslState> };
+    const distributed = takeDistributedMaps(definition.States);
     const states = stateTypes(JSON.parse(text).States);
+    const machineArn = stateMachineArn(`${this.prefix}-${machine}`);
     let violation: QuotaExceeded | undefined;
     let abort = (): void => undefined;
     const exceed = (error: string, message: string): never => {
@@ -187,7 +214,7 @@ export class LocalStepFunctions {
     const retryIntervals: Record<string, number> = {};
     for (const [state, p] of taskStates(states)) {
       overrides[state] = async (i) => {
-        this.authorizeInvoke(machine, p);
+        this.authorize(machine, 'lambda:InvokeFunction', functionArn(this.functionName(p)), 'Lambda.AWSLambdaException');
         // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
         const inBytes = jsonBytes(i);
         largest = Math.max(largest, inBytes);
@@ -216,21 +243,22 @@ export class LocalStepFunctions {
       startDate: new Date().toISOString(),
       input,
       events: [],
+      mapRuns: [],
     };
     this.history.unshift(record);
     this.history.splice(this.keep);
-    const execution = new StateMachine(definition).run(input, {
+    const runOptions = (id: string, execName: string, execInput: Json) => ({
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
-      context: { Execution: { Id: record.executionArn, Name: name, Input: input, StartTime: record.startDate }, StateMachine: { Id: stateMachineArn(`${this.prefix}-${machine}`), Name: `${this.prefix}-${machine}` } },
+      context: { Execution: { Id: id, Name: execName, Input: execInput, StartTime: new Date().toISOString() }, StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` } },
     });
-    abort = execution.abort;
-    let history = 0;
-    const events = (async () => {
+    type Run = ReturnType<StateMachine['run']>;
+    /** Counts an execution's history and measures its states' payloads, as AWS would; `onEvent` sees each event. */
+    const observe = async (execution: Run, history: { events: number }, onEvent?: (e: StateEvent) => void): Promise<void> => {
       for await (const e of execution.eventLogs) {
         const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown }; Error?: string; Cause?: unknown };
-        history += historyEvents(ev.type, ev.state ? states.get(ev.state.name) : undefined);
+        history.events += historyEvents(ev.type, ev.state ? states.get(ev.state.name) : undefined);
         try {
-          if (history > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
+          if (history.events > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
           if (ev.type === 'StateEntered') largest = Math.max(largest, jsonBytes(ev.state?.input));
           if (ev.type === 'StateExited') largest = Math.max(largest, jsonBytes(ev.state?.output));
           if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
@@ -238,14 +266,51 @@ export class LocalStepFunctions {
         } catch (err) {
           if (!(err instanceof QuotaExceeded)) throw err;
         }
-        record.events.push({
+        onEvent?.({
           type: ev.type,
           timestamp: new Date(ev.timestamp).toISOString(),
           ...(ev.state ? { state: ev.state.name, input: ev.state.input, output: ev.state.output } : {}),
           ...(ev.Error !== undefined ? { error: ev.Error, cause: ev.Cause } : {}),
         });
       }
-    })();
+    };
+    const parentHistory = { events: 0 };
+    for (const [state, map] of distributed) {
+      const processor = map.ItemProcessor;
+      // A child execution: the ItemProcessor as a state machine of its own, started by the parent's role.
+      const child = async (childInput: Json, arn: string): Promise<ChildOutcome> => {
+        this.authorize(machine, 'states:StartExecution', machineArn, 'States.Runtime');
+        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(childInput, runOptions(arn, arn.split(':').at(-1)!, childInput));
+        const history = { events: 0 };
+        // The children's state events join the parent's record, as the console draws a Map's inner states (AWS shows them on the Map Run's page).
+        const watched = observe(run, history, (e) => {
+          if (!e.type.startsWith('Execution')) record.events.push(e);
+        }).catch(() => undefined);
+        try {
+          const output = (await run.result) as Json;
+          return { status: 'SUCCEEDED', output };
+        } catch (err) {
+          const failed = err as { name?: string; message?: string; cause?: { name?: string; message?: string } };
+          const cause = failed.cause ?? failed;
+          return { status: 'FAILED', error: cause.name ?? 'Error', cause: cause.message ?? '' };
+        } finally {
+          await watched;
+          const r = record.mapRuns.at(-1);
+          if (r) r.maxChildHistoryEvents = Math.max(r.maxChildHistoryEvents, history.events);
+        }
+      };
+      const objects = this.objects?.(`${this.prefix}-${machine}`);
+      overrides[state] = async (i) => {
+        parentHistory.events += historyEvents('MapRun', undefined);
+        const out = await runDistributedMap({ state, definition: map, stateMachineArn: machineArn, objects, child, onMapRun: (r) => record.mapRuns.push(r) }, i);
+        largest = Math.max(largest, jsonBytes(out));
+        return out;
+      };
+      if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
+    }
+    const execution = new StateMachine(definition as never).run(input, runOptions(record.executionArn, name, input));
+    abort = execution.abort;
+    const events = observe(execution, parentHistory, (e) => record.events.push(e));
     const done = (async () => {
       try {
         record.output = await execution.result;
@@ -269,7 +334,7 @@ export class LocalStepFunctions {
         record.cause = violation.message;
         record.events.push({ type: 'ExecutionFailed', timestamp: new Date().toISOString(), error: violation.error, cause: violation.message });
       }
-      record.historyEvents = history;
+      record.historyEvents = parentHistory.events;
       record.maxPayloadBytes = largest;
       record.stopDate = new Date().toISOString();
       return record;

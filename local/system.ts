@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { json } from '../lambda/api/http.ts';
@@ -89,6 +89,8 @@ export interface LocalSystem {
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
   readonly stepFunctions: LocalStepFunctions;
+  /** Another runner of this system's state machines (its roles, its IAM log, its S3), with other task handlers. */
+  runnerWith(tasks: Readonly<Record<string, TaskHandler>>, opts?: { retryIntervalMs?: number }): LocalStepFunctions;
   /** The handler of each Task placeholder, as the runner calls them (tests wrap them to inject faults). */
   readonly tasks: Readonly<Record<string, TaskHandler>>;
   /** The clock of the data plane and the tasks. */
@@ -169,6 +171,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const iam = new IamLog();
   const accessKeyOf = (u: UnitName): string => `ASIALOCAL${u.toUpperCase()}`;
   const roles = new Map(Object.values(stack.functions).map((f) => [accessKeyOf(f.unit), { kind: 'role' as const, name: localFunctionName(settings.prefix, f.unit), arn: f.roleArn, policies: f.policies }]));
+  // The state machines' roles too: their Distributed Maps read items and write results as them.
+  const machineKeyOf = (machine: string): string => `ASIALOCALSFN${machine.replace(/[^a-z0-9]/gi, '').toUpperCase()}`;
+  for (const m of Object.values(stack.stateMachines)) roles.set(machineKeyOf(m.name), { kind: 'role' as const, name: m.name, arn: m.roleArn, policies: m.policies });
   // The runner is made after the front door (it needs the tasks, which need the endpoint).
   const runner: { current?: LocalStepFunctions } = {};
   const door = await startFrontDoor({
@@ -258,10 +263,20 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const tasks = fromBundles
     ? Object.fromEntries(Object.keys(sourceTasks).map((p): [string, TaskHandler] => [p, (input) => fromBundles[unitOfPlaceholder(p)!].invoke(input)]))
     : sourceTasks;
-  const sfn = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, {
-    ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
+  const runnerOptions = {
     roles: stack.stateMachines,
     onDecision: (who, check, d) => iam.record(who, check, d),
+    objects: (machine: string) => {
+      const s3 = storeEnvFrom({ ...env, AWS_ACCESS_KEY_ID: machineKeyOf(machine) }).s3;
+      return {
+        get: async (Bucket: string, Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString(),
+        put: async (Bucket: string, Key: string, body: string) => void (await s3.send(new PutObjectCommand({ Bucket, Key, Body: body }))),
+      };
+    },
+  } satisfies ConstructorParameters<typeof LocalStepFunctions>[2];
+  const sfn = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, {
+    ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
+    ...runnerOptions,
   });
   runner.current = sfn;
   const handlers: Handlers = fromBundles
@@ -323,6 +338,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     dynamodbEndpoint,
     s3Endpoint,
     stepFunctions: sfn,
+    runnerWith: (t, o = {}) => new LocalStepFunctions(settings.prefix, t, { ...o, ...runnerOptions }),
     tasks,
     clock,
     runLifecycle,

@@ -2,7 +2,7 @@
  * Compaction (DESIGN §5.3): the policy picks runs; the merge is range-partitioned at the
  * inputs' index boundaries so each range is one bounded task; verification then checks
  * setsum(inputs) = setsum(output) + setsum(dropped). The job (its ranges) is stored; the
- * state machine keeps its run id and range indices.
+ * state machine keeps its run id, range count and where the Map's items are.
  */
 import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
@@ -13,7 +13,7 @@ import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
 import { Setsum } from '../core/setsum.ts';
 import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
-import { indices, type CompactionFound, type TaskDone } from '../task-contract.ts';
+import { type CompactionFound, type TaskDone } from '../task-contract.ts';
 
 /** Compressed bytes are about a quarter of raw for audit logs: size ranges by raw bytes. */
 const RAW_PER_STORED = 4;
@@ -51,7 +51,7 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
       ranges: rangesFrom(splitters),
     };
   });
-  return { found: true, job: { runId: job.outputId, ranges: indices(job.ranges.length) } };
+  return { found: true, job: { runId: job.outputId, ranges: job.ranges.length, maps: await s.maps.write(job.outputId, { ranges: job.ranges.length }) } };
 }
 
 /** Merges one key range of the inputs into the output run, dropping what the policy drops, and records that. */

@@ -1,18 +1,25 @@
 /**
- * How many tasks a job of `bytes` raw bytes is split into: scan segments (one spill budget of
- * records each) and key ranges (one range budget each), within what an inline Map state
- * carries. Offload and import plan with it; the cost report and the scale model size their
- * periods with it too.
+ * How many tasks a job of `bytes` raw bytes is split into: scan segments of `segmentBytes`
+ * each and key ranges of `rangeBytes` each, with no cap: the number of tasks follows the
+ * data, each task's work stays within a budget, and the state machines run them as
+ * Distributed Maps (child executions), so neither a state nor an execution's history grows
+ * with the count. Offload and import plan with it; the cost report and the scale model size
+ * their periods with it too.
  */
 import type { StoreSettings } from './settings.ts';
 
-/** The most tasks of a kind one inline Map runs in this version (issue 11: more, by Distributed Map). */
-export const MAX_TASKS_PER_MAP = 64;
+/**
+ * Seconds a task is planned to take at most: Lambda allows 900, and the rest is margin for
+ * a slow container or a throttled table. The default sizes below are this budget times the
+ * per-worker rates the scale model takes from the bench (bench/scale-model.ts checks them).
+ */
+export const TASK_BUDGET_SECONDS = 600;
 
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+/** Child executions a Distributed Map runs at once: a share of Lambda's default 1,000 concurrent executions, leaving the rest to the API. */
+export const MAP_CONCURRENCY = 100;
 
-export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'spillBytes'>): { segments: number; ranges: number } {
-  return { segments: clamp(Math.ceil(bytes / s.spillBytes), 2, MAX_TASKS_PER_MAP), ranges: clamp(Math.ceil(bytes / s.rangeBytes), 1, MAX_TASKS_PER_MAP) };
+export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'segmentBytes'>): { segments: number; ranges: number } {
+  return { segments: Math.max(2, Math.ceil(bytes / s.segmentBytes)), ranges: Math.max(1, Math.ceil(bytes / s.rangeBytes)) };
 }
 
 /** Bytes of input files an import parses per task: half a spill budget (the other half holds its sorters), at least 64 KiB. */

@@ -75,6 +75,10 @@ export const OBJECTS = {
   /** A spill of one scan segment for one key range of a job. */
   spill: (jobId: string, range: number, segment: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/seg-${String(segment).padStart(4, '0')}`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,
+  /** The items of one of a job's Distributed Maps (a JSON array of task indices), under its working prefix. */
+  mapItems: (jobId: string, kind: string): string => `spills/${jobId}/maps/${kind}.json`,
+  /** Where a job's Distributed Maps write their results (ResultWriter). */
+  mapResults: (jobId: string): string => `spills/${jobId}/maps/results`,
   importPrefix: (importId: string): string => `imports/${importId}/`,
   importsRoot: 'imports/',
   /** An uploaded input file of an import, in file order. */

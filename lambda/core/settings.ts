@@ -26,6 +26,12 @@ export interface StoreSettings {
   /** Raw bytes a scan or merge task holds before spilling. */
   readonly spillBytes: number;
   /**
+   * Raw bytes of a hot table one offload scan task reads: a period is scanned in as many
+   * segments as it takes (core/fan-out.ts). The default is the task budget at the rate a
+   * segment reads (DynamoDB serves a partition 3,000 read units a second, 12 MB/s).
+   */
+  readonly segmentBytes: number;
+  /**
    * Rotation keeps the tables of this many periods after the current one registered, on its
    * own schedule: writes go on for that long with offload, compaction and GC stopped (an
    * empty on-demand table costs nothing).
@@ -67,6 +73,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   blobBytes: FORMAT_DEFAULTS.blobBytes,
   rangeBytes: 2 * 1024 ** 3,
   spillBytes: 128 * 1024 ** 2,
+  segmentBytes: 4 * 1024 ** 3,
   rotateAhead: 7,
   hotCapacity: 'on-demand',
 };
@@ -84,6 +91,7 @@ export const SETTINGS_ENV = {
   blobBytes: 'ALKI_BLOB_BYTES',
   rangeBytes: 'ALKI_RANGE_BYTES',
   spillBytes: 'ALKI_SPILL_BYTES',
+  segmentBytes: 'ALKI_SEGMENT_BYTES',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
 } as const satisfies Record<keyof StoreSettings, string>;
@@ -134,6 +142,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     blobBytes: int('blobBytes', DEFAULT_SETTINGS.blobBytes, 4096, 1 << 30),
     rangeBytes: int('rangeBytes', DEFAULT_SETTINGS.rangeBytes, 1024, 2 ** 40),
     spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
+    segmentBytes: int('segmentBytes', DEFAULT_SETTINGS.segmentBytes, 1024, 2 ** 40),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
   });
@@ -153,6 +162,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.blobBytes]: String(s.blobBytes),
     [SETTINGS_ENV.rangeBytes]: String(s.rangeBytes),
     [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
+    [SETTINGS_ENV.segmentBytes]: String(s.segmentBytes),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
   };

@@ -15,7 +15,7 @@ import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
-import { indices, type ImportRef, type TaskDone } from '../task-contract.ts';
+import { type ImportRef, type TaskDone } from '../task-contract.ts';
 
 const SAMPLE_BYTES = 256 * 1024;
 const MAX_SAMPLED_CHUNKS = 16;
@@ -58,7 +58,8 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
     }
     return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, fanOut(total, s.settings).ranges)) };
   });
-  return { importId, runId, chunks: indices(job.chunks.length), ranges: indices(job.ranges.length) };
+  const maps = await s.maps.write(runId, { chunks: job.chunks.length, ranges: job.ranges.length });
+  return { importId, runId, chunks: job.chunks.length, ranges: job.ranges.length, maps };
 }
 
 /** Parses one chunk: every line validated, valid records counted, hashed and spilled sorted per range; records that. */

@@ -14,18 +14,18 @@ import { offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
-import { indices, type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
+import { type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
 
-/** Sealed periods still hot, oldest first: their tables take no more writes. */
-export async function planOffload(s: Stores, nowMs: number, max = 4): Promise<OffloadPlan> {
+/**
+ * The oldest sealed period still hot (its table takes no more writes). The lifecycle offloads
+ * one period at a time and plans again after each commit, so a run is never committed before
+ * an older period's, and a backlog drains in one execution.
+ */
+export async function planOffload(s: Stores, nowMs: number): Promise<OffloadPlan> {
   const m = await s.manifests.read();
-  const sealed = m.runs
-    .filter((r) => r.tier === 'hot' && r.periodEnd + s.settings.sealGraceMs <= nowMs)
-    .sort((a, b) => a.periodStart - b.periodStart)
-    .slice(0, max);
-  return {
-    periods: sealed.map((r) => ({ hotRunId: r.id, table: r.table!, periodStart: r.periodStart, periodEnd: r.periodEnd, runId: offloadRunId(r.periodStart, s.settings.periodMs) })),
-  };
+  const r = m.runs.filter((x) => x.tier === 'hot' && x.periodEnd + s.settings.sealGraceMs <= nowMs).sort((a, b) => a.periodStart - b.periodStart)[0];
+  if (!r) return { found: false };
+  return { found: true, period: { hotRunId: r.id, table: r.table!, periodStart: r.periodStart, periodEnd: r.periodEnd, runId: offloadRunId(r.periodStart, s.settings.periodMs) } };
 }
 
 const SAMPLE_SEGMENTS = 8;
@@ -40,7 +40,8 @@ export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<Off
   // The first attempt's plan is the plan: retries and concurrent executions reuse it, so
   // they write the same objects.
   const job = await s.jobs.getOrCreate(p.runId, () => planJob(s, p));
-  return { ...p, segments: indices(job.totalSegments), ranges: indices(job.ranges.length) };
+  const maps = await s.maps.write(p.runId, { segments: job.totalSegments, ranges: job.ranges.length });
+  return { ...p, segments: job.totalSegments, ranges: job.ranges.length, maps };
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {

@@ -5,6 +5,7 @@ import { HotTables } from './hot-tables.ts';
 import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
 import { ManifestStore } from './manifest-store.ts';
+import { MapItems } from './map-items.ts';
 import type { StoreSettings } from '../core/settings.ts';
 
 export interface Stores {
@@ -15,6 +16,7 @@ export interface Stores {
   readonly spills: S3SpillStore;
   readonly jobs: JobStore;
   readonly imports: ImportStore;
+  readonly maps: MapItems;
 }
 
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
@@ -28,6 +30,7 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
     spills: new S3SpillStore(cold),
     jobs: new JobStore(e.ddb, e.indexTable),
     imports: new ImportStore(e.ddb, e.indexTable),
+    maps: new MapItems(cold),
   };
 }
 

@@ -16,7 +16,7 @@ import { COLD_START_METRIC, EXECUTION_ERRORS, METRIC_NAMESPACE, METRICS, STORE_D
 import { INDEX_TABLE } from '../../lambda/core/schema.ts';
 import { AlkiStack } from '../../lib/alki-stack.ts';
 import { UNIT_GRANTS } from '../../lambda/access.ts';
-import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
+import { DISTRIBUTED_MAP_ACTIONS, placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -198,6 +198,24 @@ describe('AlkiStore (CDK)', () => {
     assert.deepEqual(sm.Properties.TracingConfiguration, { Enabled: true });
     assert.equal((sm.Properties.LoggingConfiguration as { Level: string }).Level, 'ALL');
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
+  });
+
+  it('lets each state machine run its Distributed Maps: its own child executions, its job objects, nothing more', () => {
+    for (const machine of ['lifecycle', 'import'] as const) {
+      const sm = machine === 'lifecycle' ? stack.store.lifecycle.stateMachine : stack.store.importMachine.stateMachine;
+      const roleId = stack.resolve((sm.role.node.defaultChild as CfnElement).logicalId) as string;
+      const statements = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: (Statement & { Sid?: string })[] }).Statement);
+      const sid = (id: string): Statement & { Sid?: string } => statements.find((x) => x.Sid === id)!;
+      assert.deepEqual(actionsOf(sid('MapChildren')), [...DISTRIBUTED_MAP_ACTIONS.machine]);
+      assert.match(JSON.stringify(sid('MapChildren').Resource), new RegExp(`:stateMachine:alki-${machine}"`));
+      assert.deepEqual(actionsOf(sid('MapChildExecutions')), [...DISTRIBUTED_MAP_ACTIONS.childExecutions]);
+      assert.match(JSON.stringify(sid('MapChildExecutions').Resource), new RegExp(`:execution:alki-${machine}/\\*"`));
+      assert.deepEqual(actionsOf(sid('MapObjects')), [...DISTRIBUTED_MAP_ACTIONS.objects]);
+      assert.match(JSON.stringify(sid('MapObjects').Resource), /\/spills\/\*"/);
+      assert.deepEqual(actionsOf(sid('MapBucket')), ['s3:ListBucket']);
+    }
   });
 
   it('loads the import state machine, started only by the imports function', () => {

@@ -16,7 +16,7 @@ import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
 import { ENTRY } from '../../lambda/store/cold-store.ts';
 import { JobStore } from '../../lambda/store/job-store.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
-import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions.ts';
+import type { TaskHandler } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, assertSettled, directWriter, ManualClock, Model, prng, randomWrites, stepOf, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
@@ -119,7 +119,7 @@ describe('verification rejects corrupted runs', () => {
         return out;
       };
     }
-    const r = await new LocalStepFunctions(SETTINGS.prefix, tasks, { retryIntervalMs: 0 }).start('lifecycle').done;
+    const r = await sys.runnerWith(tasks, { retryIntervalMs: 0 }).start('lifecycle').done;
     return { r, corrupted: done, committedVersion };
   }
 

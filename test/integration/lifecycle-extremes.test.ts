@@ -1,21 +1,25 @@
 /**
- * The offload at the planner's extremes: a 2 KiB spill budget on about 2.5 MB makes the
- * largest fan-out the planner allows (64 scan segments), several key ranges, and several
- * spills per range per segment, through the real ASL with Step Functions' payload quota
- * enforced. Every state stays a few KiB (the tasks pass references; the lists are the job's
- * records), reads equal the model, and GC removes the job's spec and records.
+ * The offload at the planner's extremes: 24 KiB scan segments and a 1 KiB spill budget on
+ * about 2.5 MB make a fan-out past what an inline Map carries (over 100 scan segments, no cap),
+ * several key ranges, and several spills per range per segment, through the real ASL: its
+ * Distributed Maps read their items from S3 and run each task as a child execution, with
+ * Step Functions' payload quota enforced. Every state stays a few KiB (the tasks pass
+ * references; the lists are the job's records and item lists), reads equal the model, and
+ * GC removes the job's spec, records and item lists.
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { OffloadJob } from '../../lambda/core/jobs.ts';
-import { INDEX_TABLE } from '../../lambda/core/schema.ts';
+import { INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { MAP_CONCURRENCY } from '../../lambda/core/fan-out.ts';
 import { JobStore } from '../../lambda/store/job-store.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, directWriter, ManualClock, Model, prng, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
-const SETTINGS = tinyStore('extreme', { spillBytes: 2048, rangeBytes: 320 * 1024, blockBytes: 4096, blobBytes: 64 * 1024 });
+const SETTINGS = tinyStore('extreme', { segmentBytes: 24 * 1024, spillBytes: 1024, rangeBytes: 320 * 1024, blockBytes: 4096, blobBytes: 64 * 1024 });
 /** What a state may hold, far under the 256 KiB quota: the state carries references only. */
 const STATE_BUDGET = 32 * 1024;
 
@@ -28,7 +32,7 @@ describe('the offload at the planner\'s extremes', () => {
   });
   afterAll(() => sys.stop());
 
-  it('fans out to 64 segments with several spills per range per segment, keeps every state small, and reads right', async () => {
+  it('fans out past 64 segments with several spills per range per segment, keeps every state small, and reads right', async () => {
     assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
     const rng = prng(21);
     const writer = directWriter(sys.dataPlane, model);
@@ -46,7 +50,15 @@ describe('the offload at the planner\'s extremes', () => {
     const runId = cold[0]!.id;
     const jobs = new JobStore(sys.store.ddb, sys.store.indexTable);
     const job = await jobs.spec<OffloadJob>(runId);
-    assert.equal(job.totalSegments, 64, 'the planner\'s largest fan-out of segments');
+    assert.ok(job.totalSegments > 100, `${job.totalSegments} segments: the fan-out follows the data, past an inline Map's 64`);
+    // Each Distributed Map ran one child execution per task, at most MAP_CONCURRENCY at once, each with a short history of its own.
+    const scanRun = r.mapRuns.find((m) => m.state === 'ScanSegments')!;
+    assert.equal(scanRun.items, job.totalSegments);
+    assert.equal(scanRun.succeeded, job.totalSegments);
+    assert.ok(scanRun.maxRunning <= MAP_CONCURRENCY && scanRun.maxRunning > 1, `${scanRun.maxRunning} at once`);
+    assert.ok(scanRun.maxChildHistoryEvents > 0 && scanRun.maxChildHistoryEvents < 50, `${scanRun.maxChildHistoryEvents} events in a child's history`);
+    assert.deepEqual(r.mapRuns.map((m) => m.state).slice(0, 4), ['ScanSegments', 'MergeRanges', 'VerifyRanges', 'Rescan']);
+    assert.ok(r.historyEvents! < 500, `${r.historyEvents} events in the parent's history, whatever the fan-out`);
     assert.ok(job.ranges.length >= 6, `${job.ranges.length} ranges`);
     const scans = await jobs.allRecords(runId, 'scan', job.totalSegments);
     const perCell = scans.flatMap((s) => s.spills);
@@ -62,5 +74,7 @@ describe('the offload at the planner\'s extremes', () => {
       new QueryCommand({ TableName: sys.store.indexTable, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExpressionAttributeValues: { ':pk': { S: `job#${runId}` } } }),
     );
     assert.equal(left.Count, 0);
+    const objects = await sys.store.s3.send(new ListObjectsV2Command({ Bucket: sys.store.bucket, Prefix: `${OBJECTS.spillPrefix(runId)}/` }));
+    assert.equal(objects.KeyCount ?? 0, 0, 'spills, item lists and map results are gone');
   });
 });

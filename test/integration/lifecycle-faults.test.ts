@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { LocalStepFunctions } from '../../local/step-functions.ts';
+import type { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
@@ -25,7 +25,7 @@ describe('crash injection into every lifecycle step', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
-    sfn = new LocalStepFunctions(SETTINGS.prefix, withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
+    sfn = sys.runnerWith(withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
   });
   afterAll(() => sys.stop());
 

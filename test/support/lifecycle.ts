@@ -30,6 +30,7 @@ export function tinyStore(prefix: string, overrides: Partial<StoreSettings> = {}
     blobBytes: 4096,
     rangeBytes: 2048,
     spillBytes: 4096,
+    segmentBytes: 4096,
     ...overrides,
   };
 }

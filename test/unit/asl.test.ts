@@ -5,6 +5,7 @@ import { describe, it } from '@jest/globals';
 import aslValidator from 'asl-validator';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
+import { MAP_CONCURRENCY } from '../../lambda/core/fan-out.ts';
 
 const files = readdirSync(STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 const known = new Set(Object.keys(UNITS).map((u) => arnPlaceholder(u as UnitName)));
@@ -27,7 +28,7 @@ describe('state machine files', () => {
       });
 
       it('uses only JSONPath features the local runner supports', () => {
-        for (const word of ['"QueryLanguage": "JSONata"', '"Assign"', '"ItemReader"', '"ItemBatcher"', 'arn:aws:states:::lambda:invoke']) {
+        for (const word of ['"QueryLanguage": "JSONata"', '"Assign"', '"ItemBatcher"', 'arn:aws:states:::lambda:invoke', '"InputType": "CSV"', 'listObjectsV2']) {
           assert.ok(!text.includes(word), `${f} uses ${word}`);
         }
       });
@@ -48,25 +49,47 @@ describe('state machine files', () => {
         for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name }, `${f}: ${name}`);
       });
 
-      it('carries references only: each Map iterates task indices, passes a run id and the index, and discards its results', () => {
-        type State = { Type: string; ItemsPath?: string; ItemSelector?: Record<string, string>; ResultPath?: string | null; ItemProcessor?: { States: Record<string, State> } };
+      it('carries references only: each Map is Distributed, reads task indices from the job\'s item list, passes a run id and the index, and writes its results to S3', () => {
+        type Params = Record<string, string>;
+        type State = {
+          Type: string;
+          ItemsPath?: string;
+          ItemReader?: { Resource: string; ReaderConfig?: { InputType?: string }; Parameters?: Params };
+          ItemSelector?: Record<string, string>;
+          ResultWriter?: { Resource: string; Parameters?: Params };
+          ResultPath?: string | null;
+          MaxConcurrency?: number;
+          Label?: string;
+          ItemProcessor?: { ProcessorConfig?: { Mode?: string; ExecutionType?: string }; States: Record<string, State> };
+        };
         const maps: [string, State][] = [];
-        const walk = (states: Record<string, State>): void => {
+        const walk = (states: Record<string, State>, inMap: boolean): void => {
           for (const [name, s] of Object.entries(states)) {
             if (s.Type === 'Map') maps.push([name, s]);
-            if (s.ItemProcessor) walk(s.ItemProcessor.States);
+            // AWS runs a Distributed Map at the top level or in another's child workflow: none is nested in an inline Map here.
+            if (s.Type === 'Map') assert.ok(!inMap, `${f}: ${name} is a Map inside a Map`);
+            if (s.ItemProcessor) walk(s.ItemProcessor.States, true);
           }
         };
-        walk((JSON.parse(text) as { States: Record<string, State> }).States);
+        walk((JSON.parse(text) as { States: Record<string, State> }).States, false);
         for (const [name, m] of maps) {
-          // The lifecycle's map over sealed periods is bounded (four at most) and keeps only each commit's version.
-          if (name === 'OffloadPeriods') continue;
-          assert.match(String(m.ItemsPath), /^\$\.(job|compaction\.job)\.(segments|ranges|chunks)$/, `${f}: ${name} iterates ${m.ItemsPath}`);
+          const job = /^\$\.(job|compaction\.job)$/;
+          assert.deepEqual(m.ItemProcessor?.ProcessorConfig, { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, `${f}: ${name} (tasks run up to 15 minutes: Express children stop at 5)`);
+          assert.equal(m.ItemsPath, undefined, `${f}: ${name} reads its items from S3, not from the state`);
+          assert.equal(m.ItemReader?.Resource, 'arn:aws:states:::s3:getObject');
+          assert.equal(m.ItemReader?.ReaderConfig?.InputType, 'JSON');
+          const bucket = m.ItemReader?.Parameters?.['Bucket.$'] ?? '';
+          const jobPath = bucket.replace(/\.maps\.bucket$/, '');
+          assert.match(jobPath, job, `${f}: ${name} reads from ${bucket}`);
+          assert.match(m.ItemReader?.Parameters?.['Key.$'] ?? '', new RegExp(`^\\${jobPath}\\.maps\\.(segments|ranges|chunks)$`));
+          assert.deepEqual(m.ResultWriter, { Resource: 'arn:aws:states:::s3:putObject', Parameters: { 'Bucket.$': `${jobPath}.maps.bucket`, 'Prefix.$': `${jobPath}.maps.results` } }, `${f}: ${name}`);
           const selector = Object.entries(m.ItemSelector ?? {});
           assert.equal(selector.length, 2, `${f}: ${name} passes ${JSON.stringify(m.ItemSelector)}`);
-          assert.ok(selector.some(([k, v]) => k === 'runId.$' && /^\$\.(job|compaction\.job)\.runId$/.test(v)), `${f}: ${name}`);
+          assert.ok(selector.some(([k, v]) => k === 'runId.$' && v === `${jobPath}.runId`), `${f}: ${name}`);
           assert.ok(selector.some(([, v]) => v === '$$.Map.Item.Value'), `${f}: ${name}`);
           assert.equal(m.ResultPath, null, `${f}: ${name} keeps its tasks' results`);
+          assert.equal(m.MaxConcurrency, MAP_CONCURRENCY, `${f}: ${name}`);
+          assert.equal(m.Label, name);
         }
         assert.ok(maps.length >= 2);
       });

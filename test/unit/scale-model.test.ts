@@ -33,13 +33,31 @@ describe('the scale model', () => {
   });
 
   it('reports a task that outlasts Lambda\'s 15 minutes', () => {
-    // A spill budget of 64 GiB gives two scan segments of 50 GiB each.
-    const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { spillBytes: 64 * GiB }), t);
+    // Scan segments of 64 GiB: two of 50 GiB each.
+    const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { segmentBytes: 64 * GiB }), t);
     const scan = r.steps.find((s) => s.name === 'offload scan')!;
     assert.equal(scan.tasks, 2);
     assert.ok(scan.maxTaskSeconds > QUOTAS.lambdaSeconds);
     assert.equal(r.withinQuotas, false);
     assert.ok(r.violations.some((v) => v.startsWith('offload scan: a task takes') && v.includes('over Lambda\'s 900 s')), r.violations.join('\n'));
+  });
+
+  it('keeps every state and the parent\'s history the same size at any fan-out: tasks are Distributed Map children', () => {
+    const small = scaleModel(defaultScaleInput(GiB, 400, 30), t);
+    const large = scaleModel(defaultScaleInput(1024 * GiB, 400, 30), t);
+    assert.ok(large.steps.find((x) => x.name === 'offload scan')!.tasks > 64, 'no cap of 64 on the fan-out');
+    assert.equal(large.steps[0]!.maxStatePayloadBytes, small.steps[0]!.maxStatePayloadBytes);
+    assert.ok(large.steps[0]!.maxStatePayloadBytes < QUOTAS.statePayloadBudgetBytes);
+    assert.ok(large.execution.historyEvents < 1000 && large.execution.childHistoryEvents < 50);
+    for (const x of large.steps.filter((y) => y.name.startsWith('offload') || y.name.startsWith('import'))) assert.ok(x.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${x.name}: ${x.maxTaskSeconds} s`);
+  });
+
+  it('says what 1 TiB a day over ten years still passes: job specs in one item, compaction planning from every index item, the execution\'s timeout, a merge\'s fan-in', () => {
+    const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650), t);
+    assert.equal(r.withinQuotas, false);
+    for (const pattern of [/^compaction level \d+: the job's spec .* over DynamoDB's/, /^compaction level \d+ plan: a task takes/, /^lifecycle execution: .* over its 6 h timeout/, /^offload merge: \d+ spills merged at once/]) {
+      assert.ok(r.violations.some((v) => pattern.test(v)), `${pattern}: ${r.violations.join('\n')}`);
+    }
   });
 
   it('prints the report as JSON, exiting 1 when a quota is passed', () => {
@@ -55,7 +73,7 @@ describe('the scale model', () => {
     assert.equal(small.status, 0);
     assert.deepEqual(Object.keys(small.report).sort(), ['cost', 'execution', 'requests', 'steps', 'violations', 'withinQuotas']);
     assert.deepEqual(Object.keys(small.report.steps[0]!).sort(), ['maxStatePayloadBytes', 'maxTaskBytes', 'maxTaskSeconds', 'name', 'tasks', 'unit']);
-    const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--spill-bytes', String(64 * GiB)]);
+    const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--segment-bytes', String(64 * GiB)]);
     assert.equal(big.status, 1);
     assert.equal(big.report.withinQuotas, false);
   });

@@ -13,7 +13,6 @@ import { createGcHandler } from '../../lambda/gc/handler.ts';
 import { createImporterHandler } from '../../lambda/importer/handler.ts';
 import { createOffloadHandler } from '../../lambda/offload/handler.ts';
 import { createRotateHandler } from '../../lambda/rotate/handler.ts';
-import { indices } from '../../lambda/task-contract.ts';
 import { UNITS } from '../../lambda/units.ts';
 import { createVerifyHandler } from '../../lambda/verify/handler.ts';
 
@@ -40,11 +39,6 @@ describe('the tasks\' contract', () => {
       assert.match(err.message, field);
     });
   }
-
-  it('gives a Map its items as task indices', () => {
-    assert.deepEqual(indices(3), [0, 1, 2]);
-    assert.deepEqual(indices(0), []);
-  });
 
   it('keeps each unit\'s code to itself: no unit imports another unit\'s folder', () => {
     const units = Object.keys(UNITS);

@@ -1,0 +1,36 @@
+/**
+ * The items of a job's Distributed Maps: for each kind of task, the JSON array `[0, ..., n-1]`
+ * of its indices, one object under the job's working prefix, which the Map's ItemReader
+ * reads; the Map's ResultWriter writes beside them. The state carries where they are, never
+ * the lists; GC deletes them with the job's spills.
+ */
+import { OBJECTS } from '../core/schema.ts';
+import type { ColdStore } from './cold-store.ts';
+import { grant, type Grant } from './grants.ts';
+import type { MapFiles, MapKind } from '../task-contract.ts';
+
+export const MAP_ITEM_GRANTS = {
+  /** write */
+  write: [grant('spillObjects', 's3:PutObject')],
+} as const satisfies Record<string, readonly Grant[]>;
+
+export class MapItems {
+  private readonly cold: ColdStore;
+
+  constructor(cold: ColdStore) {
+    this.cold = cold;
+  }
+
+  /** Stores the item list of each kind of task (a re-run writes the same) and says where they are. */
+  async write(jobId: string, counts: Partial<Record<MapKind, number>>): Promise<MapFiles> {
+    const files: Partial<Record<MapKind, string>> = {};
+    await Promise.all(
+      Object.entries(counts).map(async ([kind, n]) => {
+        const key = OBJECTS.mapItems(jobId, kind);
+        await this.cold.putObject(key, Buffer.from(JSON.stringify(Array.from({ length: n }, (_, i) => i))));
+        files[kind as MapKind] = key;
+      }),
+    );
+    return { bucket: this.cold.bucket, ...files, results: OBJECTS.mapResults(jobId) };
+  }
+}
