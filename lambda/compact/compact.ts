@@ -6,7 +6,7 @@
  */
 import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
-import type { CompactionJob } from '../core/jobs.ts';
+import type { CompactionJob, JobRanges } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
@@ -22,15 +22,21 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
   const m = await s.manifests.read();
   const p = new LogarithmicPolicy({ fanout: s.settings.fanout, maxLevel: s.settings.maxLevel }).plan(m);
   if (!p) return { found: false };
-  const job = await s.jobs.getOrCreate<CompactionJob>(p.outputId, async () => {
-    // Split at index-entry boundaries of the inputs, every rangeBytes of (estimated raw) data.
+  const job = await s.jobs.getOrCreate<Omit<CompactionJob, keyof JobRanges>>(p.outputId, async () => {
+    // Split every rangeBytes of (estimated raw) data, at the boundaries of the key ranges the
+    // inputs were written in (a few hundred bytes per range: a million ranges read in seconds);
+    // a run that has none, at its index entries' (one per MiB or so: all of them are read).
     const bounds: { key: Buffer; bytes: number }[] = [];
-    for (const r of p.inputs) for await (const e of s.cold.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
+    for (const r of p.inputs) {
+      const summaries = await s.cold.rangeSummaries(r.id);
+      if (summaries.length > 0) for (const x of summaries) bounds.push({ key: x.lo === undefined ? Buffer.alloc(0) : Buffer.from(x.lo, 'base64'), bytes: x.bytes * RAW_PER_STORED });
+      else for await (const e of s.cold.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
+    }
     bounds.sort((a, b) => compareKeys(a.key, b.key));
     const splitters: Buffer[] = [];
     let acc = 0;
     for (const b of bounds) {
-      if (acc >= s.settings.rangeBytes && (splitters.length === 0 || compareKeys(b.key, splitters[splitters.length - 1]!) > 0)) {
+      if (acc >= s.settings.rangeBytes && b.key.length > 0 && (splitters.length === 0 || compareKeys(b.key, splitters[splitters.length - 1]!) > 0)) {
         splitters.push(b.key);
         acc = 0;
       }
@@ -39,7 +45,7 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
     const total = new Setsum();
     for (const r of p.inputs) total.add(Setsum.fromHex(r.setsum));
     const retention = s.settings.retentionMs;
-    return {
+    const spec = {
       outputId: p.outputId,
       level: p.outputLevel,
       periodStart: Math.min(...p.inputs.map((r) => r.periodStart)),
@@ -48,16 +54,16 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
       inputs: [...p.inputs].reverse().map((r) => r.id),
       inputTotal: { count: p.inputs.reduce((a, r) => a + r.count, 0), setsum: total.hexdigest() },
       ...(retention !== undefined ? { retentionCutoff: Math.floor((nowMs - retention) * 1000) } : {}),
-      ranges: rangesFrom(splitters),
     };
+    return { spec, ranges: rangesFrom(splitters) };
   });
-  return { found: true, job: { runId: job.outputId, ranges: job.ranges.length, maps: await s.maps.write(job.outputId, { ranges: job.ranges.length }) } };
+  return { found: true, job: { runId: job.outputId, ranges: job.rangeCount, maps: await s.maps.write(job.outputId, { ranges: job.rangeCount }) } };
 }
 
 /** Merges one key range of the inputs into the output run, dropping what the policy drops, and records that. */
 export async function mergeCompactionRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
   const job = await s.jobs.spec<CompactionJob>(runId);
-  const spec = job.ranges[range]!;
+  const spec = await s.jobs.range(runId, job, range);
   const kr = keyRangeOfSpec(spec);
   const merge = new MergeIterator(
     job.inputs.map((id) => coldScan(s.cold, id, kr, 'asc')),

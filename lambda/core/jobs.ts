@@ -5,8 +5,7 @@
  * only a job's id and the indices of its tasks, so a state stays small at any period size;
  * whoever needs the lists (merge, verify, finish) reads them here.
  */
-import type { ImportCounts, InvalidPolicy } from './import-format.ts';
-import type { RangeSpec } from './key-ranges.ts';
+import { chunkFiles, type ImportCounts, type InvalidPolicy } from './import-format.ts';
 import { periodStartOf } from './schema.ts';
 
 /** A count of records and the setsum of exactly those. */
@@ -24,13 +23,23 @@ export interface PeriodToOffload {
   readonly runId: string;
 }
 
-export interface OffloadJob extends PeriodToOffload {
+/**
+ * A job's key ranges are records of their own (`range#<set>#<index>`), so a spec stays one
+ * small item however many ranges its job has (a compaction of a large level has a million);
+ * a task reads its own range, a scan or a parse all of them. The set tells one prepare
+ * attempt's ranges from another's.
+ */
+export interface JobRanges {
+  readonly rangeCount: number;
+  readonly rangeSet: string;
+}
+
+export interface OffloadJob extends PeriodToOffload, JobRanges {
   readonly totalSegments: number;
-  readonly ranges: RangeSpec[];
 }
 
 /** A compaction: the policy's choice, with the key ranges its merge is split into. */
-export interface CompactionJob {
+export interface CompactionJob extends JobRanges {
   readonly outputId: string;
   readonly level: number;
   readonly periodStart: number;
@@ -41,7 +50,6 @@ export interface CompactionJob {
   /** Their total, from the manifest: what verification checks against. */
   readonly inputTotal: Tally;
   readonly retentionCutoff?: number;
-  readonly ranges: RangeSpec[];
 }
 
 export interface ImportChunk {
@@ -51,14 +59,18 @@ export interface ImportChunk {
   readonly end: number;
 }
 
-export interface ImportJob {
+export interface ImportJob extends JobRanges {
   readonly importId: string;
   readonly runId: string;
   readonly onInvalid: InvalidPolicy;
   readonly files: { readonly key: string; readonly size: number }[];
-  readonly chunks: ImportChunk[];
-  readonly ranges: RangeSpec[];
+  /** Files are parsed in chunks of this many bytes: the chunks follow from the files' sizes (importChunks). */
+  readonly chunkBytes: number;
+  readonly chunkCount: number;
 }
+
+/** An import's chunks, from its files' sizes: the same list at every call, never stored. */
+export const importChunks = (job: Pick<ImportJob, 'files' | 'chunkBytes'>): ImportChunk[] => chunkFiles(job.files.map((f) => f.size), job.chunkBytes);
 
 /** What a scan of one table segment read, and how many spills it wrote per key range. */
 export interface ScanRecord extends Tally {

@@ -13,6 +13,12 @@ export interface RangeSpec {
   readonly hi?: string;
 }
 
+/** A key range of a written run and what it holds (stored bytes): kept with the run, so a compaction plans from its inputs' ranges. */
+export interface RangeSummary extends RangeSpec {
+  readonly bytes: number;
+  readonly count: number;
+}
+
 /** Splitters at evenly spaced quantiles of the (sorted, distinct) sample. */
 export function chooseSplitters(sample: readonly Buffer[], parts: number): Buffer[] {
   const sorted = [...sample].sort(compareKeys).filter((k, i, a) => i === 0 || !k.equals(a[i - 1]!));

@@ -42,6 +42,8 @@ export const INDEX_TABLE = {
 export const indexTableName = (prefix: string): string => `${prefix}-index`;
 export const hotTablePrefix = (prefix: string): string => `${prefix}-hot-`;
 export const runPartition = (runId: string): string => `run#${runId}`;
+/** The key ranges a run was written in (RangeSummary items, by range index): what a compaction of it plans from. */
+export const rangesPartition = (runId: string): string => `ranges#${runId}`;
 
 /** Period start (ms since the epoch, UTC-aligned) of the period holding `ms`. */
 export function periodStartOf(ms: number, periodMs: number): number {

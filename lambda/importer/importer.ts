@@ -6,8 +6,8 @@
  * lifecycle's own steps. Every step is idempotent: the job spec is stored on first prepare
  * and object names derive from the import id, chunk and range.
  */
-import { chunkFiles, defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
-import { importCounts, type ImportChunk, type ImportJob, type ParseRecord } from '../core/jobs.ts';
+import { defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
+import { importChunks, importCounts, type ImportChunk, type ImportJob, type JobRanges, type ParseRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { fanOut, importChunkBytes } from '../core/fan-out.ts';
 import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
@@ -38,13 +38,14 @@ async function chunkText(s: Stores, job: ImportJob, c: ImportChunk): Promise<str
 
 export async function prepareImport(s: Stores, importId: string, nowMs: number): Promise<ImportRef> {
   const runId = importRunId(importId);
-  const job = await s.jobs.getOrCreate<ImportJob>(runId, async () => {
+  const job = await s.jobs.getOrCreate<Omit<ImportJob, keyof JobRanges>>(runId, async () => {
     const status = await s.imports.get(importId);
     if (!status) throw new Error(`import ${importId} does not exist`);
     const listed = await s.cold.list(OBJECTS.importPrefix(importId));
     const files = Array.from({ length: status.files }, (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 });
     // A chunk is parsed in memory and spilled per range.
-    const chunks = chunkFiles(files.map((f) => f.size), importChunkBytes(s.settings));
+    const chunkBytes = importChunkBytes(s.settings);
+    const chunks = importChunks({ files, chunkBytes });
     const total = files.reduce((a, f) => a + f.size, 0);
     const sample: Buffer[] = [];
     const step = Math.max(1, Math.ceil(chunks.length / MAX_SAMPLED_CHUNKS));
@@ -56,19 +57,21 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
         if ('key' in r) sample.push(r.key);
       }
     }
-    return { importId, runId, onInvalid: status.onInvalid, files, chunks, ranges: rangesFrom(chooseSplitters(sample, fanOut(total, s.settings).ranges)) };
+    const spec = { importId, runId, onInvalid: status.onInvalid, files, chunkBytes, chunkCount: chunks.length };
+    return { spec, ranges: rangesFrom(chooseSplitters(sample, fanOut(total, s.settings).ranges)) };
   });
-  const maps = await s.maps.write(runId, { chunks: job.chunks.length, ranges: job.ranges.length });
-  return { importId, runId, chunks: job.chunks.length, ranges: job.ranges.length, maps };
+  const maps = await s.maps.write(runId, { chunks: job.chunkCount, ranges: job.rangeCount });
+  return { importId, runId, chunks: job.chunkCount, ranges: job.rangeCount, maps };
 }
 
 /** Parses one chunk: every line validated, valid records counted, hashed and spilled sorted per range; records that. */
 export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs: number): Promise<TaskDone> {
   const job = await s.jobs.spec<ImportJob>(runId);
-  const c = job.chunks[chunk]!;
+  const c = importChunks(job)[chunk];
+  if (!c) throw new Error(`import ${job.importId} has ${job.chunkCount} chunks, not chunk ${chunk}`);
   const text = await chunkText(s, job, c);
   // Half the budget holds the chunk's text, half its sorters.
-  const spiller = new RangeSpiller(s, runId, job.ranges, c.index, s.settings.spillBytes / 2, true);
+  const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), c.index, s.settings.spillBytes / 2, true);
   const setsum = new Setsum();
   let count = 0;
   let nonBlank = 0;
@@ -97,7 +100,7 @@ export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs:
 export function fileLineErrors(job: ImportJob, parsed: readonly ParseRecord[]): LineError[] {
   const out: LineError[] = [];
   const before = new Map<number, number>();
-  for (const c of job.chunks) {
+  for (const c of importChunks(job)) {
     const p = parsed[c.index];
     if (!p) continue;
     const offset = before.get(c.file) ?? 0;
@@ -110,7 +113,7 @@ export function fileLineErrors(job: ImportJob, parsed: readonly ParseRecord[]): 
 /** After parsing: with invalid lines and `onInvalid: fail`, the import ends here, failed. */
 export async function checkImport(s: Stores, runId: string): Promise<{ proceed: boolean; invalid: number }> {
   const job = await s.jobs.spec<ImportJob>(runId);
-  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunkCount);
   const invalid = parsed.reduce((a, p) => a + p.invalid, 0);
   if (invalid === 0 || job.onInvalid === 'skip') return { proceed: true, invalid };
   const lineCount = parsed.reduce((a, p) => a + p.nonBlank, 0);
@@ -127,15 +130,15 @@ export async function checkImport(s: Stores, runId: string): Promise<{ proceed: 
 /** Merges one range's spills from every chunk into the run; older versions of a key are dropped and tallied. */
 export async function mergeImportRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
   const job = await s.jobs.spec<ImportJob>(runId);
-  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
-  return writeRange(s, runId, job.ranges[range]!, new MergeIterator(await spillSources(s, runId, range, parsed), { trackSetsums: 'dropped' }));
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunkCount);
+  return writeRange(s, runId, await s.jobs.range(runId, job, range), new MergeIterator(await spillSources(s, runId, range, parsed), { trackSetsums: 'dropped' }));
 }
 
 /** The import succeeded: its counts, bytes and (with `skip`) the lines left out. */
 export async function finishImport(s: Stores, runId: string): Promise<{ state: 'succeeded' }> {
   const job = await s.jobs.spec<ImportJob>(runId);
-  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
-  const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
+  const parsed = await s.jobs.allRecords(runId, 'parse', job.chunkCount);
+  const merged = await s.jobs.allRecords(runId, 'merge', job.rangeCount);
   await s.imports.update(job.importId, (st) => ({
     ...st,
     state: 'succeeded',

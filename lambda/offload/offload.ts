@@ -5,10 +5,10 @@
  * names derive from the run id, range and segment, so a re-run overwrites what it wrote,
  * and each task records what it did in the job's records (core/jobs.ts).
  */
-import type { OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
+import type { JobRanges, OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { fanOut } from '../core/fan-out.ts';
-import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
+import { chooseSplitters, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
@@ -40,11 +40,11 @@ export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<Off
   // The first attempt's plan is the plan: retries and concurrent executions reuse it, so
   // they write the same objects.
   const job = await s.jobs.getOrCreate(p.runId, () => planJob(s, p));
-  const maps = await s.maps.write(p.runId, { segments: job.totalSegments, ranges: job.ranges.length });
-  return { ...p, segments: job.totalSegments, ranges: job.ranges.length, maps };
+  const maps = await s.maps.write(p.runId, { segments: job.totalSegments, ranges: job.rangeCount });
+  return { ...p, segments: job.totalSegments, ranges: job.rangeCount, maps };
 }
 
-async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
+async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<OffloadJob, keyof JobRanges>; ranges: RangeSpec[] }> {
   const reported = await s.hot.size(p.table);
   const sample: Buffer[] = [];
   let sampleBytes = 0;
@@ -61,13 +61,13 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<OffloadJob> {
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
   const planned = fanOut(estimated, s.settings);
-  return { ...p, totalSegments: planned.segments, ranges: rangesFrom(chooseSplitters(sample, planned.ranges)) };
+  return { spec: { ...p, totalSegments: planned.segments }, ranges: rangesFrom(chooseSplitters(sample, planned.ranges)) };
 }
 
 /** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
 export async function scanSegment(s: Stores, runId: string, segment: number): Promise<TaskDone> {
   const job = await s.jobs.spec<OffloadJob>(runId);
-  const spiller = new RangeSpiller(s, runId, job.ranges, segment, s.settings.spillBytes);
+  const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), segment, s.settings.spillBytes);
   const setsum = new Setsum();
   let count = 0;
   for await (const e of s.hot.scanSegment(job.table, segment, job.totalSegments)) {
@@ -85,5 +85,5 @@ export async function mergeRange(s: Stores, runId: string, range: number): Promi
   const job = await s.jobs.spec<OffloadJob>(runId);
   const scans = await s.jobs.allRecords(runId, 'scan', job.totalSegments);
   // A hot table holds one version per key: nothing is shadowed, tombstones are kept.
-  return writeRange(s, runId, job.ranges[range]!, new MergeIterator(await spillSources(s, runId, range, scans)));
+  return writeRange(s, runId, await s.jobs.range(runId, job, range), new MergeIterator(await spillSources(s, runId, range, scans)));
 }

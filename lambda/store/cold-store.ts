@@ -16,9 +16,9 @@ import type { ColdRunIO } from '../core/cold-run.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { KeyRange } from '../core/partition-query.ts';
-import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
+import { keyRangeOfSpec, type RangeSpec, type RangeSummary } from '../core/key-ranges.ts';
 import type { Entry } from '../core/record.ts';
-import { INDEX_TABLE, OBJECTS, runPartition } from '../core/schema.ts';
+import { INDEX_TABLE, OBJECTS, rangesPartition, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { deserializeIndexEntry, serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { MissingDataError, UnavailableError } from '../core/errors.ts';
@@ -60,6 +60,9 @@ const RETRYABLE_DELETE = new Set(['InternalError', 'SlowDown', 'ServiceUnavailab
 
 /** The index item attribute holding a serialized IndexEntry. */
 export const ENTRY = 'e';
+/** The attribute of a range summary item (JSON), and its sort key: the range's index. */
+const SUMMARY = 'r';
+const rangeSummaryKey = (index: number): Uint8Array => Buffer.from(String(index).padStart(8, '0'));
 
 /** What a written run holds, for its manifest entry and for verification. */
 export interface WrittenRun {
@@ -129,7 +132,7 @@ export class ColdStore implements ColdRunIO {
   /** The index items of a run, page by page: all of them, or those whose SK meets `cond` against `key`. */
   private async *partition(
     runId: string,
-    o: { cond?: string; key?: Buffer; forward?: boolean; limit?: number; consistent?: boolean; keysOnly?: boolean } = {},
+    o: { cond?: string; key?: Buffer; forward?: boolean; limit?: number; consistent?: boolean; keysOnly?: boolean; pk?: string } = {},
   ): AsyncGenerator<Item> {
     yield* pagedItems(`index of run ${runId}`, (start) =>
       this.ddb.send(
@@ -138,7 +141,7 @@ export class ColdStore implements ColdRunIO {
           KeyConditionExpression: o.cond ? `#pk = :pk AND ${o.cond}` : '#pk = :pk',
           // DynamoDB rejects an expression attribute name no expression uses.
           ExpressionAttributeNames: { '#pk': PK, ...(o.cond || o.keysOnly ? { '#sk': SK } : {}) },
-          ExpressionAttributeValues: { ':pk': { S: runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
+          ExpressionAttributeValues: { ':pk': { S: o.pk ?? runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
           ScanIndexForward: o.forward ?? true,
           ...(o.limit ? { Limit: o.limit } : {}),
           ...(o.consistent ? { ConsistentRead: true } : {}),
@@ -221,7 +224,12 @@ export class ColdStore implements ColdRunIO {
     };
     for await (const e of entries) await done(w.add(e));
     await done(w.finish());
-    if (range !== undefined) await this.sweepRange(runId, range, names, firstKeys);
+    if (range !== undefined) {
+      await this.sweepRange(runId, range, names, firstKeys);
+      const summary: RangeSummary = { ...range, bytes, count };
+      const item = { [PK]: { S: rangesPartition(runId) }, [SK]: { B: rangeSummaryKey(range.index) }, [SUMMARY]: { S: JSON.stringify(summary) } };
+      await writeBatch(this.ddb, this.indexTable, [{ PutRequest: { Item: item } }], `record range ${range.index} of run ${runId}`);
+    }
     return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
   }
 
@@ -346,6 +354,14 @@ export class ColdStore implements ColdRunIO {
   async deleteRun(runId: string): Promise<void> {
     await this.deletePrefix(OBJECTS.runPrefix(runId));
     await this.deleteItems(runId, this.partition(runId, { keysOnly: true }));
+    await this.deleteItems(runId, this.partition(runId, { keysOnly: true, pk: rangesPartition(runId) }));
+  }
+
+  /** The key ranges the run was written in, in order; empty for a run written whole (or before runs kept them). */
+  async rangeSummaries(runId: string): Promise<RangeSummary[]> {
+    const out: RangeSummary[] = [];
+    for await (const item of this.partition(runId, { pk: rangesPartition(runId), consistent: true })) out.push(JSON.parse(item[SUMMARY]!.S!) as RangeSummary);
+    return out;
   }
 }
 

@@ -5,8 +5,10 @@
  * and object names. A task writes its record when done; a re-run of it overwrites the record
  * with the same content. Whoever needs a job's lists (merge, verify, finish) queries them.
  */
+import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { JobRecordKind, JobRecords } from '../core/jobs.ts';
+import type { JobRanges, JobRecordKind, JobRecords } from '../core/jobs.ts';
+import type { RangeSpec } from '../core/key-ranges.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
@@ -14,9 +16,9 @@ import { grant, type Grant } from './grants.ts';
 import { pagedItems } from './paging.ts';
 
 export const JOB_GRANTS = {
-  /** get, spec, getOrCreate, putRecord, records, allRecords: a job's own tasks */
-  use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query')],
-  /** get, spec, records, allRecords */
+  /** get, spec, getOrCreate (its ranges in batches), range, ranges, putRecord, records, allRecords: a job's own tasks */
+  use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
+  /** get, spec, range, ranges, records, allRecords */
   read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
   /** get, spec */
   spec: [grant('indexTable', 'dynamodb:GetItem')],
@@ -33,6 +35,11 @@ const SPEC_SK = Uint8Array.of(0);
 const specKey = (id: string) => ({ [PK]: pk(id), [SK]: { B: SPEC_SK } });
 /** Record sort keys sort by kind, then index: `scan#00000012`. */
 const recordSk = (kind: JobRecordKind, index: number): Uint8Array => Buffer.from(`${kind}#${String(index).padStart(8, '0')}`);
+/** A key range of one prepare attempt's set: `range#<set>#00000012`. */
+const rangePrefix = (set: string): string => `range#${set}#`;
+const rangeSk = (set: string, index: number): Uint8Array => Buffer.from(`${rangePrefix(set)}${String(index).padStart(8, '0')}`);
+/** Range records written at once while a job is prepared: a million ranges in well under a minute. */
+const RANGE_WRITERS = 16;
 
 export class JobStore {
   private readonly ddb: DynamoDBClient;
@@ -59,11 +66,19 @@ export class JobStore {
     return spec;
   }
 
-  /** The stored spec, or `make()`'s, stored if no other attempt stored one first. */
-  async getOrCreate<T>(id: string, make: () => Promise<T>): Promise<T> {
-    const existing = await this.get<T>(id);
+  /**
+   * The stored spec, or `make()`'s, stored if no other attempt stored one first. Its key ranges
+   * are written first, as records of a set of their own, then the spec that names the set: an
+   * attempt that loses the race leaves records of a set no spec names (deleted with the job).
+   */
+  async getOrCreate<S extends object>(id: string, make: () => Promise<{ spec: S; ranges: readonly RangeSpec[] }>): Promise<S & JobRanges> {
+    const existing = await this.get<S & JobRanges>(id);
     if (existing !== undefined) return existing;
-    const spec = await make();
+    const made = await make();
+    const spec: S & JobRanges = { ...made.spec, rangeCount: made.ranges.length, rangeSet: randomUUID().slice(0, 8) };
+    const puts = made.ranges.map((r) => ({ PutRequest: { Item: { [PK]: pk(id), [SK]: { B: rangeSk(spec.rangeSet, r.index) }, range: { S: JSON.stringify(r) } } } }));
+    const per = Math.ceil(puts.length / RANGE_WRITERS);
+    await Promise.all(Array.from({ length: RANGE_WRITERS }, (_, w) => writeAll(this.ddb, this.table, puts.slice(w * per, (w + 1) * per), `store the key ranges of job ${id}`)));
     try {
       await this.ddb.send(
         new PutItemCommand({
@@ -75,9 +90,29 @@ export class JobStore {
       );
       return spec;
     } catch (err) {
-      if (errorName(err) === 'ConditionalCheckFailedException') return (await this.get<T>(id))!;
+      if (errorName(err) === 'ConditionalCheckFailedException') return (await this.get<S & JobRanges>(id))!;
       return translate(err, `store job ${id}`);
     }
+  }
+
+  /** Key range `index` of the job. */
+  async range(id: string, job: JobRanges, index: number): Promise<RangeSpec> {
+    if (!Number.isInteger(index) || index < 0 || index >= job.rangeCount) throw new Error(`job ${id} has ${job.rangeCount} key ranges, not range ${index}`);
+    try {
+      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: pk(id), [SK]: { B: rangeSk(job.rangeSet, index) } }, ConsistentRead: true }));
+      if (!out.Item) throw new Error(`job ${id} has no key range ${index}`);
+      return JSON.parse(out.Item.range!.S!) as RangeSpec;
+    } catch (err) {
+      return translate(err, `read key range ${index} of job ${id}`);
+    }
+  }
+
+  /** Every key range of the job, in order. */
+  async ranges(id: string, job: JobRanges): Promise<RangeSpec[]> {
+    const out: RangeSpec[] = [];
+    for await (const item of this.query(id, rangePrefix(job.rangeSet), `read the key ranges of job ${id}`)) out.push(JSON.parse(item.range!.S!) as RangeSpec);
+    if (out.length !== job.rangeCount) throw new Error(`job ${id}: ${out.length} key ranges stored, its spec says ${job.rangeCount}`);
+    return out;
   }
 
   /** Stores what task `index` of the job did (a re-run writes the same again). */
@@ -108,13 +143,18 @@ export class JobStore {
   }
 
   private items(id: string, kind?: JobRecordKind): AsyncGenerator<Item> {
-    return pagedItems(`read the records of job ${id}`, (start) =>
+    return this.query(id, kind ? `${kind}#` : undefined, `read the records of job ${id}`);
+  }
+
+  /** The job's items, those whose sort key starts with `prefix` if given. */
+  private query(id: string, prefix: string | undefined, what: string): AsyncGenerator<Item> {
+    return pagedItems(what, (start) =>
       this.ddb.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: kind ? '#pk = :pk AND begins_with(#sk, :kind)' : '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK, ...(kind ? { '#sk': SK } : {}) },
-          ExpressionAttributeValues: { ':pk': pk(id), ...(kind ? { ':kind': { B: Buffer.from(`${kind}#`) } } : {}) },
+          KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK, ...(prefix ? { '#sk': SK } : {}) },
+          ExpressionAttributeValues: { ':pk': pk(id), ...(prefix ? { ':prefix': { B: Buffer.from(prefix) } } : {}) },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),

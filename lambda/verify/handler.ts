@@ -6,8 +6,7 @@
  * records: the scans' tallies (offload), the inputs less what the merges dropped
  * (compaction), what was parsed valid less the versions dropped in chunks and merges (import).
  */
-import { importSpan, type CompactionJob, type ImportJob, type OffloadJob } from '../core/jobs.ts';
-import type { RangeSpec } from '../core/key-ranges.ts';
+import { importSpan, type CompactionJob, type ImportJob, type JobRanges, type OffloadJob } from '../core/jobs.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
@@ -22,8 +21,8 @@ export function createVerifyHandler(env: () => Env) {
     const s = stores();
     const { runId } = input;
     if ('action' in input && input.action === 'range') {
-      const job = await s.jobs.spec<{ ranges: RangeSpec[] }>(runId);
-      const record = await verifyRange(s, runId, job.ranges[input.range]!);
+      const job = await s.jobs.spec<JobRanges>(runId);
+      const record = await verifyRange(s, runId, await s.jobs.range(runId, job, input.range));
       await s.jobs.putRecord(runId, 'verify', input.range, record);
       return { index: input.range, count: record.count };
     }
@@ -41,27 +40,27 @@ export function createVerifyHandler(env: () => Env) {
         periodStart: job.periodStart,
         periodEnd: job.periodEnd,
         plus: await s.jobs.allRecords(runId, 'scan', job.totalSegments),
-        ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
+        ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
         rescan: { table: job.table, segments: await s.jobs.allRecords(runId, 'rescan', job.totalSegments) },
       });
       return { run };
     }
     if (input.mode === 'import') {
       const job = await s.jobs.spec<ImportJob>(runId);
-      const parsed = await s.jobs.allRecords(runId, 'parse', job.chunks.length);
-      const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
+      const parsed = await s.jobs.allRecords(runId, 'parse', job.chunkCount);
+      const merged = await s.jobs.allRecords(runId, 'merge', job.rangeCount);
       const run = verifiedRun({
         runId,
         level: 0,
         ...importSpan(merged, s.settings.periodMs),
         plus: parsed,
         minus: [...parsed.map((p) => p.duplicates), ...merged.map((m) => m.dropped)],
-        ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
+        ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
       });
       return { run };
     }
     const job = await s.jobs.spec<CompactionJob>(runId);
-    const merged = await s.jobs.allRecords(runId, 'merge', job.ranges.length);
+    const merged = await s.jobs.allRecords(runId, 'merge', job.rangeCount);
     const run = verifiedRun({
       runId,
       level: job.level,
@@ -69,7 +68,7 @@ export function createVerifyHandler(env: () => Env) {
       periodEnd: job.periodEnd,
       plus: [job.inputTotal],
       minus: merged.map((m) => m.dropped),
-      ranges: await s.jobs.allRecords(runId, 'verify', job.ranges.length),
+      ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
     });
     return { run };
   };

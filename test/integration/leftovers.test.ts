@@ -42,7 +42,7 @@ describe('leftovers of failed attempts', () => {
     const orphan = 'c5-100-200';
     await sys.dataPlane.cold.writeRun(orphan, [put('zz', 'k1', 1, 1), put('zz', 'k2', 1, 2)]);
     await spill(orphan);
-    await jobs.getOrCreate(orphan, async () => ({ inputs: [] }));
+    await jobs.getOrCreate(orphan, async () => ({ spec: { inputs: [] }, ranges: [{ index: 0 }] }));
     // The offload of the current period, which is still hot: its next attempt reuses these.
     const pending = offloadRunId(periodStartOf(clock.now(), SETTINGS.periodMs), SETTINGS.periodMs);
     await spill(pending);

@@ -10,6 +10,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { scanBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter } from '../../lambda/core/blob-writer.ts';
 import type { RangeSpec } from '../../lambda/core/key-ranges.ts';
+import type { JobRanges } from '../../lambda/core/jobs.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
@@ -102,24 +103,31 @@ describe('verification rejects corrupted runs', () => {
 
   /** Runs the lifecycle with the first merge of `step` corrupted after it wrote; returns the execution and the manifest version it must leave. */
   async function corruptedRun(step: 'offload:merge' | 'compact:merge', corrupt: Corruption) {
+    let started = false;
     let done = false;
+    let applyError: unknown;
     let committedVersion: number | undefined;
     const tasks: Record<string, TaskHandler> = {};
     for (const [p, h] of Object.entries(sys.tasks)) {
       tasks[p] = async (input) => {
         const out = await h(input);
         const s = stepOf(p, input);
-        if (s === step && !done) {
-          done = true;
+        if (s === step && !started) {
+          started = true;
           const i = input as unknown as MergeInput;
-          const job = await new JobStore(sys.store.ddb, sys.store.indexTable).spec<{ ranges: RangeSpec[] }>(i.runId);
-          await corrupt(sys, i.runId, job.ranges[i.range]!);
+          const jobs = new JobStore(sys.store.ddb, sys.store.indexTable);
+          // A corruption that fails to apply fails the test (not a retried task that then writes cleanly).
+          await corrupt(sys, i.runId, await jobs.range(i.runId, await jobs.spec<JobRanges>(i.runId), i.range)).catch((err: unknown) => {
+            applyError = err;
+          });
+          done = applyError === undefined;
         }
         if (s === 'commit:offload') committedVersion = (out as { version: number }).version;
         return out;
       };
     }
     const r = await sys.runnerWith(tasks, { retryIntervalMs: 0 }).start('lifecycle').done;
+    if (applyError !== undefined) throw applyError;
     return { r, corrupted: done, committedVersion };
   }
 

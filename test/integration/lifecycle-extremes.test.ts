@@ -59,7 +59,8 @@ describe('the offload at the planner\'s extremes', () => {
     assert.ok(scanRun.maxChildHistoryEvents > 0 && scanRun.maxChildHistoryEvents < 50, `${scanRun.maxChildHistoryEvents} events in a child's history`);
     assert.deepEqual(r.mapRuns.map((m) => m.state).slice(0, 4), ['ScanSegments', 'MergeRanges', 'VerifyRanges', 'Rescan']);
     assert.ok(r.historyEvents! < 500, `${r.historyEvents} events in the parent's history, whatever the fan-out`);
-    assert.ok(job.ranges.length >= 6, `${job.ranges.length} ranges`);
+    assert.ok(job.rangeCount >= 6, `${job.rangeCount} ranges`);
+    assert.equal((await jobs.ranges(runId, job)).length, job.rangeCount);
     const scans = await jobs.allRecords(runId, 'scan', job.totalSegments);
     const perCell = scans.flatMap((s) => s.spills);
     assert.ok(perCell.filter((n) => n >= 2).length > perCell.length / 2, `spills per range per segment: ${perCell.join(',')}`);

@@ -95,5 +95,16 @@ describe('lifecycle under concurrent writers', () => {
     assert.ok(maxCold >= 2, `at most ${maxCold} cold runs at once`);
     assert.ok(model.size > 100, `${model.size} keys written`);
     await assertReadsMatch(sys.url, model, prng(7), { gets: 40 });
+    // Every cold run keeps the key ranges it was written in (what compaction plans from): they tile the key space and add up to it.
+    for (const r of cold) {
+      const ranges = await sys.dataPlane.cold.rangeSummaries(r.id);
+      assert.ok(ranges.length >= 1, `${r.id} keeps its ranges`);
+      assert.deepEqual(ranges.map((x) => x.index), ranges.map((_, i) => i));
+      assert.equal(ranges[0]!.lo, undefined);
+      assert.equal(ranges.at(-1)!.hi, undefined);
+      for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i]!.lo, ranges[i - 1]!.hi, `${r.id}: range ${i} starts where ${i - 1} ends`);
+      assert.equal(ranges.reduce((a, x) => a + x.count, 0), r.count, `${r.id}: its ranges hold its records`);
+      assert.equal(ranges.reduce((a, x) => a + x.bytes, 0), r.bytes, `${r.id}: and its bytes`);
+    }
   });
 });

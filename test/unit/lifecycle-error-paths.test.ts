@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from '@jest/globals';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateTableCommand, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccessDeniedError, ThrottledError } from '../../lambda/core/errors.ts';
 import type { Garbage, Manifest } from '../../lambda/core/manifest.ts';
-import { OBJECTS } from '../../lambda/core/schema.ts';
+import { INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, settingsToEnv } from '../../lambda/core/settings.ts';
 import { mergeCompactionRange } from '../../lambda/compact/compact.ts';
 import type { CompactionJob, ImportJob, OffloadJob } from '../../lambda/core/jobs.ts';
@@ -42,6 +42,11 @@ const awsError = (name: string, status = 400): Error => Object.assign(new Error(
 const hotRunAt = (start: number) => hotRunMeta(settings, start);
 /** A job's spec as the job store reads it (every GetItem answers it). */
 const jobItem = (spec: unknown) => ({ Item: { spec: { S: JSON.stringify(spec) } } });
+/** A job of one key range, as GetItem answers for its spec and its range record. */
+const RANGES = { rangeCount: 1, rangeSet: 'set1' } as const;
+const RANGE_ITEM = { range: { S: JSON.stringify({ index: 0 }) } };
+const jobOrRange = (spec: unknown) => (input: GetItemCommandInput) =>
+  Buffer.from(input.Key![INDEX_TABLE.sortKey]!.B!).toString('utf8').startsWith('range#') ? { Item: RANGE_ITEM } : jobItem(spec);
 const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
 
 /** The errors a lifecycle state retries with backoff (its first Retry that is not for VerificationFailed). */
@@ -131,8 +136,9 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
 
   it('offload scan: a Scan throttled beyond the SDK\'s retries fails as ThrottledError, retried by Scan', async () => {
     ddb.on(ScanCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ranges: [{ index: 0 }] };
+    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ...RANGES };
     ddb.on(GetItemCommand).resolves(jobItem(job));
+    ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
     const err = await scanSegment(stores(), job.runId, 0).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Scan').includes(err.name));
@@ -181,15 +187,15 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
 
   it('compaction merge: an index query throttled beyond the SDK\'s retries fails as ThrottledError, retried by MergeRange; nothing written', async () => {
     ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const plan: CompactionJob = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ranges: [{ index: 0 }] };
-    ddb.on(GetItemCommand).resolves(jobItem(plan));
+    const plan: CompactionJob = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ...RANGES };
+    ddb.on(GetItemCommand).callsFake(jobOrRange(plan));
     const err = await mergeCompactionRange(stores(), plan.outputId, 0).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('MergeRange').includes(err.name));
     assert.equal(s3.commandCalls(PutObjectCommand).length, 0, 'no blob written');
   });
 
-  const job: ImportJob = { importId: 'i', runId: 'import-i', onInvalid: 'fail', files: [{ key: 'imports/i/0.ndjson', size: 1000 }], chunks: [{ index: 0, file: 0, start: 0, end: 1000 }], ranges: [{ index: 0 }] };
+  const job: ImportJob = { importId: 'i', runId: 'import-i', onInvalid: 'fail', files: [{ key: 'imports/i/0.ndjson', size: 1000 }], chunkBytes: 1000, chunkCount: 1, ...RANGES };
 
   it('import parse: an upload the role may not read fails as AccessDenied, never as invalid lines', async () => {
     s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 403));
