@@ -14,8 +14,9 @@ import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { EXECUTION_TIMEOUT_SECONDS, SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { fanOut, importChunkBytes, MAP_CONCURRENCY } from '../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
+import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
 import { UNITS, type UnitName } from '../lambda/units.ts';
 
@@ -96,6 +97,9 @@ export interface ScaleReport {
     readonly lifecycleSeconds: number;
     readonly importSeconds: number;
     readonly mapConcurrency: number;
+    /** Key ranges of a compaction one execution merges and verifies, and how many executions the largest compaction takes. */
+    readonly compactionSlice: number;
+    readonly largestCompactionExecutions: number;
   };
   readonly requests: { readonly s3PutsPerSecondPerPrefix: number; readonly s3GetsPerSecondPerPrefix: number; readonly dynamodbReadUnitsPerPeriod: number };
   readonly cost: { readonly lambdaGbSecondsPerPeriod: number; readonly transitionsPerPeriod: number };
@@ -169,27 +173,32 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds }),
   ];
   const mergeBytes = bytes / off.ranges;
-  const mergeSeconds = mergeBytes / bothWays(t.decode, t.encodeWithSetsum);
+  // A merge reads every task's spills of its range: past MAX_MERGE_SOURCES, in two passes (its data read twice).
+  const sources = off.segments * spillsPerCell;
+  const passes = sources > MAX_MERGE_SOURCES ? 2 : 1;
+  const mergeSeconds = (passes * mergeBytes) / bothWays(t.decode, t.encodeWithSetsum);
   offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
   offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }));
   offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum) }));
   offload.push(sum('offload verify sum', 'verify', off.ranges));
-  // A merge reads every segment's spills of its range at once: one block buffered per source.
-  const sources = off.segments * spillsPerCell;
-  const mergeMemory = sources * 2 * s.blockBytes;
+  // A merge holds a chunk of each source and a decoded block: about two blocks per source merged at once.
+  const mergeMemory = Math.min(sources, MAX_MERGE_SOURCES) * 2 * s.blockBytes;
   if (mergeMemory > (UNITS.offload.memoryMb << 20) / 2) violations.push(`offload merge: ${sources} spills merged at once hold ${Math.round(mergeMemory / 2 ** 20)} MiB, over half the function's ${UNITS.offload.memoryMb} MB`);
   // Spills go under one prefix per range (spills/<run>/range-<r>/): every running scan PUTs to each. Blobs go under the
   // run's prefix, every running merge at once. A merge GETs its range's spills, the only reader of that prefix.
   const blobsPerMerge = Math.max(1, mergeBytes / input.compression / s.blobBytes);
   puts = Math.max(puts, (Math.min(MAP_CONCURRENCY, off.segments) * spillsPerCell) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
-  gets = Math.max(gets, sources / mergeSeconds);
+  gets = Math.max(gets, (sources + (passes > 1 ? Math.ceil(sources / MAX_MERGE_SOURCES) : 0)) / mergeSeconds);
 
   // Compaction: each level the policy reaches in `days` merges fanout^level periods, split every rangeBytes.
   const sim = simulate({ periods: Math.max(1, input.days), fanout: s.fanout, maxLevel: s.maxLevel });
   const topLevel = Math.min(s.maxLevel, Math.floor(Math.log(Math.max(1, sim.largestMerge)) / Math.log(s.fanout)));
   // A plan reads the key ranges its inputs were written in (one record each) at a partition's read rate, and writes its own.
-  let topCompactionSeconds = 0;
+  // A compaction merges and verifies a slice of its ranges per execution (compactionSlice); the last also adds them up.
+  const slice = compactionSlice(s);
+  let compactionSeconds = 0;
+  let compactionExecutions = 0;
   for (let level = 1; level <= topLevel; level++) {
     const levelBytes = bytes * s.fanout ** level;
     const ranges = Math.max(1, Math.ceil(levelBytes / s.rangeBytes));
@@ -199,15 +208,20 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.encodeWithSetsum) });
     const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.setsum) });
     const total = sum(`compaction level ${level} verify sum`, 'verify', ranges);
-    topCompactionSeconds = Math.max(topCompactionSeconds, wall(plan) + wall(merge) + wall(verify) + wall(total));
+    const perExecution = Math.min(slice, ranges);
+    compactionSeconds = Math.max(compactionSeconds, wall(plan) + waves(perExecution) * (merge.maxTaskSeconds + verify.maxTaskSeconds) + wall(total));
+    compactionExecutions = Math.max(compactionExecutions, Math.ceil(ranges / slice));
   }
 
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
+  // A chunk spills per range from half the spill budget, as a scan segment does from all of it.
+  const importSources = chunks * Math.max(1, Math.ceil(chunkBytes / off.ranges / sorterBudget(chunkBytes, off.ranges)));
+  const importMergeSeconds = ((importSources > MAX_MERGE_SOURCES ? 2 : 1) * mergeBytes) / bothWays(t.decode, t.encodeWithSetsum);
   const imports = [
     step({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse }),
-    step({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }),
+    step({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: importMergeSeconds }),
     step({ name: 'import verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }),
   ];
   imports.push(sum('import verify sum', 'verify', off.ranges));
@@ -217,7 +231,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const compactionEvents = EVENTS.task + EVENTS.choice + 2 * EVENTS.distributedMap + 2 * EVENTS.task;
   const historyEvents = 2 + EVENTS.task + EVENTS.choice + offloadEvents + topLevel * compactionEvents + EVENTS.task + EVENTS.choice + 2 * EVENTS.task + 1;
   const importEvents = 2 + EVENTS.task + 3 * EVENTS.distributedMap + 4 * EVENTS.task + EVENTS.choice + 1;
-  const lifecycleSeconds = offload.reduce((a, x) => a + wall(x), 0) + topCompactionSeconds;
+  const lifecycleSeconds = offload.reduce((a, x) => a + wall(x), 0) + compactionSeconds;
   const importSeconds = imports.reduce((a, x) => a + wall(x), 0);
 
   for (const x of steps) {
@@ -227,7 +241,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   }
   if (historyEvents > QUOTAS.historyEvents) violations.push(`lifecycle execution: ${historyEvents} history events, over ${QUOTAS.historyEvents}`);
   if (importEvents > QUOTAS.historyEvents) violations.push(`import execution: ${importEvents} history events, over ${QUOTAS.historyEvents}`);
-  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: an offload and the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
+  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: an offload and a slice of the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
   if (importSeconds > EXECUTION_TIMEOUT_SECONDS.import) violations.push(`import execution: ${(importSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.import / 3600} h timeout`);
   if (puts > QUOTAS.s3PutsPerSecondPerPrefix) violations.push(`${Math.round(puts)} S3 PUTs a second under one prefix, over ${QUOTAS.s3PutsPerSecondPerPrefix}`);
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
@@ -242,7 +256,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     withinQuotas: violations.length === 0,
     violations,
     steps,
-    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, mapConcurrency: MAP_CONCURRENCY },
+    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.
     cost: { lambdaGbSecondsPerPeriod: offloadGbs * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },

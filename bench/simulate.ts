@@ -69,6 +69,7 @@ if (values.scale) {
     console.log('step                          tasks  task GiB  task s  state B');
     for (const st of report.steps) console.log(`${st.name.padEnd(28)} ${String(st.tasks).padStart(6)}  ${gib(st.maxTaskBytes).padStart(8)}  ${String(Math.round(st.maxTaskSeconds)).padStart(6)}  ${String(st.maxStatePayloadBytes).padStart(7)}`);
     console.log(`lifecycle execution: ${report.execution.historyEvents} history events (each task a child execution of ${report.execution.childHistoryEvents}), ${(report.execution.lifecycleSeconds / 3600).toFixed(1)} h at ${report.execution.mapConcurrency} tasks at once; an import ${(report.execution.importSeconds / 3600).toFixed(1)} h`);
+    console.log(`compaction: ${report.execution.compactionSlice} key ranges per execution; the largest takes ${report.execution.largestCompactionExecutions} executions`);
     console.log(`S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`);
     console.log(`Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`);
     console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${report.violations.join('\n  ')}`);

@@ -8,25 +8,66 @@
 import { scanBlob } from './core/blob-reader.ts';
 import type { MergeRecord, Tally } from './core/jobs.ts';
 import { rangeOf, splittersOf } from './core/key-ranges.ts';
-import type { MergeIterator, Source } from './core/merge.ts';
+import { MergeIterator, type MergeOptions, type Source } from './core/merge.ts';
+import { BlobWriter } from './core/blob-writer.ts';
 import type { RangeSpec } from './core/key-ranges.ts';
 import type { Entry } from './core/record.ts';
 import { Setsum } from './core/setsum.ts';
 import { OBJECTS } from './core/schema.ts';
-import { spillName, SpillSorter, sorterBudget } from './core/spill-sort.ts';
+import { SPILL_FORMAT, spillName, SpillSorter, sorterBudget } from './core/spill-sort.ts';
 import type { Stores } from './store/stores.ts';
 import type { TaskDone } from './task-contract.ts';
 
-/** The spills every task (scan segment, import chunk) wrote for one range, as merge sources. */
-export async function spillSources(s: Stores, runId: string, range: number, tasks: readonly { readonly spills: readonly number[] }[]): Promise<Source[]> {
+/**
+ * Spills merged at once at most: each holds a chunk of its spill and a decoded block (about
+ * 128 KiB), and a range gets one spill per task per sorter flush, so a terabyte period has
+ * thousands. A range with more is merged in two passes: groups into intermediate spills, then
+ * those, reading its data twice.
+ */
+export const MAX_MERGE_SOURCES = 512;
+
+/**
+ * The merge of the spills every task (scan segment, import chunk) wrote for one range, and
+ * what a first pass dropped (with `opts.trackSetsums`), which the range's record adds to the
+ * final merge's.
+ */
+export async function mergeSpills(
+  s: Pick<Stores, 'spills'>,
+  runId: string,
+  range: number,
+  tasks: readonly { readonly spills: readonly number[] }[],
+  opts: MergeOptions = {},
+  maxSources = MAX_MERGE_SOURCES,
+): Promise<{ merge: MergeIterator; earlier: Tally }> {
+  const open = (names: readonly string[]): Promise<Source[]> => Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
   const names = tasks.flatMap((t, task) => Array.from({ length: t.spills[range] ?? 0 }, (_, n) => spillName(OBJECTS.spill(runId, range, task), n)));
-  return Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
+  const earlier = new Setsum();
+  let count = 0;
+  let sources = names;
+  if (names.length > maxSources) {
+    sources = [];
+    for (let g = 0; g * maxSources < names.length; g++) {
+      const pass = new MergeIterator(await open(names.slice(g * maxSources, (g + 1) * maxSources)), opts);
+      const name = spillName(OBJECTS.spillPass(runId, range), g);
+      const w = new BlobWriter(() => name, SPILL_FORMAT);
+      for await (const e of pass) w.add(e);
+      const blob = w.finish();
+      if (blob) {
+        await s.spills.put(name, blob.bytes);
+        sources.push(name);
+      }
+      earlier.add(pass.stats.dropped.setsum);
+      count += pass.stats.dropped.count;
+    }
+  }
+  return { merge: new MergeIterator(await open(sources), opts), earlier: { count, setsum: earlier.hexdigest() } };
 }
 
-/** Writes the range's blobs and index items from `merge` (invisible until committed), and records them. */
-export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator): Promise<TaskDone> {
+/** Writes the range's blobs and index items from `merge` (invisible until committed), and records them with what it and an `earlier` pass dropped. */
+export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator, earlier?: Tally): Promise<TaskDone> {
   const w = await s.cold.writeRun(runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
-  const d = merge.stats.dropped;
+  const m = merge.stats.dropped;
+  const d = earlier ? { count: m.count + earlier.count, setsum: m.setsum.clone().add(Setsum.fromHex(earlier.setsum)) } : m;
   const record: MergeRecord = {
     count: w.count,
     setsum: w.setsum.hexdigest(),

@@ -104,9 +104,15 @@ export interface OffloadPlan {
   readonly found: boolean;
   readonly period?: PeriodToOffload;
 }
+/**
+ * A compaction to do: its job, with the key ranges this execution merges and verifies (at most
+ * a slice of them); `complete` when they are the last, so the run is added up and committed
+ * now, else the next execution goes on.
+ */
 export interface CompactionFound {
   readonly found: boolean;
   readonly job?: JobRef;
+  readonly complete?: boolean;
 }
 export interface Verified {
   readonly run: RunMeta;

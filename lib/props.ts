@@ -58,6 +58,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     rangeBytes: DEFAULT_SETTINGS.rangeBytes,
     spillBytes: DEFAULT_SETTINGS.spillBytes,
     segmentBytes: DEFAULT_SETTINGS.segmentBytes,
+    compactionSlice: DEFAULT_SETTINGS.compactionSlice,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
   });

@@ -6,7 +6,8 @@
  */
 import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
-import type { CompactionJob, JobRanges } from '../core/jobs.ts';
+import { rangesToDo, type CompactionJob, type JobRanges } from '../core/jobs.ts';
+import { compactionSlice } from '../core/fan-out.ts';
 import { compareKeys } from '../core/keys.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
@@ -57,7 +58,10 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
     };
     return { spec, ranges: rangesFrom(splitters) };
   });
-  return { found: true, job: { runId: job.outputId, ranges: job.rangeCount, maps: await s.maps.write(job.outputId, { ranges: job.rangeCount }) } };
+  // The ranges still to do, a slice of them in this execution: a large compaction spans executions.
+  const todo = rangesToDo(job.rangeCount, await s.jobs.records(job.outputId, 'verify'), (await s.jobs.records(job.outputId, 'failure')).get(0));
+  const slice = todo.slice(0, compactionSlice(s.settings));
+  return { found: true, complete: slice.length === todo.length, job: { runId: job.outputId, ranges: slice.length, maps: await s.maps.write(job.outputId, { ranges: slice }) } };
 }
 
 /** Merges one key range of the inputs into the output run, dropping what the policy drops, and records that. */

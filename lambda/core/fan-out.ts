@@ -6,6 +6,7 @@
  * with the count. Offload and import plan with it; the cost report and the scale model size
  * their periods with it too.
  */
+import { EXECUTION_TIMEOUT_SECONDS } from './limits.ts';
 import type { StoreSettings } from './settings.ts';
 
 /**
@@ -17,6 +18,25 @@ export const TASK_BUDGET_SECONDS = 600;
 
 /** Child executions a Distributed Map runs at once: a share of Lambda's default 1,000 concurrent executions, leaving the rest to the API. */
 export const MAP_CONCURRENCY = 100;
+
+/**
+ * Raw bytes a second one worker merges (read, merge, write, hash) and verifies (read, hash):
+ * the bench's figures rounded down (`npm run bench -- lifecycle`; bench/scale-model.ts holds
+ * the planner to them against bench/results/latest.json).
+ */
+export const WORKER_RATES = { merge: 25e6, verify: 40e6 } as const;
+
+/**
+ * Key ranges of a compaction one lifecycle execution merges and verifies: what MAP_CONCURRENCY
+ * workers finish in half the execution's timeout. A larger compaction goes on where it
+ * stopped in the next execution (its ranges' records say which are done), so an execution
+ * ends in time and the next one offloads the periods sealed meanwhile before going on.
+ */
+export function compactionSlice(s: Pick<StoreSettings, 'rangeBytes' | 'compactionSlice'>): number {
+  if (s.compactionSlice !== undefined) return s.compactionSlice;
+  const perRange = s.rangeBytes / WORKER_RATES.merge + s.rangeBytes / WORKER_RATES.verify;
+  return MAP_CONCURRENCY * Math.max(1, Math.floor(EXECUTION_TIMEOUT_SECONDS.lifecycle / 2 / perRange));
+}
 
 export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'segmentBytes'>): { segments: number; ranges: number } {
   return { segments: Math.max(2, Math.ceil(bytes / s.segmentBytes)), ranges: Math.max(1, Math.ceil(bytes / s.rangeBytes)) };

@@ -110,6 +110,14 @@ export interface VerifyRecord extends Tally {
   readonly minSeq: number;
   readonly maxSeq: number;
   readonly problems: string[];
+  /** When it was read back (ms): a range read back before the last failed verification is read again. */
+  readonly at: number;
+}
+
+/** The last time adding a job's ranges up failed verification, and why. */
+export interface FailureRecord {
+  readonly at: number;
+  readonly problems: string[];
 }
 
 /** Each kind of task record, by the name it is stored under. */
@@ -120,6 +128,22 @@ export interface JobRecords {
   readonly verify: VerifyRecord;
   /** An independent re-scan of one segment of an offloaded table. */
   readonly rescan: Tally;
+  /** Index 0: the last failed verification of the whole run. */
+  readonly failure: FailureRecord;
+}
+
+/**
+ * The key ranges of a compaction still to merge and verify: those never read back, read back
+ * with problems, or read back before the run last failed verification as a whole (the ranges
+ * are all done again then, as the failure may lie in any of them).
+ */
+export function rangesToDo(rangeCount: number, verified: ReadonlyMap<number, VerifyRecord>, failure: FailureRecord | undefined): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < rangeCount; i++) {
+    const v = verified.get(i);
+    if (!v || v.problems.length > 0 || (failure !== undefined && v.at <= failure.at)) out.push(i);
+  }
+  return out;
 }
 export type JobRecordKind = keyof JobRecords;
 

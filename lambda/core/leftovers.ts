@@ -3,9 +3,11 @@
  * specs of runs that are not in the manifest, not waiting for GC, and not the work of a job
  * that may still commit. Lifecycle executions run one at a time and GC is the last step of
  * one, so an uncommitted offload or compaction job then belongs to a failed execution; the
- * next one re-plans and rewrites whatever it needs. Two kinds may still commit: the offload
- * of a period whose hot table is still in the manifest (its job spec is reused), and an
- * import whose record says it is awaiting upload or running (it runs in its own execution).
+ * next one re-plans and rewrites whatever it needs. Three kinds may still commit: the offload
+ * of a period whose hot table is still in the manifest (its job spec is reused), a compaction
+ * whose inputs are all still in the manifest (a large one goes on over several executions),
+ * and an import whose record says it is awaiting upload or running (it runs in its own
+ * execution).
  */
 import type { ImportState } from './import-format.ts';
 import type { Manifest } from './manifest.ts';
@@ -21,6 +23,16 @@ export interface Found {
 /** The import id of an import's run or job (`i-<importId>`). */
 export const importIdOf = (id: string): string | undefined => (id.startsWith('i-') ? id.slice(2) : undefined);
 
+/** Whether `id` names a compaction (`c<level>-<first period>-<end>`) whose inputs are all cold runs of the manifest, so it may still commit. */
+export function compactionMayCommit(m: Manifest, id: string): boolean {
+  const p = /^c(\d+)-(\d+)-(\d+)$/.exec(id);
+  if (!p) return false;
+  const [level, start, end] = [Number(p[1]), Number(p[2]), Number(p[3])];
+  const inputs = m.runs.filter((r) => r.tier === 'cold' && r.periodStart >= start && r.periodEnd <= end).sort((a, b) => a.periodStart - b.periodStart);
+  if (inputs.length < 2 || inputs.some((r) => r.level !== level - 1)) return false;
+  return inputs[0]!.periodStart === start && inputs.at(-1)!.periodEnd === end && inputs.every((r, i) => i === 0 || r.periodStart === inputs[i - 1]!.periodEnd);
+}
+
 /** Ids whose objects (and job spec) can be swept; `importState` answers for `i-` ids. */
 export function abandoned(m: Manifest, periodMs: number, found: Found, importState: ReadonlyMap<string, ImportState | undefined>): string[] {
   const live = new Set<string>(m.runs.map((r) => r.id));
@@ -28,7 +40,7 @@ export function abandoned(m: Manifest, periodMs: number, found: Found, importSta
   for (const r of m.runs) if (r.tier === 'hot') live.add(offloadRunId(r.periodStart, periodMs));
   const out = new Set<string>();
   for (const id of [...found.runs, ...found.spills]) {
-    if (live.has(id)) continue;
+    if (live.has(id) || compactionMayCommit(m, id)) continue;
     const importId = importIdOf(id);
     if (importId !== undefined) {
       const state = importState.get(importId);

@@ -77,6 +77,8 @@ export const OBJECTS = {
   /** A spill of one scan segment for one key range of a job. */
   spill: (jobId: string, range: number, segment: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/seg-${String(segment).padStart(4, '0')}`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,
+  /** Spills of one key range merged in groups, when the range has too many to merge at once. */
+  spillPass: (jobId: string, range: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/pass-1`,
   /** The items of one of a job's Distributed Maps (a JSON array of task indices), under its working prefix. */
   mapItems: (jobId: string, kind: string): string => `spills/${jobId}/maps/${kind}.json`,
   /** Where a job's Distributed Maps write their results (ResultWriter). */

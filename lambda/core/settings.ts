@@ -32,6 +32,12 @@ export interface StoreSettings {
    */
   readonly segmentBytes: number;
   /**
+   * Key ranges of a compaction one lifecycle execution merges and verifies; undefined: as many
+   * as finish in half the execution's timeout (core/fan-out.ts). A larger compaction takes
+   * several executions.
+   */
+  readonly compactionSlice: number | undefined;
+  /**
    * Rotation keeps the tables of this many periods after the current one registered, on its
    * own schedule: writes go on for that long with offload, compaction and GC stopped (an
    * empty on-demand table costs nothing).
@@ -74,6 +80,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   rangeBytes: 2 * 1024 ** 3,
   spillBytes: 128 * 1024 ** 2,
   segmentBytes: 4 * 1024 ** 3,
+  compactionSlice: undefined,
   rotateAhead: 7,
   hotCapacity: 'on-demand',
 };
@@ -92,6 +99,7 @@ export const SETTINGS_ENV = {
   rangeBytes: 'ALKI_RANGE_BYTES',
   spillBytes: 'ALKI_SPILL_BYTES',
   segmentBytes: 'ALKI_SEGMENT_BYTES',
+  compactionSlice: 'ALKI_COMPACTION_SLICE',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
 } as const satisfies Record<keyof StoreSettings, string>;
@@ -143,6 +151,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     rangeBytes: int('rangeBytes', DEFAULT_SETTINGS.rangeBytes, 1024, 2 ** 40),
     spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
     segmentBytes: int('segmentBytes', DEFAULT_SETTINGS.segmentBytes, 1024, 2 ** 40),
+    compactionSlice: get('compactionSlice') === undefined ? undefined : int('compactionSlice', 0, 1, 10_000_000),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
   });
@@ -163,6 +172,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.rangeBytes]: String(s.rangeBytes),
     [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
     [SETTINGS_ENV.segmentBytes]: String(s.segmentBytes),
+    ...(s.compactionSlice === undefined ? {} : { [SETTINGS_ENV.compactionSlice]: String(s.compactionSlice) }),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
   };

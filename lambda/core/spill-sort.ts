@@ -39,6 +39,9 @@ export const sorterBudget = (taskBytes: number, ranges: number): number => Math.
 /** The `n`th spill a sorter with this prefix writes (spills are numbered from 0, without gaps). */
 export const spillName = (prefix: string, n: number): string => `${prefix}/${String(n).padStart(6, '0')}.spill`;
 
+/** A spill is one blob of sorted records: fast compression, no setsum (the tasks tally what they read). */
+export const SPILL_FORMAT = { blobBytes: Number.POSITIVE_INFINITY, setsum: false, zstdLevel: 1 } as const;
+
 /** Sorts by key, newest first among equal keys. */
 export function compareEntries(a: Entry, b: Entry): number {
   return compareKeys(a.key, b.key) || b.seq - a.seq;
@@ -87,7 +90,7 @@ export class SpillSorter {
 
   private async spill(): Promise<void> {
     const name = spillName(this.opts.prefix, this.spills.length);
-    const w = new BlobWriter(() => name, { blobBytes: Number.POSITIVE_INFINITY, setsum: false, zstdLevel: 1 });
+    const w = new BlobWriter(() => name, SPILL_FORMAT);
     for (const e of this.sortedBuffer()) w.add(e);
     const blob = w.finish();
     if (!blob) return;

@@ -8,12 +8,11 @@
  */
 import { defaultSeq, IMPORT_LIMITS, lineCount, lines, ownLines, parseImportLine, type LineError } from '../core/import-format.ts';
 import { importChunks, importCounts, type ImportChunk, type ImportJob, type JobRanges, type ParseRecord } from '../core/jobs.ts';
-import { MergeIterator } from '../core/merge.ts';
 import { fanOut, importChunkBytes } from '../core/fan-out.ts';
 import { chooseSplitters, rangesFrom } from '../core/key-ranges.ts';
 import { importRunId, OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
+import { mergeSpills, RangeSpiller, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { type ImportRef, type TaskDone } from '../task-contract.ts';
 
@@ -131,7 +130,8 @@ export async function checkImport(s: Stores, runId: string): Promise<{ proceed: 
 export async function mergeImportRange(s: Stores, runId: string, range: number): Promise<TaskDone> {
   const job = await s.jobs.spec<ImportJob>(runId);
   const parsed = await s.jobs.allRecords(runId, 'parse', job.chunkCount);
-  return writeRange(s, runId, await s.jobs.range(runId, job, range), new MergeIterator(await spillSources(s, runId, range, parsed), { trackSetsums: 'dropped' }));
+  const { merge, earlier } = await mergeSpills(s, runId, range, parsed, { trackSetsums: 'dropped' });
+  return writeRange(s, runId, await s.jobs.range(runId, job, range), merge, earlier);
 }
 
 /** The import succeeded: its counts, bytes and (with `skip`) the lines left out. */

@@ -6,13 +6,12 @@
  * and each task records what it did in the job's records (core/jobs.ts).
  */
 import type { JobRanges, OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
-import { MergeIterator } from '../core/merge.ts';
 import { fanOut } from '../core/fan-out.ts';
 import { chooseSplitters, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
-import { RangeSpiller, spillSources, writeRange } from '../run-writer.ts';
+import { mergeSpills, RangeSpiller, writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
 
@@ -85,5 +84,6 @@ export async function mergeRange(s: Stores, runId: string, range: number): Promi
   const job = await s.jobs.spec<OffloadJob>(runId);
   const scans = await s.jobs.allRecords(runId, 'scan', job.totalSegments);
   // A hot table holds one version per key: nothing is shadowed, tombstones are kept.
-  return writeRange(s, runId, await s.jobs.range(runId, job, range), new MergeIterator(await spillSources(s, runId, range, scans)));
+  const { merge, earlier } = await mergeSpills(s, runId, range, scans);
+  return writeRange(s, runId, await s.jobs.range(runId, job, range), merge, earlier);
 }

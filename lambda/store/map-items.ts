@@ -21,13 +21,13 @@ export class MapItems {
     this.cold = cold;
   }
 
-  /** Stores the item list of each kind of task (a re-run writes the same) and says where they are. */
-  async write(jobId: string, counts: Partial<Record<MapKind, number>>): Promise<MapFiles> {
+  /** Stores the item list of each kind of task (every task `0..n-1`, or the ones listed) and says where they are. */
+  async write(jobId: string, tasks: Partial<Record<MapKind, number | readonly number[]>>): Promise<MapFiles> {
     const files: Partial<Record<MapKind, string>> = {};
     await Promise.all(
-      Object.entries(counts).map(async ([kind, n]) => {
+      Object.entries(tasks).map(async ([kind, n]) => {
         const key = OBJECTS.mapItems(jobId, kind);
-        await this.cold.putObject(key, Buffer.from(JSON.stringify(Array.from({ length: n }, (_, i) => i))));
+        await this.cold.putObject(key, Buffer.from(JSON.stringify(typeof n === 'number' ? Array.from({ length: n }, (_, i) => i) : n)));
         files[kind as MapKind] = key;
       }),
     );

@@ -11,7 +11,7 @@ import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
-import { rescanSegment, verifiedRun, verifyRange } from './verify.ts';
+import { rescanSegment, verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
 
 export function createVerifyHandler(env: () => Env) {
   const t = new Telemetry('verify');
@@ -61,16 +61,22 @@ export function createVerifyHandler(env: () => Env) {
     }
     const job = await s.jobs.spec<CompactionJob>(runId);
     const merged = await s.jobs.allRecords(runId, 'merge', job.rangeCount);
-    const run = verifiedRun({
-      runId,
-      level: job.level,
-      periodStart: job.periodStart,
-      periodEnd: job.periodEnd,
-      plus: [job.inputTotal],
-      minus: merged.map((m) => m.dropped),
-      ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
-    });
-    return { run };
+    try {
+      const run = verifiedRun({
+        runId,
+        level: job.level,
+        periodStart: job.periodStart,
+        periodEnd: job.periodEnd,
+        plus: [job.inputTotal],
+        minus: merged.map((m) => m.dropped),
+        ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
+      });
+      return { run };
+    } catch (err) {
+      // A compaction goes on from the ranges already verified: after this, it does them all again.
+      if (err instanceof VerificationFailed) await s.jobs.putRecord(runId, 'failure', 0, { at: Date.now(), problems: err.problems });
+      throw err;
+    }
   };
   return lambdaEntry(t, env, run, taskKeys);
 }

@@ -22,9 +22,11 @@ import type { Stores } from '../store/stores.ts';
 
 /** Step Functions sees the error's name: the lifecycle's Catch and alarm key on it. */
 export class VerificationFailed extends AlkiError {
+  readonly problems: string[];
   constructor(runId: string, problems: readonly string[]) {
     super('VerificationFailed', `run ${runId} failed verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
     this.name = 'VerificationFailed';
+    this.problems = problems.slice(0, 20);
   }
 }
 
@@ -48,7 +50,7 @@ function storeTrouble(err: unknown): boolean {
 }
 
 /** Reads one key range of a run back: its blobs (under the range's prefix) and its index items. */
-export async function verifyRange(s: Stores, runId: string, range: RangeSpec): Promise<VerifyRecord> {
+export async function verifyRange(s: Stores, runId: string, range: RangeSpec, nowMs = Date.now()): Promise<VerifyRecord> {
   const problems: string[] = [];
   const { lo, hi } = keyRangeOfSpec(range);
   const blobs = (await s.cold.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => o.key.endsWith('.blob'));
@@ -113,6 +115,7 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec): P
     minSeq: count > 0 ? minSeq : 0,
     maxSeq: count > 0 ? maxSeq : 0,
     problems,
+    at: nowMs,
   };
 }
 

@@ -5,6 +5,10 @@ import { expiredRuns, LogarithmicPolicy } from '../../lambda/core/compaction.ts'
 import { applyEdit, coldRunsOldestFirst, EMPTY_MANIFEST, type Manifest } from '../../lambda/core/manifest.ts';
 import { simulate } from '../../bench/simulator.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
+import { rangesToDo, type VerifyRecord } from '../../lambda/core/jobs.ts';
+import { compactionSlice, MAP_CONCURRENCY, WORKER_RATES } from '../../lambda/core/fan-out.ts';
+import { EXECUTION_TIMEOUT_SECONDS } from '../../lambda/core/limits.ts';
+import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 
 function withRuns(...runs: Parameters<typeof coldRun>[]): Manifest {
   return applyEdit(EMPTY_MANIFEST, { kind: 'import', remove: [], add: runs.map((r) => coldRun(...r)) }).manifest;
@@ -79,5 +83,34 @@ describe('retention', () => {
     const m = withRuns(['a', 1, 0, 2], ['b', 0, 2, 3]);
     assert.deepEqual(expiredRuns(m, 2000).map((r) => r.id), ['a']);
     assert.deepEqual(expiredRuns(m, 1999), []);
+  });
+});
+
+describe('a compaction over several executions', () => {
+  const record = (at: number, problems: string[] = []): VerifyRecord => ({ count: 1, setsum: '', bytes: 1, blobs: 1, minSeq: 0, maxSeq: 0, problems, at });
+
+  it('does the ranges not yet verified, those verified with problems, and all of them again after the run failed as a whole', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.array(fc.tuple(fc.nat(39), fc.nat(100), fc.boolean()), { maxLength: 60 }), fc.option(fc.nat(100), { nil: undefined }), (n, recs, failedAt) => {
+        const verified = new Map(recs.filter(([i]) => i < n).map(([i, at, bad]) => [i, record(at, bad ? ['bad'] : [])] as const));
+        const failure = failedAt === undefined ? undefined : { at: failedAt, problems: ['sum'] };
+        const todo = rangesToDo(n, verified, failure);
+        // The model: a range is done when read back after the last failure, with nothing wrong.
+        const done = (i: number): boolean => {
+          const v = verified.get(i);
+          return v !== undefined && v.problems.length === 0 && (failure === undefined || v.at > failure.at);
+        };
+        assert.deepEqual(todo, Array.from({ length: n }, (_, i) => i).filter((i) => !done(i)));
+      }),
+    );
+  });
+
+  it('cuts a compaction into slices that finish in half an execution, MAP_CONCURRENCY tasks at a time', () => {
+    const slice = compactionSlice(DEFAULT_SETTINGS);
+    const perRange = DEFAULT_SETTINGS.rangeBytes / WORKER_RATES.merge + DEFAULT_SETTINGS.rangeBytes / WORKER_RATES.verify;
+    assert.ok(slice % MAP_CONCURRENCY === 0 && slice > 0);
+    assert.ok((slice / MAP_CONCURRENCY) * perRange <= EXECUTION_TIMEOUT_SECONDS.lifecycle / 2);
+    assert.ok(((slice / MAP_CONCURRENCY) + 1) * perRange > EXECUTION_TIMEOUT_SECONDS.lifecycle / 2);
+    assert.equal(compactionSlice({ ...DEFAULT_SETTINGS, compactionSlice: 3 }), 3);
   });
 });

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import type { ImportState } from '../../lambda/core/import-format.ts';
-import { abandoned } from '../../lambda/core/leftovers.ts';
+import { abandoned, compactionMayCommit } from '../../lambda/core/leftovers.ts';
 import type { Manifest, RunMeta } from '../../lambda/core/manifest.ts';
 import { hotRunId, offloadRunId } from '../../lambda/core/schema.ts';
 
 const H = 3_600_000;
-const run = (id: string, tier: 'hot' | 'cold', periodStart: number): RunMeta =>
-  ({ id, tier, level: 0, periodStart, periodEnd: periodStart + H, minSeq: 0, maxSeq: 0, count: 0, bytes: 0, setsum: '', createdAt: '' }) as RunMeta;
+const run = (id: string, tier: 'hot' | 'cold', periodStart: number, periods = 1, level = 0): RunMeta =>
+  ({ id, tier, level, periodStart, periodEnd: periodStart + periods * H, minSeq: 0, maxSeq: 0, count: 0, bytes: 0, setsum: '', createdAt: '' }) as RunMeta;
 
 describe('abandoned leftovers', () => {
   const m: Manifest = {
@@ -24,6 +24,18 @@ describe('abandoned leftovers', () => {
       spills: [offloadRunId(5 * H, H), offloadRunId(3 * H, H), 'i-run'],
     };
     assert.deepEqual(abandoned(m, H, found, states), []);
+  });
+
+  it('spares a compaction whose inputs are all still there: a large one goes on over several executions', () => {
+    // Two level-1 runs over periods 10..14: their merge (level 2) may still commit; one over 10..16 may not (a gap), nor one of the wrong level.
+    const inputs: Manifest = { version: 1, runs: [run('c1-10-12', 'cold', 10 * H, 2, 1), run('c1-12-14', 'cold', 12 * H, 2, 1)] };
+    const span = (a: number, b: number, level: number) => `c${level}-${a * H}-${b * H}`;
+    assert.equal(compactionMayCommit(inputs, span(10, 14, 2)), true);
+    assert.equal(compactionMayCommit(inputs, span(10, 16, 2)), false);
+    assert.equal(compactionMayCommit(inputs, span(10, 14, 3)), false);
+    assert.equal(compactionMayCommit(inputs, span(10, 12, 2)), false, 'one input is no merge');
+    assert.equal(compactionMayCommit(inputs, 'p-20261123'), false);
+    assert.deepEqual(abandoned(inputs, H, { runs: [span(10, 14, 2), span(10, 16, 2)], spills: [span(10, 14, 2)] }, states), [span(10, 16, 2)]);
   });
 
   it('sweeps uncommitted compactions, offloads of periods no longer hot, and ended imports', () => {

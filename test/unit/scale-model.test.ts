@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
 import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
-import { fanOut } from '../../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut } from '../../lambda/core/fan-out.ts';
+import { EXECUTION_TIMEOUT_SECONDS } from '../../lambda/core/limits.ts';
 
 const GiB = 2 ** 30;
 const t = throughputsFromBench();
@@ -52,12 +53,23 @@ describe('the scale model', () => {
     for (const x of large.steps.filter((y) => y.name.startsWith('offload') || y.name.startsWith('import'))) assert.ok(x.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${x.name}: ${x.maxTaskSeconds} s`);
   });
 
-  it('plans a compaction of any level in one task: from its inputs\' key ranges, not their index items', () => {
+  it('finds 1 TiB a day over ten years within every quota: compactions planned from their inputs\' ranges and cut into slices, merges of many spills in two passes', () => {
     const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650), t);
+    assert.deepEqual(r.violations, []);
+    assert.equal(r.withinQuotas, true);
     const plans = r.steps.filter((x) => / plan$/.test(x.name));
-    assert.ok(plans.length >= 10);
+    assert.ok(plans.length >= 10, 'compaction reaches level 10 and more in ten years');
     for (const p of plans) assert.ok(p.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${p.name}: ${p.maxTaskSeconds} s`);
-    assert.ok(!r.violations.some((v) => / plan: /.test(v)), r.violations.join('\n'));
+    assert.ok(r.execution.largestCompactionExecutions > 1, 'the largest compaction spans executions');
+    assert.ok(r.execution.lifecycleSeconds < EXECUTION_TIMEOUT_SECONDS.lifecycle);
+    // The planner's own slice, not a copy.
+    assert.equal(r.execution.compactionSlice, compactionSlice(DEFAULT_SETTINGS));
+  });
+
+  it('reports an execution that outlasts its timeout', () => {
+    // One key range per execution would be too small to matter; a slice of everything is too big.
+    const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650, { compactionSlice: 10_000_000 }), t);
+    assert.ok(r.violations.some((v) => /^lifecycle execution: .* over its 6 h timeout/.test(v)), r.violations.join('\n'));
   });
 
   it('prints the report as JSON, exiting 1 when a quota is passed', () => {

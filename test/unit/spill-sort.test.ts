@@ -5,6 +5,8 @@ import { MemorySpillStore, SpillSorter } from '../../lambda/core/spill-sort.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
 import { entrySize } from '../../lambda/core/record.ts';
 import { asRun, collect, entryOf, opArb, put, rng } from '../support/arbitraries.ts';
+import { mergeSpills } from '../../lambda/run-writer.ts';
+import { OBJECTS } from '../../lambda/core/schema.ts';
 
 describe('spill sort', () => {
   it('sorts any stream and keeps the newest version of each key, spilling or not', async () => {
@@ -45,5 +47,36 @@ describe('spill sort', () => {
     assert.equal(out.length, n);
     assert.ok([...store.objects.keys()].every((k) => k.startsWith('spills/big/')));
     for (let i = 1; i < out.length; i++) assert.ok(Buffer.compare(out[i - 1]!.key, out[i]!.key) < 0);
+  });
+});
+
+describe('merging a range\'s spills', () => {
+  it('in two passes when there are more than it merges at once: the same records, and the same tally of what was dropped', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: 1, maxLength: 14 }), fc.integer({ min: 2, max: 5 }), async (tasks, maxSources) => {
+        // Each task's records, sorted and deduplicated, as one spill of range 0.
+        const store = new MemorySpillStore();
+        const spills: { spills: number[] }[] = [];
+        for (const [t, ops] of tasks.entries()) {
+          const sorter = new SpillSorter(store, { prefix: OBJECTS.spill('job', 0, t), memoryBytes: 1 << 30 });
+          for (const op of ops) await sorter.add(entryOf(op));
+          spills.push({ spills: [(await sorter.flush()).length] });
+        }
+        const merged = async (max: number) => {
+          const { merge, earlier } = await mergeSpills({ spills: store } as never, 'job', 0, spills, { trackSetsums: 'dropped' }, max);
+          const out = await collect(merge);
+          const dropped = Setsum.fromHex(earlier.setsum).add(merge.stats.dropped.setsum);
+          return { out, count: earlier.count + merge.stats.dropped.count, dropped: dropped.hexdigest() };
+        };
+        const once = await merged(1000);
+        const twice = await merged(maxSources);
+        assert.deepEqual(twice.out, once.out);
+        assert.equal(twice.count, once.count);
+        assert.equal(twice.dropped, once.dropped);
+        // The model: the newest version of each key, in key order (equal seqs of one key: either).
+        assert.deepEqual(once.out.map((e) => [e.key.toString('hex'), e.seq]), asRun(tasks.flat().map(entryOf)).map((e) => [e.key.toString('hex'), e.seq]));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
