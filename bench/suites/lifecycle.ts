@@ -105,7 +105,7 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     if (scanned !== N) throw new Error(`raw scan saw ${scanned} of ${N}`);
 
     const r1 = await runLifecycle();
-    const offloadSeconds = span(r1, 'OffloadPeriods', 'OffloadPeriods');
+    const offloadSeconds = span(r1, 'Prepare', 'Commit');
     fig('offload (plan, scan, merge, verify with re-scan, commit)', N / offloadSeconds, 'records/s');
     fig('offload / raw parallel Scan of the same table', scanSeconds / offloadSeconds, 'ratio', `raw Scan, ${SEGMENTS} segments`);
     // Verification: each range read back, each segment re-scanned, the sum.
