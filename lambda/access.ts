@@ -4,7 +4,10 @@
  * system enforces the synthesized policies on every call, so a missing grant fails a test
  * and the IAM report (`npm run iam:report`) shows every grant in use.
  */
-import { COLD_GRANTS } from './store/cold-store.ts';
+import { IMPORT_OBJECT_GRANTS } from './store/cold-bucket.ts';
+import { RUN_READ_GRANTS } from './store/cold-reader.ts';
+import { RUN_WRITE_GRANTS } from './store/cold-writer.ts';
+import { SPILL_GRANTS } from './store/spill-store.ts';
 import { IMPORT_START_GRANTS, LIFECYCLE_LIST_GRANTS } from './store/executions.ts';
 import { mergeGrants, type Grant } from './store/grants.ts';
 import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
@@ -18,19 +21,19 @@ import type { UnitName } from './units.ts';
 
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   ingest: mergeGrants(HOT_TABLE_GRANTS.write, MANIFEST_GRANTS.read),
-  read: mergeGrants(HOT_TABLE_GRANTS.read, COLD_GRANTS.readRuns, MANIFEST_GRANTS.read),
+  read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
   rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
-  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
+  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
   // Verify reads, and records what it read under its job's items only (job#*): it cannot write the manifest or a run.
-  verify: mergeGrants(HOT_TABLE_GRANTS.scan, COLD_GRANTS.readRuns, JOB_GRANTS.read, JOB_GRANTS.record),
-  compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, COLD_GRANTS.readRuns, COLD_GRANTS.writeRuns),
+  verify: mergeGrants(HOT_TABLE_GRANTS.scan, RUN_READ_GRANTS, JOB_GRANTS.read, JOB_GRANTS.record),
+  compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, RUN_READ_GRANTS, RUN_WRITE_GRANTS.write),
   // Commit reads an import's record, so a late retry never re-adds a compacted run.
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, COLD_GRANTS.deleteRuns, COLD_GRANTS.deleteSpills, COLD_GRANTS.deleteImports, IMPORT_RECORD_GRANTS.read),
-  imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, COLD_GRANTS.listImports, IMPORT_START_GRANTS),
-  importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, COLD_GRANTS.readImports, COLD_GRANTS.spills, COLD_GRANTS.writeRuns),
+  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read),
+  imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, IMPORT_OBJECT_GRANTS.list, IMPORT_START_GRANTS),
+  importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, IMPORT_OBJECT_GRANTS.read, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
 };

@@ -65,7 +65,7 @@ export async function mergeSpills(
 
 /** Writes the range's blobs and index items from `merge` (invisible until committed), and records them with what it and an `earlier` pass dropped. */
 export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator, earlier?: Tally): Promise<TaskDone> {
-  const w = await s.cold.writeRun(runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
+  const w = await s.coldWriter.writeRun(runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
   const m = merge.stats.dropped;
   const d = earlier ? { count: m.count + earlier.count, setsum: m.setsum.clone().add(Setsum.fromHex(earlier.setsum)) } : m;
   const record: MergeRecord = {

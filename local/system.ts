@@ -25,6 +25,7 @@ import { IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
+import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor } from './front-door.ts';
 import { IamLog } from './iam/iam-log.ts';
 import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
@@ -89,6 +90,8 @@ export interface LocalSystem {
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
   readonly stepFunctions: LocalStepFunctions;
+  /** The cold tier with the operator's credentials: for tests and tools that write or list runs and objects directly. */
+  readonly cold: Cold;
   /** Another runner of this system's state machines (its roles, its IAM log, its S3), with other task handlers. */
   runnerWith(tasks: Readonly<Record<string, TaskHandler>>, opts?: { retryIntervalMs?: number }): LocalStepFunctions;
   /** The handler of each Task placeholder, as the runner calls them (tests wrap them to inject faults). */
@@ -338,6 +341,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     dynamodbEndpoint,
     s3Endpoint,
     stepFunctions: sfn,
+    cold: coldFrom(store.ddb, store.s3, store.indexTable, store.bucket),
     runnerWith: (t, o = {}) => new LocalStepFunctions(settings.prefix, t, { ...o, ...runnerOptions }),
     tasks,
     clock,

@@ -5,7 +5,7 @@
  */
 import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toHotItem } from '../../lambda/store/hot-tables.ts';
-import { coldRunMeta } from '../../lambda/store/cold-store.ts';
+import { coldRunMeta } from '../../lambda/store/cold-writer.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 import { startLocal } from '../../local/system.ts';
@@ -65,7 +65,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
 
     // Cold data: a run of 100,000 records, older than anything hot.
     const coldEntries = auditRecords(100_000, 9, 1_600_000_000_000_000).map((e) => ({ ...e, key: Buffer.concat([Buffer.from('cold-'), e.key]) }));
-    const written = await sys.dataPlane.cold.writeRun('bench-cold', coldEntries);
+    const written = await sys.cold.coldWriter.writeRun('bench-cold', coldEntries);
     await sys.dataPlane.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta('bench-cold', 0, 0, 3_600_000, written)] });
     sys.refreshManifests();
 

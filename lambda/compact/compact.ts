@@ -29,9 +29,9 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
     // a run that has none, at its index entries' (one per MiB or so: all of them are read).
     const bounds: { key: Buffer; bytes: number }[] = [];
     for (const r of p.inputs) {
-      const summaries = await s.cold.rangeSummaries(r.id);
+      const summaries = await s.coldReader.rangeSummaries(r.id);
       if (summaries.length > 0) for (const x of summaries) bounds.push({ key: x.lo === undefined ? Buffer.alloc(0) : Buffer.from(x.lo, 'base64'), bytes: x.bytes * RAW_PER_STORED });
-      else for await (const e of s.cold.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
+      else for await (const e of s.coldReader.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
     }
     bounds.sort((a, b) => compareKeys(a.key, b.key));
     const splitters: Buffer[] = [];
@@ -70,7 +70,7 @@ export async function mergeCompactionRange(s: Stores, runId: string, range: numb
   const spec = await s.jobs.range(runId, job, range);
   const kr = keyRangeOfSpec(spec);
   const merge = new MergeIterator(
-    job.inputs.map((id) => coldScan(s.cold, id, kr, 'asc')),
+    job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')),
     { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...(job.retentionCutoff !== undefined ? { retentionCutoff: job.retentionCutoff } : {}) },
   );
   return writeRange(s, runId, spec, merge);

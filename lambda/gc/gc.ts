@@ -23,14 +23,14 @@ export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collec
 async function sweepAbandoned(s: Stores): Promise<string[]> {
   // Objects, then import states, then the manifest: whatever commits in between is in the
   // manifest read last (an import is marked succeeded only after its commit).
-  const found = { runs: await s.cold.childNames(OBJECTS.runsRoot), spills: await s.cold.childNames(OBJECTS.spillPrefix('')) };
+  const found = { runs: await s.bucket.childNames(OBJECTS.runsRoot), spills: await s.bucket.childNames(OBJECTS.spillPrefix('')) };
   const importIds = [...new Set([...found.runs, ...found.spills].map(importIdOf).filter((id): id is string => id !== undefined))];
   const states = new Map(await Promise.all(importIds.map(async (id) => [id, (await s.imports.get(id))?.state] as const)));
   const m = await s.manifests.read();
   const ids = abandoned(m, s.settings.periodMs, found, states);
   for (const id of ids) {
-    await s.cold.deleteRun(id);
-    await s.cold.deletePrefix(`${OBJECTS.spillPrefix(id)}/`);
+    await s.coldWriter.deleteRun(id);
+    await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(id)}/`);
     await s.jobs.delete(id);
   }
   return ids;
@@ -41,12 +41,12 @@ async function remove(s: Stores, g: Garbage): Promise<void> {
     case 'table':
       return s.hot.drop(g.target);
     case 'run':
-      return s.cold.deleteRun(g.target);
+      return s.coldWriter.deleteRun(g.target);
     case 'job':
-      await s.cold.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`);
+      await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`);
       return s.jobs.delete(g.target);
     case 'upload':
-      await s.cold.deletePrefix(OBJECTS.importPrefix(g.target));
+      await s.bucket.deletePrefix(OBJECTS.importPrefix(g.target));
       return;
   }
 }

@@ -23,7 +23,7 @@ const MAX_SAMPLED_CHUNKS = 16;
 async function readSpan(s: Stores, file: { key: string; size: number }, start: number, length: number): Promise<Buffer> {
   const end = Math.min(file.size, start + length);
   if (end <= start) return Buffer.alloc(0);
-  return s.cold.source(file.key, file.size).read(start, end - start);
+  return s.bucket.source(file.key, file.size).read(start, end - start);
 }
 
 /** The chunk's own lines as text (see ownLines), and where they start in the file. */
@@ -40,7 +40,7 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
   const job = await s.jobs.getOrCreate<Omit<ImportJob, keyof JobRanges>>(runId, async () => {
     const status = await s.imports.get(importId);
     if (!status) throw new Error(`import ${importId} does not exist`);
-    const listed = await s.cold.list(OBJECTS.importPrefix(importId));
+    const listed = await s.bucket.list(OBJECTS.importPrefix(importId));
     const files = Array.from({ length: status.files }, (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 });
     // A chunk is parsed in memory and spilled per range.
     const chunkBytes = importChunkBytes(s.settings);

@@ -3,7 +3,7 @@ import { makeApiHandler, type Operations } from '../api/handler.ts';
 import { json, pathParam } from '../api/http.ts';
 import { systemClock } from '../core/seq.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env } from '../store/clients.ts';
-import { ColdStore } from '../store/cold-store.ts';
+import { ColdBucket } from '../store/cold-bucket.ts';
 import { IMPORT_STATE_MACHINE_ENV, SfnStarter, type ExecutionStarter } from '../store/executions.ts';
 import { ImportStore } from '../store/import-store.ts';
 import { Uploads } from '../store/uploads.ts';
@@ -23,7 +23,7 @@ export const importOps: Operations<ImportsDeps, 'imports'> = {
 
 export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock, hook: ClientHook = untraced): ImportsDeps {
   const e = storeEnvFrom(env, hook);
-  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3Presigner, e.bucket), cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket), starter, now };
+  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3Presigner, e.bucket), bucket: new ColdBucket(e.s3, e.bucket), starter, now };
 }
 
 export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps, env: () => Env = () => process.env) => makeApiHandler('imports', importOps, deps, env);

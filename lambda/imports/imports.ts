@@ -8,7 +8,7 @@ import type { ImportStatus, InvalidPolicy } from '../core/import-format.ts';
 import type { BodyOf } from '../api/schemas.ts';
 import { ConflictError } from '../core/manifest.ts';
 import { IMPORT_ID, OBJECTS } from '../core/schema.ts';
-import type { ColdStore } from '../store/cold-store.ts';
+import type { ColdBucket } from '../store/cold-bucket.ts';
 import type { ExecutionStarter } from '../store/executions.ts';
 import type { ImportStore } from '../store/import-store.ts';
 import { UPLOAD_URL_SECONDS, type Uploads } from '../store/uploads.ts';
@@ -16,7 +16,7 @@ import { UPLOAD_URL_SECONDS, type Uploads } from '../store/uploads.ts';
 export interface ImportsDeps {
   readonly imports: ImportStore;
   readonly uploads: Uploads;
-  readonly cold: ColdStore;
+  readonly bucket: ColdBucket;
   readonly starter: ExecutionStarter;
   readonly now: () => number;
 }
@@ -98,7 +98,7 @@ export async function commitImport(d: ImportsDeps, id: string, parts: Readonly<R
       await d.uploads.completeMultipart(OBJECTS.importInput(id, m.file), m.uploadId, etags as string[]);
     }
   }
-  const listed = new Set((await d.cold.list(OBJECTS.importPrefix(id))).map((o) => o.key));
+  const listed = new Set((await d.bucket.list(OBJECTS.importPrefix(id))).map((o) => o.key));
   const missing = Array.from({ length: cur.files }, (_, i) => i).filter((i) => !listed.has(OBJECTS.importInput(id, i)));
   if (missing.length > 0) throw new ConflictError(`files not uploaded yet: ${missing.join(', ')}`);
   // A new attempt: the last one's outcome (cause, counts, errors) goes.

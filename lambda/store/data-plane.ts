@@ -13,7 +13,8 @@ import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
 import type { StoreSettings } from '../core/settings.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
-import { ColdStore } from './cold-store.ts';
+import type { ColdReader } from './cold-reader.ts';
+import { coldFrom } from './cold.ts';
 import { HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
 
@@ -28,14 +29,14 @@ export interface QueryPage {
 export class DataPlane {
   readonly settings: StoreSettings;
   readonly hot: HotTables;
-  readonly cold: ColdStore;
+  readonly cold: ColdReader;
   readonly manifests: ManifestStore;
   private readonly cache: ManifestCache;
   private readonly seqs: SeqClock;
   private readonly now: Clock;
   private readonly readers: RunReaders;
 
-  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdStore; manifests: ManifestStore; now?: Clock; manifestTtlMs?: number }) {
+  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; now?: Clock; manifestTtlMs?: number }) {
     this.settings = parts.settings;
     this.hot = parts.hot;
     this.cold = parts.cold;
@@ -60,7 +61,7 @@ export class DataPlane {
       now,
       settings: e.settings,
       hot: new HotTables(e.ddb),
-      cold: new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket),
+      cold: coldFrom(e.ddb, e.s3, e.indexTable, e.bucket).coldReader,
       manifests: new ManifestStore(e.ddb, e.indexTable),
     });
   }

@@ -5,7 +5,7 @@
  * the lists; GC deletes them with the job's spills.
  */
 import { OBJECTS } from '../core/schema.ts';
-import type { ColdStore } from './cold-store.ts';
+import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
 import type { MapFiles, MapKind } from '../task-contract.ts';
 
@@ -15,10 +15,10 @@ export const MAP_ITEM_GRANTS = {
 } as const satisfies Record<string, readonly Grant[]>;
 
 export class MapItems {
-  private readonly cold: ColdStore;
+  private readonly bucket: ColdBucket;
 
-  constructor(cold: ColdStore) {
-    this.cold = cold;
+  constructor(bucket: ColdBucket) {
+    this.bucket = bucket;
   }
 
   /** Stores the item list of each kind of task (every task `0..n-1`, or the ones listed) and says where they are. */
@@ -27,10 +27,10 @@ export class MapItems {
     await Promise.all(
       Object.entries(tasks).map(async ([kind, n]) => {
         const key = OBJECTS.mapItems(jobId, kind);
-        await this.cold.putObject(key, Buffer.from(JSON.stringify(typeof n === 'number' ? Array.from({ length: n }, (_, i) => i) : n)));
+        await this.bucket.putObject(key, Buffer.from(JSON.stringify(typeof n === 'number' ? Array.from({ length: n }, (_, i) => i) : n)));
         files[kind as MapKind] = key;
       }),
     );
-    return { bucket: this.cold.bucket, ...files, results: OBJECTS.mapResults(jobId) };
+    return { bucket: this.bucket.name, ...files, results: OBJECTS.mapResults(jobId) };
   }
 }

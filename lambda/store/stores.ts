@@ -1,6 +1,10 @@
 /** Every adapter a lifecycle step may need, built once per container from the environment. */
 import { storeEnvFrom, untraced, type ClientHook, type Env } from './clients.ts';
-import { ColdStore, S3SpillStore } from './cold-store.ts';
+import type { ColdBucket } from './cold-bucket.ts';
+import type { ColdReader } from './cold-reader.ts';
+import type { ColdWriter } from './cold-writer.ts';
+import { coldFrom } from './cold.ts';
+import { S3SpillStore } from './spill-store.ts';
 import { HotTables } from './hot-tables.ts';
 import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
@@ -11,7 +15,9 @@ import type { StoreSettings } from '../core/settings.ts';
 export interface Stores {
   readonly settings: StoreSettings;
   readonly hot: HotTables;
-  readonly cold: ColdStore;
+  readonly coldReader: ColdReader;
+  readonly coldWriter: ColdWriter;
+  readonly bucket: ColdBucket;
   readonly manifests: ManifestStore;
   readonly spills: S3SpillStore;
   readonly jobs: JobStore;
@@ -21,16 +27,16 @@ export interface Stores {
 
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
   const e = storeEnvFrom(env, hook);
-  const cold = new ColdStore(e.ddb, e.s3, e.indexTable, e.bucket);
+  const cold = coldFrom(e.ddb, e.s3, e.indexTable, e.bucket);
   return {
     settings: e.settings,
     hot: new HotTables(e.ddb),
-    cold,
+    ...cold,
     manifests: new ManifestStore(e.ddb, e.indexTable),
-    spills: new S3SpillStore(cold),
+    spills: new S3SpillStore(cold.bucket),
     jobs: new JobStore(e.ddb, e.indexTable),
     imports: new ImportStore(e.ddb, e.indexTable),
-    maps: new MapItems(cold),
+    maps: new MapItems(cold.bucket),
   };
 }
 

@@ -53,9 +53,9 @@ function storeTrouble(err: unknown): boolean {
 export async function verifyRange(s: Stores, runId: string, range: RangeSpec, nowMs = Date.now()): Promise<VerifyRecord> {
   const problems: string[] = [];
   const { lo, hi } = keyRangeOfSpec(range);
-  const blobs = (await s.cold.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => o.key.endsWith('.blob'));
+  const blobs = (await s.bucket.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => o.key.endsWith('.blob'));
   const entriesByBlob = new Map<string, IndexEntry[]>();
-  for await (const e of s.cold.entriesWithin(runId, lo, hi)) entriesByBlob.set(e.blob, [...(entriesByBlob.get(e.blob) ?? []), e]);
+  for await (const e of s.coldReader.entriesWithin(runId, lo, hi)) entriesByBlob.set(e.blob, [...(entriesByBlob.get(e.blob) ?? []), e]);
 
   const setsum = new Setsum();
   let count = 0;
@@ -66,7 +66,7 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   let maxSeq = -Infinity;
   for (const b of blobs) {
     bytes += b.size;
-    const src = s.cold.source(b.key, b.size);
+    const src = s.bucket.source(b.key, b.size);
     try {
       const footer = await readFooter(src);
       const blobSetsum = new Setsum();

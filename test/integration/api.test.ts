@@ -10,7 +10,7 @@ import { CLOCK_TOLERANCE_MS } from '../../lambda/core/read-path.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { periodStartOf } from '../../lambda/core/schema.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
-import { coldRunMeta } from '../../lambda/store/cold-store.ts';
+import { coldRunMeta } from '../../lambda/store/cold-writer.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { openApiDocument } from '../../lambda/api/openapi.ts';
 import { OPERATIONS, type OperationName } from '../../lambda/api/schemas.ts';
@@ -23,7 +23,7 @@ const T0 = Date.UTC(2020, 0, 1);
 async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], periodStart: number, blobOpts = {}): Promise<void> {
   const dp = sys.dataPlane;
   const sorted = [...entries].sort((a, b) => Buffer.compare(a.key, b.key));
-  const written = await dp.cold.writeRun(id, sorted, blobOpts);
+  const written = await sys.cold.coldWriter.writeRun(id, sorted, blobOpts);
   await dp.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, periodStart, periodStart + HOUR, written)] });
   // The data plane caches the manifest for a second; these tests read at once.
   sys.refreshManifests();

@@ -11,7 +11,7 @@ import { MissingDataError } from '../../lambda/core/errors.ts';
 import { INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { storeEnvFrom } from '../../lambda/store/clients.ts';
-import { ColdStore } from '../../lambda/store/cold-store.ts';
+import { coldFrom } from '../../lambda/store/cold.ts';
 import type { UnitName } from '../../lambda/units.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { client, startTestSystem } from '../support/system.ts';
@@ -64,7 +64,7 @@ describe('IAM from the synthesized template', () => {
     const read = as('read');
     const r = await failure(read.s3.send(new GetObjectCommand({ Bucket: read.bucket, Key: `${OBJECTS.runsRoot}gone/000000.blob`, Range: 'bytes=0-9' })));
     assert.equal(r.name, 'NoSuchKey');
-    const cold = new ColdStore(read.ddb, read.s3, read.indexTable, read.bucket);
+    const cold = coldFrom(read.ddb, read.s3, read.indexTable, read.bucket).coldReader;
     await assert.rejects(cold.blob('gone', `${OBJECTS.runsRoot}gone/000000.blob`).read(0, 10), MissingDataError);
   });
 
@@ -84,8 +84,8 @@ describe('IAM from the synthesized template', () => {
     assert.deepEqual(out.Errors?.map((e) => [e.Key, e.Code]), [[upload, 'AccessDenied']]);
     assert.deepEqual(out.Deleted?.map((d) => d.Key), [run]);
     // The adapter does not take a 200 for success: a per-key error fails the delete.
-    const cold = new ColdStore(compact.ddb, compact.s3, compact.indexTable, compact.bucket);
-    await assert.rejects(cold.deletePrefix(OBJECTS.importsRoot), /AccessDenied|not authorized/);
+    const bucket = coldFrom(compact.ddb, compact.s3, compact.indexTable, compact.bucket).bucket;
+    await assert.rejects(bucket.deletePrefix(OBJECTS.importsRoot), /AccessDenied|not authorized/);
     const still = await op.s3.send(new GetObjectCommand({ Bucket: op.bucket, Key: upload }));
     assert.equal(await still.Body!.transformToString(), 'x');
   });

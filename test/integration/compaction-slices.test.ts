@@ -59,7 +59,7 @@ describe('a compaction over several executions', () => {
       job = await jobs.spec<CompactionJob>(id);
       assert.ok(job.rangeCount > 2 * SLICE, `${job.rangeCount} ranges`);
       // GC spared the unfinished compaction: its objects and job are there.
-      assert.ok((await sys.dataPlane.cold.childNames(OBJECTS.runsRoot)).includes(id), 'its blobs are kept');
+      assert.ok((await sys.cold.bucket.childNames(OBJECTS.runsRoot)).includes(id), 'its blobs are kept');
       assert.equal((await jobs.records(id, 'verify')).size, Math.min(job.rangeCount, executions * SLICE));
       sys.refreshManifests();
       await assertReadsMatch(sys.url, model, rng, { gets: 10, ranges: 2 });

@@ -40,7 +40,7 @@ describe('leftovers of failed attempts', () => {
 
     // A compaction whose execution failed, never to be planned again: run, index items, spills, spec.
     const orphan = 'c5-100-200';
-    await sys.dataPlane.cold.writeRun(orphan, [put('zz', 'k1', 1, 1), put('zz', 'k2', 1, 2)]);
+    await sys.cold.coldWriter.writeRun(orphan, [put('zz', 'k1', 1, 1), put('zz', 'k2', 1, 2)]);
     await spill(orphan);
     await jobs.getOrCreate(orphan, async () => ({ spec: { inputs: [] }, ranges: [{ index: 0 }] }));
     // The offload of the current period, which is still hot: its next attempt reuses these.
@@ -49,19 +49,19 @@ describe('leftovers of failed attempts', () => {
     // One import still running (its execution may commit), one failed.
     await importRecord('aaaaaaaaaaaaaaaaaaaa', 'running');
     await importRecord('ffffffffffffffffffff', 'failed');
-    for (const id of ['i-aaaaaaaaaaaaaaaaaaaa', 'i-ffffffffffffffffffff']) await sys.dataPlane.cold.writeRun(id, [put('zz', 'k3', 1, 3)]);
+    for (const id of ['i-aaaaaaaaaaaaaaaaaaaa', 'i-ffffffffffffffffffff']) await sys.cold.coldWriter.writeRun(id, [put('zz', 'k3', 1, 3)]);
 
     const r = await sys.runLifecycle();
     assert.equal(r.status, 'SUCCEEDED');
     const gcOut = r.events.find((e) => e.type === 'StateExited' && e.state === 'CollectGarbage')?.output as { gc?: { swept?: string[] } } | undefined;
     assert.deepEqual(gcOut?.gc?.swept, ['c5-100-200', 'i-ffffffffffffffffffff'], JSON.stringify(gcOut));
 
-    const objects = (await sys.dataPlane.cold.list('')).map((o) => o.key);
+    const objects = (await sys.cold.bucket.list('')).map((o) => o.key);
     assert.ok(!objects.some((k) => k.includes(orphan) || k.includes('i-ffffffffffffffffffff')), objects.join('\n'));
     assert.ok(objects.some((k) => k.startsWith(`${OBJECTS.spillPrefix(pending)}/`)), 'the pending offload keeps its spills');
     assert.ok(objects.some((k) => k.startsWith(OBJECTS.runPrefix('i-aaaaaaaaaaaaaaaaaaaa'))), 'the running import keeps its run');
     const entries: unknown[] = [];
-    for await (const e of sys.dataPlane.cold.allEntries(orphan)) entries.push(e);
+    for await (const e of sys.cold.coldReader.allEntries(orphan)) entries.push(e);
     assert.deepEqual(entries, [], 'index items swept');
     assert.equal(await jobs.get(orphan), undefined, 'job spec swept');
     assert.deepEqual(sys.iam.denied(), []);

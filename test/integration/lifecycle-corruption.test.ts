@@ -14,7 +14,7 @@ import type { JobRanges } from '../../lambda/core/jobs.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
-import { ENTRY } from '../../lambda/store/cold-store.ts';
+import { ENTRY } from '../../lambda/store/run-index.ts';
 import { JobStore } from '../../lambda/store/job-store.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
@@ -35,8 +35,8 @@ type Corruption = (sys: LocalSystem, runId: string, range: RangeSpec) => Promise
 /** The records of one key range of a run, as written. */
 async function rangeRecords(sys: LocalSystem, runId: string, range: number): Promise<Entry[]> {
   const out: Entry[] = [];
-  for (const o of await sys.dataPlane.cold.list(OBJECTS.rangeBlobPrefix(runId, range))) {
-    for await (const e of scanBlob(sys.dataPlane.cold.source(o.key, o.size))) out.push(e);
+  for (const o of await sys.cold.bucket.list(OBJECTS.rangeBlobPrefix(runId, range))) {
+    for await (const e of scanBlob(sys.cold.bucket.source(o.key, o.size))) out.push(e);
   }
   return out;
 }
@@ -47,24 +47,24 @@ async function rewriteUnchecked(sys: LocalSystem, runId: string, range: number, 
   for (const e of records) {
     Reflect.set(w, 'lastKey', undefined);
     const b = w.add(e);
-    if (b) await sys.dataPlane.cold.putBlob(runId, b);
+    if (b) await sys.cold.coldWriter.putBlob(runId, b);
   }
   const last = w.finish();
-  if (last) await sys.dataPlane.cold.putBlob(runId, last);
+  if (last) await sys.cold.coldWriter.putBlob(runId, last);
 }
 
 const CORRUPTIONS: Record<string, Corruption> = {
   'a flipped byte': async (sys, runId, range) => {
-    const [o] = await sys.dataPlane.cold.list(OBJECTS.rangeBlobPrefix(runId, range.index));
-    const bytes = Buffer.from(await sys.dataPlane.cold.source(o!.key, o!.size).read(0, o!.size));
+    const [o] = await sys.cold.bucket.list(OBJECTS.rangeBlobPrefix(runId, range.index));
+    const bytes = Buffer.from(await sys.cold.bucket.source(o!.key, o!.size).read(0, o!.size));
     bytes[Math.floor(bytes.length / 3)]! ^= 0x10;
-    await sys.dataPlane.cold.putObject(o!.key, bytes);
+    await sys.cold.bucket.putObject(o!.key, bytes);
   },
   'a dropped record': async (sys, runId, range) => {
     const records = await rangeRecords(sys, runId, range.index);
     assert.ok(records.length >= 3);
     // A consistent run (footers, index items) that lacks one record: only the tallies can tell.
-    await sys.dataPlane.cold.writeRun(runId, records.filter((_, i) => i !== 1), { blockBytes: SETTINGS.blockBytes, blobBytes: SETTINGS.blobBytes }, range);
+    await sys.cold.coldWriter.writeRun(runId, records.filter((_, i) => i !== 1), { blockBytes: SETTINGS.blockBytes, blobBytes: SETTINGS.blobBytes }, range);
   },
   'a swapped pair': async (sys, runId, range) => {
     const records = await rangeRecords(sys, runId, range.index);
@@ -74,7 +74,7 @@ const CORRUPTIONS: Record<string, Corruption> = {
   },
   'an index item naming the wrong blob': async (sys, runId, range) => {
     const entries = [];
-    for await (const e of sys.dataPlane.cold.allEntries(runId)) entries.push(e);
+    for await (const e of sys.cold.coldReader.allEntries(runId)) entries.push(e);
     const mine = entries.find((e) => e.blob.startsWith(OBJECTS.rangeBlobPrefix(runId, range.index)))!;
     const other = entries.find((e) => e.blob !== mine.blob);
     assert.ok(other, 'the run needs two blobs');

@@ -56,7 +56,7 @@ describe('retention', () => {
 
     clock.advance(SETTINGS.gcGraceMs + 100);
     await sys.runLifecycle();
-    const objects = await sys.dataPlane.cold.list(OBJECTS.runsRoot);
+    const objects = await sys.cold.bucket.list(OBJECTS.runsRoot);
     for (const id of holding) assert.ok(!objects.some((o) => o.key.startsWith(OBJECTS.runPrefix(id))), `objects of ${id} remain`);
     const liveIds = new Set((await sys.dataPlane.manifests.read()).runs.map((r) => r.id));
     for (const o of objects) assert.ok(liveIds.has(o.key.split('/')[1]!), `${o.key} belongs to no run`);

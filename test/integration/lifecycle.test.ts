@@ -97,7 +97,7 @@ describe('lifecycle under concurrent writers', () => {
     await assertReadsMatch(sys.url, model, prng(7), { gets: 40 });
     // Every cold run keeps the key ranges it was written in (what compaction plans from): they tile the key space and add up to it.
     for (const r of cold) {
-      const ranges = await sys.dataPlane.cold.rangeSummaries(r.id);
+      const ranges = await sys.cold.coldReader.rangeSummaries(r.id);
       assert.ok(ranges.length >= 1, `${r.id} keeps its ranges`);
       assert.deepEqual(ranges.map((x) => x.index), ranges.map((_, i) => i));
       assert.equal(ranges[0]!.lo, undefined);

@@ -28,7 +28,7 @@ import { assertReadsMatch, assertSettled, directWriter, InjectedCrash, ManualClo
  */
 async function rangesOfRun(s: Stores, runId: string): Promise<RangeSpec[]> {
   const starts = new Map<number, Buffer>();
-  for await (const e of s.cold.allEntries(runId)) {
+  for await (const e of s.coldReader.allEntries(runId)) {
     const range = Number(/\/(\d{4})-/.exec(e.blob)![1]);
     if (!starts.has(range)) starts.set(range, e.firstKey);
   }

@@ -340,8 +340,8 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
 
   const listed = await sys.store.ddb.send(new ListTablesCommand({}));
   for (const t of listed.TableNames ?? []) if (t.startsWith(hotTablePrefix(settings.prefix))) assert.ok(tables.has(t), `table ${t} is orphaned`);
-  for (const o of await sys.dataPlane.cold.list(OBJECTS.runsRoot)) assert.ok(runs.has(o.key.split('/')[1]!), `object ${o.key} is orphaned`);
-  for (const o of await sys.dataPlane.cold.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobs.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
+  for (const o of await sys.cold.bucket.list(OBJECTS.runsRoot)) assert.ok(runs.has(o.key.split('/')[1]!), `object ${o.key} is orphaned`);
+  for (const o of await sys.cold.bucket.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobs.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
   const items = pagedItems('scan the index table', (start) =>
     sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExclusiveStartKey: start })),
   );

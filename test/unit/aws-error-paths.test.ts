@@ -10,62 +10,63 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client 
 import { mockClient } from 'aws-sdk-client-mock';
 import { errorResult } from '../../lambda/api/http.ts';
 import { AccessDeniedError, CorruptionError, MissingDataError } from '../../lambda/core/errors.ts';
-import { ColdStore } from '../../lambda/store/cold-store.ts';
+import { coldFrom, type Cold } from '../../lambda/store/cold.ts';
 
 const s3Error = (name: string, status: number): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
-function cold(): { store: ColdStore; s3: ReturnType<typeof mockClient>; ddb: ReturnType<typeof mockClient> } {
+function cold(): { bucket: Cold['bucket']; reader: Cold['coldReader']; s3: ReturnType<typeof mockClient>; ddb: ReturnType<typeof mockClient> } {
   const s3c = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
   const ddbc = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
-  return { store: new ColdStore(ddbc, s3c, 'alki-index', 'alki-cold'), s3: mockClient(s3c), ddb: mockClient(ddbc) };
+  const c = coldFrom(ddbc, s3c, 'alki-index', 'alki-cold');
+  return { bucket: c.bucket, reader: c.coldReader, s3: mockClient(s3c), ddb: mockClient(ddbc) };
 }
 
 describe('S3 error paths (mocked)', () => {
   it('retries keys a DeleteObjects 200 reports as SlowDown or InternalError, and succeeds when they go', async () => {
-    const { store, s3 } = cold();
+    const { bucket, s3 } = cold();
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/r/a.blob', Size: 1 }, { Key: 'runs/r/b.blob', Size: 1 }] });
     s3.on(DeleteObjectsCommand)
       .resolvesOnce({ Errors: [{ Key: 'runs/r/b.blob', Code: 'SlowDown', Message: 'Please reduce your request rate.' }] })
       .resolvesOnce({});
-    assert.equal(await store.deletePrefix('runs/r/'), 2);
+    assert.equal(await bucket.deletePrefix('runs/r/'), 2);
     const calls = s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key));
     assert.deepEqual(calls, [['runs/r/a.blob', 'runs/r/b.blob'], ['runs/r/b.blob']]);
   });
 
   it('fails a delete whose 200 answer carries a per-key AccessDenied, naming the key; nothing is retried', async () => {
-    const { store, s3 } = cold();
+    const { bucket, s3 } = cold();
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/r/a.blob', Size: 1 }] });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'runs/r/a.blob', Code: 'AccessDenied', Message: 'Access Denied' }] });
-    await assert.rejects(store.deletePrefix('runs/r/'), (err: unknown) => err instanceof AccessDeniedError && /runs\/r\/a\.blob/.test(err.message));
+    await assert.rejects(bucket.deletePrefix('runs/r/'), (err: unknown) => err instanceof AccessDeniedError && /runs\/r\/a\.blob/.test(err.message));
     assert.equal(s3.commandCalls(DeleteObjectsCommand).length, 1);
   });
 
   it('gives up on a key that keeps failing, after backing off', async () => {
-    const { store, s3 } = cold();
+    const { bucket, s3 } = cold();
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/r/a.blob', Size: 1 }] });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'runs/r/a.blob', Code: 'InternalError', Message: 'We encountered an internal error.' }] });
-    await assert.rejects(store.deletePrefix('runs/r/'), /runs\/r\/a\.blob: InternalError/);
+    await assert.rejects(bucket.deletePrefix('runs/r/'), /runs\/r\/a\.blob: InternalError/);
     assert.equal(s3.commandCalls(DeleteObjectsCommand).length, 6);
   });
 
   it('tells a missing blob (NoSuchKey: re-read the manifest) from a denied one (a deployment fault)', async () => {
-    const { store, s3 } = cold();
+    const { reader, s3 } = cold();
     s3.on(GetObjectCommand, { Key: 'runs/r/gone.blob' }).rejects(s3Error('NoSuchKey', 404));
     s3.on(GetObjectCommand, { Key: 'runs/r/denied.blob' }).rejects(s3Error('AccessDenied', 403));
-    await assert.rejects(store.blob('r', 'runs/r/gone.blob').read(0, 10), MissingDataError);
-    await assert.rejects(store.blob('r', 'runs/r/denied.blob').read(0, 10), AccessDeniedError);
+    await assert.rejects(reader.blob('r', 'runs/r/gone.blob').read(0, 10), MissingDataError);
+    await assert.rejects(reader.blob('r', 'runs/r/denied.blob').read(0, 10), AccessDeniedError);
   });
 
   it('maps a response that fails its checksum to CorruptionError', async () => {
-    const { store, s3 } = cold();
+    const { reader, s3 } = cold();
     s3.on(GetObjectCommand).rejects(new Error('Checksum mismatch: expected "AAAAAA==" but received "HYZs4w==" in response header "x-amz-checksum-crc32".'));
-    await assert.rejects(store.blob('r', 'runs/r/x.blob').read(0, 10), CorruptionError);
+    await assert.rejects(reader.blob('r', 'runs/r/x.blob').read(0, 10), CorruptionError);
   });
 
   it('maps a denied index query to AccessDeniedError', async () => {
-    const { store, ddb } = cold();
+    const { reader, ddb } = cold();
     ddb.on(QueryCommand).rejects(s3Error('AccessDeniedException', 400));
-    await assert.rejects(store.floorEntry('r', Buffer.from('k')), AccessDeniedError);
+    await assert.rejects(reader.floorEntry('r', Buffer.from('k')), AccessDeniedError);
   });
 });
 

@@ -18,7 +18,7 @@ import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { createIngestHandler } from '../../lambda/ingest/handler.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
 import { storeEnvFrom } from '../../lambda/store/clients.ts';
-import { ColdStore } from '../../lambda/store/cold-store.ts';
+import { coldFrom } from '../../lambda/store/cold.ts';
 import { DataPlane } from '../../lambda/store/data-plane.ts';
 import { HotTables } from '../../lambda/store/hot-tables.ts';
 import { ManifestStore } from '../../lambda/store/manifest-store.ts';
@@ -82,7 +82,7 @@ describe('DynamoDB error paths (mocked)', () => {
     mock.on(GetItemCommand).resolves(manifestItem({ version: 1, runs: [run] }));
     mock.on(PutItemCommand).rejects(awsError('ProvisionedThroughputExceededException'));
     const s3 = new S3Client(creds);
-    const dp = new DataPlane({ settings, hot: new HotTables(ddb), cold: new ColdStore(ddb, s3, 'idx', 'b'), manifests: new ManifestStore(ddb, 'idx'), now: () => now });
+    const dp = new DataPlane({ settings, hot: new HotTables(ddb), cold: coldFrom(ddb, s3, 'idx', 'b').coldReader, manifests: new ManifestStore(ddb, 'idx'), now: () => now });
     const res = await createIngestHandler(() => dp)({
       version: '2.0',
       routeKey: 'PUT /v1/items/{pk}/{sk+}',
@@ -108,7 +108,7 @@ describe('S3 error paths (mocked)', () => {
     const s3 = new S3Client(creds);
     const mock = mockClient(s3);
     mock.on(GetObjectCommand).resolvesOnce({ Body: body(true) as never }).resolves({ Body: body(false, 'block') as never });
-    const cold = new ColdStore(new DynamoDBClient(creds), s3, 'idx', 'b');
+    const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
     assert.equal((await cold.blob('r', 'runs/r/0.blob').read(0, 5)).toString(), 'block');
     assert.equal(mock.commandCalls(GetObjectCommand).length, 2);
   });
@@ -117,7 +117,7 @@ describe('S3 error paths (mocked)', () => {
     const s3 = new S3Client(creds);
     const mock = mockClient(s3);
     mock.on(GetObjectCommand).resolves({ Body: body(true) as never });
-    const cold = new ColdStore(new DynamoDBClient(creds), s3, 'idx', 'b');
+    const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
     const err = await cold.blob('r', 'runs/r/0.blob').read(0, 5).catch((e: unknown) => e);
     assert.ok(err instanceof UnavailableError && err.code === 'StorageUnavailable', String(err));
     assert.equal(mock.commandCalls(GetObjectCommand).length, 3);
@@ -129,7 +129,7 @@ describe('S3 error paths (mocked)', () => {
   it('answers SlowDown as throttling (429), not as missing data', async () => {
     const s3 = new S3Client(creds);
     mockClient(s3).on(GetObjectCommand).rejects(awsError('SlowDown', 503));
-    const cold = new ColdStore(new DynamoDBClient(creds), s3, 'idx', 'b');
+    const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
     const err = await cold.blob('r', 'runs/r/0.blob').read(0, 5).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError);
     assert.equal(errorResult(err).statusCode, 429);
@@ -168,7 +168,7 @@ describe('the SDK clients\' own retries (a fake HTTP handler behind the real cli
     const e = storeEnvFrom(env);
     const h = throttlingHandler(100);
     (e.ddb.config as { requestHandler: unknown }).requestHandler = h;
-    await assert.rejects(new ColdStore(e.ddb, e.s3, 'idx', 'b').floorEntry('r', Buffer.from('k')), ThrottledError);
+    await assert.rejects(coldFrom(e.ddb, e.s3, 'idx', 'b').coldReader.floorEntry('r', Buffer.from('k')), ThrottledError);
     assert.equal(h.calls(), 4);
   });
 });

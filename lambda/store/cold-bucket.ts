@@ -1,0 +1,134 @@
+/**
+ * The cold bucket's objects, whatever they are (blobs, spills, item lists, uploads): ranged
+ * reads that survive a body breaking off, puts, listings by the SDK's paginator, and
+ * deletions that retry DeleteObjects' per-key errors. Bucket housekeeping (GC's sweeps) is
+ * listing and deleting prefixes here.
+ */
+import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { BlobSource } from '../core/blob-reader.ts';
+import { UnavailableError } from '../core/errors.ts';
+import { backoffMs, sleep, translate } from './aws-errors.ts';
+import { grant, type Grant } from './grants.ts';
+
+/**
+ * What each use of the bucket's import uploads calls. Whoever reads objects also lists the
+ * bucket: without s3:ListBucket, S3 answers a missing key with 403 AccessDenied, not 404.
+ */
+export const IMPORT_OBJECT_GRANTS = {
+  /** list and read uploaded import files */
+  read: [grant('importObjects', 's3:GetObject'), grant('bucket', 's3:ListBucket')],
+  /** list uploaded import files (is every file there?) */
+  list: [grant('bucket', 's3:ListBucket')],
+  /** deletePrefix of an import's uploads */
+  delete: [grant('importObjects', 's3:DeleteObject'), grant('bucket', 's3:ListBucket')],
+} as const satisfies Record<string, readonly Grant[]>;
+
+/** Reads of one range whose body breaks off before a read gives up. */
+const BODY_READ_ATTEMPTS = 3;
+
+/** Per-key DeleteObjects errors worth another try. */
+const RETRYABLE_DELETE = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable']);
+
+export class ColdBucket {
+  private readonly s3: S3Client;
+  readonly name: string;
+
+  constructor(s3: S3Client, name: string) {
+    this.s3 = s3;
+    this.name = name;
+  }
+
+  /**
+   * Ranged reads of an object. A body that breaks mid-stream (a reset connection; the SDK
+   * retries only until the headers arrive) is read again with backoff, then answered as
+   * unavailable (503, retry later), never as missing data or a bad request.
+   */
+  reader(key: string): Pick<BlobSource, 'name' | 'read'> {
+    return {
+      name: key,
+      read: async (offset, length) => {
+        for (let attempt = 0; ; attempt++) {
+          let out;
+          try {
+            out = await this.s3.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+          } catch (err) {
+            return translate(err, `read ${key}`);
+          }
+          try {
+            return Buffer.from(await out.Body!.transformToByteArray());
+          } catch (err) {
+            if (attempt >= BODY_READ_ATTEMPTS - 1) throw new UnavailableError('StorageUnavailable', `read ${key}: the object's body broke off ${BODY_READ_ATTEMPTS} times (${(err as Error).message}); retry`, 1);
+            await sleep(backoffMs(attempt + 1));
+          }
+        }
+      },
+    };
+  }
+
+  /** An object's size and ranged reads, for whole-blob scans (verification, spills). */
+  source(key: string, size: number): BlobSource {
+    return { ...this.reader(key), size };
+  }
+
+  async putObject(key: string, body: Buffer): Promise<void> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body }));
+    } catch (err) {
+      translate(err, `write ${key}`);
+    }
+  }
+
+  /** ListObjectsV2 pages under a prefix (with `/` as delimiter: one level only), by the SDK's paginator. */
+  private async *listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    try {
+      yield* paginateListObjectsV2({ client: this.s3 }, { Bucket: this.name, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) });
+    } catch (err) {
+      translate(err, `list ${prefix}`);
+    }
+  }
+
+  /** Objects under a prefix, in key order, with sizes. */
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
+    for await (const page of this.listPages(prefix)) for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** The names one level below a prefix (`runs/` -> run ids), without listing every object. */
+  async childNames(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const page of this.listPages(prefix, '/')) for (const p of page.CommonPrefixes ?? []) out.push(p.Prefix!.slice(prefix.length, -1));
+    return out.sort();
+  }
+
+  /**
+   * Deletes objects, 1,000 to a request. A 200 answer can still carry per-key Errors: keys
+   * that failed for a passing reason (InternalError, SlowDown) are retried with backoff; any
+   * other, or one that keeps failing, fails the delete naming the key and the code.
+   */
+  async deleteObjects(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      let batch = keys.slice(i, i + 1000);
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        let out;
+        try {
+          out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: batch.map((k) => ({ Key: k })), Quiet: true } }));
+        } catch (err) {
+          translate(err, `delete ${batch[0]}`);
+        }
+        const errors = out.Errors ?? [];
+        const fatal = errors.find((e) => !RETRYABLE_DELETE.has(e.Code ?? '') || attempt >= 5);
+        if (fatal) translate(Object.assign(new Error(`${fatal.Key}: ${fatal.Code}: ${fatal.Message ?? ''}`), { name: fatal.Code ?? 'DeleteFailed' }), `delete ${fatal.Key}`);
+        batch = errors.map((e) => e.Key!);
+      }
+    }
+  }
+
+  /** Deletes every object under a prefix; idempotent. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    await this.deleteObjects(keys.map((k) => k.key));
+    return keys.length;
+  }
+}

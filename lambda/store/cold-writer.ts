@@ -1,0 +1,146 @@
+/**
+ * Writing cold runs (DESIGN §3): blobs in S3 and their sparse-index items, written by key
+ * range (each range ends by sweeping what an earlier, different attempt of it left) and
+ * invisible until a manifest commit names the run; and deleting a run whole.
+ */
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
+import { compareKeys } from '../core/keys.ts';
+import { keyRangeOfSpec, type RangeSpec, type RangeSummary } from '../core/key-ranges.ts';
+import type { RunMeta } from '../core/manifest.ts';
+import type { Entry } from '../core/record.ts';
+import { OBJECTS, rangesPartition, runPartition } from '../core/schema.ts';
+import { Setsum } from '../core/setsum.ts';
+import { serializeIndexEntry } from '../core/sparse-index.ts';
+import { writeAll, writeBatch } from './batch-write.ts';
+import type { ColdBucket } from './cold-bucket.ts';
+import { grant, type Grant } from './grants.ts';
+import { ENTRY, PK, rangeSummaryKey, SK, SUMMARY, type Item, type RunIndex } from './run-index.ts';
+
+export const RUN_WRITE_GRANTS = {
+  /** writeRun, putBlob: blobs, index items and range summaries, then the range's sweep (list, delete, query, batch delete) */
+  write: [grant('runObjects', 's3:PutObject', 's3:DeleteObject'), grant('indexTable', 'dynamodb:BatchWriteItem', 'dynamodb:Query'), grant('bucket', 's3:ListBucket')],
+  /** deleteRun */
+  delete: [grant('runObjects', 's3:DeleteObject'), grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem'), grant('bucket', 's3:ListBucket')],
+} as const satisfies Record<string, readonly Grant[]>;
+
+/** What a written run holds, for its manifest entry and for verification. */
+export interface WrittenRun {
+  readonly count: number;
+  readonly bytes: number;
+  readonly setsum: Setsum;
+  readonly blobs: number;
+  readonly minKey?: Buffer;
+  readonly maxKey?: Buffer;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+}
+
+export class ColdWriter {
+  private readonly index: RunIndex;
+  private readonly bucket: ColdBucket;
+
+  constructor(index: RunIndex, bucket: ColdBucket) {
+    this.index = index;
+    this.bucket = bucket;
+  }
+
+  /** Writes one finished blob and its index items (invisible until committed). */
+  async putBlob(runId: string, blob: FinishedBlob): Promise<void> {
+    await this.bucket.putObject(blob.name, blob.bytes);
+    const requests: WriteRequest[] = blob.index.map((e) => ({
+      PutRequest: { Item: { [PK]: { S: runPartition(runId) }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
+    }));
+    await writeAll(this.index.ddb, this.index.table, requests, `index items of run ${runId}`);
+  }
+
+  /**
+   * Writes a whole run (or one key range of it, then its summary) from sorted records; names
+   * are deterministic, so a re-run overwrites the same objects.
+   */
+  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}, range?: RangeSpec): Promise<WrittenRun> {
+    const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range.index, i)), opts);
+    const names = new Set<string>();
+    const firstKeys = new Set<string>();
+    const setsum = new Setsum();
+    let count = 0;
+    let bytes = 0;
+    let blobs = 0;
+    let minKey: Buffer | undefined;
+    let maxKey: Buffer | undefined;
+    let minSeq = Infinity;
+    let maxSeq = -Infinity;
+    const done = async (b: FinishedBlob | undefined): Promise<void> => {
+      if (!b) return;
+      await this.putBlob(runId, b);
+      names.add(b.name);
+      for (const e of b.index) firstKeys.add(e.firstKey.toString('base64'));
+      setsum.add(b.setsum);
+      count += b.count;
+      bytes += b.bytes.length;
+      blobs++;
+      minKey ??= b.firstKey;
+      maxKey = b.lastKey;
+      minSeq = Math.min(minSeq, b.minSeq);
+      maxSeq = Math.max(maxSeq, b.maxSeq);
+    };
+    for await (const e of entries) await done(w.add(e));
+    await done(w.finish());
+    if (range !== undefined) {
+      await this.sweepRange(runId, range, names, firstKeys);
+      const summary: RangeSummary = { ...range, bytes, count };
+      const item = { [PK]: { S: rangesPartition(runId) }, [SK]: { B: rangeSummaryKey(range.index) }, [SUMMARY]: { S: JSON.stringify(summary) } };
+      await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: item } }], `record range ${range.index} of run ${runId}`);
+    }
+    return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
+  }
+
+  /**
+   * After a key range of a run is written: delete blobs and index items of that range that
+   * this attempt did not write. A re-run writes the same names, so only what an earlier,
+   * different attempt left (a corrupted write, other settings) goes; committed data, always
+   * rewritten identically, is never touched.
+   */
+  private async sweepRange(runId: string, range: RangeSpec, names: ReadonlySet<string>, firstKeys: ReadonlySet<string>): Promise<void> {
+    const stale = (await this.bucket.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => !names.has(o.key));
+    if (stale.length > 0) await this.bucket.deleteObjects(stale.map((o) => o.key));
+    const { lo, hi } = keyRangeOfSpec(range);
+    const from = lo.length > 0 ? { cond: '#sk >= :k', key: lo } : {};
+    const items = this.index.partition(runId, { ...from, consistent: true, keysOnly: true });
+    await this.index.deleteItems(runId, (async function* (): AsyncGenerator<Item> {
+      for await (const it of items) {
+        const sk = Buffer.from(it[SK]!.B!);
+        if (compareKeys(sk, hi) >= 0) return;
+        if (!firstKeys.has(sk.toString('base64'))) yield it;
+      }
+    })());
+  }
+
+  /** Deletes a run's blobs, index items and range summaries; idempotent. */
+  async deleteRun(runId: string): Promise<void> {
+    await this.bucket.deletePrefix(OBJECTS.runPrefix(runId));
+    await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true }));
+    await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) }));
+  }
+}
+
+/** The manifest entry of a run written at one level over a span of periods. */
+export function coldRunMeta(id: string, level: number, periodStart: number, periodEnd: number, w: WrittenRun, now = new Date()): RunMeta {
+  return {
+    id,
+    tier: 'cold',
+    level,
+    periodStart,
+    periodEnd,
+    minSeq: w.count > 0 ? w.minSeq : 0,
+    maxSeq: w.count > 0 ? w.maxSeq : 0,
+    ...(w.minKey ? { minKey: w.minKey.toString('base64') } : {}),
+    ...(w.maxKey ? { maxKey: w.maxKey.toString('base64') } : {}),
+    count: w.count,
+    bytes: w.bytes,
+    setsum: w.setsum.hexdigest(),
+    blobs: w.blobs,
+    createdAt: now.toISOString(),
+  };
+}
+

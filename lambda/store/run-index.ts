@@ -1,0 +1,74 @@
+/**
+ * A run's items in the index table: its sparse index (`run#<id>`, one item per index entry,
+ * keyed by the entry's first key) and the key ranges it was written in (`ranges#<id>`, one
+ * RangeSummary per range). The reader and the writer of runs share these queries.
+ */
+import { QueryCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { INDEX_TABLE, runPartition } from '../core/schema.ts';
+import { BATCH_WRITE_MAX, writeBatch } from './batch-write.ts';
+import { pagedItems } from './paging.ts';
+
+export type Item = Record<string, AttributeValue>;
+export const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
+
+/** The index item attribute holding a serialized IndexEntry. */
+export const ENTRY = 'e';
+/** The attribute of a range summary item (JSON), and its sort key: the range's index. */
+export const SUMMARY = 'r';
+export const rangeSummaryKey = (index: number): Uint8Array => Buffer.from(String(index).padStart(8, '0'));
+
+export interface PartitionQuery {
+  /** A condition on the sort key against `key` (`#sk >= :k`). */
+  readonly cond?: string;
+  readonly key?: Buffer;
+  readonly forward?: boolean;
+  readonly limit?: number;
+  readonly consistent?: boolean;
+  readonly keysOnly?: boolean;
+  /** Another of the run's partitions than its index (`ranges#<id>`). */
+  readonly pk?: string;
+}
+
+export class RunIndex {
+  readonly ddb: DynamoDBClient;
+  readonly table: string;
+
+  constructor(ddb: DynamoDBClient, table: string) {
+    this.ddb = ddb;
+    this.table = table;
+  }
+
+  /** The items of a run's partition, page by page: all of them, or those whose SK meets `cond` against `key`. */
+  async *partition(runId: string, o: PartitionQuery = {}): AsyncGenerator<Item> {
+    yield* pagedItems(`index of run ${runId}`, (start) =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: o.cond ? `#pk = :pk AND ${o.cond}` : '#pk = :pk',
+          // DynamoDB rejects an expression attribute name no expression uses.
+          ExpressionAttributeNames: { '#pk': PK, ...(o.cond || o.keysOnly ? { '#sk': SK } : {}) },
+          ExpressionAttributeValues: { ':pk': { S: o.pk ?? runPartition(runId) }, ...(o.key ? { ':k': { B: o.key } } : {}) },
+          ScanIndexForward: o.forward ?? true,
+          ...(o.limit ? { Limit: o.limit } : {}),
+          ...(o.consistent ? { ConsistentRead: true } : {}),
+          ...(o.keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+  }
+
+  /** Deletes items (keys only needed), 25 to a request, as they stream in. */
+  async deleteItems(runId: string, items: AsyncIterable<Item>): Promise<void> {
+    let batch: WriteRequest[] = [];
+    const flush = async (): Promise<void> => {
+      await writeBatch(this.ddb, this.table, batch, `delete index items of run ${runId}`);
+      batch = [];
+    };
+    for await (const it of items) {
+      batch.push({ DeleteRequest: { Key: { [PK]: it[PK]!, [SK]: it[SK]! } } });
+      if (batch.length === BATCH_WRITE_MAX) await flush();
+    }
+    await flush();
+  }
+}
