@@ -2,13 +2,15 @@
  * Engine benchmarks: blob encode/decode against raw zstd on the same bytes, merge and
  * setsum throughput, and the bloom filter's measured false-positive rate.
  */
+import { hash } from 'node:crypto';
 import { constants as zc, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
-import { memoryBlob, scanBlob } from '../../lambda/core/blob-reader.ts';
+import { memoryBlob, readFooter, scanBlob } from '../../lambda/core/blob-reader.ts';
 import { writeBlobs, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
-import { MergeIterator } from '../../lambda/core/merge.ts';
-import type { Entry } from '../../lambda/core/record.ts';
+import { MergeIterator, type MergeOptions } from '../../lambda/core/merge.ts';
+import { entrySize, setsumItem, type Entry } from '../../lambda/core/record.ts';
+import { SPILL_FORMAT } from '../../lambda/core/spill-sort.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
 import { rng } from '../../test/support/arbitraries.ts';
 import { medianSeconds, type Figure } from '../harness.ts';
@@ -103,5 +105,50 @@ export async function engineSuite(): Promise<Figure[]> {
   for (let i = 0; i < probes; i++) if (bloom.mayContain(encodeKey('absent', String(i)))) fp++;
   fig('bloom false positives (10 bits/key)', (fp / probes) * 100, '%');
   fig('bloom false positives / theory', fp / probes / theoreticalFpr(keys.length, bloom.bitCount, bloom.k), 'ratio', 'theory');
+
+  // Per worker: a compaction's merge (two stored runs, half the keys overwritten) and an
+  // offload's (sorted spills) against the raw pipeline a merge cannot beat on the same
+  // records: zstd decompress of the inputs' blocks, zstd compress of the output's, SHA3-256 of
+  // each framed output record once (issue 11: goal 0.7).
+  const older = auditRecords(n / 2, 61, 1_700_000_000_000_000);
+  const newer = [...auditRecords(n / 4, 62, 1_700_000_100_000_000), ...older.filter((_, i) => i % 2 === 0).map((e, i) => ({ ...e, seq: 1_700_000_200_000_000 + i }))].sort((a, b) => Buffer.compare(a.key, b.key));
+  const inputs = [writeBlobs((i) => `new${i}`, newer, {}), writeBlobs((i) => `old${i}`, older, {})];
+  const spills = [newer, older].map((run, i) => writeBlobs((j) => `spill${i}-${j}`, run, SPILL_FORMAT));
+  const mergedOut: Entry[] = [];
+  for await (const e of new MergeIterator([newer, older])) mergedOut.push(e);
+  const outBlocks: Buffer[] = [];
+  {
+    const all = Buffer.concat(mergedOut.map((e) => Buffer.concat([e.key, e.value ?? Buffer.alloc(0), Buffer.alloc(16)])));
+    for (let o = 0; o < all.length; o += 64 * 1024) outBlocks.push(all.subarray(o, o + 64 * 1024));
+  }
+  const blocksOf = async (blobs: readonly FinishedBlob[]): Promise<Buffer[]> =>
+    (await Promise.all(blobs.map(async (b) => (await readFooter(memoryBlob(b.name, b.bytes))).blocks.map((h) => b.bytes.subarray(h.offset, h.offset + h.length))))).flat();
+  const rawPipeline = async (blobs: readonly FinishedBlob[][]): Promise<number> => {
+    const blocks = (await Promise.all(blobs.map(blocksOf))).flat();
+    return medianSeconds(3, () => {
+      for (const b of blocks) zstdDecompressSync(b);
+      for (const b of outBlocks) zstdCompressSync(b, lvl);
+      for (const e of mergedOut) hash('sha3-256', setsumItem(e));
+    });
+  };
+  const mergeOf = (blobs: readonly FinishedBlob[][], opts: MergeOptions) => async (): Promise<void> => {
+    const sources = blobs.map(async function* (run) {
+      for (const b of run) yield* scanBlob(memoryBlob(b.name, b.bytes));
+    });
+    writeBlobs((i) => `out${i}`, await collectAll(new MergeIterator(sources, opts)), {});
+  };
+  const tRawCompaction = await rawPipeline(inputs);
+  const tCompaction = await medianSeconds(3, mergeOf(inputs, { trackSetsums: 'dropped' }));
+  fig('compaction merge per worker / raw pipeline', tRawCompaction / tCompaction, 'ratio', 'zstd decompress + zstd compress + SHA3-256 of each framed record');
+  fig('compaction merge per worker', mergedOut.reduce((a, e) => a + entrySize(e), 0) / 1e6 / tCompaction, 'MB/s raw out');
+  const tRawOffload = await rawPipeline(spills);
+  const tOffload = await medianSeconds(3, mergeOf(spills, {}));
+  fig('offload merge per worker / raw pipeline', tRawOffload / tOffload, 'ratio', 'zstd decompress + zstd compress + SHA3-256 of each framed record');
   return figures;
+}
+
+async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
 }
