@@ -194,7 +194,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   // Compaction: each level the policy reaches in `days` merges fanout^level periods, split every rangeBytes.
   const sim = simulate({ periods: Math.max(1, input.days), fanout: s.fanout, maxLevel: s.maxLevel });
   const topLevel = Math.min(s.maxLevel, Math.floor(Math.log(Math.max(1, sim.largestMerge)) / Math.log(s.fanout)));
-  // A plan reads the key ranges its inputs were written in (one record each) at a partition's read rate, and writes its own.
+  // A plan reads the key ranges its inputs were written in (one record each) and what is done, at a partition's read rate, and writes its ranges.
   // A compaction merges and verifies a slice of its ranges per execution (compactionSlice); the last also adds them up.
   const slice = compactionSlice(s);
   let compactionSeconds = 0;
@@ -203,7 +203,8 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     const levelBytes = bytes * s.fanout ** level;
     const ranges = Math.max(1, Math.ceil(levelBytes / s.rangeBytes));
     const taskBytes = levelBytes / ranges;
-    const read = ranges * rangeRecordBytes(keyBytes);
+    // Its inputs' range summaries, and (each execution of a sliced compaction) the verify records so far.
+    const read = ranges * rangeRecordBytes(keyBytes) + ranges * TASK_RECORD_BYTES;
     const plan = step({ name: `compaction level ${level} plan`, unit: 'compact', tasks: 1, maxTaskBytes: read, maxTaskSeconds: read / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(ranges) });
     const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.encodeWithSetsum) });
     const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.setsum) });
