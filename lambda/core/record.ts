@@ -5,7 +5,7 @@
  */
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { CorruptionError, TooLargeError, ValidationError } from './errors.ts';
-import { decodeKey, encodeKey, splitKey } from './keys.ts';
+import { decodeKey, encodeKey } from './keys.ts';
 import { LIMITS, MAX_SEQ } from './limits.ts';
 
 export interface Entry {
@@ -113,18 +113,40 @@ const TAG_TOMBSTONE = 2;
  * collide by concatenation: tag u8 | u32 len | pk | u32 len | sk | u64 seq | u32 len | value.
  */
 export function setsumItem(e: Entry): Buffer {
-  const { pk, sk } = splitKey(e.key);
+  return Buffer.from(frameSetsumItem(e, Buffer.allocUnsafe(setsumItemLength(e))));
+}
+
+/** The framed item's length. */
+export function setsumItemLength(e: Entry): number {
+  // The key's separator byte is not framed; the two lengths, the tag, the seq are.
+  return 1 + 4 + (e.key.length - 1) + 4 + 8 + 4 + (e.value?.length ?? 0);
+}
+
+/**
+ * Frames the item into `into` (at least setsumItemLength bytes) and returns the view of it:
+ * hashing every record reuses one buffer instead of allocating one per record.
+ */
+export function frameSetsumItem(e: Entry, into: Buffer): Buffer {
+  const key = e.key;
+  // Keys are short: a loop beats indexOf's and copy's native calls on each record.
+  let sep = 0;
+  while (sep < key.length && key[sep] !== 0) sep++;
+  // Encoded keys come from encodeKey only: one without a separator was damaged in storage.
+  if (sep === 0 || sep === key.length) throw new CorruptionError('stored key', undefined, 'encoded key has no pk separator', '');
+  const skLength = key.length - sep - 1;
   const vlen = e.value?.length ?? 0;
-  const out = Buffer.allocUnsafe(1 + 4 + pk.length + 4 + sk.length + 8 + 4 + vlen);
-  let o = 0;
-  out[o++] = e.value === null ? TAG_TOMBSTONE : TAG_PUT;
-  o = out.writeUInt32LE(pk.length, o);
-  o += pk.copy(out, o);
-  o = out.writeUInt32LE(sk.length, o);
-  o += sk.copy(out, o);
-  o = out.writeUInt32LE(e.seq % 2 ** 32, o);
-  o = out.writeUInt32LE(Math.floor(e.seq / 2 ** 32), o);
-  o = out.writeUInt32LE(vlen, o);
-  if (e.value !== null) e.value.copy(out, o);
-  return out;
+  into[0] = e.value === null ? TAG_TOMBSTONE : TAG_PUT;
+  into.writeUInt32LE(sep, 1);
+  let o = 5;
+  for (let i = 0; i < sep; i++) into[o++] = key[i]!;
+  o = into.writeUInt32LE(skLength, o);
+  for (let i = sep + 1; i < key.length; i++) into[o++] = key[i]!;
+  o = into.writeUInt32LE(e.seq % 2 ** 32, o);
+  o = into.writeUInt32LE(Math.floor(e.seq / 2 ** 32), o);
+  o = into.writeUInt32LE(vlen, o);
+  if (e.value !== null) {
+    into.set(e.value, o);
+    o += vlen;
+  }
+  return into.subarray(0, o);
 }

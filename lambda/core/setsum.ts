@@ -9,12 +9,14 @@
  */
 import { hash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
-import { setsumItem, type Entry } from './record.ts';
+import { frameSetsumItem, setsumItemLength, type Entry } from './record.ts';
 
 export const SETSUM_PRIMES: readonly number[] = [
   4294967291, 4294967279, 4294967231, 4294967197, 4294967189, 4294967161, 4294967143, 4294967111,
 ];
 const COLUMNS = 8;
+/** Where insertEntry frames each record before hashing it. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /** The reduced state of one item. */
 export function itemState(item: Uint8Array): Uint32Array {
@@ -47,16 +49,24 @@ export class Setsum {
   }
 
   insert(item: Uint8Array): this {
-    return this.addState(itemState(item));
+    // The digest's words, reduced and added column by column: itemState without its allocation.
+    const digest = hash('sha3-256', item, 'buffer');
+    for (let i = 0; i < COLUMNS; i++) {
+      const p = SETSUM_PRIMES[i]!;
+      this.state[i] = (this.state[i]! + (digest.readUInt32LE(i * 4) % p)) % p;
+    }
+    return this;
   }
 
   remove(item: Uint8Array): this {
     return this.subtractState(itemState(item));
   }
 
-  /** Inserts a record's framed item (DESIGN §6). */
+  /** Inserts a record's framed item (DESIGN §6), framed into a buffer reused across calls (hashing is synchronous). */
   insertEntry(e: Entry): this {
-    return this.insert(setsumItem(e));
+    const length = setsumItemLength(e);
+    if (scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
+    return this.insert(frameSetsumItem(e, scratch));
   }
 
   add(other: Setsum): this {
