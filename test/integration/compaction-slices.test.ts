@@ -11,6 +11,7 @@ import type { CompactionJob } from '../../lambda/core/jobs.ts';
 import { OBJECTS } from '../../lambda/core/schema.ts';
 import { JobStore } from '../../lambda/store/job-store.ts';
 import type { LocalSystem } from '../../local/system.ts';
+import type { ExecutionRecord, TaskHandler } from '../../local/step-functions.ts';
 import { assertReadsMatch, directWriter, ManualClock, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
@@ -66,6 +67,43 @@ describe('a compaction over several executions', () => {
       assert.ok(executions < 50);
     }
     assert.equal(executions, Math.ceil(job.rangeCount / SLICE));
+    sys.refreshManifests();
+    await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 3 });
+  });
+
+  it('adds up at once, with no Map over no ranges, when an execution stopped after its last slice', async () => {
+    // Two more periods: their runs compact as the first two did.
+    const writer = directWriter(sys.dataPlane, model);
+    for (let p = 2; p < 4; p++) {
+      await randomWrites(writer, rng, ['a', 'b', 'c', 'd', 'e', 'f'], 300, `p${p}`);
+      clock.advance(SETTINGS.periodMs);
+    }
+    clock.advance(SETTINGS.sealGraceMs + 1);
+    // Every execution's adding up fails (a crash), so the slices go on until none is left.
+    const crashing: Record<string, TaskHandler> = {};
+    for (const [p, h] of Object.entries(sys.tasks)) {
+      crashing[p] = async (input) => {
+        if ((input as { mode?: string }).mode === 'compact') throw new Error('injected crash before adding up');
+        return h(input);
+      };
+    }
+    let failed: ExecutionRecord | undefined;
+    for (let i = 0; i < 50 && !failed; i++) {
+      const r = await sys.runnerWith(crashing, { retryIntervalMs: 0 }).start('lifecycle').done;
+      if (r.status === 'FAILED') failed = r;
+    }
+    assert.ok(failed, 'an execution reached the adding up');
+    assert.equal(failed.error, 'LifecycleFailed');
+    // The first compaction's run ends where the periods written here begin.
+    const before = Math.max(...(await sys.dataPlane.manifests.read()).runs.filter((x) => x.level === 1).map((x) => x.periodEnd));
+    const r = await sys.runLifecycle();
+    // Up to the commit of the finished compaction: no Map (the next compaction, of two level-1 runs, may start after it).
+    const committed = r.events.findIndex((e) => e.state === 'CommitCompaction' && e.type === 'StateExited');
+    assert.ok(committed > 0, 'the finished compaction committed');
+    const upToCommit = r.events.slice(0, committed);
+    assert.ok(!upToCommit.some((e) => e.state === 'CompactRanges'), 'no Map over no ranges');
+    assert.ok(upToCommit.some((e) => e.state === 'AnyRangesToDo' && e.type === 'StateExited'));
+    assert.ok((await sys.dataPlane.manifests.read()).runs.some((x) => x.level >= 1 && x.periodEnd > before), 'the later periods are compacted');
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 3 });
   });
