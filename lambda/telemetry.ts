@@ -83,17 +83,18 @@ export function lambdaEntry<E, R>(
   run: (event: E) => Promise<R>,
   keys: (event: E) => Record<string, string | undefined> = () => ({}),
 ): LambdaEntry<E, R> {
-  let configured = false;
+  let tracing: Promise<void> | undefined;
   return async (event, context) => {
     const { logger, metrics } = t;
-    if (!configured) {
-      await t.startTracing();
+    if (!tracing) {
+      // Configured once, before anything awaits: invocations at once (locally) configure nothing twice.
       const e = env();
       const level = e.POWERTOOLS_LOG_LEVEL;
       if (level) logger.setLogLevel(level as Parameters<Logger['setLogLevel']>[0]);
       metrics.setDefaultDimensions({ [STORE_DIMENSION]: settingsFromEnv(e).prefix });
-      configured = true;
+      tracing = t.startTracing();
     }
+    await tracing;
     if (context) logger.addContext(context as Context);
     logger.appendKeys(keys(event));
     metrics.captureColdStartMetric(context?.functionName);
