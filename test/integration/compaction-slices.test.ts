@@ -28,14 +28,18 @@ describe('a compaction over several executions', () => {
   });
   afterAll(() => sys.stop());
 
-  it('merges a slice of its ranges per execution, keeps reads whole, and commits with the last slice', async () => {
+  /** Two periods of writes (their tables are ready ahead), both sealed before the next execution. */
+  async function twoSealedPeriods(tag: string): Promise<void> {
     const writer = directWriter(sys.dataPlane, model);
-    // Two periods of writes (their tables are ready ahead), both sealed before the first execution.
     for (let p = 0; p < 2; p++) {
-      await randomWrites(writer, rng, ['a', 'b', 'c', 'd', 'e', 'f'], 300, `p${p}`);
+      await randomWrites(writer, rng, ['a', 'b', 'c', 'd', 'e', 'f'], 300, `${tag}${p}`);
       clock.advance(SETTINGS.periodMs);
     }
     clock.advance(SETTINGS.sealGraceMs + 1);
+  }
+
+  it('merges a slice of its ranges per execution, keeps reads whole, and commits with the last slice', async () => {
+    await twoSealedPeriods('p');
     const jobs = new JobStore(sys.store.ddb, sys.store.indexTable);
     let job: CompactionJob | undefined;
     let executions = 0;
@@ -73,12 +77,7 @@ describe('a compaction over several executions', () => {
 
   it('adds up at once, with no Map over no ranges, when an execution stopped after its last slice', async () => {
     // Two more periods: their runs compact as the first two did.
-    const writer = directWriter(sys.dataPlane, model);
-    for (let p = 2; p < 4; p++) {
-      await randomWrites(writer, rng, ['a', 'b', 'c', 'd', 'e', 'f'], 300, `p${p}`);
-      clock.advance(SETTINGS.periodMs);
-    }
-    clock.advance(SETTINGS.sealGraceMs + 1);
+    await twoSealedPeriods('q');
     // Every execution's adding up fails (a crash), so the slices go on until none is left.
     const crashing: Record<string, TaskHandler> = {};
     for (const [p, h] of Object.entries(sys.tasks)) {
