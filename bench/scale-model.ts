@@ -14,7 +14,7 @@ import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { EXECUTION_TIMEOUT_SECONDS, SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY } from '../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
@@ -23,8 +23,8 @@ import { UNITS, type UnitName } from '../lambda/units.ts';
 /** Quotas the model checks (AWS's published defaults). */
 export const QUOTAS = {
   lambdaSeconds: 900,
-  /** The budget a task should finish in, leaving room for a slow container. */
-  taskBudgetSeconds: 600,
+  /** The budget a task should finish in, leaving room for a slow container (the planner's own). */
+  taskBudgetSeconds: TASK_BUDGET_SECONDS,
   statePayloadBytes: SFN_QUOTAS.payloadBytes,
   /** What a state should stay under: references only (issue 11). */
   statePayloadBudgetBytes: 32 * 1024,
@@ -162,24 +162,29 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     step({ name, unit, tasks: 1, maxTaskBytes: 2 * ranges * TASK_RECORD_BYTES, maxTaskSeconds: (2 * ranges * TASK_RECORD_BYTES) / SCAN_SEGMENT_BYTES_PER_SECOND });
   let puts = 0;
   let gets = 0;
+  // A merge decodes and writes with setsum; a range read back decodes and hashes.
+  const mergeRate = bothWays(t.decode, t.encodeWithSetsum);
+  const verifyRate = bothWays(t.decode, t.setsum);
+  /** A merge reads every task's spills of its range: past MAX_MERGE_SOURCES, in two passes (its data read twice). */
+  const passesFor = (sources: number): number => (sources > MAX_MERGE_SOURCES ? 2 : 1);
 
   // Offload: the planner's fan-out for a period of this size.
   const off = fanOut(bytes, s);
+  /** Spills each task writes per range: its share of a range over what one range's sorter holds of the task's memory. */
+  const spillsPerCell = (taskBytes: number, memoryBytes: number): number => Math.max(1, Math.ceil(taskBytes / off.ranges / sorterBudget(memoryBytes, off.ranges)));
   const scanBytes = bytes / off.segments;
-  const cellBytes = scanBytes / off.ranges;
-  const spillsPerCell = Math.max(1, Math.ceil(cellBytes / sorterBudget(s.spillBytes, off.ranges)));
   const scanSeconds = scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode);
   const offload = [
     step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds }),
   ];
   const mergeBytes = bytes / off.ranges;
-  // A merge reads every task's spills of its range: past MAX_MERGE_SOURCES, in two passes (its data read twice).
-  const sources = off.segments * spillsPerCell;
-  const passes = sources > MAX_MERGE_SOURCES ? 2 : 1;
-  const mergeSeconds = (passes * mergeBytes) / bothWays(t.decode, t.encodeWithSetsum);
+  const perCell = spillsPerCell(scanBytes, s.spillBytes);
+  const sources = off.segments * perCell;
+  const passes = passesFor(sources);
+  const mergeSeconds = (passes * mergeBytes) / mergeRate;
   offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
-  offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }));
+  offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / verifyRate }));
   offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum) }));
   offload.push(sum('offload verify sum', 'verify', off.ranges));
   // A merge holds a chunk of each source and a decoded block: about two blocks per source merged at once.
@@ -188,14 +193,14 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   // Spills go under one prefix per range (spills/<run>/range-<r>/): every running scan PUTs to each. Blobs go under the
   // run's prefix, every running merge at once. A merge GETs its range's spills, the only reader of that prefix.
   const blobsPerMerge = Math.max(1, mergeBytes / input.compression / s.blobBytes);
-  puts = Math.max(puts, (Math.min(MAP_CONCURRENCY, off.segments) * spillsPerCell) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
+  puts = Math.max(puts, (Math.min(MAP_CONCURRENCY, off.segments) * perCell) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
   gets = Math.max(gets, (sources + (passes > 1 ? Math.ceil(sources / MAX_MERGE_SOURCES) : 0)) / mergeSeconds);
 
   // Compaction: each level the policy reaches in `days` merges fanout^level periods, split every rangeBytes.
   const sim = simulate({ periods: Math.max(1, input.days), fanout: s.fanout, maxLevel: s.maxLevel });
   const topLevel = Math.min(s.maxLevel, Math.floor(Math.log(Math.max(1, sim.largestMerge)) / Math.log(s.fanout)));
-  // A plan reads the key ranges its inputs were written in (one record each) and what is done, at a partition's read rate, and writes its ranges.
-  // A compaction merges and verifies a slice of its ranges per execution (compactionSlice); the last also adds them up.
+  // A plan reads the key ranges its inputs were written in (one record each) and what is done, at a partition's read
+  // rate, and writes its ranges; each execution merges and verifies a slice of them (compactionSlice); the last adds up.
   const slice = compactionSlice(s);
   let compactionSeconds = 0;
   let compactionExecutions = 0;
@@ -206,8 +211,8 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     // Its inputs' range summaries, and (each execution of a sliced compaction) the verify records so far.
     const read = ranges * rangeRecordBytes(keyBytes) + ranges * TASK_RECORD_BYTES;
     const plan = step({ name: `compaction level ${level} plan`, unit: 'compact', tasks: 1, maxTaskBytes: read, maxTaskSeconds: read / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(ranges) });
-    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.encodeWithSetsum) });
-    const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / bothWays(t.decode, t.setsum) });
+    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / mergeRate });
+    const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / verifyRate });
     const total = sum(`compaction level ${level} verify sum`, 'verify', ranges);
     const perExecution = Math.min(slice, ranges);
     compactionSeconds = Math.max(compactionSeconds, wall(plan) + waves(perExecution) * (merge.maxTaskSeconds + verify.maxTaskSeconds) + wall(total));
@@ -217,13 +222,12 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
-  // A chunk spills per range from half the spill budget, as a scan segment does from all of it.
-  const importSources = chunks * Math.max(1, Math.ceil(chunkBytes / off.ranges / sorterBudget(chunkBytes, off.ranges)));
-  const importMergeSeconds = ((importSources > MAX_MERGE_SOURCES ? 2 : 1) * mergeBytes) / bothWays(t.decode, t.encodeWithSetsum);
+  // A chunk spills per range from half the spill budget (its own size), as a scan segment does from all of it.
+  const importMergeSeconds = (passesFor(chunks * spillsPerCell(chunkBytes, chunkBytes)) * mergeBytes) / mergeRate;
   const imports = [
     step({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse }),
     step({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: importMergeSeconds }),
-    step({ name: 'import verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / bothWays(t.decode, t.setsum) }),
+    step({ name: 'import verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / verifyRate }),
   ];
   imports.push(sum('import verify sum', 'verify', off.ranges));
 

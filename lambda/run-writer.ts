@@ -8,7 +8,7 @@
 import { scanBlob } from './core/blob-reader.ts';
 import type { MergeRecord, Tally } from './core/jobs.ts';
 import { rangeOf, splittersOf } from './core/key-ranges.ts';
-import { MergeIterator, type MergeOptions, type Source } from './core/merge.ts';
+import { MergeIterator, type MergeOptions, type RunningTally, type Source } from './core/merge.ts';
 import { BlobWriter } from './core/blob-writer.ts';
 import type { RangeSpec } from './core/key-ranges.ts';
 import type { Entry } from './core/record.ts';
@@ -38,11 +38,10 @@ export async function mergeSpills(
   tasks: readonly { readonly spills: readonly number[] }[],
   opts: MergeOptions = {},
   maxSources = MAX_MERGE_SOURCES,
-): Promise<{ merge: MergeIterator; earlier: Tally }> {
+): Promise<{ merge: MergeIterator; earlier: RunningTally }> {
   const open = (names: readonly string[]): Promise<Source[]> => Promise.all(names.map(async (n) => scanBlob(await s.spills.open(n))));
   const names = tasks.flatMap((t, task) => Array.from({ length: t.spills[range] ?? 0 }, (_, n) => spillName(OBJECTS.spill(runId, range, task), n)));
-  const earlier = new Setsum();
-  let count = 0;
+  const earlier: RunningTally = { count: 0, setsum: new Setsum() };
   let sources = names;
   if (names.length > maxSources) {
     sources = [];
@@ -56,18 +55,18 @@ export async function mergeSpills(
         await s.spills.put(name, blob.bytes);
         sources.push(name);
       }
-      earlier.add(pass.stats.dropped.setsum);
-      count += pass.stats.dropped.count;
+      earlier.setsum.add(pass.stats.dropped.setsum);
+      earlier.count += pass.stats.dropped.count;
     }
   }
-  return { merge: new MergeIterator(await open(sources), opts), earlier: { count, setsum: earlier.hexdigest() } };
+  return { merge: new MergeIterator(await open(sources), opts), earlier };
 }
 
 /** Writes the range's blobs and index items from `merge` (invisible until committed), and records them with what it and an `earlier` pass dropped. */
-export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator, earlier?: Tally): Promise<TaskDone> {
+export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator, earlier?: RunningTally): Promise<TaskDone> {
   const w = await s.coldWriter.writeRun(runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
   const m = merge.stats.dropped;
-  const d = earlier ? { count: m.count + earlier.count, setsum: m.setsum.clone().add(Setsum.fromHex(earlier.setsum)) } : m;
+  const d = earlier ? { count: m.count + earlier.count, setsum: m.setsum.clone().add(earlier.setsum) } : m;
   const record: MergeRecord = {
     count: w.count,
     setsum: w.setsum.hexdigest(),

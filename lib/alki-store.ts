@@ -88,6 +88,9 @@ export class AlkiStore extends Construct {
       removalPolicy: logRemoval,
     });
 
+    // Where both state machines' Distributed Maps read their items and write their results: the job's spills prefix.
+    const maps = { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) };
+    const spillPattern = `${arnRef(bucket)}/${SPILL_OBJECTS}`;
     // The lifecycle's interval unless set: a quarter period, from a minute to an hour.
     const every = Duration.millis(props.lifecycleEvery !== undefined ? Math.max(60_000, Math.round(parseEvery(props.lifecycleEvery) / 60_000) * 60_000) : defaultLifecycleIntervalMs(settings.periodMs));
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
@@ -96,9 +99,9 @@ export class AlkiStore extends Construct {
       every,
       logRetention,
       removalPolicy: logRemoval,
-      maps: { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) },
+      maps,
     });
-    acknowledgeMachine(this.lifecycle, `${settings.prefix}-lifecycle`, `${arnRef(bucket)}/${SPILL_OBJECTS}`);
+    acknowledgeMachine(this.lifecycle, `${settings.prefix}-lifecycle`, spillPattern);
     // Rotation on its own schedule: the horizon of ready tables holds while the lifecycle is stopped.
     const rotationEvery = Duration.millis(rotationIntervalMs(settings.periodMs));
     this.rotationSchedule = new Rule(this, 'RotationSchedule', {
@@ -114,9 +117,9 @@ export class AlkiStore extends Construct {
       logRetention,
       removalPolicy: logRemoval,
       timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.import),
-      maps: { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) },
+      maps,
     });
-    acknowledgeMachine(this.importMachine, `${settings.prefix}-import`, `${arnRef(bucket)}/${SPILL_OBJECTS}`);
+    acknowledgeMachine(this.importMachine, `${settings.prefix}-import`, spillPattern);
     this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
 
     // Least privilege, per function: exactly what its adapters declare (lambda/access.ts).
@@ -125,7 +128,7 @@ export class AlkiStore extends Construct {
       hotTables: this.storage.hotTablesArn(),
       bucket: bucket.bucketArn,
       runObjects: bucket.arnForObjects(RUN_OBJECTS),
-      spillObjects: bucket.arnForObjects(SPILL_OBJECTS),
+      spillObjects: maps.objects,
       importObjects: bucket.arnForObjects(IMPORT_OBJECTS),
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
@@ -142,7 +145,7 @@ export class AlkiStore extends Construct {
         reason: `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`,
       },
       runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
-      spillObjects: { resource: `${arnRef(bucket)}/${SPILL_OBJECTS}`, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
+      spillObjects: { resource: spillPattern, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
       importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
       scalableTargets: {
         resource: '*',

@@ -85,6 +85,8 @@ export interface ChildOutcome {
   readonly output?: Json;
   readonly error?: string;
   readonly cause?: string;
+  /** Events in the child's own history. */
+  readonly historyEvents: number;
 }
 
 export interface MapRunRecord {
@@ -166,6 +168,7 @@ export async function runDistributedMap(m: DistributedMapRun, input: Json): Prom
       record.maxRunning = Math.max(record.maxRunning, running);
       const outcome = await m.child(childInput, arn);
       running--;
+      record.maxChildHistoryEvents = Math.max(record.maxChildHistoryEvents, outcome.historyEvents);
       outcomes[i] = { input: childInput, arn, outcome };
       if (outcome.status === 'SUCCEEDED') record.succeeded++;
       else if (++record.failed > tolerated) exceeded ??= outcome;

@@ -247,9 +247,9 @@ export class LocalStepFunctions {
     };
     this.history.unshift(record);
     this.history.splice(this.keep);
-    const runOptions = (id: string, execName: string, execInput: Json) => ({
+    const runOptions = (id: string, execName: string, execInput: Json, startTime: string) => ({
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
-      context: { Execution: { Id: id, Name: execName, Input: execInput, StartTime: new Date().toISOString() }, StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` } },
+      context: { Execution: { Id: id, Name: execName, Input: execInput, StartTime: startTime }, StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` } },
     });
     type Run = ReturnType<StateMachine['run']>;
     /** Counts an execution's history and measures its states' payloads, as AWS would; `onEvent` sees each event. */
@@ -275,31 +275,29 @@ export class LocalStepFunctions {
       }
     };
     const parentHistory = { events: 0 };
+    const objects = distributed.size > 0 ? this.objects?.(`${this.prefix}-${machine}`) : undefined;
     for (const [state, map] of distributed) {
       const processor = map.ItemProcessor;
       // A child execution: the ItemProcessor as a state machine of its own, started by the parent's role.
       const child = async (childInput: Json, arn: string): Promise<ChildOutcome> => {
         this.authorize(machine, 'states:StartExecution', machineArn, 'States.Runtime');
-        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(childInput, runOptions(arn, arn.split(':').at(-1)!, childInput));
+        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(childInput, runOptions(arn, arn.split(':').at(-1)!, childInput, new Date().toISOString()));
         const history = { events: 0 };
         // The children's state events join the parent's record, as the console draws a Map's inner states (AWS shows them on the Map Run's page).
         const watched = observe(run, history, (e) => {
           if (!e.type.startsWith('Execution')) record.events.push(e);
         }).catch(() => undefined);
+        let outcome: Omit<ChildOutcome, 'historyEvents'>;
         try {
-          const output = (await run.result) as Json;
-          return { status: 'SUCCEEDED', output };
+          outcome = { status: 'SUCCEEDED', output: (await run.result) as Json };
         } catch (err) {
           const failed = err as { name?: string; message?: string; cause?: { name?: string; message?: string } };
           const cause = failed.cause ?? failed;
-          return { status: 'FAILED', error: cause.name ?? 'Error', cause: cause.message ?? '' };
-        } finally {
-          await watched;
-          const r = record.mapRuns.at(-1);
-          if (r) r.maxChildHistoryEvents = Math.max(r.maxChildHistoryEvents, history.events);
+          outcome = { status: 'FAILED', error: cause.name ?? 'Error', cause: cause.message ?? '' };
         }
+        await watched;
+        return { ...outcome, historyEvents: history.events };
       };
-      const objects = this.objects?.(`${this.prefix}-${machine}`);
       overrides[state] = async (i) => {
         parentHistory.events += historyEvents('MapRun', undefined);
         const out = await runDistributedMap({ state, definition: map, stateMachineArn: machineArn, objects, child, onMapRun: (r) => record.mapRuns.push(r) }, i);
@@ -308,7 +306,7 @@ export class LocalStepFunctions {
       };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
-    const execution = new StateMachine(definition as never).run(input, runOptions(record.executionArn, name, input));
+    const execution = new StateMachine(definition as never).run(input, runOptions(record.executionArn, name, input, record.startDate));
     abort = execution.abort;
     const events = observe(execution, parentHistory, (e) => record.events.push(e));
     const done = (async () => {

@@ -266,11 +266,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const tasks = fromBundles
     ? Object.fromEntries(Object.keys(sourceTasks).map((p): [string, TaskHandler] => [p, (input) => fromBundles[unitOfPlaceholder(p)!].invoke(input)]))
     : sourceTasks;
+  // One S3 client per state machine role, for its Distributed Maps' items and results.
+  const machineS3: Record<string, StoreEnv['s3']> = {};
   const runnerOptions = {
     roles: stack.stateMachines,
     onDecision: (who, check, d) => iam.record(who, check, d),
     objects: (machine: string) => {
-      const s3 = storeEnvFrom({ ...env, AWS_ACCESS_KEY_ID: machineKeyOf(machine) }).s3;
+      const s3 = (machineS3[machine] ??= storeEnvFrom({ ...env, AWS_ACCESS_KEY_ID: machineKeyOf(machine) }).s3);
       return {
         get: async (Bucket: string, Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString(),
         put: async (Bucket: string, Key: string, body: string) => void (await s3.send(new PutObjectCommand({ Bucket, Key, Body: body }))),

@@ -131,6 +131,7 @@ export interface JobRecords {
   /** Index 0: the last failed verification of the whole run. */
   readonly failure: FailureRecord;
 }
+export type JobRecordKind = keyof JobRecords;
 
 /**
  * The key ranges of a compaction still to merge and verify: those never read back, read back
@@ -145,7 +146,6 @@ export function rangesToDo(rangeCount: number, verified: ReadonlyMap<number, Ver
   }
   return out;
 }
-export type JobRecordKind = keyof JobRecords;
 
 /** The span of periods an import's versions fall in: where its run sorts among runs. */
 export function importSpan(merged: readonly MergeRecord[], periodMs: number): { periodStart: number; periodEnd: number } {

@@ -1,7 +1,7 @@
 /**
  * Key ranges for partitioned work (offload merges, compaction merges): splitters chosen
- * from sampled keys or block boundaries; a job's ranges are stored in its spec (core/jobs.ts),
- * and a task is told only its range's index.
+ * from sampled keys or range summaries; a job's ranges are records of their own (core/jobs.ts,
+ * JobRanges), and a task is told only its range's index.
  */
 import { compareKeys } from './keys.ts';
 import type { KeyRange } from './partition-query.ts';

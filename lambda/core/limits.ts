@@ -55,8 +55,5 @@ export const SFN_QUOTAS = {
 /** How long an execution of each state machine may run before Step Functions stops it (the CDK app sets these; the scale model checks against them). */
 export const EXECUTION_TIMEOUT_SECONDS = { lifecycle: 6 * 3600, import: 12 * 3600 } as const;
 
-/** The largest DynamoDB item (a job's spec is one). */
-export const DYNAMODB_ITEM_BYTES = 400 * 1024;
-
 /** A synchronous Lambda invocation's request or response payload (6 MB). */
 export const LAMBDA_PAYLOAD_BYTES = 6_291_456;

@@ -75,10 +75,12 @@ export const OBJECTS = {
     `${OBJECTS.rangeBlobPrefix(runId, range)}${String(ordinal).padStart(6, '0')}.blob`,
   rangeBlobPrefix: (runId: string, range: number): string => `runs/${runId}/${String(range).padStart(4, '0')}-`,
   /** A spill of one scan segment for one key range of a job. */
-  spill: (jobId: string, range: number, segment: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/seg-${String(segment).padStart(4, '0')}`,
+  spill: (jobId: string, range: number, segment: number): string => `${OBJECTS.spillRange(jobId, range)}/seg-${String(segment).padStart(4, '0')}`,
   spillPrefix: (jobId: string): string => `spills/${jobId}`,
+  /** Every spill of one key range of a job. */
+  spillRange: (jobId: string, range: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}`,
   /** Spills of one key range merged in groups, when the range has too many to merge at once. */
-  spillPass: (jobId: string, range: number): string => `spills/${jobId}/range-${String(range).padStart(4, '0')}/pass-1`,
+  spillPass: (jobId: string, range: number): string => `${OBJECTS.spillRange(jobId, range)}/pass-1`,
   /** The items of one of a job's Distributed Maps (a JSON array of task indices), under its working prefix. */
   mapItems: (jobId: string, kind: string): string => `spills/${jobId}/maps/${kind}.json`,
   /** Where a job's Distributed Maps write their results (ResultWriter). */

@@ -49,17 +49,22 @@ export class Setsum {
   }
 
   insert(item: Uint8Array): this {
-    // The digest's words, reduced and added column by column: itemState without its allocation.
-    const digest = hash('sha3-256', item, 'buffer');
-    for (let i = 0; i < COLUMNS; i++) {
-      const p = SETSUM_PRIMES[i]!;
-      this.state[i] = (this.state[i]! + (digest.readUInt32LE(i * 4) % p)) % p;
-    }
-    return this;
+    return this.addItem(item, false);
   }
 
   remove(item: Uint8Array): this {
-    return this.subtractState(itemState(item));
+    return this.addItem(item, true);
+  }
+
+  /** Adds (or subtracts) an item's state column by column, as itemState reduces it, without allocating one. */
+  private addItem(item: Uint8Array, subtract: boolean): this {
+    const digest = hash('sha3-256', item, 'buffer');
+    for (let i = 0; i < COLUMNS; i++) {
+      const p = SETSUM_PRIMES[i]!;
+      const w = digest.readUInt32LE(i * 4) % p;
+      this.state[i] = (this.state[i]! + (subtract ? p - w : w)) % p;
+    }
+    return this;
   }
 
   /** Inserts a record's framed item (DESIGN §6), framed into a buffer reused across calls (hashing is synchronous). */

@@ -178,9 +178,13 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
   };
 }
 
+/** A quarter period in whole minutes, from one minute to `maxMinutes`. */
+const quarterPeriodMs = (periodMs: number, maxMinutes: number): number =>
+  Math.min(maxMinutes, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
+
 /** How often the lifecycle runs unless set: a quarter period, from a minute to an hour. */
 export function defaultLifecycleIntervalMs(periodMs: number): number {
-  return Math.min(60, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
+  return quarterPeriodMs(periodMs, 60);
 }
 
 /**
@@ -190,5 +194,5 @@ export function defaultLifecycleIntervalMs(periodMs: number): number {
  * on-demand (it was made on-demand ahead) until the next run: a cost, never a throttle.
  */
 export function rotationIntervalMs(periodMs: number): number {
-  return Math.min(15, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
+  return quarterPeriodMs(periodMs, 15);
 }

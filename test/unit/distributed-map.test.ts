@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { evalPath, payload, runDistributedMap, standIn, type ChildOutcome, type DistributedMapState, type MapObjects } from '../../local/distributed-map.ts';
+import { evalPath, payload, runDistributedMap, standIn, type ChildOutcome, type DistributedMapState, type MapObjects, type MapRunRecord } from '../../local/distributed-map.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -47,7 +47,9 @@ function children(fail: (input: { runId: string; index: number }) => boolean = (
     most = Math.max(most, ++running);
     await new Promise((r) => setTimeout(r, 2));
     running--;
-    return fail(i) ? { status: 'FAILED', error: 'VerificationFailed', cause: `range ${i.index}` } : { status: 'SUCCEEDED', output: { index: i.index } };
+    // A child's history grows with its index here, so the Map Run's record of the longest one is checkable.
+    const historyEvents = 5 + i.index;
+    return fail(i) ? { status: 'FAILED', error: 'VerificationFailed', cause: `range ${i.index}`, historyEvents } : { status: 'SUCCEEDED', output: { index: i.index }, historyEvents };
   };
   return { child, seen, most: () => most };
 }
@@ -57,7 +59,9 @@ describe('the local Distributed Map', () => {
     const objects = new MemoryObjects();
     await objects.put('b', 'jobs/r1/items.json', JSON.stringify([0, 1, 2, 3, 4, 5, 6]));
     const c = children();
-    const out = (await runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child }, INPUT)) as { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } };
+    const runs: MapRunRecord[] = [];
+    const out = (await runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child, onMapRun: (r) => runs.push(r) }, INPUT)) as { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } };
+    assert.deepEqual(runs.map((r) => [r.items, r.succeeded, r.failed, r.maxChildHistoryEvents]), [[7, 7, 0, 11]]);
     assert.deepEqual(c.seen.map((s) => s.input).sort((a, b) => a.index - b.index), [0, 1, 2, 3, 4, 5, 6].map((index) => ({ runId: 'r1', index })));
     assert.ok(c.most() <= 3 && c.most() > 1, `${c.most()} at once`);
     for (const s of c.seen) assert.match(s.arn, /^arn:aws:states:us-east-1:000000000000:execution:t-lifecycle\/Work:[0-9a-f-]{36}$/);

@@ -65,7 +65,7 @@ describe('merging a range\'s spills', () => {
         const merged = async (max: number) => {
           const { merge, earlier } = await mergeSpills({ spills: store } as never, 'job', 0, spills, { trackSetsums: 'dropped' }, max);
           const out = await collect(merge);
-          const dropped = Setsum.fromHex(earlier.setsum).add(merge.stats.dropped.setsum);
+          const dropped = earlier.setsum.clone().add(merge.stats.dropped.setsum);
           return { out, count: earlier.count + merge.stats.dropped.count, dropped: dropped.hexdigest() };
         };
         const once = await merged(1000);
