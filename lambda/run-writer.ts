@@ -49,7 +49,7 @@ export async function mergeSpills(
       const pass = new MergeIterator(await open(names.slice(g * maxSources, (g + 1) * maxSources)), opts);
       const name = spillName(OBJECTS.spillPass(runId, range), g);
       const w = new BlobWriter(() => name, SPILL_FORMAT);
-      for await (const e of pass) w.add(e);
+      for await (const batch of pass.batches()) for (const e of batch) w.add(e);
       const blob = w.finish();
       if (blob) {
         await s.spills.put(name, blob.bytes);

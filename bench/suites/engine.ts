@@ -6,11 +6,12 @@ import { hash } from 'node:crypto';
 import { constants as zc, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
 import { memoryBlob, readFooter, scanBlob } from '../../lambda/core/blob-reader.ts';
-import { writeBlobs, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
+import { BlobWriter, writeBlobs, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
 import { MergeIterator, type MergeOptions } from '../../lambda/core/merge.ts';
 import { entrySize, setsumItem, type Entry } from '../../lambda/core/record.ts';
 import { SPILL_FORMAT } from '../../lambda/core/spill-sort.ts';
+import { BatchStream } from '../../lambda/core/source.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
 import { rng } from '../../test/support/arbitraries.ts';
 import { medianSeconds, type Figure } from '../harness.ts';
@@ -131,11 +132,16 @@ export async function engineSuite(): Promise<Figure[]> {
       for (const e of mergedOut) hash('sha3-256', setsumItem(e));
     });
   };
+  // As a range task runs it: each input a stream of blocks across its blobs, the output
+  // written as it is merged.
   const mergeOf = (blobs: readonly FinishedBlob[][], opts: MergeOptions) => async (): Promise<void> => {
-    const sources = blobs.map(async function* (run) {
-      for (const b of run) yield* scanBlob(memoryBlob(b.name, b.bytes));
-    });
-    writeBlobs((i) => `out${i}`, await collectAll(new MergeIterator(sources, opts)), {});
+    const sources = blobs.map((run) => new BatchStream(async function* () {
+      for (const b of run) yield* scanBlob(memoryBlob(b.name, b.bytes)).batches();
+    }));
+    const merge = new MergeIterator(sources, opts);
+    const w = new BlobWriter((i) => `out${i}`);
+    for await (const batch of merge.batches()) for (const e of batch) w.add(e);
+    w.finish();
   };
   const tRawCompaction = await rawPipeline(inputs);
   const tCompaction = await medianSeconds(3, mergeOf(inputs, { trackSetsums: 'dropped' }));
@@ -145,10 +151,4 @@ export async function engineSuite(): Promise<Figure[]> {
   const tOffload = await medianSeconds(3, mergeOf(spills, {}));
   fig('offload merge per worker / raw pipeline', tRawOffload / tOffload, 'ratio', 'zstd decompress + zstd compress + SHA3-256 of each framed record');
   return figures;
-}
-
-async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }

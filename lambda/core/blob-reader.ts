@@ -12,6 +12,7 @@ import {
   type BlockHandle,
 } from './blob-format.ts';
 import type { Entry } from './record.ts';
+import { BatchStream } from './source.ts';
 
 /** Reads `length` bytes at `offset`; the S3 adapter does it with one ranged GET. */
 export type RangeReader = (offset: number, length: number) => Promise<Buffer>;
@@ -67,12 +68,12 @@ export interface ScanOptions {
   toBlock?: number;
 }
 
-/** Yields every record of the given blocks, in key order or its reverse. */
-export async function* scanBlocks(
-  src: Pick<BlobSource, 'name' | 'read'>,
-  blocks: readonly BlockHandle[],
-  opts: ScanOptions = {},
-): AsyncGenerator<Entry> {
+/** Every record of the given blocks, in key order or its reverse, a block at a time. */
+export function scanBlocks(src: Pick<BlobSource, 'name' | 'read'>, blocks: readonly BlockHandle[], opts: ScanOptions = {}): BatchStream {
+  return new BatchStream(() => blockBatches(src, blocks, opts));
+}
+
+async function* blockBatches(src: Pick<BlobSource, 'name' | 'read'>, blocks: readonly BlockHandle[], opts: ScanOptions): AsyncGenerator<readonly Entry[]> {
   const dir = opts.direction ?? 'asc';
   const from = opts.fromBlock ?? 0;
   const to = opts.toBlock ?? blocks.length - 1;
@@ -99,15 +100,17 @@ export async function* scanBlocks(
       const h = selected[i]!;
       const entries = decodeBlockBytes(src.name, from + i, h, bytes.subarray(h.offset - base, h.offset - base + h.length));
       if (dir === 'desc') entries.reverse();
-      yield* entries;
+      if (entries.length > 0) yield entries;
     }
   }
 }
 
 /** Reads the footer, then every record of the blob. */
-export async function* scanBlob(src: BlobSource, opts: ScanOptions = {}): AsyncGenerator<Entry> {
-  const footer = await readFooter(src);
-  yield* scanBlocks(src, footer.blocks, opts);
+export function scanBlob(src: BlobSource, opts: ScanOptions = {}): BatchStream {
+  return new BatchStream(async function* () {
+    const footer = await readFooter(src);
+    yield* blockBatches(src, footer.blocks, opts);
+  });
 }
 
 /** A BlobSource over bytes in memory (tests, spills held locally). */

@@ -7,6 +7,7 @@ import { readBlock, scanBlocks, type BlobSource, type Direction } from './blob-r
 import { compareKeys } from './keys.ts';
 import { inRange, type KeyRange } from './partition-query.ts';
 import type { Entry } from './record.ts';
+import { BatchStream } from './source.ts';
 import { entryMayContain, findBlock, type IndexEntry } from './sparse-index.ts';
 
 export interface ColdRunIO {
@@ -40,16 +41,28 @@ export async function coldGet(io: ColdRunIO, runId: string, key: Buffer): Promis
   return findIn(await readBlock(io.blob(runId, ie.blob), bi, ie.blocks[bi]!), key);
 }
 
-/** Records of the run within the range, in order; blocks are read several at a time. */
-export async function* coldScan(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction): AsyncGenerator<Entry> {
-  for await (const ie of io.entries(runId, range, direction)) {
-    if (compareKeys(ie.lastKey, range.lo) < 0 || compareKeys(ie.firstKey, range.hi) >= 0) continue;
-    const fromBlock = Math.max(0, findBlock(ie.blocks, range.lo));
-    let toBlock = ie.blocks.length - 1;
-    while (toBlock > fromBlock && compareKeys(ie.blocks[toBlock]!.firstKey, range.hi) >= 0) toBlock--;
-    for await (const e of scanBlocks(io.blob(runId, ie.blob), ie.blocks, { direction, fromBlock, toBlock })) {
-      if (inRange(e.key, range)) yield e;
-      else if (direction === 'asc' ? compareKeys(e.key, range.hi) >= 0 : compareKeys(e.key, range.lo) < 0) return;
+/** Records of the run within the range, in order, a block at a time; blocks are read several at a time. */
+export function coldScan(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction): BatchStream {
+  return new BatchStream(async function* () {
+    for await (const ie of io.entries(runId, range, direction)) {
+      if (compareKeys(ie.lastKey, range.lo) < 0 || compareKeys(ie.firstKey, range.hi) >= 0) continue;
+      const fromBlock = Math.max(0, findBlock(ie.blocks, range.lo));
+      let toBlock = ie.blocks.length - 1;
+      while (toBlock > fromBlock && compareKeys(ie.blocks[toBlock]!.firstKey, range.hi) >= 0) toBlock--;
+      for await (const block of scanBlocks(io.blob(runId, ie.blob), ie.blocks, { direction, fromBlock, toBlock }).batches()) {
+        // Only the first and last blocks reach outside the range; a block is sorted, so what
+        // is inside is one stretch of it.
+        if (inRange(block[0]!.key, range) && inRange(block[block.length - 1]!.key, range)) {
+          yield block;
+          continue;
+        }
+        let first = 0;
+        while (first < block.length && !inRange(block[first]!.key, range)) first++;
+        let end = first;
+        while (end < block.length && inRange(block[end]!.key, range)) end++;
+        if (end > first) yield block.slice(first, end);
+        if (end < block.length && first < block.length) return;
+      }
     }
-  }
+  });
 }

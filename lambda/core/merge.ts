@@ -17,8 +17,9 @@ import { Heap } from './heap.ts';
 import type { Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
 import type { Direction } from './blob-reader.ts';
+import { batchesOf, type Batched, type Source } from './source.ts';
 
-export type Source = AsyncIterable<Entry> | Iterable<Entry>;
+export type { Source } from './source.ts';
 
 export interface MergeOptions {
   direction?: Direction;
@@ -46,32 +47,47 @@ export interface MergeStats {
   readonly dropped: DroppedTally;
 }
 
+/** A source's place: its current record, within the batch it came in. */
 interface Cursor {
   readonly src: number;
   entry: Entry;
-  readonly next: () => IteratorResult<Entry> | Promise<IteratorResult<Entry>>;
+  batch: readonly Entry[];
+  pos: number;
+  readonly more: AsyncIterator<readonly Entry[]>;
 }
 
-function iteratorOf(s: Source): () => IteratorResult<Entry> | Promise<IteratorResult<Entry>> {
-  if (Symbol.iterator in s) {
-    const it = s[Symbol.iterator]();
-    return () => it.next();
-  }
-  const it = s[Symbol.asyncIterator]();
-  return () => it.next();
-}
+/** Records a merge output batch holds at most. */
+const OUTPUT_BATCH = 256;
 
-export class MergeIterator implements AsyncIterable<Entry> {
+export class MergeIterator implements AsyncIterable<Entry>, Batched {
   private readonly input: RunningTally = { count: 0, setsum: new Setsum() };
   private readonly dropped: DroppedTally = { count: 0, setsum: new Setsum(), shadowed: 0, tombstones: 0, expired: 0 };
   private outputCount = 0;
   private readonly sources: readonly Source[];
   private readonly opts: MergeOptions;
+  private readonly sign: number;
+  private readonly cutoff: number;
+  private readonly hashInput: boolean;
+  private readonly hashDropped: boolean;
+  private readonly heap: Heap<Cursor>;
   private started = false;
+  /** The winner of the key being settled, while older versions of it are still being dropped. */
+  private winner: Entry | undefined;
 
   constructor(sources: readonly Source[], opts: MergeOptions = {}) {
     this.sources = sources;
     this.opts = opts;
+    this.sign = opts.direction === 'desc' ? -1 : 1;
+    this.cutoff = opts.retentionCutoff ?? -Infinity;
+    this.hashDropped = Boolean(opts.trackSetsums);
+    this.hashInput = opts.trackSetsums === true;
+    const sign = this.sign;
+    this.heap = new Heap<Cursor>((a, b) => {
+      const c = compareKeys(a.entry.key, b.entry.key) * sign;
+      if (c !== 0) return c < 0;
+      if (a.entry.seq !== b.entry.seq) return a.entry.seq > b.entry.seq;
+      return a.src < b.src;
+    });
   }
 
   /** Counts so far; setsums only with `trackSetsums` (the output's is input minus dropped). */
@@ -84,68 +100,131 @@ export class MergeIterator implements AsyncIterable<Entry> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Entry> {
+    await this.start();
+    for (;;) {
+      let r = this.pull();
+      while (r instanceof Promise) {
+        await r;
+        r = this.pull();
+      }
+      if (r === null) return;
+      yield r;
+    }
+  }
+
+  /** The output in batches: what a writer takes, without an await per record. */
+  async *batches(): AsyncGenerator<readonly Entry[]> {
+    await this.start();
+    let out: Entry[] = [];
+    for (;;) {
+      let r = this.pull();
+      while (r instanceof Promise) {
+        await r;
+        r = this.pull();
+      }
+      if (r === null) break;
+      out.push(r);
+      if (out.length >= OUTPUT_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
+  private see(e: Entry): void {
+    this.input.count++;
+    if (this.hashInput) this.input.setsum.insertEntry(e);
+  }
+
+  private drop(e: Entry, why: 'shadowed' | 'tombstones' | 'expired'): void {
+    this.dropped.count++;
+    this.dropped[why]++;
+    if (this.hashDropped) this.dropped.setsum.insertEntry(e);
+  }
+
+  private async start(): Promise<void> {
     if (this.started) throw new Error('a MergeIterator can be iterated once');
     this.started = true;
-    const sign = this.opts.direction === 'desc' ? -1 : 1;
-    const cutoff = this.opts.retentionCutoff ?? -Infinity;
-    const hashDropped = Boolean(this.opts.trackSetsums);
-    const hash = this.opts.trackSetsums === true;
-    const { input, dropped } = this;
-    const heap = new Heap<Cursor>((a, b) => {
-      const c = compareKeys(a.entry.key, b.entry.key) * sign;
-      if (c !== 0) return c < 0;
-      if (a.entry.seq !== b.entry.seq) return a.entry.seq > b.entry.seq;
-      return a.src < b.src;
-    });
+    for (let i = 0; i < this.sources.length; i++) {
+      const more = batchesOf(this.sources[i]!)[Symbol.asyncIterator]();
+      const r = await more.next();
+      if (r.done) continue;
+      const c: Cursor = { src: i, entry: r.value[0]!, batch: r.value, pos: 0, more };
+      this.check(c, 0);
+      this.see(c.entry);
+      this.heap.push(c);
+    }
+  }
 
-    const see = (e: Entry): void => {
-      input.count++;
-      if (hash) input.setsum.insertEntry(e);
-    };
-    const drop = (e: Entry, why: 'shadowed' | 'tombstones' | 'expired'): void => {
-      dropped.count++;
-      dropped[why]++;
-      if (hashDropped) dropped.setsum.insertEntry(e);
-    };
-    /** Advances a cursor; false when its source is exhausted. Checks the source's order. */
-    const advance = async (c: Cursor): Promise<boolean> => {
-      const r = await c.next();
-      if (r.done) return false;
-      if (compareKeys(r.value.key, c.entry.key) * sign <= 0) {
+  /** Sources must be strictly ordered: within a batch, and from one batch to the next. */
+  private check(c: Cursor, pos: number): void {
+    if (pos > 0 && compareKeys(c.batch[pos]!.key, c.batch[pos - 1]!.key) * this.sign <= 0) {
+      throw new CorruptionError(`merge source ${c.src}`, undefined, `not strictly ordered (${this.opts.direction ?? 'asc'})`, '');
+    }
+  }
+
+  /**
+   * Moves a cursor to its next record and restores the heap. Synchronous within a batch; a
+   * promise when the next batch must be awaited.
+   */
+  private advance(c: Cursor): void | Promise<void> {
+    const pos = c.pos + 1;
+    if (pos < c.batch.length) {
+      this.check(c, pos);
+      c.pos = pos;
+      c.entry = c.batch[pos]!;
+      this.see(c.entry);
+      this.heap.replaceTop(c);
+      return;
+    }
+    return c.more.next().then((r) => {
+      if (r.done) {
+        this.heap.pop();
+        return;
+      }
+      if (compareKeys(r.value[0]!.key, c.entry.key) * this.sign <= 0) {
         throw new CorruptionError(`merge source ${c.src}`, undefined, `not strictly ordered (${this.opts.direction ?? 'asc'})`, '');
       }
-      c.entry = r.value;
-      see(r.value);
-      return true;
-    };
+      c.batch = r.value;
+      c.pos = 0;
+      c.entry = r.value[0]!;
+      this.see(c.entry);
+      this.heap.replaceTop(c);
+    });
+  }
 
-    for (let i = 0; i < this.sources.length; i++) {
-      const next = iteratorOf(this.sources[i]!);
-      const r = await next();
-      if (r.done) continue;
-      see(r.value);
-      heap.push({ src: i, entry: r.value, next });
-    }
-
-    while (heap.size > 0) {
-      const top = heap.peek()!;
-      const winner = top.entry;
-      if (await advance(top)) heap.replaceTop(top);
-      else heap.pop();
-      // Every other version of this key is older: shadowed.
-      while (heap.size > 0 && heap.peek()!.entry.key.equals(winner.key)) {
-        const c = heap.peek()!;
-        drop(c.entry, 'shadowed');
-        if (await advance(c)) heap.replaceTop(c);
-        else heap.pop();
+  /**
+   * The next record out: an entry, null at the end, or a promise to await before pulling
+   * again (a source's next batch). Each key's winner is the top of the heap; every other
+   * version of it is older and shadowed.
+   */
+  private pull(): Entry | null | Promise<void> {
+    const heap = this.heap;
+    for (;;) {
+      if (this.winner === undefined) {
+        if (heap.size === 0) return null;
+        const top = heap.peek()!;
+        this.winner = top.entry;
+        const wait = this.advance(top);
+        if (wait) return wait;
       }
-      if (winner.seq < cutoff) {
-        drop(winner, 'expired');
-      } else if (winner.value === null && this.opts.dropTombstones) {
-        drop(winner, 'tombstones');
+      const key = this.winner.key;
+      while (heap.size > 0 && heap.peek()!.entry.key.equals(key)) {
+        const c = heap.peek()!;
+        this.drop(c.entry, 'shadowed');
+        const wait = this.advance(c);
+        if (wait) return wait;
+      }
+      const w = this.winner;
+      this.winner = undefined;
+      if (w.seq < this.cutoff) {
+        this.drop(w, 'expired');
+      } else if (w.value === null && this.opts.dropTombstones) {
+        this.drop(w, 'tombstones');
       } else {
         this.outputCount++;
-        yield winner;
+        return w;
       }
     }
   }

@@ -8,7 +8,8 @@ import type { BlobSource } from './blob-reader.ts';
 import { memoryBlob, scanBlob } from './blob-reader.ts';
 import { BlobWriter } from './blob-writer.ts';
 import { compareKeys } from './keys.ts';
-import { MergeIterator, type MergeStats, type Source, type RunningTally } from './merge.ts';
+import { MergeIterator, type MergeStats, type RunningTally } from './merge.ts';
+import type { Batched, Source } from './source.ts';
 import { entrySize, type Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
 
@@ -135,7 +136,7 @@ export class SpillSorter {
   }
 }
 
-export class SortedOutput implements AsyncIterable<Entry> {
+export class SortedOutput implements AsyncIterable<Entry>, Batched {
   private readonly merge: MergeIterator;
   private readonly input: RunningTally;
   private readonly shadowed: RunningTally;
@@ -148,6 +149,10 @@ export class SortedOutput implements AsyncIterable<Entry> {
 
   [Symbol.asyncIterator](): AsyncIterator<Entry> {
     return this.merge[Symbol.asyncIterator]();
+  }
+
+  batches(): AsyncIterable<readonly Entry[]> {
+    return this.merge.batches();
   }
 
   /** Input as added, output as yielded, and everything dropped in between. */

@@ -8,7 +8,7 @@ import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/b
 import { compareKeys } from '../core/keys.ts';
 import { keyRangeOfSpec, type RangeSpec, type RangeSummary } from '../core/key-ranges.ts';
 import type { RunMeta } from '../core/manifest.ts';
-import type { Entry } from '../core/record.ts';
+import { batchesOf, type Source } from '../core/source.ts';
 import { OBJECTS, rangesPartition, runPartition } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { serializeIndexEntry } from '../core/sparse-index.ts';
@@ -58,7 +58,7 @@ export class ColdWriter {
    * Writes a whole run (or one key range of it, then its summary) from sorted records; names
    * are deterministic, so a re-run overwrites the same objects.
    */
-  async writeRun(runId: string, entries: AsyncIterable<Entry> | Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}, range?: RangeSpec): Promise<WrittenRun> {
+  async writeRun(runId: string, entries: Source, opts: Partial<BlobWriterOptions> = {}, range?: RangeSpec): Promise<WrittenRun> {
     const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range.index, i)), opts);
     const names = new Set<string>();
     const firstKeys = new Set<string>();
@@ -84,7 +84,12 @@ export class ColdWriter {
       minSeq = Math.min(minSeq, b.minSeq);
       maxSeq = Math.max(maxSeq, b.maxSeq);
     };
-    for await (const e of entries) await done(w.add(e));
+    for await (const batch of batchesOf(entries)) {
+      for (const e of batch) {
+        const b = w.add(e);
+        if (b) await done(b);
+      }
+    }
     await done(w.finish());
     if (range !== undefined) {
       await this.sweepRange(runId, range, names, firstKeys);

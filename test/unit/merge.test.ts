@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MergeIterator, mergeAll } from '../../lambda/core/merge.ts';
+import { BatchStream } from '../../lambda/core/source.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
 import { asRun, del, entryOf, opArb, put, type Op } from '../support/arbitraries.ts';
@@ -92,6 +93,51 @@ describe('k-way merge', () => {
     assert.equal(ok.entries.length, 3);
     await assert.rejects(mergeAll([[put('p', 'b', 1, 1), put('p', 'a', 1, 1)]]), { code: 'Corruption', name: 'CorruptionError' });
     await assert.rejects(mergeAll([[put('p', 'a', 2, 1), put('p', 'a', 1, 1)]]), { code: 'Corruption', name: 'CorruptionError' });
+  });
+
+  it('gives the same output and tallies from batched sources cut anywhere, as records or in batches', async () => {
+    // Sources cut into batches at random points (a block at a time, as blobs and cold runs
+    // hand them over): the merge steps through a batch and awaits only between them.
+    const cutArb = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 });
+    await fc.assert(
+      fc.asyncProperty(runsArb, cutArb, fc.boolean(), async (runs, cuts, asBatches) => {
+        const sorted = runs.map((r) => asRun(r.map(entryOf)));
+        const batched = sorted.map((run, i) => new BatchStream(async function* () {
+          for (let o = 0, k = i; o < run.length; k++) {
+            const n = cuts[k % cuts.length]!;
+            yield run.slice(o, o + n);
+            o += n;
+          }
+        }));
+        const expected = await mergeAll(sorted, { trackSetsums: true });
+        const m = new MergeIterator(batched, { trackSetsums: true });
+        const entries: Entry[] = [];
+        if (asBatches) {
+          for await (const b of m.batches()) {
+            assert.ok(b.length > 0);
+            entries.push(...b);
+          }
+        } else {
+          for await (const e of m) entries.push(e);
+        }
+        assert.deepEqual(entries, expected.entries);
+        assert.equal(m.stats.input.count, expected.stats.input.count);
+        assert.ok(m.stats.dropped.setsum.equals(expected.stats.dropped.setsum));
+        assert.ok(m.stats.output.setsum.equals(expected.stats.output.setsum));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('rejects a batched source out of order, within a batch or across two', async () => {
+    const stream = (...batches: Entry[][]) => new BatchStream(async function* () {
+      yield* batches;
+    });
+    await assert.rejects(mergeAll([stream([put('p', 'b', 1, 1), put('p', 'a', 1, 1)])]), { code: 'Corruption' });
+    await assert.rejects(mergeAll([stream([put('p', 'b', 1, 1)], [put('p', 'a', 1, 1)])]), { code: 'Corruption' });
+    await assert.rejects(mergeAll([stream([put('p', 'a', 1, 1)], [put('p', 'a', 2, 1)])]), { code: 'Corruption' });
+    const ok = await mergeAll([stream([put('p', 'a', 1, 1)], [], [put('p', 'b', 1, 1)])]);
+    assert.equal(ok.entries.length, 2);
   });
 
   it('can be consumed only once', async () => {
