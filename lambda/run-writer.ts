@@ -96,7 +96,8 @@ export class RangeSpiller {
     this.sorters = ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(runId, r.index, task), memoryBytes, trackSetsums: trackDuplicates }));
   }
 
-  add(e: Entry): Promise<void> {
+  /** Buffers a record; a promise only when its range's buffer filled and is being spilled. */
+  add(e: Entry): Promise<void> | undefined {
     return this.sorters[rangeOf(e.key, this.splitters)]!.add(e);
   }
 

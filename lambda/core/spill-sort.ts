@@ -63,12 +63,13 @@ export class SpillSorter {
     this.opts = opts;
   }
 
-  async add(e: Entry): Promise<void> {
+  /** Buffers a record; a promise (to await before the next add) only when the buffer is full and spills. */
+  add(e: Entry): Promise<void> | undefined {
     this.buffer.push(e);
     this.bufferBytes += entrySize(e);
     this.input.count++;
     if (this.opts.trackSetsums) this.input.setsum.insertEntry(e);
-    if (this.bufferBytes >= this.opts.memoryBytes) await this.spill();
+    return this.bufferBytes >= this.opts.memoryBytes ? this.spill() : undefined;
   }
 
   /** Sorts the buffer and keeps the newest version of each key. */

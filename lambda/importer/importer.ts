@@ -87,7 +87,8 @@ export async function parseChunk(s: Stores, runId: string, chunk: number, nowMs:
     }
     count++;
     setsum.insertEntry(r);
-    await spiller.add(r);
+    const spilling = spiller.add(r);
+    if (spilling) await spilling;
   }
   const { spills, duplicates } = await spiller.finish();
   const record: ParseRecord = { lines: lineCount(text), nonBlank, invalid, errors, count, setsum: setsum.hexdigest(), duplicates, spills };

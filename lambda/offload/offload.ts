@@ -69,10 +69,14 @@ export async function scanSegment(s: Stores, runId: string, segment: number): Pr
   const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), segment, s.settings.spillBytes);
   const setsum = new Setsum();
   let count = 0;
-  for await (const e of s.hot.scanSegment(job.table, segment, job.totalSegments)) {
-    setsum.insertEntry(e);
-    count++;
-    await spiller.add(e);
+  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments).batches()) {
+    for (const e of page) {
+      setsum.insertEntry(e);
+      // A spill to write is the only wait: most records are buffered synchronously.
+      const spilling = spiller.add(e);
+      if (spilling) await spilling;
+    }
+    count += page.length;
   }
   const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills };
   await s.jobs.putRecord(runId, 'scan', segment, record);

@@ -22,7 +22,8 @@ import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE } from '../core/schema.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
-import { pagedItems } from './paging.ts';
+import { pagedBatches, pagedItems } from './paging.ts';
+import { BatchStream } from '../core/source.ts';
 import { grant, type Grant } from './grants.ts';
 
 /** What each use of the hot tables calls (tables by this store's name prefix). */
@@ -69,10 +70,9 @@ export function toHotItem(e: Entry): Item {
 }
 
 export function fromHotItem(item: Item): Entry {
-  const pk = Buffer.from(item[PK]!.S!, 'utf8');
-  const sk = Buffer.from(item[SK]!.S!, 'utf8');
   return {
-    key: Buffer.concat([pk, Buffer.of(0), sk]),
+    // encodeKey's bytes (pk 0x00 sk; a stored pk holds no NUL), in one allocation.
+    key: Buffer.from(`${item[PK]!.S!}\u0000${item[SK]!.S!}`, 'utf8'),
     seq: Number(item[SEQ]!.N),
     value: item[V]?.S !== undefined ? Buffer.from(item[V].S, 'utf8') : null,
   };
@@ -167,8 +167,9 @@ export class HotTables {
   }
 
   /** One segment of a parallel scan (consistent), page by page. */
-  async *scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): AsyncGenerator<Entry> {
-    const pages = pagedItems(
+  /** One segment's records (unordered), a page at a time. */
+  scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): BatchStream {
+    const pages = () => pagedBatches(
       `scan ${table}`,
       (start) =>
         this.ddb.send(
@@ -177,7 +178,9 @@ export class HotTables {
       // A sample: one page only.
       { onePage: pageLimit !== undefined },
     );
-    for await (const item of pages) yield fromHotItem(item);
+    return new BatchStream(async function* () {
+      for await (const items of pages()) yield items.map(fromHotItem);
+    });
   }
 
   /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */

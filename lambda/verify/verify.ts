@@ -71,21 +71,23 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
       const footer = await readFooter(src);
       const blobSetsum = new Setsum();
       let n = 0;
-      for await (const e of scanBlocks(src, footer.blocks)) {
-        if (prev && compareKeys(prev, e.key) >= 0) {
-          problems.push(`${b.key}: key out of order after the previous record`);
-          break;
+      blocks: for await (const block of scanBlocks(src, footer.blocks).batches()) {
+        for (const e of block) {
+          if (prev && compareKeys(prev, e.key) >= 0) {
+            problems.push(`${b.key}: key out of order after the previous record`);
+            break blocks;
+          }
+          if (compareKeys(e.key, lo) < 0 || compareKeys(e.key, hi) >= 0) {
+            problems.push(`${b.key}: a key outside range ${range.index}`);
+            break blocks;
+          }
+          prev = e.key;
+          minKey ??= e.key;
+          blobSetsum.insertEntry(e);
+          if (e.seq < minSeq) minSeq = e.seq;
+          if (e.seq > maxSeq) maxSeq = e.seq;
+          n++;
         }
-        if (compareKeys(e.key, lo) < 0 || compareKeys(e.key, hi) >= 0) {
-          problems.push(`${b.key}: a key outside range ${range.index}`);
-          break;
-        }
-        prev = e.key;
-        minKey ??= e.key;
-        blobSetsum.insertEntry(e);
-        minSeq = Math.min(minSeq, e.seq);
-        maxSeq = Math.max(maxSeq, e.seq);
-        n++;
       }
       if (n !== footer.count) problems.push(`${b.key}: ${n} records, footer says ${footer.count}`);
       if (!blobSetsum.equals(footer.setsum)) problems.push(`${b.key}: setsum differs from its footer`);
@@ -123,9 +125,9 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
 export async function rescanSegment(s: Stores, table: string, segment: number, totalSegments: number): Promise<Tally> {
   const setsum = new Setsum();
   let count = 0;
-  for await (const e of s.hot.scanSegment(table, segment, totalSegments)) {
-    setsum.insertEntry(e);
-    count++;
+  for await (const page of s.hot.scanSegment(table, segment, totalSegments).batches()) {
+    for (const e of page) setsum.insertEntry(e);
+    count += page.length;
   }
   return { count, setsum: setsum.hexdigest() };
 }
