@@ -110,12 +110,40 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     fig('S3 bytes per cold point read', s3Bytes / coldSample.length, 'bytes');
     s3Gets = 0;
     s3Bytes = 0;
-    const absent = 500;
+    const absent = 2000;
     for (let i = 0; i < absent; i++) {
       const res = await fetch(sys.url + itemPath(encodeKey('cold-team-0001', `absent-${i}`)));
       await res.arrayBuffer();
     }
     fig('S3 GETs per absent-key read', s3Gets / absent, 'requests');
+
+    // Short range queries in a store of 8 runs, one a day, as offload leaves them: each team
+    // writes every day but one in four, so a partition is in some runs and not others.
+    const days = 8;
+    const teamsQ = Array.from({ length: 40 }, (_, t) => `q-team-${String(t).padStart(4, '0')}`);
+    const dayMs = 86_400_000;
+    const t0Ms = Date.UTC(2025, 0, 1);
+    for (let d = 0; d < days; d++) {
+      const records = teamsQ.flatMap((team, t) => ((t + d) % 4 === 0 ? [] : Array.from({ length: 150 }, (_, i) => {
+        const ts = new Date(t0Ms + d * dayMs + Math.floor((i * dayMs) / 150)).toISOString();
+        return { key: encodeKey(team, `${ts}#${i}`), seq: 1_500_000_000_000_000 + d * 1_000_000 + i, value: Buffer.from(JSON.stringify({ team, day: d, i, pad: 'x'.repeat(200) })) };
+      }))).sort((a, b) => Buffer.compare(a.key, b.key));
+      const id = `bench-day-${d}`;
+      const run = await sys.cold.coldWriter.writeRun(id, records);
+      await sys.dataPlane.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, d * dayMs, (d + 1) * dayMs, run)] });
+    }
+    sys.refreshManifests();
+    s3Gets = 0;
+    const queries = 400;
+    for (let i = 0; i < queries; i++) {
+      const team = teamsQ[(i * 7) % teamsQ.length]!;
+      const from = new Date(t0Ms + Math.floor(((i * 7919) % 1000) / 1000 * days * dayMs)).toISOString();
+      const order = i % 2 === 0 ? 'asc' : 'desc';
+      const res = await fetch(`${sys.url}/v1/items/${team}?limit=10&order=${order}&${order === 'asc' ? 'from' : 'to'}=${encodeURIComponent(from)}`);
+      if (res.status !== 200) throw new Error(`query ${team} ${order} ${from}: ${res.status}`);
+      await res.arrayBuffer();
+    }
+    fig('S3 GETs per 10-record range query, 8 runs', s3Gets / queries, 'requests');
 
     const teams = Array.from({ length: 40 }, (_, i) => `team-${String(i * 5).padStart(4, '0')}`);
     const hotQ = await latency(teams.map((t) => `/v1/items/${t}?limit=100`));

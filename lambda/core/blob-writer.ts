@@ -12,7 +12,7 @@ import { compareKeys } from './keys.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
 import type { Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
-import type { IndexEntry } from './sparse-index.ts';
+import { MAX_PARTITION_FENCES, type IndexEntry } from './sparse-index.ts';
 
 export interface BlobWriterOptions {
   blockBytes: number;
@@ -61,6 +61,11 @@ export class BlobWriter {
   // The index entry being built.
   private segHandles: BlockHandle[] = [];
   private segHashes: KeyHash[] = [];
+  private segRecords = 0;
+  /** The partition prefix (`pk 0x00`) last added to this entry's filter. */
+  private segPrefix: Buffer | undefined;
+  /** Each partition's first and last key in this entry, until there are too many to keep. */
+  private segFences: { first: Buffer; last: Buffer }[] | undefined = [];
   private segBytes = 0;
 
   constructor(nameOf: (ordinal: number) => string, opts: Partial<BlobWriterOptions> = {}) {
@@ -82,11 +87,28 @@ export class BlobWriter {
     this.block.add(e);
     this.lastKey = e.key;
     this.segHashes.push(keyHash(e.key));
+    this.addPrefix(e.key);
+    this.segRecords++;
     this.count++;
     if (this.opts.setsum) this.setsum.insertEntry(e);
     if (e.seq < this.minSeq) this.minSeq = e.seq;
     if (e.seq > this.maxSeq) this.maxSeq = e.seq;
     return done;
+  }
+
+  /** Adds the key's partition prefix to the entry's filter, once per partition (keys arrive sorted). */
+  private addPrefix(key: Buffer): void {
+    const end = key.indexOf(0) + 1;
+    const last = this.segPrefix;
+    const fences = this.segFences;
+    if (last && last.length === end && key.compare(last, 0, end, 0, end) === 0) {
+      if (fences) fences[fences.length - 1]!.last = key;
+      return;
+    }
+    this.segPrefix = key.subarray(0, end);
+    this.segHashes.push(keyHash(this.segPrefix));
+    if (fences && fences.length < MAX_PARTITION_FENCES) fences.push({ first: key, last: key });
+    else this.segFences = undefined;
   }
 
   /** Flushes the last block and blob; undefined if nothing is pending. */
@@ -107,8 +129,7 @@ export class BlobWriter {
     this.handles.push(h);
     this.segHandles.push(h);
     this.segBytes += compressed.length;
-    const segRecords = this.segHashes.length;
-    if (this.segHandles.length >= this.opts.indexEntryMaxBlocks || segRecords >= this.opts.indexEntryMaxRecords) {
+    if (this.segHandles.length >= this.opts.indexEntryMaxBlocks || this.segRecords >= this.opts.indexEntryMaxRecords) {
       this.flushIndexEntry();
     }
   }
@@ -119,13 +140,18 @@ export class BlobWriter {
       blob: this.nameOf(this.ordinal),
       firstKey: this.segHandles[0]!.firstKey,
       lastKey: this.lastKey!,
-      count: this.segHashes.length,
+      count: this.segRecords,
       bytes: this.segBytes,
       blocks: this.segHandles,
-      bloom: BloomFilter.fromHashes(this.segHashes, this.opts.bloomBitsPerKey),
+      bloom: BloomFilter.fromHashes(this.segHashes, this.opts.bloomBitsPerKey, true),
+      // Copies: the keys may be views of a decoded block the entry should not keep alive.
+      ...(this.segFences ? { partitions: this.segFences.map((f) => ({ first: Buffer.from(f.first), last: Buffer.from(f.last) })) } : {}),
     });
     this.segHandles = [];
     this.segHashes = [];
+    this.segRecords = 0;
+    this.segPrefix = undefined;
+    this.segFences = [];
     this.segBytes = 0;
   }
 

@@ -7,8 +7,8 @@ import { readBlock, scanBlocks, type BlobSource, type Direction } from './blob-r
 import { compareKeys } from './keys.ts';
 import { inRange, type KeyRange } from './partition-query.ts';
 import type { Entry } from './record.ts';
-import { BatchStream } from './source.ts';
-import { entryMayContain, findBlock, type IndexEntry } from './sparse-index.ts';
+import type { Batched } from './source.ts';
+import { entryMayContain, findBlock, partitionFence, type IndexEntry } from './sparse-index.ts';
 
 export interface ColdRunIO {
   /** The run's index entry with the greatest first key <= key (one Query, Limit 1). */
@@ -41,21 +41,85 @@ export async function coldGet(io: ColdRunIO, runId: string, key: Buffer): Promis
   return findIn(await readBlock(io.blob(runId, ie.blob), bi, ie.blocks[bi]!), key);
 }
 
-/** Records of the run within the range, in order, a block at a time; blocks are read several at a time. */
-export function coldScan(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction): BatchStream {
-  return new BatchStream(async function* () {
-    for await (const ie of io.entries(runId, range, direction)) {
-      if (compareKeys(ie.lastKey, range.lo) < 0 || compareKeys(ie.firstKey, range.hi) >= 0) continue;
+export interface ColdScanOptions {
+  /**
+   * The partition (`pk 0x00`) every key of the range is in: index entries whose bloom filter
+   * holds no key of it are skipped without a GET.
+   */
+  readonly partition?: Buffer;
+}
+
+/**
+ * Records of the run within the range, in order, a block at a time; blocks are read several
+ * at a time. Before reading any block, `bound()` tells a merge where the first record can
+ * be (from the index alone), so that a merge reads this run only once its turn comes: a short
+ * query over many runs reads the blocks of the runs that hold its answer, not of every run.
+ */
+export class ColdScan implements AsyncIterable<Entry>, Batched {
+  private readonly io: ColdRunIO;
+  private readonly runId: string;
+  private readonly range: KeyRange;
+  private readonly direction: Direction;
+  private readonly partition: Buffer | undefined;
+  private entries: AsyncIterator<IndexEntry> | undefined;
+  /** The first entry to read, once bound() has looked for it. */
+  private head: IteratorResult<{ ie: IndexEntry; first: Buffer; last: Buffer }> | undefined;
+
+  constructor(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction, opts: ColdScanOptions = {}) {
+    this.io = io;
+    this.runId = runId;
+    this.range = range;
+    this.direction = direction;
+    this.partition = opts.partition;
+  }
+
+  /**
+   * The next index entry that may hold records of the range (and partition), with the keys
+   * its records in range lie between (the entry's, narrowed by the partition's fence).
+   */
+  private async nextEntry(): Promise<IteratorResult<{ ie: IndexEntry; first: Buffer; last: Buffer }>> {
+    this.entries ??= this.io.entries(this.runId, this.range, this.direction)[Symbol.asyncIterator]();
+    for (;;) {
+      const r = await this.entries.next();
+      if (r.done) return r;
+      const ie = r.value;
+      const fence = this.partition ? partitionFence(ie, this.partition) : undefined;
+      if (fence === null) continue;
+      const first = fence?.first ?? ie.firstKey;
+      const last = fence?.last ?? ie.lastKey;
+      if (compareKeys(last, this.range.lo) < 0 || compareKeys(first, this.range.hi) >= 0) continue;
+      return { done: false, value: { ie, first, last } };
+    }
+  }
+
+  /**
+   * No record of the scan comes before this key (after it, descending); undefined when the
+   * run holds none. Costs index reads only.
+   */
+  async bound(): Promise<Buffer | undefined> {
+    this.head ??= await this.nextEntry();
+    if (this.head.done) return undefined;
+    const { first, last } = this.head.value;
+    if (this.direction === 'asc') return compareKeys(first, this.range.lo) > 0 ? first : this.range.lo;
+    return compareKeys(last, this.range.hi) < 0 ? last : this.range.hi;
+  }
+
+  async *batches(): AsyncGenerator<readonly Entry[]> {
+    const { range, direction } = this;
+    let r = this.head ?? (await this.nextEntry());
+    this.head = undefined;
+    for (; !r.done; r = await this.nextEntry()) {
+      const { ie } = r.value;
       const fromBlock = Math.max(0, findBlock(ie.blocks, range.lo));
       let toBlock = ie.blocks.length - 1;
       while (toBlock > fromBlock && compareKeys(ie.blocks[toBlock]!.firstKey, range.hi) >= 0) toBlock--;
-      for await (const block of scanBlocks(io.blob(runId, ie.blob), ie.blocks, { direction, fromBlock, toBlock }).batches()) {
-        // Only the first and last blocks reach outside the range; a block is sorted, so what
-        // is inside is one stretch of it.
+      for await (const block of scanBlocks(this.io.blob(this.runId, ie.blob), ie.blocks, { direction, fromBlock, toBlock }).batches()) {
         if (inRange(block[0]!.key, range) && inRange(block[block.length - 1]!.key, range)) {
           yield block;
           continue;
         }
+        // Only the first and last blocks reach outside the range; a block is sorted, so what
+        // is inside is one stretch of it.
         let first = 0;
         while (first < block.length && !inRange(block[first]!.key, range)) first++;
         let end = first;
@@ -64,5 +128,14 @@ export function coldScan(io: ColdRunIO, runId: string, range: KeyRange, directio
         if (end < block.length && first < block.length) return;
       }
     }
-  });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Entry> {
+    for await (const b of this.batches()) yield* b;
+  }
+}
+
+/** Records of the run within the range, in order (see ColdScan). */
+export function coldScan(io: ColdRunIO, runId: string, range: KeyRange, direction: Direction, opts: ColdScanOptions = {}): ColdScan {
+  return new ColdScan(io, runId, range, direction, opts);
 }

@@ -17,7 +17,7 @@ import { Heap } from './heap.ts';
 import type { Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
 import type { Direction } from './blob-reader.ts';
-import { batchesOf, type Batched, type Source } from './source.ts';
+import { batchesOf, isBatched, type Batched, type Source } from './source.ts';
 
 export type { Source } from './source.ts';
 
@@ -47,13 +47,17 @@ export interface MergeStats {
   readonly dropped: DroppedTally;
 }
 
-/** A source's place: its current record, within the batch it came in. */
+/**
+ * A source's place: its current record, within the batch it came in. A source not read yet
+ * (`more` undefined) stands in the heap at its bound, as a record that sorts before any real
+ * one of that key; it is read when it reaches the top.
+ */
 interface Cursor {
   readonly src: number;
   entry: Entry;
   batch: readonly Entry[];
   pos: number;
-  readonly more: AsyncIterator<readonly Entry[]>;
+  more: AsyncIterator<readonly Entry[]> | undefined;
 }
 
 /** Records a merge output batch holds at most. */
@@ -146,15 +150,37 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
   private async start(): Promise<void> {
     if (this.started) throw new Error('a MergeIterator can be iterated once');
     this.started = true;
-    for (let i = 0; i < this.sources.length; i++) {
-      const more = batchesOf(this.sources[i]!)[Symbol.asyncIterator]();
+    const cursors = await Promise.all(this.sources.map(async (source, src): Promise<Cursor | undefined> => {
+      if (isBatched(source) && source.bound) {
+        const bound = await source.bound();
+        return bound === undefined ? undefined : { src, entry: { key: bound, seq: Infinity, value: null }, batch: [], pos: 0, more: undefined };
+      }
+      const more = batchesOf(source)[Symbol.asyncIterator]();
       const r = await more.next();
-      if (r.done) continue;
-      const c: Cursor = { src: i, entry: r.value[0]!, batch: r.value, pos: 0, more };
-      this.check(c, 0);
+      if (r.done) return undefined;
+      const c: Cursor = { src, entry: r.value[0]!, batch: r.value, pos: 0, more };
       this.see(c.entry);
-      this.heap.push(c);
+      return c;
+    }));
+    for (const c of cursors) if (c) this.heap.push(c);
+  }
+
+  /** Reads a source that stood at its bound, now at the top of the heap: its first batch replaces the bound. */
+  private async open(c: Cursor): Promise<void> {
+    c.more = batchesOf(this.sources[c.src]!)[Symbol.asyncIterator]();
+    const r = await c.more.next();
+    if (r.done) {
+      this.heap.pop();
+      return;
     }
+    if (compareKeys(r.value[0]!.key, c.entry.key) * this.sign < 0) {
+      throw new CorruptionError(`merge source ${c.src}`, undefined, 'a record before the bound its source gave', '');
+    }
+    c.batch = r.value;
+    c.pos = 0;
+    c.entry = r.value[0]!;
+    this.see(c.entry);
+    this.heap.replaceTop(c);
   }
 
   /** Sources must be strictly ordered: within a batch, and from one batch to the next. */
@@ -178,7 +204,7 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
       this.heap.replaceTop(c);
       return;
     }
-    return c.more.next().then((r) => {
+    return c.more!.next().then((r) => {
       if (r.done) {
         this.heap.pop();
         return;
@@ -205,6 +231,7 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
       if (this.winner === undefined) {
         if (heap.size === 0) return null;
         const top = heap.peek()!;
+        if (!top.more) return this.open(top);
         this.winner = top.entry;
         const wait = this.advance(top);
         if (wait) return wait;
@@ -212,6 +239,8 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
       const key = this.winner.key;
       while (heap.size > 0 && heap.peek()!.entry.key.equals(key)) {
         const c = heap.peek()!;
+        // A bound sorts before every record of its key, so none can stand here.
+        if (!c.more) throw new Error('an unread source at the key of a winner');
         this.drop(c.entry, 'shadowed');
         const wait = this.advance(c);
         if (wait) return wait;

@@ -5,7 +5,7 @@
  */
 import type { Direction } from './blob-reader.ts';
 import { coldGet, coldScan, type ColdRunIO } from './cold-run.ts';
-import { compareKeys } from './keys.ts';
+import { compareKeys, partitionPrefix } from './keys.ts';
 import type { Manifest, RunMeta } from './manifest.ts';
 import { MergeIterator, type Source } from './merge.ts';
 import { keyRangeOf, type KeyRange, type PartitionQuery } from './partition-query.ts';
@@ -82,8 +82,9 @@ export function rangeQuery(m: Manifest, io: RunReaders, q: PartitionQuery, opts:
   const range = keyRangeOf(q);
   // An empty range (from at or after to) reads nothing.
   const runs = compareKeys(range.lo, range.hi) < 0 ? runsFor(m, range, opts) : [];
+  const partition = partitionPrefix(q.pk);
   const sources: Source[] = runs.map((r) =>
-    r.tier === 'hot' ? io.hot.query(r, q) : coldScan(io.cold, r.id, range, q.direction as Direction),
+    r.tier === 'hot' ? io.hot.query(r, q) : coldScan(io.cold, r.id, range, q.direction as Direction, { partition }),
   );
   return new MergeIterator(sources, {
     direction: q.direction,

@@ -8,6 +8,11 @@ import type { Entry } from './record.ts';
 export interface Batched {
   /** The records in order, a batch at a time (never an empty batch); iterated once. */
   batches(): AsyncIterable<readonly Entry[]>;
+  /**
+   * A key no record comes before (after, descending), known cheaply; undefined when there is
+   * no record. A merge orders the source by it and starts reading only when it is due.
+   */
+  bound?(): Promise<Buffer | undefined>;
 }
 
 export type Source = AsyncIterable<Entry> | Iterable<Entry> | Batched;

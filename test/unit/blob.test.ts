@@ -4,16 +4,26 @@ import fc from 'fast-check';
 import { readFooter, readBlock, scanBlob, memoryBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter, writeBlobs, type BlobWriterOptions, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { CorruptionError } from '../../lambda/core/errors.ts';
-import { encodeKey } from '../../lambda/core/keys.ts';
+import { encodeKey, partitionPrefix } from '../../lambda/core/keys.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
-import { deserializeIndexEntry, entryMayContain, findBlock, serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
+import { deserializeIndexEntry, entryMayContain, findBlock, MAX_PARTITION_FENCES, partitionFence, serializeIndexEntry, type IndexEntry } from '../../lambda/core/sparse-index.ts';
+import { BloomFilter } from '../../lambda/core/bloom.ts';
+import { ByteWriter } from '../../lambda/core/bytes.ts';
+import { FORMAT_DEFAULTS } from '../../lambda/core/limits.ts';
 import { asRun, collect, entryOf, opArb, put, rng } from '../support/arbitraries.ts';
 
 const small = { blockBytes: 512, blobBytes: 4096, indexEntryMaxBlocks: 3, indexEntryMaxRecords: 40 };
 
 function writeAll(entries: readonly Entry[], opts: Partial<BlobWriterOptions> = small): FinishedBlob[] {
   return writeBlobs((i) => `b${i}`, entries, opts);
+}
+
+/** The fence list as serializeIndexEntry appends it (what a version 1 entry lacks). */
+function serializeFences(e: IndexEntry): Buffer {
+  const w = new ByteWriter().varint(e.partitions?.length ?? 0);
+  for (const f of e.partitions ?? []) w.bytes(f.first).bytes(f.last);
+  return w.finish();
 }
 
 function sample(n: number, seed = 1): Entry[] {
@@ -73,9 +83,43 @@ describe('blob writer and reader', () => {
     }
   });
 
-  it('keeps index entries small', () => {
-    const blobs = writeAll(sample(20000), { blockBytes: 64 * 1024, blobBytes: 8 << 20, indexEntryMaxBlocks: 16, indexEntryMaxRecords: 4096, bloomBitsPerKey: 10, zstdLevel: 3, setsum: true });
-    for (const b of blobs) for (const e of b.index) assert.ok(serializeIndexEntry(e).length < 8 * 1024);
+  it('keeps index entries under 8 KB with the default format, small records or large', () => {
+    for (const valueBytes of [10, 300, 2000]) {
+      const run = sample(20000).map((e) => ({ ...e, value: Buffer.alloc(valueBytes, 'x') }));
+      const blobs = writeAll(run, FORMAT_DEFAULTS);
+      for (const b of blobs) for (const e of b.index) assert.ok(serializeIndexEntry(e).length < 8000, `${serializeIndexEntry(e).length} bytes with ${valueBytes}-byte values`);
+    }
+  });
+
+  it('keeps the first and last key of each partition an index entry holds, up to a limit, and reads entries written before that', () => {
+    const pks = (n: number) => asRun(Array.from({ length: 400 }, (_, i) => put(`p${String(i % n).padStart(3, '0')}`, `s${String(i).padStart(4, '0')}`, 1, i)));
+    for (const n of [1, 5, MAX_PARTITION_FENCES, MAX_PARTITION_FENCES + 1]) {
+      const run = pks(n);
+      const [blob] = writeAll(run, { ...small, blobBytes: 1 << 20, indexEntryMaxBlocks: 1000, indexEntryMaxRecords: 10_000 });
+      assert.equal(blob!.index.length, 1);
+      const ie = deserializeIndexEntry(serializeIndexEntry(blob!.index[0]!));
+      if (n > MAX_PARTITION_FENCES) {
+        assert.equal(ie.partitions, undefined);
+        assert.equal(partitionFence(ie, partitionPrefix('p000')), undefined);
+        continue;
+      }
+      assert.equal(ie.partitions!.length, n);
+      for (let p = 0; p < n; p++) {
+        const prefix = partitionPrefix(`p${String(p).padStart(3, '0')}`);
+        const mine = run.filter((e) => e.key.subarray(0, prefix.length).equals(prefix));
+        assert.deepEqual(partitionFence(ie, prefix), { first: mine[0]!.key, last: mine.at(-1)!.key });
+      }
+      assert.equal(partitionFence(ie, partitionPrefix('absent')), null);
+      assert.equal(partitionFence(ie, partitionPrefix('p00')), null);
+    }
+    // Version 1 (before fences): the same fields, no partition list.
+    const e = { ...writeAll(pks(3))[0]!.index[0]!, bloom: BloomFilter.deserialize(BloomFilter.create(10, 10).serialize()) };
+    const v2 = serializeIndexEntry(e);
+    const v1 = Buffer.concat([Buffer.of(1), v2.subarray(1, v2.length - serializeFences(e).length)]);
+    const old = deserializeIndexEntry(v1);
+    assert.equal(old.partitions, undefined);
+    assert.deepEqual(old.blocks, e.blocks);
+    assert.equal(partitionFence(old, partitionPrefix('p000')), undefined);
   });
 
   it('rejects keys out of order', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
-import { encodeKey } from '../../lambda/core/keys.ts';
+import { writeBlobs } from '../../lambda/core/blob-writer.ts';
+import { compareKeys, encodeKey, partitionPrefix, prefixEnd } from '../../lambda/core/keys.ts';
+import { asRun, put } from '../support/arbitraries.ts';
 
 describe('bloom filter', () => {
   it('has no false negatives', () => {
@@ -30,6 +32,29 @@ describe('bloom filter', () => {
     const g = BloomFilter.deserialize(f.serialize());
     for (let i = 0; i < 1000; i++) assert.equal(g.mayContain(Buffer.from(`k${i}`)), f.mayContain(Buffer.from(`k${i}`)));
     assert.equal(f.serialize().length, 6 + f.bitCount / 8);
+  });
+
+  it('answers for partitions when its index entry added their prefixes, and cannot tell when it did not', () => {
+    const blobs = writeBlobs((i) => `b${i}`, asRun(Array.from({ length: 600 }, (_, i) => put(`team-${i % 30}`, `sk-${i}`, 1, i))), { blockBytes: 1024, indexEntryMaxRecords: 100 });
+    const entries = blobs.flatMap((b) => b.index);
+    assert.ok(entries.length >= 6);
+    for (const e of entries) {
+      // Keys are sorted, so an entry covers a stretch of partitions.
+      for (let t = 0; t < 30; t++) {
+        const prefix = partitionPrefix(`team-${t}`);
+        const holds = compareKeys(e.lastKey, prefix) >= 0 && compareKeys(e.firstKey, prefixEnd(prefix)!) < 0;
+        if (holds) assert.ok(e.bloom.mayContainPrefix(prefix), `entry ${e.firstKey.toString()} holds team-${t}`);
+      }
+      const again = BloomFilter.deserialize(e.bloom.serialize());
+      assert.equal(again.prefixes, true);
+      let fp = 0;
+      for (let t = 100; t < 1100; t++) if (again.mayContainPrefix(partitionPrefix(`team-${t}`))) fp++;
+      assert.ok(fp < 20, `${fp} of 1000 absent partitions pass`);
+    }
+    // A filter of keys only (version 1, as runs written before prefixes have) always may hold.
+    const old = BloomFilter.deserialize(BloomFilter.create(10, 10).serialize());
+    assert.equal(old.prefixes, false);
+    assert.equal(old.mayContainPrefix(partitionPrefix('anything')), true);
   });
 
   it('rejects damaged serializations', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MergeIterator, mergeAll } from '../../lambda/core/merge.ts';
-import { BatchStream } from '../../lambda/core/source.ts';
+import { BatchStream, type Batched } from '../../lambda/core/source.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
 import { asRun, del, entryOf, opArb, put, type Op } from '../support/arbitraries.ts';
@@ -127,6 +127,53 @@ describe('k-way merge', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('reads a source that gives a bound only when its turn comes, and merges it as any other', async () => {
+    /** A source standing at a bound (its first key or one before it) that tells whether it was read. */
+    class Lazy implements Batched {
+      opened = false;
+      private readonly run: Entry[];
+      private readonly lower: Buffer | undefined;
+      constructor(run: Entry[], lower: Buffer | undefined) {
+        this.run = run;
+        this.lower = lower;
+      }
+      async bound() {
+        return this.lower;
+      }
+      async *batches() {
+        this.opened = true;
+        if (this.run.length > 0) yield this.run;
+      }
+    }
+    await fc.assert(
+      fc.asyncProperty(runsArb, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.boolean(), async (runs, lowered, desc) => {
+        const sorted = runs.map((r) => {
+          const run = asRun(r.map(entryOf));
+          return desc ? run.reverse() : run;
+        });
+        // The bound: the first key, or one before it (a looser bound, as an index entry's first key is).
+        const sources = sorted.map((run, i) => new Lazy(run, run.length === 0 ? undefined : lowered[i] ? (desc ? Buffer.concat([run[0]!.key, Buffer.of(0)]) : run[0]!.key.subarray(0, run[0]!.key.length - 1)) : run[0]!.key));
+        const opts = { direction: desc ? 'desc' : 'asc', trackSetsums: true } as const;
+        const expected = await mergeAll(sorted, opts);
+        const got = await mergeAll(sources, opts);
+        assert.deepEqual(got.entries, expected.entries);
+        assert.ok(got.stats.dropped.setsum.equals(expected.stats.dropped.setsum));
+      }),
+      { numRuns: 200 },
+    );
+    // A reader that takes one record opens the sources it needs, not the one further on.
+    const first = new Lazy([put('p', 'a', 1, 1), put('p', 'b', 1, 1)], put('p', 'a', 1, 1).key);
+    const later = new Lazy([put('p', 'x', 1, 1)], put('p', 'x', 1, 1).key);
+    const none = new Lazy([], undefined);
+    for await (const e of new MergeIterator([later, first, none])) {
+      assert.deepEqual(e, put('p', 'a', 1, 1));
+      break;
+    }
+    assert.deepEqual([first.opened, later.opened, none.opened], [true, false, false]);
+    // A source whose records come before the bound it gave is corrupt.
+    await assert.rejects(mergeAll([new Lazy([put('p', 'a', 1, 1)], put('p', 'b', 1, 1).key)]), { code: 'Corruption' });
   });
 
   it('rejects a batched source out of order, within a batch or across two', async () => {
