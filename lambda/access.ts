@@ -20,7 +20,8 @@ import { UPLOAD_GRANTS } from './store/uploads.ts';
 import type { UnitName } from './units.ts';
 
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
-  ingest: mergeGrants(HOT_TABLE_GRANTS.write, MANIFEST_GRANTS.read),
+  // A conditional write reads the key's versions, hot and cold, before its conditional put.
+  ingest: mergeGrants(HOT_TABLE_GRANTS.write, HOT_TABLE_GRANTS.putIf, HOT_TABLE_GRANTS.get, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
   read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).

@@ -18,6 +18,7 @@ import { deleteObjectCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Chec
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/stack-model.ts';
 import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
+import { DynamoAnswerError, LocalTransactions } from './transactions.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
 export type Principal = { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
@@ -76,6 +77,16 @@ function jsonError(res: ServerResponse, status: number, type: string, message: s
   res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
+
+/** DynamoDB's error answer, with a cancelled transaction's reasons. */
+function dynamoError(res: ServerResponse, err: DynamoAnswerError): void {
+  const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${err.type}`, message: err.message, ...(err.reasons ? { CancellationReasons: err.reasons } : {}) });
+  res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** DynamoDB operations that write items. */
+const PLAIN_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 
 function jsonAnswer(res: ServerResponse, answer: unknown, contentType = 'application/x-amz-json-1.0'): void {
   const text = JSON.stringify(answer);
@@ -160,6 +171,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     },
   });
 
+  const transactions = new LocalTransactions(tables);
+
   // The local endpoint is loopback HTTP; it stands in for AWS's TLS endpoint (aws:SecureTransport).
   const baseContext = { 'aws:SecureTransport': 'true' };
 
@@ -208,7 +221,20 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         const d = authorize(principal, c, false);
         if (!d.allowed && principal.kind === 'role') return jsonError(res, 400, 'AccessDeniedException', denial(principal, c, d));
       }
-      if (cred.service === 'dynamodb') return forward(opts.dynamodb, req, res, body);
+      if (cred.service === 'dynamodb') {
+        const op = target.split('.')[1] ?? '';
+        if (op === 'TransactWriteItems') {
+          try {
+            return jsonAnswer(res, await transactions.transactWrite(parsed));
+          } catch (err) {
+            if (!(err instanceof DynamoAnswerError)) throw err;
+            return dynamoError(res, err);
+          }
+        }
+        // Plain writes share a lock a transaction takes alone: none lands between its check and its put.
+        if (PLAIN_WRITES.has(op)) return transactions.lock.shared(() => forward(opts.dynamodb, req, res, body));
+        return forward(opts.dynamodb, req, res, body);
+      }
       if (!opts.stepFunctions) return jsonError(res, 400, 'UnknownOperationException', 'no local state machines');
       try {
         const arn = String(parsed.stateMachineArn);

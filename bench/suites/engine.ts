@@ -8,6 +8,7 @@ import { BloomFilter, theoreticalFpr } from '../../lambda/core/bloom.ts';
 import { memoryBlob, readFooter, scanBlob } from '../../lambda/core/blob-reader.ts';
 import { BlobWriter, writeBlobs, type FinishedBlob } from '../../lambda/core/blob-writer.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
+import { FORMAT_DEFAULTS } from '../../lambda/core/limits.ts';
 import { MergeIterator, type MergeOptions } from '../../lambda/core/merge.ts';
 import { entrySize, setsumItem, type Entry } from '../../lambda/core/record.ts';
 import { SPILL_FORMAT } from '../../lambda/core/spill-sort.ts';
@@ -97,14 +98,15 @@ export async function engineSuite(): Promise<Figure[]> {
   });
   fig('setsum insert (framed records)', n / tSetsum / 1e6, 'M items/s');
 
-  // Bloom: measured false-positive rate at 10 bits per key.
+  // Bloom: measured false-positive rate at the format's bits per key.
   const keys = entries.slice(0, 20_000).map((e) => e.key);
-  const bloom = BloomFilter.create(keys.length, 10);
+  const bits = FORMAT_DEFAULTS.bloomBitsPerKey;
+  const bloom = BloomFilter.create(keys.length, bits);
   keys.forEach((k) => bloom.add(k));
   let fp = 0;
-  const probes = 100_000;
+  const probes = 400_000;
   for (let i = 0; i < probes; i++) if (bloom.mayContain(encodeKey('absent', String(i)))) fp++;
-  fig('bloom false positives (10 bits/key)', (fp / probes) * 100, '%');
+  fig(`bloom false positives (${bits} bits/key)`, (fp / probes) * 100, '%');
   fig('bloom false positives / theory', fp / probes / theoreticalFpr(keys.length, bloom.bitCount, bloom.k), 'ratio', 'theory');
 
   // Per worker: a compaction's merge (two stored runs, half the keys overwritten) and an

@@ -3,7 +3,8 @@
  * as `{error: {code, message}}` with its status.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AccessDeniedError, AlkiError, CorruptionError, NotFoundError, ThrottledError, TooLargeError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { AccessDeniedError, AlkiError, CorruptionError, NotFoundError, PreconditionFailedError, ThrottledError, TooLargeError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { etagOf } from '../core/precondition.ts';
 import { ConflictError } from '../core/manifest.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -31,6 +32,7 @@ export function errorResult(err: unknown): HttpResult {
   if (err instanceof NotFoundError) return json(404, body(err));
   if (err instanceof MethodNotAllowedError) return json(405, body(err), { allow: err.allowed.join(', ') });
   if (err instanceof ConflictError) return json(409, body(err));
+  if (err instanceof PreconditionFailedError) return json(412, body(err), err.currentSeq === undefined ? {} : { etag: etagOf(err.currentSeq) });
   if (err instanceof ThrottledError) return json(429, body(err), { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof UnavailableError) return json(503, body(err), { 'retry-after': String(err.retryAfterSeconds) });
   // Stored bytes failed a check: the server's fault, never the caller's (no 400), and named as such.
@@ -64,6 +66,11 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 export function query(event: HttpEvent, name: string): string | undefined {
   return event.queryStringParameters?.[name];
+}
+
+/** A request header (API Gateway gives their names in lower case). */
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
 }
 
 export function pathParam(event: HttpEvent, name: string): string {

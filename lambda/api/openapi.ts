@@ -23,6 +23,7 @@ const ERRORS: Readonly<Record<number, string>> = {
   404: 'No such item, import or route',
   405: 'Method not allowed on this path (see Allow)',
   409: 'Conflict with the store\'s state',
+  412: 'PreconditionFailed: the record is not as If-Match or If-None-Match required (its ETag is the current seq); nothing was written',
   413: 'Value or body too large',
   429: 'Throttled: retry after Retry-After seconds',
   500: 'The server\'s fault: InternalError, Corruption or AccessDenied (a missing grant)',
@@ -50,6 +51,7 @@ export function openApiDocument(): JsonSchema {
           return { name, in: 'query', required: !(s as z.ZodMiniType).safeParse(undefined).success, schema: rest, ...(description ? { description } : {}) };
         })
       : [];
+    const headerParams = Object.entries(spec.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description }));
     const responses: Record<string, unknown> = {};
     for (const [status, s] of Object.entries(spec.responses)) responses[status] = { description: 'OK', content: { 'application/json': { schema: schemaOf(s) } } };
     for (const [status, description] of Object.entries(ERRORS)) responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
@@ -57,7 +59,7 @@ export function openApiDocument(): JsonSchema {
       operationId: r.op,
       summary: spec.summary,
       tags: [r.unit],
-      parameters: [...pathParams, ...queryParams],
+      parameters: [...pathParams, ...queryParams, ...headerParams],
       ...(spec.body ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
       responses,
     };

@@ -76,19 +76,35 @@ export interface OperationSchema {
   /** The error code of a list over its maximum length. */
   readonly tooLargeCode?: string;
   readonly responses: Readonly<Record<number, z.ZodMiniType>>;
+  /** Request headers the operation reads (documented; the handler parses them). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** The conditional-write headers, on PUT and DELETE of one item. */
+const PRECONDITION_HEADERS = {
+  'If-Match': 'write only if the record exists at this seq (an ETag as a read or write returned it; a list, or * for any version); else 412',
+  'If-None-Match': '* : write only if there is no record; else 412',
+} as const;
+
+/** A batch item's precondition: as the headers, per item. */
+const itemPrecondition = {
+  ifMatch: described(z.optional(z.union([int(), z.literal('*')])), 'write only if the record exists at this seq (or any, *)'),
+  ifNoneMatch: described(z.optional(z.literal('*')), 'write only if there is no record'),
+};
 
 /** Fields whose rule has its own error code, wherever they appear. */
 export const FIELD_CODES: Readonly<Record<string, string>> = { pk: 'InvalidKey', sk: 'InvalidKey', from: 'InvalidKey', to: 'InvalidKey', limit: 'InvalidLimit', order: 'InvalidOrder', cursor: 'InvalidCursor' };
 
 export const OPERATIONS = {
-  putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, responses: { 200: written } },
-  deleteItem: { summary: 'Delete a key (writes a tombstone)', responses: { 200: written } },
+  putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written } },
+  deleteItem: { summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written } },
   batchWrite: {
     summary: `Write or delete up to ${LIMITS.maxBatchItems} items; each is answered on its own`,
     body: z.strictObject({
       items: list(
-        z.union([z.strictObject({ pk, sk, value: anyJson }), z.strictObject({ pk, sk, delete: z.literal(true) })], { error: 'an item is {"pk", "sk", "value"} or {"pk", "sk", "delete": true}' }),
+        z.union([z.strictObject({ pk, sk, value: anyJson, ...itemPrecondition }), z.strictObject({ pk, sk, delete: z.literal(true), ...itemPrecondition })], {
+          error: 'an item is {"pk", "sk", "value"} or {"pk", "sk", "delete": true}, with "ifMatch" or "ifNoneMatch" if it is conditional',
+        }),
         1,
         LIMITS.maxBatchItems,
       ),

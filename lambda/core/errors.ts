@@ -29,6 +29,16 @@ export class CorruptionError extends AlkiError {
   }
 }
 
+/** A conditional write whose precondition does not hold (412): nothing was written. */
+export class PreconditionFailedError extends AlkiError {
+  /** The seq of the record as it is (undefined: there is none). */
+  readonly currentSeq: number | undefined;
+  constructor(message: string, currentSeq: number | undefined) {
+    super('PreconditionFailed', message);
+    this.currentSeq = currentSeq;
+  }
+}
+
 /** The requested item or resource does not exist (404). */
 export class NotFoundError extends AlkiError {}
 

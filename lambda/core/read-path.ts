@@ -70,11 +70,21 @@ export function newestVisible(found: readonly (Entry | undefined)[], opts: ReadO
   return best;
 }
 
+/** A run a point read asked, and the version of the key it holds. */
+export interface RunVersion {
+  readonly run: RunMeta;
+  readonly entry: Entry | undefined;
+}
+
+/** The key's version in every admitted run, read in parallel (a conditional write needs each hot table's). */
+export async function pointVersions(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<RunVersion[]> {
+  const runs = runsFor(m, pointRange(key), opts);
+  return Promise.all(runs.map(async (run) => ({ run, entry: await (run.tier === 'hot' ? io.hot.get(run, key) : coldGet(io.cold, run.id, key)) })));
+}
+
 /** Point read: every admitted run in parallel; the newest version wins. */
 export async function pointGet(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<Entry | undefined> {
-  const runs = runsFor(m, pointRange(key), opts);
-  const found = await Promise.all(runs.map((r) => (r.tier === 'hot' ? io.hot.get(r, key) : coldGet(io.cold, r.id, key))));
-  return newestVisible(found, opts);
+  return newestVisible((await pointVersions(m, io, key, opts)).map((v) => v.entry), opts);
 }
 
 /** Range query: one ordered source per admitted run, merged newest-wins, tombstones hidden. */

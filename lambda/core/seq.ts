@@ -21,4 +21,12 @@ export class SeqClock {
     this.last = t > this.last ? t : this.last + 1;
     return this.last;
   }
+
+  /** The next seq, and above `floor` (a version another writer, whose clock runs ahead, made). */
+  nextAbove(floor: number): number {
+    const seq = this.next();
+    if (seq > floor) return seq;
+    this.last = floor + 1;
+    return this.last;
+  }
 }

@@ -1,6 +1,7 @@
 /** Read: one item, batch get, range queries, and the manifest. Also answers unmatched routes. */
 import { makeApiHandler, type Operations } from '../api/handler.ts';
 import { json, pathParam } from '../api/http.ts';
+import { etagOf } from '../core/precondition.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { checkLimit } from '../core/partition-query.ts';
 import type { ClientHook, Env } from '../store/clients.ts';
@@ -10,7 +11,7 @@ export const readOps: Operations<DataPlane, 'read'> = {
   async getItem(dp, { event }) {
     const item = await dp.get(pathParam(event, 'pk'), pathParam(event, 'sk'));
     if (!item) throw new NotFoundError('NotFound', 'no such item');
-    return json(200, item);
+    return json(200, item, { etag: etagOf(item.seq) });
   },
   async batchGet(dp, { body }) {
     return json(200, await dp.batchGet(body.keys));

@@ -7,7 +7,8 @@ import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
 import { applyCursor, encodeCursor, type PartitionQuery } from '../core/partition-query.ts';
-import { pointGet, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
+import { CLOCK_TOLERANCE_MS, newestVisible, pointGet, pointVersions, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
+import { checkPrecondition, type Precondition } from '../core/precondition.ts';
 import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
@@ -18,7 +19,10 @@ import { coldFrom } from './cold.ts';
 import { HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
 
-export type WriteOp = { pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true };
+export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true }) & { pre?: Precondition };
+
+/** Reads and conditional puts a conditional write tries before answering 503: each lost race means the key changed. */
+const CONDITIONAL_ATTEMPTS = 5;
 export type WriteResult = { seq: number } | { error: { code: string; message: string } };
 
 export interface QueryPage {
@@ -130,33 +134,97 @@ export class DataPlane {
     return seq;
   }
 
-  async put(pk: unknown, sk: unknown, value: unknown): Promise<number> {
-    const key = encodeKey(pk, sk);
-    return this.writeOne(key, encodeValue(value));
+  /**
+   * A write that holds only if the record is as `pre` says, wherever its current version
+   * lives (this period's table, an earlier one, a cold run). The condition is checked on
+   * every hot table that can still take a write of the key (near a period boundary, two):
+   * a conditional put, or a transaction of the put and condition checks, so of writers
+   * racing with the same precondition exactly one succeeds. Cold runs and sealed tables do
+   * not change. A lost race reads again (and usually answers 412).
+   */
+  private async writeIf(key: Buffer, value: Buffer | null, pre: Precondition): Promise<number> {
+    for (let attempt = 0; attempt < CONDITIONAL_ATTEMPTS; attempt++) {
+      const opts = this.readOptions();
+      const { versions, m } = await this.withManifest(async (m) => ({ m, versions: await pointVersions(m, this.readers, key, opts) }));
+      const current = newestVisible(versions.map((v) => v.entry), opts);
+      checkPrecondition(pre, current);
+      // Above every version, visible or not, so that the new one is the newest.
+      const newest = Math.max(0, ...versions.map((v) => v.entry?.seq ?? 0));
+      const seq = this.seqs.nextAbove(newest);
+      const target = await this.tableFor(seq);
+      const now = this.now();
+      const writable = m.runs.filter((r) => r.tier === 'hot' && r.table && (r.id === target.id || this.canTakeWrites(r, now)));
+      if (!writable.some((r) => r.id === target.id)) writable.push(target);
+      const expect = await Promise.all(writable.map(async (r) => {
+        const seen = versions.find((v) => v.run.id === r.id);
+        return { table: r.table!, seq: (seen ? seen.entry : await this.hot.get(r.table!, key))?.seq };
+      }));
+      let written: boolean;
+      try {
+        written = await this.hot.putIf(target.table!, { key, seq, value }, expect);
+      } catch (err) {
+        if (err instanceof MissingDataError) {
+          this.cache.invalidate();
+          throw new UnavailableError('PeriodNotReady', `a table of the write is missing: ${err.message}`, 5);
+        }
+        throw err;
+      }
+      if (written) {
+        this.checkSealed([target]);
+        return seq;
+      }
+    }
+    throw new UnavailableError('Contention', `the key changed under each of ${CONDITIONAL_ATTEMPTS} conditional attempts; retry`, 1);
   }
 
-  async delete(pk: unknown, sk: unknown): Promise<number> {
-    return this.writeOne(encodeKey(pk, sk), null);
+  /** A hot table that may still receive a write, by any writer's clock: its period has begun and its seal grace has not passed. */
+  private canTakeWrites(r: RunMeta, now: number): boolean {
+    return r.periodStart <= now + CLOCK_TOLERANCE_MS && now < r.periodEnd + this.settings.sealGraceMs + CLOCK_TOLERANCE_MS;
+  }
+
+  async put(pk: unknown, sk: unknown, value: unknown, pre?: Precondition): Promise<number> {
+    const key = encodeKey(pk, sk);
+    const v = encodeValue(value);
+    return pre ? this.writeIf(key, v, pre) : this.writeOne(key, v);
+  }
+
+  async delete(pk: unknown, sk: unknown, pre?: Precondition): Promise<number> {
+    const key = encodeKey(pk, sk);
+    return pre ? this.writeIf(key, null, pre) : this.writeOne(key, null);
   }
 
   /**
    * Up to 100 puts and deletes. Each item is validated on its own and answered in request
    * order; invalid items write nothing. A key repeated in one batch: the later item wins.
+   * An item with a precondition is written as a conditional write of its own (and may fail
+   * with PreconditionFailed alone); its key must not appear twice in the batch.
    */
   async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
     checkBatchSize(ops.length);
     const results: WriteResult[] = [];
     const byKey = new Map<string, Entry>();
+    const conditional: { index: number; key: Buffer; value: Buffer | null; pre: Precondition }[] = [];
+    const seen = new Map<string, number>();
+    const failed = (err: unknown): WriteResult => {
+      if (!(err instanceof AlkiError)) throw err;
+      return { error: { code: err.code, message: err.message } };
+    };
     for (const op of ops) {
       try {
         const key = encodeKey(op.pk, op.sk);
         const value = 'delete' in op && op.delete === true ? null : encodeValue((op as { value: unknown }).value);
+        const k = key.toString('binary');
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+        if (op.pre) {
+          conditional.push({ index: results.length, key, value, pre: op.pre });
+          results.push({ seq: 0 });
+          continue;
+        }
         const e: Entry = { key, seq: this.seqs.next(), value };
-        byKey.set(key.toString('binary'), e);
+        byKey.set(k, e);
         results.push({ seq: e.seq });
       } catch (err) {
-        if (!(err instanceof AlkiError)) throw err;
-        results.push({ error: { code: err.code, message: err.message } });
+        results.push(failed(err));
       }
     }
     // Group by period (a batch can straddle a boundary); every table must be ready first.
@@ -177,6 +245,17 @@ export class DataPlane {
       throw err;
     }
     this.checkSealed([...runs.values()]);
+    await Promise.all(conditional.map(async (c) => {
+      if (seen.get(c.key.toString('binary'))! > 1) {
+        results[c.index] = { error: { code: 'InvalidBatch', message: 'an item with a precondition must be the only item of its key in the batch' } };
+        return;
+      }
+      try {
+        results[c.index] = { seq: await this.writeIf(c.key, c.value, c.pre) };
+      } catch (err) {
+        results[c.index] = failed(err);
+      }
+    }));
     return results;
   }
 

@@ -11,6 +11,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
   UpdateTableCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -20,6 +21,7 @@ import type { PartitionQuery } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE } from '../core/schema.ts';
+import { ThrottledError } from '../core/errors.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { pagedBatches, pagedItems } from './paging.ts';
@@ -30,8 +32,12 @@ import { grant, type Grant } from './grants.ts';
 export const HOT_TABLE_GRANTS = {
   /** put, batchWrite */
   write: [grant('hotTables', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem')],
+  /** putIf: a conditional put, or a transaction of one put and condition checks on other tables */
+  putIf: [grant('hotTables', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem')],
   /** get, query */
   read: [grant('hotTables', 'dynamodb:GetItem', 'dynamodb:Query')],
+  /** get (a conditional write reads the key's versions) */
+  get: [grant('hotTables', 'dynamodb:GetItem')],
   /** scanSegment */
   scan: [grant('hotTables', 'dynamodb:Scan')],
   /** size */
@@ -112,6 +118,47 @@ export class HotTables {
     }
   }
 
+  /**
+   * Writes `e` into `table` only if the key is, in every table of `expect` (the table itself
+   * among them), at the seq given there (undefined: absent) — one conditional put, or one
+   * transaction of the put and a condition check per other table. False when any differs
+   * (or a concurrent transaction on the key won): nothing was written, read again.
+   */
+  async putIf(table: string, e: Entry, expect: readonly { readonly table: string; readonly seq: number | undefined }[]): Promise<boolean> {
+    const condition = (seq: number | undefined) =>
+      seq === undefined
+        ? { ConditionExpression: 'attribute_not_exists(#seq)', ExpressionAttributeNames: { '#seq': SEQ } }
+        : { ConditionExpression: '#seq = :seen', ExpressionAttributeNames: { '#seq': SEQ }, ExpressionAttributeValues: { ':seen': { N: String(seq) } } };
+    const own = expect.find((x) => x.table === table);
+    const others = expect.filter((x) => x.table !== table);
+    try {
+      if (others.length === 0) {
+        await this.ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem(e), ...condition(own?.seq) }));
+      } else {
+        await this.ddb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: table, Item: toHotItem(e), ...condition(own?.seq) } },
+              ...others.map((x) => ({ ConditionCheck: { TableName: x.table, Key: keyOf(e.key), ...condition(x.seq) } })),
+            ],
+          }),
+        );
+      }
+      return true;
+    } catch (err) {
+      const name = errorName(err);
+      // A condition failed, or another transaction on the key was in flight (TransactionConflict): read again.
+      if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException' || name === 'TransactionConflictException') {
+        const codes = ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+        const other = codes.filter((c) => !['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(c));
+        if (other.length === 0) return false;
+        if (other.every((c) => c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded')) throw new ThrottledError(`the conditional write into ${table} was throttled`);
+        throw new Error(`the conditional write into ${table} was cancelled: ${other.join(', ')}`);
+      }
+      return translate(err, `conditional put into ${table}`);
+    }
+  }
+
   /** Writes up to any number of entries, 25 per call; keys must be distinct. */
   async batchWrite(table: string, entries: readonly Entry[]): Promise<void> {
     await writeAll(this.ddb, table, entries.map((e) => ({ PutRequest: { Item: toHotItem(e) } })), `batch write into ${table}`);
@@ -166,7 +213,6 @@ export class HotTables {
     }
   }
 
-  /** One segment of a parallel scan (consistent), page by page. */
   /** One segment's records (unordered), a page at a time. */
   scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): BatchStream {
     const pages = () => pagedBatches(

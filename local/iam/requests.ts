@@ -17,7 +17,18 @@ export interface Check {
 export class UnknownOperationError extends Error {}
 
 /** The item operations, and where their request names the item's key. */
-const ITEM_FIELD: Readonly<Record<string, 'Item' | 'Key'>> = { PutItem: 'Item', GetItem: 'Key', DeleteItem: 'Key', UpdateItem: 'Key' };
+const ITEM_FIELD: Readonly<Record<string, 'Item' | 'Key'>> = { PutItem: 'Item', GetItem: 'Key', DeleteItem: 'Key', UpdateItem: 'Key', ConditionCheckItem: 'Key' };
+
+/** One operation on a table, with the item's partition key as `dynamodb:LeadingKeys` where the request names an item. */
+function itemCheck(op: string, body: Record<string, unknown>, partitionKeyOf: (table: string) => string | undefined): Check {
+  const table = body.TableName;
+  if (typeof table !== 'string') throw new UnknownOperationError(`DynamoDB ${op} without a TableName is not known to the local authorizer`);
+  const field = ITEM_FIELD[op];
+  const pkName = partitionKeyOf(table);
+  const pk = field && pkName ? (body[field] as Record<string, { S?: string; B?: string; N?: string }> | undefined)?.[pkName] : undefined;
+  const leading = pk ? (pk.S ?? pk.N ?? pk.B) : undefined;
+  return { action: `dynamodb:${op}`, resource: tableArn(table), ...(leading !== undefined ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) };
+}
 
 /**
  * DynamoDB's JSON protocol: `X-Amz-Target: DynamoDB_20120810.<Operation>`. Item operations
@@ -28,16 +39,22 @@ export function dynamodbChecks(target: string, body: Record<string, unknown>, pa
   const op = target.split('.')[1] ?? '';
   const action = `dynamodb:${op}`;
   if (op === 'ListTables') return [{ action, resource: '*' }];
+  if (op === 'TransactWriteItems') {
+    // Each action is authorized as its own operation; a condition check as ConditionCheckItem (there is no TransactWriteItems action).
+    const items = Array.isArray(body.TransactItems) ? (body.TransactItems as Record<string, Record<string, unknown>>[]) : [];
+    return items.flatMap((it) =>
+      Object.entries(it).map(([kind, a]) => {
+        const itemOp = kind === 'ConditionCheck' ? 'ConditionCheckItem' : `${kind}Item`;
+        return itemCheck(itemOp, a, partitionKeyOf);
+      }),
+    );
+  }
   if (op === 'BatchWriteItem' || op === 'BatchGetItem') {
     return Object.keys((body.RequestItems ?? {}) as Record<string, unknown>).map((t) => ({ action, resource: tableArn(t) }));
   }
+  if (typeof body.TableName !== 'string' || !op) throw new UnknownOperationError(`DynamoDB operation ${target} is not known to the local authorizer`);
   const table = body.TableName;
-  if (typeof table !== 'string' || !op) throw new UnknownOperationError(`DynamoDB operation ${target} is not known to the local authorizer`);
-  const field = ITEM_FIELD[op];
-  const pkName = partitionKeyOf(table);
-  const pk = field && pkName ? (body[field] as Record<string, { S?: string; B?: string; N?: string }> | undefined)?.[pkName] : undefined;
-  const leading = pk ? (pk.S ?? pk.N ?? pk.B) : undefined;
-  const checks: Check[] = [{ action, resource: tableArn(table), ...(leading !== undefined ? { context: { 'dynamodb:LeadingKeys': leading } } : {}) }];
+  const checks: Check[] = [itemCheck(op, body, partitionKeyOf)];
   // Tagging on create needs its own permission (as on AWS).
   if (op === 'CreateTable' && Array.isArray(body.Tags) && body.Tags.length > 0) checks.push({ action: 'dynamodb:TagResource', resource: tableArn(table) });
   return checks;

@@ -123,7 +123,9 @@ describe('AlkiStore (CDK)', () => {
 
   it('grants each function only its own actions (no "*" beyond X-Ray, log delivery and the auto scaling AWS checks)', () => {
     const allowed = (unit: UnitName): string[] => [...new Set(statementsOf(unit).flatMap(actionsOf))].sort();
-    assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // ingest reads a key's versions, hot and cold, for a conditional write, and checks the other writable table in a transaction.
+    assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.ok(!JSON.stringify(statementsOf('ingest')).includes('TransactWriteItems'), 'a transaction is authorized action by action; there is no TransactWriteItems action');
     // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
     assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // Rotation sizes hot tables and attaches auto scaling (hotCapacity provisioned), whatever the mode: a store switched back to on-demand converges its tables.

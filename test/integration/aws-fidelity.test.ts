@@ -35,8 +35,8 @@ describe('IAM from the synthesized template', () => {
 
   it('refuses what a role does not allow, as AWS does (AccessDeniedException, 403 AccessDenied)', async () => {
     const ingest = as('ingest');
-    // ingest cannot read the cold tier at all.
-    const s3 = await failure(ingest.s3.send(new GetObjectCommand({ Bucket: ingest.bucket, Key: `${OBJECTS.runsRoot}x/000000.blob` })));
+    // ingest reads the cold tier (a conditional write's current version) but cannot read uploads.
+    const s3 = await failure(ingest.s3.send(new GetObjectCommand({ Bucket: ingest.bucket, Key: OBJECTS.importInput('x', 0) })));
     assert.equal(s3.name, 'AccessDenied');
     assert.equal(s3.status, 403);
     // verify cannot write the manifest.

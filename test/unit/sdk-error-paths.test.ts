@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from '@jest/globals';
-import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { errorResult } from '../../lambda/api/http.ts';
@@ -98,6 +98,52 @@ describe('DynamoDB error paths (mocked)', () => {
     assert.equal(res.headers['retry-after'], '1');
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'Throttled');
     assert.equal(mock.commandCalls(PutItemCommand).length, 1);
+  });
+});
+
+describe('conditional writes on AWS answers the embedded system cannot give (mocked)', () => {
+  const settings = { ...DEFAULT_SETTINGS, periodMs: 3_600_000 };
+  const start = Date.UTC(2026, 10, 23, 12);
+  // Just past a period's end: this period's table and the last one's can both take writes.
+  const now = start + 1000;
+  const runs = [hotRunMeta(settings, start - 3_600_000), hotRunMeta(settings, start)];
+  const canceled = (...codes: string[]) => Object.assign(awsError('TransactionCanceledException'), { CancellationReasons: codes.map((Code) => ({ Code })) });
+  const planeWith = (mock: ReturnType<typeof mockClient>, ddb: DynamoDBClient) => {
+    mock.on(GetItemCommand).resolves({});
+    mock.on(GetItemCommand, { TableName: 'idx' }).resolves(manifestItem({ version: 1, runs }));
+    mock.on(QueryCommand).resolves({ Items: [] });
+    return new DataPlane({ settings, hot: new HotTables(ddb), cold: coldFrom(ddb, new S3Client(creds), 'idx', 'b').coldReader, manifests: new ManifestStore(ddb, 'idx'), now: () => now });
+  };
+
+  it('reads again after a TransactionConflict (another transaction on the key) and writes on the next try', async () => {
+    const ddb = new DynamoDBClient(creds);
+    const mock = mockClient(ddb);
+    const dp = planeWith(mock, ddb);
+    mock.on(TransactWriteItemsCommand).rejectsOnce(canceled('None', 'TransactionConflict')).resolves({});
+    const seq = await dp.put('p', 's', 1, { ifNoneMatch: '*' });
+    assert.ok(seq > 0);
+    const calls = mock.commandCalls(TransactWriteItemsCommand);
+    assert.equal(calls.length, 2);
+    const tx = calls[1]!.args[0].input.TransactItems!;
+    assert.deepEqual(tx.map((t) => Object.keys(t)[0]), ['Put', 'ConditionCheck'], 'the put, and a check on the other writable table');
+    assert.notEqual(tx[0]!.Put!.TableName, tx[1]!.ConditionCheck!.TableName);
+  });
+
+  it('answers 503 Contention after the key changed under every attempt, and 429 when the transaction was throttled', async () => {
+    const ddb = new DynamoDBClient(creds);
+    const mock = mockClient(ddb);
+    const dp = planeWith(mock, ddb);
+    mock.on(TransactWriteItemsCommand).rejects(canceled('ConditionalCheckFailed', 'None'));
+    const err = await dp.put('p', 's', 1, { ifNoneMatch: '*' }).catch((e: unknown) => e);
+    assert.ok(err instanceof UnavailableError && err.code === 'Contention', String(err));
+    assert.equal(errorResult(err).statusCode, 503);
+    assert.equal(mock.commandCalls(TransactWriteItemsCommand).length, 5);
+    mock.on(TransactWriteItemsCommand).rejects(canceled('ThrottlingError', 'None'));
+    const throttled = await dp.put('p', 's', 1, { ifNoneMatch: '*' }).catch((e: unknown) => e);
+    assert.ok(throttled instanceof ThrottledError, String(throttled));
+    mock.on(TransactWriteItemsCommand).rejects(canceled('ValidationError', 'None'));
+    const invalid = await dp.put('p', 's', 1, { ifNoneMatch: '*' }).catch((e: unknown) => e);
+    assert.equal(errorResult(invalid).statusCode, 500);
   });
 });
 
