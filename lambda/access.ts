@@ -4,6 +4,7 @@
  * system enforces the synthesized policies on every call, so a missing grant fails a test
  * and the IAM report (`npm run iam:report`) shows every grant in use.
  */
+import { CHECKPOINT_GRANTS } from './store/checkpoint-store.ts';
 import { IMPORT_OBJECT_GRANTS } from './store/cold-bucket.ts';
 import { RUN_READ_GRANTS } from './store/cold-reader.ts';
 import { RUN_WRITE_GRANTS } from './store/cold-writer.ts';
@@ -22,7 +23,8 @@ import type { UnitName } from './units.ts';
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // A conditional write reads the key's versions, hot and cold, before its conditional put.
   ingest: mergeGrants(HOT_TABLE_GRANTS.write, HOT_TABLE_GRANTS.putIf, HOT_TABLE_GRANTS.get, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
-  read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
+  // Checkpoints are part of reading: the read API makes, lists and deletes them (their items only).
+  read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.read, CHECKPOINT_GRANTS.manage),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
   rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
@@ -34,7 +36,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read),
+  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read),
   imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, IMPORT_OBJECT_GRANTS.list, IMPORT_START_GRANTS),
   importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, IMPORT_OBJECT_GRANTS.read, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
 };

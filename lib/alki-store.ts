@@ -134,6 +134,7 @@ export class AlkiStore extends Construct {
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
       lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       jobRecords: indexTable.tableArn,
+      checkpointRecords: indexTable.tableArn,
       scalableTargets: '*',
       scalingAlarms: '*',
       scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),

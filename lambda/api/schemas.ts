@@ -93,7 +93,18 @@ const itemPrecondition = {
 };
 
 /** Fields whose rule has its own error code, wherever they appear. */
-export const FIELD_CODES: Readonly<Record<string, string>> = { pk: 'InvalidKey', sk: 'InvalidKey', from: 'InvalidKey', to: 'InvalidKey', limit: 'InvalidLimit', order: 'InvalidOrder', cursor: 'InvalidCursor' };
+export const FIELD_CODES: Readonly<Record<string, string>> = { pk: 'InvalidKey', sk: 'InvalidKey', from: 'InvalidKey', to: 'InvalidKey', limit: 'InvalidLimit', order: 'InvalidOrder', cursor: 'InvalidCursor', checkpoint: 'InvalidCheckpoint', ttl: 'InvalidTtl' };
+
+const checkpointParam = described(z.optional(z.string().check(z.regex(/^ck-[0-9a-f-]{36}$/))), 'read as of this checkpoint (POST /v1/checkpoints)');
+const atCheckpoint = z.strictObject({ checkpoint: checkpointParam });
+const checkpoint = z.strictObject({
+  id: z.string(),
+  manifestVersion: int(),
+  asOf: described(z.string(), 'the end of the last sealed period when it was made: it reads what was written before'),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  runs: described(int(), 'runs it pins'),
+});
 
 export const OPERATIONS = {
   putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written } },
@@ -113,7 +124,7 @@ export const OPERATIONS = {
     tooLargeCode: 'BatchTooLarge',
     responses: { 200: z.strictObject({ results: z.array(z.union([written, errorBody])) }) },
   },
-  getItem: { summary: 'Read the newest version of a key', responses: { 200: item } },
+  getItem: { summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item } },
   query: {
     summary: 'Read a partition in key order, a page at a time',
     query: z.strictObject({
@@ -122,16 +133,26 @@ export const OPERATIONS = {
       order: z.optional(z.enum(['asc', 'desc'])),
       limit: described(z.optional(z.string().check(z.regex(/^\d+$/))), `items per page, 1 to ${LIMITS.maxQueryLimit}`),
       cursor: described(z.optional(z.string()), 'from the previous page'),
+      checkpoint: checkpointParam,
     }),
     responses: { 200: z.strictObject({ items: z.array(item), cursor: z.optional(z.string()) }) },
   },
   batchGet: {
     summary: `Read up to ${LIMITS.maxBatchItems} keys`,
     body: z.strictObject({ keys: list(itemKey, 1, LIMITS.maxBatchItems) }),
+    query: atCheckpoint,
     invalidCode: 'InvalidBatch',
     tooLargeCode: 'BatchTooLarge',
     responses: { 200: z.strictObject({ items: z.array(item), unprocessedKeys: described(z.optional(z.array(itemKey)), 'not read within the response size limit: ask again') }) },
   },
+  createCheckpoint: {
+    summary: 'Pin the store as of the end of the last sealed period, for reads with checkpoint=',
+    body: z.optional(z.strictObject({ ttl: described(z.optional(z.string()), 'how long it lives: 1m to 30d, default 1d') })),
+    invalidCode: 'InvalidCheckpoint',
+    responses: { 201: checkpoint },
+  },
+  listCheckpoints: { summary: 'Live checkpoints, oldest first', responses: { 200: z.strictObject({ checkpoints: z.array(checkpoint) }) } },
+  deleteCheckpoint: { summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: z.strictObject({}) } },
   listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: int(), runs: z.array(runMeta) }) } },
   createImport: {
     summary: 'Start a bulk import: upload URLs for NDJSON files',

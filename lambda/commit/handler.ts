@@ -21,7 +21,7 @@ export function editOf(c: CommitOf, nowMs: number): Edit {
       kind: 'offload',
       remove: [job.hotRunId],
       add: [c.run],
-      release: [{ id: `table:${job.table}`, kind: 'table', target: job.table, releasedAt: nowMs }, released(job.runId)],
+      release: [{ id: `table:${job.table}`, kind: 'table', target: job.table, releasedAt: nowMs, replacedBy: c.run }, released(job.runId)],
     };
   }
   if (c.kind === 'import') {

@@ -49,6 +49,8 @@ export interface Garbage {
   /** Table name, run id, job id or import id. */
   readonly target: string;
   readonly releasedAt: number;
+  /** A hot table an offload released: the cold run holding its records (checkpoints that pin the table move to it). */
+  readonly replacedBy?: RunMeta;
 }
 
 export interface Edit {

@@ -5,18 +5,40 @@
  * Deleting twice is harmless; the manifest forgets garbage only after it is gone.
  */
 import { expiredRuns } from '../core/compaction.ts';
+import { isLive, pinnedBy, rebased } from '../core/checkpoint.ts';
 import type { Garbage } from '../core/manifest.ts';
 import { abandoned, importIdOf } from '../core/leftovers.ts';
 import { OBJECTS } from '../core/schema.ts';
 import type { Stores } from '../store/stores.ts';
 
-export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number; swept: string[] }> {
+export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number; swept: string[]; pinned: number; checkpointsExpired: number }> {
   const m = await s.manifests.read();
-  const due = (m.garbage ?? []).filter((g) => g.releasedAt + s.settings.gcGraceMs <= nowMs);
+  // Checkpoints are read after the manifest: one made since reads a manifest without this garbage.
+  const checkpoints = await s.checkpoints.list();
+  const expired = checkpoints.filter((c) => !isLive(c, nowMs));
+  if (expired.length > 0) await s.checkpoints.deleteAll(expired.map((c) => c.id));
+  const live = checkpoints.filter((c) => isLive(c, nowMs));
+  const due: Garbage[] = [];
+  let pinned = 0;
+  for (const g of (m.garbage ?? []).filter((x) => x.releasedAt + s.settings.gcGraceMs <= nowMs)) {
+    const by = pinnedBy(live, g, nowMs);
+    if (by.length > 0 && g.kind === 'table' && g.replacedBy) {
+      // An offloaded table: its cold run holds the same records; the pin moves there.
+      for (const c of by) {
+        const moved = rebased(c, g.target, g.replacedBy);
+        await s.checkpoints.replace(moved);
+        live[live.indexOf(c)] = moved;
+      }
+    } else if (by.length > 0) {
+      pinned++;
+      continue;
+    }
+    due.push(g);
+  }
   for (const g of due) await remove(s, g);
   if (due.length > 0) await s.manifests.commit({ kind: 'gc', remove: [], add: [], collected: due.map((g) => g.id) });
   const swept = await sweepAbandoned(s);
-  return { collected: due.map((g) => g.id), waiting: (m.garbage ?? []).length - due.length, swept };
+  return { collected: due.map((g) => g.id), waiting: (m.garbage ?? []).length - due.length, swept, pinned, checkpointsExpired: expired.length };
 }
 
 /** Deletes what failed attempts left and nothing can still commit (core/leftovers.ts says which). */

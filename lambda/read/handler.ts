@@ -1,4 +1,4 @@
-/** Read: one item, batch get, range queries, and the manifest. Also answers unmatched routes. */
+/** Read: one item, batch get, range queries (now or at a checkpoint), checkpoints, and the manifest. Also answers unmatched routes. */
 import { makeApiHandler, type Operations } from '../api/handler.ts';
 import { json, pathParam } from '../api/http.ts';
 import { etagOf } from '../core/precondition.ts';
@@ -8,13 +8,13 @@ import type { ClientHook, Env } from '../store/clients.ts';
 import { DataPlane } from '../store/data-plane.ts';
 
 export const readOps: Operations<DataPlane, 'read'> = {
-  async getItem(dp, { event }) {
-    const item = await dp.get(pathParam(event, 'pk'), pathParam(event, 'sk'));
+  async getItem(dp, { event, query }) {
+    const item = await dp.get(pathParam(event, 'pk'), pathParam(event, 'sk'), query.checkpoint);
     if (!item) throw new NotFoundError('NotFound', 'no such item');
     return json(200, item, { etag: etagOf(item.seq) });
   },
-  async batchGet(dp, { body }) {
-    return json(200, await dp.batchGet(body.keys));
+  async batchGet(dp, { body, query }) {
+    return json(200, await dp.batchGet(body.keys, query.checkpoint));
   },
   async query(dp, { event, query }) {
     const { from, to, cursor } = query;
@@ -27,8 +27,19 @@ export const readOps: Operations<DataPlane, 'read'> = {
         limit: checkLimit(query.limit),
       },
       cursor,
+      query.checkpoint,
     );
     return json(200, page);
+  },
+  async createCheckpoint(dp, { body }) {
+    return json(201, await dp.createCheckpoint(body?.ttl));
+  },
+  async listCheckpoints(dp) {
+    return json(200, { checkpoints: await dp.listCheckpoints() });
+  },
+  async deleteCheckpoint(dp, { event }) {
+    await dp.deleteCheckpoint(pathParam(event, 'id'));
+    return { statusCode: 204, headers: {}, body: '' };
   },
   async listRuns(dp) {
     const m = await dp.manifest();

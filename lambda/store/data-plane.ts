@@ -2,7 +2,9 @@
  * The data plane: every API operation as a method, wiring the core's read path and
  * validation to the adapters. Handlers only translate HTTP to these calls.
  */
-import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { checkpointTtl, checkpointView, isLive, makeCheckpoint, type Checkpoint } from '../core/checkpoint.ts';
+import { AlkiError, MissingDataError, NotFoundError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
@@ -16,6 +18,7 @@ import type { StoreSettings } from '../core/settings.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
 import type { ColdReader } from './cold-reader.ts';
 import { coldFrom } from './cold.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
 import { HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
 
@@ -24,6 +27,25 @@ export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unkn
 /** Reads and conditional puts a conditional write tries before answering 503: each lost race means the key changed. */
 const CONDITIONAL_ATTEMPTS = 5;
 export type WriteResult = { seq: number } | { error: { code: string; message: string } };
+
+/** A checkpoint as the API shows it. */
+export interface CheckpointSummary {
+  readonly id: string;
+  readonly manifestVersion: number;
+  readonly asOf: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly runs: number;
+}
+
+const summaryOf = (c: Checkpoint): CheckpointSummary => ({
+  id: c.id,
+  manifestVersion: c.manifestVersion,
+  asOf: new Date(c.asOf).toISOString(),
+  createdAt: new Date(c.createdAt).toISOString(),
+  expiresAt: new Date(c.expiresAt).toISOString(),
+  runs: c.runs.length,
+});
 
 export interface QueryPage {
   items: Item[];
@@ -35,13 +57,16 @@ export class DataPlane {
   readonly hot: HotTables;
   readonly cold: ColdReader;
   readonly manifests: ManifestStore;
+  /** Absent where no checkpoint is made or read (unit tests of other paths). */
+  readonly checkpoints: CheckpointStore | undefined;
   private readonly cache: ManifestCache;
   private readonly seqs: SeqClock;
   private readonly now: Clock;
   private readonly readers: RunReaders;
 
-  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; now?: Clock; manifestTtlMs?: number }) {
+  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; checkpoints?: CheckpointStore; now?: Clock; manifestTtlMs?: number }) {
     this.settings = parts.settings;
+    this.checkpoints = parts.checkpoints;
     this.hot = parts.hot;
     this.cold = parts.cold;
     this.manifests = parts.manifests;
@@ -67,6 +92,7 @@ export class DataPlane {
       hot: new HotTables(e.ddb),
       cold: coldFrom(e.ddb, e.s3, e.indexTable, e.bucket).coldReader,
       manifests: new ManifestStore(e.ddb, e.indexTable),
+      checkpoints: new CheckpointStore(e.ddb, e.indexTable),
     });
   }
 
@@ -259,10 +285,70 @@ export class DataPlane {
     return results;
   }
 
-  async get(pk: unknown, sk: unknown): Promise<Item | undefined> {
+  /**
+   * Runs a read on the current manifest, or on a checkpoint's runs as of its time. A
+   * checkpoint's run that went missing was moved by GC (an offloaded table's pin moves to its
+   * cold run): read the checkpoint again, once.
+   */
+  private async reading<T>(checkpoint: string | undefined, op: (m: Manifest, opts: ReadOptions) => Promise<T>): Promise<T> {
+    if (checkpoint === undefined) {
+      const opts = this.readOptions();
+      return this.withManifest((m) => op(m, opts));
+    }
+    const at = async (): Promise<T> => {
+      const c = await this.checkpoint(checkpoint);
+      const r = this.settings.retentionMs;
+      return op(checkpointView(c), { readAt: c.asOf, ...(r === undefined ? {} : { retentionCutoff: Math.floor((c.asOf - r) * 1000) }) });
+    };
+    try {
+      return await at();
+    } catch (err) {
+      if (!(err instanceof MissingDataError)) throw err;
+      try {
+        return await at();
+      } catch (again) {
+        if (again instanceof MissingDataError) throw new UnavailableError('NotReady', `storage is changing under this read, retry: ${again.message}`);
+        throw again;
+      }
+    }
+  }
+
+  private async checkpoint(id: string): Promise<Checkpoint> {
+    const c = await this.checkpointStore().get(id);
+    if (!c || !isLive(c, this.now())) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${id}: it never existed, was deleted, or expired`);
+    return c;
+  }
+
+  private checkpointStore(): CheckpointStore {
+    if (!this.checkpoints) throw new Error('this data plane has no checkpoint store');
+    return this.checkpoints;
+  }
+
+  /** Pins the store as of the end of the last sealed period, for `ttl` (default a day). */
+  async createCheckpoint(ttl: string | undefined): Promise<CheckpointSummary> {
+    const ttlMs = checkpointTtl(ttl);
+    // Read fresh: a cached manifest could name a run GC is about to delete.
+    const m = await this.manifests.read();
+    const c = makeCheckpoint(m, `ck-${randomUUID()}`, Math.floor(this.now()), ttlMs, this.settings);
+    await this.checkpointStore().create(c);
+    return summaryOf(c);
+  }
+
+  /** Live checkpoints, oldest first. */
+  async listCheckpoints(): Promise<CheckpointSummary[]> {
+    const now = this.now();
+    return (await this.checkpointStore().list()).filter((c) => isLive(c, now)).sort((a, b) => a.createdAt - b.createdAt).map(summaryOf);
+  }
+
+  async deleteCheckpoint(id: string): Promise<void> {
+    const c = await this.checkpointStore().get(id);
+    if (!c || !isLive(c, this.now())) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${id}`);
+    await this.checkpointStore().delete(id);
+  }
+
+  async get(pk: unknown, sk: unknown, checkpoint?: string): Promise<Item | undefined> {
     const key = encodeKey(pk, sk);
-    const opts = this.readOptions();
-    const e = await this.withManifest((m) => pointGet(m, this.readers, key, opts));
+    const e = await this.reading(checkpoint, (m, opts) => pointGet(m, this.readers, key, opts));
     return e && toApiItem(e);
   }
 
@@ -270,7 +356,7 @@ export class DataPlane {
    * Found items only, in request order. All keys are checked before any is read. Items past
    * the response budget are not returned but named in `unprocessedKeys`, to ask for again.
    */
-  async batchGet(keys: readonly { pk: unknown; sk: unknown }[]): Promise<{ items: Item[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
+  async batchGet(keys: readonly { pk: unknown; sk: unknown }[], checkpoint?: string): Promise<{ items: Item[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
     checkBatchSize(keys.length);
     const encoded = keys.map((k, i) => {
       try {
@@ -280,8 +366,7 @@ export class DataPlane {
         throw err;
       }
     });
-    const opts = this.readOptions();
-    const found = await this.withManifest((m) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
+    const found = await this.reading(checkpoint, (m, opts) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
     const items: Item[] = [];
     const unprocessedKeys: { pk: string; sk: string }[] = [];
     let bytes = 0;
@@ -295,12 +380,11 @@ export class DataPlane {
     return unprocessedKeys.length > 0 ? { items, unprocessedKeys } : { items };
   }
 
-  async query(q: PartitionQuery, cursor?: string): Promise<QueryPage> {
+  async query(q: PartitionQuery, cursor?: string, checkpoint?: string): Promise<QueryPage> {
     encodeKey(q.pk, q.from ?? 'x');
     if (q.to !== undefined) encodeKey(q.pk, q.to);
     const query = cursor === undefined ? q : applyCursor(q, cursor);
-    const opts = this.readOptions();
-    return this.withManifest(async (m) => {
+    return this.reading(checkpoint, async (m, opts) => {
       const items: Item[] = [];
       let more = false;
       let bytes = 0;

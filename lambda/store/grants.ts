@@ -17,6 +17,8 @@ export const GRANT_TARGETS = [
   'lifecycleStateMachine',
   // The index table's job items only (`job#<id>`): for a function that records but must not write the manifest or a run's index.
   'jobRecords',
+  // The index table's checkpoint items only (partition `checkpoint`): the read API makes and deletes them.
+  'checkpointRecords',
   // Auto scaling of provisioned hot tables: its scalable targets, the alarms it makes, its service-linked role.
   'scalableTargets',
   'scalingAlarms',
@@ -38,6 +40,7 @@ export const grant = (on: GrantTarget, ...actions: string[]): Grant => ({ on, ac
 export const GRANT_CONDITIONS: Partial<Record<GrantTarget, GrantCondition>> = {
   // DynamoDB fine-grained access: every partition key the request touches starts with job#.
   jobRecords: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+  checkpointRecords: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['checkpoint'] } },
 };
 
 /** A set of grants: actions by target, each action once, in a stable order. */

@@ -5,6 +5,7 @@ import type { ColdReader } from './cold-reader.ts';
 import type { ColdWriter } from './cold-writer.ts';
 import { coldFrom } from './cold.ts';
 import { S3SpillStore } from './spill-store.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
 import { HotTables } from './hot-tables.ts';
 import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
@@ -23,6 +24,7 @@ export interface Stores {
   readonly jobs: JobStore;
   readonly imports: ImportStore;
   readonly maps: MapItems;
+  readonly checkpoints: CheckpointStore;
 }
 
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
@@ -37,6 +39,7 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
     jobs: new JobStore(e.ddb, e.indexTable),
     imports: new ImportStore(e.ddb, e.indexTable),
     maps: new MapItems(cold.bucket),
+    checkpoints: new CheckpointStore(e.ddb, e.indexTable),
   };
 }
 

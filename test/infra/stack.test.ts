@@ -127,7 +127,11 @@ describe('AlkiStore (CDK)', () => {
     assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     assert.ok(!JSON.stringify(statementsOf('ingest')).includes('TransactWriteItems'), 'a transaction is authorized action by action; there is no TransactWriteItems action');
     // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
-    assert.deepEqual(allowed('read'), ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.deepEqual(allowed('read'), ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // Its writes: checkpoints, and nothing else of the index table.
+    const writes = statementsOf('read').filter((st) => actionsOf(st).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:DeleteItem'));
+    assert.equal(writes.length, 1);
+    assert.deepEqual(writes[0]!.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['checkpoint'] } });
     // Rotation sizes hot tables and attaches auto scaling (hotCapacity provisioned), whatever the mode: a store switched back to on-demand converges its tables.
     assert.deepEqual(allowed('rotate'), [
       'application-autoscaling:DeregisterScalableTarget',

@@ -178,6 +178,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
   it('GC: too many table deletions at once is throttling (retried), and the manifest keeps the table as garbage', async () => {
     const g: Garbage = { id: 'table:t', kind: 'table', target: 'alki-hot-t', releasedAt: 0 };
     ddb.on(GetItemCommand).resolves(manifestItem({ version: 7, runs: [], garbage: [g] }));
+    ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(DeleteTableCommand).rejects(awsError('LimitExceededException'));
     const err = await collectGarbage(stores(), Date.UTC(2026, 10, 23)).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
