@@ -5,6 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import type { ImportStatus, InvalidPolicy } from '../lambda/core/import-format.ts';
+import { Progress } from './progress.ts';
 
 /** S3 wants parts of at least 5 MiB; 8 MiB also fits the local S3's request limit. */
 export const PART_BYTES = 8 << 20;
@@ -42,27 +43,6 @@ export function bufferSource(name: string, bytes: Buffer): UploadSource {
 }
 
 type Upload = { file: number; url: string } | { file: number; uploadId: string; partUrls: string[] };
-
-class Progress {
-  private done = 0;
-  private readonly total: number;
-  private readonly tty = process.stderr.isTTY === true;
-  constructor(total: number) {
-    this.total = total;
-  }
-  add(n: number): void {
-    this.done += n;
-    if (!this.tty) return;
-    const frac = this.total === 0 ? 1 : this.done / this.total;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '-');
-    const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-    process.stderr.write(`\r[${bar}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${mib(this.done)}/${mib(this.total)} MiB`);
-  }
-  end(): void {
-    if (this.tty) process.stderr.write('\n');
-  }
-}
 
 /** One PUT to a presigned URL; S3 answers 200 with the ETag a multipart commit needs. */
 async function put(url: string, body: Buffer, what: string): Promise<string> {

@@ -9,7 +9,9 @@ import { IMPORT_OBJECT_GRANTS } from './store/cold-bucket.ts';
 import { RUN_READ_GRANTS } from './store/cold-reader.ts';
 import { RUN_WRITE_GRANTS } from './store/cold-writer.ts';
 import { SPILL_GRANTS } from './store/spill-store.ts';
-import { IMPORT_START_GRANTS, LIFECYCLE_LIST_GRANTS } from './store/executions.ts';
+import { EXPORT_START_GRANTS, IMPORT_START_GRANTS, LIFECYCLE_LIST_GRANTS } from './store/executions.ts';
+import { EXPORT_DOWNLOAD_GRANTS } from './store/export-downloads.ts';
+import { EXPORT_OBJECT_GRANTS, EXPORT_RECORD_GRANTS } from './store/exports.ts';
 import { mergeGrants, type Grant } from './store/grants.ts';
 import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
 import { IMPORT_RECORD_GRANTS } from './store/import-store.ts';
@@ -37,6 +39,15 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
   gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read),
-  imports: mergeGrants(IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, IMPORT_OBJECT_GRANTS.list, IMPORT_START_GRANTS),
+  // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
+  // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
+  imports: mergeGrants(
+    IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, IMPORT_OBJECT_GRANTS.list, IMPORT_START_GRANTS,
+    EXPORT_RECORD_GRANTS.write, EXPORT_START_GRANTS, EXPORT_OBJECT_GRANTS.read, EXPORT_DOWNLOAD_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.get,
+  ),
+  exporter: mergeGrants(
+    MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.get, JOB_GRANTS.use, JOB_GRANTS.delete, MAP_ITEM_GRANTS.write, SPILL_GRANTS.delete, RUN_READ_GRANTS,
+    EXPORT_RECORD_GRANTS.write, EXPORT_OBJECT_GRANTS.write, EXPORT_OBJECT_GRANTS.read,
+  ),
   importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, IMPORT_OBJECT_GRANTS.read, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
 };

@@ -43,6 +43,14 @@ export const IMPORTER_INPUT = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('fail'), importId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
 ]);
 
+export const EXPORTER_INPUT = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('prepare'), exportId: z.string(), task }),
+  z.strictObject({ action: z.literal('write'), runId, range: index, task }),
+  z.strictObject({ action: z.literal('verify'), runId, range: index, task }),
+  z.strictObject({ action: z.literal('finish'), exportId: z.string(), task }),
+  z.strictObject({ action: z.literal('fail'), exportId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
+]);
+
 /** One range read back, one segment re-scanned, then the whole run added up (by the kind of job). */
 export const VERIFY_INPUT = z.union([
   z.strictObject({ action: z.literal('range'), runId, range: index, task }),
@@ -68,6 +76,7 @@ export const GC_INPUT = z.discriminatedUnion('action', [z.strictObject({ action:
 export type OffloadInput = z.infer<typeof OFFLOAD_INPUT>;
 export type CompactInput = z.infer<typeof COMPACT_INPUT>;
 export type ImporterInput = z.infer<typeof IMPORTER_INPUT>;
+export type ExporterInput = z.infer<typeof EXPORTER_INPUT>;
 export type VerifyInput = z.infer<typeof VERIFY_INPUT>;
 export type CommitInput = z.infer<typeof COMMIT_INPUT>;
 export type GcInput = z.infer<typeof GC_INPUT>;
@@ -88,6 +97,8 @@ export interface JobRef {
 export interface OffloadRef extends JobRef, PeriodToOffload {
   readonly segments: number;
 }
+/** An export's job: its id is the job's (runId). */
+export type ExportRef = JobRef;
 export interface ImportRef extends JobRef {
   readonly importId: string;
   readonly chunks: number;

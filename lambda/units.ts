@@ -11,8 +11,9 @@ export const UNITS = {
   verify: { name: 'Verify', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: read a new run back and prove it (order, index, count, setsum)' },
   compact: { name: 'Compact', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan a compaction, merge one key range' },
   commit: { name: 'Commit', memoryMb: 256, timeoutSeconds: 60, description: 'Lifecycle: one manifest compare-and-swap' },
-  imports: { name: 'Imports', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: create an import (upload URLs), commit it, report on it' },
+  imports: { name: 'Imports', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: create an import (upload URLs), commit it, report on it; start an export, report on it (download URLs)' },
   importer: { name: 'Importer', memoryMb: 1769, timeoutSeconds: 900, description: 'Import: plan, parse a chunk into spills, check, merge a key range, record the outcome' },
+  exporter: { name: 'Exporter', memoryMb: 1769, timeoutSeconds: 900, description: 'Export: plan key ranges over a checkpoint, write a range as sorted gzip NDJSON, read it back, add up' },
   gc: { name: 'Gc', memoryMb: 512, timeoutSeconds: 900, description: 'Lifecycle: delete released tables, runs and spills after gcGrace; retention' },
 } as const;
 

@@ -23,7 +23,7 @@ import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../lambda/core/limits.ts';
-import { IMPORT_STATE_MACHINE_ENV } from '../lambda/store/executions.ts';
+import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV } from '../lambda/store/executions.ts';
 import { Observability } from './observability.ts';
 import { storeSettings, type AlkiStoreProps } from './props.ts';
 import { Storage } from './storage.ts';
@@ -31,6 +31,7 @@ import { Storage } from './storage.ts';
 const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
 const SPILL_OBJECTS = `${OBJECTS.spillPrefix('')}*`;
 const IMPORT_OBJECTS = `${OBJECTS.importsRoot}*`;
+const EXPORT_OBJECTS = `${OBJECTS.exportsRoot}*`;
 
 function retentionDays(days: number): RetentionDays {
   const known = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
@@ -43,6 +44,7 @@ export class AlkiStore extends Construct {
   readonly api: Api;
   readonly lifecycle: Lifecycle;
   readonly importMachine: FileStateMachine;
+  readonly exportMachine: FileStateMachine;
   readonly observability: Observability;
   readonly rotationSchedule: Rule;
 
@@ -77,6 +79,7 @@ export class AlkiStore extends Construct {
       gc: unit('gc'),
       imports: unit('imports'),
       importer: unit('importer'),
+      exporter: unit('exporter'),
     };
 
     this.api = new Api(this, 'Api', {
@@ -122,6 +125,18 @@ export class AlkiStore extends Construct {
     acknowledgeMachine(this.importMachine, `${settings.prefix}-import`, spillPattern);
     this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
 
+    this.exportMachine = new FileStateMachine(this, 'Export', {
+      prefix: settings.prefix,
+      machine: 'export',
+      functions: { [arnPlaceholder('exporter')]: this.functions.exporter.fn },
+      logRetention,
+      removalPolicy: logRemoval,
+      timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.export),
+      maps,
+    });
+    acknowledgeMachine(this.exportMachine, `${settings.prefix}-export`, spillPattern);
+    this.functions.imports.fn.addEnvironment(EXPORT_STATE_MACHINE_ENV, this.exportMachine.stateMachine.stateMachineArn);
+
     // Least privilege, per function: exactly what its adapters declare (lambda/access.ts).
     const arns: Record<GrantTarget, string> = {
       indexTable: indexTable.tableArn,
@@ -131,6 +146,8 @@ export class AlkiStore extends Construct {
       spillObjects: maps.objects,
       importObjects: bucket.arnForObjects(IMPORT_OBJECTS),
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
+      exportObjects: bucket.arnForObjects(EXPORT_OBJECTS),
+      exportStateMachine: this.exportMachine.stateMachine.stateMachineArn,
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
       lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       jobRecords: indexTable.tableArn,
@@ -148,6 +165,7 @@ export class AlkiStore extends Construct {
       runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
       spillObjects: { resource: spillPattern, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
       importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
+      exportObjects: { resource: `${arnRef(bucket)}/${EXPORT_OBJECTS}`, reason: 'Export objects are written at run time as exports/<exportId>/<range>-<part>.ndjson.gz with a manifest; nothing else in the bucket.' },
       scalableTargets: {
         resource: '*',
         reason: 'Application Auto Scaling names a scalable target by a generated id, not by its table, so a policy cannot name the hot tables\' targets; rotate registers and deregisters only its own hot tables.',
@@ -186,6 +204,7 @@ export class AlkiStore extends Construct {
     output('IndexTableName', indexTable.tableName, 'Manifest and sparse index');
     output('LifecycleStateMachineArn', this.lifecycle.stateMachine.stateMachineArn, 'Lifecycle state machine');
     output('ImportStateMachineArn', this.importMachine.stateMachine.stateMachineArn, 'Bulk import state machine');
+    output('ExportStateMachineArn', this.exportMachine.stateMachine.stateMachineArn, 'Sorted export state machine');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }

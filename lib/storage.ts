@@ -47,6 +47,8 @@ export class Storage extends Construct {
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         // Imports delete their files once committed; this removes abandoned ones.
         { id: 'abandoned-imports', prefix: OBJECTS.importsRoot, expiration: Duration.days(30) },
+        // Exports are for downloading, not keeping: a week after they are written, they go.
+        { id: 'exports', prefix: OBJECTS.exportsRoot, expiration: Duration.days(7) },
       ],
     });
     Validations.of(this.bucket).acknowledge({

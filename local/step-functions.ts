@@ -212,6 +212,10 @@ export class LocalStepFunctions {
     let largest = 0;
     const overrides: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervals: Record<string, number> = {};
+    // Wait states are shortened too when retry intervals are (tests run on a clock of their own), to
+    // at least 100 ms: a state machine that waits in a loop must not spin through its history.
+    const waits: Record<string, number> = {};
+    if (this.retryIntervalMs !== undefined) for (const [state, st] of states) if (st.Type === 'Wait') waits[state] = Math.max(100, this.retryIntervalMs);
     for (const [state, p] of taskStates(states)) {
       overrides[state] = async (i) => {
         this.authorize(machine, 'lambda:InvokeFunction', functionArn(this.functionName(p)), 'Lambda.AWSLambdaException');
@@ -248,7 +252,7 @@ export class LocalStepFunctions {
     this.history.unshift(record);
     this.history.splice(this.keep);
     const runOptions = (id: string, execName: string, execInput: Json, startTime: string) => ({
-      overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals },
+      overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals, waitTimeOverrides: waits },
       context: { Execution: { Id: id, Name: execName, Input: execInput, StartTime: startTime }, StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` } },
     });
     type Run = ReturnType<StateMachine['run']>;

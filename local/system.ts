@@ -21,7 +21,7 @@ import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
 import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler.ts';
-import { IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
+import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
@@ -293,7 +293,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     : {
         ingest: createIngestHandler(() => functionDataPlanes.ingest, () => envOf('ingest')),
         read: createReadHandler(() => functionDataPlanes.read, () => envOf('read')),
-        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), clock), () => envOf('imports')),
+        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), { imports: SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), exports: SfnStarter.fromEnv(envOf('imports'), EXPORT_STATE_MACHINE_ENV) }, clock), () => envOf('imports')),
       };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await sfn.start('lifecycle', {}).done;

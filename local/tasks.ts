@@ -1,6 +1,7 @@
 /** The handler behind each Task placeholder of the ASL files: the same functions Lambda runs, each with its own environment. */
 import { createCommitHandler } from '../lambda/commit/handler.ts';
 import { createCompactHandler } from '../lambda/compact/handler.ts';
+import { createExporterHandler } from '../lambda/exporter/handler.ts';
 import { createGcHandler } from '../lambda/gc/handler.ts';
 import { createImporterHandler } from '../lambda/importer/handler.ts';
 import { createOffloadHandler } from '../lambda/offload/handler.ts';
@@ -22,5 +23,6 @@ export function localTaskHandlers(envOf: (unit: UnitName) => Env, now: Clock = s
     [arnPlaceholder('commit')]: as(createCommitHandler(() => envOf('commit'), now)),
     [arnPlaceholder('gc')]: as(createGcHandler(() => envOf('gc'), now)),
     [arnPlaceholder('importer')]: as(createImporterHandler(() => envOf('importer'), now)),
+    [arnPlaceholder('exporter')]: as(createExporterHandler(() => envOf('exporter'), now)),
   };
 }

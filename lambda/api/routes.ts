@@ -26,6 +26,8 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/imports', unit: 'imports', op: 'createImport' },
   { method: 'POST', path: '/v1/imports/{id}/commit', unit: 'imports', op: 'commitImport' },
   { method: 'GET', path: '/v1/imports/{id}', unit: 'imports', op: 'getImport' },
+  { method: 'POST', path: '/v1/exports', unit: 'imports', op: 'createExport' },
+  { method: 'GET', path: '/v1/exports/{id}', unit: 'imports', op: 'getExport' },
 ] as const satisfies readonly Route[];
 
 /** Requests no route matches go to API Gateway's `$default` route: the read unit answers 404 or 405. */

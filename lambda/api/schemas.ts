@@ -172,6 +172,33 @@ export const OPERATIONS = {
     responses: { 202: importStatus },
   },
   getImport: { summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
+  createExport: {
+    summary: 'Export the store (as of a checkpoint, one taken if none is given) as sorted gzip NDJSON objects',
+    body: z.strictObject({
+      format: z.literal('ndjson'),
+      checkpoint: checkpointParam,
+      from: described(z.optional(z.strictObject({ pk, sk: z.optional(sk) })), 'first key (inclusive): a partition, or a key'),
+      to: described(z.optional(z.strictObject({ pk, sk: z.optional(sk) })), 'end key (exclusive): a partition, or a key'),
+    }),
+    invalidCode: 'InvalidExport',
+    responses: { 202: z.strictObject({ id: z.string(), checkpoint: z.string() }) },
+  },
+  getExport: {
+    summary: "An export's state, totals and objects (with download URLs once it succeeded)",
+    responses: {
+      200: z.strictObject({
+        id: z.string(),
+        state: z.enum(['running', 'succeeded', 'failed']),
+        checkpoint: z.string(),
+        createdAt: z.string(),
+        updatedAt: z.string(),
+        records: int(),
+        bytes: int(),
+        objects: z.array(z.strictObject({ key: z.string(), url: described(z.string(), 'presigned GET, an hour'), records: int(), bytes: int(), firstKey: itemKey, lastKey: itemKey })),
+        cause: z.optional(z.string()),
+      }),
+    },
+  },
 } as const satisfies Record<string, OperationSchema>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -8,41 +8,20 @@ import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
 import { rangesToDo, type CompactionJob, type JobRanges } from '../core/jobs.ts';
 import { compactionSlice } from '../core/fan-out.ts';
-import { compareKeys } from '../core/keys.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
 import { Setsum } from '../core/setsum.ts';
+import { splittersOverRuns } from '../run-ranges.ts';
 import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { type CompactionFound, type TaskDone } from '../task-contract.ts';
-
-/** Compressed bytes are about a quarter of raw for audit logs: size ranges by raw bytes. */
-const RAW_PER_STORED = 4;
 
 export async function planCompaction(s: Stores, nowMs: number): Promise<CompactionFound> {
   const m = await s.manifests.read();
   const p = new LogarithmicPolicy({ fanout: s.settings.fanout, maxLevel: s.settings.maxLevel }).plan(m);
   if (!p) return { found: false };
   const job = await s.jobs.getOrCreate<Omit<CompactionJob, keyof JobRanges>>(p.outputId, async () => {
-    // Split every rangeBytes of (estimated raw) data, at the boundaries of the key ranges the
-    // inputs were written in (a few hundred bytes per range: a million ranges read in seconds);
-    // a run that has none, at its index entries' (one per MiB or so: all of them are read).
-    const bounds: { key: Buffer; bytes: number }[] = [];
-    for (const r of p.inputs) {
-      const summaries = await s.coldReader.rangeSummaries(r.id);
-      if (summaries.length > 0) for (const x of summaries) bounds.push({ key: x.lo === undefined ? Buffer.alloc(0) : Buffer.from(x.lo, 'base64'), bytes: x.bytes * RAW_PER_STORED });
-      else for await (const e of s.coldReader.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
-    }
-    bounds.sort((a, b) => compareKeys(a.key, b.key));
-    const splitters: Buffer[] = [];
-    let acc = 0;
-    for (const b of bounds) {
-      if (acc >= s.settings.rangeBytes && b.key.length > 0 && (splitters.length === 0 || compareKeys(b.key, splitters[splitters.length - 1]!) > 0)) {
-        splitters.push(b.key);
-        acc = 0;
-      }
-      acc += b.bytes;
-    }
+    const splitters = await splittersOverRuns(s, p.inputs, s.settings.rangeBytes);
     const total = new Setsum();
     for (const r of p.inputs) total.add(Setsum.fromHex(r.setsum));
     const retention = s.settings.retentionMs;

@@ -5,6 +5,7 @@
  * only a job's id and the indices of its tasks, so a state stays small at any period size;
  * whoever needs the lists (merge, verify, finish) reads them here.
  */
+import type { ExportRangeRecord, ExportVerifyRecord } from './export-format.ts';
 import { chunkFiles, type ImportCounts, type InvalidPolicy } from './import-format.ts';
 import { periodStartOf } from './schema.ts';
 
@@ -130,6 +131,20 @@ export interface JobRecords {
   readonly rescan: Tally;
   /** Index 0: the last failed verification of the whole run. */
   readonly failure: FailureRecord;
+  /** An export's key range: its objects and tallies. */
+  readonly export: ExportRangeRecord;
+  /** An export's key range read back. */
+  readonly exportVerify: ExportVerifyRecord;
+}
+
+/** An export: the runs of its checkpoint (offloaded hot runs replaced by their cold runs) and its key bounds. */
+export interface ExportJob extends JobRanges {
+  readonly exportId: string;
+  /** Run ids, newest first (the merge's tie-break order). */
+  readonly runs: string[];
+  /** Their total, from the manifest: what the ranges' inputs must add up to. */
+  readonly inputTotal: Tally;
+  readonly retentionCutoff?: number;
 }
 export type JobRecordKind = keyof JobRecords;
 

@@ -57,7 +57,7 @@ export const SFN_QUOTAS = {
 } as const;
 
 /** How long an execution of each state machine may run before Step Functions stops it (the CDK app sets these; the scale model checks against them). */
-export const EXECUTION_TIMEOUT_SECONDS = { lifecycle: 6 * 3600, import: 12 * 3600 } as const;
+export const EXECUTION_TIMEOUT_SECONDS = { lifecycle: 6 * 3600, import: 12 * 3600, export: 24 * 3600 } as const;
 
 /** A synchronous Lambda invocation's request or response payload (6 MB). */
 export const LAMBDA_PAYLOAD_BYTES = 6_291_456;

@@ -89,6 +89,12 @@ export const OBJECTS = {
   importsRoot: 'imports/',
   /** An uploaded input file of an import, in file order. */
   importInput: (importId: string, file: number): string => `imports/${importId}/input-${String(file).padStart(4, '0')}.ndjson`,
+  exportsRoot: 'exports/',
+  exportPrefix: (exportId: string): string => `exports/${exportId}/`,
+  /** An export's object: names sort in key order (range, then part). */
+  exportObject: (exportId: string, range: number, part: number): string => `exports/${exportId}/${String(range).padStart(6, '0')}-${String(part).padStart(4, '0')}.ndjson.gz`,
+  /** The export's list of objects, written when it is verified. */
+  exportManifest: (exportId: string): string => `exports/${exportId}/manifest.json`,
 } as const;
 
 /** The run an import writes (also its job id: spills and spec). */

@@ -1,15 +1,20 @@
-/** The import API: create an import, commit it, and read its report. */
+/** The import and export API: create an import, commit it, and read its report; start an export and read its report. */
 import { makeApiHandler, type Operations } from '../api/handler.ts';
 import { json, pathParam } from '../api/http.ts';
 import { systemClock } from '../core/seq.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env } from '../store/clients.ts';
 import { ColdBucket } from '../store/cold-bucket.ts';
-import { IMPORT_STATE_MACHINE_ENV, SfnStarter, type ExecutionStarter } from '../store/executions.ts';
+import { CheckpointStore } from '../store/checkpoint-store.ts';
+import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter, type ExecutionStarter } from '../store/executions.ts';
+import { ExportDownloads } from '../store/export-downloads.ts';
+import { ExportObjects, ExportStore } from '../store/exports.ts';
+import { ManifestStore } from '../store/manifest-store.ts';
+import { createExport, getExport, type ExportsDeps } from './exports.ts';
 import { ImportStore } from '../store/import-store.ts';
 import { Uploads } from '../store/uploads.ts';
 import { commitImport, createImport, getImport, type ImportsDeps } from './imports.ts';
 
-export const importOps: Operations<ImportsDeps, 'imports'> = {
+export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'imports'> = {
   async createImport(d, { body }) {
     return json(201, await createImport(d, body));
   },
@@ -19,12 +24,37 @@ export const importOps: Operations<ImportsDeps, 'imports'> = {
   async getImport(d, { event }) {
     return json(200, await getImport(d, pathParam(event, 'id')));
   },
+  async createExport(d, { body }) {
+    return json(202, await createExport(d.exports, body));
+  },
+  async getExport(d, { event }) {
+    return json(200, await getExport(d.exports, pathParam(event, 'id')));
+  },
 };
 
-export function importsDepsFrom(env: Env, starter: ExecutionStarter, now = systemClock, hook: ClientHook = untraced): ImportsDeps {
+export function importsDepsFrom(env: Env, starters: { imports: ExecutionStarter; exports: ExecutionStarter }, now = systemClock, hook: ClientHook = untraced): ImportsDeps & { exports: ExportsDeps } {
   const e = storeEnvFrom(env, hook);
-  return { imports: new ImportStore(e.ddb, e.indexTable), uploads: new Uploads(e.s3Presigner, e.bucket), bucket: new ColdBucket(e.s3, e.bucket), starter, now };
+  const bucket = new ColdBucket(e.s3, e.bucket);
+  return {
+    imports: new ImportStore(e.ddb, e.indexTable),
+    uploads: new Uploads(e.s3Presigner, e.bucket),
+    bucket,
+    starter: starters.imports,
+    now,
+    exports: {
+      settings: e.settings,
+      exports: new ExportStore(e.ddb, e.indexTable),
+      exportObjects: new ExportObjects(bucket, e.s3),
+      downloads: new ExportDownloads(e.s3Presigner, e.bucket),
+      checkpoints: new CheckpointStore(e.ddb, e.indexTable),
+      manifests: new ManifestStore(e.ddb, e.indexTable),
+      starter: starters.exports,
+      now,
+    },
+  };
 }
 
-export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps, env: () => Env = () => process.env) => makeApiHandler('imports', importOps, deps, env);
-export const handler = createImportsHandler((hook) => importsDepsFrom(process.env, SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), systemClock, hook));
+export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps & { exports: ExportsDeps }, env: () => Env = () => process.env) => makeApiHandler('imports', importOps, deps, env);
+export const handler = createImportsHandler((hook) =>
+  importsDepsFrom(process.env, { imports: SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), exports: SfnStarter.fromEnv(process.env, EXPORT_STATE_MACHINE_ENV, hook) }, systemClock, hook),
+);

@@ -15,6 +15,8 @@ export const CHECKPOINT_PK = 'checkpoint';
 export const CHECKPOINT_GRANTS = {
   /** get, list */
   read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
+  /** get */
+  get: [grant('indexTable', 'dynamodb:GetItem')],
   /** create, delete: the checkpoint items only */
   manage: [grant('checkpointRecords', 'dynamodb:PutItem', 'dynamodb:DeleteItem')],
   /** list, rebase (a conditional put), deleteExpired (batches): GC */

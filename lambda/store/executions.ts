@@ -9,6 +9,7 @@ import { errorName, translate } from './aws-errors.ts';
 import { grant, type Grant } from './grants.ts';
 
 export const IMPORT_START_GRANTS = [grant('importStateMachine', 'states:StartExecution')] as const satisfies readonly Grant[];
+export const EXPORT_START_GRANTS = [grant('exportStateMachine', 'states:StartExecution')] as const satisfies readonly Grant[];
 /** Single flight: the lifecycle's first task lists its machine's running executions. */
 export const LIFECYCLE_LIST_GRANTS = [grant('lifecycleStateMachine', 'states:ListExecutions')] as const satisfies readonly Grant[];
 
@@ -24,6 +25,7 @@ function sfnClientFrom(env: Env, hook: ClientHook): SFNClient {
 }
 
 export const IMPORT_STATE_MACHINE_ENV = 'ALKI_IMPORT_STATE_MACHINE_ARN';
+export const EXPORT_STATE_MACHINE_ENV = 'ALKI_EXPORT_STATE_MACHINE_ARN';
 
 export class SfnStarter implements ExecutionStarter {
   private readonly sfn: SFNClient;

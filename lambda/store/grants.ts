@@ -14,6 +14,8 @@ export const GRANT_TARGETS = [
   'spillObjects',
   'importObjects',
   'importStateMachine',
+  'exportObjects',
+  'exportStateMachine',
   'lifecycleStateMachine',
   // The index table's job items only (`job#<id>`): for a function that records but must not write the manifest or a run's index.
   'jobRecords',

@@ -6,6 +6,7 @@ import type { ColdWriter } from './cold-writer.ts';
 import { coldFrom } from './cold.ts';
 import { S3SpillStore } from './spill-store.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
+import { ExportObjects, ExportStore } from './exports.ts';
 import { HotTables } from './hot-tables.ts';
 import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
@@ -25,6 +26,8 @@ export interface Stores {
   readonly imports: ImportStore;
   readonly maps: MapItems;
   readonly checkpoints: CheckpointStore;
+  readonly exports: ExportStore;
+  readonly exportObjects: ExportObjects;
 }
 
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
@@ -40,6 +43,8 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
     imports: new ImportStore(e.ddb, e.indexTable),
     maps: new MapItems(cold.bucket),
     checkpoints: new CheckpointStore(e.ddb, e.indexTable),
+    exports: new ExportStore(e.ddb, e.indexTable),
+    exportObjects: new ExportObjects(cold.bucket, e.s3),
   };
 }
 

@@ -11,7 +11,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { openApiPath } from '../../lambda/api/openapi.ts';
 import { ROUTES } from '../../lambda/api/routes.ts';
-import { serviceName, type UnitName } from '../../lambda/units.ts';
+import { serviceName, UNITS, type UnitName } from '../../lambda/units.ts';
 import { COLD_START_METRIC, EXECUTION_ERRORS, METRIC_NAMESPACE, METRICS, STORE_DIMENSION } from '../../lambda/core/metrics.ts';
 import { INDEX_TABLE } from '../../lambda/core/schema.ts';
 import { AlkiStack } from '../../lib/alki-stack.ts';
@@ -105,9 +105,9 @@ describe('AlkiStore (CDK)', () => {
 
   it('runs each handler on Node 24, arm64, traced, with its own role and log group', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(fns.length, 10);
+    assert.equal(fns.length, Object.keys(UNITS).length);
     const roles = new Set(fns.map((f) => JSON.stringify(f.Properties.Role)));
-    assert.equal(roles.size, 10);
+    assert.equal(roles.size, fns.length);
     for (const f of fns) {
       assert.equal(f.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(f.Properties.Architectures, ['arm64']);
@@ -117,7 +117,8 @@ describe('AlkiStore (CDK)', () => {
       assert.equal(env.ALKI_PERIOD, '1d');
       assert.ok(env.ALKI_BUCKET && env.ALKI_INDEX_TABLE);
     }
-    template.resourceCountIs('AWS::Logs::LogGroup', 13);
+    // One per function, one per state machine (three), the API's access log.
+    template.resourceCountIs('AWS::Logs::LogGroup', Object.keys(UNITS).length + 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -176,8 +177,9 @@ describe('AlkiStore (CDK)', () => {
       assert.deepEqual(own(u), [...new Set(UNIT_GRANTS[u].flatMap((g) => g.actions))].sort(), u);
     }
     assert.ok(own('gc').includes('dynamodb:DeleteTable'));
-    // The imports API signs upload URLs for imports/ only and starts the import machine; it reads no data.
-    assert.deepEqual(own('imports'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
+    // The imports API signs upload URLs for imports/ only, download URLs for exports/ only, and starts the import and export machines; it reads no run.
+    assert.deepEqual(own('imports'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
+    assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:GetObject'))!.Resource), /exports\/\*/);
     assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:PutObject'))!.Resource), /imports\/\*/);
     // The importer deletes only what its own range writes left (runs/*, checked above), never uploads or tables.
     assert.ok(!own('importer').some((a) => a.startsWith('dynamodb:') && a.includes('Table')));
@@ -282,7 +284,7 @@ describe('AlkiStore (CDK)', () => {
         assert.ok(String(d.service).startsWith('alki-') && d.function_name === 'REF', JSON.stringify(m));
       }
     }
-    assert.equal(read.filter((m) => m[1] === COLD_START_METRIC).length, 10, 'one cold start line per function');
+    assert.equal(read.filter((m) => m[1] === COLD_START_METRIC).length, Object.keys(UNITS).length, 'one cold start line per function');
     // Alarms on the functions' own metrics name the emitting service too; VerificationFailed comes from the execution logs.
     for (const a of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === METRIC_NAMESPACE)) {
       const name = a.Properties.MetricName as string;
