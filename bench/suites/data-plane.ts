@@ -42,7 +42,17 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
         await res.arrayBuffer();
       }),
     );
+    // The same writes, each conditional (If-None-Match: *, new keys): the current version is read first, everywhere it may be.
+    const viaApiIf = await timed(() =>
+      pool(singles, concurrency, async (e) => {
+        const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
+        const res = await fetch(`${sys.url}/v1/items/${encodeURIComponent(`if-${pk}`)}/${encodeURIComponent(sk)}`, { method: 'PUT', body: e.value!, headers: { 'if-none-match': '*' } });
+        if (res.status !== 200) throw new Error(`conditional PUT ${res.status}`);
+        await res.arrayBuffer();
+      }),
+    );
     fig('ingest single PUT via HTTP API', singles.length / viaApi1, 'writes/s');
+    fig('conditional PUT (If-None-Match) via HTTP API / plain PUT via HTTP API', viaApi1 / viaApiIf, 'ratio', 'plain PUT via the API, same records');
     fig('ingest single PUT via HTTP API / direct PutItem', direct1 / viaApi1, 'ratio', 'direct PutItem to dynalite');
 
     // Batches: 100 per HTTP request vs BatchWriteItem of 25 directly.
