@@ -6,9 +6,10 @@
  * next one re-plans and rewrites whatever it needs. Three kinds may still commit: the offload
  * of a period whose hot table is still in the manifest (its job spec is reused), a compaction
  * whose inputs are all still in the manifest (a large one goes on over several executions),
- * and an import whose record says it is awaiting upload or running (it runs in its own
- * execution).
+ * an import whose record says it is awaiting upload or running (it runs in its own
+ * execution), and an export that is running (its job's item lists are under spills/).
  */
+import { EXPORT_ID, type ExportState } from './export-format.ts';
 import type { ImportState } from './import-format.ts';
 import type { Manifest } from './manifest.ts';
 import { offloadRunId } from './schema.ts';
@@ -33,14 +34,24 @@ export function compactionMayCommit(m: Manifest, id: string): boolean {
   return inputs[0]!.periodStart === start && inputs.at(-1)!.periodEnd === end && inputs.every((r, i) => i === 0 || r.periodStart === inputs[i - 1]!.periodEnd);
 }
 
-/** Ids whose objects (and job spec) can be swept; `importState` answers for `i-` ids. */
-export function abandoned(m: Manifest, periodMs: number, found: Found, importState: ReadonlyMap<string, ImportState | undefined>): string[] {
+/** Whether `id` names an export's job (`x-<hex>`, core/export-format.ts). */
+export const isExportJob = (id: string): boolean => EXPORT_ID.test(id);
+
+/** Ids whose objects (and job spec) can be swept; `importState` answers for `i-` ids, `exportState` for exports. */
+export function abandoned(
+  m: Manifest,
+  periodMs: number,
+  found: Found,
+  importState: ReadonlyMap<string, ImportState | undefined>,
+  exportState: ReadonlyMap<string, ExportState | undefined> = new Map(),
+): string[] {
   const live = new Set<string>(m.runs.map((r) => r.id));
   for (const g of m.garbage ?? []) if (g.kind === 'run' || g.kind === 'job') live.add(g.target);
   for (const r of m.runs) if (r.tier === 'hot') live.add(offloadRunId(r.periodStart, periodMs));
   const out = new Set<string>();
   for (const id of [...found.runs, ...found.spills]) {
     if (live.has(id) || compactionMayCommit(m, id)) continue;
+    if (isExportJob(id) && exportState.get(id) === 'running') continue;
     const importId = importIdOf(id);
     if (importId !== undefined) {
       const state = importState.get(importId);

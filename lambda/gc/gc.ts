@@ -7,7 +7,7 @@
 import { expiredRuns } from '../core/compaction.ts';
 import { isLive, pinnedBy, rebased } from '../core/checkpoint.ts';
 import type { Garbage } from '../core/manifest.ts';
-import { abandoned, importIdOf } from '../core/leftovers.ts';
+import { abandoned, importIdOf, isExportJob } from '../core/leftovers.ts';
 import { OBJECTS } from '../core/schema.ts';
 import type { Stores } from '../store/stores.ts';
 
@@ -43,13 +43,15 @@ export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collec
 
 /** Deletes what failed attempts left and nothing can still commit (core/leftovers.ts says which). */
 async function sweepAbandoned(s: Stores): Promise<string[]> {
-  // Objects, then import states, then the manifest: whatever commits in between is in the
-  // manifest read last (an import is marked succeeded only after its commit).
+  // Objects, then import and export states, then the manifest: whatever commits in between is in
+  // the manifest read last (an import is marked succeeded only after its commit).
   const found = { runs: await s.bucket.childNames(OBJECTS.runsRoot), spills: await s.bucket.childNames(OBJECTS.spillPrefix('')) };
   const importIds = [...new Set([...found.runs, ...found.spills].map(importIdOf).filter((id): id is string => id !== undefined))];
   const states = new Map(await Promise.all(importIds.map(async (id) => [id, (await s.imports.get(id))?.state] as const)));
+  const exportIds = [...new Set(found.spills.filter(isExportJob))];
+  const exportStates = new Map(await Promise.all(exportIds.map(async (id) => [id, (await s.exports.get(id))?.state] as const)));
   const m = await s.manifests.read();
-  const ids = abandoned(m, s.settings.periodMs, found, states);
+  const ids = abandoned(m, s.settings.periodMs, found, states, exportStates);
   for (const id of ids) {
     await s.coldWriter.deleteRun(id);
     await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(id)}/`);

@@ -1,6 +1,7 @@
 /** Which leftovers GC may sweep: only what nothing can still commit. */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
+import type { ExportState } from '../../lambda/core/export-format.ts';
 import type { ImportState } from '../../lambda/core/import-format.ts';
 import { abandoned, compactionMayCommit } from '../../lambda/core/leftovers.ts';
 import type { Manifest, RunMeta } from '../../lambda/core/manifest.ts';
@@ -41,5 +42,12 @@ describe('abandoned leftovers', () => {
   it('sweeps uncommitted compactions, offloads of periods no longer hot, and ended imports', () => {
     const found = { runs: ['c2-0-4', offloadRunId(2 * H, H), 'i-fail', 'i-done', 'i-gone'], spills: ['i-fail', offloadRunId(1 * H, H)] };
     assert.deepEqual(abandoned(m, H, found, states), ['c2-0-4', 'i-done', 'i-fail', 'i-gone', offloadRunId(1 * H, H), offloadRunId(2 * H, H)].sort());
+  });
+
+  it('spares a running export\'s job, and sweeps one that ended', () => {
+    const running = 'x-00000000000000000001';
+    const ended = 'x-00000000000000000002';
+    const exports = new Map<string, ExportState | undefined>([[running, 'running'], [ended, 'failed']]);
+    assert.deepEqual(abandoned(m, H, { runs: [], spills: [running, ended, 'x-00000000000000000003'] }, states, exports), [ended, 'x-00000000000000000003']);
   });
 });
