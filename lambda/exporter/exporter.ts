@@ -17,6 +17,7 @@ import type { Manifest, RunMeta } from '../core/manifest.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { inRange } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
+import { EXECUTION_TIMEOUT_SECONDS } from '../core/limits.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import { splittersOverRuns } from '../run-ranges.ts';
@@ -50,6 +51,9 @@ export async function prepareExport(s: Stores, exportId: string, nowMs: number):
   } else {
     const c = await s.checkpoints.get(status.checkpoint);
     if (!c || !isLive(c, nowMs)) throw new ValidationError('CheckpointNotFound', `the export's checkpoint ${status.checkpoint} is gone or expired`);
+    // The checkpoint keeps the export's runs from GC: it lives at least as long as the export may run.
+    const until = nowMs + EXECUTION_TIMEOUT_SECONDS.export * 1000;
+    if (c.expiresAt < until) await s.checkpoints.replace({ ...c, expiresAt: until });
     const m = await s.manifests.read();
     const runs = c.runs.map((r) => offloaded(m, r, s.settings.periodMs));
     if (runs.some((r) => r === undefined)) return { ready: false };

@@ -90,8 +90,8 @@ describe('sorted export', () => {
     assert.equal(r.bytes, r.objects.reduce((a, o) => a + o.bytes, 0));
   });
 
-  it('exports a slice between bounds, at a given checkpoint', async () => {
-    const ck = await h.api.call<{ id: string }>('POST', '/v1/checkpoints', { ttl: '1h' });
+  it('exports a slice between bounds, at a given checkpoint, which it keeps alive while it may run', async () => {
+    const ck = await h.api.call<{ id: string; expiresAt: string }>('POST', '/v1/checkpoints', { ttl: '2m' });
     const started = await h.api.call<{ id: string; checkpoint: string }>('POST', '/v1/exports', { format: 'ndjson', checkpoint: ck.body.id, from: { pk: 'b' }, to: { pk: 'c', sk: 'k060' } });
     assert.equal(started.status, 202);
     assert.equal(started.body.checkpoint, ck.body.id);
@@ -100,6 +100,8 @@ describe('sorted export', () => {
     await h.sys.runLifecycle();
     const r = await settled(started.body.id);
     assert.equal(r.state, 'succeeded', r.cause);
+    const kept = (await h.api.call<{ checkpoints: { id: string; expiresAt: string }[] }>('GET', '/v1/checkpoints')).body.checkpoints.find((c) => c.id === ck.body.id)!;
+    assert.ok(Date.parse(kept.expiresAt) >= Date.parse(ck.body.expiresAt) + 23 * 3_600_000, `extended to ${kept.expiresAt}`);
     const lines = await download(r);
     const lo = encodeKey('b', '\u0000').subarray(0, 2);
     const hi = encodeKey('c', 'k060');
