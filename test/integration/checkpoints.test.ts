@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { httpWriter, clockedSystem, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
+import { clockedSystem } from '../support/clocked.ts';
+import { httpWriter, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
 
 const SETTINGS = tinyStore('ckpt', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000 });
 const PKS = ['a', 'b', 'c'];

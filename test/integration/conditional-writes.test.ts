@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { DataPlane } from '../../lambda/store/data-plane.ts';
 import { PreconditionFailedError } from '../../lambda/core/errors.ts';
-import { clockedSystem, tinyStore } from '../support/lifecycle.ts';
+import { clockedSystem } from '../support/clocked.ts';
+import { tinyStore } from '../support/lifecycle.ts';
 import { countCommands } from '../support/system.ts';
 
 const SETTINGS = tinyStore('cond', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000 });

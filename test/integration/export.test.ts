@@ -10,7 +10,8 @@ import { describe, it } from '@jest/globals';
 import { compareKeys, encodeKey } from '../../lambda/core/keys.ts';
 import { finishExport, prepareExport, verifyExportRange, writeExportRange } from '../../lambda/exporter/exporter.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
-import { httpWriter, clockedSystem, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
+import { clockedSystem } from '../support/clocked.ts';
+import { httpWriter, Model, prng, randomWrites, tinyStore } from '../support/lifecycle.ts';
 
 const SETTINGS = tinyStore('xport', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, rangeBytes: 4096 });
 const PKS = ['a', 'b', 'c', 'd'];

@@ -15,8 +15,7 @@ import { pagedItems } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
 import { unitOfPlaceholder } from '../../lambda/units.ts';
-import { afterAll, beforeAll } from '@jest/globals';
-import { client, startTestSystem } from './system.ts';
+import { client } from './system.ts';
 
 /** One-second periods and tiny blocks, blobs, ranges and spills: many of each from little data. */
 export function tinyStore(prefix: string, overrides: Partial<StoreSettings> = {}): StoreSettings {
@@ -45,33 +44,6 @@ export class ManualClock {
   advance(ms: number): void {
     this.t += ms;
   }
-}
-
-/** The embedded system on a clock moved by hand, rotated once, with an API client: what a clocked integration test starts from (made in beforeAll, stopped in afterAll). */
-export function clockedSystem(settings: StoreSettings, start: number): { readonly clock: ManualClock; readonly sys: LocalSystem; readonly api: ReturnType<typeof client>; nextPeriod(): Promise<void> } {
-  const clock = new ManualClock(start);
-  let sys: LocalSystem | undefined;
-  let api: ReturnType<typeof client> | undefined;
-  beforeAll(async () => {
-    sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0 });
-    await sys.rotateNow();
-    api = client(sys.url);
-  });
-  afterAll(() => sys?.stop());
-  return {
-    clock,
-    get sys() {
-      return sys!;
-    },
-    get api() {
-      return api!;
-    },
-    /** The next period, and the lifecycle run by rotation. */
-    async nextPeriod() {
-      clock.advance(settings.periodMs);
-      await sys!.rotateNow();
-    },
-  };
 }
 
 /** A deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
