@@ -6,11 +6,11 @@
  */
 import { coldScan } from '../core/cold-run.ts';
 import { LogarithmicPolicy } from '../core/compaction.ts';
-import { rangesToDo, type CompactionJob, type JobRanges } from '../core/jobs.ts';
+import { rangesToDo, totalOf, type CompactionJob, type JobRanges } from '../core/jobs.ts';
 import { compactionSlice } from '../core/fan-out.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
-import { Setsum } from '../core/setsum.ts';
+import { retentionCutoff } from '../core/settings.ts';
 import { splittersOverRuns } from '../run-ranges.ts';
 import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
@@ -22,9 +22,7 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
   if (!p) return { found: false };
   const job = await s.jobs.getOrCreate<Omit<CompactionJob, keyof JobRanges>>(p.outputId, async () => {
     const splitters = await splittersOverRuns(s, p.inputs, s.settings.rangeBytes);
-    const total = new Setsum();
-    for (const r of p.inputs) total.add(Setsum.fromHex(r.setsum));
-    const retention = s.settings.retentionMs;
+    const cutoff = retentionCutoff(s.settings, nowMs);
     const spec = {
       outputId: p.outputId,
       level: p.outputLevel,
@@ -32,8 +30,8 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
       periodEnd: Math.max(...p.inputs.map((r) => r.periodEnd)),
       dropTombstones: p.dropTombstones,
       inputs: [...p.inputs].reverse().map((r) => r.id),
-      inputTotal: { count: p.inputs.reduce((a, r) => a + r.count, 0), setsum: total.hexdigest() },
-      ...(retention !== undefined ? { retentionCutoff: Math.floor((nowMs - retention) * 1000) } : {}),
+      inputTotal: totalOf(p.inputs),
+      ...(cutoff !== undefined ? { retentionCutoff: cutoff } : {}),
     };
     return { spec, ranges: rangesFrom(splitters) };
   });

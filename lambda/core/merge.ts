@@ -165,17 +165,24 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
     for (const c of cursors) if (c) this.heap.push(c);
   }
 
-  /** Reads a source that stood at its bound, now at the top of the heap: its first batch replaces the bound. */
+  /** Reads a source that stood at its bound, now at the top of the heap: its first batch replaces the bound (no record may come before it). */
   private async open(c: Cursor): Promise<void> {
     c.more = batchesOf(this.sources[c.src]!)[Symbol.asyncIterator]();
-    const r = await c.more.next();
+    this.enter(c, await c.more.next(), 'after its bound');
+  }
+
+  /**
+   * Puts a source's next batch under its cursor and restores the heap, or retires the cursor
+   * at the source's end. The batch must follow the cursor's record: strictly, or (after a
+   * bound) at it or later.
+   */
+  private enter(c: Cursor, r: IteratorResult<readonly Entry[]>, follows: 'strictly' | 'after its bound'): void {
     if (r.done) {
       this.heap.pop();
       return;
     }
-    if (compareKeys(r.value[0]!.key, c.entry.key) * this.sign < 0) {
-      throw new CorruptionError(`merge source ${c.src}`, undefined, 'a record before the bound its source gave', '');
-    }
+    const order = compareKeys(r.value[0]!.key, c.entry.key) * this.sign;
+    if (follows === 'strictly' ? order <= 0 : order < 0) throw this.outOfOrder(c, follows);
     c.batch = r.value;
     c.pos = 0;
     c.entry = r.value[0]!;
@@ -183,41 +190,26 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
     this.heap.replaceTop(c);
   }
 
-  /** Sources must be strictly ordered: within a batch, and from one batch to the next. */
-  private check(c: Cursor, pos: number): void {
-    if (pos > 0 && compareKeys(c.batch[pos]!.key, c.batch[pos - 1]!.key) * this.sign <= 0) {
-      throw new CorruptionError(`merge source ${c.src}`, undefined, `not strictly ordered (${this.opts.direction ?? 'asc'})`, '');
-    }
+  private outOfOrder(c: Cursor, follows: 'strictly' | 'after its bound'): CorruptionError {
+    const why = follows === 'strictly' ? `not strictly ordered (${this.opts.direction ?? 'asc'})` : 'a record before the bound its source gave';
+    return new CorruptionError(`merge source ${c.src}`, undefined, why, '');
   }
 
   /**
-   * Moves a cursor to its next record and restores the heap. Synchronous within a batch; a
-   * promise when the next batch must be awaited.
+   * Moves a cursor to its next record and restores the heap. Synchronous within a batch (each
+   * record strictly after the one before); a promise when the next batch must be awaited.
    */
   private advance(c: Cursor): void | Promise<void> {
     const pos = c.pos + 1;
     if (pos < c.batch.length) {
-      this.check(c, pos);
+      if (compareKeys(c.batch[pos]!.key, c.batch[pos - 1]!.key) * this.sign <= 0) throw this.outOfOrder(c, 'strictly');
       c.pos = pos;
       c.entry = c.batch[pos]!;
       this.see(c.entry);
       this.heap.replaceTop(c);
       return;
     }
-    return c.more!.next().then((r) => {
-      if (r.done) {
-        this.heap.pop();
-        return;
-      }
-      if (compareKeys(r.value[0]!.key, c.entry.key) * this.sign <= 0) {
-        throw new CorruptionError(`merge source ${c.src}`, undefined, `not strictly ordered (${this.opts.direction ?? 'asc'})`, '');
-      }
-      c.batch = r.value;
-      c.pos = 0;
-      c.entry = r.value[0]!;
-      this.see(c.entry);
-      this.heap.replaceTop(c);
-    });
+    return c.more!.next().then((r) => this.enter(c, r, 'strictly'));
   }
 
   /**

@@ -62,6 +62,11 @@ export function parseDuration(name: string, text: string): number {
   return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
 }
 
+/** The seq (microseconds) below which records are expired as of `atMs`; undefined without retention. */
+export function retentionCutoff(s: Pick<StoreSettings, 'retentionMs'>, atMs: number): number | undefined {
+  return s.retentionMs === undefined ? undefined : Math.floor((atMs - s.retentionMs) * 1000);
+}
+
 export function formatDuration(ms: number): string {
   for (const u of ['d', 'h', 'm', 's'] as const) if (ms % DURATION_UNITS[u]! === 0) return `${ms / DURATION_UNITS[u]!}${u}`;
   return `${ms}ms`;

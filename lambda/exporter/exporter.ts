@@ -6,11 +6,10 @@
  * be the inputs less what the merges left out. Only then is the export marked succeeded.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { isLive } from '../core/checkpoint.ts';
 import { coldScan } from '../core/cold-run.ts';
 import { ValidationError } from '../core/errors.ts';
 import { exportLine, exportObjectRawBytes, parseExportLine, type ExportObject, type ExportRangeRecord, type ExportStatus, type ExportVerifyRecord } from '../core/export-format.ts';
-import type { ExportJob, JobRanges, Tally } from '../core/jobs.ts';
+import { sumTallies, totalOf, type ExportJob, type JobRanges } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import { keyRangeOfSpec, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
@@ -19,6 +18,7 @@ import { inRange } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../core/limits.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
+import { retentionCutoff } from '../core/settings.ts';
 import { Setsum } from '../core/setsum.ts';
 import { splittersOverRuns } from '../run-ranges.ts';
 import type { Stores } from '../store/stores.ts';
@@ -49,8 +49,7 @@ export async function prepareExport(s: Stores, exportId: string, nowMs: number):
   if (existing) {
     job = existing;
   } else {
-    const c = await s.checkpoints.get(status.checkpoint);
-    if (!c || !isLive(c, nowMs)) throw new ValidationError('CheckpointNotFound', `the export's checkpoint ${status.checkpoint} is gone or expired`);
+    const c = await s.checkpoints.live(status.checkpoint, nowMs);
     // The checkpoint keeps the export's runs from GC: it lives at least as long as the export may run.
     const until = nowMs + EXECUTION_TIMEOUT_SECONDS.export * 1000;
     if (c.expiresAt < until) await s.checkpoints.replace({ ...c, expiresAt: until });
@@ -67,15 +66,13 @@ export async function prepareExport(s: Stores, exportId: string, nowMs: number):
         ...(i === 0 && lo ? { lo: lo.toString('base64') } : {}),
         ...(i === all.length - 1 && hi ? { hi: hi.toString('base64') } : {}),
       }));
-      const total = new Setsum();
-      for (const r of cold) total.add(Setsum.fromHex(r.setsum));
-      const retention = s.settings.retentionMs;
+      const cutoff = retentionCutoff(s.settings, c.asOf);
       return {
         spec: {
           exportId,
           runs: cold.map((r) => r.id),
-          inputTotal: { count: cold.reduce((a, r) => a + r.count, 0), setsum: total.hexdigest() },
-          ...(retention !== undefined ? { retentionCutoff: Math.floor((c.asOf - retention) * 1000) } : {}),
+          inputTotal: totalOf(cold),
+          ...(cutoff !== undefined ? { retentionCutoff: cutoff } : {}),
         },
         ranges,
       };
@@ -165,12 +162,6 @@ export async function verifyExportRange(s: Stores, exportId: string, range: numb
   return { index: range, count };
 }
 
-const sum = (tallies: readonly Tally[]): { count: number; setsum: Setsum } => {
-  const setsum = new Setsum();
-  for (const t of tallies) setsum.add(Setsum.fromHex(t.setsum));
-  return { count: tallies.reduce((a, t) => a + t.count, 0), setsum };
-};
-
 /** Adds the ranges up; writes the manifest and marks the export succeeded, or failed with what is wrong. */
 export async function finishExport(s: Stores, exportId: string, nowMs: number): Promise<{ state: ExportStatus['state'] }> {
   const status = await statusOf(s, exportId);
@@ -179,9 +170,9 @@ export async function finishExport(s: Stores, exportId: string, nowMs: number): 
   const written = await s.jobs.allRecords(exportId, 'export', job.rangeCount);
   const read = await s.jobs.allRecords(exportId, 'exportVerify', job.rangeCount);
   const problems = read.flatMap((r) => r.problems);
-  const input = sum(written.map((w) => w.input));
-  const dropped = sum(written.map((w) => w.dropped));
-  const back = sum(read);
+  const input = sumTallies(written.map((w) => w.input));
+  const dropped = sumTallies(written.map((w) => w.dropped));
+  const back = sumTallies(read);
   // Bounded exports read part of each run: the inputs are checked against the runs only when whole.
   const whole = status.from === undefined && status.to === undefined;
   if (whole && (input.count !== job.inputTotal.count || !input.setsum.equals(Setsum.fromHex(job.inputTotal.setsum)))) {

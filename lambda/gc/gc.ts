@@ -9,6 +9,7 @@ import { isLive, pinnedBy, rebased } from '../core/checkpoint.ts';
 import type { Garbage } from '../core/manifest.ts';
 import { abandoned, importIdOf, isExportJob } from '../core/leftovers.ts';
 import { OBJECTS } from '../core/schema.ts';
+import { retentionCutoff } from '../core/settings.ts';
 import type { Stores } from '../store/stores.ts';
 
 export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number; swept: string[]; pinned: number; checkpointsExpired: number }> {
@@ -77,8 +78,8 @@ async function remove(s: Stores, g: Garbage): Promise<void> {
 
 /** Drops cold runs whose every record is past retention; GC deletes them after gcGrace. */
 export async function applyRetention(s: Stores, nowMs: number): Promise<{ dropped: string[] }> {
-  if (s.settings.retentionMs === undefined) return { dropped: [] };
-  const cutoff = Math.floor((nowMs - s.settings.retentionMs) * 1000);
+  const cutoff = retentionCutoff(s.settings, nowMs);
+  if (cutoff === undefined) return { dropped: [] };
   const m = await s.manifests.read();
   const expired = expiredRuns(m, cutoff);
   if (expired.length === 0) return { dropped: [] };

@@ -2,8 +2,8 @@
  * The export API's operations: start an export (of a checkpoint, taking one if none is
  * given) and report on it, with presigned download URLs once it has succeeded.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { isLive, makeCheckpoint, CHECKPOINT_TTL } from '../core/checkpoint.ts';
+import { randomBytes } from 'node:crypto';
+import { CHECKPOINT_TTL } from '../core/checkpoint.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { EXPORT_ID, type ExportStatus } from '../core/export-format.ts';
 import { compareKeys, encodeKey, partitionPrefix } from '../core/keys.ts';
@@ -36,16 +36,10 @@ export async function createExport(d: ExportsDeps, req: BodyOf<'createExport'>):
   const to = req.to ? keyOf(req.to) : undefined;
   if (from && to && compareKeys(from, to) >= 0) throw new ValidationError('InvalidExport', 'from must come before to');
   const now = Math.floor(d.now());
-  let checkpoint = req.checkpoint;
-  if (checkpoint === undefined) {
-    // Without one, the export takes its own: a day, time enough to write and download it.
-    const c = makeCheckpoint(await d.manifests.read(), `ck-${randomUUID()}`, now, CHECKPOINT_TTL.defaultMs, d.settings);
-    await d.checkpoints.create(c);
-    checkpoint = c.id;
-  } else {
-    const c = await d.checkpoints.get(checkpoint);
-    if (!c || !isLive(c, now)) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${checkpoint}`);
-  }
+  // Without one, the export takes its own (a day; the export extends it while it runs).
+  const checkpoint = req.checkpoint === undefined
+    ? (await d.checkpoints.take(d.manifests, d.settings, now, CHECKPOINT_TTL.defaultMs)).id
+    : (await d.checkpoints.live(req.checkpoint, now)).id;
   const at = new Date(now).toISOString();
   const status: ExportStatus = {
     id: `x-${randomBytes(10).toString('hex')}`,

@@ -3,11 +3,15 @@
  * the id, the checkpoint as JSON (a few runs' metadata: a manifest's worth at most).
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Checkpoint } from '../core/checkpoint.ts';
+import { randomUUID } from 'node:crypto';
+import { isLive, makeCheckpoint, type Checkpoint } from '../core/checkpoint.ts';
+import { NotFoundError } from '../core/errors.ts';
+import type { StoreSettings } from '../core/settings.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { grant, type Grant } from './grants.ts';
+import type { ManifestStore } from './manifest-store.ts';
 import { pagedItems } from './paging.ts';
 
 export const CHECKPOINT_PK = 'checkpoint';
@@ -54,6 +58,20 @@ export class CheckpointStore {
     } catch (err) {
       return translate(err, `read checkpoint ${id}`);
     }
+  }
+
+  /** The checkpoint if it lives; CheckpointNotFound (404) if it never existed, was deleted, or expired. */
+  async live(id: string, nowMs: number): Promise<Checkpoint> {
+    const c = await this.get(id);
+    if (!c || !isLive(c, nowMs)) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${id}: it never existed, was deleted, or expired`);
+    return c;
+  }
+
+  /** Pins the store as of the end of the last sealed period, from the manifest as read now (a cached one could name a run GC is about to delete). */
+  async take(manifests: Pick<ManifestStore, 'read'>, settings: Pick<StoreSettings, 'periodMs' | 'sealGraceMs'>, nowMs: number, ttlMs: number): Promise<Checkpoint> {
+    const c = makeCheckpoint(await manifests.read(), `ck-${randomUUID()}`, nowMs, ttlMs, settings);
+    await this.create(c);
+    return c;
   }
 
   async list(): Promise<Checkpoint[]> {

@@ -2,9 +2,8 @@
  * The data plane: every API operation as a method, wiring the core's read path and
  * validation to the adapters. Handlers only translate HTTP to these calls.
  */
-import { randomUUID } from 'node:crypto';
-import { checkpointTtl, checkpointView, isLive, makeCheckpoint, type Checkpoint } from '../core/checkpoint.ts';
-import { AlkiError, MissingDataError, NotFoundError, UnavailableError, ValidationError } from '../core/errors.ts';
+import { checkpointTtl, checkpointView, isLive, type Checkpoint } from '../core/checkpoint.ts';
+import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Manifest, RunMeta } from '../core/manifest.ts';
@@ -14,7 +13,7 @@ import { checkPrecondition, type Precondition } from '../core/precondition.ts';
 import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
-import type { StoreSettings } from '../core/settings.ts';
+import { retentionCutoff, type StoreSettings } from '../core/settings.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
 import type { ColdReader } from './cold-reader.ts';
 import { coldFrom } from './cold.ts';
@@ -27,6 +26,22 @@ export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unkn
 /** Reads and conditional puts a conditional write tries before answering 503: each lost race means the key changed. */
 const CONDITIONAL_ATTEMPTS = 5;
 export type WriteResult = { seq: number } | { error: { code: string; message: string } };
+
+/** Runs a read, and once more if data went missing (after `beforeRetry`); missing twice: 503, storage is changing. */
+async function onceMoreIfMissing<T>(read: () => Promise<T>, beforeRetry: () => void = () => undefined): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!(err instanceof MissingDataError)) throw err;
+    beforeRetry();
+    try {
+      return await read();
+    } catch (again) {
+      if (again instanceof MissingDataError) throw new UnavailableError('NotReady', `storage is changing under this read, retry: ${again.message}`);
+      throw again;
+    }
+  }
+}
 
 /** A checkpoint as the API shows it. */
 export interface CheckpointSummary {
@@ -98,25 +113,18 @@ export class DataPlane {
 
   /** As of now: what retention has expired, and which hot tables cannot hold anything yet. */
   private readOptions(): ReadOptions {
-    const now = this.now();
-    const r = this.settings.retentionMs;
-    return { readAt: now, ...(r === undefined ? {} : { retentionCutoff: Math.floor((now - r) * 1000) }) };
+    return this.readOptionsAt(this.now());
+  }
+
+  /** As of `at` (now, or a checkpoint's time). */
+  private readOptionsAt(at: number): ReadOptions {
+    const cutoff = retentionCutoff(this.settings, at);
+    return { readAt: at, ...(cutoff === undefined ? {} : { retentionCutoff: cutoff }) };
   }
 
   /** Runs an operation on the cached manifest; once more on a fresh one if data went missing. */
-  private async withManifest<T>(op: (m: Manifest) => Promise<T>): Promise<T> {
-    try {
-      return await op(await this.cache.get());
-    } catch (err) {
-      if (!(err instanceof MissingDataError)) throw err;
-      this.cache.invalidate();
-      try {
-        return await op(await this.cache.get());
-      } catch (again) {
-        if (again instanceof MissingDataError) throw new UnavailableError('NotReady', `storage is changing under this read, retry: ${again.message}`);
-        throw again;
-      }
-    }
+  private withManifest<T>(op: (m: Manifest) => Promise<T>): Promise<T> {
+    return onceMoreIfMissing(async () => op(await this.cache.get()), () => this.cache.invalidate());
   }
 
   /** The hot run of the period a seq falls in; 503 if rotation has not registered it. */
@@ -295,28 +303,10 @@ export class DataPlane {
       const opts = this.readOptions();
       return this.withManifest((m) => op(m, opts));
     }
-    const at = async (): Promise<T> => {
-      const c = await this.checkpoint(checkpoint);
-      const r = this.settings.retentionMs;
-      return op(checkpointView(c), { readAt: c.asOf, ...(r === undefined ? {} : { retentionCutoff: Math.floor((c.asOf - r) * 1000) }) });
-    };
-    try {
-      return await at();
-    } catch (err) {
-      if (!(err instanceof MissingDataError)) throw err;
-      try {
-        return await at();
-      } catch (again) {
-        if (again instanceof MissingDataError) throw new UnavailableError('NotReady', `storage is changing under this read, retry: ${again.message}`);
-        throw again;
-      }
-    }
-  }
-
-  private async checkpoint(id: string): Promise<Checkpoint> {
-    const c = await this.checkpointStore().get(id);
-    if (!c || !isLive(c, this.now())) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${id}: it never existed, was deleted, or expired`);
-    return c;
+    return onceMoreIfMissing(async () => {
+      const c = await this.checkpointStore().live(checkpoint, this.now());
+      return op(checkpointView(c), this.readOptionsAt(c.asOf));
+    });
   }
 
   private checkpointStore(): CheckpointStore {
@@ -326,12 +316,7 @@ export class DataPlane {
 
   /** Pins the store as of the end of the last sealed period, for `ttl` (default a day). */
   async createCheckpoint(ttl: string | undefined): Promise<CheckpointSummary> {
-    const ttlMs = checkpointTtl(ttl);
-    // Read fresh: a cached manifest could name a run GC is about to delete.
-    const m = await this.manifests.read();
-    const c = makeCheckpoint(m, `ck-${randomUUID()}`, Math.floor(this.now()), ttlMs, this.settings);
-    await this.checkpointStore().create(c);
-    return summaryOf(c);
+    return summaryOf(await this.checkpointStore().take(this.manifests, this.settings, Math.floor(this.now()), checkpointTtl(ttl)));
   }
 
   /** Live checkpoints, oldest first. */
@@ -341,8 +326,7 @@ export class DataPlane {
   }
 
   async deleteCheckpoint(id: string): Promise<void> {
-    const c = await this.checkpointStore().get(id);
-    if (!c || !isLive(c, this.now())) throw new NotFoundError('CheckpointNotFound', `no checkpoint ${id}`);
+    await this.checkpointStore().live(id, this.now());
     await this.checkpointStore().delete(id);
   }
 

@@ -11,7 +11,7 @@
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
-import type { Tally, VerifyRecord } from '../core/jobs.ts';
+import { sumTallies, type Tally, type VerifyRecord } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
@@ -32,16 +32,6 @@ export class VerificationFailed extends AlkiError {
 
 function sameHandle(a: BlockHandle, b: BlockHandle): boolean {
   return a.firstKey.equals(b.firstKey) && a.offset === b.offset && a.length === b.length && a.count === b.count && a.crc === b.crc;
-}
-
-function total(parts: readonly Tally[]): { count: number; setsum: Setsum } {
-  const setsum = new Setsum();
-  let count = 0;
-  for (const p of parts) {
-    count += p.count;
-    setsum.add(Setsum.fromHex(p.setsum));
-  }
-  return { count, setsum };
 }
 
 /** The store not answering is not the run failing: the state retries it. Anything else (bytes that do not decode, fail a checksum) is the run's problem. */
@@ -149,15 +139,15 @@ export interface VerifyRequest {
 /** Adds the ranges up: the run's manifest entry if everything agrees; VerificationFailed otherwise. */
 export function verifiedRun(req: VerifyRequest, now = new Date()): RunMeta {
   const problems = req.ranges.flatMap((r) => r.problems);
-  const read = total(req.ranges);
-  const expected = total(req.plus);
-  const minus = total(req.minus ?? []);
+  const read = sumTallies(req.ranges);
+  const expected = sumTallies(req.plus);
+  const minus = sumTallies(req.minus ?? []);
   expected.setsum.subtract(minus.setsum);
   expected.count -= minus.count;
   if (read.count !== expected.count) problems.push(`holds ${read.count} records, expected ${expected.count}`);
   if (!read.setsum.equals(expected.setsum)) problems.push('setsum differs from the sources\'');
   if (req.rescan) {
-    const again = total(req.rescan.segments);
+    const again = sumTallies(req.rescan.segments);
     if (again.count !== read.count || !again.setsum.equals(read.setsum)) problems.push(`an independent re-scan of ${req.rescan.table} found ${again.count} records and another setsum`);
   }
   if (problems.length > 0) throw new VerificationFailed(req.runId, problems);
