@@ -4,6 +4,8 @@
  * `npm run simulate -- --scale --period-bytes N --record-bytes N --days N [--range-bytes N]
  * [--spill-bytes N] [--segment-bytes N] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
  * their size and duration, state sizes, history events, request rates, against every quota.
+ * `npm run simulate -- --compare [--periods N] [--svg FILE] [--json]`: the compaction strategies
+ * on three workloads (bench/strategy-comparison.ts).
  * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: the seeded
  * simulation of crashes and races on the embedded system (bench/fault-simulation.ts).
  */
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '2' },
     shard: { type: 'string' },
     scale: { type: 'boolean', default: false },
+    compare: { type: 'boolean', default: false },
+    svg: { type: 'string' },
     'period-bytes': { type: 'string', default: String(2 ** 40) },
     'record-bytes': { type: 'string', default: '400' },
     days: { type: 'string', default: '3650' },
@@ -52,6 +56,18 @@ if (values.faults) {
     process.exit(0);
   }
   process.exit(await runFaults({ seeds, from, jobs: int('jobs', values.jobs), json: values.json }));
+}
+
+if (values.compare) {
+  const { compareStrategies, comparisonSvg, comparisonTable } = await import('./strategy-comparison.ts');
+  const rows = compareStrategies(int('periods', values.periods));
+  if (values.svg) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(values.svg, `${comparisonSvg(rows)}\n`);
+  }
+  if (values.json) console.log(JSON.stringify(rows.map(({ overhead: _o, writeAmplificationOverTime: _w, ...r }) => r), null, 2));
+  else console.log(comparisonTable(rows));
+  process.exit(0);
 }
 
 if (values.scale) {

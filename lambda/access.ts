@@ -5,7 +5,7 @@
  * and the IAM report (`npm run iam:report`) shows every grant in use.
  */
 import { CHECKPOINT_GRANTS } from './store/checkpoint-store.ts';
-import { IMPORT_OBJECT_GRANTS } from './store/cold-bucket.ts';
+import { IMPORT_OBJECT_GRANTS, PURGE_GRANTS } from './store/cold-bucket.ts';
 import { RUN_READ_GRANTS } from './store/cold-reader.ts';
 import { RUN_WRITE_GRANTS } from './store/cold-writer.ts';
 import { SPILL_GRANTS } from './store/spill-store.ts';
@@ -38,7 +38,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read),
+  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
   // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
   // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
   imports: mergeGrants(

@@ -12,6 +12,7 @@ import { MergeIterator, type MergeOptions, type RunningTally, type Source } from
 import { BlobWriter } from './core/blob-writer.ts';
 import type { RangeSpec } from './core/key-ranges.ts';
 import type { Entry } from './core/record.ts';
+import type { Batched } from './core/source.ts';
 import { Setsum } from './core/setsum.ts';
 import { OBJECTS } from './core/schema.ts';
 import { SPILL_FORMAT, spillName, SpillSorter, sorterBudget } from './core/spill-sort.ts';
@@ -63,7 +64,10 @@ export async function mergeSpills(
 }
 
 /** Writes the range's blobs and index items from `merge` (invisible until committed), and records them with what it and an `earlier` pass dropped. */
-export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: MergeIterator, earlier?: RunningTally): Promise<TaskDone> {
+/** What a range is written from: sorted records, and what was left out of them on the way (hashed). */
+export type RangeSource = Batched & { readonly stats: { readonly dropped: RunningTally } };
+
+export async function writeRange(s: Stores, runId: string, range: RangeSpec, merge: RangeSource, earlier?: RunningTally): Promise<TaskDone> {
   const w = await s.coldWriter.writeRun(runId, merge, { blockBytes: s.settings.blockBytes, blobBytes: s.settings.blobBytes }, range);
   const m = merge.stats.dropped;
   const d = earlier ? { count: m.count + earlier.count, setsum: m.setsum.clone().add(earlier.setsum) } : m;

@@ -60,6 +60,7 @@ export class AlkiStore extends Construct {
       removalPolicy,
       noncurrentVersionDays: props.noncurrentVersionDays ?? 30,
       spillExpirationDays: props.spillExpirationDays ?? 7,
+      purgeWithinMs: settings.purgeWithinMs,
     });
     const { indexTable, bucket } = this.storage;
     const environment = {

@@ -1,5 +1,6 @@
 /** The AlkiStore construct's props, and how they become the store's settings. */
 import type { RemovalPolicy } from 'aws-cdk-lib';
+import type { CompactionPolicyName } from '../lambda/core/strategies/index.ts';
 import { DEFAULT_SETTINGS, parseDuration, checkSettings, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 
 export interface AlkiStoreProps {
@@ -41,6 +42,13 @@ export interface AlkiStoreProps {
    * target); cheaper for steady, high write rates.
    */
   readonly hotCapacity?: HotCapacity;
+  /** `logarithmic` (default), or `multi`: also rewrite sparse runs and pack under-filled ones (docs/compaction.md). */
+  readonly compaction?: CompactionPolicyName;
+  /**
+   * A deleted or expired record is gone from every object this long after, e.g. `30d` (at least
+   * 4 days: S3 lifecycle rules count whole days). Default: no deadline.
+   */
+  readonly purgeWithin?: string;
 }
 
 export function storeSettings(p: AlkiStoreProps): StoreSettings {
@@ -61,5 +69,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     compactionSlice: DEFAULT_SETTINGS.compactionSlice,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
+    compaction: p.compaction ?? DEFAULT_SETTINGS.compaction,
+    purgeWithinMs: p.purgeWithin === undefined ? undefined : parseDuration('purgeWithin', p.purgeWithin),
   });
 }

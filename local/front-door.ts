@@ -14,10 +14,11 @@ import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-s
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decide, type Decision, type NamedPolicy, type Statement } from './iam/policy.ts';
-import { deleteObjectCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
+import { deleteObjectCheck, deleteObjectVersionCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/stack-model.ts';
 import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
+import { LocalVersions, type CurrentObjects } from './s3-versions.ts';
 import { DynamoAnswerError, LocalTransactions } from './transactions.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
@@ -48,6 +49,8 @@ export interface FrontDoorOptions {
 
 export interface FrontDoor {
   readonly url: string;
+  /** What the versioned bucket keeps besides its current objects (noncurrent versions, delete markers). */
+  readonly versions: LocalVersions;
   close(): Promise<void>;
 }
 
@@ -85,8 +88,45 @@ function dynamoError(res: ServerResponse, err: DynamoAnswerError): void {
   res.end(body);
 }
 
+/** Plain GET of fauxqs (it checks no signature): the current objects behind the front door. */
+function fauxqsObjects(s3: string): CurrentObjects {
+  const get = (path: string): Promise<{ status: number; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const out = httpRequest(new URL(path, s3), { method: 'GET', agent }, (up) => {
+        void readAll(up).then((body) => resolve({ status: up.statusCode ?? 502, body }), reject);
+      });
+      out.on('error', reject);
+      out.end();
+    });
+  const objectPath = (bucket: string, key: string): string => `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return {
+    async get(bucket, key) {
+      const r = await get(objectPath(bucket, key));
+      return r.status === 200 ? r.body : undefined;
+    },
+    async list(bucket, prefix) {
+      const out: { key: string; size: number }[] = [];
+      let token: string | undefined;
+      do {
+        const q = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
+        const text = (await get(`/${encodeURIComponent(bucket)}?${q.toString()}`)).body.toString('utf8');
+        for (const m of text.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+          out.push({ key: xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)![1]!), size: Number(/<Size>(\d+)<\/Size>/.exec(m[1]!)?.[1] ?? 0) });
+        }
+        token = /<IsTruncated>true<\/IsTruncated>/.test(text) ? xmlUnescape(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(text)?.[1] ?? '') || undefined : undefined;
+      } while (token);
+      return out;
+    },
+  };
+}
+
 /** DynamoDB operations that write items. */
 const PLAIN_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+
+function xmlAnswer(res: ServerResponse, xml: string): void {
+  res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
 
 function jsonAnswer(res: ServerResponse, answer: unknown, contentType = 'application/x-amz-json-1.0'): void {
   const text = JSON.stringify(answer);
@@ -189,6 +229,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     return d;
   };
 
+  const versions = new LocalVersions(fauxqsObjects(opts.s3));
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
     const cred = credentialOf(req, url);
@@ -286,6 +328,18 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       return forward(opts.s3, req, res, body, headers);
     }
     if (op.operation === 'DeleteObjects') return deleteObjects(r.bucket!, principal, body, headers, req, res);
+    // The bucket is versioned: what a put replaces or a delete removes stays as a noncurrent version.
+    if (op.operation === 'ListObjectVersions') return xmlAnswer(res, await versions.listXml(r.bucket!, r.query.get('prefix') ?? ''));
+    if (op.operation === 'PutObject' || op.operation === 'CopyObject' || op.operation === 'CompleteMultipartUpload') await versions.beforePut(r.bucket!, r.key!);
+    if (op.operation === 'DeleteObject') {
+      const versionId = r.query.get('versionId');
+      if (versionId === null) await versions.beforeDelete(r.bucket!, r.key!);
+      else if (versions.deleteVersion(r.bucket!, r.key!, versionId) !== 'current') {
+        res.writeHead(204, { 'x-amz-version-id': versionId });
+        res.end();
+        return;
+      }
+    }
     return forward(opts.s3, req, res, body, headers);
   };
 
@@ -314,21 +368,29 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     }
   };
 
-  /** DeleteObjects: S3 authorizes each key; a denied key is an `<Error>` in a 200 answer. */
+  /**
+   * DeleteObjects: S3 authorizes each key (a key with a version id needs s3:DeleteObjectVersion);
+   * a denied key is an `<Error>` in a 200 answer. Keys without a version id leave a noncurrent
+   * version; a noncurrent version named by its id goes here, never reaching fauxqs.
+   */
   const deleteObjects = async (bucket: string, p: Principal, body: Buffer, headers: Record<string, string | string[] | undefined>, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = body.toString('utf8');
-    const objects = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => ({ xml: m[0], key: xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? '') }));
-    const denied = objects.filter((o) => !authorize(p, deleteObjectCheck(bucket, o.key), true).allowed);
-    if (denied.length === 0) return forward(opts.s3, req, res, body, headers);
+    const objects = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => {
+      const key = xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? '');
+      const versionId = /<VersionId>([\s\S]*?)<\/VersionId>/.exec(m[1]!)?.[1];
+      return { xml: `<Object><Key>${xmlEscape(key)}</Key></Object>`, key, versionId };
+    });
+    const denied = objects.filter((o) => !authorize(p, o.versionId === undefined ? deleteObjectCheck(bucket, o.key) : deleteObjectVersionCheck(bucket, o.key), true).allowed);
     const errors = denied.map((o) => `<Error><Key>${xmlEscape(o.key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('');
-    const allowed = objects.filter((o) => !denied.includes(o));
-    if (allowed.length === 0) {
-      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`;
-      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-      res.end(xml);
-      return;
+    const toFauxqs = [];
+    for (const o of objects.filter((x) => !denied.includes(x))) {
+      if (o.versionId === undefined) {
+        await versions.beforeDelete(bucket, o.key);
+        toFauxqs.push(o);
+      } else if (versions.deleteVersion(bucket, o.key, o.versionId) === 'current') toFauxqs.push(o);
     }
-    const rewritten = Buffer.from(text.replace(/<Object>[\s\S]*<\/Object>/, allowed.map((o) => o.xml).join('')));
+    if (toFauxqs.length === 0) return xmlAnswer(res, `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`);
+    const rewritten = Buffer.from(text.replace(/<Object>[\s\S]*<\/Object>/, toFauxqs.map((o) => o.xml).join('')));
     const { 'content-md5': _m, ...rest } = headers;
     const forwarded = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('x-amz-checksum-')));
     return forward(opts.s3, req, res, rewritten, forwarded, (status, out) => (status === 200 ? { status, body: Buffer.from(out.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) } : undefined));
@@ -344,6 +406,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    versions,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

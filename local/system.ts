@@ -27,6 +27,7 @@ import { openApiDocument } from '../lambda/api/openapi.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor } from './front-door.ts';
+import type { LocalVersions } from './s3-versions.ts';
 import { IamLog } from './iam/iam-log.ts';
 import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
 import { synthesizedAssembly } from './iam/synth.ts';
@@ -92,6 +93,8 @@ export interface LocalSystem {
   readonly stepFunctions: LocalStepFunctions;
   /** The cold tier with the operator's credentials: for tests and tools that write or list runs and objects directly. */
   readonly cold: Cold;
+  /** What the versioned bucket keeps besides its current objects (noncurrent versions, delete markers). */
+  readonly versions: LocalVersions;
   /** Another runner of this system's state machines (its roles, its IAM log, its S3), with other task handlers. */
   runnerWith(tasks: Readonly<Record<string, TaskHandler>>, opts?: { retryIntervalMs?: number }): LocalStepFunctions;
   /** The handler of each Task placeholder, as the runner calls them (tests wrap them to inject faults). */
@@ -344,6 +347,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     s3Endpoint,
     stepFunctions: sfn,
     cold: coldFrom(store.ddb, store.s3, store.indexTable, store.bucket),
+    versions: door.versions,
     runnerWith: (t, o = {}) => new LocalStepFunctions(settings.prefix, t, { ...o, ...runnerOptions }),
     tasks,
     clock,

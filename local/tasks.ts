@@ -18,7 +18,7 @@ export function localTaskHandlers(envOf: (unit: UnitName) => Env, now: Clock = s
   return {
     [arnPlaceholder('rotate')]: as(createRotateHandler(() => envOf('rotate'), now)),
     [arnPlaceholder('offload')]: as(createOffloadHandler(() => envOf('offload'), now)),
-    [arnPlaceholder('verify')]: as(createVerifyHandler(() => envOf('verify'))),
+    [arnPlaceholder('verify')]: as(createVerifyHandler(() => envOf('verify'), now)),
     [arnPlaceholder('compact')]: as(createCompactHandler(() => envOf('compact'), now)),
     [arnPlaceholder('commit')]: as(createCommitHandler(() => envOf('commit'), now)),
     [arnPlaceholder('gc')]: as(createGcHandler(() => envOf('gc'), now)),

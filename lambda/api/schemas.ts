@@ -48,6 +48,11 @@ export const runMeta = z.strictObject({
   table: z.optional(described(z.string(), 'a hot run\'s DynamoDB table')),
   blobs: z.optional(int()),
   createdAt: z.string(),
+  tombstones: z.optional(described(int(), 'tombstones the run holds')),
+  deletedFrom: z.optional(described(int(), 'ms: when the purge clock of its oldest tombstone started')),
+  deletedTo: z.optional(described(int(), 'ms: when the purge clock of its newest tombstone started')),
+  purgedAt: z.optional(described(int(), 'ms: every delete whose clock started by then has been applied to its records')),
+  madeBy: z.optional(described(z.string(), 'the compaction strategy that wrote it (absent: offload, import or the logarithmic merge)')),
 });
 
 const importStatus = z.looseObject({

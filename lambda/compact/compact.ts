@@ -5,10 +5,12 @@
  * state machine keeps its run id, range count and where the Map's items are.
  */
 import { coldScan } from '../core/cold-run.ts';
-import { LogarithmicPolicy } from '../core/compaction.ts';
+import { policyFor } from '../core/strategies/index.ts';
 import { rangesToDo, totalOf, type CompactionJob, type JobRanges } from '../core/jobs.ts';
 import { compactionSlice } from '../core/fan-out.ts';
 import { MergeIterator } from '../core/merge.ts';
+import type { RunMeta } from '../core/manifest.ts';
+import { ShadowFilter } from '../core/rewrite.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
 import { retentionCutoff } from '../core/settings.ts';
 import { splittersOverRuns } from '../run-ranges.ts';
@@ -16,14 +18,27 @@ import { writeRange } from '../run-writer.ts';
 import type { Stores } from '../store/stores.ts';
 import { type CompactionFound, type TaskDone } from '../task-contract.ts';
 
+/** When the purge clocks of the inputs' tombstones started, if any has tombstones. */
+function deletedSpan(inputs: readonly RunMeta[]): { from: number; to: number } | undefined {
+  const t = inputs.filter((r) => r.tombstones);
+  if (t.length === 0) return undefined;
+  return { from: Math.min(...t.map((r) => r.deletedFrom ?? Math.floor(r.minSeq / 1000))), to: Math.max(...t.map((r) => r.deletedTo ?? Math.floor(r.maxSeq / 1000))) };
+}
+
 export async function planCompaction(s: Stores, nowMs: number): Promise<CompactionFound> {
   const m = await s.manifests.read();
-  const p = new LogarithmicPolicy({ fanout: s.settings.fanout, maxLevel: s.settings.maxLevel }).plan(m);
+  const cutoff = retentionCutoff(s.settings, nowMs);
+  const p = policyFor(s.settings).plan(m, { nowMs, periodMs: s.settings.periodMs, ...(cutoff !== undefined ? { cutoff } : {}), ...(s.settings.purgeWithinMs !== undefined ? { purgeWithinMs: s.settings.purgeWithinMs } : {}) });
   if (!p) return { found: false };
   const job = await s.jobs.getOrCreate<Omit<CompactionJob, keyof JobRanges>>(p.outputId, async () => {
     const splitters = await splittersOverRuns(s, p.inputs, s.settings.rangeBytes);
-    const cutoff = retentionCutoff(s.settings, nowMs);
+    const deleted = deletedSpan(p.inputs);
     const spec = {
+      kind: p.kind,
+      strategy: p.strategy,
+      ...(p.shadows ? { shadows: p.shadows.map((r) => r.id) } : {}),
+      purgedAt: p.purgedAt,
+      ...(deleted ? { deleted } : {}),
       outputId: p.outputId,
       level: p.outputLevel,
       periodStart: Math.min(...p.inputs.map((r) => r.periodStart)),
@@ -31,6 +46,7 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
       dropTombstones: p.dropTombstones,
       inputs: [...p.inputs].reverse().map((r) => r.id),
       inputTotal: totalOf(p.inputs),
+      inputBytes: p.inputs.reduce((a, r) => a + r.bytes, 0),
       ...(cutoff !== undefined ? { retentionCutoff: cutoff } : {}),
     };
     return { spec, ranges: rangesFrom(splitters) };
@@ -46,9 +62,11 @@ export async function mergeCompactionRange(s: Stores, runId: string, range: numb
   const job = await s.jobs.spec<CompactionJob>(runId);
   const spec = await s.jobs.range(runId, job, range);
   const kr = keyRangeOfSpec(spec);
-  const merge = new MergeIterator(
-    job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')),
-    { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...(job.retentionCutoff !== undefined ? { retentionCutoff: job.retentionCutoff } : {}) },
-  );
+  const cutoff = job.retentionCutoff !== undefined ? { retentionCutoff: job.retentionCutoff } : {};
+  if (job.kind === 'rewrite') {
+    const newer = new MergeIterator((job.shadows ?? []).map((id) => coldScan(s.coldReader, id, kr, 'asc')));
+    return writeRange(s, runId, spec, new ShadowFilter(coldScan(s.coldReader, job.inputs[0]!, kr, 'asc'), newer, { dropTombstones: job.dropTombstones, ...cutoff }));
+  }
+  const merge = new MergeIterator(job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')), { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...cutoff });
   return writeRange(s, runId, spec, merge);
 }

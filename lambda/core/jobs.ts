@@ -59,6 +59,16 @@ export interface OffloadJob extends PeriodToOffload, JobRanges {
 
 /** A compaction: the policy's choice, with the key ranges its merge is split into. */
 export interface CompactionJob extends JobRanges {
+  /** A merge of the inputs, or a rewrite of one input against `shadows` (absent: a merge). */
+  readonly kind?: 'merge' | 'rewrite';
+  /** The strategy that chose it (absent: the logarithmic merge). */
+  readonly strategy?: string;
+  /** A rewrite: the runs read for newer versions, newest first. */
+  readonly shadows?: string[];
+  /** The output's purgedAt (core/compaction.ts). */
+  readonly purgedAt?: number;
+  /** When the purge clocks of the inputs' tombstones started: the output keeps what it keeps of them. */
+  readonly deleted?: { readonly from: number; readonly to: number };
   readonly outputId: string;
   readonly level: number;
   readonly periodStart: number;
@@ -68,6 +78,8 @@ export interface CompactionJob extends JobRanges {
   readonly inputs: string[];
   /** Their total, from the manifest: what verification checks against. */
   readonly inputTotal: Tally;
+  /** Their stored bytes: what the strategy is charged (absent in jobs planned before strategies were charged). */
+  readonly inputBytes?: number;
   readonly retentionCutoff?: number;
 }
 
@@ -128,6 +140,8 @@ export interface VerifyRecord extends Tally {
   readonly maxKey?: string;
   readonly minSeq: number;
   readonly maxSeq: number;
+  /** Tombstones read back, and their seqs' span (absent: none). */
+  readonly tombstones?: { readonly count: number; readonly minSeq: number; readonly maxSeq: number };
   readonly problems: string[];
   /** When it was read back (ms): a range read back before the last failed verification is read again. */
   readonly at: number;

@@ -11,6 +11,7 @@
  */
 import { EXPORT_ID, type ExportState } from './export-format.ts';
 import type { ImportState } from './import-format.ts';
+import { isRewrittenId } from './compaction.ts';
 import type { Manifest } from './manifest.ts';
 import { offloadRunId } from './schema.ts';
 
@@ -24,8 +25,17 @@ export interface Found {
 /** The import id of an import's run or job (`i-<importId>`). */
 export const importIdOf = (id: string): string | undefined => (id.startsWith('i-') ? id.slice(2) : undefined);
 
-/** Whether `id` names a compaction (`c<level>-<first period>-<end>`) whose inputs are all cold runs of the manifest, so it may still commit. */
-export function compactionMayCommit(m: Manifest, id: string): boolean {
+/**
+ * Whether `id` names a compaction whose inputs are all cold runs of the manifest, so it may
+ * still commit: a plain logarithmic merge (`c<level>-<first period>-<end>`) says its inputs in
+ * its id; a rewrite, packing or merge of them (hashed ids) by its job's spec (`specInputs`,
+ * undefined when it has none).
+ */
+export function compactionMayCommit(m: Manifest, id: string, specInputs?: readonly string[]): boolean {
+  if (isRewrittenId(id)) {
+    const cold = new Set(m.runs.filter((r) => r.tier === 'cold').map((r) => r.id));
+    return specInputs !== undefined && specInputs.length > 0 && specInputs.every((x) => cold.has(x));
+  }
   const p = /^c(\d+)-(\d+)-(\d+)$/.exec(id);
   if (!p) return false;
   const [level, start, end] = [Number(p[1]), Number(p[2]), Number(p[3])];
@@ -44,13 +54,14 @@ export function abandoned(
   found: Found,
   importState: ReadonlyMap<string, ImportState | undefined>,
   exportState: ReadonlyMap<string, ExportState | undefined> = new Map(),
+  specInputs: ReadonlyMap<string, readonly string[] | undefined> = new Map(),
 ): string[] {
   const live = new Set<string>(m.runs.map((r) => r.id));
   for (const g of m.garbage ?? []) if (g.kind === 'run' || g.kind === 'job') live.add(g.target);
   for (const r of m.runs) if (r.tier === 'hot') live.add(offloadRunId(r.periodStart, periodMs));
   const out = new Set<string>();
   for (const id of [...found.runs, ...found.spills]) {
-    if (live.has(id) || compactionMayCommit(m, id)) continue;
+    if (live.has(id) || compactionMayCommit(m, id, specInputs.get(id))) continue;
     if (isExportJob(id) && exportState.get(id) === 'running') continue;
     const importId = importIdOf(id);
     if (importId !== undefined) {

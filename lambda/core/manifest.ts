@@ -34,7 +34,34 @@ export interface RunMeta {
   /** A cold run's blob count. */
   readonly blobs?: number;
   readonly createdAt: string;
+  /** Tombstones the run holds (absent: none). */
+  readonly tombstones?: number;
+  /**
+   * When the purge clocks of its tombstones started (ms), the earliest and the latest: a delete's
+   * time (its seq), or an import's commit for imported ones. A purge deadline counts from there.
+   */
+  readonly deletedFrom?: number;
+  readonly deletedTo?: number;
+  /**
+   * Every tombstone whose clock started at or before this (ms) has been applied to the run's
+   * records: none of them shadows a record still here. Absent: the time of `minSeq` (no delete
+   * before a record was written can shadow it).
+   */
+  readonly purgedAt?: number;
+  /** The compaction strategy that wrote it (absent: an offload, an import or the logarithmic merge). */
+  readonly madeBy?: string;
 }
+
+/** What one compaction strategy wrote, in one commit: its rate limit and the index budget add these up. */
+export interface Spend {
+  readonly strategy: string;
+  readonly at: number;
+  readonly bytes: number;
+  readonly indexItems: number;
+}
+
+/** Spends the manifest keeps (the newest): more than any strategy's rate limit looks back over. */
+export const SPEND_HISTORY = 64;
 
 export type EditKind = 'rotate' | 'offload' | 'compact' | 'import' | 'retention' | 'gc';
 
@@ -61,6 +88,8 @@ export interface Edit {
   readonly release?: readonly Garbage[];
   /** Garbage ids GC has deleted (removed from the list). */
   readonly collected?: readonly string[];
+  /** A compaction's cost, charged to its strategy in the same commit. */
+  readonly spend?: Spend;
 }
 
 export interface Manifest {
@@ -69,6 +98,8 @@ export interface Manifest {
   readonly runs: readonly RunMeta[];
   /** Released, not yet deleted. */
   readonly garbage?: readonly Garbage[];
+  /** The latest compactions' costs, oldest first. */
+  readonly spent?: readonly Spend[];
 }
 
 export class ConflictError extends AlkiError {
@@ -92,7 +123,7 @@ export function applyEdit(m: Manifest, edit: Edit): EditResult {
     const collect = new Set(edit.collected ?? []);
     const garbage = (m.garbage ?? []).filter((g) => !collect.has(g.id));
     if (garbage.length === (m.garbage ?? []).length) return { changed: false, manifest: m };
-    return { changed: true, manifest: { version: m.version + 1, runs: m.runs, garbage } };
+    return { changed: true, manifest: { ...m, version: m.version + 1, garbage } };
   }
   const ids = new Set(m.runs.map((r) => r.id));
   const removedPresent = edit.remove.filter((id) => ids.has(id));
@@ -117,7 +148,8 @@ export function applyEdit(m: Manifest, edit: Edit): EditResult {
   const runs = [...m.runs.filter((r) => !remove.has(r.id)), ...edit.add].sort(compareRunsNewestFirst);
   const known = new Set((m.garbage ?? []).map((g) => g.id));
   const garbage = [...(m.garbage ?? []), ...(edit.release ?? []).filter((g) => !known.has(g.id))];
-  return { changed: true, manifest: { version: m.version + 1, runs, ...(garbage.length > 0 ? { garbage } : {}) } };
+  const spent = edit.spend ? [...(m.spent ?? []), edit.spend].slice(-SPEND_HISTORY) : m.spent;
+  return { changed: true, manifest: { version: m.version + 1, runs, ...(garbage.length > 0 ? { garbage } : {}), ...(spent && spent.length > 0 ? { spent } : {}) } };
 }
 
 export function hotRuns(m: Manifest): RunMeta[] {

@@ -6,6 +6,7 @@
 import { ValidationError } from './errors.ts';
 import { DEFAULT_POLICY_OPTIONS, checkPolicyOptions } from './compaction.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
+import { COMPACTION_POLICIES, type CompactionPolicyName } from './strategies/index.ts';
 
 export interface StoreSettings {
   /** Prefix of every resource name (tables, bucket). */
@@ -48,6 +49,13 @@ export interface StoreSettings {
    * period's write capacity from the last offloaded period and attaches auto scaling).
    */
   readonly hotCapacity: HotCapacity;
+  /** The compaction policy: `logarithmic`, or `multi` (with the sparse rewrite and packing; core/strategies). */
+  readonly compaction: CompactionPolicyName;
+  /**
+   * A deleted or expired record is gone from every object of the store this long after (its run
+   * rewritten, its hot table dropped, every object version deleted); undefined: no deadline.
+   */
+  readonly purgeWithinMs: number | undefined;
 }
 
 export const HOT_CAPACITIES = ['on-demand', 'provisioned'] as const;
@@ -88,6 +96,8 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   compactionSlice: undefined,
   rotateAhead: 7,
   hotCapacity: 'on-demand',
+  compaction: 'logarithmic',
+  purgeWithinMs: undefined,
 };
 
 /** Environment variable of each setting: the names the CDK app and the local system set. */
@@ -107,6 +117,8 @@ export const SETTINGS_ENV = {
   compactionSlice: 'ALKI_COMPACTION_SLICE',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
+  compaction: 'ALKI_COMPACTION',
+  purgeWithinMs: 'ALKI_PURGE_WITHIN',
 } as const satisfies Record<keyof StoreSettings, string>;
 
 function intSetting(name: string, text: string, min: number, max: number): number {
@@ -125,6 +137,13 @@ export function checkSettings(s: StoreSettings): StoreSettings {
     throw new ValidationError('InvalidConfig', 'period must divide a day (or be whole days), so periods align to UTC midnight');
   }
   if (s.retentionMs !== undefined && s.retentionMs <= s.periodMs) throw new ValidationError('InvalidConfig', 'retention must be longer than one period');
+  if (!COMPACTION_POLICIES.includes(s.compaction)) throw new ValidationError('InvalidConfig', `compaction must be ${COMPACTION_POLICIES.join(' or ')}, not "${String(s.compaction)}"`);
+  if (s.purgeWithinMs !== undefined && s.purgeWithinMs < 2 * hotBoundMs(s)) {
+    throw new ValidationError(
+      'InvalidConfig',
+      `purge within ${formatDuration(s.purgeWithinMs)} is too short: a hot table is dropped up to ${formatDuration(hotBoundMs(s))} after a delete (period, seal grace, offload, GC grace), which must fit in half of it`,
+    );
+  }
   checkPolicyOptions({ fanout: s.fanout, maxLevel: s.maxLevel });
   return s;
 }
@@ -143,6 +162,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     return v === undefined ? d : intSetting(SETTINGS_ENV[k], v, min, max);
   };
   const retention = get('retentionMs');
+  const purge = get('purgeWithinMs');
   return checkSettings({
     prefix: get('prefix') ?? DEFAULT_SETTINGS.prefix,
     periodMs: dur('periodMs', DEFAULT_SETTINGS.periodMs),
@@ -159,6 +179,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     compactionSlice: get('compactionSlice') === undefined ? undefined : int('compactionSlice', 0, 1, 10_000_000),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
+    compaction: (get('compaction') ?? DEFAULT_SETTINGS.compaction) as CompactionPolicyName,
+    purgeWithinMs: purge === undefined || purge === 'off' ? undefined : parseDuration(SETTINGS_ENV.purgeWithinMs, purge),
   });
 }
 
@@ -180,12 +202,28 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     ...(s.compactionSlice === undefined ? {} : { [SETTINGS_ENV.compactionSlice]: String(s.compactionSlice) }),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
+    [SETTINGS_ENV.compaction]: s.compaction,
+    [SETTINGS_ENV.purgeWithinMs]: s.purgeWithinMs === undefined ? 'off' : formatDuration(s.purgeWithinMs),
   };
 }
 
 /** A quarter period in whole minutes, from one minute to `maxMinutes`. */
 const quarterPeriodMs = (periodMs: number, maxMinutes: number): number =>
   Math.min(maxMinutes, Math.round(Math.max(DURATION_UNITS.m!, Math.floor(periodMs / 4)) / DURATION_UNITS.m!)) * DURATION_UNITS.m!;
+
+/**
+ * How long after a delete its period's hot table may still exist: the period, its seal grace,
+ * up to two lifecycle intervals until the offload has committed, GC's grace and the interval
+ * until GC runs again.
+ */
+export function hotBoundMs(s: Pick<StoreSettings, 'periodMs' | 'sealGraceMs' | 'gcGraceMs'>): number {
+  return s.periodMs + s.sealGraceMs + 3 * defaultLifecycleIntervalMs(s.periodMs) + s.gcGraceMs;
+}
+
+/** How long a checkpoint may live when a purge deadline is set: a quarter of it (it pins what a purge rewrites). */
+export function maxCheckpointTtlMs(s: Pick<StoreSettings, 'purgeWithinMs'>, otherwise: number): number {
+  return s.purgeWithinMs === undefined ? otherwise : Math.min(otherwise, Math.floor(s.purgeWithinMs / 4));
+}
 
 /** How often the lifecycle runs unless set: a quarter period, from a minute to an hour. */
 export function defaultLifecycleIntervalMs(periodMs: number): number {

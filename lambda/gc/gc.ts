@@ -4,7 +4,8 @@
  * failed attempts left that nothing can still commit, and drop whole runs past retention.
  * Deleting twice is harmless; the manifest forgets garbage only after it is gone.
  */
-import { expiredRuns } from '../core/compaction.ts';
+import { expiredRuns, isRewrittenId } from '../core/compaction.ts';
+import type { CompactionJob } from '../core/jobs.ts';
 import { isLive, pinnedBy, rebased } from '../core/checkpoint.ts';
 import type { Garbage } from '../core/manifest.ts';
 import { abandoned, importIdOf, isExportJob } from '../core/leftovers.ts';
@@ -51,27 +52,33 @@ async function sweepAbandoned(s: Stores): Promise<string[]> {
   const states = new Map(await Promise.all(importIds.map(async (id) => [id, (await s.imports.get(id))?.state] as const)));
   const exportIds = [...new Set(found.spills.filter(isExportJob))];
   const exportStates = new Map(await Promise.all(exportIds.map(async (id) => [id, (await s.exports.get(id))?.state] as const)));
+  // Jobs of rewrites and packings name their inputs only in their specs.
+  const rewritten = [...new Set([...found.runs, ...found.spills].filter(isRewrittenId))];
+  const specInputs = new Map(await Promise.all(rewritten.map(async (id) => [id, (await s.jobs.get<CompactionJob>(id))?.inputs] as const)));
   const m = await s.manifests.read();
-  const ids = abandoned(m, s.settings.periodMs, found, states, exportStates);
+  const ids = abandoned(m, s.settings.periodMs, found, states, exportStates, specInputs);
+  const purge = s.settings.purgeWithinMs !== undefined;
   for (const id of ids) {
-    await s.coldWriter.deleteRun(id);
-    await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(id)}/`);
+    await s.coldWriter.deleteRun(id, purge);
+    await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(id)}/`, purge);
     await s.jobs.delete(id);
   }
   return ids;
 }
 
+/** Deletes released garbage; under a purge deadline, every version of its objects (a versioned bucket keeps the rest). */
 async function remove(s: Stores, g: Garbage): Promise<void> {
+  const purge = s.settings.purgeWithinMs !== undefined;
   switch (g.kind) {
     case 'table':
       return s.hot.drop(g.target);
     case 'run':
-      return s.coldWriter.deleteRun(g.target);
+      return s.coldWriter.deleteRun(g.target, purge);
     case 'job':
-      await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`);
+      await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(g.target)}/`, purge);
       return s.jobs.delete(g.target);
     case 'upload':
-      await s.bucket.deletePrefix(OBJECTS.importPrefix(g.target));
+      await s.bucket.deletePrefix(OBJECTS.importPrefix(g.target), purge);
       return;
   }
 }

@@ -4,7 +4,7 @@
  * deletions that retry DeleteObjects' per-key errors. Bucket housekeeping (GC's sweeps) is
  * listing and deleting prefixes here.
  */
-import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, paginateListObjectsV2, PutObjectCommand, type ListObjectsV2CommandOutput, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobSource } from '../core/blob-reader.ts';
 import { UnavailableError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
@@ -21,6 +21,15 @@ export const IMPORT_OBJECT_GRANTS = {
   list: [grant('bucket', 's3:ListBucket')],
   /** deletePrefix of an import's uploads */
   delete: [grant('importObjects', 's3:DeleteObject'), grant('bucket', 's3:ListBucket')],
+} as const satisfies Record<string, readonly Grant[]>;
+
+/**
+ * Deleting every version of what GC deletes, under a purge deadline (a versioned bucket keeps a
+ * deleted object's bytes as a noncurrent version): list the versions, delete each by id.
+ */
+export const PURGE_GRANTS = {
+  /** deletePrefix(prefix, 'all versions') of runs, spills and uploads */
+  purge: [grant('bucket', 's3:ListBucketVersions'), grant('runObjects', 's3:DeleteObjectVersion'), grant('spillObjects', 's3:DeleteObjectVersion'), grant('importObjects', 's3:DeleteObjectVersion')],
 } as const satisfies Record<string, readonly Grant[]>;
 
 /** Reads of one range whose body breaks off before a read gives up. */
@@ -106,27 +115,53 @@ export class ColdBucket {
    * that failed for a passing reason (InternalError, SlowDown) are retried with backoff; any
    * other, or one that keeps failing, fails the delete naming the key and the code.
    */
-  async deleteObjects(keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 1000) {
-      let batch = keys.slice(i, i + 1000);
+  async deleteObjects(keys: readonly (string | ObjectIdentifier)[]): Promise<void> {
+    const ids = keys.map((k) => (typeof k === 'string' ? { Key: k } : k));
+    for (let i = 0; i < ids.length; i += 1000) {
+      let batch = ids.slice(i, i + 1000);
       for (let attempt = 0; batch.length > 0; attempt++) {
         if (attempt > 0) await sleep(backoffMs(attempt));
         let out;
         try {
-          out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: batch.map((k) => ({ Key: k })), Quiet: true } }));
+          out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: batch, Quiet: true } }));
         } catch (err) {
-          translate(err, `delete ${batch[0]}`);
+          translate(err, `delete ${batch[0]!.Key}`);
         }
         const errors = out.Errors ?? [];
         const fatal = errors.find((e) => !RETRYABLE_DELETE.has(e.Code ?? '') || attempt >= 5);
         if (fatal) translate(Object.assign(new Error(`${fatal.Key}: ${fatal.Code}: ${fatal.Message ?? ''}`), { name: fatal.Code ?? 'DeleteFailed' }), `delete ${fatal.Key}`);
-        batch = errors.map((e) => e.Key!);
+        batch = errors.map((e) => ({ Key: e.Key!, ...(e.VersionId ? { VersionId: e.VersionId } : {}) }));
       }
     }
   }
 
-  /** Deletes every object under a prefix; idempotent. */
-  async deletePrefix(prefix: string): Promise<number> {
+  /** Every version and delete marker under a prefix (ListObjectVersions has no SDK paginator). */
+  async versions(prefix: string): Promise<{ Key: string; VersionId: string }[]> {
+    const out: { Key: string; VersionId: string }[] = [];
+    let marker: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    for (;;) {
+      let page;
+      try {
+        page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.name, Prefix: prefix, ...marker }));
+      } catch (err) {
+        return translate(err, `list versions of ${prefix}`);
+      }
+      for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) out.push({ Key: v.Key!, VersionId: v.VersionId ?? 'null' });
+      if (!page.IsTruncated) return out;
+      marker = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}) };
+    }
+  }
+
+  /**
+   * Deletes every object under a prefix; idempotent. With `allVersions`, each version by its id
+   * (and each delete marker), so nothing of it stays in the bucket, noncurrent or not.
+   */
+  async deletePrefix(prefix: string, allVersions = false): Promise<number> {
+    if (allVersions) {
+      const versions = await this.versions(prefix);
+      await this.deleteObjects(versions);
+      return versions.length;
+    }
     const keys = await this.list(prefix);
     await this.deleteObjects(keys.map((k) => k.key));
     return keys.length;

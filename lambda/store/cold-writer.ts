@@ -121,9 +121,9 @@ export class ColdWriter {
     })());
   }
 
-  /** Deletes a run's blobs, index items and range summaries; idempotent. */
-  async deleteRun(runId: string): Promise<void> {
-    await this.bucket.deletePrefix(OBJECTS.runPrefix(runId));
+  /** Deletes a run's blobs (with `allVersions`, every version of them), index items and range summaries; idempotent. */
+  async deleteRun(runId: string, allVersions = false): Promise<void> {
+    await this.bucket.deletePrefix(OBJECTS.runPrefix(runId), allVersions);
     await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true }));
     await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) }));
   }

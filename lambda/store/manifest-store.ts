@@ -4,7 +4,7 @@
  * A lost race re-reads and re-applies the edit; an edit already applied is a no-op.
  */
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { applyEdit, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta } from '../core/manifest.ts';
+import { applyEdit, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta, type Spend } from '../core/manifest.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
 import { systemClock } from '../core/seq.ts';
@@ -53,7 +53,13 @@ export class ManifestStore {
       );
       if (!out.Item) return EMPTY_MANIFEST;
       const garbage = out.Item.garbage?.S ? (JSON.parse(out.Item.garbage.S) as Garbage[]) : [];
-      return { version: Number(out.Item.version!.N), runs: JSON.parse(out.Item.runs!.S!) as RunMeta[], ...(garbage.length > 0 ? { garbage } : {}) };
+      const spent = out.Item.spent?.S ? (JSON.parse(out.Item.spent.S) as Spend[]) : [];
+      return {
+        version: Number(out.Item.version!.N),
+        runs: JSON.parse(out.Item.runs!.S!) as RunMeta[],
+        ...(garbage.length > 0 ? { garbage } : {}),
+        ...(spent.length > 0 ? { spent } : {}),
+      };
     } catch (err) {
       return translate(err, 'read the manifest');
     }
@@ -73,6 +79,7 @@ export class ManifestStore {
         version: { N: String(result.manifest.version) },
         runs: { S: JSON.stringify(result.manifest.runs) },
         garbage: { S: JSON.stringify(result.manifest.garbage ?? []) },
+        spent: { S: JSON.stringify(result.manifest.spent ?? []) },
         edit: { S: JSON.stringify(edit) },
         committedAt: { S: now },
       };

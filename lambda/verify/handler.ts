@@ -7,13 +7,14 @@
  * (compaction), what was parsed valid less the versions dropped in chunks and merges (import).
  */
 import { importSpan, type CompactionJob, type ImportJob, type JobRanges, type OffloadJob } from '../core/jobs.ts';
+import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 import { rescanSegment, verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
 
-export function createVerifyHandler(env: () => Env) {
+export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('verify');
   const stores = lazyStores(env, t.traceClient);
   const run = async (event: unknown): Promise<Verified | TaskDone> => {
@@ -56,6 +57,8 @@ export function createVerifyHandler(env: () => Env) {
         plus: parsed,
         minus: [...parsed.map((p) => p.duplicates), ...merged.map((m) => m.dropped)],
         ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
+        // Imported deletes enter the store now, whatever their seqs: their purge clocks start here.
+        deleted: { from: now(), to: now() },
       });
       return { run };
     }
@@ -70,6 +73,9 @@ export function createVerifyHandler(env: () => Env) {
         plus: [job.inputTotal],
         minus: merged.map((m) => m.dropped),
         ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
+        ...(job.deleted ? { deleted: job.deleted } : {}),
+        ...(job.purgedAt !== undefined ? { purgedAt: job.purgedAt } : {}),
+        ...(job.strategy !== undefined ? { madeBy: job.strategy } : {}),
       });
       return { run };
     } catch (err) {

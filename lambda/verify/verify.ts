@@ -54,6 +54,9 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   let minKey: Buffer | undefined;
   let minSeq = Infinity;
   let maxSeq = -Infinity;
+  let tombstones = 0;
+  let tombMin = Infinity;
+  let tombMax = -Infinity;
   for (const b of blobs) {
     bytes += b.size;
     const src = s.bucket.source(b.key, b.size);
@@ -76,6 +79,11 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
           blobSetsum.insertEntry(e);
           if (e.seq < minSeq) minSeq = e.seq;
           if (e.seq > maxSeq) maxSeq = e.seq;
+          if (e.value === null) {
+            tombstones++;
+            if (e.seq < tombMin) tombMin = e.seq;
+            if (e.seq > tombMax) tombMax = e.seq;
+          }
           n++;
         }
       }
@@ -106,6 +114,7 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
     ...(minKey ? { minKey: minKey.toString('base64'), maxKey: prev!.toString('base64') } : {}),
     minSeq: count > 0 ? minSeq : 0,
     maxSeq: count > 0 ? maxSeq : 0,
+    ...(tombstones > 0 ? { tombstones: { count: tombstones, minSeq: tombMin, maxSeq: tombMax } } : {}),
     problems,
     at: nowMs,
   };
@@ -134,6 +143,14 @@ export interface VerifyRequest {
   readonly ranges: readonly VerifyRecord[];
   /** Offload: the sealed table, scanned again independently, by segment. */
   readonly rescan?: { readonly table: string; readonly segments: readonly Tally[] };
+  /**
+   * When the purge clocks of the run's tombstones started: absent, their seqs' times (an
+   * offload's deletes); an import's start now; a compaction's are its inputs'.
+   */
+  readonly deleted?: { readonly from: number; readonly to: number };
+  /** The run's purgedAt and strategy (a compaction's, from its job). */
+  readonly purgedAt?: number;
+  readonly madeBy?: string;
 }
 
 /** Adds the ranges up: the run's manifest entry if everything agrees; VerificationFailed otherwise. */
@@ -152,6 +169,9 @@ export function verifiedRun(req: VerifyRequest, now = new Date()): RunMeta {
   }
   if (problems.length > 0) throw new VerificationFailed(req.runId, problems);
   const nonEmpty = req.ranges.filter((r) => r.count > 0);
+  const tomb = req.ranges.flatMap((r) => (r.tombstones ? [r.tombstones] : []));
+  const tombstones = tomb.reduce((a, t) => a + t.count, 0);
+  const deleted = req.deleted ?? { from: Math.floor(Math.min(...tomb.map((t) => t.minSeq)) / 1000), to: Math.floor(Math.max(...tomb.map((t) => t.maxSeq)) / 1000) };
   return {
     id: req.runId,
     tier: 'cold',
@@ -166,5 +186,8 @@ export function verifiedRun(req: VerifyRequest, now = new Date()): RunMeta {
     setsum: read.setsum.hexdigest(),
     blobs: req.ranges.reduce((a, r) => a + r.blobs, 0),
     createdAt: now.toISOString(),
+    ...(tombstones > 0 ? { tombstones, deletedFrom: deleted.from, deletedTo: deleted.to } : {}),
+    ...(req.purgedAt !== undefined ? { purgedAt: req.purgedAt } : {}),
+    ...(req.madeBy !== undefined && req.madeBy !== 'logarithmic' ? { madeBy: req.madeBy } : {}),
   };
 }

@@ -117,9 +117,11 @@ export function s3Checks(r: S3Request): { operation: string; checks: Check[] } {
   if (r.method === 'POST' && q('uploads')) return { operation: 'CreateMultipartUpload', checks: [{ action: 's3:PutObject', resource: object }] };
   if (r.method === 'POST' && q('uploadId')) return { operation: 'CompleteMultipartUpload', checks: [{ action: 's3:PutObject', resource: object }] };
   if (r.method === 'DELETE' && q('uploadId')) return { operation: 'AbortMultipartUpload', checks: [{ action: 's3:AbortMultipartUpload', resource: object }] };
-  if (r.method === 'DELETE') return { operation: 'DeleteObject', checks: [{ action: 's3:DeleteObject', resource: object }] };
+  if (r.method === 'DELETE') return { operation: 'DeleteObject', checks: [{ action: q('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: object }] };
   throw new UnknownOperationError(`S3 ${r.method} on ${r.bucket}/${r.key} is not known to the local authorizer`);
 }
 
 export const deleteObjectCheck = (bucket: string, key: string): Check => ({ action: 's3:DeleteObject', resource: objectArn(bucket, key) });
+/** Deleting a version by its id is its own action (AWS: s3:DeleteObjectVersion). */
+export const deleteObjectVersionCheck = (bucket: string, key: string): Check => ({ action: 's3:DeleteObjectVersion', resource: objectArn(bucket, key) });
 export const listBucketCheck = (bucket: string): Check => ({ action: 's3:ListBucket', resource: bucketArn(bucket) });

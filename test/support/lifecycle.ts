@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { LogarithmicPolicy } from '../../lambda/core/compaction.ts';
+import { LogarithmicPolicy } from '../../lambda/core/strategies/logarithmic.ts';
 import { UnavailableError } from '../../lambda/core/errors.ts';
 import type { Manifest } from '../../lambda/core/manifest.ts';
 import { hotTablePrefix, INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';

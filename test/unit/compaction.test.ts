@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
-import { expiredRuns, LogarithmicPolicy } from '../../lambda/core/compaction.ts';
+import { expiredRuns } from '../../lambda/core/compaction.ts';
+import { LogarithmicPolicy } from '../../lambda/core/strategies/logarithmic.ts';
 import { applyEdit, coldRunsOldestFirst, EMPTY_MANIFEST, type Manifest } from '../../lambda/core/manifest.ts';
 import { simulate } from '../../bench/simulator.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
