@@ -10,7 +10,7 @@
 import { ValidationError } from './errors.ts';
 import type { Garbage, Manifest, RunMeta } from './manifest.ts';
 import { periodStartOf } from './schema.ts';
-import { parseDuration } from './settings.ts';
+import { formatDuration, parseDuration } from './settings.ts';
 
 export interface Checkpoint {
   readonly id: string;
@@ -25,16 +25,22 @@ export interface Checkpoint {
 
 export const CHECKPOINT_TTL = { defaultMs: 86_400_000, maxMs: 30 * 86_400_000 } as const;
 
-/** A TTL as the API takes it (`6h`, `7d`; default a day, at most 30 days). */
-export function checkpointTtl(text: string | undefined): number {
-  if (text === undefined) return CHECKPOINT_TTL.defaultMs;
+/**
+ * A TTL as the API takes it (`6h`, `7d`; default a day, at most `maxMs`: 30 days, or a quarter
+ * of a purge window, since a checkpoint keeps what a purge rewrites).
+ */
+export function checkpointTtl(text: string | undefined, maxMs: number = CHECKPOINT_TTL.maxMs): number {
+  if (text === undefined) return Math.min(CHECKPOINT_TTL.defaultMs, maxMs);
   let ms: number;
   try {
     ms = parseDuration('ttl', text);
   } catch {
     throw new ValidationError('InvalidTtl', `ttl must be a duration like 30m, 6h or 7d, not "${text}"`);
   }
-  if (ms < 60_000 || ms > CHECKPOINT_TTL.maxMs) throw new ValidationError('InvalidTtl', 'ttl must be from 1m to 30d');
+  if (ms < 60_000 || ms > maxMs) {
+    const why = maxMs < CHECKPOINT_TTL.maxMs ? ' (a quarter of the store\'s purge window: a checkpoint keeps what a purge must remove)' : '';
+    throw new ValidationError('InvalidTtl', `ttl must be from 1m to ${formatDuration(maxMs)}${why}`);
+  }
   return ms;
 }
 

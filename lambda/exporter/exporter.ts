@@ -18,7 +18,7 @@ import { inRange } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../core/limits.ts';
 import { OBJECTS, offloadRunId } from '../core/schema.ts';
-import { retentionCutoff } from '../core/settings.ts';
+import { maxCheckpointTtlMs, retentionCutoff } from '../core/settings.ts';
 import { Setsum } from '../core/setsum.ts';
 import { splittersOverRuns } from '../run-ranges.ts';
 import type { Stores } from '../store/stores.ts';
@@ -51,7 +51,8 @@ export async function prepareExport(s: Stores, exportId: string, nowMs: number):
   } else {
     const c = await s.checkpoints.live(status.checkpoint, nowMs);
     // The checkpoint keeps the export's runs from GC: it lives at least as long as the export may run.
-    const until = nowMs + EXECUTION_TIMEOUT_SECONDS.export * 1000;
+    // Never past what a purge deadline allows a checkpoint: the deadline wins over an export.
+    const until = nowMs + Math.min(EXECUTION_TIMEOUT_SECONDS.export * 1000, maxCheckpointTtlMs(s.settings, Infinity));
     if (c.expiresAt < until) await s.checkpoints.replace({ ...c, expiresAt: until });
     const m = await s.manifests.read();
     const runs = c.runs.map((r) => offloaded(m, r, s.settings.periodMs));

@@ -3,11 +3,11 @@
  * given) and report on it, with presigned download URLs once it has succeeded.
  */
 import { randomBytes } from 'node:crypto';
-import { CHECKPOINT_TTL } from '../core/checkpoint.ts';
+import { CHECKPOINT_TTL, checkpointTtl } from '../core/checkpoint.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { EXPORT_ID, type ExportStatus } from '../core/export-format.ts';
 import { compareKeys, encodeKey, partitionPrefix } from '../core/keys.ts';
-import type { StoreSettings } from '../core/settings.ts';
+import { maxCheckpointTtlMs, type StoreSettings } from '../core/settings.ts';
 import type { BodyOf } from '../api/schemas.ts';
 import type { CheckpointStore } from '../store/checkpoint-store.ts';
 import type { ExecutionStarter } from '../store/executions.ts';
@@ -38,7 +38,7 @@ export async function createExport(d: ExportsDeps, req: BodyOf<'createExport'>):
   const now = Math.floor(d.now());
   // Without one, the export takes its own (a day; the export extends it while it runs).
   const checkpoint = req.checkpoint === undefined
-    ? (await d.checkpoints.take(d.manifests, d.settings, now, CHECKPOINT_TTL.defaultMs)).id
+    ? (await d.checkpoints.take(d.manifests, d.settings, now, checkpointTtl(undefined, maxCheckpointTtlMs(d.settings, CHECKPOINT_TTL.maxMs)))).id
     : (await d.checkpoints.live(req.checkpoint, now)).id;
   const at = new Date(now).toISOString();
   const status: ExportStatus = {

@@ -2,7 +2,7 @@
  * The data plane: every API operation as a method, wiring the core's read path and
  * validation to the adapters. Handlers only translate HTTP to these calls.
  */
-import { checkpointTtl, checkpointView, isLive, type Checkpoint } from '../core/checkpoint.ts';
+import { CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, type Checkpoint } from '../core/checkpoint.ts';
 import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
@@ -13,7 +13,7 @@ import { checkPrecondition, type Precondition } from '../core/precondition.ts';
 import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
-import { retentionCutoff, type StoreSettings } from '../core/settings.ts';
+import { maxCheckpointTtlMs, retentionCutoff, type StoreSettings } from '../core/settings.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
 import type { ColdReader } from './cold-reader.ts';
 import { coldFrom } from './cold.ts';
@@ -316,7 +316,7 @@ export class DataPlane {
 
   /** Pins the store as of the end of the last sealed period, for `ttl` (default a day). */
   async createCheckpoint(ttl: string | undefined): Promise<CheckpointSummary> {
-    return summaryOf(await this.checkpointStore().take(this.manifests, this.settings, Math.floor(this.now()), checkpointTtl(ttl)));
+    return summaryOf(await this.checkpointStore().take(this.manifests, this.settings, Math.floor(this.now()), checkpointTtl(ttl, maxCheckpointTtlMs(this.settings, CHECKPOINT_TTL.maxMs))));
   }
 
   /** Live checkpoints, oldest first. */

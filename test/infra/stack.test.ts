@@ -81,6 +81,41 @@ describe('AlkiStore (CDK)', () => {
     });
   });
 
+  it('under a purge window, keeps nothing deleted longer than a quarter of it: lifecycle rules, backups; and passes the policy and window to every function', () => {
+    const { template: t } = synth({ 'alki:purgeWithin': '30d', 'alki:compaction': 'multi' });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+          Match.objectLike({ Prefix: 'spills/', ExpirationInDays: 7 }),
+          Match.objectLike({ Prefix: 'imports/', ExpirationInDays: 7 }),
+          Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 7 }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 } })] });
+    const fns = Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    for (const f of fns) {
+      const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      assert.equal(env.ALKI_PURGE_WITHIN, '30d');
+      assert.equal(env.ALKI_COMPACTION, 'multi');
+    }
+    // Without a window: a month of noncurrent versions as a recovery window, 35 days of backups.
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } })] });
+    // S3 lifecycle rules count whole days, once a day: a shorter window cannot be kept on AWS.
+    assert.throws(() => synth({ 'alki:purgeWithin': '3d' }), /purgeWithin must be at least 4d on AWS/);
+  });
+
+  it('lets GC list and delete object versions (a purge deletes every version of what it deletes)', () => {
+    const gc = statementsOf('gc');
+    assert.ok(gc.some((st) => actionsOf(st).includes('s3:ListBucketVersions')));
+    assert.ok(gc.some((st) => actionsOf(st).includes('s3:DeleteObjectVersion')));
+    for (const unit of Object.keys(UNITS) as UnitName[]) {
+      if (unit === 'gc') continue;
+      assert.ok(!statementsOf(unit).some((st) => actionsOf(st).some((a) => a.includes('Version'))), unit);
+    }
+  });
+
   it('has in API Gateway exactly the operations of docs/openapi.json, besides the catch-all route', () => {
     const doc = JSON.parse(readFileSync('docs/openapi.json', 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { checkpointTtl, checkpointView, isLive, lastSealedEnd, makeCheckpoint, pinnedBy, rebased } from '../../lambda/core/checkpoint.ts';
+import { CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, lastSealedEnd, makeCheckpoint, pinnedBy, rebased } from '../../lambda/core/checkpoint.ts';
 import type { Garbage, Manifest, RunMeta } from '../../lambda/core/manifest.ts';
+import { maxCheckpointTtlMs } from '../../lambda/core/settings.ts';
 
 const HOUR = 3_600_000;
 const run = (id: string, tier: 'hot' | 'cold', start: number, end: number, level = 0): RunMeta => ({
@@ -43,5 +44,14 @@ describe('checkpoints (core)', () => {
     assert.equal(checkpointTtl(undefined), 86_400_000);
     assert.equal(checkpointTtl('6h'), 6 * HOUR);
     for (const bad of ['59s', '31d', 'soon', '']) assert.throws(() => checkpointTtl(bad), { code: 'InvalidTtl' });
+  });
+
+  it('under a purge window, lives at most a quarter of it (it keeps what a purge removes)', () => {
+    const max = maxCheckpointTtlMs({ purgeWithinMs: 30 * 86_400_000 }, CHECKPOINT_TTL.maxMs);
+    assert.equal(max, 7.5 * 86_400_000);
+    assert.equal(checkpointTtl('7d', max), 7 * 86_400_000);
+    assert.throws(() => checkpointTtl('8d', max), { code: 'InvalidTtl', message: /from 1m to 180h \(a quarter of the store's purge window/ });
+    assert.equal(checkpointTtl(undefined, maxCheckpointTtlMs({ purgeWithinMs: 2 * 86_400_000 }, CHECKPOINT_TTL.maxMs)), 12 * HOUR, 'the default day, cut to the quarter');
+    assert.equal(maxCheckpointTtlMs({ purgeWithinMs: undefined }, CHECKPOINT_TTL.maxMs), CHECKPOINT_TTL.maxMs);
   });
 });

@@ -15,6 +15,7 @@ import { DEFAULT_MULTI, MultiPolicy } from '../../lambda/core/strategies/multi.t
 import { bestSubset } from '../../lambda/core/strategies/packing.ts';
 import { DAY_MS, simulate, WORKLOADS } from '../../bench/simulator.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
+import { DEFAULT_SETTINGS, hotBoundMs, settingsFromEnv, settingsToEnv } from '../../lambda/core/settings.ts';
 
 const ALL = { minKey: Buffer.from([0]).toString('base64'), maxKey: Buffer.from([0xff]).toString('base64') };
 /** A cold run over days [start, end) holding `bytes` in as many records. */
@@ -25,6 +26,22 @@ const day = (id: string, level: number, start: number, end: number, bytes = 100,
 });
 const manifest = (...runs: RunMeta[]): Manifest => applyEdit(EMPTY_MANIFEST, { kind: 'import', remove: [], add: runs }).manifest;
 const ctx = (nowDay: number, extra: Partial<PlanContext> = {}): PlanContext => ({ nowMs: nowDay * DAY_MS, periodMs: DAY_MS, ...extra });
+
+describe('settings', () => {
+  it('reads the policy and the purge window from the environment, and refuses what cannot work with a clear error', () => {
+    const s = settingsFromEnv({ ALKI_COMPACTION: 'multi', ALKI_PURGE_WITHIN: '30d' });
+    assert.equal(s.compaction, 'multi');
+    assert.equal(s.purgeWithinMs, 30 * DAY_MS);
+    assert.deepEqual(settingsFromEnv(settingsToEnv(s)), s);
+    assert.equal(settingsFromEnv({}).purgeWithinMs, undefined);
+    assert.equal(settingsFromEnv({ ALKI_PURGE_WITHIN: 'off' }).purgeWithinMs, undefined);
+    assert.throws(() => settingsFromEnv({ ALKI_COMPACTION: 'tiered' }), { code: 'InvalidConfig', message: /compaction must be logarithmic or multi, not "tiered"/ });
+    // A daily period's hot table outlives a delete by about 1.2 days: the window must be twice that.
+    assert.ok(hotBoundMs(DEFAULT_SETTINGS) > DAY_MS);
+    assert.throws(() => settingsFromEnv({ ALKI_PURGE_WITHIN: '2d' }), { code: 'InvalidConfig', message: /purge within 2d is too short: a hot table is dropped up to .* after a delete/ });
+    assert.equal(settingsFromEnv({ ALKI_PURGE_WITHIN: '3d' }).purgeWithinMs, 3 * DAY_MS);
+  });
+});
 
 describe('packing by dynamic programming', () => {
   it('finds the largest sum of two to maxItems weights within the capacity (brute force agrees)', () => {
