@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { simulate } from './simulator.ts';
-import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
+import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, formatDuration, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { EXECUTION_TIMEOUT_SECONDS, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
@@ -101,6 +101,12 @@ export interface ScaleReport {
     readonly compactionSlice: number;
     readonly largestCompactionExecutions: number;
   };
+  /**
+   * Under a purge window: how long a purge rewrite of the largest run takes (its slices, one
+   * lifecycle execution each, at most one an interval), and of every run (deletes spread over
+   * the whole store make every run due in each half window), against half the window.
+   */
+  readonly purge?: { readonly halfWindowHours: number; readonly largestRewriteHours: number; readonly storeRewriteHours: number };
   readonly requests: { readonly s3PutsPerSecondPerPrefix: number; readonly s3GetsPerSecondPerPrefix: number; readonly dynamodbReadUnitsPerPeriod: number };
   readonly cost: { readonly lambdaGbSecondsPerPeriod: number; readonly transitionsPerPeriod: number };
 }
@@ -219,6 +225,19 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     compactionExecutions = Math.max(compactionExecutions, Math.ceil(ranges / slice));
   }
 
+  // Purge: a rewrite of the largest run is a compaction of its size, one slice an execution, an execution at most every interval.
+  let purge: ScaleReport['purge'];
+  if (s.purgeWithinMs !== undefined) {
+    const perExecution = Math.max(defaultLifecycleIntervalMs(s.periodMs) / 1000, compactionSeconds);
+    const storeRanges = Math.ceil((bytes * input.days) / s.rangeBytes);
+    purge = {
+      halfWindowHours: s.purgeWithinMs / 2 / 3_600_000,
+      largestRewriteHours: (compactionExecutions * perExecution) / 3600,
+      storeRewriteHours: (Math.ceil(storeRanges / slice) * perExecution) / 3600,
+    };
+    if (purge.largestRewriteHours > purge.halfWindowHours) violations.push(`purge: rewriting the largest run takes ${Math.round(purge.largestRewriteHours)} h, over half the ${formatDuration(s.purgeWithinMs)} window`);
+  }
+
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
@@ -262,6 +281,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     violations,
     steps,
     execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
+    ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.
     cost: { lambdaGbSecondsPerPeriod: offloadGbs * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },

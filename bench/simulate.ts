@@ -2,7 +2,7 @@
  * `npm run simulate -- --periods 1095 --fanout 2 [--max-level 12] [--every 73] [--json]`
  * Prints runs and cumulative write amplification over a simulated history.
  * `npm run simulate -- --scale --period-bytes N --record-bytes N --days N [--range-bytes N]
- * [--spill-bytes N] [--segment-bytes N] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
+ * [--spill-bytes N] [--segment-bytes N] [--purge-within 30d] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
  * their size and duration, state sizes, history events, request rates, against every quota.
  * `npm run simulate -- --compare [--periods N] [--svg FILE] [--json]`: the compaction strategies
  * on three workloads (bench/strategy-comparison.ts).
@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY_OPTIONS } from '../lambda/core/compaction.ts';
+import { parseDuration } from '../lambda/core/settings.ts';
 import { simulate } from './simulator.ts';
 
 const { values } = parseArgs({
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     'range-bytes': { type: 'string' },
     'spill-bytes': { type: 'string' },
     'segment-bytes': { type: 'string' },
+    'purge-within': { type: 'string' },
   },
 });
 
@@ -77,6 +79,7 @@ if (values.scale) {
     ...(values['range-bytes'] ? { rangeBytes: int('range-bytes', values['range-bytes']) } : {}),
     ...(values['spill-bytes'] ? { spillBytes: int('spill-bytes', values['spill-bytes']) } : {}),
     ...(values['segment-bytes'] ? { segmentBytes: int('segment-bytes', values['segment-bytes']) } : {}),
+    ...(values['purge-within'] ? { purgeWithinMs: parseDuration('--purge-within', values['purge-within']) } : {}),
   };
   const report = scaleModel(defaultScaleInput(int('period-bytes', values['period-bytes']), recordBytes, int('days', values.days), overrides), throughputsFromBench(undefined, recordBytes));
   if (values.json) console.log(JSON.stringify(report, null, 2));
@@ -87,6 +90,7 @@ if (values.scale) {
     console.log(`lifecycle execution: ${report.execution.historyEvents} history events (each task a child execution of ${report.execution.childHistoryEvents}), ${(report.execution.lifecycleSeconds / 3600).toFixed(1)} h at ${report.execution.mapConcurrency} tasks at once; an import ${(report.execution.importSeconds / 3600).toFixed(1)} h`);
     console.log(`compaction: ${report.execution.compactionSlice} key ranges per execution; the largest takes ${report.execution.largestCompactionExecutions} executions`);
     console.log(`S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`);
+    if (report.purge) console.log(`purge: the largest run's rewrite takes ${Math.round(report.purge.largestRewriteHours)} h, every run's ${Math.round(report.purge.storeRewriteHours)} h, against half the window: ${Math.round(report.purge.halfWindowHours)} h`);
     console.log(`Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`);
     console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${report.violations.join('\n  ')}`);
   }

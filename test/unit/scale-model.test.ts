@@ -33,6 +33,19 @@ describe('the scale model', () => {
     for (const s of r.steps.filter((x) => x.name.includes('verify') || x.name.includes('re-scan'))) assert.ok(s.maxTaskBytes <= largestWrite, `${s.name}: ${s.maxTaskBytes} bytes in a task`);
   });
 
+  it('times a purge rewrite of the largest run and of every run against half the purge window', () => {
+    const TiB = 1024 * GiB;
+    const month = scaleModel(defaultScaleInput(TiB, 400, 3650, { purgeWithinMs: 30 * 86_400_000 }), t);
+    assert.equal(month.withinQuotas, true, month.violations.join('\n'));
+    assert.ok(month.purge);
+    assert.equal(month.purge.halfWindowHours, 360);
+    assert.ok(month.purge.largestRewriteHours < month.purge.storeRewriteHours && month.purge.storeRewriteHours < 360, JSON.stringify(month.purge));
+    // Four days leave two for a rewrite that takes a week of executions.
+    const short = scaleModel(defaultScaleInput(TiB, 400, 3650, { purgeWithinMs: 4 * 86_400_000 }), t);
+    assert.ok(short.violations.some((v) => /^purge: rewriting the largest run takes \d+ h, over half the 4d window$/.test(v)), short.violations.join('\n'));
+    assert.equal(scaleModel(defaultScaleInput(TiB, 400, 3650), t).purge, undefined);
+  });
+
   it('reports a task that outlasts Lambda\'s 15 minutes', () => {
     // Scan segments of 64 GiB: two of 50 GiB each.
     const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { segmentBytes: 64 * GiB }), t);
