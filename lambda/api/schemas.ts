@@ -152,7 +152,7 @@ export const OPERATIONS = {
   },
   createCheckpoint: {
     summary: 'Pin the store as of the end of the last sealed period, for reads with checkpoint=',
-    body: z.optional(z.strictObject({ ttl: described(z.optional(z.string()), 'how long it lives: 1m to 30d, default 1d') })),
+    body: z.optional(z.strictObject({ ttl: described(z.optional(z.string()), 'how long it lives: 1m to 30d (at most a quarter of the purge window, when one is set), default 1d') })),
     invalidCode: 'InvalidCheckpoint',
     responses: { 201: checkpoint },
   },
