@@ -5,11 +5,12 @@
  * state machine keeps its run id, range count and where the Map's items are.
  */
 import { coldScan } from '../core/cold-run.ts';
+import { shadowsOf } from '../core/compaction.ts';
 import { policyFor } from '../core/strategies/index.ts';
 import { rangesToDo, totalOf, type CompactionJob, type JobRanges } from '../core/jobs.ts';
 import { compactionSlice } from '../core/fan-out.ts';
 import { MergeIterator } from '../core/merge.ts';
-import type { RunMeta } from '../core/manifest.ts';
+import { ConflictError, findRun, type RunMeta } from '../core/manifest.ts';
 import { ShadowFilter } from '../core/rewrite.ts';
 import { keyRangeOfSpec, rangesFrom } from '../core/key-ranges.ts';
 import { retentionCutoff } from '../core/settings.ts';
@@ -36,7 +37,6 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
     const spec = {
       kind: p.kind,
       strategy: p.strategy,
-      ...(p.shadows ? { shadows: p.shadows.map((r) => r.id) } : {}),
       purgedAt: p.purgedAt,
       ...(deleted ? { deleted } : {}),
       outputId: p.outputId,
@@ -64,8 +64,14 @@ export async function mergeCompactionRange(s: Stores, runId: string, range: numb
   const kr = keyRangeOfSpec(spec);
   const cutoff = job.retentionCutoff !== undefined ? { retentionCutoff: job.retentionCutoff } : {};
   if (job.kind === 'rewrite') {
-    const newer = new MergeIterator((job.shadows ?? []).map((id) => coldScan(s.coldReader, id, kr, 'asc')));
-    return writeRange(s, runId, spec, new ShadowFilter(coldScan(s.coldReader, job.inputs[0]!, kr, 'asc'), newer, { dropTombstones: job.dropTombstones, ...cutoff }));
+    // The newer runs as of now (core/compaction.ts, `shadows`); nothing to do once the rewrite is committed.
+    const m = await s.manifests.read();
+    // A late duplicate of a task after the commit must not rewrite a visible run (with other newer runs, other bytes).
+    if (findRun(m, runId)) return { index: range, count: 0 };
+    const input = findRun(m, job.inputs[0]!);
+    if (!input) throw new ConflictError(`rewrite ${runId}: run ${job.inputs[0]} is no longer in the manifest`);
+    const newer = new MergeIterator(shadowsOf(m, input).map((r) => coldScan(s.coldReader, r.id, kr, 'asc')));
+    return writeRange(s, runId, spec, new ShadowFilter(coldScan(s.coldReader, input.id, kr, 'asc'), newer, { dropTombstones: job.dropTombstones, ...cutoff }));
   }
   const merge = new MergeIterator(job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')), { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...cutoff });
   return writeRange(s, runId, spec, merge);

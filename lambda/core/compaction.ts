@@ -19,7 +19,12 @@ export interface CompactionPlan {
   readonly strategy: string;
   /** Input runs, oldest first. A rewrite has one. */
   readonly inputs: readonly RunMeta[];
-  /** A rewrite: the cold runs that may hold newer versions of its keys, newest first. */
+  /**
+   * A rewrite: the cold runs that may hold newer versions of its keys, newest first, as of the
+   * plan. Each of its merge tasks takes them afresh from the manifest it reads (any set of newer
+   * runs is correct: it only decides what is shadowed, and runs merged since keep the newest
+   * versions), so a rewrite spanning executions never reads a run GC has taken.
+   */
   readonly shadows?: readonly RunMeta[];
   readonly outputLevel: number;
   /** True when no run outside the inputs can hold an older version of a key, so tombstones have nothing to shadow. */
@@ -79,11 +84,15 @@ export function compactedRunId(level: number, inputs: readonly RunMeta[]): strin
   return inputs.some((r) => REWRITTEN.test(r.id)) ? `${base}-h${hashOf(inputs.map((r) => r.id))}` : base;
 }
 
-/** The id of a rewrite (`w`) or a packing (`k`): always hashed over what it reads. */
-export function rewrittenRunId(kind: 'w' | 'k', level: number, inputs: readonly RunMeta[], shadows: readonly RunMeta[] = []): string {
+/**
+ * The id of a rewrite (`w`) or a packing (`k`): hashed over its inputs. Not over a rewrite's
+ * newer runs: a new offload changes those every execution, and a rewrite that spans
+ * executions must find its job again.
+ */
+export function rewrittenRunId(kind: 'w' | 'k', level: number, inputs: readonly RunMeta[]): string {
   const first = Math.min(...inputs.map((r) => r.periodStart));
   const last = Math.max(...inputs.map((r) => r.periodEnd));
-  return `${kind}${level}-${first}-${last}-h${hashOf([...inputs.map((r) => r.id), '|', ...shadows.map((r) => r.id)])}`;
+  return `${kind}${level}-${first}-${last}-h${hashOf(inputs.map((r) => r.id))}`;
 }
 
 /** Whether `id` was written by a strategy other than the logarithmic merge's plain form (its job spec says what it reads). */
@@ -139,7 +148,7 @@ export function rewritePlan(m: Manifest, r: RunMeta, strategy: string, nowMs: nu
     shadows,
     outputLevel: r.level,
     dropTombstones: nothingOlder(m, [r]),
-    outputId: rewrittenRunId('w', r.level, [r], shadows),
+    outputId: rewrittenRunId('w', r.level, [r]),
     purgedAt: purgedAtNow(m, nowMs),
   };
 }

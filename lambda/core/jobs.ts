@@ -63,8 +63,6 @@ export interface CompactionJob extends JobRanges {
   readonly kind?: 'merge' | 'rewrite';
   /** The strategy that chose it (absent: the logarithmic merge). */
   readonly strategy?: string;
-  /** A rewrite: the runs read for newer versions, newest first. */
-  readonly shadows?: string[];
   /** The output's purgedAt (core/compaction.ts). */
   readonly purgedAt?: number;
   /** When the purge clocks of the inputs' tombstones started: the output keeps what it keeps of them. */

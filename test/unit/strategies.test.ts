@@ -146,6 +146,14 @@ describe('purge deadlines', () => {
     assert.equal(policyFor({ fanout: 2, maxLevel: 8, compaction: 'logarithmic', purgeWithinMs: undefined }).plan(manifest(old, deletes, sibling), ctx(26))!.strategy, 'logarithmic');
   });
 
+  it('names a rewrite by its input alone, so one that spans executions finds its job again after new offloads', () => {
+    const old = day('a', 2, 0, 4);
+    const m = manifest(old, day('c', 0, 10, 11));
+    const later = manifest(old, day('c', 0, 10, 11), day('d', 0, 11, 12));
+    assert.equal(rewritePlan(m, old, 'purge', 20 * DAY_MS).outputId, rewritePlan(later, old, 'purge', 21 * DAY_MS).outputId);
+    assert.notEqual(rewritePlan(m, old, 'purge', 20 * DAY_MS).outputId, rewritePlan(m, { ...old, id: 'a2' }, 'purge', 20 * DAY_MS).outputId);
+  });
+
   it('gives a rewrite a purgedAt before the oldest hot table\'s first seq (its tombstones are not read)', () => {
     const m = applyEdit(manifest(day('a', 1, 0, 2)), { kind: 'rotate', remove: [], add: [hotRun(5 * DAY_MS, 6 * DAY_MS)] }).manifest;
     assert.equal(rewritePlan(m, m.runs.find((r) => r.id === 'a')!, 'purge', 9 * DAY_MS).purgedAt, 5 * DAY_MS - 1);
