@@ -6,9 +6,13 @@
  * smaller than the logarithmic merge would leave it.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { isRewrittenId } from '../../lambda/core/compaction.ts';
+import type { LocalStepFunctions } from '../../local/step-functions.ts';
+import type { LocalSystem } from '../../local/system.ts';
 import { clockedSystem } from '../support/clocked.ts';
-import { assertReadsMatch, httpWriter, Model, prng, tinyStore } from '../support/lifecycle.ts';
+import { assertReadsMatch, assertSettled, directWriter, httpWriter, ManualClock, Model, prng, tinyStore, withFaults, type Fault } from '../support/lifecycle.ts';
+import { startTestSystem } from '../support/system.ts';
 
 const PKS = ['a', 'b', 'c', 'd'];
 
@@ -45,4 +49,60 @@ describe('several compaction strategies', () => {
     const coldBytes = (m: typeof after): number => m.runs.filter((r) => r.tier === 'cold').reduce((a, r) => a + r.bytes, 0);
     assert.ok(coldBytes(after) < coldBytes(before), `${coldBytes(after)} bytes stored after, ${coldBytes(before)} before the storm`);
   });
+});
+
+describe('crash injection into rewrites and packings', () => {
+  const settings = tinyStore('rwfaults', { compaction: 'multi', maxLevel: 2 });
+  const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
+  const model = new Model();
+  const rng = prng(23);
+  let sys: LocalSystem;
+  let sfn: LocalStepFunctions;
+  let current: Fault | undefined;
+  let n = 0;
+
+  beforeAll(async () => {
+    sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0 });
+    sfn = sys.runnerWith(withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
+  });
+  afterAll(() => sys.stop());
+
+  const run = () => sfn.start('lifecycle').done;
+  // Only the tasks of a rewrite's or a packing's job.
+  const ofRewrite = (input: unknown): boolean => isRewrittenId(String((input as { runId?: unknown } | undefined)?.runId ?? ''));
+
+  for (const step of ['compact:merge', 'verify:range', 'verify:compact', 'commit:compact']) {
+    for (const [when, mode] of [['before', 'once'], ['after', 'once'], ['after', 'always']] as const) {
+      it(`${step} of a rewrite or packing: crash ${when} its writes, ${mode === 'once' ? 'once' : 'on every attempt'}`, async () => {
+        const fault: Fault = { step, when, mode, only: ofRewrite, fired: 0 };
+        current = fault;
+        const writer = directWriter(sys.dataPlane, model);
+        let r;
+        // Periods of appends, then a storm of deletes, until a rewrite or packing has run.
+        for (let i = 0; fault.fired === 0 && i < 12; i++) {
+          const ops = Array.from({ length: 40 }, () => ({ pk: PKS[n % PKS.length]!, sk: `k${String(n++).padStart(5, '0')}`, value: { n, note: 'y'.repeat(40) } }));
+          await writer.write(ops);
+          if (i % 3 === 2) {
+            for (const pk of PKS) {
+              const dead = model.live(pk).filter(() => rng() < 0.7).map((x) => ({ pk, sk: x.sk, value: undefined }));
+              for (let j = 0; j < dead.length; j += 25) await writer.write(dead.slice(j, j + 25));
+            }
+          }
+          clock.advance(settings.periodMs);
+          r = await run();
+        }
+        current = undefined;
+        assert.ok(fault.fired > 0, `no rewrite or packing reached ${step}`);
+        if (mode === 'once') assert.equal(r!.status, 'SUCCEEDED', `${r!.error}: ${String(r!.cause)}`);
+        else assert.equal(r!.error, 'LifecycleFailed', String(r!.cause));
+        const again = await run();
+        assert.equal(again.status, 'SUCCEEDED', `${again.error}: ${String(again.cause)}`);
+        clock.advance(settings.gcGraceMs + 100);
+        assert.equal((await run()).status, 'SUCCEEDED');
+        await assertSettled(sys, settings);
+        sys.refreshManifests();
+        await assertReadsMatch(sys.url, model, rng, { gets: 8, ranges: 1 });
+      });
+    }
+  }
 });
