@@ -54,6 +54,53 @@ function span(r: ExecutionRecord, from: string, to: string): number {
   return (b - a) / 1000;
 }
 
+/** Seconds from the first entry of `from` to the first exit of `to` after it (the first of several loops). */
+function firstSpan(r: ExecutionRecord, from: string, to: string): number {
+  const a = r.events.find((e) => e.type === 'StateEntered' && e.state === from);
+  const b = a && r.events.find((e) => e.type === 'StateExited' && e.state === to && Date.parse(e.timestamp) >= Date.parse(a.timestamp));
+  if (!a || !b) throw new Error(`execution ${r.name} has no ${from}..${to}`);
+  return (Date.parse(b.timestamp) - Date.parse(a.timestamp)) / 1000;
+}
+
+/**
+ * A rewrite (what the sparse-rewrite and purge strategies run) of a run most of whose records a
+ * newer run deletes, against the compaction that made that run, in one store: both read about
+ * as much; the rewrite writes less and decides what is shadowed from the newer run.
+ */
+async function rewriteFigures(settings: StoreSettings, fig: (name: string, value: number, unit: string, baseline?: string) => void): Promise<void> {
+  let now = Date.UTC(2026, 10, 23, 0, 0, 30);
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...settings, prefix: 'benchrw', maxLevel: 1, compaction: 'multi' }, schedule: false, retryIntervalMs: 0, clock: () => now });
+  try {
+    const table = async (): Promise<{ table: string; start: number }> => {
+      const r = (await sys.dataPlane.manifests.read()).runs.find((x) => x.tier === 'hot' && x.periodStart <= now && now < x.periodEnd)!;
+      return { table: r.table!, start: r.periodStart };
+    };
+    const next = async (): Promise<ExecutionRecord> => {
+      now += settings.periodMs;
+      return sys.runLifecycle();
+    };
+    const a = await table();
+    const first = auditRecords(N, 31, a.start * 1000);
+    await load(sys, a.table, first);
+    await next();
+    const b = await table();
+    const second = auditRecords(N, 32, b.start * 1000);
+    await load(sys, b.table, second);
+    // The two level-0 runs merge into one level-1 run (maxLevel 1: never merged again).
+    const compactSeconds = firstSpan(await next(), 'PlanCompaction', 'CommitCompaction');
+    const c = await table();
+    const doomed = [...first, ...second].filter((_, i) => i % 10 < 7).map((e, i) => ({ key: e.key, seq: c.start * 1000 + i, value: null }));
+    await load(sys, c.table, doomed);
+    const r = await next();
+    if (!(await sys.dataPlane.manifests.read()).runs.some((x) => x.madeBy === 'rewrite')) throw new Error('no rewrite ran');
+    const rewriteSeconds = firstSpan(r, 'PlanCompaction', 'CommitCompaction');
+    fig('rewrite of a run 70% deleted by a newer run (reads both, writes the rest)', (2 * N) / rewriteSeconds, 'input records/s');
+    fig('rewrite input records/s / compaction input records/s', compactSeconds / rewriteSeconds, 'ratio', 'the compaction that made the run, same store');
+  } finally {
+    await sys.stop();
+  }
+}
+
 async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
   let bytes = 0;
   // DynamoDB bills an item as its attribute names plus values.
@@ -164,6 +211,8 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     const importSeconds = await importOnce(sys, text);
     fig('import (parse, spill, merge, verify, commit) of the same records', N / importSeconds, 'records/s');
     fig('import records/s / offload records/s', offloadSeconds / importSeconds, 'ratio', 'offload of the same records in the same run');
+
+    await rewriteFigures(settings, fig);
 
     const sim = simulate({ periods: 1095, fanout: DEFAULT_POLICY_OPTIONS.fanout, maxLevel: DEFAULT_POLICY_OPTIONS.maxLevel });
     fig('write amplification, 3 years of daily periods, fanout 2 (simulated)', sim.writeAmplification, 'x', 'bytes offloaded');
