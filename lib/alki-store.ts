@@ -13,7 +13,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { acknowledgeWildcards, arnRef } from './nag.ts';
-import { defaultLifecycleIntervalMs, rotationIntervalMs, settingsToEnv } from '../lambda/core/settings.ts';
+import { defaultLifecycleIntervalMs, formatDuration, hotBoundMs, rotationIntervalMs, settingsToEnv } from '../lambda/core/settings.ts';
 import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
 import { DYNAMODB_SCALING_ROLE } from '../lambda/store/table-scaling.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
@@ -97,6 +97,10 @@ export class AlkiStore extends Construct {
     const spillPattern = `${arnRef(bucket)}/${SPILL_OBJECTS}`;
     // The lifecycle's interval unless set: a quarter period, from a minute to an hour.
     const every = Duration.millis(props.lifecycleEvery !== undefined ? Math.max(60_000, Math.round(parseEvery(props.lifecycleEvery) / 60_000) * 60_000) : defaultLifecycleIntervalMs(settings.periodMs));
+    // A hot table outlives a delete by up to three lifecycle intervals: the purge window must hold twice that at this schedule.
+    if (settings.purgeWithinMs !== undefined && settings.purgeWithinMs < 2 * hotBoundMs(settings, every.toMilliseconds())) {
+      throw new Error(`purgeWithin is too short for lifecycleEvery ${props.lifecycleEvery}: a hot table outlives a delete by up to ${formatDuration(hotBoundMs(settings, every.toMilliseconds()))}, which must fit in half of it`);
+    }
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
       functions: Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),

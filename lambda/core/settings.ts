@@ -216,8 +216,8 @@ const quarterPeriodMs = (periodMs: number, maxMinutes: number): number =>
  * up to two lifecycle intervals until the offload has committed, GC's grace and the interval
  * until GC runs again.
  */
-export function hotBoundMs(s: Pick<StoreSettings, 'periodMs' | 'sealGraceMs' | 'gcGraceMs'>): number {
-  return s.periodMs + s.sealGraceMs + 3 * defaultLifecycleIntervalMs(s.periodMs) + s.gcGraceMs;
+export function hotBoundMs(s: Pick<StoreSettings, 'periodMs' | 'sealGraceMs' | 'gcGraceMs'>, lifecycleIntervalMs = defaultLifecycleIntervalMs(s.periodMs)): number {
+  return s.periodMs + s.sealGraceMs + 3 * lifecycleIntervalMs + s.gcGraceMs;
 }
 
 /** How long a checkpoint may live when a purge deadline is set: a quarter of it (it pins what a purge rewrites). */

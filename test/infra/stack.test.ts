@@ -104,6 +104,8 @@ describe('AlkiStore (CDK)', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } })] });
     // S3 lifecycle rules count whole days, once a day: a shorter window cannot be kept on AWS.
     assert.throws(() => synth({ 'alki:purgeWithin': '3d' }), /purgeWithin must be at least 4d on AWS/);
+    // A slow lifecycle keeps hot tables longer: the window must still hold twice that.
+    assert.throws(() => synth({ 'alki:purgeWithin': '4d', 'alki:lifecycleEvery': '12h' }), /purgeWithin is too short for lifecycleEvery 12h: a hot table outlives a delete by up to/);
   });
 
   it('lets GC list and delete object versions (a purge deletes every version of what it deletes)', () => {

@@ -27,6 +27,20 @@ describe('abandoned leftovers', () => {
     assert.deepEqual(abandoned(m, H, found, states), []);
   });
 
+  it('spares a rewrite or packing whose spec names inputs all still there, and sweeps it once one is gone or it has no spec', () => {
+    const inputs: Manifest = { version: 1, runs: [run('c1-10-12', 'cold', 10 * H, 2, 1), run('c1-12-14', 'cold', 12 * H, 2, 1)] };
+    const rewrite = `w1-${10 * H}-${12 * H}-h0123456789`;
+    const packing = `k1-${10 * H}-${14 * H}-h9876543210`;
+    const merged = `c2-${10 * H}-${14 * H}-haaaaaaaaaa`;
+    assert.equal(compactionMayCommit(inputs, rewrite, ['c1-10-12']), true);
+    assert.equal(compactionMayCommit(inputs, packing, ['c1-10-12', 'c1-12-14']), true);
+    assert.equal(compactionMayCommit(inputs, merged, ['c1-10-12', 'gone']), false);
+    assert.equal(compactionMayCommit(inputs, rewrite, undefined), false, 'no spec: nothing can commit it');
+    assert.equal(compactionMayCommit(inputs, rewrite, []), false);
+    const specs = new Map([[rewrite, ['c1-10-12']], [packing, ['c1-10-12', 'gone']]]);
+    assert.deepEqual(abandoned(inputs, H, { runs: [rewrite, packing], spills: [rewrite, merged] }, states, new Map(), specs), [merged, packing].sort());
+  });
+
   it('spares a compaction whose inputs are all still there: a large one goes on over several executions', () => {
     // Two level-1 runs over periods 10..14: their merge (level 2) may still commit; one over 10..16 may not (a gap), nor one of the wrong level.
     const inputs: Manifest = { version: 1, runs: [run('c1-10-12', 'cold', 10 * H, 2, 1), run('c1-12-14', 'cold', 12 * H, 2, 1)] };
