@@ -67,18 +67,26 @@ function firstSpan(r: ExecutionRecord, from: string, to: string): number {
  * newer run deletes, against the compaction that made that run, in one store: both read about
  * as much; the rewrite writes less and decides what is shadowed from the newer run.
  */
-async function rewriteFigures(settings: StoreSettings, fig: (name: string, value: number, unit: string, baseline?: string) => void): Promise<void> {
+/** The embedded system on a clock that moves a period at each lifecycle run, and the table taking writes now. */
+async function benchStore(settings: StoreSettings): Promise<{ sys: LocalSystem; hotTable(): Promise<{ table: string; start: number }>; runLifecycle(): Promise<ExecutionRecord> }> {
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...settings, prefix: 'benchrw', maxLevel: 1, compaction: 'multi' }, schedule: false, retryIntervalMs: 0, clock: () => now });
-  try {
-    const table = async (): Promise<{ table: string; start: number }> => {
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now });
+  return {
+    sys,
+    async hotTable() {
       const r = (await sys.dataPlane.manifests.read()).runs.find((x) => x.tier === 'hot' && x.periodStart <= now && now < x.periodEnd)!;
       return { table: r.table!, start: r.periodStart };
-    };
-    const next = async (): Promise<ExecutionRecord> => {
+    },
+    runLifecycle() {
       now += settings.periodMs;
       return sys.runLifecycle();
-    };
+    },
+  };
+}
+
+async function rewriteFigures(settings: StoreSettings, fig: (name: string, value: number, unit: string, baseline?: string) => void): Promise<void> {
+  const { sys, hotTable: table, runLifecycle: next } = await benchStore({ ...settings, prefix: 'benchrw', maxLevel: 1, compaction: 'multi' });
+  try {
     const a = await table();
     const first = auditRecords(N, 31, a.start * 1000);
     await load(sys, a.table, first);
@@ -143,18 +151,8 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     figures.push({ suite: 'lifecycle', name, value, unit, ...(baseline ? { baseline } : {}) });
   };
   const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'bench', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000, rangeBytes: 8 << 20, spillBytes: 16 << 20 };
-  let now = Date.UTC(2026, 10, 23, 0, 0, 30);
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now });
+  const { sys, hotTable, runLifecycle } = await benchStore(settings);
   try {
-    const hotTable = async (): Promise<{ table: string; start: number }> => {
-      const m = await sys.dataPlane.manifests.read();
-      const r = m.runs.find((x) => x.tier === 'hot' && x.periodStart <= now && now < x.periodEnd)!;
-      return { table: r.table!, start: r.periodStart };
-    };
-    const runLifecycle = async (): Promise<ExecutionRecord> => {
-      now += settings.periodMs;
-      return sys.runLifecycle();
-    };
 
     // Period 1: N audit records, written straight into the period's table.
     const p1 = await hotTable();
