@@ -14,6 +14,8 @@ export interface ExportReport {
   records: number;
   bytes: number;
   objects: { key: string; url: string; records: number; bytes: number }[];
+  /** The next page of objects. */
+  cursor?: string;
   cause?: string;
 }
 
@@ -30,7 +32,14 @@ export async function exportTo(call: Call, opts: { checkpoint?: string; out: str
   mkdirSync(opts.out, { recursive: true });
   const progress = new Progress(report.bytes);
   const files: string[] = [];
-  for (const o of report.objects) {
+  // The objects come a page at a time; each page's URLs are fresh (an hour each).
+  for (let page: ExportReport | undefined = report; page; page = page.cursor ? await call<ExportReport>('GET', `/v1/exports/${started.id}?cursor=${encodeURIComponent(page.cursor)}`) : undefined) {
+    for (const o of page.objects) await download(o);
+  }
+  progress.end();
+  return { report, files };
+
+  async function download(o: ExportReport['objects'][number]): Promise<void> {
     const res = await fetch(o.url);
     if (res.status !== 200) throw new Error(`download of ${o.key} failed: ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());
@@ -40,6 +49,4 @@ export async function exportTo(call: Call, opts: { checkpoint?: string; out: str
     files.push(file);
     progress.add(body.length);
   }
-  progress.end();
-  return { report, files };
 }

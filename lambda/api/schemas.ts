@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { EXPORT_PAGE } from '../core/export-format.ts';
 import { IMPORT_LIMITS } from '../core/import-format.ts';
 import { LIMITS } from '../core/limits.ts';
 
@@ -189,7 +190,11 @@ export const OPERATIONS = {
     responses: { 202: z.strictObject({ id: z.string(), checkpoint: z.string() }) },
   },
   getExport: {
-    summary: "An export's state, totals and objects (with download URLs once it succeeded)",
+    summary: "An export's state, totals and objects (with download URLs once it succeeded), a page of objects at a time",
+    query: z.strictObject({
+      limit: described(z.optional(z.string().check(z.regex(/^\d+$/))), `objects per page, 1 to ${EXPORT_PAGE.maxObjects} (default ${EXPORT_PAGE.defaultObjects})`),
+      cursor: described(z.optional(z.string()), 'from the previous page'),
+    }),
     responses: {
       200: z.strictObject({
         id: z.string(),
@@ -200,6 +205,7 @@ export const OPERATIONS = {
         records: int(),
         bytes: int(),
         objects: z.array(z.strictObject({ key: z.string(), url: described(z.string(), 'presigned GET, an hour'), records: int(), bytes: int(), firstKey: itemKey, lastKey: itemKey })),
+        cursor: described(z.optional(z.string()), 'the next page of objects, while there are more'),
         cause: z.optional(z.string()),
       }),
     },

@@ -41,6 +41,26 @@ export interface ExportObject {
   readonly lastKey: string;
 }
 
+/** Objects an export's status lists per page at most: each carries a presigned URL (about 1 KB), and a function answers at most 6 MB. */
+export const EXPORT_PAGE = { defaultObjects: 1000, maxObjects: 1000 } as const;
+
+/**
+ * One page of an export's objects, from `cursor` (an object index, as the previous page gave
+ * it) for `limit` objects, and the next page's cursor while there are more.
+ */
+export function exportPage<T>(objects: readonly T[], limit: string | undefined, cursor: string | undefined): { page: readonly T[]; next?: string } {
+  const n = limit === undefined ? EXPORT_PAGE.defaultObjects : Number(limit);
+  if (!Number.isInteger(n) || n < 1 || n > EXPORT_PAGE.maxObjects) throw new ValidationError('InvalidLimit', `limit must be an integer from 1 to ${EXPORT_PAGE.maxObjects}`);
+  let from = 0;
+  if (cursor !== undefined) {
+    const m = /^o(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!m || Number(m[1]) > objects.length) throw new ValidationError('InvalidCursor', 'cursor is not one this API returned');
+    from = Number(m[1]);
+  }
+  const page = objects.slice(from, from + n);
+  return from + n < objects.length ? { page, next: Buffer.from(`o${from + n}`).toString('base64url') } : { page };
+}
+
 /** What one key range's task wrote: its objects, and the tallies verification adds up. */
 export interface ExportRangeRecord {
   /** Every version the range's merge read (sums to the runs' setsums over all ranges). */

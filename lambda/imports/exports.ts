@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { CHECKPOINT_TTL, checkpointTtl } from '../core/checkpoint.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
-import { EXPORT_ID, type ExportStatus } from '../core/export-format.ts';
+import { EXPORT_ID, exportPage, type ExportStatus } from '../core/export-format.ts';
 import { compareKeys, encodeKey, partitionPrefix } from '../core/keys.ts';
 import { maxCheckpointTtlMs, type StoreSettings } from '../core/settings.ts';
 import type { BodyOf } from '../api/schemas.ts';
@@ -65,6 +65,8 @@ export interface ExportReport {
   readonly records: number;
   readonly bytes: number;
   readonly objects: { key: string; url: string; records: number; bytes: number; firstKey: { pk: string; sk: string }; lastKey: { pk: string; sk: string } }[];
+  /** The next page of objects, while there are more. */
+  readonly cursor?: string;
   readonly cause?: string;
 }
 
@@ -74,13 +76,13 @@ const apiKey = (b64: string): { pk: string; sk: string } => {
   return { pk: k.subarray(0, sep).toString('utf8'), sk: k.subarray(sep + 1).toString('utf8') };
 };
 
-export async function getExport(d: ExportsDeps, id: string): Promise<ExportReport> {
+/** An export's status, and (once it succeeded) a page of its objects in key order with download URLs. */
+export async function getExport(d: ExportsDeps, id: string, paging: { limit?: string; cursor?: string } = {}): Promise<ExportReport> {
   if (!EXPORT_ID.test(id)) throw new ValidationError('InvalidExportId', 'not an export id');
   const s = await d.exports.get(id);
   if (!s) throw new NotFoundError('NotFound', `no export ${id}`);
-  const objects = s.state === 'succeeded'
-    ? await Promise.all((await d.exportObjects.manifest(id)).map(async (o) => ({ key: o.key, url: await d.downloads.url(o.key), records: o.records, bytes: o.bytes, firstKey: apiKey(o.firstKey), lastKey: apiKey(o.lastKey) })))
-    : [];
+  const { page, next } = exportPage(s.state === 'succeeded' ? await d.exportObjects.manifest(id) : [], paging.limit, paging.cursor);
+  const objects = await Promise.all(page.map(async (o) => ({ key: o.key, url: await d.downloads.url(o.key), records: o.records, bytes: o.bytes, firstKey: apiKey(o.firstKey), lastKey: apiKey(o.lastKey) })));
   return {
     id: s.id,
     state: s.state,
@@ -90,6 +92,7 @@ export async function getExport(d: ExportsDeps, id: string): Promise<ExportRepor
     records: s.records ?? 0,
     bytes: s.bytes ?? 0,
     objects,
+    ...(next ? { cursor: next } : {}),
     ...(s.cause ? { cause: s.cause } : {}),
   };
 }

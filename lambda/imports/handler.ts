@@ -27,8 +27,8 @@ export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'impo
   async createExport(d, { body }) {
     return json(202, await createExport(d.exports, body));
   },
-  async getExport(d, { event }) {
-    return json(200, await getExport(d.exports, pathParam(event, 'id')));
+  async getExport(d, { event, query }) {
+    return json(200, await getExport(d.exports, pathParam(event, 'id'), query));
   },
 };
 

@@ -89,6 +89,25 @@ describe('sorted export', () => {
     assert.equal(r.records, want.length);
     for (let i = 1; i < lines.length; i++) assert.ok(compareKeys(encodeKey(lines[i - 1]!.pk, lines[i - 1]!.sk), encodeKey(lines[i]!.pk, lines[i]!.sk)) < 0);
     assert.equal(r.bytes, r.objects.reduce((a, o) => a + o.bytes, 0));
+    // A page at a time: the pages, in order, are the whole list; a page's cursor is no other's.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const p = await h.api.call<Report & { cursor?: string }>('GET', `/v1/exports/${started.body.id}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(p.status, 200);
+      assert.ok(p.body.objects.length <= 2);
+      paged.push(...p.body.objects.map((o) => o.key));
+      cursor = p.body.cursor;
+      pages++;
+    } while (cursor);
+    assert.deepEqual(paged, r.objects.map((o) => o.key));
+    assert.equal(pages, Math.ceil(r.objects.length / 2));
+    for (const [q, code] of [['limit=0', 'InvalidLimit'], ['limit=1001', 'InvalidLimit'], ['cursor=bm9wZQ', 'InvalidCursor'], ['cursor=', 'InvalidCursor']] as const) {
+      const bad = await h.api.call<{ error: { code: string } }>('GET', `/v1/exports/${started.body.id}?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.equal(bad.body.error.code, code, q);
+    }
   });
 
   it('exports a slice between bounds, at a given checkpoint, which it keeps alive while it may run', async () => {
