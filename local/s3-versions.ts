@@ -34,7 +34,7 @@ export class LocalVersions {
   private readonly currentIds = new Map<string, string>();
   private held = 0;
 
-  constructor(current: CurrentObjects, capBytes = 256 * 1024 * 1024) {
+  constructor(current: CurrentObjects, capBytes = 64 * 1024 * 1024) {
     this.current = current;
     this.cap = capBytes;
   }
