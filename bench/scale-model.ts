@@ -46,6 +46,8 @@ export interface Throughputs {
   readonly spillEncode: number;
   readonly setsum: number;
   readonly importParse: number;
+  /** An export's records per second over a compaction's input records per second (the bench's lifecycle suite). */
+  readonly exportOfCompaction: number;
 }
 
 export function throughputsFromBench(file = 'bench/results/latest.json', recordBytes = 400): Throughputs {
@@ -62,6 +64,7 @@ export function throughputsFromBench(file = 'bench/results/latest.json', recordB
     spillEncode: fig('blob encode without setsum') * mb,
     setsum: fig('setsum insert (framed records)') * 1e6 * recordBytes,
     importParse: fig('import (parse, spill, merge, verify, commit) of the same records') * recordBytes,
+    exportOfCompaction: fig('export records/s / compaction input records/s'),
   };
 }
 
@@ -96,6 +99,14 @@ export interface ScaleReport {
     /** Wall time of one lifecycle execution (an offload and the largest compaction) and of an import, tasks in waves of mapConcurrency. */
     readonly lifecycleSeconds: number;
     readonly importSeconds: number;
+    /**
+     * An export of the whole store: its wall time in one execution, the most stored bytes one
+     * export execution covers within its timeout, and so how many exports by key range
+     * (`from`/`to`) the whole store takes.
+     */
+    readonly exportSeconds: number;
+    readonly exportBytesPerExecution: number;
+    readonly wholeStoreExports: number;
     readonly mapConcurrency: number;
     /** Key ranges of a compaction one execution merges and verifies, and how many executions the largest compaction takes. */
     readonly compactionSlice: number;
@@ -238,6 +249,24 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     if (purge.largestRewriteHours > purge.halfWindowHours) violations.push(`purge: rewriting the largest run takes ${Math.round(purge.largestRewriteHours)} h, over half the ${formatDuration(s.purgeWithinMs)} window`);
   }
 
+  // An export of the whole store, in one execution: planned from every run's key ranges, each range written as gzip
+  // NDJSON at the bench's export rate (its ratio to compaction's, applied to a merge's) and read back.
+  const storeRanges = Math.max(1, Math.ceil((bytes * input.days) / s.rangeBytes));
+  const exportRate = mergeRate * t.exportOfCompaction;
+  const exportRead = storeRanges * rangeRecordBytes(keyBytes);
+  const exports = [
+    step({ name: 'export plan', unit: 'exporter', tasks: 1, maxTaskBytes: exportRead, maxTaskSeconds: exportRead / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(storeRanges) }),
+    step({ name: 'export write ranges', unit: 'exporter', tasks: storeRanges, maxTaskBytes: s.rangeBytes, maxTaskSeconds: s.rangeBytes / exportRate }),
+    step({ name: 'export verify ranges', unit: 'exporter', tasks: storeRanges, maxTaskBytes: s.rangeBytes, maxTaskSeconds: s.rangeBytes / verifyRate }),
+  ];
+  exports.push(sum('export finish', 'exporter', storeRanges));
+  const exportSeconds = exports.reduce((a, x) => a + wall(x), 0);
+  // Ranges one execution writes and reads back in its timeout (less the plan and the sum, taken at the whole store's size).
+  const perRange = exports[1]!.maxTaskSeconds + exports[2]!.maxTaskSeconds;
+  const exportRangesPerExecution = MAP_CONCURRENCY * Math.max(0, Math.floor((EXECUTION_TIMEOUT_SECONDS.export - wall(exports[0]!) - wall(exports[3]!)) / perRange));
+  const exportBytesPerExecution = exportRangesPerExecution * s.rangeBytes;
+  if (exportRangesPerExecution === 0) violations.push(`export: not one wave of ranges fits its ${EXECUTION_TIMEOUT_SECONDS.export / 3600} h timeout`);
+
   // Import of one period's worth of files: chunks of half the spill budget, ranges as the offload's.
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
@@ -280,7 +309,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     withinQuotas: violations.length === 0,
     violations,
     steps,
-    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
+    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, exportSeconds, exportBytesPerExecution, wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)), mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
     ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.

@@ -33,6 +33,18 @@ describe('the scale model', () => {
     for (const s of r.steps.filter((x) => x.name.includes('verify') || x.name.includes('re-scan'))) assert.ok(s.maxTaskBytes <= largestWrite, `${s.name}: ${s.maxTaskBytes} bytes in a task`);
   });
 
+  it('says how much one export execution covers in its timeout, and how many exports by key range the whole store takes', () => {
+    const TiB = 1024 * GiB;
+    const r = scaleModel(defaultScaleInput(TiB, 400, 3650), t);
+    const { exportSeconds, exportBytesPerExecution, wholeStoreExports } = r.execution;
+    assert.ok(exportSeconds > EXECUTION_TIMEOUT_SECONDS.export, 'ten years of a terabyte a day do not fit one export');
+    assert.ok(exportBytesPerExecution > 100 * TiB && exportBytesPerExecution < 3650 * TiB);
+    assert.equal(wholeStoreExports, Math.ceil((3650 * TiB) / exportBytesPerExecution));
+    // Every export task within Lambda's budget, whatever the store's size.
+    for (const st of r.steps.filter((x) => x.name.startsWith('export'))) assert.ok(st.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${st.name}: ${st.maxTaskSeconds} s`);
+    assert.equal(scaleModel(defaultScaleInput(GiB, 400, 365), t).execution.wholeStoreExports, 1);
+  });
+
   it('times a purge rewrite of the largest run and of every run against half the purge window', () => {
     const TiB = 1024 * GiB;
     const month = scaleModel(defaultScaleInput(TiB, 400, 3650, { purgeWithinMs: 30 * 86_400_000 }), t);
