@@ -70,11 +70,6 @@ export class LocalVersions {
     return 'removed';
   }
 
-  /** Whether the object's current version is `versionId` (then a delete by id is a plain delete). */
-  isCurrent(bucket: string, key: string, versionId: string): boolean {
-    return (this.currentIds.get(`${bucket}/${key}`) ?? 'null') === versionId;
-  }
-
   /** ListObjectVersions' answer: current objects, noncurrent versions and delete markers under a prefix, in one page. */
   async listXml(bucket: string, prefix: string): Promise<string> {
     const now = new Date().toISOString();

@@ -57,12 +57,6 @@ export class MultiPolicy implements CompactionPolicy {
     this.opts = opts;
   }
 
-  /** The threshold the control loop sets now, and the overhead it saw. */
-  control(m: Manifest, ctx: PlanContext): { overhead: number; threshold: number } {
-    const overhead = spaceOverhead(liveness(m, ctx.cutoff));
-    return { overhead, threshold: rewriteThreshold(overhead, this.opts.control) };
-  }
-
   plan(m: Manifest, ctx: PlanContext): CompactionPlan | undefined {
     const steady = this.logarithmic.plan(m);
     if (steady) return steady;
@@ -70,15 +64,16 @@ export class MultiPolicy implements CompactionPolicy {
     const threshold = rewriteThreshold(spaceOverhead(l), this.opts.control);
     const unit = periodBytes(m, ctx.periodMs);
     const window = (m.spent ?? []).filter((s) => s.at > ctx.nowMs - ctx.periodMs);
-    const indexSpent = window.filter((s) => s.strategy === 'rewrite' || s.strategy === 'packing').reduce((a, s) => a + s.indexItems, 0);
+    const garbage = new Set([this.rewrite.name, this.packing.name]);
+    const indexSpent = window.filter((s) => garbage.has(s.strategy)).reduce((a, s) => a + s.indexItems, 0);
     const allowedBy = (strategy: string, rate: number) => (bytes: number): boolean => {
       const spent = window.filter((s) => s.strategy === strategy).reduce((a, s) => a + s.bytes, 0);
       if (spent > 0 && spent + bytes > rate * unit) return false;
       return indexSpent === 0 || indexSpent + indexItemsOf(m, bytes) <= this.opts.indexBudget * indexItemsOf(m, unit);
     };
     return (
-      this.rewrite.plan(m, ctx, l, threshold, allowedBy('rewrite', this.opts.rewriteRate)) ??
-      this.packing.plan(m, ctx, l, { fanout: this.logarithmic.opts.fanout, periodBytes: unit, threshold, allowed: allowedBy('packing', this.opts.packingRate) })
+      this.rewrite.plan(m, ctx, l, threshold, allowedBy(this.rewrite.name, this.opts.rewriteRate)) ??
+      this.packing.plan(m, ctx, l, { fanout: this.logarithmic.opts.fanout, periodBytes: unit, threshold, allowed: allowedBy(this.packing.name, this.opts.packingRate) })
     );
   }
 }
