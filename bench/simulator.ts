@@ -11,9 +11,8 @@
  * lags are the policies' latency, before the rewrite, GC's grace and version deletion.
  */
 import { type CompactionPolicy, type PlanContext } from '../lambda/core/compaction.ts';
-import { applyEdit, EMPTY_MANIFEST, type Manifest, type RunMeta } from '../lambda/core/manifest.ts';
+import { applyEdit, EMPTY_MANIFEST, spendOf, type Manifest, type RunMeta } from '../lambda/core/manifest.ts';
 import { LogarithmicPolicy } from '../lambda/core/strategies/logarithmic.ts';
-import { FORMAT_DEFAULTS } from '../lambda/core/limits.ts';
 
 export const DAY_MS = 86_400_000;
 
@@ -220,7 +219,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
         kind: 'compact',
         remove: plan.inputs.map((r) => r.id),
         add: [run],
-        spend: { strategy: plan.strategy, at: now, bytes, indexItems: Math.ceil(run.count / FORMAT_DEFAULTS.indexEntryMaxRecords) },
+        spend: spendOf(plan.strategy, now, bytes, run.count),
       }).manifest;
       written += run.bytes;
       compactions++;

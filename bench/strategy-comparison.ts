@@ -4,8 +4,8 @@
  * over time, as a table and an SVG plot. `npm run simulate -- --compare [--periods N]
  * [--svg FILE] [--json]`; docs/compaction.md shows the result.
  */
-import { DEFAULT_POLICY_OPTIONS } from '../lambda/core/compaction.ts';
-import { policyFor, type CompactionPolicyName } from '../lambda/core/strategies/index.ts';
+import { DEFAULT_POLICY_OPTIONS, type CompactionPolicyName } from '../lambda/core/compaction.ts';
+import { policyFor } from '../lambda/core/strategies/index.ts';
 import { simulate, WORKLOADS, type SimulationResult } from './simulator.ts';
 
 export interface Contender {

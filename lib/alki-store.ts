@@ -118,29 +118,23 @@ export class AlkiStore extends Construct {
       targets: [new LambdaFunction(this.functions.rotate.fn, { retryAttempts: 2 })],
     });
 
-    this.importMachine = new FileStateMachine(this, 'Import', {
-      prefix: settings.prefix,
-      machine: 'import',
-      functions: Object.fromEntries((['importer', 'verify', 'commit'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
-      logRetention,
-      removalPolicy: logRemoval,
-      timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.import),
-      maps,
-    });
-    acknowledgeMachine(this.importMachine, `${settings.prefix}-import`, spillPattern);
-    this.functions.imports.fn.addEnvironment(IMPORT_STATE_MACHINE_ENV, this.importMachine.stateMachine.stateMachineArn);
-
-    this.exportMachine = new FileStateMachine(this, 'Export', {
-      prefix: settings.prefix,
-      machine: 'export',
-      functions: { [arnPlaceholder('exporter')]: this.functions.exporter.fn },
-      logRetention,
-      removalPolicy: logRemoval,
-      timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS.export),
-      maps,
-    });
-    acknowledgeMachine(this.exportMachine, `${settings.prefix}-export`, spillPattern);
-    this.functions.imports.fn.addEnvironment(EXPORT_STATE_MACHINE_ENV, this.exportMachine.stateMachine.stateMachineArn);
+    // The import and export machines: started by the imports function's API, which is told their ARNs.
+    const apiMachine = (id: string, machine: 'import' | 'export', units: readonly UnitName[], timeoutSeconds: number, arnEnv: string): FileStateMachine => {
+      const m = new FileStateMachine(this, id, {
+        prefix: settings.prefix,
+        machine,
+        functions: Object.fromEntries(units.map((u) => [arnPlaceholder(u), this.functions[u].fn])),
+        logRetention,
+        removalPolicy: logRemoval,
+        timeout: Duration.seconds(timeoutSeconds),
+        maps,
+      });
+      acknowledgeMachine(m, `${settings.prefix}-${machine}`, spillPattern);
+      this.functions.imports.fn.addEnvironment(arnEnv, m.stateMachine.stateMachineArn);
+      return m;
+    };
+    this.importMachine = apiMachine('Import', 'import', ['importer', 'verify', 'commit'], EXECUTION_TIMEOUT_SECONDS.import, IMPORT_STATE_MACHINE_ENV);
+    this.exportMachine = apiMachine('Export', 'export', ['exporter'], EXECUTION_TIMEOUT_SECONDS.export, EXPORT_STATE_MACHINE_ENV);
 
     // Least privilege, per function: exactly what its adapters declare (lambda/access.ts).
     const arns: Record<GrantTarget, string> = {

@@ -1,6 +1,6 @@
 /** The AlkiStore construct's props, and how they become the store's settings. */
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import type { CompactionPolicyName } from '../lambda/core/strategies/index.ts';
+import type { CompactionPolicyName } from '../lambda/core/compaction.ts';
 import { DEFAULT_SETTINGS, parseDuration, checkSettings, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 
 export interface AlkiStoreProps {

@@ -106,7 +106,9 @@ export class LocalVersions {
 
   private async retire(bucket: string, key: string, marker: boolean): Promise<void> {
     const id = `${bucket}/${key}`;
-    const body = await this.current.get(bucket, key);
+    // Only a key put through here has a current version to keep: a first put (every blob and spill) costs no read. An
+    // object an earlier run of npm start left keeps no noncurrent copy, as no version survives a restart.
+    const body = this.currentIds.has(id) ? await this.current.get(bucket, key) : undefined;
     const list = this.older.get(id) ?? [];
     if (body) {
       list.push({ versionId: this.currentIds.get(id) ?? 'null', body, at: Date.now() });

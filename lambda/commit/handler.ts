@@ -4,8 +4,7 @@
  * made is a no-op.
  */
 import type { CompactionJob, ImportJob, OffloadJob } from '../core/jobs.ts';
-import { FORMAT_DEFAULTS } from '../core/limits.ts';
-import type { Edit, RunMeta } from '../core/manifest.ts';
+import { spendOf, type Edit, type RunMeta } from '../core/manifest.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores } from '../store/stores.ts';
@@ -35,7 +34,7 @@ export function editOf(c: CommitOf, nowMs: number): Edit {
     remove: job.inputs,
     add: [c.run],
     release: [...job.inputs.map((id) => ({ id: `run:${id}`, kind: 'run' as const, target: id, releasedAt: nowMs })), released(job.outputId)],
-    spend: { strategy: job.strategy ?? 'logarithmic', at: nowMs, bytes: job.inputBytes ?? c.run.bytes, indexItems: Math.ceil(c.run.count / FORMAT_DEFAULTS.indexEntryMaxRecords) },
+    spend: spendOf(job.strategy ?? 'logarithmic', nowMs, job.inputBytes ?? c.run.bytes, c.run.count),
   };
 }
 

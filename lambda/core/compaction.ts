@@ -10,7 +10,7 @@
  * when no run outside the merge can hold an older version of its key (`nothingOlder`).
  */
 import { createHash } from 'node:crypto';
-import { coldRunsOldestFirst, type Manifest, type RunMeta } from './manifest.ts';
+import type { Manifest, RunMeta } from './manifest.ts';
 import { ValidationError } from './errors.ts';
 
 export interface CompactionPlan {
@@ -44,6 +44,10 @@ export interface PlanContext {
   /** Deleted and expired records must be gone from every object this long after (ms). */
   readonly purgeWithinMs?: number;
 }
+
+/** The policies a store can run (core/strategies/index.ts makes them); here so settings can check a name without loading them. */
+export const COMPACTION_POLICIES = ['logarithmic', 'multi'] as const;
+export type CompactionPolicyName = (typeof COMPACTION_POLICIES)[number];
 
 export interface CompactionPolicy {
   readonly name: string;
@@ -171,5 +175,3 @@ export function mergePlan(m: Manifest, inputs: readonly RunMeta[], level: number
 export function expiredRuns(m: Manifest, cutoffSeq: number): RunMeta[] {
   return m.runs.filter((r) => r.tier === 'cold' && r.maxSeq < cutoffSeq);
 }
-
-export { coldRunsOldestFirst };

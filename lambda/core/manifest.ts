@@ -5,6 +5,7 @@
  * crash commits at most once; an edit that is neither applicable nor applied is a conflict.
  */
 import { AlkiError } from './errors.ts';
+import { FORMAT_DEFAULTS } from './limits.ts';
 
 export type Tier = 'hot' | 'cold';
 
@@ -58,6 +59,11 @@ export interface Spend {
   readonly at: number;
   readonly bytes: number;
   readonly indexItems: number;
+}
+
+/** What a compaction costs its strategy: the bytes it read and rewrote, and the index items of the run it wrote. */
+export function spendOf(strategy: string, at: number, inputBytes: number, outputRecords: number): Spend {
+  return { strategy, at, bytes: inputBytes, indexItems: Math.ceil(outputRecords / FORMAT_DEFAULTS.indexEntryMaxRecords) };
 }
 
 /** Spends the manifest keeps (the newest): more than any strategy's rate limit looks back over. */

@@ -4,9 +4,8 @@
  * them through `settingsFromEnv`.
  */
 import { ValidationError } from './errors.ts';
-import { DEFAULT_POLICY_OPTIONS, checkPolicyOptions } from './compaction.ts';
+import { COMPACTION_POLICIES, DEFAULT_POLICY_OPTIONS, checkPolicyOptions, type CompactionPolicyName } from './compaction.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
-import { COMPACTION_POLICIES, type CompactionPolicyName } from './strategies/index.ts';
 
 export interface StoreSettings {
   /** Prefix of every resource name (tables, bucket). */

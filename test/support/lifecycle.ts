@@ -350,25 +350,26 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
   const tables = new Set([...hot.map((r) => r.table!), ...garbage('table')]);
   // A rewrite or packing the policy no longer picks may still commit while its inputs stand: GC keeps it (core/leftovers.ts).
   const pending = new Set<string>();
+  const jobs = storesFrom(sys.env).jobs;
   for (const id of [...new Set([...(await sys.cold.bucket.childNames(OBJECTS.runsRoot)), ...(await sys.cold.bucket.childNames(OBJECTS.spillPrefix('')))])]) {
     if (!isRewrittenId(id)) continue;
-    const spec = await storesFrom(sys.env).jobs.get<CompactionJob>(id);
+    const spec = await jobs.get<CompactionJob>(id);
     if (compactionMayCommit(m, id, spec?.inputs)) pending.add(id);
   }
   const runs = new Set([...cold.map((r) => r.id), ...garbage('run'), ...pending]);
-  const jobs = new Set([...garbage('job'), ...pending]);
+  const jobIds = new Set([...garbage('job'), ...pending]);
 
   const listed = await sys.store.ddb.send(new ListTablesCommand({}));
   for (const t of listed.TableNames ?? []) if (t.startsWith(hotTablePrefix(settings.prefix))) assert.ok(tables.has(t), `table ${t} is orphaned`);
   for (const o of await sys.cold.bucket.list(OBJECTS.runsRoot)) assert.ok(runs.has(o.key.split('/')[1]!), `object ${o.key} is orphaned`);
-  for (const o of await sys.cold.bucket.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobs.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
+  for (const o of await sys.cold.bucket.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobIds.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
   const items = pagedItems('scan the index table', (start) =>
     sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExclusiveStartKey: start })),
   );
   for await (const it of items) {
     const pk = it[INDEX_TABLE.partitionKey]!.S!;
     if (pk.startsWith('run#')) assert.ok(runs.has(pk.slice(4)), `index items of ${pk} are orphaned`);
-    if (pk.startsWith('job#')) assert.ok(jobs.has(pk.slice(4)), `job spec ${pk} is orphaned`);
+    if (pk.startsWith('job#')) assert.ok(jobIds.has(pk.slice(4)), `job spec ${pk} is orphaned`);
   }
   return m;
 }

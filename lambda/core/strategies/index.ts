@@ -3,14 +3,11 @@
  * alone) or `multi` (with the sparse rewrite and packing), and purge deadlines before either
  * when `purgeWithin` is set.
  */
-import type { CompactionPlan, CompactionPolicy, LogarithmicOptions, PlanContext } from '../compaction.ts';
+import type { CompactionPlan, CompactionPolicy, CompactionPolicyName, LogarithmicOptions, PlanContext } from '../compaction.ts';
 import type { Manifest } from '../manifest.ts';
 import { LogarithmicPolicy } from './logarithmic.ts';
 import { MultiPolicy } from './multi.ts';
 import { PurgePolicy } from './purge.ts';
-
-export const COMPACTION_POLICIES = ['logarithmic', 'multi'] as const;
-export type CompactionPolicyName = (typeof COMPACTION_POLICIES)[number];
 
 /** The first of `policies` with something to do. */
 export class FirstOf implements CompactionPolicy {

@@ -5,8 +5,8 @@
  * is rewritten about log2(N) times. Runs at `maxLevel` are never merged again, which caps the
  * largest merge.
  */
-import { checkPolicyOptions, coldRunsOldestFirst, DEFAULT_POLICY_OPTIONS, mergePlan, type CompactionPlan, type CompactionPolicy, type LogarithmicOptions } from '../compaction.ts';
-import type { Manifest } from '../manifest.ts';
+import { checkPolicyOptions, DEFAULT_POLICY_OPTIONS, mergePlan, type CompactionPlan, type CompactionPolicy, type LogarithmicOptions } from '../compaction.ts';
+import { coldRunsOldestFirst, type Manifest } from '../manifest.ts';
 
 export class LogarithmicPolicy implements CompactionPolicy {
   readonly name = 'logarithmic';
