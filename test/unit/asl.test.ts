@@ -6,12 +6,29 @@ import aslValidator from 'asl-validator';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
 import { MAP_CONCURRENCY } from '../../lambda/core/fan-out.ts';
+import { aslText, MachineBuilder } from '../../statemachines/builder.ts';
+import { MACHINES } from '../../statemachines/machines.ts';
 
 const files = readdirSync(STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 const known = new Set(Object.keys(UNITS).map((u) => arnPlaceholder(u as UnitName)));
 
 describe('state machine files', () => {
   it('exist', () => assert.ok(files.includes('lifecycle.asl.json')));
+
+  it('are exactly what their builders make (npm run asl), and every file has a builder', () => {
+    assert.equal([...files].sort().join(), Object.keys(MACHINES).map((m) => `${m}.asl.json`).sort().join());
+    for (const [name, build] of Object.entries(MACHINES)) assert.equal(readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'), aslText(build()), `${name}.asl.json differs from its builder: run npm run asl`);
+  });
+
+  it('refuse a transition to a state that does not exist, and a state defined twice', () => {
+    const m = new MachineBuilder('test', [{ errors: ['States.ALL'], next: 'Failed' }]);
+    m.task('A', { unit: 'gc', parameters: {}, next: 'B' });
+    assert.throws(() => m.build('A'), /no state named (B|Failed)/);
+    m.fail('Failed', {});
+    m.succeed('B');
+    assert.doesNotThrow(() => m.build('A'));
+    assert.throws(() => m.succeed('B'), /defined twice/);
+  });
 
   for (const f of files) {
     describe(f, () => {
