@@ -7,10 +7,10 @@ import type { AlkiStoreProps } from './props.ts';
 /** Context keys read from cdk.json or `cdk deploy -c key=value`. */
 export const CONTEXT_KEYS = [
   'prefix', 'period', 'sealGrace', 'gcGrace', 'fanout', 'maxLevel', 'retention', 'blockBytes', 'blobBytes',
-  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'compaction', 'purgeWithin',
+  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'compaction', 'purgeWithin',
 ] as const;
 
-const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead']);
+const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead', 'hotShards']);
 
 export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps {
   const out: Record<string, unknown> = {};

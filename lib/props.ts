@@ -42,6 +42,12 @@ export interface AlkiStoreProps {
    * target); cheaper for steady, high write rates.
    */
   readonly hotCapacity?: HotCapacity;
+  /**
+   * Partition keys each `pk` is spread over in hot tables (1-64, default 8): one partition key
+   * takes at most 1,000 writes a second, so one team writing faster needs several. A change
+   * applies to periods whose tables are created afterwards.
+   */
+  readonly hotShards?: number;
   /** `logarithmic` (default), or `multi`: also rewrite sparse runs and pack under-filled ones (docs/compaction.md). */
   readonly compaction?: CompactionPolicyName;
   /**
@@ -69,6 +75,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     compactionSlice: DEFAULT_SETTINGS.compactionSlice,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
+    hotShards: p.hotShards ?? DEFAULT_SETTINGS.hotShards,
     compaction: p.compaction ?? DEFAULT_SETTINGS.compaction,
     purgeWithinMs: p.purgeWithin === undefined ? undefined : parseDuration('purgeWithin', p.purgeWithin),
   });

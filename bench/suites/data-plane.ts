@@ -4,7 +4,7 @@
  * data; S3 requests and bytes per cold point read.
  */
 import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { toHotItem } from '../../lambda/store/hot-tables.ts';
+import { hotTableOf, toHotItem } from '../../lambda/store/hot-tables.ts';
 import { coldRunMeta } from '../../lambda/store/cold-writer.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { encodeKey } from '../../lambda/core/keys.ts';
@@ -27,13 +27,14 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
   try {
     await sys.rotateNow();
     const m = await sys.dataPlane.manifest();
-    const table = m.runs.find((r) => r.tier === 'hot' && r.periodStart <= Date.now() && Date.now() < r.periodEnd)!.table!;
+    const run = m.runs.find((r) => r.tier === 'hot' && r.periodStart <= Date.now() && Date.now() < r.periodEnd)!;
+    const { table, shards } = hotTableOf(run);
     const ddb = sys.store.ddb;
     const concurrency = 8;
 
     // Single writes: HTTP API vs direct PutItem, same records, same concurrency.
     const singles = auditRecords(2000, 7);
-    const direct1 = await timed(() => pool(singles, concurrency, async (e) => void (await ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }) })))));
+    const direct1 = await timed(() => pool(singles, concurrency, async (e) => void (await ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) })))));
     const viaApi1 = await timed(() =>
       pool(singles, concurrency, async (e) => {
         const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
@@ -58,7 +59,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     // Batches: 100 per HTTP request vs BatchWriteItem of 25 directly.
     const batch = auditRecords(20_000, 8);
     const chunks = (n: number) => Array.from({ length: Math.ceil(batch.length / n) }, (_, i) => batch.slice(i * n, (i + 1) * n));
-    const directB = await timed(() => pool(chunks(25), concurrency, async (c) => void (await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }) } })) } })))));
+    const directB = await timed(() => pool(chunks(25), concurrency, async (c) => void (await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) } })) } })))));
     const viaApiB = await timed(() =>
       pool(chunks(100), concurrency, async (c) => {
         const items = c.map((e) => {

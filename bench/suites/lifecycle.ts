@@ -8,7 +8,7 @@ import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sd
 import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
-import { toHotItem } from '../../lambda/store/hot-tables.ts';
+import { hotTableOf, toHotItem, type HotTable } from '../../lambda/store/hot-tables.ts';
 import { runIndexItems } from '../../cost/measure.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
@@ -20,10 +20,10 @@ import { auditRecords } from './engine.ts';
 const N = 100_000;
 const SEGMENTS = 4;
 
-async function load(sys: LocalSystem, table: string, entries: readonly Entry[]): Promise<void> {
+async function load(sys: LocalSystem, { table, shards }: HotTable, entries: readonly Entry[]): Promise<void> {
   const chunks = Array.from({ length: Math.ceil(entries.length / 25) }, (_, i) => entries.slice(i * 25, (i + 1) * 25));
   await pool(chunks, 8, async (c) => {
-    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem(e) } })) };
+    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem(e, shards) } })) };
     while (req && Object.keys(req).length > 0) {
       const out = await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: req }));
       req = out.UnprocessedItems as typeof req;
@@ -68,14 +68,14 @@ function firstSpan(r: ExecutionRecord, from: string, to: string): number {
  * as much; the rewrite writes less and decides what is shadowed from the newer run.
  */
 /** The embedded system on a clock that moves a period at each lifecycle run, and the table taking writes now. */
-async function benchStore(settings: StoreSettings): Promise<{ sys: LocalSystem; hotTable(): Promise<{ table: string; start: number }>; runLifecycle(): Promise<ExecutionRecord> }> {
+async function benchStore(settings: StoreSettings): Promise<{ sys: LocalSystem; hotTable(): Promise<HotTable & { start: number }>; runLifecycle(): Promise<ExecutionRecord> }> {
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
   const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now });
   return {
     sys,
     async hotTable() {
       const r = (await sys.dataPlane.manifests.read()).runs.find((x) => x.tier === 'hot' && x.periodStart <= now && now < x.periodEnd)!;
-      return { table: r.table!, start: r.periodStart };
+      return { ...hotTableOf(r), start: r.periodStart };
     },
     runLifecycle() {
       now += settings.periodMs;
@@ -89,16 +89,16 @@ async function rewriteFigures(settings: StoreSettings, fig: (name: string, value
   try {
     const a = await table();
     const first = auditRecords(N, 31, a.start * 1000);
-    await load(sys, a.table, first);
+    await load(sys, a, first);
     await next();
     const b = await table();
     const second = auditRecords(N, 32, b.start * 1000);
-    await load(sys, b.table, second);
+    await load(sys, b, second);
     // The two level-0 runs merge into one level-1 run (maxLevel 1: never merged again).
     const compactSeconds = firstSpan(await next(), 'PlanCompaction', 'CommitCompaction');
     const c = await table();
     const doomed = [...first, ...second].filter((_, i) => i % 10 < 7).map((e, i) => ({ key: e.key, seq: c.start * 1000 + i, value: null }));
-    await load(sys, c.table, doomed);
+    await load(sys, c, doomed);
     const r = await next();
     if (!(await sys.dataPlane.manifests.read()).runs.some((x) => x.madeBy === 'rewrite')) throw new Error('no rewrite ran');
     const rewriteSeconds = firstSpan(r, 'PlanCompaction', 'CommitCompaction');
@@ -158,7 +158,7 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     const p1 = await hotTable();
     const first = auditRecords(N, 21, p1.start * 1000);
     const logical = first.reduce((s, e) => s + e.key.length + (e.value?.length ?? 0), 0);
-    await load(sys, p1.table, first);
+    await load(sys, p1, first);
     const t0 = performance.now();
     const scanned = await rawScan(sys, p1.table);
     const scanSeconds = (performance.now() - t0) / 1000;
@@ -178,7 +178,7 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     const p2 = await hotTable();
     const fresh = auditRecords(N / 2, 22, p2.start * 1000);
     const overwrites = first.filter((_, i) => i % 2 === 0).map((e, i) => ({ ...e, seq: p2.start * 1000 + N + i }));
-    await load(sys, p2.table, [...fresh, ...overwrites]);
+    await load(sys, p2, [...fresh, ...overwrites]);
     const r2 = await runLifecycle();
     const m = await sys.dataPlane.manifests.read();
     const merged = m.runs.find((r) => r.tier === 'cold' && r.level === 1);

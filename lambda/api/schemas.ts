@@ -47,6 +47,7 @@ export const runMeta = z.strictObject({
   bytes: described(int(), 'bytes stored (S3 bytes for a cold run)'),
   setsum: described(z.string(), 'hex digest of exactly the run\'s records'),
   table: z.optional(described(z.string(), 'a hot run\'s DynamoDB table')),
+  shards: z.optional(described(int(), 'a hot run\'s table\'s write shards per pk (absent: one)')),
   blobs: z.optional(int()),
   createdAt: z.string(),
   tombstones: z.optional(described(int(), 'tombstones the run holds')),

@@ -32,6 +32,8 @@ export interface RunMeta {
   readonly setsum: string;
   /** A hot run's DynamoDB table. */
   readonly table?: string;
+  /** A hot run's table's write shards (core/hot-shards.ts); absent: one. */
+  readonly shards?: number;
   /** A cold run's blob count. */
   readonly blobs?: number;
   readonly createdAt: string;

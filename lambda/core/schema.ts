@@ -21,6 +21,31 @@ export const HOT_TABLE = {
   ],
 } as const;
 
+/** The partition key attribute of a hot table of `shards` shards: `pk`, or `pk<n>` holding `<shard>#<pk>` (core/hot-shards.ts). */
+export const hotPartitionKey = (shards: number): string => (shards <= 1 ? HOT_TABLE.partitionKey : `${HOT_TABLE.partitionKey}${shards}`);
+
+/** A hot table's shard count, from the name of its partition key attribute; undefined if it is no hot table's. */
+export function shardsOfPartitionKey(attribute: string): number | undefined {
+  if (attribute === HOT_TABLE.partitionKey) return 1;
+  const m = /^pk([1-9]\d*)$/.exec(attribute);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Key schema and attribute definitions of a hot table of `shards` shards (a sharded table keeps `pk` as a plain attribute). */
+export function hotTableSchema(shards: number) {
+  const hash = hotPartitionKey(shards);
+  return {
+    attributeDefinitions: [
+      { AttributeName: hash, AttributeType: 'S' as const },
+      { AttributeName: HOT_TABLE.sortKey, AttributeType: 'S' as const },
+    ],
+    keySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: HOT_TABLE.sortKey, KeyType: 'RANGE' as const },
+    ],
+  };
+}
+
 /** The index table: the manifest, its history, and the sparse index of every cold run. */
 export const INDEX_TABLE = {
   partitionKey: 'PK',

@@ -6,6 +6,7 @@
 import { ValidationError } from './errors.ts';
 import { COMPACTION_POLICIES, DEFAULT_POLICY_OPTIONS, checkPolicyOptions, type CompactionPolicyName } from './compaction.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
+import { DEFAULT_HOT_SHARDS, MAX_HOT_SHARDS } from './hot-shards.ts';
 
 export interface StoreSettings {
   /** Prefix of every resource name (tables, bucket). */
@@ -48,6 +49,11 @@ export interface StoreSettings {
    * period's write capacity from the last offloaded period and attaches auto scaling).
    */
   readonly hotCapacity: HotCapacity;
+  /**
+   * Partition keys each `pk` is spread over in the hot tables created from now on (write
+   * sharding, core/hot-shards.ts): one partition key takes at most 1,000 writes a second.
+   */
+  readonly hotShards: number;
   /** The compaction policy: `logarithmic`, or `multi` (with the sparse rewrite and packing; core/strategies). */
   readonly compaction: CompactionPolicyName;
   /**
@@ -95,6 +101,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   compactionSlice: undefined,
   rotateAhead: 7,
   hotCapacity: 'on-demand',
+  hotShards: DEFAULT_HOT_SHARDS,
   compaction: 'logarithmic',
   purgeWithinMs: undefined,
 };
@@ -116,6 +123,7 @@ export const SETTINGS_ENV = {
   compactionSlice: 'ALKI_COMPACTION_SLICE',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
+  hotShards: 'ALKI_HOT_SHARDS',
   compaction: 'ALKI_COMPACTION',
   purgeWithinMs: 'ALKI_PURGE_WITHIN',
 } as const satisfies Record<keyof StoreSettings, string>;
@@ -136,6 +144,7 @@ export function checkSettings(s: StoreSettings): StoreSettings {
     throw new ValidationError('InvalidConfig', 'period must divide a day (or be whole days), so periods align to UTC midnight');
   }
   if (s.retentionMs !== undefined && s.retentionMs <= s.periodMs) throw new ValidationError('InvalidConfig', 'retention must be longer than one period');
+  if (!Number.isInteger(s.hotShards) || s.hotShards < 1 || s.hotShards > MAX_HOT_SHARDS) throw new ValidationError('InvalidConfig', `hot shards must be an integer from 1 to ${MAX_HOT_SHARDS}, not ${s.hotShards}`);
   if (!COMPACTION_POLICIES.includes(s.compaction)) throw new ValidationError('InvalidConfig', `compaction must be ${COMPACTION_POLICIES.join(' or ')}, not "${String(s.compaction)}"`);
   if (s.purgeWithinMs !== undefined && s.purgeWithinMs < 2 * hotBoundMs(s)) {
     throw new ValidationError(
@@ -178,6 +187,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     compactionSlice: get('compactionSlice') === undefined ? undefined : int('compactionSlice', 0, 1, 10_000_000),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
+    hotShards: int('hotShards', DEFAULT_SETTINGS.hotShards, 1, MAX_HOT_SHARDS),
     compaction: (get('compaction') ?? DEFAULT_SETTINGS.compaction) as CompactionPolicyName,
     purgeWithinMs: purge === undefined || purge === 'off' ? undefined : parseDuration(SETTINGS_ENV.purgeWithinMs, purge),
   });
@@ -201,6 +211,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     ...(s.compactionSlice === undefined ? {} : { [SETTINGS_ENV.compactionSlice]: String(s.compactionSlice) }),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
+    [SETTINGS_ENV.hotShards]: String(s.hotShards),
     [SETTINGS_ENV.compaction]: s.compaction,
     [SETTINGS_ENV.purgeWithinMs]: s.purgeWithinMs === undefined ? 'off' : formatDuration(s.purgeWithinMs),
   };

@@ -52,6 +52,7 @@ export function hotRunMeta(settings: StoreSettings, start: number, now = new Dat
     bytes: 0,
     setsum: new Setsum().hexdigest(),
     table: hotTableName(prefix, start, periodMs),
+    ...(settings.hotShards > 1 ? { shards: settings.hotShards } : {}),
     createdAt: now.toISOString(),
   };
 }
@@ -97,10 +98,14 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
   // Every other hot table too: the sealed ones go back to on-demand before their offload.
   const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
   const plan = capacityPlan(deps.settings, [...runs, ...others], manifest.runs, nowMs, now);
-  const states = await Promise.all([...runs.map((r, i) => deps.hot.create(r.table!, plan[i]!)), ...others.map((r) => deps.hot.describe(r.table!))]);
+  const states = await Promise.all([...runs.map((r, i) => deps.hot.create(r.table!, plan[i]!, r.shards)), ...others.map((r) => deps.hot.describe(r.table!))]);
   const registered: string[] = [];
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
-  for (const run of runs) {
+  // A table created before the setting changed keeps its shards: the run records the table's own.
+  for (const [i, planned] of runs.entries()) {
+    const { shards: _planned, ...rest } = planned;
+    const shards = states[i]!.shards;
+    const run: RunMeta = shards > 1 ? { ...rest, shards } : rest;
     const result = await deps.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
     if (result.changed) registered.push(run.id);
     manifest = result.manifest;

@@ -18,7 +18,7 @@ import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from
 import type { ColdReader } from './cold-reader.ts';
 import { coldFrom } from './cold.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
-import { HotTables } from './hot-tables.ts';
+import { hotTableOf, HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
 
 export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true }) & { pre?: Precondition };
@@ -91,7 +91,7 @@ export class DataPlane {
     this.cache = new ManifestCache(parts.manifests, parts.manifestTtlMs ?? Math.min(1000, Math.floor(parts.settings.gcGraceMs / 2)), this.now);
     const hot = parts.hot;
     this.readers = {
-      hot: { get: (r, key) => hot.get(r.table!, key), query: (r, q) => hot.query(r.table!, q) },
+      hot: { get: (r, key) => hot.get(hotTableOf(r), key), query: (r, q) => hot.query(hotTableOf(r), q) },
       cold: parts.cold,
     };
   }
@@ -156,7 +156,7 @@ export class DataPlane {
     const seq = this.seqs.next();
     const run = await this.tableFor(seq);
     try {
-      await this.hot.put(run.table!, { key, seq, value });
+      await this.hot.put(hotTableOf(run), { key, seq, value });
     } catch (err) {
       if (err instanceof MissingDataError) {
         this.cache.invalidate();
@@ -191,11 +191,11 @@ export class DataPlane {
       if (!writable.some((r) => r.id === target.id)) writable.push(target);
       const expect = await Promise.all(writable.map(async (r) => {
         const seen = versions.find((v) => v.run.id === r.id);
-        return { table: r.table!, seq: (seen ? seen.entry : await this.hot.get(r.table!, key))?.seq };
+        return { table: hotTableOf(r), seq: (seen ? seen.entry : await this.hot.get(hotTableOf(r), key))?.seq };
       }));
       let written: boolean;
       try {
-        written = await this.hot.putIf(target.table!, { key, seq, value }, expect);
+        written = await this.hot.putIf(hotTableOf(target), { key, seq, value }, expect);
       } catch (err) {
         if (err instanceof MissingDataError) {
           this.cache.invalidate();
@@ -270,7 +270,7 @@ export class DataPlane {
       groups.set(run.table!, [...(groups.get(run.table!) ?? []), e]);
     }
     try {
-      await Promise.all([...groups].map(([table, es]) => this.hot.batchWrite(table, es)));
+      await Promise.all([...groups].map(([table, es]) => this.hot.batchWrite(hotTableOf(runs.get(table)!), es)));
     } catch (err) {
       if (err instanceof MissingDataError) {
         this.cache.invalidate();

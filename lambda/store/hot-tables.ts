@@ -1,7 +1,9 @@
 /**
- * Hot tier adapter: one DynamoDB table per period (DESIGN §2). Items: pk, sk, v (JSON text,
- * absent on a tombstone), seq. Conditional last-writer-wins puts; batch writes of 25 with
- * unprocessed items retried; consistent gets; paginated queries in both directions.
+ * Hot tier adapter: one DynamoDB table per period. Items: pk, sk, v (JSON text, absent on a
+ * tombstone), seq, and in a sharded table the partition key `pk<n>` = `<shard>#<pk>`
+ * (core/hot-shards.ts). Conditional last-writer-wins puts; batch writes of 25 with
+ * unprocessed items retried; consistent gets; paginated queries in both directions, over
+ * every shard of the pk merged in key order.
  */
 import {
   CreateTableCommand,
@@ -20,7 +22,9 @@ import { decodeKey, splitKey } from '../core/keys.ts';
 import type { PartitionQuery } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import type { TableCapacity } from '../core/hot-capacity.ts';
-import { HOT_TABLE } from '../core/schema.ts';
+import { HOT_TABLE, hotPartitionKey, hotTableSchema, shardsOfPartitionKey } from '../core/schema.ts';
+import { partitionValuesOf, shardedPartitionValue, shardOf } from '../core/hot-shards.ts';
+import { MergeIterator } from '../core/merge.ts';
 import { ThrottledError } from '../core/errors.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
@@ -52,6 +56,19 @@ export const HOT_TABLE_GRANTS = {
 
 type Item = Record<string, AttributeValue>;
 
+/** A hot table and its write shards (a hot run's `table` and `shards`). */
+export interface HotTable {
+  readonly table: string;
+  /** Absent: one (an unsharded table). */
+  readonly shards?: number | undefined;
+}
+
+/** The hot table of a hot run. */
+export const hotTableOf = (run: { readonly table?: string | undefined; readonly shards?: number | undefined; readonly id: string }): HotTable => {
+  if (!run.table) throw new Error(`run ${run.id} has no table`);
+  return { table: run.table, shards: run.shards };
+};
+
 /** A table as DescribeTable tells it: what rotation needs to converge its capacity. */
 export interface TableState {
   readonly status: string;
@@ -60,6 +77,8 @@ export interface TableState {
   readonly writeUnits: number;
   /** Average item size; undefined while DynamoDB reports no items. */
   readonly itemBytes?: number;
+  /** Write shards, from its key schema. */
+  readonly shards: number;
 }
 
 const billing = (c: TableCapacity) =>
@@ -68,9 +87,11 @@ const billing = (c: TableCapacity) =>
     : { BillingMode: 'PAY_PER_REQUEST' as const };
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
 
-export function toHotItem(e: Entry): Item {
+/** The item of a record in a table of `shards` shards. */
+export function toHotItem(e: Entry, shards = 1): Item {
   const { pk, sk } = decodeKey(e.key);
   const item: Item = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
+  if (shards > 1) item[hotPartitionKey(shards)] = { S: shardedPartitionValue(pk, shardOf(e.key, shards)) };
   if (e.value !== null) item[V] = { S: e.value.toString('utf8') };
   return item;
 }
@@ -84,10 +105,14 @@ export function fromHotItem(item: Item): Entry {
   };
 }
 
-function keyOf(key: Buffer): Item {
+/** The primary key of a record's item in a table of `shards` shards. */
+function keyOf(key: Buffer, shards = 1): Item {
   const { pk, sk } = splitKey(key);
-  return { [PK]: { S: pk.toString('utf8') }, [SK]: { S: sk.toString('utf8') } };
+  const p = pk.toString('utf8');
+  return { [hotPartitionKey(shards)]: { S: shards > 1 ? shardedPartitionValue(p, shardOf(key, shards)) : p }, [SK]: { S: sk.toString('utf8') } };
 }
+
+const shardsOf = (t: HotTable): number => t.shards ?? 1;
 
 export class HotTables {
   private readonly ddb: DynamoDBClient;
@@ -100,12 +125,13 @@ export class HotTables {
    * Writes unless the table holds a newer version of the key. Returns false when a newer
    * version won (the write is acknowledged: last writer wins by seq).
    */
-  async put(table: string, e: Entry): Promise<boolean> {
+  async put(t: HotTable, e: Entry): Promise<boolean> {
+    const { table } = t;
     try {
       await this.ddb.send(
         new PutItemCommand({
           TableName: table,
-          Item: toHotItem(e),
+          Item: toHotItem(e, shardsOf(t)),
           ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
           ExpressionAttributeNames: { '#seq': SEQ },
           ExpressionAttributeValues: { ':seq': { N: String(e.seq) } },
@@ -124,22 +150,23 @@ export class HotTables {
    * transaction of the put and a condition check per other table. False when any differs
    * (or a concurrent transaction on the key won): nothing was written, read again.
    */
-  async putIf(table: string, e: Entry, expect: readonly { readonly table: string; readonly seq: number | undefined }[]): Promise<boolean> {
+  async putIf(t: HotTable, e: Entry, expect: readonly { readonly table: HotTable; readonly seq: number | undefined }[]): Promise<boolean> {
+    const { table } = t;
     const condition = (seq: number | undefined) =>
       seq === undefined
         ? { ConditionExpression: 'attribute_not_exists(#seq)', ExpressionAttributeNames: { '#seq': SEQ } }
         : { ConditionExpression: '#seq = :seen', ExpressionAttributeNames: { '#seq': SEQ }, ExpressionAttributeValues: { ':seen': { N: String(seq) } } };
-    const own = expect.find((x) => x.table === table);
-    const others = expect.filter((x) => x.table !== table);
+    const own = expect.find((x) => x.table.table === table);
+    const others = expect.filter((x) => x.table.table !== table);
     try {
       if (others.length === 0) {
-        await this.ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem(e), ...condition(own?.seq) }));
+        await this.ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem(e, shardsOf(t)), ...condition(own?.seq) }));
       } else {
         await this.ddb.send(
           new TransactWriteItemsCommand({
             TransactItems: [
-              { Put: { TableName: table, Item: toHotItem(e), ...condition(own?.seq) } },
-              ...others.map((x) => ({ ConditionCheck: { TableName: x.table, Key: keyOf(e.key), ...condition(x.seq) } })),
+              { Put: { TableName: table, Item: toHotItem(e, shardsOf(t)), ...condition(own?.seq) } },
+              ...others.map((x) => ({ ConditionCheck: { TableName: x.table.table, Key: keyOf(e.key, shardsOf(x.table)), ...condition(x.seq) } })),
             ],
           }),
         );
@@ -160,23 +187,35 @@ export class HotTables {
   }
 
   /** Writes up to any number of entries, 25 per call; keys must be distinct. */
-  async batchWrite(table: string, entries: readonly Entry[]): Promise<void> {
-    await writeAll(this.ddb, table, entries.map((e) => ({ PutRequest: { Item: toHotItem(e) } })), `batch write into ${table}`);
+  async batchWrite(t: HotTable, entries: readonly Entry[]): Promise<void> {
+    await writeAll(this.ddb, t.table, entries.map((e) => ({ PutRequest: { Item: toHotItem(e, shardsOf(t)) } })), `batch write into ${t.table}`);
   }
 
-  async get(table: string, key: Buffer): Promise<Entry | undefined> {
+  async get(t: HotTable, key: Buffer): Promise<Entry | undefined> {
+    const { table } = t;
     try {
-      const out = await this.ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(key), ConsistentRead: true }));
+      const out = await this.ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(key, shardsOf(t)), ConsistentRead: true }));
       return out.Item ? fromHotItem(out.Item) : undefined;
     } catch (err) {
       return translate(err, `get from ${table}`);
     }
   }
 
-  /** The partition's records within the query's sk bounds, in its order, page by page. */
-  async *query(table: string, q: PartitionQuery, pageSize = q.limit + 1): AsyncGenerator<Entry> {
-    const names: Record<string, string> = { '#pk': PK };
-    const values: Item = { ':pk': { S: q.pk } };
+  /**
+   * The partition's records within the query's sk bounds, in its order, page by page: in a
+   * sharded table every shard of the pk, merged in key order (each key lives in one shard).
+   */
+  query(t: HotTable, q: PartitionQuery, pageSize = q.limit + 1): AsyncIterable<Entry> {
+    const shards = shardsOf(t);
+    if (shards <= 1) return this.queryPartition(t.table, PK, q.pk, q, pageSize);
+    const attribute = hotPartitionKey(shards);
+    return new MergeIterator(partitionValuesOf(q.pk, shards).map((value) => this.queryPartition(t.table, attribute, value, q, pageSize)), { direction: q.direction });
+  }
+
+  /** One partition key value's records within the query's sk bounds. */
+  private async *queryPartition(table: string, attribute: string, partition: string, q: PartitionQuery, pageSize: number): AsyncGenerator<Entry> {
+    const names: Record<string, string> = { '#pk': attribute };
+    const values: Item = { ':pk': { S: partition } };
     let cond = '#pk = :pk';
     if (q.from !== undefined || q.to !== undefined) names['#sk'] = SK;
     if (q.from !== undefined && q.to !== undefined) {
@@ -240,17 +279,19 @@ export class HotTables {
   }
 
   /**
-   * Creates a period's table with this capacity; idempotent (an existing table is left as it
-   * is: rotation converges its capacity). Returns its state once it is ACTIVE.
+   * Creates a period's table with this capacity and `shards` write shards; idempotent (an
+   * existing table is left as it is: rotation converges its capacity, and its shards are
+   * what its key schema says). Returns its state once it is ACTIVE.
    */
-  async create(table: string, capacity: TableCapacity): Promise<TableState> {
+  async create(table: string, capacity: TableCapacity, shards = 1): Promise<TableState> {
+    const schema = hotTableSchema(shards);
     try {
       await this.ddb.send(
         new CreateTableCommand({
           TableName: table,
           ...billing(capacity),
-          AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
-          KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
+          AttributeDefinitions: schema.attributeDefinitions,
+          KeySchema: schema.keySchema,
           Tags: [{ Key: 'alki:tier', Value: 'hot' }],
         }),
       );
@@ -273,6 +314,7 @@ export class HotTables {
         readUnits: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
         writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
         ...(items > 0 ? { itemBytes: (t.TableSizeBytes ?? 0) / items } : {}),
+        shards: shardsOfPartitionKey(t.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '') ?? 1,
       };
     } catch (err) {
       if (errorName(err) === 'ResourceNotFoundException') return undefined;

@@ -11,6 +11,7 @@ import type { Entry } from '../../lambda/core/record.ts';
 import { periodStartOf } from '../../lambda/core/schema.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
 import { coldRunMeta } from '../../lambda/store/cold-writer.ts';
+import { hotTableOf } from '../../lambda/store/hot-tables.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { openApiDocument } from '../../lambda/api/openapi.ts';
 import { OPERATIONS, type OperationName } from '../../lambda/api/schemas.ts';
@@ -31,9 +32,9 @@ async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], period
 
 async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): Promise<void> {
   const run = hotRunMeta(sys.dataPlane.settings, start);
-  await sys.dataPlane.hot.create(run.table!, ON_DEMAND);
+  await sys.dataPlane.hot.create(run.table!, ON_DEMAND, run.shards);
   await sys.dataPlane.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
-  for (const e of entries) await sys.dataPlane.hot.put(run.table!, e);
+  for (const e of entries) await sys.dataPlane.hot.put(hotTableOf(run), e);
   sys.refreshManifests();
 }
 

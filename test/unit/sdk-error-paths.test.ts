@@ -37,7 +37,7 @@ describe('DynamoDB error paths (mocked)', () => {
       .resolvesOnce({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: 'p' }, sk: { S: 'c' } } } }] } })
       .resolvesOnce({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: 'p' }, sk: { S: 'c' } } } }] } })
       .resolvesOnce({});
-    await new HotTables(ddb).batchWrite('t', entries);
+    await new HotTables(ddb).batchWrite({ table: 't' }, entries);
     const sizes = mock.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input.RequestItems!.t!.length);
     assert.deepEqual(sizes, [3, 1, 1]);
   });
