@@ -13,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, formatDuration, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
-import { EXECUTION_TIMEOUT_SECONDS, SFN_QUOTAS } from '../lambda/core/limits.ts';
+import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from '../lambda/core/limits.ts';
+import { warmWritesFor } from '../lambda/core/hot-capacity.ts';
 import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
@@ -68,6 +69,34 @@ export function throughputsFromBench(file = 'bench/results/latest.json', recordB
   };
 }
 
+/** The workload's rates: what the data plane and the hot tables must take. */
+export interface RateInput {
+  /** Average writes a second over a period. */
+  readonly writesPerSecond: number;
+  /** The peak over the average (1: steady). */
+  readonly peakFactor: number;
+  /** The share of writes of the busiest pk (one team). */
+  readonly hotKeyShare: number;
+  /** API reads a second (gets and queries). */
+  readonly readsPerSecond: number;
+  /** Writes per API request (1: single PUTs; 100: full batches). */
+  readonly writesPerRequest: number;
+}
+
+/** One rate quota: what the workload or the lifecycle asks of it, against what AWS allows. */
+export interface Limit {
+  readonly name: string;
+  readonly demand: number;
+  readonly limit: number;
+  readonly unit: string;
+  readonly ok: boolean;
+}
+
+/** Bytes in the index table per raw byte (the bench's `bytes in the index per logical byte`, rounded up). */
+export const INDEX_BYTES_PER_RAW_BYTE = 0.01;
+/** Seconds an API call's function runs on AWS (ingest and read: one or two DynamoDB calls). */
+const API_CALL_SECONDS = 0.05;
+
 export interface ScaleInput {
   readonly periodBytes: number;
   readonly recordBytes: number;
@@ -77,6 +106,8 @@ export interface ScaleInput {
   readonly compression: number;
   /** Bytes of an encoded record key (partition and sort key): key-range splitters are keys. */
   readonly keyBytes?: number;
+  /** The workload's rates; by default the period's bytes over its length, steady, the busiest pk a tenth of it, no reads. */
+  readonly rates?: Partial<RateInput>;
 }
 
 export interface Step {
@@ -89,8 +120,12 @@ export interface Step {
 }
 
 export interface ScaleReport {
+  /** No violation, and every limit ok. */
   readonly withinQuotas: boolean;
   readonly violations: string[];
+  /** Every request-rate quota, demand against limit. */
+  readonly limits: Limit[];
+  readonly rates: RateInput;
   readonly steps: Step[];
   readonly execution: {
     /** Of one lifecycle execution: the parent's; each task runs as a child execution with a history of its own. */
@@ -299,6 +334,9 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   if (puts > QUOTAS.s3PutsPerSecondPerPrefix) violations.push(`${Math.round(puts)} S3 PUTs a second under one prefix, over ${QUOTAS.s3PutsPerSecondPerPrefix}`);
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
 
+  const rates = ratesOf(input);
+  const limits = rateLimits(input, rates, { segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, mergeBytes, mergeSeconds, puts });
+
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
   const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
   const offloadGbs = offload.reduce((a, x) => a + gbSeconds(x), 0);
@@ -306,8 +344,10 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const tasksPerPeriod = 2 * (off.segments + off.ranges) + 3 + 2 * rewrites * Math.ceil(bytes / s.rangeBytes);
   const itemBytes = recordBytes + 60;
   return {
-    withinQuotas: violations.length === 0,
+    withinQuotas: violations.length === 0 && limits.every((l) => l.ok),
     violations,
+    limits,
+    rates,
     steps,
     execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, exportSeconds, exportBytesPerExecution, wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)), mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
     ...(purge ? { purge } : {}),
@@ -317,6 +357,59 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   };
 }
 
-export function defaultScaleInput(periodBytes: number, recordBytes: number, days: number, overrides: Partial<StoreSettings> = {}, compression = 6): ScaleInput {
-  return { periodBytes, recordBytes, days, compression, settings: { ...DEFAULT_SETTINGS, ...overrides } };
+/** The input's rates, defaults filled in. */
+export function ratesOf(input: ScaleInput): RateInput {
+  const periodSeconds = input.settings.periodMs / 1000;
+  return {
+    writesPerSecond: input.rates?.writesPerSecond ?? input.periodBytes / input.recordBytes / periodSeconds,
+    peakFactor: input.rates?.peakFactor ?? 1,
+    hotKeyShare: input.rates?.hotKeyShare ?? 0.1,
+    readsPerSecond: input.rates?.readsPerSecond ?? 0,
+    writesPerRequest: input.rates?.writesPerRequest ?? 1,
+  };
+}
+
+/**
+ * The request-rate quotas, each named as `npm run simulate -- --scale` prints it: the hot
+ * tables' writes at a period's start and per partition key (sharded), the offload's scans
+ * against the sealed table's read throughput, the index table's writes per partition key
+ * (a run's index items, a job's records), the API's requests, Lambda's concurrency, and S3's
+ * PUTs per prefix.
+ */
+function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: number; scanSeconds: number; scanBytes: number; ranges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
+  const s = input.settings;
+  const itemBytes = input.recordBytes + 60;
+  const unitsPerWrite = Math.max(1, Math.ceil(itemBytes / 1024));
+  const peakWrites = r.writesPerSecond * r.peakFactor;
+  // The store is configured for the workload modelled: its warm throughput and API throttling follow the peak.
+  const sized = { ...s, peakWritesPerSecond: s.peakWritesPerSecond ?? Math.ceil(peakWrites) };
+  const limit = (name: string, demand: number, max: number, unit: string): Limit => ({ name, demand: Math.round(demand * 10) / 10, limit: max, unit, ok: demand <= max });
+  // A table is warmed for the last period's rate (here the same) or the configured peak; else it takes a new table's.
+  const warm = warmWritesFor(sized, r.writesPerSecond, { itemBytes }) ?? 0;
+  const tableWrites = Math.min(RATE_QUOTAS.tableUnits, Math.max(RATE_QUOTAS.newTableWriteUnits, warm));
+  // A scan segment reads as fast as its task processes what it reads; MAP_CONCURRENCY segments at once.
+  const segmentReadUnits = lifecycle.scanBytes / lifecycle.scanSeconds / 4096;
+  const scanReads = Math.min(MAP_CONCURRENCY, lifecycle.segments) * segmentReadUnits;
+  // A run's index items all go under its partition key, written by every merge task at once.
+  const indexWrites = (Math.min(MAP_CONCURRENCY, lifecycle.ranges) * (lifecycle.mergeBytes * INDEX_BYTES_PER_RAW_BYTE)) / 1024 / lifecycle.mergeSeconds;
+  // A job's range records go under its partition key: 16 writers of 25-item batches, a batch about every 20 ms.
+  const jobRecordWrites = lifecycle.ranges > 25 ? (16 * 25 * Math.ceil(rangeRecordBytes(input.keyBytes ?? 64) / 1024)) / 0.02 : 0;
+  const apiRequests = peakWrites / r.writesPerRequest + r.readsPerSecond;
+  const api = apiThrottle(sized.peakWritesPerSecond);
+  // The API's functions at the peak, and the background's Distributed Maps: a lifecycle, an import and an export at once.
+  const concurrency = apiRequests * API_CALL_SECONDS + 3 * MAP_CONCURRENCY;
+  return [
+    limit('hot table writes at period start', peakWrites * unitsPerWrite, tableWrites, 'write units/s'),
+    limit('hot partition key writes', (peakWrites * r.hotKeyShare * unitsPerWrite) / s.hotShards, RATE_QUOTAS.partitionWriteUnits, 'write units/s'),
+    limit('offload scan reads per table', scanReads, RATE_QUOTAS.newTableReadUnits, 'read units/s'),
+    limit('index writes per partition key', indexWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),
+    limit('job record writes per partition key', jobRecordWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),
+    limit('API requests per second', apiRequests, Math.min(api.rateLimit, RATE_QUOTAS.apiRequestsPerSecond), 'requests/s'),
+    limit('Lambda concurrency', concurrency, RATE_QUOTAS.accountConcurrency - RATE_QUOTAS.unreservedConcurrency, 'concurrent executions'),
+    limit('S3 PUTs per prefix', lifecycle.puts, RATE_QUOTAS.prefixPuts, 'requests/s'),
+  ];
+}
+
+export function defaultScaleInput(periodBytes: number, recordBytes: number, days: number, overrides: Partial<StoreSettings> = {}, compression = 6, rates?: Partial<RateInput>): ScaleInput {
+  return { periodBytes, recordBytes, days, compression, settings: { ...DEFAULT_SETTINGS, ...overrides }, ...(rates ? { rates } : {}) };
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run simulate -- --periods 1095 --fanout 2 [--max-level 12] [--every 73] [--json]`
  * Prints runs and cumulative write amplification over a simulated history.
- * `npm run simulate -- --scale --period-bytes N --record-bytes N --days N [--range-bytes N]
- * [--spill-bytes N] [--segment-bytes N] [--purge-within 30d] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
- * their size and duration, state sizes, history events, request rates, against every quota.
+ * `npm run simulate -- --scale [--period-bytes N | --writes-per-second N] [--peak-factor F]
+ * [--hot-key-share F] [--hot-shards N] [--reads-per-second N] [--writes-per-request N]
+ * --record-bytes N --days N [--range-bytes N] [--spill-bytes N] [--segment-bytes N]
+ * [--purge-within 30d] [--json]`: the scale model (bench/scale-model.ts): each step's tasks,
+ * their size and duration, state sizes, history events, and every request-rate quota (`limits`).
  * `npm run simulate -- --compare [--periods N] [--svg FILE] [--json]`: the compaction strategies
  * on three workloads (bench/strategy-comparison.ts).
  * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: the seeded
@@ -29,15 +31,30 @@ const { values } = parseArgs({
     scale: { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
     svg: { type: 'string' },
-    'period-bytes': { type: 'string', default: String(2 ** 40) },
+    'period-bytes': { type: 'string' },
     'record-bytes': { type: 'string', default: '400' },
     days: { type: 'string', default: '3650' },
     'range-bytes': { type: 'string' },
     'spill-bytes': { type: 'string' },
     'segment-bytes': { type: 'string' },
     'purge-within': { type: 'string' },
+    'writes-per-second': { type: 'string' },
+    'peak-factor': { type: 'string' },
+    'hot-key-share': { type: 'string' },
+    'hot-shards': { type: 'string' },
+    'reads-per-second': { type: 'string' },
+    'writes-per-request': { type: 'string' },
   },
 });
+
+function positive(name: string, v: string | undefined, max = Infinity): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max) {
+    console.error(`--${name} must be a number above 0${max < Infinity ? ` and at most ${max}` : ''}, not ${v}`);
+    process.exit(2);
+  }
+  return n;
+}
 
 function int(name: string, v: string | undefined): number {
   const n = Number(v);
@@ -80,8 +97,18 @@ if (values.scale) {
     ...(values['spill-bytes'] ? { spillBytes: int('spill-bytes', values['spill-bytes']) } : {}),
     ...(values['segment-bytes'] ? { segmentBytes: int('segment-bytes', values['segment-bytes']) } : {}),
     ...(values['purge-within'] ? { purgeWithinMs: parseDuration('--purge-within', values['purge-within']) } : {}),
+    ...(values['hot-shards'] ? { hotShards: int('hot-shards', values['hot-shards']) } : {}),
   };
-  const report = scaleModel(defaultScaleInput(int('period-bytes', values['period-bytes']), recordBytes, int('days', values.days), overrides), throughputsFromBench(undefined, recordBytes));
+  const rates = {
+    ...(values['writes-per-second'] ? { writesPerSecond: positive('writes-per-second', values['writes-per-second']) } : {}),
+    ...(values['peak-factor'] ? { peakFactor: positive('peak-factor', values['peak-factor']) } : {}),
+    ...(values['hot-key-share'] ? { hotKeyShare: positive('hot-key-share', values['hot-key-share'], 1) } : {}),
+    ...(values['reads-per-second'] ? { readsPerSecond: positive('reads-per-second', values['reads-per-second']) } : {}),
+    ...(values['writes-per-request'] ? { writesPerRequest: positive('writes-per-request', values['writes-per-request'], 100) } : {}),
+  };
+  // A period's bytes: given, or the write rate's over a day; 1 TiB by default.
+  const periodBytes = values['period-bytes'] ? int('period-bytes', values['period-bytes']) : rates.writesPerSecond ? Math.ceil(rates.writesPerSecond * recordBytes * 86_400) : 2 ** 40;
+  const report = scaleModel(defaultScaleInput(periodBytes, recordBytes, int('days', values.days), overrides, undefined, rates), throughputsFromBench(undefined, recordBytes));
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else {
     const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
@@ -93,7 +120,10 @@ if (values.scale) {
     console.log(`S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`);
     if (report.purge) console.log(`purge: the largest run's rewrite takes ${Math.round(report.purge.largestRewriteHours)} h, every run's ${Math.round(report.purge.storeRewriteHours)} h, against half the window: ${Math.round(report.purge.halfWindowHours)} h`);
     console.log(`Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`);
-    console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${report.violations.join('\n  ')}`);
+    console.log('\nrate quota                            demand      limit  unit');
+    for (const l of report.limits) console.log(`${l.name.padEnd(36)} ${String(l.demand).padStart(9)}  ${String(l.limit).padStart(9)}  ${l.unit}${l.ok ? '' : '  OVER'}`);
+    const over = report.limits.filter((l) => !l.ok).map((l) => `${l.name}: ${l.demand} ${l.unit} against ${l.limit}`);
+    console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${[...report.violations, ...over].join('\n  ')}`);
   }
   process.exit(report.withinQuotas ? 0 : 1);
 }

@@ -7,10 +7,10 @@ import type { AlkiStoreProps } from './props.ts';
 /** Context keys read from cdk.json or `cdk deploy -c key=value`. */
 export const CONTEXT_KEYS = [
   'prefix', 'period', 'sealGrace', 'gcGrace', 'fanout', 'maxLevel', 'retention', 'blockBytes', 'blobBytes',
-  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'compaction', 'purgeWithin',
+  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency', 'compaction', 'purgeWithin',
 ] as const;
 
-const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead', 'hotShards']);
+const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency']);
 
 export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps {
   const out: Record<string, unknown> = {};

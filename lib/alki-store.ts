@@ -22,7 +22,8 @@ import { GRANT_CONDITIONS, type GrantTarget } from '../lambda/store/grants.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
-import { EXECUTION_TIMEOUT_SECONDS } from '../lambda/core/limits.ts';
+import { apiThrottle, EXECUTION_TIMEOUT_SECONDS } from '../lambda/core/limits.ts';
+import { defaultBudget, reservedConcurrency } from '../lambda/core/concurrency.ts';
 import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV } from '../lambda/store/executions.ts';
 import { Observability } from './observability.ts';
 import { storeSettings, type AlkiStoreProps } from './props.ts';
@@ -68,7 +69,16 @@ export class AlkiStore extends Construct {
       [ENDPOINT_ENV.bucket]: bucket.bucketName,
       [ENDPOINT_ENV.indexTable]: indexTable.tableName,
     };
-    const unit = (u: UnitName): UnitFunction => new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval });
+    const budget = defaultBudget(settings.peakWritesPerSecond, {
+      ...(props.accountConcurrency !== undefined ? { account: props.accountConcurrency } : {}),
+      ...(props.ingestConcurrency !== undefined ? { ingest: props.ingestConcurrency } : {}),
+      ...(props.readConcurrency !== undefined ? { read: props.readConcurrency } : {}),
+      ...(props.backgroundConcurrency !== undefined ? { background: props.backgroundConcurrency } : {}),
+    });
+    const { reserved, problems } = reservedConcurrency(budget);
+    if (problems.length > 0) throw new Error(`AlkiStore: ${problems.join('; ')}`);
+    const unit = (u: UnitName): UnitFunction =>
+      new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval, reservedConcurrency: reserved[u] });
     this.functions = {
       ingest: unit('ingest'),
       read: unit('read'),
@@ -86,8 +96,9 @@ export class AlkiStore extends Construct {
     this.api = new Api(this, 'Api', {
       prefix: settings.prefix,
       functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn, imports: this.functions.imports.fn },
-      rateLimit: props.apiRateLimit ?? 2000,
-      burstLimit: props.apiBurstLimit ?? 4000,
+      // Defaults follow the workload the store is sized for (peakWritesPerSecond).
+      rateLimit: props.apiRateLimit ?? apiThrottle(settings.peakWritesPerSecond).rateLimit,
+      burstLimit: props.apiBurstLimit ?? apiThrottle(settings.peakWritesPerSecond).burstLimit,
       logRetention,
       removalPolicy: logRemoval,
     });

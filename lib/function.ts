@@ -22,6 +22,8 @@ export interface UnitFunctionProps {
   readonly environment: Record<string, string>;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Reserved concurrency: guaranteed to this function, and its cap (lambda/core/concurrency.ts). */
+  readonly reservedConcurrency?: number | undefined;
 }
 
 export class UnitFunction extends Construct {
@@ -51,6 +53,7 @@ export class UnitFunction extends Construct {
       description: spec.description,
       role: this.role,
       logGroup,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,

@@ -27,7 +27,7 @@ export interface AlkiStoreProps {
   readonly noncurrentVersionDays?: number;
   /** Days before temporary spill objects are removed by an S3 lifecycle rule. Default 7. */
   readonly spillExpirationDays?: number;
-  /** API Gateway throttling for the whole API. Defaults: 2,000 requests/s, burst 4,000. */
+  /** API Gateway throttling for the whole API. Defaults: 1.5 times `peakWritesPerSecond` requests/s (at least 2,000, at most the account's 10,000), burst twice that. */
   readonly apiRateLimit?: number;
   readonly apiBurstLimit?: number;
   /** Days to keep function, API and state machine logs. Default 30. */
@@ -48,6 +48,21 @@ export interface AlkiStoreProps {
    * applies to periods whose tables are created afterwards.
    */
   readonly hotShards?: number;
+  /**
+   * The peak write rate (records a second) the store is sized for before it has history: new
+   * on-demand hot tables are warmed for 1.5 times it, and API throttling defaults follow it.
+   */
+  readonly peakWritesPerSecond?: number;
+  /**
+   * Lambda concurrency: the account's concurrent executions in the region (default 1,000), the
+   * ingest and read functions' reserved concurrency (default: twice their invocations at the
+   * configured peak, at least 100; read 100), and one budget the background functions share
+   * equally (default 500). Synthesis fails when they leave fewer than 100 unreserved.
+   */
+  readonly accountConcurrency?: number;
+  readonly ingestConcurrency?: number;
+  readonly readConcurrency?: number;
+  readonly backgroundConcurrency?: number;
   /** `logarithmic` (default), or `multi`: also rewrite sparse runs and pack under-filled ones (docs/compaction.md). */
   readonly compaction?: CompactionPolicyName;
   /**
@@ -76,6 +91,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
     hotShards: p.hotShards ?? DEFAULT_SETTINGS.hotShards,
+    peakWritesPerSecond: p.peakWritesPerSecond ?? DEFAULT_SETTINGS.peakWritesPerSecond,
     compaction: p.compaction ?? DEFAULT_SETTINGS.compaction,
     purgeWithinMs: p.purgeWithin === undefined ? undefined : parseDuration('purgeWithin', p.purgeWithin),
   });

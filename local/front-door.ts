@@ -20,6 +20,7 @@ import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
 import { LocalVersions, type CurrentObjects } from './s3-versions.ts';
 import { DynamoAnswerError, LocalTransactions } from './transactions.ts';
+import { DynamoThroughput, S3Throughput, type Refusal } from './throughput.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
 export type Principal = { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
@@ -45,12 +46,16 @@ export interface FrontDoorOptions {
   readonly partitionKeyOf?: (table: string) => string | undefined;
   /** Told of every decision made for a role (the IAM report). */
   readonly onDecision?: (principal: string, check: Check, decision: Decision) => void;
+  /** AWS's request rates times this (local/throughput.ts); undefined or 0: no rate is enforced. */
+  readonly throughputScale?: number;
 }
 
 export interface FrontDoor {
   readonly url: string;
   /** What the versioned bucket keeps besides its current objects (noncurrent versions, delete markers). */
   readonly versions: LocalVersions;
+  /** The rate buckets, when rates are enforced: what they admitted and refused. */
+  readonly throughput: { readonly dynamodb: DynamoThroughput; readonly s3: S3Throughput } | undefined;
   close(): Promise<void>;
 }
 
@@ -119,6 +124,20 @@ function fauxqsObjects(s3: string): CurrentObjects {
     },
   };
 }
+
+/** DynamoDB's answer to a throttled request, with its reason as ThrottlingReasons say it. */
+function throttled(res: ServerResponse, r: Refusal): void {
+  const body = JSON.stringify({
+    __type: `com.amazonaws.dynamodb.v20120810#${r.type}`,
+    message: r.message,
+    ThrottlingReasons: [{ reason: r.reason, resource: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${r.table}` }],
+  });
+  res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** DynamoDB operations whose cost is known from their answer only. */
+const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
 
 /** DynamoDB operations that write items. */
 const PLAIN_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
@@ -213,6 +232,29 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
 
   const transactions = new LocalTransactions(tables);
 
+  // Rates: each table's capacity as DescribeTable says (and the warm throughput it was made with), each key's and prefix's share.
+  const scale = opts.throughputScale ?? 0;
+  const throughput = scale > 0
+    ? {
+        dynamodb: new DynamoThroughput({
+          scale,
+          describe: async (table) => {
+            try {
+              const t = (await tables.send(new DescribeTableCommand({ TableName: table }))).Table;
+              if (!t) return undefined;
+              const partitionKey = t.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '';
+              const onDemand = t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
+              return { mode: onDemand ? 'on-demand' : 'provisioned', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0, partitionKey };
+            } catch (err) {
+              if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+              throw err;
+            }
+          },
+        }),
+        s3: new S3Throughput(scale),
+      }
+    : undefined;
+
   // The local endpoint is loopback HTTP; it stands in for AWS's TLS endpoint (aws:SecureTransport).
   const baseContext = { 'aws:SecureTransport': 'true' };
 
@@ -265,6 +307,23 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       }
       if (cred.service === 'dynamodb') {
         const op = target.split('.')[1] ?? '';
+        let forwarded = body;
+        if (op === 'CreateTable' || op === 'UpdateTable') {
+          // dynalite knows no warm throughput: the front door keeps it, and rates the table by it.
+          const { WarmThroughput: warm, ...rest } = parsed as { WarmThroughput?: { ReadUnitsPerSecond?: number; WriteUnitsPerSecond?: number } };
+          if (warm !== undefined) {
+            throughput?.dynamodb.setWarm(String(parsed.TableName), warm);
+            forwarded = Buffer.from(JSON.stringify(rest));
+            if (op === 'UpdateTable' && Object.keys(rest).length === 1) return jsonAnswer(res, await tables.send(new DescribeTableCommand({ TableName: String(parsed.TableName) })));
+          }
+          throughput?.dynamodb.forget(String(parsed.TableName));
+        }
+        if (op === 'DeleteTable') throughput?.dynamodb.forget(String(parsed.TableName), true);
+        let pending: Awaited<ReturnType<DynamoThroughput['admit']>> | undefined;
+        if (throughput) {
+          pending = await throughput.dynamodb.admit(op, parsed);
+          if ('refusal' in pending) return throttled(res, pending.refusal);
+        }
         if (op === 'TransactWriteItems') {
           try {
             return jsonAnswer(res, await transactions.transactWrite(parsed));
@@ -274,8 +333,15 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
           }
         }
         // Plain writes share a lock a transaction takes alone: none lands between its check and its put.
-        if (PLAIN_WRITES.has(op)) return transactions.lock.shared(() => forward(opts.dynamodb, req, res, body));
-        return forward(opts.dynamodb, req, res, body);
+        if (PLAIN_WRITES.has(op)) return transactions.lock.shared(() => forward(opts.dynamodb, req, res, forwarded));
+        const owed = pending && 'pending' in pending ? pending.pending : [];
+        if (throughput && READS.has(op) && owed.length > 0) {
+          return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) => {
+            if (status === 200) void throughput.dynamodb.settle(op, parsed, owed, JSON.parse(text.toString('utf8')) as Record<string, unknown>);
+            return undefined;
+          });
+        }
+        return forward(opts.dynamodb, req, res, forwarded);
       }
       if (!opts.stepFunctions) return jsonError(res, 400, 'UnknownOperationException', 'no local state machines');
       try {
@@ -310,6 +376,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       const d = authorize(principal, c, true);
       if (!d.allowed) return s3Error(res, method, 403, 'AccessDenied', principal.kind === 'role' ? denial(principal, c, d) : 'Access Denied');
     }
+    // S3 rates a prefix's requests; a new prefix starts with one partition's.
+    if (throughput && r.bucket && !throughput.s3.admit(method, r.bucket, r.key)) return s3Error(res, method, 503, 'SlowDown', 'Please reduce your request rate.');
     if (body.length > 0) {
       const problem = checkUploadBody(req.headers, url.searchParams, body);
       if (problem) return s3Error(res, method, problem.status, problem.code, problem.message);
@@ -407,6 +475,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     versions,
+    throughput,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -26,7 +26,7 @@ import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
-import { startFrontDoor } from './front-door.ts';
+import { startFrontDoor, type FrontDoor } from './front-door.ts';
 import type { LocalVersions } from './s3-versions.ts';
 import { IamLog } from './iam/iam-log.ts';
 import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
@@ -68,6 +68,20 @@ export interface LocalOptions {
   readonly runtime?: 'source' | 'bundles';
   /** The functions' Powertools log level (POWERTOOLS_LOG_LEVEL); default $ALKI_LOG_LEVEL, else WARN. */
   readonly logLevel?: string;
+  /**
+   * AWS's request rates times this are enforced by the front door (local/throughput.ts):
+   * default $ALKI_LOCAL_THROUGHPUT_SCALE, else 1 (AWS's own numbers); 0 or `off` enforces none.
+   */
+  readonly throughputScale?: number;
+}
+
+/** The rate scale of $ALKI_LOCAL_THROUGHPUT_SCALE: a positive number, or 0 / `off`; default 1. */
+export function throughputScaleFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (value === 'off') return 0;
+  const f = Number(value);
+  if (!Number.isFinite(f) || f < 0) throw new Error(`ALKI_LOCAL_THROUGHPUT_SCALE must be a number of at least 0 or "off", not "${value}"`);
+  return f;
 }
 
 export interface LocalSystem {
@@ -95,6 +109,8 @@ export interface LocalSystem {
   readonly cold: Cold;
   /** What the versioned bucket keeps besides its current objects (noncurrent versions, delete markers). */
   readonly versions: LocalVersions;
+  /** The front door's rate buckets (undefined when no rate is enforced): what they admitted and refused. */
+  readonly throughput: FrontDoor['throughput'];
   /** Another runner of this system's state machines (its roles, its IAM log, its S3), with other task handlers. */
   runnerWith(tasks: Readonly<Record<string, TaskHandler>>, opts?: { retryIntervalMs?: number }): LocalStepFunctions;
   /** The handler of each Task placeholder, as the runner calls them (tests wrap them to inject faults). */
@@ -189,6 +205,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     bucketPolicy: stack.bucketPolicy,
     partitionKeyOf: (table) => (table === names.indexTable ? INDEX_TABLE.partitionKey : table.startsWith(hotTablePrefix(settings.prefix)) ? HOT_TABLE.partitionKey : undefined),
     onDecision: (who, check, d) => iam.record(who, check, d),
+    throughputScale: opts.throughputScale ?? throughputScaleFromEnv(process.env.ALKI_LOCAL_THROUGHPUT_SCALE),
     stepFunctions: {
       start: async (arn, name, input) => {
         if (!runner.current) throw Object.assign(new Error('not ready'), { name: 'ServiceUnavailable' });
@@ -348,6 +365,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     stepFunctions: sfn,
     cold: coldFrom(store.ddb, store.s3, store.indexTable, store.bucket),
     versions: door.versions,
+    throughput: door.throughput,
     runnerWith: (t, o = {}) => new LocalStepFunctions(settings.prefix, t, { ...o, ...runnerOptions }),
     tasks,
     clock,

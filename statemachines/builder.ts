@@ -18,6 +18,8 @@ export interface Retrier {
   readonly IntervalSeconds?: number;
   readonly MaxAttempts: number;
   readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'FULL' | 'NONE';
 }
 
 export interface Catcher {
@@ -32,17 +34,32 @@ export interface Catcher {
  * visible (`MissingDataError`). Six attempts from 2 s doubling: about two minutes.
  */
 export const TRANSIENT: Retrier = {
-  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'ThrottledError', 'MissingDataError'],
+  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'ThrottledError', 'MissingDataError'],
   IntervalSeconds: 2,
   MaxAttempts: 6,
   BackoffRate: 2,
+};
+
+/**
+ * The function is at its reserved concurrency (lambda/core/concurrency.ts): two Maps on one
+ * function, or a Map wider than the function's share of the background budget. Its tasks
+ * wait their turn, with jitter so they do not return together: up to 30 attempts, a minute
+ * apart at most, about half an hour in all, never failing a job for being patient.
+ */
+export const CONCURRENCY_THROTTLED: Retrier = {
+  ErrorEquals: ['Lambda.TooManyRequestsException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 30,
+  BackoffRate: 2,
+  MaxDelaySeconds: 60,
+  JitterStrategy: 'FULL',
 };
 
 /** Any other failure of a task: twice more, in case it was the container's. */
 export const ANY_TASK_FAILURE: Retrier = { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2 };
 
 /** Every task's retries. */
-export const TASK_RETRY: readonly Retrier[] = [TRANSIENT, ANY_TASK_FAILURE];
+export const TASK_RETRY: readonly Retrier[] = [CONCURRENCY_THROTTLED, TRANSIENT, ANY_TASK_FAILURE];
 
 /** A verification that failed says the data is wrong: trying again cannot make it right. */
 export const VERIFY_RETRY: readonly Retrier[] = [{ ErrorEquals: ['VerificationFailed'], MaxAttempts: 0 }, ...TASK_RETRY];

@@ -33,7 +33,8 @@ export interface Throughput {
   readonly max: number;
 }
 
-export type TableCapacity = { readonly mode: 'on-demand' } | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
+/** On-demand, optionally warmed: `warmWrites` write units a second taken at once from creation (AWS's WarmThroughput). */
+export type TableCapacity = { readonly mode: 'on-demand'; readonly warmWrites?: number } | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
 
 export const ON_DEMAND: TableCapacity = { mode: 'on-demand' };
 
@@ -75,6 +76,28 @@ export function provisionedFor(writeRate: number | undefined, current: CurrentTa
   };
 }
 
+/** Write units a second a new on-demand table takes at once without warm throughput. */
+export const NEW_TABLE_WRITE_UNITS = 4000;
+
+/** A period's peak write rate over its average (the design's assumption where nothing is measured). */
+export const PEAK_FACTOR = 2;
+
+/** Headroom of warm throughput over the peak it is sized for. */
+export const WARM_HEADROOM = 1.5;
+
+/**
+ * Warm throughput for a new on-demand table: the recent period's write rate times the peak
+ * factor and headroom, or the configured peak (a new store's floor) with headroom, whichever is
+ * more, in write units; undefined when a new table's 4,000 units a second suffice. A new
+ * on-demand table takes 4,000 writes a second at once and grows towards twice its previous peak
+ * over about 30 minutes: without this, every period would begin throttled at a higher rate.
+ */
+export function warmWritesFor(settings: Pick<StoreSettings, 'peakWritesPerSecond'>, writeRate: number | undefined, current: CurrentTable = {}): number | undefined {
+  const unitsPerWrite = Math.max(1, Math.ceil((current.itemBytes ?? 1) / AUTO_SCALING.writeUnitBytes));
+  const peak = Math.max((writeRate ?? 0) * PEAK_FACTOR, settings.peakWritesPerSecond ?? 0) * unitsPerWrite * WARM_HEADROOM;
+  return peak > NEW_TABLE_WRITE_UNITS ? Math.min(AUTO_SCALING.maxUnits, Math.ceil(peak)) : undefined;
+}
+
 /** Whether the period starting at `start` takes writes now or soon: provisioned in that mode. */
 export function takesWritesSoon(settings: StoreSettings, start: number, nowMs: number): boolean {
   const lead = rotationIntervalMs(settings.periodMs);
@@ -83,7 +106,10 @@ export function takesWritesSoon(settings: StoreSettings, start: number, nowMs: n
 
 /** The capacity each of these hot runs' tables should have now. */
 export function capacityPlan(settings: StoreSettings, hot: readonly Pick<RunMeta, 'periodStart'>[], runs: readonly RunMeta[], nowMs: number, current?: CurrentTable): TableCapacity[] {
-  if (settings.hotCapacity === 'on-demand') return hot.map(() => ON_DEMAND);
+  if (settings.hotCapacity === 'on-demand') {
+    const warmWrites = warmWritesFor(settings, recentWriteRate(runs), current);
+    return hot.map(() => (warmWrites === undefined ? ON_DEMAND : { mode: 'on-demand', warmWrites }));
+  }
   const provisioned = provisionedFor(recentWriteRate(runs), current);
   return hot.map((r) => (takesWritesSoon(settings, r.periodStart, nowMs) ? provisioned : ON_DEMAND));
 }

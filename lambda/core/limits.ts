@@ -61,3 +61,35 @@ export const EXECUTION_TIMEOUT_SECONDS = { lifecycle: 6 * 3600, import: 12 * 360
 
 /** A synchronous Lambda invocation's request or response payload (6 MB). */
 export const LAMBDA_PAYLOAD_BYTES = 6_291_456;
+
+/**
+ * AWS's request-rate quotas Alki is designed against (published defaults): the embedded
+ * system enforces the DynamoDB and S3 ones (local/throughput.ts), the scale model checks all.
+ */
+export const RATE_QUOTAS = {
+  /** DynamoDB, per partition key value. */
+  partitionWriteUnits: 1000,
+  partitionReadUnits: 3000,
+  /** DynamoDB on-demand: a new table's throughput, and the per-table quota. */
+  newTableWriteUnits: 4000,
+  newTableReadUnits: 12000,
+  tableUnits: 40000,
+  /** S3, per prefix. */
+  prefixPuts: 3500,
+  prefixGets: 5500,
+  /** Lambda's concurrent executions per account and region, and what must stay unreserved. */
+  accountConcurrency: 1000,
+  unreservedConcurrency: 100,
+  /** API Gateway HTTP APIs: requests a second per account and region. */
+  apiRequestsPerSecond: 10000,
+} as const;
+
+/**
+ * API Gateway throttling for a store sized for `peakWritesPerSecond` single writes (and as many
+ * reads again): at least 2,000 a second (API Gateway's own default is 10,000 shared by the
+ * account), burst twice the rate.
+ */
+export function apiThrottle(peakWritesPerSecond: number | undefined): { rateLimit: number; burstLimit: number } {
+  const rateLimit = Math.min(RATE_QUOTAS.apiRequestsPerSecond, Math.max(2000, Math.ceil((peakWritesPerSecond ?? 0) * 1.5)));
+  return { rateLimit, burstLimit: 2 * rateLimit };
+}

@@ -54,6 +54,12 @@ export interface StoreSettings {
    * sharding, core/hot-shards.ts): one partition key takes at most 1,000 writes a second.
    */
   readonly hotShards: number;
+  /**
+   * The peak write rate (records a second) the store is sized for before it has history: new
+   * on-demand hot tables are warmed for it (with headroom), and the CDK app's API throttling
+   * follows it. Undefined: sized from what was offloaded alone.
+   */
+  readonly peakWritesPerSecond: number | undefined;
   /** The compaction policy: `logarithmic`, or `multi` (with the sparse rewrite and packing; core/strategies). */
   readonly compaction: CompactionPolicyName;
   /**
@@ -102,6 +108,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   rotateAhead: 7,
   hotCapacity: 'on-demand',
   hotShards: DEFAULT_HOT_SHARDS,
+  peakWritesPerSecond: undefined,
   compaction: 'logarithmic',
   purgeWithinMs: undefined,
 };
@@ -124,6 +131,7 @@ export const SETTINGS_ENV = {
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
   hotShards: 'ALKI_HOT_SHARDS',
+  peakWritesPerSecond: 'ALKI_PEAK_WRITES_PER_SECOND',
   compaction: 'ALKI_COMPACTION',
   purgeWithinMs: 'ALKI_PURGE_WITHIN',
 } as const satisfies Record<keyof StoreSettings, string>;
@@ -188,6 +196,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
     hotShards: int('hotShards', DEFAULT_SETTINGS.hotShards, 1, MAX_HOT_SHARDS),
+    peakWritesPerSecond: get('peakWritesPerSecond') === undefined ? undefined : int('peakWritesPerSecond', 0, 1, 10_000_000),
     compaction: (get('compaction') ?? DEFAULT_SETTINGS.compaction) as CompactionPolicyName,
     purgeWithinMs: purge === undefined || purge === 'off' ? undefined : parseDuration(SETTINGS_ENV.purgeWithinMs, purge),
   });
@@ -212,6 +221,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
     [SETTINGS_ENV.hotShards]: String(s.hotShards),
+    ...(s.peakWritesPerSecond === undefined ? {} : { [SETTINGS_ENV.peakWritesPerSecond]: String(s.peakWritesPerSecond) }),
     [SETTINGS_ENV.compaction]: s.compaction,
     [SETTINGS_ENV.purgeWithinMs]: s.purgeWithinMs === undefined ? 'off' : formatDuration(s.purgeWithinMs),
   };

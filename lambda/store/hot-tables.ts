@@ -290,6 +290,7 @@ export class HotTables {
         new CreateTableCommand({
           TableName: table,
           ...billing(capacity),
+          ...(capacity.mode === 'on-demand' && capacity.warmWrites !== undefined ? { WarmThroughput: { WriteUnitsPerSecond: capacity.warmWrites } } : {}),
           AttributeDefinitions: schema.attributeDefinitions,
           KeySchema: schema.keySchema,
           Tags: [{ Key: 'alki:tier', Value: 'hot' }],

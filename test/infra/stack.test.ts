@@ -335,6 +335,26 @@ describe('AlkiStore (CDK)', () => {
     }
   });
 
+  it('keeps the data plane its share of Lambda: ingest and read reserved, the background functions capped by one budget, and refuses budgets that do not fit', () => {
+    const reservedOf = (t: Template): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const r of Object.values(t.toJSON().Resources as Record<string, Resource>)) {
+        if (r.Type !== 'AWS::Lambda::Function') continue;
+        const unit = (r.Properties.Environment as { Variables: Record<string, string> }).Variables.POWERTOOLS_SERVICE_NAME!.replace(/^alki-/, '');
+        out[unit] = r.Properties.ReservedConcurrentExecutions;
+      }
+      return out;
+    };
+    assert.deepEqual(reservedOf(template), { ingest: 100, read: 100, rotate: undefined, offload: 100, verify: 100, compact: 100, commit: undefined, imports: undefined, importer: 100, exporter: 100, gc: undefined });
+    // Sized for 3,000 writes a second: ingest gets twice its 150 concurrent invocations at the peak (no bundling: only the template matters).
+    const unbundled = { 'aws:cdk:bundling-stacks': [] };
+    const sized = reservedOf(synth({ ...unbundled, 'alki:peakWritesPerSecond': 3000, 'alki:backgroundConcurrency': 250 }).template);
+    assert.deepEqual([sized.ingest, sized.read, sized.offload, sized.exporter], [300, 100, 50, 50]);
+    assert.throws(() => synth({ ...unbundled, 'alki:peakWritesPerSecond': 10_000 }), /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/);
+    assert.doesNotThrow(() => synth({ ...unbundled, 'alki:peakWritesPerSecond': 10_000, 'alki:accountConcurrency': 3000 }));
+    assert.throws(() => synth({ ...unbundled, 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 5 background functions/);
+  });
+
   it('reads its settings from context, and rejects bad ones with a clear message', () => {
     const { template: t } = synth({ 'alki:prefix': 'audit', 'alki:period': '1h', 'alki:removalPolicy': 'destroy', 'alki:hotCapacity': 'provisioned' });
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'audit-index' });

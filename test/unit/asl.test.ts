@@ -20,6 +20,24 @@ describe('state machine files', () => {
     for (const [name, build] of Object.entries(MACHINES)) assert.equal(readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'), aslText(build()), `${name}.asl.json differs from its builder: run npm run asl`);
   });
 
+  it('let every task wait out its function\'s reserved concurrency (a throttled invocation), with jitter, for far longer than a transient error', () => {
+    type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number; JitterStrategy?: string }[]; ItemProcessor?: { States: Record<string, State> } };
+    const tasks: State[] = [];
+    const walk = (states: Record<string, State>): void => {
+      for (const st of Object.values(states)) {
+        if (st.Type === 'Task') tasks.push(st);
+        if (st.ItemProcessor) walk(st.ItemProcessor.States);
+      }
+    };
+    for (const build of Object.values(MACHINES)) walk(build().States as Record<string, State>);
+    assert.ok(tasks.length > 20);
+    for (const t of tasks) {
+      const throttled = t.Retry!.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'))!;
+      assert.ok(throttled.MaxAttempts >= 20 && throttled.MaxDelaySeconds === 60 && throttled.JitterStrategy === 'FULL', JSON.stringify(throttled));
+      assert.equal(t.Retry!.filter((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException')).length, 1);
+    }
+  });
+
   it('refuse a transition to a state that does not exist, and a state defined twice', () => {
     const m = new MachineBuilder('test', [{ errors: ['States.ALL'], next: 'Failed' }]);
     m.task('A', { unit: 'gc', parameters: {}, next: 'B' });

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
-import { AUTO_SCALING, capacityPlan, provisionedFor, recentWriteRate } from '../../lambda/core/hot-capacity.ts';
+import { AUTO_SCALING, capacityPlan, provisionedFor, recentWriteRate, warmWritesFor } from '../../lambda/core/hot-capacity.ts';
+import { apiThrottle } from '../../lambda/core/limits.ts';
 import { DEFAULT_SETTINGS, rotationIntervalMs, settingsFromEnv, type StoreSettings } from '../../lambda/core/settings.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
 
@@ -42,10 +43,12 @@ describe('hot capacity plan', () => {
     );
   });
 
-  it('in on-demand mode (the default), provisions nothing', () => {
+  it('in on-demand mode (the default), provisions nothing, and warms new tables for the recent rate', () => {
     const hot = [hotRun(0, HOUR), hotRun(HOUR, 2 * HOUR)];
     assert.equal(DEFAULT_SETTINGS.hotCapacity, 'on-demand');
-    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [{ mode: 'on-demand' }, { mode: 'on-demand' }]);
+    // 1e9 records in an hour: warmed to the table quota.
+    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [{ mode: 'on-demand', warmWrites: 40_000 }, { mode: 'on-demand', warmWrites: 40_000 }]);
+    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e6)], HOUR / 2), [{ mode: 'on-demand' }, { mode: 'on-demand' }]);
   });
 
   it('sizes writes from the latest offloaded data at 70% utilization, within the floor and the quota', () => {
@@ -80,5 +83,24 @@ describe('hot capacity plan', () => {
     assert.equal(settingsFromEnv({ ALKI_HOT_CAPACITY: 'provisioned' }).hotCapacity, 'provisioned');
     assert.equal(settingsFromEnv({}).hotCapacity, 'on-demand');
     assert.throws(() => settingsFromEnv({ ALKI_HOT_CAPACITY: 'reserved' }), /hot capacity must be on-demand or provisioned, not "reserved"/);
+  });
+
+  it('warms a new on-demand table for three times the recent rate or 1.5 times the configured peak, when that passes 4,000 writes a second', () => {
+    assert.equal(warmWritesFor({ peakWritesPerSecond: undefined }, undefined), undefined);
+    assert.equal(warmWritesFor({ peakWritesPerSecond: undefined }, 1000), undefined, '3,000 a second: a new table takes that');
+    assert.equal(warmWritesFor({ peakWritesPerSecond: undefined }, 5000), 15_000);
+    assert.equal(warmWritesFor({ peakWritesPerSecond: 8000 }, 1000), 12_000);
+    assert.equal(warmWritesFor({ peakWritesPerSecond: 8000 }, 1000, { itemBytes: 1500 }), 24_000, 'two write units a record');
+    assert.equal(warmWritesFor({ peakWritesPerSecond: 100_000 }, undefined), AUTO_SCALING.maxUnits, 'at most the table quota');
+    const plan = capacityPlan({ ...DEFAULT_SETTINGS, peakWritesPerSecond: 8000 }, [hotRun(0, DAY), hotRun(DAY, DAY)], [], 0);
+    assert.deepEqual(plan, [{ mode: 'on-demand', warmWrites: 12_000 }, { mode: 'on-demand', warmWrites: 12_000 }]);
+    assert.equal(settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '8000' }).peakWritesPerSecond, 8000);
+    assert.throws(() => settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '0' }), /ALKI_PEAK_WRITES_PER_SECOND must be an integer/);
+  });
+
+  it('throttles the API for the configured peak: at least 2,000 a second, at most the account\'s 10,000, burst twice', () => {
+    assert.deepEqual(apiThrottle(undefined), { rateLimit: 2000, burstLimit: 4000 });
+    assert.deepEqual(apiThrottle(5000), { rateLimit: 7500, burstLimit: 15_000 });
+    assert.deepEqual(apiThrottle(50_000), { rateLimit: 10_000, burstLimit: 20_000 });
   });
 });

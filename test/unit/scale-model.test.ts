@@ -24,10 +24,12 @@ describe('the scale model', () => {
     }
   });
 
-  it('finds a store of 1 GiB a day, kept a year, within every quota', () => {
+  it('finds a store of 1 GiB a day, kept a year, within every step\'s quota, and flags the run\'s index items on one partition key', () => {
     const r = scaleModel(defaultScaleInput(GiB, 400, 365), t);
     assert.deepEqual(r.violations, []);
-    assert.equal(r.withinQuotas, true);
+    // A run's index items all go under one partition key (issue 24, part 4): a merge task alone writes them past half a key's 1,000 units.
+    assert.deepEqual(r.limits.filter((l) => !l.ok).map((l) => l.name), ['index writes per partition key']);
+    assert.equal(r.withinQuotas, false);
     // Partitioned verification: no task reads more than a range or a segment, however large the run.
     const largestWrite = Math.max(...r.steps.filter((s) => !s.name.includes('verify') && !s.name.includes('re-scan')).map((s) => s.maxTaskBytes));
     for (const s of r.steps.filter((x) => x.name.includes('verify') || x.name.includes('re-scan'))) assert.ok(s.maxTaskBytes <= largestWrite, `${s.name}: ${s.maxTaskBytes} bytes in a task`);
@@ -48,7 +50,7 @@ describe('the scale model', () => {
   it('times a purge rewrite of the largest run and of every run against half the purge window', () => {
     const TiB = 1024 * GiB;
     const month = scaleModel(defaultScaleInput(TiB, 400, 3650, { purgeWithinMs: 30 * 86_400_000 }), t);
-    assert.equal(month.withinQuotas, true, month.violations.join('\n'));
+    assert.deepEqual(month.violations, []);
     assert.ok(month.purge);
     assert.equal(month.purge.halfWindowHours, 360);
     assert.ok(month.purge.largestRewriteHours < month.purge.storeRewriteHours && month.purge.storeRewriteHours < 360, JSON.stringify(month.purge));
@@ -78,10 +80,11 @@ describe('the scale model', () => {
     for (const x of large.steps.filter((y) => y.name.startsWith('offload') || y.name.startsWith('import'))) assert.ok(x.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${x.name}: ${x.maxTaskSeconds} s`);
   });
 
-  it('finds 1 TiB a day over ten years within every quota: compactions planned from their inputs\' ranges and cut into slices, merges of many spills in two passes', () => {
-    const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650), t);
+  it('finds 1 TiB a day over ten years within every step\'s quota: compactions planned from their inputs\' ranges and cut into slices, merges of many spills in two passes', () => {
+    const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650, {}, 6, { writesPerRequest: 100 }), t);
     assert.deepEqual(r.violations, []);
-    assert.equal(r.withinQuotas, true);
+    // What the lifecycle asks of DynamoDB's rates is over them (issue 24, parts 3 and 4): the model says so.
+    assert.deepEqual(r.limits.filter((l) => !l.ok).map((l) => l.name), ['offload scan reads per table', 'index writes per partition key', 'job record writes per partition key']);
     const plans = r.steps.filter((x) => / plan$/.test(x.name));
     assert.ok(plans.length >= 10, 'compaction reaches level 10 and more in ten years');
     for (const p of plans) assert.ok(p.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${p.name}: ${p.maxTaskSeconds} s`);
@@ -89,6 +92,33 @@ describe('the scale model', () => {
     assert.ok(r.execution.lifecycleSeconds < EXECUTION_TIMEOUT_SECONDS.lifecycle);
     // The planner's own slice, not a copy.
     assert.equal(r.execution.compactionSlice, compactionSlice(DEFAULT_SETTINGS));
+  });
+
+  it('knows rates: one team at 5,000 writes a second (peak twice that, half the writes) is within a partition key\'s limit with 8 shards and over it with one', () => {
+    const workload = { writesPerSecond: 5000, peakFactor: 2, hotKeyShare: 0.5 };
+    const bytes = 5000 * 400 * 86_400;
+    const limitOf = (r: ScaleReport, name: string) => r.limits.find((l) => l.name === name)!;
+    const r = scaleModel(defaultScaleInput(bytes, 400, 3650, {}, 6, workload), t);
+    assert.deepEqual(r.limits.map((l) => l.name), [
+      'hot table writes at period start',
+      'hot partition key writes',
+      'offload scan reads per table',
+      'index writes per partition key',
+      'job record writes per partition key',
+      'API requests per second',
+      'Lambda concurrency',
+      'S3 PUTs per prefix',
+    ]);
+    assert.deepEqual(limitOf(r, 'hot partition key writes'), { name: 'hot partition key writes', demand: 625, limit: 1000, unit: 'write units/s', ok: true });
+    // A new table takes 4,000 a second; warmed for the workload (1.5 times its peak of 10,000), 15,000.
+    assert.deepEqual([limitOf(r, 'hot table writes at period start').demand, limitOf(r, 'hot table writes at period start').limit], [10_000, 15_000]);
+    assert.equal(limitOf(r, 'API requests per second').ok, true, 'API throttling follows the configured peak');
+    const one = scaleModel(defaultScaleInput(bytes, 400, 3650, { hotShards: 1 }, 6, workload), t);
+    assert.deepEqual([limitOf(one, 'hot partition key writes').demand, limitOf(one, 'hot partition key writes').ok], [5000, false]);
+    assert.equal(one.withinQuotas, false);
+    // Scans: each of up to MAP_CONCURRENCY segments reads as fast as its task hashes and spills.
+    const scan = r.steps.find((x) => x.name === 'offload scan')!;
+    assert.ok(Math.abs(limitOf(r, 'offload scan reads per table').demand - Math.min(100, scan.tasks) * (scan.maxTaskBytes / scan.maxTaskSeconds / 4096)) < 1);
   });
 
   it('reports an execution that outlasts its timeout', () => {
@@ -107,8 +137,9 @@ describe('the scale model', () => {
       }
     };
     const small = run(['--period-bytes', String(GiB), '--record-bytes', '400', '--days', '365']);
-    assert.equal(small.status, 0);
-    assert.deepEqual(Object.keys(small.report).sort(), ['cost', 'execution', 'requests', 'steps', 'violations', 'withinQuotas']);
+    assert.equal(small.status, small.report.withinQuotas ? 0 : 1);
+    assert.deepEqual(Object.keys(small.report).sort(), ['cost', 'execution', 'limits', 'rates', 'requests', 'steps', 'violations', 'withinQuotas']);
+    assert.deepEqual(Object.keys(small.report.limits[0]!).sort(), ['demand', 'limit', 'name', 'ok', 'unit']);
     assert.deepEqual(Object.keys(small.report.steps[0]!).sort(), ['maxStatePayloadBytes', 'maxTaskBytes', 'maxTaskSeconds', 'name', 'tasks', 'unit']);
     const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--segment-bytes', String(64 * GiB)]);
     assert.equal(big.status, 1);
