@@ -8,9 +8,10 @@ import { dataPlaneSuite } from './suites/data-plane.ts';
 import { engineSuite } from './suites/engine.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
 import { bundlesSuite } from './suites/bundles.ts';
+import { behindSuite } from './suites/behind.ts';
 import { printTable, round, type Figure } from './harness.ts';
 
-const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite, 'data-plane': dataPlaneSuite, lifecycle: lifecycleSuite, bundles: bundlesSuite };
+const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite, 'data-plane': dataPlaneSuite, lifecycle: lifecycleSuite, bundles: bundlesSuite, behind: behindSuite };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((c) => !(c in suites));
 if (unknown.length > 0) {

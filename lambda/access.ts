@@ -20,13 +20,15 @@ import { MANIFEST_GRANTS } from './store/manifest-store.ts';
 import { MAP_ITEM_GRANTS } from './store/map-items.ts';
 import { TABLE_SCALING_GRANTS } from './store/table-scaling.ts';
 import { UPLOAD_GRANTS } from './store/uploads.ts';
+import { WRITTEN_TABLES_GRANTS } from './store/written-tables.ts';
 import type { UnitName } from './units.ts';
 
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // A conditional write reads the key's versions, hot and cold, before its conditional put.
-  ingest: mergeGrants(HOT_TABLE_GRANTS.write, HOT_TABLE_GRANTS.putIf, HOT_TABLE_GRANTS.get, RUN_READ_GRANTS, MANIFEST_GRANTS.read),
+  // It marks a table written before its first write; a conditional write skips sealed tables never written.
+  ingest: mergeGrants(HOT_TABLE_GRANTS.write, HOT_TABLE_GRANTS.putIf, HOT_TABLE_GRANTS.get, RUN_READ_GRANTS, MANIFEST_GRANTS.read, WRITTEN_TABLES_GRANTS.mark, WRITTEN_TABLES_GRANTS.read),
   // Checkpoints are part of reading: the read API makes, lists and deletes them (their items only).
-  read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.read, CHECKPOINT_GRANTS.manage),
+  read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.read, CHECKPOINT_GRANTS.manage, WRITTEN_TABLES_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
   rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
@@ -38,7 +40,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
+  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, WRITTEN_TABLES_GRANTS.forget, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
   // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
   // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
   imports: mergeGrants(

@@ -162,6 +162,7 @@ export class AlkiStore extends Construct {
       lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       jobRecords: indexTable.tableArn,
       checkpointRecords: indexTable.tableArn,
+      writtenMarks: indexTable.tableArn,
       scalableTargets: '*',
       scalingAlarms: '*',
       scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),

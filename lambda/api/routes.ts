@@ -20,6 +20,7 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/items/{pk}', unit: 'read', op: 'query' },
   { method: 'POST', path: '/v1/batch/get', unit: 'read', op: 'batchGet' },
   { method: 'GET', path: '/v1/runs', unit: 'read', op: 'listRuns' },
+  { method: 'GET', path: '/v1/status', unit: 'read', op: 'status' },
   { method: 'POST', path: '/v1/checkpoints', unit: 'read', op: 'createCheckpoint' },
   { method: 'GET', path: '/v1/checkpoints', unit: 'read', op: 'listCheckpoints' },
   { method: 'DELETE', path: '/v1/checkpoints/{id}', unit: 'read', op: 'deleteCheckpoint' },

@@ -161,6 +161,20 @@ export const OPERATIONS = {
   listCheckpoints: { summary: 'Live checkpoints, oldest first', responses: { 200: z.strictObject({ checkpoints: z.array(checkpoint) }) } },
   deleteCheckpoint: { summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: z.strictObject({}) } },
   listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: int(), runs: z.array(runMeta) }) } },
+  status: {
+    summary: 'How the store stands: hot tables, sealed periods not yet offloaded (how far the lifecycle is behind), cold runs',
+    responses: {
+      200: z.strictObject({
+        manifestVersion: int(),
+        now: described(z.string(), 'the server\'s time, ISO 8601'),
+        hotTables: described(int(), 'registered hot tables, those made ahead included'),
+        lifecyclePeriodsBehind: described(int(), 'sealed periods whose tables are not offloaded yet (normally 0 or 1)'),
+        oldestNotOffloaded: described(z.optional(z.string()), 'the start of the oldest of them, ISO 8601'),
+        writtenTables: described(int(), 'hot tables that received writes (the others are skipped by reads once sealed)'),
+        coldRuns: int(),
+      }),
+    },
+  },
   createImport: {
     summary: 'Start a bulk import: upload URLs for NDJSON files',
     body: z.strictObject({

@@ -164,6 +164,11 @@ export function hotRuns(m: Manifest): RunMeta[] {
   return m.runs.filter((r) => r.tier === 'hot');
 }
 
+/** Hot runs whose period is sealed (its end and the seal grace passed) and not yet offloaded, oldest first: how far the lifecycle is behind. */
+export function sealedHotRuns(m: Manifest, sealGraceMs: number, nowMs: number): RunMeta[] {
+  return hotRuns(m).filter((r) => r.periodEnd + sealGraceMs <= nowMs).sort((a, b) => a.periodStart - b.periodStart);
+}
+
 /** Cold runs, oldest first: the order the compaction policy reasons in. */
 export function coldRunsOldestFirst(m: Manifest): RunMeta[] {
   return m.runs.filter((r) => r.tier === 'cold').sort((a, b) => -compareRunsNewestFirst(a, b));

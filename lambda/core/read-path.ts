@@ -33,6 +33,21 @@ export interface ReadOptions {
    * of 1). Writers' clocks may run ahead of this one by up to CLOCK_TOLERANCE_MS.
    */
   readonly readAt?: number;
+  /** Which hot tables received writes, as of when: a sealed table not among them holds nothing acknowledged. */
+  readonly written?: WrittenTablesView;
+}
+
+export interface WrittenTablesView {
+  /** Tables marked as written before their first write (store/written-tables.ts). */
+  readonly tables: ReadonlySet<string>;
+  /** The markers were listed after this (ms). */
+  readonly knownAt: number;
+  readonly sealGraceMs: number;
+}
+
+/** Whether a hot run's table can be skipped: sealed before the markers were listed, and not marked (no acknowledged write). */
+function knownEmpty(r: RunMeta, w: WrittenTablesView | undefined): boolean {
+  return w !== undefined && r.table !== undefined && !w.tables.has(r.table) && w.knownAt >= r.periodEnd + w.sealGraceMs + CLOCK_TOLERANCE_MS;
 }
 
 /** How far a writer's clock may run ahead of a reader's (Lambda hosts keep time by NTP, to milliseconds). */
@@ -50,7 +65,7 @@ export function runsFor(m: Manifest, range: KeyRange, opts: ReadOptions = {}): R
   const cutoff = opts.retentionCutoff ?? -Infinity;
   return m.runs.filter((r) => {
     if (r.maxSeq < cutoff) return false;
-    if (r.tier === 'hot') return opts.readAt === undefined || r.periodStart <= opts.readAt + CLOCK_TOLERANCE_MS;
+    if (r.tier === 'hot') return (opts.readAt === undefined || r.periodStart <= opts.readAt + CLOCK_TOLERANCE_MS) && !knownEmpty(r, opts.written);
     if (r.count === 0) return false;
     const { min, max } = keyBounds(r);
     return !(max && compareKeys(max, range.lo) < 0) && !(min && compareKeys(min, range.hi) >= 0);
@@ -79,7 +94,21 @@ export interface RunVersion {
 /** The key's version in every admitted run, read in parallel (a conditional write needs each hot table's). */
 export async function pointVersions(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<RunVersion[]> {
   const runs = runsFor(m, pointRange(key), opts);
-  return Promise.all(runs.map(async (run) => ({ run, entry: await (run.tier === 'hot' ? io.hot.get(run, key) : coldGet(io.cold, run.id, key)) })));
+  return mapBounded(runs, POINT_READ_CONCURRENCY, async (run) => ({ run, entry: await (run.tier === 'hot' ? io.hot.get(run, key) : coldGet(io.cold, run.id, key)) }));
+}
+
+/** Runs a point read asks at once: with the lifecycle behind, a read may have a hundred sealed tables to visit. */
+export const POINT_READ_CONCURRENCY = 16;
+
+/** `fn` over `items`, at most `limit` at once, results in order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Point read: every admitted run in parallel; the newest version wins. */

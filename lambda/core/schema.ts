@@ -62,6 +62,8 @@ export const INDEX_TABLE = {
   /** Binary sort keys cannot be empty: the manifest item's is one zero byte. */
   manifestSk: Uint8Array.of(0),
   historyPk: 'manifest#history',
+  /** Markers of the hot tables that received writes (store/written-tables.ts). */
+  writtenPk: 'written',
 } as const;
 
 export const indexTableName = (prefix: string): string => `${prefix}-index`;

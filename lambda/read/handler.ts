@@ -45,6 +45,9 @@ export const readOps: Operations<DataPlane, 'read'> = {
     const m = await dp.manifest();
     return json(200, { version: m.version, runs: m.runs });
   },
+  async status(dp) {
+    return json(200, await dp.status());
+  },
 };
 
 export const createReadHandler = (dp: (hook: ClientHook) => DataPlane, env: () => Env = () => process.env) => makeApiHandler('read', readOps, dp, env);

@@ -8,7 +8,7 @@
  * every lifecycle execution.
  */
 import { capacityPlan, type CurrentTable, type TableCapacity } from '../core/hot-capacity.ts';
-import type { RunMeta } from '../core/manifest.ts';
+import { sealedHotRuns, type RunMeta } from '../core/manifest.ts';
 import { hotRunId, hotTableName, periodSeqBounds, periodStartOf } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { StoreSettings } from '../core/settings.ts';
@@ -119,7 +119,6 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
     if (mode === 'provisioned') provisioned.push(t.run.id);
     if (mode === 'busy') busy.push(t.run.id);
   }
-  const sealedBefore = nowMs - deps.settings.sealGraceMs;
   const hotStarts = new Set(manifest.runs.filter((r) => r.tier === 'hot').map((r) => r.periodStart));
   let horizonPeriods = 0;
   while (hotStarts.has(current + (horizonPeriods + 1) * periodMs)) horizonPeriods++;
@@ -128,7 +127,7 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
     periods: runs.map((r) => r.id),
     registered,
     manifestVersion: manifest.version,
-    offloadLagPeriods: manifest.runs.filter((r) => r.tier === 'hot' && r.periodEnd <= sealedBefore).length,
+    offloadLagPeriods: sealedHotRuns(manifest, deps.settings.sealGraceMs, nowMs).length,
     hotRuns: manifest.runs.filter((r) => r.tier === 'hot').length,
     coldRuns: manifest.runs.filter((r) => r.tier === 'cold').length,
     provisioned,

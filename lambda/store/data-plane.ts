@@ -6,7 +6,7 @@ import { CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, type Checkpoint 
 import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
-import type { Manifest, RunMeta } from '../core/manifest.ts';
+import { sealedHotRuns, type Manifest, type RunMeta } from '../core/manifest.ts';
 import { applyCursor, encodeCursor, type PartitionQuery } from '../core/partition-query.ts';
 import { CLOCK_TOLERANCE_MS, newestVisible, pointGet, pointVersions, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
 import { checkPrecondition, type Precondition } from '../core/precondition.ts';
@@ -20,6 +20,7 @@ import { coldFrom } from './cold.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { hotTableOf, HotTables } from './hot-tables.ts';
 import { ManifestCache, ManifestStore } from './manifest-store.ts';
+import { WrittenTables, WrittenTablesCache } from './written-tables.ts';
 
 export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true }) & { pre?: Precondition };
 
@@ -62,6 +63,16 @@ const summaryOf = (c: Checkpoint): CheckpointSummary => ({
   runs: c.runs.length,
 });
 
+export interface StoreStatus {
+  readonly manifestVersion: number;
+  readonly now: string;
+  readonly hotTables: number;
+  readonly lifecyclePeriodsBehind: number;
+  readonly oldestNotOffloaded?: string;
+  readonly writtenTables: number;
+  readonly coldRuns: number;
+}
+
 export interface QueryPage {
   items: Item[];
   cursor?: string;
@@ -78,8 +89,11 @@ export class DataPlane {
   private readonly seqs: SeqClock;
   private readonly now: Clock;
   private readonly readers: RunReaders;
+  /** Marks of written tables: absent where nothing is marked or skipped (unit tests of other paths). */
+  private readonly written: WrittenTables | undefined;
+  private readonly writtenView: WrittenTablesCache | undefined;
 
-  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; checkpoints?: CheckpointStore; now?: Clock; manifestTtlMs?: number }) {
+  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; checkpoints?: CheckpointStore; written?: WrittenTables; now?: Clock; manifestTtlMs?: number }) {
     this.settings = parts.settings;
     this.checkpoints = parts.checkpoints;
     this.hot = parts.hot;
@@ -89,6 +103,9 @@ export class DataPlane {
     this.seqs = new SeqClock(this.now);
     // A cached manifest must be younger than gcGrace, or it could name runs GC has deleted.
     this.cache = new ManifestCache(parts.manifests, parts.manifestTtlMs ?? Math.min(1000, Math.floor(parts.settings.gcGraceMs / 2)), this.now);
+    this.written = parts.written;
+    // A stale list only skips fewer tables: kept five seconds.
+    this.writtenView = parts.written && new WrittenTablesCache(parts.written, parts.settings.sealGraceMs, 5000, this.now);
     const hot = parts.hot;
     this.readers = {
       hot: { get: (r, key) => hot.get(hotTableOf(r), key), query: (r, q) => hot.query(hotTableOf(r), q) },
@@ -108,18 +125,20 @@ export class DataPlane {
       cold: coldFrom(e.ddb, e.s3, e.indexTable, e.bucket).coldReader,
       manifests: new ManifestStore(e.ddb, e.indexTable),
       checkpoints: new CheckpointStore(e.ddb, e.indexTable),
+      written: new WrittenTables(e.ddb, e.indexTable),
     });
   }
 
-  /** As of now: what retention has expired, and which hot tables cannot hold anything yet. */
-  private readOptions(): ReadOptions {
+  /** As of now: what retention has expired, and which hot tables cannot hold anything (not yet begun, or sealed unwritten). */
+  private readOptions(): Promise<ReadOptions> {
     return this.readOptionsAt(this.now());
   }
 
   /** As of `at` (now, or a checkpoint's time). */
-  private readOptionsAt(at: number): ReadOptions {
+  private async readOptionsAt(at: number): Promise<ReadOptions> {
     const cutoff = retentionCutoff(this.settings, at);
-    return { readAt: at, ...(cutoff === undefined ? {} : { retentionCutoff: cutoff }) };
+    const written = await this.writtenView?.get();
+    return { readAt: at, ...(cutoff === undefined ? {} : { retentionCutoff: cutoff }), ...(written ? { written } : {}) };
   }
 
   /** Runs an operation on the cached manifest; once more on a fresh one if data went missing. */
@@ -156,6 +175,7 @@ export class DataPlane {
     const seq = this.seqs.next();
     const run = await this.tableFor(seq);
     try {
+      await this.written?.mark(run.table!);
       await this.hot.put(hotTableOf(run), { key, seq, value });
     } catch (err) {
       if (err instanceof MissingDataError) {
@@ -178,7 +198,7 @@ export class DataPlane {
    */
   private async writeIf(key: Buffer, value: Buffer | null, pre: Precondition): Promise<number> {
     for (let attempt = 0; attempt < CONDITIONAL_ATTEMPTS; attempt++) {
-      const opts = this.readOptions();
+      const opts = await this.readOptions();
       const { versions, m } = await this.withManifest(async (m) => ({ m, versions: await pointVersions(m, this.readers, key, opts) }));
       const current = newestVisible(versions.map((v) => v.entry), opts);
       checkPrecondition(pre, current);
@@ -195,6 +215,7 @@ export class DataPlane {
       }));
       let written: boolean;
       try {
+        await this.written?.mark(target.table!);
         written = await this.hot.putIf(hotTableOf(target), { key, seq, value }, expect);
       } catch (err) {
         if (err instanceof MissingDataError) {
@@ -270,7 +291,10 @@ export class DataPlane {
       groups.set(run.table!, [...(groups.get(run.table!) ?? []), e]);
     }
     try {
-      await Promise.all([...groups].map(([table, es]) => this.hot.batchWrite(hotTableOf(runs.get(table)!), es)));
+      await Promise.all([...groups].map(async ([table, es]) => {
+        await this.written?.mark(table);
+        await this.hot.batchWrite(hotTableOf(runs.get(table)!), es);
+      }));
     } catch (err) {
       if (err instanceof MissingDataError) {
         this.cache.invalidate();
@@ -300,12 +324,12 @@ export class DataPlane {
    */
   private async reading<T>(checkpoint: string | undefined, op: (m: Manifest, opts: ReadOptions) => Promise<T>): Promise<T> {
     if (checkpoint === undefined) {
-      const opts = this.readOptions();
+      const opts = await this.readOptions();
       return this.withManifest((m) => op(m, opts));
     }
     return onceMoreIfMissing(async () => {
       const c = await this.checkpointStore().live(checkpoint, this.now());
-      return op(checkpointView(c), this.readOptionsAt(c.asOf));
+      return op(checkpointView(c), await this.readOptionsAt(c.asOf));
     });
   }
 
@@ -387,13 +411,31 @@ export class DataPlane {
     });
   }
 
-  /** Forgets the cached manifest: the next operation reads it afresh. */
+  /** Forgets the cached manifest and list of written tables: the next operation reads them afresh. */
   refreshManifest(): void {
     this.cache.invalidate();
+    this.writtenView?.invalidate();
   }
 
   async manifest(): Promise<Manifest> {
     return this.manifests.read();
+  }
+
+  /** How the store stands: hot tables, how many sealed periods the lifecycle has not offloaded, cold runs. */
+  async status(): Promise<StoreStatus> {
+    const now = this.now();
+    const [m, written] = await Promise.all([this.manifests.read(), this.written?.list()]);
+    const behind = sealedHotRuns(m, this.settings.sealGraceMs, now);
+    const hot = m.runs.filter((r) => r.tier === 'hot');
+    return {
+      manifestVersion: m.version,
+      now: new Date(now).toISOString(),
+      hotTables: hot.length,
+      lifecyclePeriodsBehind: behind.length,
+      ...(behind[0] ? { oldestNotOffloaded: new Date(behind[0].periodStart).toISOString() } : {}),
+      writtenTables: hot.filter((r) => r.table !== undefined && written?.has(r.table)).length,
+      coldRuns: m.runs.length - hot.length,
+    };
   }
 }
 

@@ -21,6 +21,8 @@ export const GRANT_TARGETS = [
   'jobRecords',
   // The index table's checkpoint items only (partition `checkpoint`): the read API makes and deletes them.
   'checkpointRecords',
+  // The index table's markers of written hot tables only (partition `written`): ingest puts them.
+  'writtenMarks',
   // Auto scaling of provisioned hot tables: its scalable targets, the alarms it makes, its service-linked role.
   'scalableTargets',
   'scalingAlarms',
@@ -43,6 +45,7 @@ export const GRANT_CONDITIONS: Partial<Record<GrantTarget, GrantCondition>> = {
   // DynamoDB fine-grained access: every partition key the request touches starts with job#.
   jobRecords: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
   checkpointRecords: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['checkpoint'] } },
+  writtenMarks: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['written'] } },
 };
 
 /** A set of grants: actions by target, each action once, in a stable order. */

@@ -9,6 +9,7 @@ import { INDEX_TABLE } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
 import { systemClock } from '../core/seq.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
+import { TtlCache } from './ttl-cache.ts';
 import { grant, type Grant } from './grants.ts';
 
 export const MANIFEST_GRANTS = {
@@ -135,32 +136,8 @@ export class ManifestStore {
  * The data plane's view of the manifest: re-read at most every `ttlMs` (about a second),
  * and at once after `invalidate()` (a reader that met a missing table or object).
  */
-export class ManifestCache {
-  private readonly store: ManifestStore;
-  private readonly ttlMs: number;
-  private readonly now: Clock;
-  private cached: { at: number; manifest: Promise<Manifest> } | undefined;
-
+export class ManifestCache extends TtlCache<Manifest> {
   constructor(store: ManifestStore, ttlMs = 1000, now: Clock = systemClock) {
-    this.store = store;
-    this.ttlMs = ttlMs;
-    this.now = now;
-  }
-
-  get(): Promise<Manifest> {
-    const t = this.now();
-    if (!this.cached || t - this.cached.at >= this.ttlMs) {
-      const manifest = this.store.read();
-      this.cached = { at: t, manifest };
-      // A failed read is not cached.
-      manifest.catch(() => {
-        if (this.cached?.manifest === manifest) this.cached = undefined;
-      });
-    }
-    return this.cached.manifest;
-  }
-
-  invalidate(): void {
-    this.cached = undefined;
+    super(() => store.read(), ttlMs, now);
   }
 }

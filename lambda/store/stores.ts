@@ -8,6 +8,7 @@ import { S3SpillStore } from './spill-store.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { ExportObjects, ExportStore } from './exports.ts';
 import { HotTables } from './hot-tables.ts';
+import { WrittenTables } from './written-tables.ts';
 import { ImportStore } from './import-store.ts';
 import { JobStore } from './job-store.ts';
 import { ManifestStore } from './manifest-store.ts';
@@ -28,6 +29,7 @@ export interface Stores {
   readonly checkpoints: CheckpointStore;
   readonly exports: ExportStore;
   readonly exportObjects: ExportObjects;
+  readonly written: WrittenTables;
 }
 
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
@@ -45,6 +47,7 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
     checkpoints: new CheckpointStore(e.ddb, e.indexTable),
     exports: new ExportStore(e.ddb, e.indexTable),
     exportObjects: new ExportObjects(cold.bucket, e.s3),
+    written: new WrittenTables(e.ddb, e.indexTable),
   };
 }
 

@@ -48,4 +48,19 @@ describe('the read path and the tables made ahead', () => {
     assert.ok(found);
     assert.equal(asked.length, 2);
   });
+
+  it('skips a hot table only when the marks were listed after its seal and do not name it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 8 * settings.periodMs }), fc.subarray(manifest.runs.map((r) => r.table!)), (offset, marked) => {
+        const knownAt = start + offset;
+        const readAt = start + 8 * settings.periodMs;
+        const written = { tables: new Set(marked), knownAt, sealGraceMs: settings.sealGraceMs };
+        const asked = runsFor(manifest, pointRange(key), { readAt, written }).map((r) => r.id);
+        for (const r of manifest.runs) {
+          const sealedBeforeListing = r.periodEnd + settings.sealGraceMs + CLOCK_TOLERANCE_MS <= knownAt;
+          assert.equal(asked.includes(r.id), marked.includes(r.table!) || !sealedBeforeListing, `${r.id} at ${offset}`);
+        }
+      }),
+    );
+  });
 });
