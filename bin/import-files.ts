@@ -42,7 +42,15 @@ export function bufferSource(name: string, bytes: Buffer): UploadSource {
   return { name, size: bytes.length, read: async (start, length) => bytes.subarray(start, start + length) };
 }
 
-type Upload = { file: number; url: string } | { file: number; uploadId: string; partUrls: string[] };
+type Upload = { file: number; url: string } | { file: number; uploadId: string; parts: number; partUrls: string[]; nextPart?: number };
+interface PartPage {
+  partUrls: string[];
+  from: number;
+  expiresAt: string;
+}
+
+/** URLs are asked for again this long before they expire. */
+const RESIGN_MARGIN_MS = 60_000;
 
 /** One PUT to a presigned URL; S3 answers 200 with the ETag a multipart commit needs. */
 async function put(url: string, body: Buffer, what: string): Promise<string> {
@@ -59,21 +67,37 @@ export async function uploadAndCommit(
 ): Promise<string> {
   const partBytes = opts.partBytes ?? PART_BYTES;
   const parts = sources.map((s) => (s.size > partBytes ? Math.ceil(s.size / partBytes) : 1));
-  const created = await call<{ id: string; uploads: Upload[] }>('POST', '/v1/imports', JSON.stringify({ format: 'ndjson', files: sources.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) }));
+  const created = await call<{ id: string; uploads: Upload[]; expiresAt: string }>('POST', '/v1/imports', JSON.stringify({ format: 'ndjson', files: sources.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) }));
   opts.log?.(`import ${created.id}: uploading ${sources.length} file(s)`);
   const progress = opts.progress ? new Progress(sources.reduce((a, s) => a + s.size, 0)) : undefined;
   const etags: Record<string, string[]> = {};
   for (const u of created.uploads) {
     const src = sources[u.file]!;
-    const urls = 'url' in u ? [u.url] : u.partUrls;
-    const partSize = 'url' in u ? src.size : partBytes;
+    if ('url' in u) {
+      await put(u.url, await src.read(0, src.size), src.name);
+      progress?.add(src.size);
+      continue;
+    }
+    // Part URLs a page at a time: the first ones came with the import; the rest, or fresh ones once these expire, are asked for.
+    const urls = new Map<number, string>(u.partUrls.map((url, i) => [i + 1, url]));
+    let expiresAt = Date.parse(created.expiresAt);
+    const partUrl = async (part: number): Promise<string> => {
+      if (!urls.has(part) || Date.now() > expiresAt - RESIGN_MARGIN_MS) {
+        const page = await call<PartPage>('GET', `/v1/imports/${created.id}/parts?file=${u.file}&part=${part}`);
+        urls.clear();
+        page.partUrls.forEach((url, i) => urls.set(page.from + i, url));
+        expiresAt = Date.parse(page.expiresAt);
+      }
+      return urls.get(part)!;
+    };
     const tags: string[] = [];
-    for (let p = 0; p < urls.length; p++) {
-      const length = Math.min(partSize, src.size - p * partSize);
-      tags.push(await put(urls[p]!, await src.read(p * partSize, length), src.name));
+    for (let part = 1; part <= u.parts; part++) {
+      const start = (part - 1) * partBytes;
+      const length = Math.min(partBytes, src.size - start);
+      tags.push(await put(await partUrl(part), await src.read(start, length), src.name));
       progress?.add(length);
     }
-    if ('uploadId' in u) etags[String(u.file)] = tags;
+    etags[String(u.file)] = tags;
   }
   progress?.end();
   await call('POST', `/v1/imports/${created.id}/commit`, JSON.stringify(Object.keys(etags).length > 0 ? { parts: etags } : {}));

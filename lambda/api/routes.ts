@@ -27,6 +27,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/imports', unit: 'imports', op: 'createImport' },
   { method: 'POST', path: '/v1/imports/{id}/commit', unit: 'imports', op: 'commitImport' },
   { method: 'GET', path: '/v1/imports/{id}', unit: 'imports', op: 'getImport' },
+  { method: 'GET', path: '/v1/imports/{id}/parts', unit: 'imports', op: 'getImportParts' },
   { method: 'POST', path: '/v1/exports', unit: 'imports', op: 'createExport' },
   { method: 'GET', path: '/v1/exports/{id}', unit: 'imports', op: 'getExport' },
 ] as const satisfies readonly Route[];

@@ -69,7 +69,16 @@ const importStatus = z.looseObject({
   errors: z.array(z.strictObject({ file: int(), line: int(), reason: z.string() })),
 });
 
-const upload = z.union([z.strictObject({ file: int(), url: z.string() }), z.strictObject({ file: int(), uploadId: z.string(), partUrls: z.array(z.string()) })]);
+const upload = z.union([
+  z.strictObject({ file: int(), url: z.string() }),
+  z.strictObject({
+    file: int(),
+    uploadId: z.string(),
+    parts: described(int(), 'parts of this file'),
+    partUrls: described(z.array(z.string()), 'URLs of its first parts, from part 1 (at most 1,000 in the whole answer)'),
+    nextPart: described(z.optional(int()), 'the first part whose URL is not here: GET /v1/imports/{id}/parts?file=&part= for the rest'),
+  }),
+]);
 
 const list = <T extends z.ZodMiniType>(of: T, min: number, max: number) => z.array(of).check(z.minLength(min), z.maxLength(max));
 
@@ -193,6 +202,27 @@ export const OPERATIONS = {
     responses: { 202: importStatus },
   },
   getImport: { summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
+  getImportParts: {
+    summary: 'Part URLs of one multipart file of an import awaiting upload, a page at a time, signed now (the rest of a large file\'s, or fresh ones after they expired)',
+    query: z.strictObject({
+      file: described(z.string().check(z.regex(/^\d+$/)), 'the file'),
+      part: described(z.optional(z.string().check(z.regex(/^[1-9]\d*$/))), 'the first part of the page (1-based, default 1)'),
+      limit: described(z.optional(z.string().check(z.regex(/^[1-9]\d*$/))), `parts in the page, 1 to ${IMPORT_LIMITS.partUrlsPerPage} (the default)`),
+    }),
+    invalidCode: 'InvalidImport',
+    responses: {
+      200: z.strictObject({
+        id: z.string(),
+        file: int(),
+        uploadId: z.string(),
+        parts: int(),
+        from: int(),
+        partUrls: described(z.array(z.string()), 'parts from, from + 1, ...'),
+        nextPart: described(z.optional(int()), 'the next page starts here'),
+        expiresAt: described(z.string(), 'when these URLs stop working (never after the signing credentials expire)'),
+      }),
+    },
+  },
   createExport: {
     summary: 'Export the store (as of a checkpoint, one taken if none is given) as sorted gzip NDJSON objects',
     body: z.strictObject({

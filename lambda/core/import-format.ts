@@ -13,6 +13,13 @@ export const IMPORT_LIMITS = {
   maxFiles: 100,
   /** Parts of one multipart upload (S3's limit). */
   maxParts: 10_000,
+  /**
+   * Part URLs in one answer: a URL signed by a function carries its session token (about
+   * 1.1 KB), so 1,000 URLs are about 2.5 MB, well under Lambda's 6 MB. Creating an import
+   * answers at most this many in all (the first parts of each file); the rest come a page at a
+   * time from `GET /v1/imports/{id}/parts`.
+   */
+  partUrlsPerPage: 1000,
   /** A line longer than this is invalid (a value is at most 256 KiB, keys at most 768 bytes). */
   maxLineBytes: LIMITS.maxValueBytes + 4096,
   /** Errors kept in a report; the rest are only counted. */

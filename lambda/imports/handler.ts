@@ -12,7 +12,9 @@ import { ManifestStore } from '../store/manifest-store.ts';
 import { createExport, getExport, type ExportsDeps } from './exports.ts';
 import { ImportStore } from '../store/import-store.ts';
 import { Uploads } from '../store/uploads.ts';
-import { commitImport, createImport, getImport, type ImportsDeps } from './imports.ts';
+import { commitImport, createImport, getImport, importPartUrls, type ImportsDeps } from './imports.ts';
+import { IMPORT_LIMITS } from '../core/import-format.ts';
+import { ValidationError } from '../core/errors.ts';
 
 export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'imports'> = {
   async createImport(d, { body }) {
@@ -23,6 +25,11 @@ export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'impo
   },
   async getImport(d, { event }) {
     return json(200, await getImport(d, pathParam(event, 'id')));
+  },
+  async getImportParts(d, { event, query }) {
+    const limit = query.limit === undefined ? undefined : Number(query.limit);
+    if (limit !== undefined && limit > IMPORT_LIMITS.partUrlsPerPage) throw new ValidationError('InvalidImport', `limit must be 1 to ${IMPORT_LIMITS.partUrlsPerPage}`);
+    return json(200, await importPartUrls(d, pathParam(event, 'id'), { file: Number(query.file), ...(query.part ? { from: Number(query.part) } : {}), ...(limit ? { limit } : {}) }));
   },
   async createExport(d, { body }) {
     return json(202, await createExport(d.exports, body));

@@ -11,8 +11,15 @@ import { grant, type Grant } from './grants.ts';
 /** The signer's rights are the URL's rights: S3 authorizes a presigned upload as the signing role. */
 export const UPLOAD_GRANTS = [grant('importObjects', 's3:PutObject')] as const satisfies readonly Grant[];
 
-/** How long an upload URL stays valid (on AWS also bounded by the signing role's session). */
+/** How long an upload URL stays valid at most: less when the signing credentials expire sooner. */
 export const UPLOAD_URL_SECONDS = 3600;
+
+/** URLs signed for use now, and when they stop working. */
+export interface SignedUrls {
+  readonly urls: string[];
+  /** ms: the earlier of the URL's stated expiry and the signing credentials' (a URL stops working with them). */
+  readonly expiresAt: number;
+}
 
 export class Uploads {
   private readonly s3: S3Client;
@@ -23,11 +30,23 @@ export class Uploads {
     this.bucket = bucket;
   }
 
-  presignPut(key: string): Promise<string> {
-    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: UPLOAD_URL_SECONDS });
+  /**
+   * Seconds a URL signed now may live: an hour, or until a minute before the signing
+   * credentials expire (a function's role session), whichever is sooner; and when that is.
+   */
+  private async lifetime(nowMs: number): Promise<{ seconds: number; expiresAt: number }> {
+    const creds = await this.s3.config.credentials();
+    const byCredentials = creds.expiration ? Math.floor((creds.expiration.getTime() - nowMs) / 1000) - 60 : Infinity;
+    const seconds = Math.max(1, Math.min(UPLOAD_URL_SECONDS, byCredentials));
+    return { seconds, expiresAt: nowMs + seconds * 1000 };
   }
 
-  async startMultipart(key: string, parts: number): Promise<{ uploadId: string; partUrls: string[] }> {
+  async presignPut(key: string, nowMs: number): Promise<SignedUrls> {
+    const { seconds, expiresAt } = await this.lifetime(nowMs);
+    return { urls: [await getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: seconds })], expiresAt };
+  }
+
+  async startMultipart(key: string): Promise<string> {
     let uploadId: string | undefined;
     try {
       uploadId = (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }))).UploadId;
@@ -35,12 +54,18 @@ export class Uploads {
       translate(err, `start an upload of ${key}`);
     }
     if (!uploadId) throw new Error(`no upload id for ${key}`);
-    const partUrls = await Promise.all(
-      Array.from({ length: parts }, (_, i) =>
-        getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }), { expiresIn: UPLOAD_URL_SECONDS }),
+    return uploadId;
+  }
+
+  /** URLs for parts `from` to `from + count - 1` (1-based) of a multipart upload: a page, signed now. */
+  async presignParts(key: string, uploadId: string, from: number, count: number, nowMs: number): Promise<SignedUrls> {
+    const { seconds, expiresAt } = await this.lifetime(nowMs);
+    const urls = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: from + i }), { expiresIn: seconds }),
       ),
     );
-    return { uploadId, partUrls };
+    return { urls, expiresAt };
   }
 
   async completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void> {

@@ -96,4 +96,35 @@ describe('bulk import', () => {
     assert.match(r.body.error.message, /not uploaded yet: 0, 1/);
     assert.equal((await api.call<ImportStatus>('GET', `/v1/imports/${c.body.id}`)).body.state, 'awaiting-upload');
   });
+
+  it('hands out part URLs a page at a time, at most 1,000 in an answer, signs them again on demand, and refuses what does not fit', async () => {
+    const api = client(sys.url);
+    type Multipart = { file: number; uploadId: string; parts: number; partUrls: string[]; nextPart?: number };
+    type Page = { file: number; uploadId: string; parts: number; from: number; partUrls: string[]; nextPart?: number; expiresAt: string };
+    const created = await api.call<{ id: string; uploads: Multipart[]; expiresAt: string }>('POST', '/v1/imports', { format: 'ndjson', files: 3, parts: [700, 700, 10_000] });
+    assert.equal(created.status, 201);
+    const [a, b, c] = created.body.uploads;
+    assert.deepEqual([a!.partUrls.length, a!.nextPart], [700, undefined]);
+    assert.deepEqual([b!.partUrls.length, b!.nextPart, c!.partUrls.length, c!.nextPart], [300, 301, 0, 1]);
+    assert.ok(Buffer.byteLength(JSON.stringify(created.body)) < 6_000_000);
+    const page = (q: string) => api.call<Page>('GET', `/v1/imports/${created.body.id}/parts?${q}`);
+    const rest = await page('file=1&part=301');
+    assert.equal(rest.status, 200);
+    assert.deepEqual([rest.body.from, rest.body.partUrls.length, rest.body.nextPart, rest.body.uploadId], [301, 400, undefined, b!.uploadId]);
+    assert.match(rest.body.partUrls[0]!, /partNumber=301/);
+    const big = await page('file=2&part=9001');
+    assert.deepEqual([big.body.partUrls.length, big.body.nextPart], [1000, undefined]);
+    const again = await page('file=0&limit=2');
+    assert.deepEqual([again.body.from, again.body.partUrls.length, again.body.nextPart], [1, 2, 3]);
+    assert.ok(Date.parse(again.body.expiresAt) > Date.now() && Date.parse(again.body.expiresAt) <= Date.now() + 3_600_000);
+    for (const [q, status] of [['file=7', 400], ['file=0&part=701', 400], ['file=0&limit=1001', 400], ['file=0&part=0', 400], ['part=1', 400], ['file=0&extra=1', 400]] as const) {
+      const r = await api.call<{ error: { code: string } }>('GET', `/v1/imports/${created.body.id}/parts?${q}`);
+      assert.equal(r.status, status, q);
+      assert.ok(['InvalidImport', 'InvalidQuery', 'InvalidLimit'].includes(r.body.error.code), `${q}: ${r.body.error.code}`);
+    }
+    // A single-URL file has no parts; an unknown import is 404.
+    const single = await api.call<{ id: string }>('POST', '/v1/imports', { format: 'ndjson' });
+    assert.equal((await api.call('GET', `/v1/imports/${single.body.id}/parts?file=0`)).status, 400);
+    assert.equal((await api.call('GET', '/v1/imports/0123456789abcdef0123/parts?file=0')).status, 404);
+  });
 });
