@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, formatDuration, type Stor
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { warmWritesFor } from '../lambda/core/hot-capacity.ts';
+import { rangeShards } from '../lambda/core/jobs.ts';
 import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
@@ -256,9 +257,12 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const slice = compactionSlice(s);
   let compactionSeconds = 0;
   let compactionExecutions = 0;
+  /** Key ranges of the largest job planned (written at once when it is planned). */
+  let largestPlan = 0;
   for (let level = 1; level <= topLevel; level++) {
     const levelBytes = bytes * s.fanout ** level;
     const ranges = Math.max(1, Math.ceil(levelBytes / s.rangeBytes));
+    largestPlan = Math.max(largestPlan, ranges);
     const taskBytes = levelBytes / ranges;
     // Its inputs' range summaries, and (each execution of a sliced compaction) the verify records so far.
     const read = ranges * rangeRecordBytes(keyBytes) + ranges * TASK_RECORD_BYTES;
@@ -335,7 +339,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
 
   const rates = ratesOf(input);
-  const limits = rateLimits(input, rates, { segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, mergeBytes, mergeSeconds, puts });
+  const limits = rateLimits(input, rates, { segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, planRanges: Math.max(off.ranges, largestPlan), mergeBytes, mergeSeconds, puts });
 
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
   const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
@@ -376,7 +380,7 @@ export function ratesOf(input: ScaleInput): RateInput {
  * (a run's index items, a job's records), the API's requests, Lambda's concurrency, and S3's
  * PUTs per prefix.
  */
-function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: number; scanSeconds: number; scanBytes: number; ranges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
+function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: number; scanSeconds: number; scanBytes: number; ranges: number; planRanges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
   const s = input.settings;
   const itemBytes = input.recordBytes + 60;
   const unitsPerWrite = Math.max(1, Math.ceil(itemBytes / 1024));
@@ -392,8 +396,10 @@ function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: numb
   const scanReads = Math.min(MAP_CONCURRENCY, lifecycle.segments) * segmentReadUnits;
   // A run's index items all go under its partition key, written by every merge task at once.
   const indexWrites = (Math.min(MAP_CONCURRENCY, lifecycle.ranges) * (lifecycle.mergeBytes * INDEX_BYTES_PER_RAW_BYTE)) / 1024 / lifecycle.mergeSeconds;
-  // A job's range records go under its partition key: 16 writers of 25-item batches, a batch about every 20 ms.
-  const jobRecordWrites = lifecycle.ranges > 25 ? (16 * 25 * Math.ceil(rangeRecordBytes(input.keyBytes ?? 64) / 1024)) / 0.02 : 0;
+  // A job's range records: 16 writers of 25-item batches, a batch about every 20 ms, spread over the job's range partitions.
+  const rangeWrites = (16 * Math.min(25, lifecycle.ranges) * Math.ceil(rangeRecordBytes(input.keyBytes ?? 64) / 1024)) / 0.02;
+  // Within one second a key takes its share of what is written in that second: all of a small job's ranges, or a second's worth of a large one's.
+  const jobRecordWrites = Math.min(rangeWrites, lifecycle.planRanges) / rangeShards(lifecycle.planRanges);
   const apiRequests = peakWrites / r.writesPerRequest + r.readsPerSecond;
   const api = apiThrottle(sized.peakWritesPerSecond);
   // The API's functions at the peak, and the background's Distributed Maps: a lifecycle, an import and an export at once.

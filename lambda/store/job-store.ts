@@ -1,5 +1,7 @@
 /**
- * Jobs in the index table (`PK = job#<id>`): the spec, and one record per task (core/jobs.ts).
+ * Jobs in the index table (`PK = job#<id>`): the spec, and one record per task (core/jobs.ts);
+ * a large job's key ranges spread over `job#<id>#r<k>` (`rangeShards`), since a planning writes
+ * them all at once and one partition key takes at most 1,000 writes a second.
  * The first attempt to prepare a job writes its spec; every later attempt, and any concurrent
  * execution, reads that same spec back, so a re-run never re-plans with different splitters
  * and object names. A task writes its record when done; a re-run of it overwrites the record
@@ -7,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { JobRanges, JobRecordKind, JobRecords } from '../core/jobs.ts';
+import { MAX_RANGE_SHARDS, rangeShards, type JobRanges, type JobRecordKind, type JobRecords } from '../core/jobs.ts';
 import type { RangeSpec } from '../core/key-ranges.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
@@ -31,6 +33,8 @@ export const JOB_GRANTS = {
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 const pk = (id: string) => ({ S: `job#${id}` });
+/** The partition of key range `index` of a job whose ranges are spread over `shards` partition keys. */
+const rangePk = (id: string, index: number, shards: number) => (shards <= 1 ? pk(id) : { S: `job#${id}#r${index % shards}` });
 const SPEC_SK = Uint8Array.of(0);
 const specKey = (id: string) => ({ [PK]: pk(id), [SK]: { B: SPEC_SK } });
 /** Record sort keys sort by kind, then index: `scan#00000012`. */
@@ -75,8 +79,9 @@ export class JobStore {
     const existing = await this.get<S & JobRanges>(id);
     if (existing !== undefined) return existing;
     const made = await make();
-    const spec: S & JobRanges = { ...made.spec, rangeCount: made.ranges.length, rangeSet: randomUUID().slice(0, 8) };
-    const puts = made.ranges.map((r) => ({ PutRequest: { Item: { [PK]: pk(id), [SK]: { B: rangeSk(spec.rangeSet, r.index) }, range: { S: JSON.stringify(r) } } } }));
+    const shards = rangeShards(made.ranges.length);
+    const spec: S & JobRanges = { ...made.spec, rangeCount: made.ranges.length, rangeSet: randomUUID().slice(0, 8), ...(shards > 1 ? { rangeShards: shards } : {}) };
+    const puts = made.ranges.map((r) => ({ PutRequest: { Item: { [PK]: rangePk(id, r.index, shards), [SK]: { B: rangeSk(spec.rangeSet, r.index) }, range: { S: JSON.stringify(r) } } } }));
     const per = Math.ceil(puts.length / RANGE_WRITERS);
     await Promise.all(Array.from({ length: RANGE_WRITERS }, (_, w) => writeAll(this.ddb, this.table, puts.slice(w * per, (w + 1) * per), `store the key ranges of job ${id}`)));
     try {
@@ -99,7 +104,7 @@ export class JobStore {
   async range(id: string, job: JobRanges, index: number): Promise<RangeSpec> {
     if (!Number.isInteger(index) || index < 0 || index >= job.rangeCount) throw new Error(`job ${id} has ${job.rangeCount} key ranges, not range ${index}`);
     try {
-      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: pk(id), [SK]: { B: rangeSk(job.rangeSet, index) } }, ConsistentRead: true }));
+      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: rangePk(id, index, job.rangeShards ?? 1), [SK]: { B: rangeSk(job.rangeSet, index) } }, ConsistentRead: true }));
       if (!out.Item) throw new Error(`job ${id} has no key range ${index}`);
       return JSON.parse(out.Item.range!.S!) as RangeSpec;
     } catch (err) {
@@ -109,8 +114,15 @@ export class JobStore {
 
   /** Every key range of the job, in order. */
   async ranges(id: string, job: JobRanges): Promise<RangeSpec[]> {
-    const out: RangeSpec[] = [];
-    for await (const item of this.query(id, rangePrefix(job.rangeSet), `read the key ranges of job ${id}`)) out.push(JSON.parse(item.range!.S!) as RangeSpec);
+    const shards = job.rangeShards ?? 1;
+    const parts = await Promise.all(
+      Array.from({ length: shards }, async (_, k) => {
+        const got: RangeSpec[] = [];
+        for await (const item of this.query(rangePk(id, k, shards), rangePrefix(job.rangeSet), `read the key ranges of job ${id}`)) got.push(JSON.parse(item.range!.S!) as RangeSpec);
+        return got;
+      }),
+    );
+    const out = parts.flat().sort((a, b) => a.index - b.index);
     if (out.length !== job.rangeCount) throw new Error(`job ${id}: ${out.length} key ranges stored, its spec says ${job.rangeCount}`);
     return out;
   }
@@ -143,18 +155,18 @@ export class JobStore {
   }
 
   private items(id: string, kind?: JobRecordKind): AsyncGenerator<Item> {
-    return this.query(id, kind ? `${kind}#` : undefined, `read the records of job ${id}`);
+    return this.query(pk(id), kind ? `${kind}#` : undefined, `read the records of job ${id}`);
   }
 
-  /** The job's items, those whose sort key starts with `prefix` if given. */
-  private query(id: string, prefix: string | undefined, what: string): AsyncGenerator<Item> {
+  /** The items of one of a job's partitions, those whose sort key starts with `prefix` if given. */
+  private query(partition: { S: string }, prefix: string | undefined, what: string): AsyncGenerator<Item> {
     return pagedItems(what, (start) =>
       this.ddb.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
           ExpressionAttributeNames: { '#pk': PK, ...(prefix ? { '#sk': SK } : {}) },
-          ExpressionAttributeValues: { ':pk': pk(id), ...(prefix ? { ':prefix': { B: Buffer.from(prefix) } } : {}) },
+          ExpressionAttributeValues: { ':pk': partition, ...(prefix ? { ':prefix': { B: Buffer.from(prefix) } } : {}) },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -162,10 +174,20 @@ export class JobStore {
     );
   }
 
-  /** Deletes the spec and every record; idempotent. */
+  /**
+   * Deletes the spec, every record and every key range; idempotent. Every range partition a
+   * job can have is looked at: an attempt that lost the race to store the spec wrote ranges
+   * no spec counts.
+   */
   async delete(id: string): Promise<void> {
-    const keys: Item[] = [];
-    for await (const item of this.items(id)) keys.push({ [PK]: item[PK]!, [SK]: item[SK]! });
-    await writeAll(this.ddb, this.table, keys.map((Key) => ({ DeleteRequest: { Key } })), `delete job ${id}`);
+    const partitions = [pk(id), ...Array.from({ length: MAX_RANGE_SHARDS }, (_, k) => rangePk(id, k, MAX_RANGE_SHARDS))];
+    const found = await Promise.all(
+      partitions.map(async (p) => {
+        const keys: Item[] = [];
+        for await (const item of this.query(p, undefined, `read job ${id}`)) keys.push({ [PK]: item[PK]!, [SK]: item[SK]! });
+        return keys;
+      }),
+    );
+    await writeAll(this.ddb, this.table, found.flat().map((Key) => ({ DeleteRequest: { Key } })), `delete job ${id}`);
   }
 }
