@@ -26,8 +26,8 @@ export const JOB_GRANTS = {
   spec: [grant('indexTable', 'dynamodb:GetItem')],
   /** putRecord, for a function that must write nothing else (verification) */
   record: [grant('jobRecords', 'dynamodb:PutItem')],
-  /** delete: the spec and every record */
-  delete: [grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
+  /** delete: the spec (read first: it says where the key ranges are) and every record */
+  delete: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
@@ -175,12 +175,14 @@ export class JobStore {
   }
 
   /**
-   * Deletes the spec, every record and every key range; idempotent. Every range partition a
-   * job can have is looked at: an attempt that lost the race to store the spec wrote ranges
-   * no spec counts.
+   * Deletes the spec, every record and every key range; idempotent. A job without a spec (an
+   * attempt that stored its ranges and stopped before the spec) may have ranges under any of
+   * the range partitions: all are looked at.
    */
   async delete(id: string): Promise<void> {
-    const partitions = [pk(id), ...Array.from({ length: MAX_RANGE_SHARDS }, (_, k) => rangePk(id, k, MAX_RANGE_SHARDS))];
+    const spec = await this.get<Partial<JobRanges>>(id);
+    const shards = spec === undefined ? MAX_RANGE_SHARDS : (spec.rangeShards ?? 1);
+    const partitions = [pk(id), ...(shards > 1 ? Array.from({ length: shards }, (_, k) => rangePk(id, k, shards)) : [])];
     const found = await Promise.all(
       partitions.map(async (p) => {
         const keys: Item[] = [];

@@ -35,6 +35,8 @@ export function tinyStore(prefix: string, overrides: Partial<StoreSettings> = {}
     rangeBytes: 2048,
     spillBytes: 4096,
     segmentBytes: 4096,
+    // Sharded, as a deployed store is, but with two shards: a query reads every shard of every hot table.
+    hotShards: 2,
     ...overrides,
   };
 }
