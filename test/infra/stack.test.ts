@@ -21,8 +21,9 @@ import { DISTRIBUTED_MAP_ACTIONS, placeholders, STATE_MACHINES_DIR } from '../..
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-function synth(context: Record<string, unknown> = {}): { app: App; stack: AlkiStack; template: Template } {
-  const app = new App({ context: { 'alki:prefix': 'alki', ...context } });
+/** The app as `cdk synth` makes it; without bundling the functions unless asked (only the template matters to most tests). */
+function synth(context: Record<string, unknown> = {}, bundle = false): { app: App; stack: AlkiStack; template: Template } {
+  const app = new App({ context: { 'alki:prefix': 'alki', ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
   const stack = new AlkiStack(app, 'Alki');
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -35,7 +36,7 @@ describe('AlkiStore (CDK)', () => {
   let resources: Record<string, Resource>;
 
   beforeAll(() => {
-    ({ template, stack } = synth());
+    ({ template, stack } = synth({}, true));
     resources = template.toJSON().Resources as Record<string, Resource>;
   });
 
@@ -346,13 +347,12 @@ describe('AlkiStore (CDK)', () => {
       return out;
     };
     assert.deepEqual(reservedOf(template), { ingest: 100, read: 100, rotate: undefined, offload: 100, verify: 100, compact: 100, commit: undefined, imports: undefined, importer: 100, exporter: 100, gc: undefined });
-    // Sized for 3,000 writes a second: ingest gets twice its 150 concurrent invocations at the peak (no bundling: only the template matters).
-    const unbundled = { 'aws:cdk:bundling-stacks': [] };
-    const sized = reservedOf(synth({ ...unbundled, 'alki:peakWritesPerSecond': 3000, 'alki:backgroundConcurrency': 250 }).template);
+    // Sized for 3,000 writes a second: ingest gets twice its 150 concurrent invocations at the peak.
+    const sized = reservedOf(synth({ 'alki:peakWritesPerSecond': 3000, 'alki:backgroundConcurrency': 250 }).template);
     assert.deepEqual([sized.ingest, sized.read, sized.offload, sized.exporter], [300, 100, 50, 50]);
-    assert.throws(() => synth({ ...unbundled, 'alki:peakWritesPerSecond': 10_000 }), /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/);
-    assert.doesNotThrow(() => synth({ ...unbundled, 'alki:peakWritesPerSecond': 10_000, 'alki:accountConcurrency': 3000 }));
-    assert.throws(() => synth({ ...unbundled, 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 5 background functions/);
+    assert.throws(() => synth({ 'alki:peakWritesPerSecond': 10_000 }), /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/);
+    assert.doesNotThrow(() => synth({ 'alki:peakWritesPerSecond': 10_000, 'alki:accountConcurrency': 3000 }));
+    assert.throws(() => synth({ 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 5 background functions/);
   });
 
   it('reads its settings from context, and rejects bad ones with a clear message', () => {
