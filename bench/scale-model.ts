@@ -31,8 +31,8 @@ export const QUOTAS = {
   /** What a state should stay under: references only (issue 11). */
   statePayloadBudgetBytes: 32 * 1024,
   historyEvents: SFN_QUOTAS.historyEvents,
-  s3PutsPerSecondPerPrefix: 3500,
-  s3GetsPerSecondPerPrefix: 5500,
+  s3PutsPerSecondPerPrefix: RATE_QUOTAS.prefixPuts,
+  s3GetsPerSecondPerPrefix: RATE_QUOTAS.prefixGets,
 } as const;
 
 /**

@@ -15,18 +15,11 @@
  * into debt by one request, as DynamoDB's own accounting lets a request finish. A refusal
  * names its reason as DynamoDB's ThrottlingReasons do.
  */
+import { RATE_QUOTAS } from '../lambda/core/limits.ts';
 import { itemBytes, readUnits, writeUnits, type WireItem } from './capacity-units.ts';
 
-export const AWS_RATES = {
-  partitionWriteUnits: 1000,
-  partitionReadUnits: 3000,
-  newTableWriteUnits: 4000,
-  newTableReadUnits: 12000,
-  tableQuotaUnits: 40000,
-  provisionedBurstSeconds: 300,
-  prefixWrites: 3500,
-  prefixReads: 5500,
-} as const;
+/** AWS's rates (one source: `RATE_QUOTAS`, which the scale model checks too) and the burst a provisioned table keeps. */
+export const AWS_RATES = { ...RATE_QUOTAS, provisionedBurstSeconds: 300 } as const;
 
 /** A token bucket: `rate` tokens a second up to `capacity`, starting with a second's worth. */
 export class TokenBucket {
@@ -108,8 +101,8 @@ class TableBuckets {
   static rates(c: TableCapacity): [number, number] {
     if (c.mode === 'provisioned') return [c.read, c.write];
     return [
-      Math.min(AWS_RATES.tableQuotaUnits, Math.max(AWS_RATES.newTableReadUnits, c.warmRead ?? 0)),
-      Math.min(AWS_RATES.tableQuotaUnits, Math.max(AWS_RATES.newTableWriteUnits, c.warmWrite ?? 0)),
+      Math.min(AWS_RATES.tableUnits, Math.max(AWS_RATES.newTableReadUnits, c.warmRead ?? 0)),
+      Math.min(AWS_RATES.tableUnits, Math.max(AWS_RATES.newTableWriteUnits, c.warmWrite ?? 0)),
     ];
   }
 }
@@ -360,7 +353,7 @@ export class S3Throughput {
     let b = this.prefixes.get(id);
     if (!b) {
       if (this.prefixes.size > 10_000) for (const [k, x] of this.prefixes) if (x.full()) this.prefixes.delete(k);
-      const rate = (write ? AWS_RATES.prefixWrites : AWS_RATES.prefixReads) * this.scale;
+      const rate = (write ? AWS_RATES.prefixPuts : AWS_RATES.prefixGets) * this.scale;
       b = new TokenBucket(rate, rate, this.now);
       this.prefixes.set(id, b);
     }

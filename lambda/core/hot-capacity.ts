@@ -10,6 +10,7 @@
  * cost, never a throttle), and a sealed table goes back to on-demand, so the offload's big
  * scans are billed per request instead of throttling against a small read capacity.
  */
+import { RATE_QUOTAS } from './limits.ts';
 import type { RunMeta } from './manifest.ts';
 import { rotationIntervalMs, type StoreSettings } from './settings.ts';
 
@@ -20,7 +21,7 @@ export const AUTO_SCALING = {
   /** Floor of both dimensions (the console's default minimum). */
   minUnits: 5,
   /** DynamoDB's default per-table quota of read and of write capacity units. */
-  maxUnits: 40_000,
+  maxUnits: RATE_QUOTAS.tableUnits,
   /** A write unit covers an item of up to 1 KiB. */
   writeUnitBytes: 1024,
 } as const;
@@ -76,9 +77,6 @@ export function provisionedFor(writeRate: number | undefined, current: CurrentTa
   };
 }
 
-/** Write units a second a new on-demand table takes at once without warm throughput. */
-export const NEW_TABLE_WRITE_UNITS = 4000;
-
 /** A period's peak write rate over its average (the design's assumption where nothing is measured). */
 export const PEAK_FACTOR = 2;
 
@@ -95,7 +93,8 @@ export const WARM_HEADROOM = 1.5;
 export function warmWritesFor(settings: Pick<StoreSettings, 'peakWritesPerSecond'>, writeRate: number | undefined, current: CurrentTable = {}): number | undefined {
   const unitsPerWrite = Math.max(1, Math.ceil((current.itemBytes ?? 1) / AUTO_SCALING.writeUnitBytes));
   const peak = Math.max((writeRate ?? 0) * PEAK_FACTOR, settings.peakWritesPerSecond ?? 0) * unitsPerWrite * WARM_HEADROOM;
-  return peak > NEW_TABLE_WRITE_UNITS ? Math.min(AUTO_SCALING.maxUnits, Math.ceil(peak)) : undefined;
+  // Below a new table's own write units a second, warming buys nothing.
+  return peak > RATE_QUOTAS.newTableWriteUnits ? Math.min(AUTO_SCALING.maxUnits, Math.ceil(peak)) : undefined;
 }
 
 /** Whether the period starting at `start` takes writes now or soon: provisioned in that mode. */
