@@ -214,16 +214,26 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   }
   // Application Auto Scaling has no emulator: the front door serves it, reaching dynalite as its service-linked role would.
   const tables = new DynamoDBClient({ region: LOCAL_REGION, endpoint: opts.dynamodb, credentials: { accessKeyId: 'service', secretAccessKey: 'local' } });
+  /** A table as DescribeTable tells it, or undefined if there is none: what auto scaling and the rate buckets need. */
+  const describeTable = async (table: string) => {
+    try {
+      const t = (await tables.send(new DescribeTableCommand({ TableName: table }))).Table;
+      if (!t) return undefined;
+      return {
+        onDemand: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST',
+        read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
+        write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
+        partitionKey: t.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
+      };
+    } catch (err) {
+      if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  };
   const autoScaling = new LocalAutoScaling({
     describe: async (table) => {
-      try {
-        const t = (await tables.send(new DescribeTableCommand({ TableName: table }))).Table;
-        if (!t) return undefined;
-        return { mode: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 };
-      } catch (err) {
-        if ((err as Error).name === 'ResourceNotFoundException') return undefined;
-        throw err;
-      }
+      const t = await describeTable(table);
+      return t && { mode: t.onDemand ? 'PAY_PER_REQUEST' : 'PROVISIONED', read: t.read, write: t.write };
     },
     setThroughput: async (table, read, write) => {
       await tables.send(new UpdateTableCommand({ TableName: table, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } }));
@@ -239,16 +249,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         dynamodb: new DynamoThroughput({
           scale,
           describe: async (table) => {
-            try {
-              const t = (await tables.send(new DescribeTableCommand({ TableName: table }))).Table;
-              if (!t) return undefined;
-              const partitionKey = t.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '';
-              const onDemand = t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
-              return { mode: onDemand ? 'on-demand' : 'provisioned', read: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0, partitionKey };
-            } catch (err) {
-              if ((err as Error).name === 'ResourceNotFoundException') return undefined;
-              throw err;
-            }
+            const t = await describeTable(table);
+            return t && { mode: t.onDemand ? 'on-demand' : 'provisioned', read: t.read, write: t.write, partitionKey: t.partitionKey };
           },
         }),
         s3: new S3Throughput(scale),
