@@ -31,5 +31,8 @@ export function shardOf(key: Uint8Array, shards: number): number {
 /** The partition key value of a record's shard: `<shard>#<pk>` (the shard is digits, so the first `#` ends it). */
 export const shardedPartitionValue = (pk: string, shard: number): string => `${shard}#${pk}`;
 
+/** The partition key value of the record with encoded key `key` (whose pk is `pk`) in a table of `shards` shards. */
+export const partitionValueOf = (key: Uint8Array, pk: string, shards: number): string => (shards <= 1 ? pk : shardedPartitionValue(pk, shardOf(key, shards)));
+
 /** Every partition key value a `pk` takes in a table of `shards` shards. */
 export const partitionValuesOf = (pk: string, shards: number): string[] => (shards <= 1 ? [pk] : Array.from({ length: shards }, (_, i) => shardedPartitionValue(pk, i)));

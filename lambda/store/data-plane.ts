@@ -6,7 +6,7 @@ import { CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, type Checkpoint 
 import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
-import { sealedHotRuns, type Manifest, type RunMeta } from '../core/manifest.ts';
+import { hotRuns, sealedHotRuns, type Manifest, type RunMeta } from '../core/manifest.ts';
 import { applyCursor, encodeCursor, type PartitionQuery } from '../core/partition-query.ts';
 import { CLOCK_TOLERANCE_MS, newestVisible, pointGet, pointVersions, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
 import { checkPrecondition, type Precondition } from '../core/precondition.ts';
@@ -426,7 +426,7 @@ export class DataPlane {
     const now = this.now();
     const [m, written] = await Promise.all([this.manifests.read(), this.written?.list()]);
     const behind = sealedHotRuns(m, this.settings.sealGraceMs, now);
-    const hot = m.runs.filter((r) => r.tier === 'hot');
+    const hot = hotRuns(m);
     return {
       manifestVersion: m.version,
       now: new Date(now).toISOString(),

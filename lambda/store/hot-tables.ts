@@ -23,7 +23,7 @@ import type { PartitionQuery } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
 import type { TableCapacity } from '../core/hot-capacity.ts';
 import { HOT_TABLE, hotPartitionKey, hotTableSchema, shardsOfPartitionKey } from '../core/schema.ts';
-import { partitionValuesOf, shardedPartitionValue, shardOf } from '../core/hot-shards.ts';
+import { partitionValueOf, partitionValuesOf } from '../core/hot-shards.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { ThrottledError } from '../core/errors.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
@@ -91,7 +91,7 @@ const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
 export function toHotItem(e: Entry, shards = 1): Item {
   const { pk, sk } = decodeKey(e.key);
   const item: Item = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
-  if (shards > 1) item[hotPartitionKey(shards)] = { S: shardedPartitionValue(pk, shardOf(e.key, shards)) };
+  if (shards > 1) item[hotPartitionKey(shards)] = { S: partitionValueOf(e.key, pk, shards) };
   if (e.value !== null) item[V] = { S: e.value.toString('utf8') };
   return item;
 }
@@ -108,8 +108,7 @@ export function fromHotItem(item: Item): Entry {
 /** The primary key of a record's item in a table of `shards` shards. */
 function keyOf(key: Buffer, shards = 1): Item {
   const { pk, sk } = splitKey(key);
-  const p = pk.toString('utf8');
-  return { [hotPartitionKey(shards)]: { S: shards > 1 ? shardedPartitionValue(p, shardOf(key, shards)) : p }, [SK]: { S: sk.toString('utf8') } };
+  return { [hotPartitionKey(shards)]: { S: partitionValueOf(key, pk.toString('utf8'), shards) }, [SK]: { S: sk.toString('utf8') } };
 }
 
 const shardsOf = (t: HotTable): number => t.shards ?? 1;
