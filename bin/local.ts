@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { formatDuration, settingsFromEnv, SETTINGS_ENV } from '../lambda/core/settings.ts';
-import { startLocal } from '../local/system.ts';
+import { startLocal, throughputScaleFromEnv } from '../local/system.ts';
 
 const LOCAL_DEFAULTS: Record<string, string> = {
   [SETTINGS_ENV.periodMs]: '1m',
@@ -28,8 +28,14 @@ try {
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, not "${process.env.PORT}"`);
 const dataDir = resolve(process.env.ALKI_DATA_DIR ?? '.alki');
+let throughputScale = 1;
+try {
+  throughputScale = throughputScaleFromEnv(process.env.ALKI_LOCAL_THROUGHPUT_SCALE);
+} catch (err) {
+  fail((err as Error).message);
+}
 
-const system = await startLocal({ dataDir, port, settings, log: (line) => console.log(`alki: ${line}`) });
+const system = await startLocal({ dataDir, port, settings, throughputScale, log: (line) => console.log(`alki: ${line}`) });
 const row = (k: string, v: string): string => `  ${k.padEnd(18)} ${v}`;
 console.log(
   [
@@ -44,7 +50,7 @@ console.log(
     row('retention', settings.retentionMs === undefined ? 'off' : formatDuration(settings.retentionMs)),
     row('hot capacity', `${settings.hotCapacity}  (${SETTINGS_ENV.hotCapacity}=provisioned: auto-scaled hot tables)`),
     row('hot shards', `${settings.hotShards} partition keys per pk  (${SETTINGS_ENV.hotShards})`),
-    row('rates', `AWS's limits times ${process.env.ALKI_LOCAL_THROUGHPUT_SCALE || '1'}, refused as AWS refuses them  (ALKI_LOCAL_THROUGHPUT_SCALE; off: none)`),
+    row('rates', `${throughputScale === 0 ? 'not enforced' : `AWS's limits times ${throughputScale}, refused as AWS refuses them`}  (ALKI_LOCAL_THROUGHPUT_SCALE; off: none)`),
     row('DynamoDB', `${system.dynamodbEndpoint}  (aws --endpoint-url ${system.dynamodbEndpoint} dynamodb list-tables)`),
     row('S3', `${system.s3Endpoint}  (aws --endpoint-url ${system.s3Endpoint} s3 ls s3://${system.store.bucket} --recursive)`),
     row('IAM', 'each function calls AWS with its deployed role (from the synthesized template); the AWS CLI acts as an administrator'),
