@@ -16,7 +16,7 @@ import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { warmWritesFor } from '../lambda/core/hot-capacity.ts';
 import { rangeShards } from '../lambda/core/jobs.ts';
-import { compactionSlice, fanOut, importChunkBytes, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut, importChunkBytes, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
@@ -93,8 +93,14 @@ export interface Limit {
   readonly ok: boolean;
 }
 
-/** Bytes in the index table per raw byte (the bench's `bytes in the index per logical byte`, rounded up). */
-export const INDEX_BYTES_PER_RAW_BYTE = 0.01;
+/** Bytes in the index table per raw byte (the bench's `bytes in the index per logical byte`, 0.0086, rounded up). */
+export const INDEX_BYTES_PER_RAW_BYTE = 0.009;
+/** Write units of the index entries of `rawBytes` written (items of a few KB: about one unit a KB). */
+const indexWriteUnits = (rawBytes: number): number => (rawBytes * INDEX_BYTES_PER_RAW_BYTE) / 1024;
+
+/** A merge task's seconds: as fast as it merges, unless its index writes, paced to their key's share, take longer. */
+const pacedForIndex = (rawBytes: number, seconds: number): number => Math.max(seconds, indexWriteUnits(rawBytes) / INDEX_KEY_WRITE_UNITS);
+
 /** Seconds an API call's function runs on AWS (ingest and read: one or two DynamoDB calls). */
 const API_CALL_SECONDS = 0.05;
 
@@ -234,7 +240,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const perCell = spillsPerCell(scanBytes, s.spillBytes);
   const sources = off.segments * perCell;
   const passes = passesFor(sources);
-  const mergeSeconds = (passes * mergeBytes) / mergeRate;
+  const mergeSeconds = pacedForIndex(mergeBytes, (passes * mergeBytes) / mergeRate);
   offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
   offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / verifyRate }));
@@ -267,7 +273,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     // Its inputs' range summaries, and (each execution of a sliced compaction) the verify records so far.
     const read = ranges * rangeRecordBytes(keyBytes) + ranges * TASK_RECORD_BYTES;
     const plan = step({ name: `compaction level ${level} plan`, unit: 'compact', tasks: 1, maxTaskBytes: read, maxTaskSeconds: read / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(ranges) });
-    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / mergeRate });
+    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: pacedForIndex(taskBytes, taskBytes / mergeRate) });
     const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / verifyRate });
     const total = sum(`compaction level ${level} verify sum`, 'verify', ranges);
     const perExecution = Math.min(slice, ranges);
@@ -310,7 +316,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const chunkBytes = importChunkBytes(s);
   const chunks = Math.ceil(bytes / chunkBytes);
   // A chunk spills per range from half the spill budget (its own size), as a scan segment does from all of it.
-  const importMergeSeconds = (passesFor(chunks * spillsPerCell(chunkBytes, chunkBytes)) * mergeBytes) / mergeRate;
+  const importMergeSeconds = pacedForIndex(mergeBytes, (passesFor(chunks * spillsPerCell(chunkBytes, chunkBytes)) * mergeBytes) / mergeRate);
   const imports = [
     step({ name: 'import parse', unit: 'importer', tasks: chunks, maxTaskBytes: chunkBytes, maxTaskSeconds: chunkBytes / t.importParse }),
     step({ name: 'import merge', unit: 'importer', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: importMergeSeconds }),
@@ -394,8 +400,8 @@ function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: numb
   // A scan segment reads as fast as its task processes what it reads; MAP_CONCURRENCY segments at once.
   const segmentReadUnits = lifecycle.scanBytes / lifecycle.scanSeconds / 4096;
   const scanReads = Math.min(MAP_CONCURRENCY, lifecycle.segments) * segmentReadUnits;
-  // A run's index items all go under its partition key, written by every merge task at once.
-  const indexWrites = (Math.min(MAP_CONCURRENCY, lifecycle.ranges) * (lifecycle.mergeBytes * INDEX_BYTES_PER_RAW_BYTE)) / 1024 / lifecycle.mergeSeconds;
+  // Each range's index entries go under a partition key of its own, written by one merge task, paced.
+  const indexWrites = indexWriteUnits(lifecycle.mergeBytes) / lifecycle.mergeSeconds;
   // A job's range records: 16 writers of 25-item batches, a batch about every 20 ms, spread over the job's range partitions.
   const rangeWrites = (16 * Math.min(25, lifecycle.ranges) * Math.ceil(rangeRecordBytes(input.keyBytes ?? 64) / 1024)) / 0.02;
   // Within one second a key takes its share of what is written in that second: all of a small job's ranges, or a second's worth of a large one's.
@@ -409,6 +415,7 @@ function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: numb
     limit('hot partition key writes', (peakWrites * r.hotKeyShare * unitsPerWrite) / s.hotShards, RATE_QUOTAS.partitionWriteUnits, 'write units/s'),
     limit('offload scan reads per table', scanReads, RATE_QUOTAS.newTableReadUnits, 'read units/s'),
     limit('index writes per partition key', indexWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),
+    limit('index table writes', Math.min(MAP_CONCURRENCY, lifecycle.ranges) * indexWrites, RATE_QUOTAS.tableUnits / 2, 'write units/s'),
     limit('job record writes per partition key', jobRecordWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),
     limit('API requests per second', apiRequests, Math.min(api.rateLimit, RATE_QUOTAS.apiRequestsPerSecond), 'requests/s'),
     limit('Lambda concurrency', concurrency, RATE_QUOTAS.accountConcurrency - RATE_QUOTAS.unreservedConcurrency, 'concurrent executions'),

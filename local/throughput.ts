@@ -16,50 +16,11 @@
  * names its reason as DynamoDB's ThrottlingReasons do.
  */
 import { RATE_QUOTAS } from '../lambda/core/limits.ts';
+import { TokenBucket } from '../lambda/core/token-bucket.ts';
 import { itemBytes, readUnits, writeUnits, type WireItem } from './capacity-units.ts';
 
 /** AWS's rates (one source: `RATE_QUOTAS`, which the scale model checks too) and the burst a provisioned table keeps. */
 export const AWS_RATES = { ...RATE_QUOTAS, provisionedBurstSeconds: 300 } as const;
-
-/** A token bucket: `rate` tokens a second up to `capacity`, starting with a second's worth. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly now: () => number;
-  rate: number;
-  capacity: number;
-
-  constructor(rate: number, capacity: number, now: () => number) {
-    this.rate = rate;
-    this.capacity = capacity;
-    this.now = now;
-    this.last = now();
-    this.tokens = Math.min(capacity, rate);
-  }
-
-  private refill(): void {
-    const t = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.rate);
-    this.last = t;
-  }
-
-  /** Whether a request may start: the bucket holds some capacity (a request may then take it into debt). */
-  admits(): boolean {
-    this.refill();
-    return this.tokens > 1e-9;
-  }
-
-  charge(units: number): void {
-    this.refill();
-    this.tokens -= units;
-  }
-
-  /** Whether it has refilled completely (an idle key's bucket can be forgotten). */
-  full(): boolean {
-    this.refill();
-    return this.tokens >= this.capacity;
-  }
-}
 
 /** What the front door knows of a table's capacity (DescribeTable, and the warm throughput it was created with). */
 export interface TableCapacity {

@@ -6,7 +6,7 @@
  * with the count. Offload and import plan with it; the cost report and the scale model size
  * their periods with it too.
  */
-import { EXECUTION_TIMEOUT_SECONDS } from './limits.ts';
+import { EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS } from './limits.ts';
 import type { StoreSettings } from './settings.ts';
 
 /**
@@ -18,6 +18,14 @@ export const TASK_BUDGET_SECONDS = 600;
 
 /** Child executions a Distributed Map runs at once: a share of Lambda's default 1,000 concurrent executions, leaving the rest to the API. */
 export const MAP_CONCURRENCY = 100;
+
+/**
+ * Write units a second one range's writer asks of its index partition key: at most half of
+ * DynamoDB's 1,000 a key (a retried task beside a slow earlier attempt still fits), and so
+ * that a Map's merges at once take at most half of the index table's 40,000 (the other half
+ * for a concurrent import's and the rest of the store's writes).
+ */
+export const INDEX_KEY_WRITE_UNITS = Math.min(RATE_QUOTAS.partitionWriteUnits / 2, RATE_QUOTAS.tableUnits / 2 / MAP_CONCURRENCY);
 
 /**
  * Raw bytes a second one worker merges (read, merge, write, hash) and verifies (read, hash):

@@ -68,7 +68,17 @@ export const INDEX_TABLE = {
 
 export const indexTableName = (prefix: string): string => `${prefix}-index`;
 export const hotTablePrefix = (prefix: string): string => `${prefix}-hot-`;
+/**
+ * A run's index, two levels: `run#<id>` holds, for a run written by key range, one pointer per
+ * range (sort key: the range's first key) to the range's own partition `run#<id>#<range>`
+ * holding its index entries, so each merge task writes under a partition key of its own. A
+ * run written whole (and every run written before ranges had partitions) keeps its entries
+ * in `run#<id>` itself; readers tell the two by the item.
+ */
 export const runPartition = (runId: string): string => `run#${runId}`;
+export const runRangePartition = (runId: string, range: number): string => `run#${runId}#${range}`;
+/** The run whose index a `run#` partition key belongs to. */
+export const runOfPartition = (pk: string): string => pk.slice('run#'.length).split('#')[0]!;
 /** The key ranges a run was written in (RangeSummary items, by range index): what a compaction of it plans from. */
 export const rangesPartition = (runId: string): string => `ranges#${runId}`;
 

@@ -24,7 +24,18 @@ export async function writeBatch(ddb: DynamoDBClient, table: string, requests: r
   }
 }
 
-/** Any number of requests, 25 per call, in order. */
-export async function writeAll(ddb: DynamoDBClient, table: string, requests: readonly WriteRequest[], what: string): Promise<void> {
-  for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) await writeBatch(ddb, table, requests.slice(i, i + BATCH_WRITE_MAX), what);
+/** Any number of requests, 25 per call, in order; with `pace`, each batch first waits for its write units. */
+export async function writeAll(ddb: DynamoDBClient, table: string, requests: readonly WriteRequest[], what: string, pace?: (units: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
+    const batch = requests.slice(i, i + BATCH_WRITE_MAX);
+    if (pace) await pace(batch.reduce((n, r) => n + putUnits(r), 0));
+    await writeBatch(ddb, table, batch, what);
+  }
+}
+
+/** Write units of a put as DynamoDB counts them: one per KB of attribute names and values (binary and string values; a delete costs one). */
+function putUnits(r: WriteRequest): number {
+  let bytes = 0;
+  for (const [name, v] of Object.entries(r.PutRequest?.Item ?? {})) bytes += Buffer.byteLength(name) + (v.B ? v.B.length : v.S ? Buffer.byteLength(v.S) : v.N ? v.N.length : 1);
+  return Math.max(1, Math.ceil(bytes / 1024));
 }

@@ -1,7 +1,9 @@
 /**
  * Writing cold runs (DESIGN §3): blobs in S3 and their sparse-index items, written by key
- * range (each range ends by sweeping what an earlier, different attempt of it left) and
- * invisible until a manifest commit names the run; and deleting a run whole.
+ * range (each range's entries under a partition key of its own, paced to its share of the
+ * key's write rate, then a pointer to them in the run's top level; each range ends by sweeping
+ * what an earlier, different attempt of it left) and invisible until a manifest commit names
+ * the run; and deleting a run whole.
  */
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BlobWriter, type BlobWriterOptions, type FinishedBlob } from '../core/blob-writer.ts';
@@ -9,13 +11,15 @@ import { compareKeys } from '../core/keys.ts';
 import { keyRangeOfSpec, type RangeSpec, type RangeSummary } from '../core/key-ranges.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { batchesOf, type Source } from '../core/source.ts';
-import { OBJECTS, rangesPartition, runPartition } from '../core/schema.ts';
+import { INDEX_KEY_WRITE_UNITS } from '../core/fan-out.ts';
+import { OBJECTS, rangesPartition, runPartition, runRangePartition } from '../core/schema.ts';
+import { Pacer } from '../core/token-bucket.ts';
 import { Setsum } from '../core/setsum.ts';
 import { serializeIndexEntry } from '../core/sparse-index.ts';
 import { writeAll, writeBatch } from './batch-write.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
-import { ENTRY, PK, rangeSummaryKey, SK, SUMMARY, type Item, type RunIndex } from './run-index.ts';
+import { ENTRY, PK, POINTER, POINTER_HI, rangeSummaryKey, SK, SUMMARY, type Item, type RunIndex } from './run-index.ts';
 
 export const RUN_WRITE_GRANTS = {
   /** writeRun, putBlob: blobs, index items and range summaries, then the range's sweep (list, delete, query, batch delete) */
@@ -40,18 +44,26 @@ export class ColdWriter {
   private readonly index: RunIndex;
   private readonly bucket: ColdBucket;
 
-  constructor(index: RunIndex, bucket: ColdBucket) {
+  /** Write units a second a range's writer asks of its index partition key. */
+  private readonly indexKeyWriteUnits: number;
+
+  constructor(index: RunIndex, bucket: ColdBucket, indexKeyWriteUnits = INDEX_KEY_WRITE_UNITS) {
     this.index = index;
     this.bucket = bucket;
+    this.indexKeyWriteUnits = indexKeyWriteUnits;
   }
 
-  /** Writes one finished blob and its index items (invisible until committed). */
-  async putBlob(runId: string, blob: FinishedBlob): Promise<void> {
+  /**
+   * Writes one finished blob and its index items (invisible until committed): a range's under
+   * the range's partition key (`pacer` keeps them to the key's share), a whole run's in its top level.
+   */
+  async putBlob(runId: string, blob: FinishedBlob, range?: number, pacer?: Pacer): Promise<void> {
     await this.bucket.putObject(blob.name, blob.bytes);
+    const pk = range === undefined ? runPartition(runId) : runRangePartition(runId, range);
     const requests: WriteRequest[] = blob.index.map((e) => ({
-      PutRequest: { Item: { [PK]: { S: runPartition(runId) }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
+      PutRequest: { Item: { [PK]: { S: pk }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
     }));
-    await writeAll(this.index.ddb, this.index.table, requests, `index items of run ${runId}`);
+    await writeAll(this.index.ddb, this.index.table, requests, `index items of run ${runId}`, pacer && ((units) => pacer.take(units)));
   }
 
   /**
@@ -60,6 +72,7 @@ export class ColdWriter {
    */
   async writeRun(runId: string, entries: Source, opts: Partial<BlobWriterOptions> = {}, range?: RangeSpec): Promise<WrittenRun> {
     const w = new BlobWriter((i) => (range === undefined ? OBJECTS.blob(runId, i) : OBJECTS.rangeBlob(runId, range.index, i)), opts);
+    const pacer = new Pacer(this.indexKeyWriteUnits);
     const names = new Set<string>();
     const firstKeys = new Set<string>();
     const setsum = new Setsum();
@@ -72,7 +85,7 @@ export class ColdWriter {
     let maxSeq = -Infinity;
     const done = async (b: FinishedBlob | undefined): Promise<void> => {
       if (!b) return;
-      await this.putBlob(runId, b);
+      await this.putBlob(runId, b, range?.index, pacer);
       names.add(b.name);
       for (const e of b.index) firstKeys.add(e.firstKey.toString('base64'));
       setsum.add(b.setsum);
@@ -92,7 +105,7 @@ export class ColdWriter {
     }
     await done(w.finish());
     if (range !== undefined) {
-      await this.sweepRange(runId, range, names, firstKeys);
+      await this.sweepRange(runId, range, names, firstKeys, minKey);
       const summary: RangeSummary = { ...range, bytes, count };
       const item = { [PK]: { S: rangesPartition(runId) }, [SK]: { B: rangeSummaryKey(range.index) }, [SUMMARY]: { S: JSON.stringify(summary) } };
       await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: item } }], `record range ${range.index} of run ${runId}`);
@@ -106,26 +119,45 @@ export class ColdWriter {
    * different attempt left (a corrupted write, other settings) goes; committed data, always
    * rewritten identically, is never touched.
    */
-  private async sweepRange(runId: string, range: RangeSpec, names: ReadonlySet<string>, firstKeys: ReadonlySet<string>): Promise<void> {
+  private async sweepRange(runId: string, range: RangeSpec, names: ReadonlySet<string>, firstKeys: ReadonlySet<string>, first: Buffer | undefined): Promise<void> {
     const stale = (await this.bucket.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => !names.has(o.key));
     if (stale.length > 0) await this.bucket.deleteObjects(stale.map((o) => o.key));
+    const own = this.index.partition(runId, { pk: runRangePartition(runId, range.index), consistent: true, keysOnly: true });
+    await this.index.deleteItems(runId, filtered(own, (sk) => !firstKeys.has(sk.toString('base64'))));
+    // The pointer, once the entries it leads to are all there; then whatever else the top level
+    // holds in the range: pointers or entries of an attempt with other splitters.
     const { lo, hi } = keyRangeOfSpec(range);
+    if (first) {
+      const pointer = { [PK]: { S: runPartition(runId) }, [SK]: { B: first }, [POINTER]: { N: String(range.index) }, ...(range.hi ? { [POINTER_HI]: { B: hi } } : {}) };
+      await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: pointer } }], `point to range ${range.index} of run ${runId}`);
+    }
     const from = lo.length > 0 ? { cond: '#sk >= :k', key: lo } : {};
-    const items = this.index.partition(runId, { ...from, consistent: true, keysOnly: true });
-    await this.index.deleteItems(runId, (async function* (): AsyncGenerator<Item> {
-      for await (const it of items) {
-        const sk = Buffer.from(it[SK]!.B!);
-        if (compareKeys(sk, hi) >= 0) return;
-        if (!firstKeys.has(sk.toString('base64'))) yield it;
-      }
-    })());
+    const top = this.index.partition(runId, { ...from, consistent: true, keysOnly: true });
+    await this.index.deleteItems(runId, filtered(top, (sk) => !(first && sk.equals(first)), (sk) => compareKeys(sk, hi) >= 0));
   }
 
-  /** Deletes a run's blobs (with `allVersions`, every version of them), index items and range summaries; idempotent. */
+  /**
+   * Deletes a run's blobs (with `allVersions`, every version of them), index items and range
+   * summaries; idempotent. Range partitions are found from the pointers and the summaries;
+   * the top level and the summaries go last, so an interrupted delete can be run again.
+   */
   async deleteRun(runId: string, allVersions = false): Promise<void> {
     await this.bucket.deletePrefix(OBJECTS.runPrefix(runId), allVersions);
+    const ranges = new Set<number>();
+    for await (const it of this.index.partition(runId)) if (it[POINTER]) ranges.add(Number(it[POINTER].N));
+    for await (const it of this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) })) ranges.add(Number(Buffer.from(it[SK]!.B!).toString()));
+    for (const r of ranges) await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: runRangePartition(runId, r) }));
     await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true }));
     await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) }));
+  }
+}
+
+/** Items whose sort key passes `keep`, until one meets `stop`. */
+async function* filtered(items: AsyncIterable<Item>, keep: (sk: Buffer) => boolean, stop: (sk: Buffer) => boolean = () => false): AsyncGenerator<Item> {
+  for await (const it of items) {
+    const sk = Buffer.from(it[SK]!.B!);
+    if (stop(sk)) return;
+    if (keep(sk)) yield it;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * A run's items in the index table: its sparse index (`run#<id>`, one item per index entry,
- * keyed by the entry's first key) and the key ranges it was written in (`ranges#<id>`, one
+ * A run's items in the index table: its sparse index (one item per index entry, keyed by the
+ * entry's first key, in `run#<id>` or, for a run written by range, in each range's
+ * `run#<id>#<range>` with pointers to them in `run#<id>`: core/schema.ts) and the key ranges it was written in (`ranges#<id>`, one
  * RangeSummary per range). The reader and the writer of runs share these queries.
  */
 import { QueryCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,9 @@ export const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 
 /** The index item attribute holding a serialized IndexEntry. */
 export const ENTRY = 'e';
+/** A pointer's attributes (top level of a run written by range): its range's index, and the range's upper bound (absent: unbounded). */
+export const POINTER = 'p';
+export const POINTER_HI = 'h';
 /** The attribute of a range summary item (JSON), and its sort key: the range's index. */
 export const SUMMARY = 'r';
 export const rangeSummaryKey = (index: number): Uint8Array => Buffer.from(String(index).padStart(8, '0'));

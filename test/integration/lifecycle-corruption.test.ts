@@ -12,7 +12,7 @@ import { BlobWriter } from '../../lambda/core/blob-writer.ts';
 import type { RangeSpec } from '../../lambda/core/key-ranges.ts';
 import type { JobRanges } from '../../lambda/core/jobs.ts';
 import type { Entry } from '../../lambda/core/record.ts';
-import { INDEX_TABLE, OBJECTS, runPartition } from '../../lambda/core/schema.ts';
+import { INDEX_TABLE, OBJECTS, runRangePartition } from '../../lambda/core/schema.ts';
 import { serializeIndexEntry } from '../../lambda/core/sparse-index.ts';
 import { ENTRY } from '../../lambda/store/run-index.ts';
 import { JobStore } from '../../lambda/store/job-store.ts';
@@ -47,10 +47,10 @@ async function rewriteUnchecked(sys: LocalSystem, runId: string, range: number, 
   for (const e of records) {
     Reflect.set(w, 'lastKey', undefined);
     const b = w.add(e);
-    if (b) await sys.cold.coldWriter.putBlob(runId, b);
+    if (b) await sys.cold.coldWriter.putBlob(runId, b, range);
   }
   const last = w.finish();
-  if (last) await sys.cold.coldWriter.putBlob(runId, last);
+  if (last) await sys.cold.coldWriter.putBlob(runId, last, range);
 }
 
 const CORRUPTIONS: Record<string, Corruption> = {
@@ -82,7 +82,7 @@ const CORRUPTIONS: Record<string, Corruption> = {
       new PutItemCommand({
         TableName: sys.store.indexTable,
         Item: {
-          [INDEX_TABLE.partitionKey]: { S: runPartition(runId) },
+          [INDEX_TABLE.partitionKey]: { S: runRangePartition(runId, range.index) },
           [INDEX_TABLE.sortKey]: { B: mine.firstKey },
           [ENTRY]: { B: serializeIndexEntry({ ...mine, blob: other.blob }) },
         },

@@ -12,7 +12,7 @@ import { LogarithmicPolicy } from '../../lambda/core/strategies/logarithmic.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { UnavailableError } from '../../lambda/core/errors.ts';
 import type { Manifest } from '../../lambda/core/manifest.ts';
-import { hotTablePrefix, INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
+import { hotTablePrefix, INDEX_TABLE, OBJECTS, runOfPartition } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import type { DataPlane, WriteOp } from '../../lambda/store/data-plane.ts';
 import { pagedItems } from '../../lambda/store/paging.ts';
@@ -370,7 +370,7 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
   );
   for await (const it of items) {
     const pk = it[INDEX_TABLE.partitionKey]!.S!;
-    if (pk.startsWith('run#')) assert.ok(runs.has(pk.slice(4)), `index items of ${pk} are orphaned`);
+    if (pk.startsWith('run#')) assert.ok(runs.has(runOfPartition(pk)), `index items of ${pk} are orphaned`);
     if (pk.startsWith('job#')) assert.ok(jobIds.has(pk.slice(4)), `job spec ${pk} is orphaned`);
   }
   return m;

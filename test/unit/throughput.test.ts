@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { itemBytes, readUnits, writeUnits } from '../../local/capacity-units.ts';
-import { DynamoThroughput, S3Throughput, TokenBucket, type TableCapacity } from '../../local/throughput.ts';
+import { Pacer, TokenBucket } from '../../lambda/core/token-bucket.ts';
+import { DynamoThroughput, S3Throughput, type TableCapacity } from '../../local/throughput.ts';
 
 function manualClock(): { now: () => number; advance(ms: number): void } {
   let t = 1_000_000;
@@ -38,6 +39,38 @@ describe('token buckets', () => {
     c.advance(60_000);
     b.charge(10);
     assert.ok(!b.admits(), 'it holds at most its capacity');
+  });
+});
+
+describe('a pacer', () => {
+  it('lets a writer ask for at most its rate over any window, plus one second\'s burst', async () => {
+    const c = manualClock();
+    const slept: number[] = [];
+    const pacer = new Pacer(500, c.now, async (ms) => {
+      slept.push(ms);
+      c.advance(ms);
+    });
+    const start = c.now();
+    let units = 0;
+    for (let i = 0; i < 400; i++) {
+      await pacer.take(8);
+      units += 8;
+      c.advance(1); // the write itself
+    }
+    const seconds = (c.now() - start) / 1000;
+    assert.ok(units <= 500 * (seconds + 1), `${units} units in ${seconds} s`);
+    assert.ok(units >= 500 * (seconds - 1), 'and it does not wait longer than it must');
+    assert.ok(slept.length > 0 && pacer.waitedMs === slept.reduce((a, b) => a + b, 0));
+  });
+
+  it('does not wait while the writer stays under its rate', async () => {
+    const c = manualClock();
+    const pacer = new Pacer(500, c.now, () => Promise.reject(new Error('should not sleep')));
+    for (let i = 0; i < 50; i++) {
+      await pacer.take(5);
+      c.advance(20);
+    }
+    assert.equal(pacer.waitedMs, 0);
   });
 });
 
