@@ -14,9 +14,9 @@ import { simulate } from './simulator.ts';
 import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, formatDuration, type StoreSettings } from '../lambda/core/settings.ts';
 import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from '../lambda/core/limits.ts';
-import { warmWritesFor } from '../lambda/core/hot-capacity.ts';
+import { warmReadsFor, warmWritesFor } from '../lambda/core/hot-capacity.ts';
 import { rangeShards } from '../lambda/core/jobs.ts';
-import { compactionSlice, fanOut, importChunkBytes, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut, importChunkBytes, EVENTUAL_SCAN_BYTES_PER_READ_UNIT, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, SCAN_BYTES_PER_READ_UNIT, scanPlan, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
@@ -227,12 +227,18 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   /** A merge reads every task's spills of its range: past MAX_MERGE_SOURCES, in two passes (its data read twice). */
   const passesFor = (sources: number): number => (sources > MAX_MERGE_SOURCES ? 2 : 1);
 
-  // Offload: the planner's fan-out for a period of this size.
-  const off = fanOut(bytes, s);
+  // Offload: the planner's fan-out for a period of this size; its scans paced to their share of
+  // the sealed table's reads (a new table's 12,000 a second: hot tables are warmed for writes only).
+  const tableBytesPerRaw = (recordBytes + 60) / recordBytes;
+  const tableReads = tableReadsOf(input, ratesOf(input));
+  const scan = scanPlan(bytes * tableBytesPerRaw, tableReads, s);
+  const off = { ...fanOut(bytes, s), segments: scan.segments };
+  /** Seconds a segment of `raw` bytes takes read at its pace (a unit per `perUnit` bytes), or processed at `rate`, whichever is longer. */
+  const pacedScan = (raw: number, rate: number, perUnit: number): number => Math.max(raw / rate, (raw * tableBytesPerRaw) / perUnit / scan.readUnitsPerSegment);
   /** Spills each task writes per range: its share of a range over what one range's sorter holds of the task's memory. */
   const spillsPerCell = (taskBytes: number, memoryBytes: number): number => Math.max(1, Math.ceil(taskBytes / off.ranges / sorterBudget(memoryBytes, off.ranges)));
   const scanBytes = bytes / off.segments;
-  const scanSeconds = scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode);
+  const scanSeconds = pacedScan(scanBytes, bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode), EVENTUAL_SCAN_BYTES_PER_READ_UNIT);
   const offload = [
     step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds }),
   ];
@@ -244,7 +250,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
   offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / verifyRate }));
-  offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanBytes / bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum) }));
+  offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: pacedScan(scanBytes, bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum), SCAN_BYTES_PER_READ_UNIT) }));
   offload.push(sum('offload verify sum', 'verify', off.ranges));
   // A merge holds a chunk of each source and a decoded block: about two blocks per source merged at once.
   const mergeMemory = Math.min(sources, MAX_MERGE_SOURCES) * 2 * s.blockBytes;
@@ -345,7 +351,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
 
   const rates = ratesOf(input);
-  const limits = rateLimits(input, rates, { segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, planRanges: Math.max(off.ranges, largestPlan), mergeBytes, mergeSeconds, puts });
+  const limits = rateLimits(input, rates, { tableReads, segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, planRanges: Math.max(off.ranges, largestPlan), mergeBytes, mergeSeconds, puts });
 
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
   const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
@@ -367,6 +373,16 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   };
 }
 
+/** The store configured for the workload modelled: its warm throughput and API throttling follow the peak. */
+function sizedFor(input: ScaleInput, r: RateInput): StoreSettings {
+  return { ...input.settings, peakWritesPerSecond: input.settings.peakWritesPerSecond ?? Math.ceil(r.writesPerSecond * r.peakFactor) };
+}
+
+/** A sealed table's read units a second: warmed for its offload as rotation warms it, else a new table's. */
+export function tableReadsOf(input: ScaleInput, r: RateInput): number {
+  return warmReadsFor(sizedFor(input, r), r.writesPerSecond, { itemBytes: input.recordBytes + 60 }) ?? RATE_QUOTAS.newTableReadUnits;
+}
+
 /** The input's rates, defaults filled in. */
 export function ratesOf(input: ScaleInput): RateInput {
   const periodSeconds = input.settings.periodMs / 1000;
@@ -386,19 +402,19 @@ export function ratesOf(input: ScaleInput): RateInput {
  * (a run's index items, a job's records), the API's requests, Lambda's concurrency, and S3's
  * PUTs per prefix.
  */
-function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: number; scanSeconds: number; scanBytes: number; ranges: number; planRanges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
+function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { tableReads: number; segments: number; scanSeconds: number; scanBytes: number; ranges: number; planRanges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
   const s = input.settings;
   const itemBytes = input.recordBytes + 60;
   const unitsPerWrite = Math.max(1, Math.ceil(itemBytes / 1024));
   const peakWrites = r.writesPerSecond * r.peakFactor;
   // The store is configured for the workload modelled: its warm throughput and API throttling follow the peak.
-  const sized = { ...s, peakWritesPerSecond: s.peakWritesPerSecond ?? Math.ceil(peakWrites) };
+  const sized = sizedFor(input, r);
   const limit = (name: string, demand: number, max: number, unit: string): Limit => ({ name, demand: Math.round(demand * 10) / 10, limit: max, unit, ok: demand <= max });
   // A table is warmed for the last period's rate (here the same) or the configured peak; else it takes a new table's.
   const warm = warmWritesFor(sized, r.writesPerSecond, { itemBytes }) ?? 0;
   const tableWrites = Math.min(RATE_QUOTAS.tableUnits, Math.max(RATE_QUOTAS.newTableWriteUnits, warm));
-  // A scan segment reads as fast as its task processes what it reads; MAP_CONCURRENCY segments at once.
-  const segmentReadUnits = lifecycle.scanBytes / lifecycle.scanSeconds / 4096;
+  // A scan segment reads at its pace (or slower, as fast as its task processes what it reads); MAP_CONCURRENCY segments at once.
+  const segmentReadUnits = (lifecycle.scanBytes * ((input.recordBytes + 60) / input.recordBytes)) / lifecycle.scanSeconds / EVENTUAL_SCAN_BYTES_PER_READ_UNIT;
   const scanReads = Math.min(MAP_CONCURRENCY, lifecycle.segments) * segmentReadUnits;
   // Each range's index entries go under a partition key of its own, written by one merge task, paced.
   const indexWrites = indexWriteUnits(lifecycle.mergeBytes) / lifecycle.mergeSeconds;
@@ -413,7 +429,7 @@ function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { segments: numb
   return [
     limit('hot table writes at period start', peakWrites * unitsPerWrite, tableWrites, 'write units/s'),
     limit('hot partition key writes', (peakWrites * r.hotKeyShare * unitsPerWrite) / s.hotShards, RATE_QUOTAS.partitionWriteUnits, 'write units/s'),
-    limit('offload scan reads per table', scanReads, RATE_QUOTAS.newTableReadUnits, 'read units/s'),
+    limit('offload scan reads per table', scanReads, lifecycle.tableReads, 'read units/s'),
     limit('index writes per partition key', indexWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),
     limit('index table writes', Math.min(MAP_CONCURRENCY, lifecycle.ranges) * indexWrites, RATE_QUOTAS.tableUnits / 2, 'write units/s'),
     limit('job record writes per partition key', jobRecordWrites, RATE_QUOTAS.partitionWriteUnits / 2, 'write units/s'),

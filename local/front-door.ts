@@ -20,7 +20,7 @@ import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
 import { LocalVersions, type CurrentObjects } from './s3-versions.ts';
 import { DynamoAnswerError, LocalTransactions } from './transactions.ts';
-import { DynamoThroughput, S3Throughput, type Refusal } from './throughput.ts';
+import { AWS_RATES, DynamoThroughput, S3Throughput, type Refusal } from './throughput.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
 export type Principal = { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
@@ -137,6 +137,22 @@ function throttled(res: ServerResponse, r: Refusal): void {
 }
 
 /** DynamoDB operations whose cost is known from their answer only. */
+/**
+ * DynamoDB's DescribeTable says a table's warm throughput (dynalite knows none): what it was
+ * created or updated with, else a new on-demand table's 12,000 reads and 4,000 writes a
+ * second, or a provisioned table's capacity.
+ */
+function withWarmThroughput(text: Buffer, rates: DynamoThroughput | undefined): Buffer {
+  const answer = JSON.parse(text.toString('utf8')) as { Table?: { TableName?: string; BillingModeSummary?: { BillingMode?: string }; ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } } };
+  const t = answer.Table;
+  if (!t) return text;
+  const warm = rates?.warmOf(String(t.TableName)) ?? {};
+  const onDemand = t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
+  const read = Math.max(warm.read ?? 0, onDemand ? AWS_RATES.newTableReadUnits : (t.ProvisionedThroughput?.ReadCapacityUnits ?? 0));
+  const write = Math.max(warm.write ?? 0, onDemand ? AWS_RATES.newTableWriteUnits : (t.ProvisionedThroughput?.WriteCapacityUnits ?? 0));
+  return Buffer.from(JSON.stringify({ ...answer, Table: { ...t, WarmThroughput: { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' } } }));
+}
+
 const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
 
 /** DynamoDB operations that write items. */
@@ -190,7 +206,8 @@ function forward(
       void readAll(up).then((text) => {
         const changed = inspect(up.statusCode ?? 502, text);
         if (changed) {
-          const { 'content-length': _, ...rest } = up.headers;
+          // A changed body has another CRC32: the SDK checks DynamoDB's only when it is there.
+          const { 'content-length': _, 'x-amz-crc32': __, ...rest } = up.headers;
           res.writeHead(changed.status, { ...rest, 'content-length': String(changed.body.length) });
           res.end(changed.body);
         } else {
@@ -336,6 +353,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         }
         // Plain writes share a lock a transaction takes alone: none lands between its check and its put.
         if (PLAIN_WRITES.has(op)) return transactions.lock.shared(() => forward(opts.dynamodb, req, res, forwarded));
+        if (op === 'DescribeTable') return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) => (status === 200 ? { status, body: withWarmThroughput(text, throughput?.dynamodb) } : undefined));
         const owed = pending && 'pending' in pending ? pending.pending : [];
         if (throughput && READS.has(op) && owed.length > 0) {
           return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) => {

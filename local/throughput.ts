@@ -123,11 +123,19 @@ export class DynamoThroughput {
   private readonly warm = new Map<string, { read?: number; write?: number }>();
   private readonly opts: DynamoThroughputOptions;
   private readonly now: () => number;
+  private scale: number;
   readonly counts: ThroughputCounts = { admitted: 0, refused: 0, byReason: {}, byTarget: {} };
 
   constructor(opts: DynamoThroughputOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+    this.scale = opts.scale;
+  }
+
+  /** Enforces AWS's rates times `scale` from now on (a test loads a table fast, then offloads it slowly). */
+  rescale(scale: number): void {
+    this.scale = scale;
+    this.tables.clear();
   }
 
   /** Warm throughput a CreateTable or UpdateTable asked for (dynalite has none: the front door keeps it). */
@@ -154,7 +162,7 @@ export class DynamoThroughput {
     const c = await this.opts.describe(table);
     if (!c) return undefined;
     const warm = this.warm.get(table);
-    const b = new TableBuckets({ ...c, ...(warm?.read ? { warmRead: warm.read } : {}), ...(warm?.write ? { warmWrite: warm.write } : {}) }, this.opts.scale, this.now);
+    const b = new TableBuckets({ ...c, ...(warm?.read ? { warmRead: warm.read } : {}), ...(warm?.write ? { warmWrite: warm.write } : {}) }, this.scale, this.now);
     this.tables.set(table, b);
     return b;
   }
@@ -164,7 +172,7 @@ export class DynamoThroughput {
     let b = t.keys.get(id);
     if (!b) {
       if (t.keys.size > 10_000) for (const [k, x] of t.keys) if (x.full()) t.keys.delete(k);
-      const rate = (kind === 'Write' ? AWS_RATES.partitionWriteUnits : AWS_RATES.partitionReadUnits) * this.opts.scale;
+      const rate = (kind === 'Write' ? AWS_RATES.partitionWriteUnits : AWS_RATES.partitionReadUnits) * this.scale;
       b = new TokenBucket(rate, rate, this.now);
       t.keys.set(id, b);
     }

@@ -46,6 +46,51 @@ export function compactionSlice(s: Pick<StoreSettings, 'rangeBytes' | 'compactio
   return MAP_CONCURRENCY * Math.max(1, Math.floor(EXECUTION_TIMEOUT_SECONDS.lifecycle / 2 / perRange));
 }
 
+/**
+ * The share of a sealed table's read throughput an offload's scans take: the rest serves
+ * reads of the period through the API while it is offloaded, and the margin of DynamoDB's
+ * own accounting.
+ */
+export const SCAN_READ_SHARE = 0.5;
+
+/** Seconds of paced reading a scan segment is planned for: half the task budget, the rest for spills and waits out of throttling. */
+export const SCAN_TASK_SECONDS = TASK_BUDGET_SECONDS / 2;
+
+/**
+ * Bytes a read unit reads in a Scan: 4 KB strongly consistent, twice that eventually. The
+ * offload's scan is eventually consistent (the table took its last write a seal grace
+ * before, and DynamoDB's copies agree within about a second); verification's re-scan is
+ * strongly consistent, the ground truth the new run must match. Segments are sized for the
+ * slower of the two.
+ */
+export const SCAN_BYTES_PER_READ_UNIT = 4096;
+export const EVENTUAL_SCAN_BYTES_PER_READ_UNIT = 8192;
+
+/** Read units an offload of a table of `bytes` takes: its scan and verification's re-scan. */
+export const offloadReadUnits = (bytes: number): number => bytes / EVENTUAL_SCAN_BYTES_PER_READ_UNIT + bytes / SCAN_BYTES_PER_READ_UNIT;
+
+/** Seconds an offload's two scans are planned to take together at most: a quarter of a lifecycle execution's timeout. */
+export const OFFLOAD_READ_SECONDS = EXECUTION_TIMEOUT_SECONDS.lifecycle / 4;
+
+export interface ScanPlan {
+  readonly segments: number;
+  /** Read units a second each segment's task asks of the table: the scans' share of it over the segments that run at once. */
+  readonly readUnitsPerSegment: number;
+}
+
+/**
+ * Scan segments for `bytes` of a table that serves `tableReadUnits` a second: as many as
+ * `segmentBytes` asks for, or more, so that each, paced to its part of the share, finishes
+ * its reading in SCAN_TASK_SECONDS. However many segments, the scans together ask the table
+ * for its share and no more (MAP_CONCURRENCY of them run at once).
+ */
+export function scanPlan(bytes: number, tableReadUnits: number, s: Pick<StoreSettings, 'rangeBytes' | 'segmentBytes'>): ScanPlan {
+  const budget = Math.max(1, tableReadUnits * SCAN_READ_SHARE);
+  const paced = Math.ceil(((bytes / SCAN_BYTES_PER_READ_UNIT) * MAP_CONCURRENCY) / (budget * SCAN_TASK_SECONDS));
+  const segments = Math.max(fanOut(bytes, s).segments, paced);
+  return { segments, readUnitsPerSegment: budget / Math.min(segments, MAP_CONCURRENCY) };
+}
+
 export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'segmentBytes'>): { segments: number; ranges: number } {
   return { segments: Math.max(2, Math.ceil(bytes / s.segmentBytes)), ranges: Math.max(1, Math.ceil(bytes / s.rangeBytes)) };
 }

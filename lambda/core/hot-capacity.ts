@@ -10,6 +10,7 @@
  * cost, never a throttle), and a sealed table goes back to on-demand, so the offload's big
  * scans are billed per request instead of throttling against a small read capacity.
  */
+import { OFFLOAD_READ_SECONDS, offloadReadUnits, SCAN_READ_SHARE } from './fan-out.ts';
 import { RATE_QUOTAS } from './limits.ts';
 import type { RunMeta } from './manifest.ts';
 import { rotationIntervalMs, type StoreSettings } from './settings.ts';
@@ -34,8 +35,8 @@ export interface Throughput {
   readonly max: number;
 }
 
-/** On-demand, optionally warmed: `warmWrites` write units a second taken at once from creation (AWS's WarmThroughput). */
-export type TableCapacity = { readonly mode: 'on-demand'; readonly warmWrites?: number } | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
+/** On-demand, optionally warmed: write and read units a second taken at once from creation (AWS's WarmThroughput). */
+export type TableCapacity = { readonly mode: 'on-demand'; readonly warmWrites?: number; readonly warmReads?: number } | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
 
 export const ON_DEMAND: TableCapacity = { mode: 'on-demand' };
 
@@ -97,6 +98,24 @@ export function warmWritesFor(settings: Pick<StoreSettings, 'peakWritesPerSecond
   return peak > RATE_QUOTAS.newTableWriteUnits ? Math.min(AUTO_SCALING.maxUnits, Math.ceil(peak)) : undefined;
 }
 
+/** An item's bytes where none is measured yet: an upper bound for audit records. */
+const ASSUMED_ITEM_BYTES = 1024;
+
+/**
+ * Warm read throughput for a new on-demand table: what its offload needs to scan it and
+ * re-scan it within OFFLOAD_READ_SECONDS at the scans' share of the table's reads (the
+ * period's bytes from the recent write rate, or the configured peak over the peak factor);
+ * undefined when a new table's 12,000 read units a second suffice; at most the
+ * table quota (a period too large for that takes longer to offload: the scale model says so).
+ */
+export function warmReadsFor(settings: Pick<StoreSettings, 'peakWritesPerSecond' | 'periodMs'>, writeRate: number | undefined, current: CurrentTable = {}): number | undefined {
+  const average = Math.max(writeRate ?? 0, (settings.peakWritesPerSecond ?? 0) / PEAK_FACTOR);
+  const tableBytes = average * (settings.periodMs / 1000) * (current.itemBytes ?? ASSUMED_ITEM_BYTES);
+  // No headroom: the scans pace themselves to their share, so they never ask for more.
+  const reads = offloadReadUnits(tableBytes) / OFFLOAD_READ_SECONDS / SCAN_READ_SHARE;
+  return reads > RATE_QUOTAS.newTableReadUnits ? Math.min(RATE_QUOTAS.tableUnits, Math.ceil(reads)) : undefined;
+}
+
 /** Whether the period starting at `start` takes writes now or soon: provisioned in that mode. */
 export function takesWritesSoon(settings: StoreSettings, start: number, nowMs: number): boolean {
   const lead = rotationIntervalMs(settings.periodMs);
@@ -106,8 +125,11 @@ export function takesWritesSoon(settings: StoreSettings, start: number, nowMs: n
 /** The capacity each of these hot runs' tables should have now. */
 export function capacityPlan(settings: StoreSettings, hot: readonly Pick<RunMeta, 'periodStart'>[], runs: readonly RunMeta[], nowMs: number, current?: CurrentTable): TableCapacity[] {
   if (settings.hotCapacity === 'on-demand') {
-    const warmWrites = warmWritesFor(settings, recentWriteRate(runs), current);
-    return hot.map(() => (warmWrites === undefined ? ON_DEMAND : { mode: 'on-demand', warmWrites }));
+    const rate = recentWriteRate(runs);
+    const warmWrites = warmWritesFor(settings, rate, current);
+    const warmReads = warmReadsFor(settings, rate, current);
+    const warm = { ...(warmWrites !== undefined ? { warmWrites } : {}), ...(warmReads !== undefined ? { warmReads } : {}) };
+    return hot.map(() => ({ mode: 'on-demand', ...warm }));
   }
   const provisioned = provisionedFor(recentWriteRate(runs), current);
   return hot.map((r) => (takesWritesSoon(settings, r.periodStart, nowMs) ? provisioned : ON_DEMAND));

@@ -70,6 +70,8 @@ export function rangeShards(rangeCount: number): number {
 
 export interface OffloadJob extends PeriodToOffload, JobRanges {
   readonly totalSegments: number;
+  /** Read units a second each segment's scan (and re-scan) asks of the table (core/fan-out.ts, scanPlan); absent in jobs planned before scans were paced. */
+  readonly readUnitsPerSegment?: number;
 }
 
 /** A compaction: the policy's choice, with the key ranges its merge is split into. */
@@ -119,7 +121,13 @@ export const importChunks = (job: Pick<ImportJob, 'files' | 'chunkBytes'>): Impo
 /** What a scan of one table segment read, and how many spills it wrote per key range. */
 export interface ScanRecord extends Tally {
   readonly spills: number[];
+  /** Pages the scan asked for again after throttling (absent: none). */
+  readonly throttled?: number;
 }
+
+/** A scan's (and re-scan's) pace as its job planned it; none for a job planned before scans were paced. */
+export const scanPaceOf = (job: Pick<OffloadJob, 'readUnitsPerSegment'>): { readUnitsPerSecond?: number } =>
+  job.readUnitsPerSegment !== undefined ? { readUnitsPerSecond: job.readUnitsPerSegment } : {};
 
 /** What parsing one import chunk found, and how many spills it wrote per key range. */
 export interface ParseRecord extends Tally {

@@ -5,8 +5,8 @@
  * names derive from the run id, range and segment, so a re-run overwrites what it wrote,
  * and each task records what it did in the job's records (core/jobs.ts).
  */
-import type { JobRanges, OffloadJob, PeriodToOffload, ScanRecord } from '../core/jobs.ts';
-import { fanOut } from '../core/fan-out.ts';
+import { scanPaceOf, type JobRanges, type OffloadJob, type PeriodToOffload, type ScanRecord } from '../core/jobs.ts';
+import { fanOut, scanPlan } from '../core/fan-out.ts';
 import { chooseSplitters, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { offloadRunId } from '../core/schema.ts';
@@ -44,13 +44,13 @@ export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<Off
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<OffloadJob, keyof JobRanges>; ranges: RangeSpec[] }> {
-  const reported = await s.hot.size(p.table);
+  const reported = await s.hot.sizeAndReadRate(p.table);
   const sample: Buffer[] = [];
   let sampleBytes = 0;
   let full = 0;
   for (let seg = 0; seg < SAMPLE_SEGMENTS; seg++) {
     let n = 0;
-    for await (const e of s.hot.scanSegment(p.table, seg, SAMPLE_SEGMENTS, SAMPLE_PER_SEGMENT)) {
+    for await (const e of s.hot.scanSegment(p.table, seg, SAMPLE_SEGMENTS, { pageLimit: SAMPLE_PER_SEGMENT })) {
       sample.push(e.key);
       sampleBytes += entrySize(e);
       n++;
@@ -59,8 +59,10 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<Offl
   }
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
-  const planned = fanOut(estimated, s.settings);
-  return { spec: { ...p, totalSegments: planned.segments }, ranges: rangesFrom(chooseSplitters(sample, planned.ranges)) };
+  // Segments from the table's read throughput as well as its size: together they read at the scans' share of it.
+  const scan = scanPlan(estimated, reported.readUnits, s.settings);
+  const ranges = fanOut(estimated, s.settings).ranges;
+  return { spec: { ...p, totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
 }
 
 /** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
@@ -69,7 +71,8 @@ export async function scanSegment(s: Stores, runId: string, segment: number): Pr
   const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), segment, s.settings.spillBytes);
   const setsum = new Setsum();
   let count = 0;
-  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments).batches()) {
+  const throttled = { throttled: 0 };
+  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments, { ...scanPaceOf(job), throttled, consistent: false }).batches()) {
     for (const e of page) {
       setsum.insertEntry(e);
       // A spill to write is the only wait: most records are buffered synchronously.
@@ -78,7 +81,7 @@ export async function scanSegment(s: Stores, runId: string, segment: number): Pr
     }
     count += page.length;
   }
-  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills };
+  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills, ...(throttled.throttled > 0 ? { throttled: throttled.throttled } : {}) };
   await s.jobs.putRecord(runId, 'scan', segment, record);
   return { index: segment, count };
 }

@@ -5,7 +5,7 @@
  * work). Emits the store's health metrics.
  */
 import { systemClock, type Clock } from '../core/seq.ts';
-import { autoScalingClientFrom, storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
+import { autoScalingClientFrom, MAX_ATTEMPTS, storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
 import { RunningExecutions } from '../store/executions.ts';
 import { HotTables } from '../store/hot-tables.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
@@ -32,7 +32,7 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
   const run = async (event: unknown): Promise<RotateOutput> => {
     const input = parseTaskInput('rotate', ROTATE_INPUT, event);
     deps ??= {
-      e: storeEnvFrom(env(), t.traceClient),
+      e: storeEnvFrom(env(), t.traceClient, MAX_ATTEMPTS.background),
       executions: RunningExecutions.fromEnv(env(), t.traceClient),
       scaling: new TableScaling(autoScalingClientFrom(env(), t.traceClient)),
     };

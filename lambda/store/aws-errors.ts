@@ -13,6 +13,17 @@ const THROTTLING = new Set([
   'ConcurrentUpdateException',
 ]);
 
+/** A refusal for rate: worth asking again after a wait. */
+export const isThrottling = (err: unknown): boolean => THROTTLING.has(errorName(err) ?? '');
+
+/**
+ * How long a background task keeps asking again, from where it was, when DynamoDB refuses a
+ * page or a batch for rate after the SDK's own retries (without progress): a throttled task
+ * waits rather than failing and starting its work over. Two minutes of a task's fifteen;
+ * tests of the give-up path shorten it.
+ */
+export const throttlePatience = { ms: 120_000 };
+
 export function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : undefined;
 }

@@ -50,19 +50,27 @@ export function clientConfig(env: Env): { region: string; credentials?: { access
   return { region, credentials: { accessKeyId: key, secretAccessKey: secret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } };
 }
 
-export function storeEnvFrom(env: Env, hook: ClientHook = untraced): StoreEnv {
+/**
+ * Attempts the SDK makes of a request: the data plane's 4 answer a throttled caller within
+ * API Gateway's 29 seconds (429, Retry-After); a background task's 10 (backoff up to 20 s
+ * each, about 45 s at most in all) wait out throttling where the task is, instead of failing
+ * it and starting its work over.
+ */
+export const MAX_ATTEMPTS = { dataPlane: 4, background: 10 } as const;
+
+export function storeEnvFrom(env: Env, hook: ClientHook = untraced, maxAttempts: number = MAX_ATTEMPTS.dataPlane): StoreEnv {
   const settings = settingsFromEnv(env);
   const base = clientConfig(env);
   const ddbEndpoint = env[ENDPOINT_ENV.dynamodb];
   const s3Endpoint = env[ENDPOINT_ENV.s3];
-  const s3Config = { ...base, maxAttempts: 4, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) };
+  const s3Config = { ...base, maxAttempts, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) };
   const bucket = env[ENDPOINT_ENV.bucket];
   if (!bucket) throw new Error(`${ENDPOINT_ENV.bucket} is not set`);
   return {
     settings,
     indexTable: env[ENDPOINT_ENV.indexTable] ?? indexTableName(settings.prefix),
     bucket,
-    ddb: hook(new DynamoDBClient({ ...base, maxAttempts: 4, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) })),
+    ddb: hook(new DynamoDBClient({ ...base, maxAttempts, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) })),
     s3: hook(new S3Client(s3Config)),
     // Only signs URLs: no call to trace.
     s3Presigner: new S3Client({ ...s3Config, requestChecksumCalculation: 'WHEN_REQUIRED' }),

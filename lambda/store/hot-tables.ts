@@ -26,6 +26,8 @@ import { HOT_TABLE, hotPartitionKey, hotTableSchema, shardsOfPartitionKey } from
 import { partitionValueOf, partitionValuesOf } from '../core/hot-shards.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { ThrottledError } from '../core/errors.ts';
+import { RATE_QUOTAS } from '../core/limits.ts';
+import { Pacer } from '../core/token-bucket.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { pagedBatches, pagedItems } from './paging.ts';
@@ -251,27 +253,50 @@ export class HotTables {
     }
   }
 
-  /** One segment's records (unordered), a page at a time. */
-  scanSegment(table: string, segment: number, totalSegments: number, pageLimit?: number): BatchStream {
+  /**
+   * One segment's records (unordered), a page at a time. A sample (`pageLimit`) reads one
+   * page; a whole segment is read at `readUnitsPerSecond` when given, and waits out
+   * throttling from where it was (counted in `throttled`), so its task never starts over.
+   */
+  scanSegment(table: string, segment: number, totalSegments: number, opts: { pageLimit?: number; readUnitsPerSecond?: number; throttled?: { throttled: number }; consistent?: boolean } = {}): BatchStream {
+    const { pageLimit, readUnitsPerSecond } = opts;
+    const pacer = readUnitsPerSecond !== undefined ? new Pacer(readUnitsPerSecond) : undefined;
     const pages = () => pagedBatches(
       `scan ${table}`,
       (start) =>
         this.ddb.send(
-          new ScanCommand({ TableName: table, Segment: segment, TotalSegments: totalSegments, ConsistentRead: true, ...(pageLimit ? { Limit: pageLimit } : {}), ExclusiveStartKey: start }),
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: totalSegments,
+            ConsistentRead: opts.consistent ?? true,
+            ...(pageLimit ? { Limit: pageLimit } : {}),
+            ...(pacer ? { ReturnConsumedCapacity: 'TOTAL' } : {}),
+            ExclusiveStartKey: start,
+          }),
         ),
-      // A sample: one page only.
-      { onePage: pageLimit !== undefined },
+      {
+        ...(pageLimit !== undefined ? { onePage: true } : { patient: opts.throttled ?? { throttled: 0 } }),
+        ...(pacer ? { pace: (units: number) => pacer.take(units) } : {}),
+      },
     );
     return new BatchStream(async function* () {
       for await (const items of pages()) yield items.map(fromHotItem);
     });
   }
 
-  /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */
-  async size(table: string): Promise<{ bytes: number; items: number }> {
+  /**
+   * Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS), and
+   * the read units a second the table serves: its provisioned capacity, or (on-demand) its
+   * warm throughput, a new table's 12,000 when it reports none, within its maximum.
+   */
+  async sizeAndReadRate(table: string): Promise<{ bytes: number; items: number; readUnits: number }> {
     try {
-      const out = await this.ddb.send(new DescribeTableCommand({ TableName: table }));
-      return { bytes: out.Table?.TableSizeBytes ?? 0, items: out.Table?.ItemCount ?? 0 };
+      const t = (await this.ddb.send(new DescribeTableCommand({ TableName: table }))).Table;
+      const provisioned = t?.ProvisionedThroughput?.ReadCapacityUnits ?? 0;
+      const max = t?.OnDemandThroughput?.MaxReadRequestUnits ?? -1;
+      const onDemand = Math.min(t?.WarmThroughput?.ReadUnitsPerSecond ?? RATE_QUOTAS.newTableReadUnits, max > 0 ? max : RATE_QUOTAS.tableUnits);
+      return { bytes: t?.TableSizeBytes ?? 0, items: t?.ItemCount ?? 0, readUnits: provisioned > 0 ? provisioned : onDemand };
     } catch (err) {
       return translate(err, `describe ${table}`);
     }
@@ -289,7 +314,7 @@ export class HotTables {
         new CreateTableCommand({
           TableName: table,
           ...billing(capacity),
-          ...(capacity.mode === 'on-demand' && capacity.warmWrites !== undefined ? { WarmThroughput: { WriteUnitsPerSecond: capacity.warmWrites } } : {}),
+          ...warmThroughputOf(capacity),
           AttributeDefinitions: schema.attributeDefinitions,
           KeySchema: schema.keySchema,
           Tags: [{ Key: 'alki:tier', Value: 'hot' }],
@@ -355,4 +380,10 @@ export class HotTables {
       if (errorName(err) !== 'ResourceNotFoundException') translate(err, `delete ${table}`);
     }
   }
+}
+
+/** CreateTable's WarmThroughput for an on-demand table warmed past a new table's rates (AWS refuses values below them). */
+function warmThroughputOf(c: TableCapacity): { WarmThroughput?: { WriteUnitsPerSecond?: number; ReadUnitsPerSecond?: number } } {
+  if (c.mode !== 'on-demand' || (c.warmWrites === undefined && c.warmReads === undefined)) return {};
+  return { WarmThroughput: { ...(c.warmWrites !== undefined ? { WriteUnitsPerSecond: c.warmWrites } : {}), ...(c.warmReads !== undefined ? { ReadUnitsPerSecond: c.warmReads } : {}) } };
 }

@@ -1,36 +1,50 @@
 /** Paged DynamoDB reads: one loop over LastEvaluatedKey for every Query and Scan. */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { translate } from './aws-errors.ts';
+import type { AttributeValue, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { backoffMs, isThrottling, sleep, throttlePatience, translate } from './aws-errors.ts';
 
 type Item = Record<string, AttributeValue>;
+type Page = { Items?: Item[]; LastEvaluatedKey?: Item; ConsumedCapacity?: ConsumedCapacity };
+
+export interface PagingOptions {
+  /** Stop after the first page (a sample). */
+  readonly onePage?: boolean;
+  /** Before the next page, wait for the read units this one consumed (a Pacer's take; the request must ask for ConsumedCapacity). */
+  readonly pace?: (units: number) => Promise<void>;
+  /**
+   * A page refused for rate after the SDK's retries is asked for again from the same place,
+   * with backoff, for up to throttlePatience.ms a page: a long scan waits out throttling
+   * instead of failing and starting over. Each wait is counted here.
+   */
+  readonly patient?: { throttled: number };
+}
 
 /**
  * Every item of a Query or Scan, a page at a time: `page(start)` sends one request
- * continuing from `start` (undefined first). `onePage` stops after the first (a sample).
+ * continuing from `start` (undefined first).
  */
-export async function* pagedBatches(
-  what: string,
-  page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
-  opts: { onePage?: boolean } = {},
-): AsyncGenerator<Item[]> {
+export async function* pagedBatches(what: string, page: (start: Item | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<Item[]> {
   let start: Item | undefined;
   do {
-    let out;
-    try {
-      out = await page(start);
-    } catch (err) {
-      translate(err, what);
+    let out: Page | undefined;
+    let waitedMs = 0;
+    for (let attempt = 1; !out; attempt++) {
+      try {
+        out = await page(start);
+      } catch (err) {
+        if (!opts.patient || !isThrottling(err) || waitedMs >= throttlePatience.ms) translate(err, what);
+        const ms = backoffMs(attempt, 100, 5000);
+        opts.patient.throttled++;
+        waitedMs += ms;
+        await sleep(ms);
+      }
     }
+    if (opts.pace) await opts.pace(out.ConsumedCapacity?.CapacityUnits ?? 0);
     if (out.Items && out.Items.length > 0) yield out.Items;
     start = out.LastEvaluatedKey;
   } while (start && !opts.onePage);
 }
 
 /** Every item of a Query or Scan, one by one (see pagedBatches). */
-export async function* pagedItems(
-  what: string,
-  page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
-  opts: { onePage?: boolean } = {},
-): AsyncGenerator<Item> {
+export async function* pagedItems(what: string, page: (start: Item | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<Item> {
   for await (const items of pagedBatches(what, page, opts)) yield* items;
 }

@@ -1,5 +1,5 @@
 /** Every adapter a lifecycle step may need, built once per container from the environment. */
-import { storeEnvFrom, untraced, type ClientHook, type Env } from './clients.ts';
+import { MAX_ATTEMPTS, storeEnvFrom, untraced, type ClientHook, type Env } from './clients.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import type { ColdReader } from './cold-reader.ts';
 import type { ColdWriter } from './cold-writer.ts';
@@ -32,8 +32,9 @@ export interface Stores {
   readonly written: WrittenTables;
 }
 
+/** A lifecycle, import or export step's stores: its clients patient with throttling (MAX_ATTEMPTS.background). */
 export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
-  const e = storeEnvFrom(env, hook);
+  const e = storeEnvFrom(env, hook, MAX_ATTEMPTS.background);
   const cold = coldFrom(e.ddb, e.s3, e.indexTable, e.bucket);
   return {
     settings: e.settings,

@@ -29,7 +29,7 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
     }
     if ('action' in input) {
       const job = await s.jobs.spec<OffloadJob>(runId);
-      const tally = await rescanSegment(s, job.table, input.segment, job.totalSegments);
+      const tally = await rescanSegment(s, job, input.segment);
       await s.jobs.putRecord(runId, 'rescan', input.segment, tally);
       return { index: input.segment, count: tally.count };
     }

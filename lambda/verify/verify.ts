@@ -11,7 +11,7 @@
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
-import { sumTallies, type Tally, type VerifyRecord } from '../core/jobs.ts';
+import { scanPaceOf, sumTallies, type OffloadJob, type Tally, type VerifyRecord } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
@@ -120,11 +120,11 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   };
 }
 
-/** Re-scans one segment of an offloaded table, independently of the offload's scan. */
-export async function rescanSegment(s: Stores, table: string, segment: number, totalSegments: number): Promise<Tally> {
+/** Re-scans one segment of an offloaded table, independently of the offload's scan, at its pace. */
+export async function rescanSegment(s: Stores, job: Pick<OffloadJob, 'table' | 'totalSegments' | 'readUnitsPerSegment'>, segment: number): Promise<Tally> {
   const setsum = new Setsum();
   let count = 0;
-  for await (const page of s.hot.scanSegment(table, segment, totalSegments).batches()) {
+  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments, scanPaceOf(job)).batches()) {
     for (const e of page) setsum.insertEntry(e);
     count += page.length;
   }

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
-import { AUTO_SCALING, capacityPlan, provisionedFor, recentWriteRate, warmWritesFor } from '../../lambda/core/hot-capacity.ts';
+import { AUTO_SCALING, capacityPlan, provisionedFor, recentWriteRate, warmReadsFor, warmWritesFor } from '../../lambda/core/hot-capacity.ts';
+import { fanOut, MAP_CONCURRENCY, SCAN_BYTES_PER_READ_UNIT, SCAN_READ_SHARE, SCAN_TASK_SECONDS, scanPlan } from '../../lambda/core/fan-out.ts';
 import { apiThrottle } from '../../lambda/core/limits.ts';
 import { DEFAULT_SETTINGS, rotationIntervalMs, settingsFromEnv, type StoreSettings } from '../../lambda/core/settings.ts';
 import { coldRun, hotRun } from '../support/runs.ts';
@@ -46,8 +47,9 @@ describe('hot capacity plan', () => {
   it('in on-demand mode (the default), provisions nothing, and warms new tables for the recent rate', () => {
     const hot = [hotRun(0, HOUR), hotRun(HOUR, 2 * HOUR)];
     assert.equal(DEFAULT_SETTINGS.hotCapacity, 'on-demand');
-    // 1e9 records in an hour: warmed to the table quota.
-    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [{ mode: 'on-demand', warmWrites: 40_000 }, { mode: 'on-demand', warmWrites: 40_000 }]);
+    // 1e9 records in an hour: warmed to the table quota, for writes and for the offload's reads.
+    const warm = { mode: 'on-demand', warmWrites: 40_000, warmReads: 40_000 };
+    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [warm, warm]);
     assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e6)], HOUR / 2), [{ mode: 'on-demand' }, { mode: 'on-demand' }]);
   });
 
@@ -93,9 +95,30 @@ describe('hot capacity plan', () => {
     assert.equal(warmWritesFor({ peakWritesPerSecond: 8000 }, 1000, { itemBytes: 1500 }), 24_000, 'two write units a record');
     assert.equal(warmWritesFor({ peakWritesPerSecond: 100_000 }, undefined), AUTO_SCALING.maxUnits, 'at most the table quota');
     const plan = capacityPlan({ ...DEFAULT_SETTINGS, peakWritesPerSecond: 8000 }, [hotRun(0, DAY), hotRun(DAY, DAY)], [], 0);
-    assert.deepEqual(plan, [{ mode: 'on-demand', warmWrites: 12_000 }, { mode: 'on-demand', warmWrites: 12_000 }]);
+    // A day of 4,000 writes a second (the peak over the peak factor) of up to 1 KB: more reads than the quota would take to offload in 1.5 h.
+    assert.deepEqual(plan, [{ mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }, { mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }]);
     assert.equal(settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '8000' }).peakWritesPerSecond, 8000);
     assert.throws(() => settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '0' }), /ALKI_PEAK_WRITES_PER_SECOND must be an integer/);
+  });
+
+  it('warms a new on-demand table\'s reads for its offload: a scan and a re-scan in 1.5 h at half the table\'s reads', () => {
+    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, undefined), undefined);
+    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 1000, { itemBytes: 460 }), undefined, 'a new table\'s 12,000 suffice');
+    // The design load: 5,000 writes a second of 460-byte items, a day: 199 GB, 73 million read units (half of them for the eventually consistent scan).
+    const bytes = 5000 * 86_400 * 460;
+    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 5000, { itemBytes: 460 }), Math.ceil((bytes / 8192 + bytes / 4096) / 5400 / 0.5));
+    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 50_000, { itemBytes: 460 }), 40_000, 'at most the table quota');
+  });
+
+  it('plans scans that read at their share of the table, each segment within its time, however large the period', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e6, max: 2 ** 41, noNaN: true }), fc.integer({ min: 1, max: 40_000 }), (bytes, reads) => {
+        const p = scanPlan(bytes, reads, DEFAULT_SETTINGS);
+        assert.ok(p.segments >= fanOut(bytes, DEFAULT_SETTINGS).segments);
+        assert.ok(Math.abs(p.readUnitsPerSegment * Math.min(p.segments, MAP_CONCURRENCY) - Math.max(1, reads * SCAN_READ_SHARE)) < 1e-6 * reads, 'together, the share (at least a unit) and no more');
+        assert.ok(bytes / p.segments / SCAN_BYTES_PER_READ_UNIT / p.readUnitsPerSegment <= SCAN_TASK_SECONDS * 1.0001, 'a segment read in its time');
+      }),
+    );
   });
 
   it('throttles the API for the configured peak: at least 2,000 a second, at most the account\'s 10,000, burst twice', () => {

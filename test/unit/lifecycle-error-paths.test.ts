@@ -21,6 +21,7 @@ import { collectGarbage } from '../../lambda/gc/gc.ts';
 import { parseChunk } from '../../lambda/importer/importer.ts';
 import { scanSegment } from '../../lambda/offload/offload.ts';
 import { hotRunMeta, rotate } from '../../lambda/rotate/rotate.ts';
+import { throttlePatience } from '../../lambda/store/aws-errors.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { TableScaling } from '../../lambda/store/table-scaling.ts';
 import { verifyRange, VerificationFailed } from '../../lambda/verify/verify.ts';
@@ -135,15 +136,42 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     });
   });
 
-  it('offload scan: a Scan throttled beyond the SDK\'s retries fails as ThrottledError, retried by Scan', async () => {
-    ddb.on(ScanCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ...RANGES };
+  it('offload scan: a Scan throttled beyond the SDK\'s retries asks again for the same page and goes on from there', async () => {
+    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, readUnitsPerSegment: 1000, ...RANGES };
+    const item = (sk: string) => ({ pk: { S: 'p' }, sk: { S: sk }, v: { S: '1' }, seq: { N: '1' } });
+    ddb.on(ScanCommand)
+      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: { pk: { S: 'p' }, sk: { S: 'a' } }, ConsumedCapacity: { CapacityUnits: 1 } })
+      .rejectsOnce(awsError('ProvisionedThroughputExceededException'))
+      .rejectsOnce(awsError('ThrottlingException'))
+      .resolves({ Items: [item('b')], ConsumedCapacity: { CapacityUnits: 1 } });
     ddb.on(GetItemCommand).resolves(jobItem(job));
     ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
-    const err = await scanSegment(stores(), job.runId, 0).catch((e: unknown) => e);
-    assert.ok(err instanceof ThrottledError, String(err));
-    assert.ok(transientErrors('Scan').includes(err.name));
-    assert.equal(s3.calls().length, 0, 'no spill written');
+    ddb.on(PutItemCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    assert.deepEqual(await scanSegment(stores(), job.runId, 0), { index: 0, count: 2 });
+    const scans = ddb.commandCalls(ScanCommand).map((c) => c.args[0].input);
+    assert.deepEqual(scans.map((x) => x.ExclusiveStartKey?.sk?.S), [undefined, 'a', 'a', 'a'], 'the refused page is asked for again, not the segment');
+    assert.ok(scans.every((x) => x.ReturnConsumedCapacity === 'TOTAL' && x.ConsistentRead === false), 'eventually consistent, paced by what each page consumed');
+    const record = JSON.parse(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item!.record?.S).find((x) => x !== undefined) ?? '{}') as { throttled?: number; count?: number };
+    assert.deepEqual([record.count, record.throttled], [2, 2], 'the scan record says how often it waited');
+  });
+
+  it('offload scan: a Scan throttled past the task\'s patience fails as ThrottledError, retried by Scan', async () => {
+    const patience = throttlePatience.ms;
+    throttlePatience.ms = 300;
+    try {
+      ddb.on(ScanCommand).rejects(awsError('ProvisionedThroughputExceededException'));
+      const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ...RANGES };
+      ddb.on(GetItemCommand).resolves(jobItem(job));
+      ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
+      const err = await scanSegment(stores(), job.runId, 0).catch((e: unknown) => e);
+      assert.ok(err instanceof ThrottledError, String(err));
+      assert.ok(transientErrors('Scan').includes(err.name));
+      assert.ok(ddb.commandCalls(ScanCommand).length > 1, 'it asked again before giving up');
+      assert.equal(s3.calls().length, 0, 'no spill written');
+    } finally {
+      throttlePatience.ms = patience;
+    }
   });
 
   it('verification: S3 throttling while reading a new run back is ThrottledError (retried), never VerificationFailed', async () => {

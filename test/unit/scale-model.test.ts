@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
-import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
+import { defaultScaleInput, QUOTAS, ratesOf, scaleModel, tableReadsOf, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
-import { compactionSlice, fanOut, INDEX_KEY_WRITE_UNITS } from '../../lambda/core/fan-out.ts';
+import { compactionSlice, fanOut, INDEX_KEY_WRITE_UNITS, SCAN_TASK_SECONDS, scanPlan } from '../../lambda/core/fan-out.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../../lambda/core/limits.ts';
 
 const GiB = 2 ** 30;
@@ -17,9 +17,11 @@ const t = throughputsFromBench();
 describe('the scale model', () => {
   it('fans out as the offload planner does', () => {
     for (const bytes of [GiB, 50 * GiB, 1024 * GiB]) {
-      const r = scaleModel(defaultScaleInput(bytes, 400, 30), t);
+      const input = defaultScaleInput(bytes, 400, 30);
+      const r = scaleModel(input, t);
       const f = fanOut(bytes, DEFAULT_SETTINGS);
-      assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, f.segments);
+      // Scans from the table's size and reads (its bytes: records and item overhead), ranges from its size.
+      assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, scanPlan((bytes * 460) / 400, tableReadsOf(input, ratesOf(input)), DEFAULT_SETTINGS).segments);
       assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, f.ranges);
     }
   });
@@ -51,7 +53,7 @@ describe('the scale model', () => {
   it('times a purge rewrite of the largest run and of every run against half the purge window', () => {
     const TiB = 1024 * GiB;
     const month = scaleModel(defaultScaleInput(TiB, 400, 3650, { purgeWithinMs: 30 * 86_400_000 }), t);
-    assert.deepEqual(month.violations, []);
+    assert.deepEqual(month.violations.filter((v) => v.startsWith('purge')), []);
     assert.ok(month.purge);
     assert.equal(month.purge.halfWindowHours, 360);
     // The largest run's rewrite fits half the window; every run's is reported (ten years at a terabyte a day: about 25 days of executions, each merge paced by its index writes).
@@ -63,13 +65,16 @@ describe('the scale model', () => {
   });
 
   it('reports a task that outlasts Lambda\'s 15 minutes', () => {
-    // Scan segments of 64 GiB: two of 50 GiB each.
-    const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { segmentBytes: 64 * GiB }), t);
-    const scan = r.steps.find((s) => s.name === 'offload scan')!;
-    assert.equal(scan.tasks, 2);
-    assert.ok(scan.maxTaskSeconds > QUOTAS.lambdaSeconds);
+    // Key ranges of 64 GiB: two of 50 GiB each, merged by one task each.
+    const r = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { rangeBytes: 64 * GiB }), t);
+    const merge = r.steps.find((s) => s.name === 'offload merge')!;
+    assert.equal(merge.tasks, 2);
+    assert.ok(merge.maxTaskSeconds > QUOTAS.lambdaSeconds);
     assert.equal(r.withinQuotas, false);
-    assert.ok(r.violations.some((v) => v.startsWith('offload scan: a task takes') && v.includes('over Lambda\'s 900 s')), r.violations.join('\n'));
+    assert.ok(r.violations.some((v) => v.startsWith('offload merge: a task takes') && v.includes('over Lambda\'s 900 s')), r.violations.join('\n'));
+    // Scans are sized by their pace, whatever segmentBytes says: never past their time.
+    const scan = scaleModel(defaultScaleInput(100 * GiB, 400, 30, { segmentBytes: 64 * GiB }), t).steps.find((s) => s.name === 'offload scan')!;
+    assert.ok(scan.tasks > 2 && scan.maxTaskSeconds <= SCAN_TASK_SECONDS);
   });
 
   it('keeps every state and the parent\'s history the same size at any fan-out: tasks are Distributed Map children', () => {
@@ -82,18 +87,18 @@ describe('the scale model', () => {
     for (const x of large.steps.filter((y) => y.name.startsWith('offload') || y.name.startsWith('import'))) assert.ok(x.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${x.name}: ${x.maxTaskSeconds} s`);
   });
 
-  it('finds 1 TiB a day over ten years within every step\'s quota: compactions planned from their inputs\' ranges and cut into slices, merges of many spills in two passes', () => {
+  it('finds 1 TiB a day over ten years within every task\'s quota and every rate, and an offload too long for one execution: compactions planned from their inputs\' ranges and cut into slices, merges of many spills in two passes', () => {
     const r = scaleModel(defaultScaleInput(1024 * GiB, 400, 3650, {}, 6, { writesPerRequest: 100 }), t);
-    assert.deepEqual(r.violations, []);
-    // What the offload's scans ask of the sealed table is over its rate (issue 24, part 3): the model says so.
-    assert.deepEqual(r.limits.filter((l) => !l.ok).map((l) => l.name), ['offload scan reads per table']);
+    // A terabyte scanned and re-scanned at half the table quota's reads takes longer than an execution leaves an offload (issue 24, part 3: offloads spanning executions, open).
+    assert.deepEqual(r.violations.map((v) => v.replace(/\d+\.\d h/, 'N h')), ['lifecycle execution: an offload and a slice of the largest compaction take N h at 100 tasks at once, over its 6 h timeout']);
+    assert.deepEqual(r.limits.filter((l) => !l.ok).map((l) => l.name), []);
+    assert.deepEqual(r.limits.find((l) => l.name === 'offload scan reads per table'), { name: 'offload scan reads per table', demand: 20_000, limit: 40_000, unit: 'read units/s', ok: true });
     // A compaction plan of a million ranges writes them over 64 partition keys: 312 a second each.
     assert.equal(r.limits.find((l) => l.name === 'job record writes per partition key')!.demand, 312.5);
     const plans = r.steps.filter((x) => / plan$/.test(x.name));
     assert.ok(plans.length >= 10, 'compaction reaches level 10 and more in ten years');
     for (const p of plans) assert.ok(p.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${p.name}: ${p.maxTaskSeconds} s`);
     assert.ok(r.execution.largestCompactionExecutions > 1, 'the largest compaction spans executions');
-    assert.ok(r.execution.lifecycleSeconds < EXECUTION_TIMEOUT_SECONDS.lifecycle);
     // The planner's own slice, not a copy.
     assert.equal(r.execution.compactionSlice, compactionSlice(DEFAULT_SETTINGS));
   });
@@ -121,9 +126,12 @@ describe('the scale model', () => {
     const one = scaleModel(defaultScaleInput(bytes, 400, 3650, { hotShards: 1 }, 6, workload), t);
     assert.deepEqual([limitOf(one, 'hot partition key writes').demand, limitOf(one, 'hot partition key writes').ok], [5000, false]);
     assert.equal(one.withinQuotas, false);
-    // Scans: each of up to MAP_CONCURRENCY segments reads as fast as its task hashes and spills.
+    // Scans: up to MAP_CONCURRENCY segments at once, each at its pace (eventually consistent: 8 KB a unit), together half the warmed table's reads.
     const scan = r.steps.find((x) => x.name === 'offload scan')!;
-    assert.ok(Math.abs(limitOf(r, 'offload scan reads per table').demand - Math.min(100, scan.tasks) * (scan.maxTaskBytes / scan.maxTaskSeconds / 4096)) < 1);
+    const reads = limitOf(r, 'offload scan reads per table');
+    assert.ok(Math.abs(reads.demand - Math.min(100, scan.tasks) * (((scan.maxTaskBytes * 460) / 400 / scan.maxTaskSeconds) / 8192)) < 1);
+    assert.ok(Math.abs(reads.demand - reads.limit / 2) < 1 && reads.limit > 12_000, JSON.stringify(reads));
+    assert.ok(r.execution.lifecycleSeconds < EXECUTION_TIMEOUT_SECONDS.lifecycle, 'the design load\'s lifecycle fits its execution');
   });
 
   it('reports an execution that outlasts its timeout', () => {
@@ -146,7 +154,7 @@ describe('the scale model', () => {
     assert.deepEqual(Object.keys(small.report).sort(), ['cost', 'execution', 'limits', 'rates', 'requests', 'steps', 'violations', 'withinQuotas']);
     assert.deepEqual(Object.keys(small.report.limits[0]!).sort(), ['demand', 'limit', 'name', 'ok', 'unit']);
     assert.deepEqual(Object.keys(small.report.steps[0]!).sort(), ['maxStatePayloadBytes', 'maxTaskBytes', 'maxTaskSeconds', 'name', 'tasks', 'unit']);
-    const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--segment-bytes', String(64 * GiB)]);
+    const big = run(['--period-bytes', String(100 * GiB), '--record-bytes', '400', '--days', '30', '--range-bytes', String(64 * GiB)]);
     assert.equal(big.status, 1);
     assert.equal(big.report.withinQuotas, false);
   });
