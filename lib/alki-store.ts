@@ -164,7 +164,8 @@ export class AlkiStore extends Construct {
       checkpointRecords: indexTable.tableArn,
       writtenMarks: indexTable.tableArn,
       scalableTargets: '*',
-      scalingAlarms: '*',
+      // The alarms target tracking creates are named TargetTracking-<resource id>-<kind>-<uuid>, the resource id table/<name>.
+      scalingAlarms: Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `TargetTracking-table/${settings.prefix}-hot-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),
     };
     // The wildcard targets cdk-nag flags, each with why it must be a pattern.
@@ -182,8 +183,8 @@ export class AlkiStore extends Construct {
         reason: 'Application Auto Scaling names a scalable target by a generated id, not by its table, so a policy cannot name the hot tables\' targets; rotate registers and deregisters only its own hot tables.',
       },
       scalingAlarms: {
-        resource: '*',
-        reason: 'Application Auto Scaling checks the caller may manage the target tracking alarms it creates and names itself (AWS validates these CloudWatch permissions on RegisterScalableTarget/PutScalingPolicy).',
+        resource: `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:TargetTracking-table/${settings.prefix}-hot-*`,
+        reason: 'Application Auto Scaling checks the caller may manage the target tracking alarms it creates for the hot tables; it names them TargetTracking-table/<table>-<kind>-<uuid>, so only the uuid and the period are not known before.',
       },
     };
     for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
@@ -200,6 +201,7 @@ export class AlkiStore extends Construct {
       prefix: settings.prefix,
       api: this.api.httpApi,
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])) as Record<UnitName, UnitFunction["fn"]>,
+      indexTable,
       lifecycle: this.lifecycle.stateMachine,
       lifecycleLogs: this.lifecycle.logs,
       lifecycleEvery: every,

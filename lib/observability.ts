@@ -1,6 +1,7 @@
 /**
  * A dashboard and the alarms a platform team needs: executions failing, the API failing,
- * offload falling behind, the horizon of ready period tables running short.
+ * offload falling behind, the horizon of ready period tables running short, and throttling
+ * (of the data plane's requests, of its functions, of the index table).
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -11,11 +12,13 @@ import {
   GraphWidget,
   MathExpression,
   Metric,
+  SearchExpression,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -27,6 +30,7 @@ export interface ObservabilityProps {
   readonly prefix: string;
   readonly api: HttpApi;
   readonly functions: Readonly<Record<UnitName, IFunction>>;
+  readonly indexTable: ITableV2;
   readonly lifecycle: StateMachine;
   /** The lifecycle's execution log group (logging level ALL). */
   readonly lifecycleLogs: ILogGroup;
@@ -38,7 +42,7 @@ export interface ObservabilityProps {
 
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
-  readonly alarms: Record<'executionFailed' | 'verificationFailed' | 'api5xx' | 'offloadLag' | 'rotationHorizonLow', Alarm>;
+  readonly alarms: Record<'executionFailed' | 'verificationFailed' | 'api5xx' | 'offloadLag' | 'rotationHorizonLow' | 'dataPlaneThrottled' | 'dataPlaneFunctionsThrottled' | 'indexTableThrottled', Alarm>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -68,7 +72,49 @@ export class Observability extends Construct {
       metricValue: '1',
     });
 
+    // Throttling. A period's table has a new name every period, so the data plane counts what
+    // DynamoDB throttled past the SDK's retries (a 429 to a caller), whatever the table; the
+    // index table's own throttle events; and Lambda refusing ingest and read past their reserved concurrency.
+    const writesThrottled = sum('writesThrottled');
+    const readsThrottled = sum('readsThrottled');
+    const dataPlaneFns = [props.functions.ingest, props.functions.read];
+    const fnThrottles = new MathExpression({
+      expression: 'ingest + reads',
+      usingMetrics: { ingest: dataPlaneFns[0]!.metricThrottles({ period: five, statistic: 'Sum' }), reads: dataPlaneFns[1]!.metricThrottles({ period: five, statistic: 'Sum' }) },
+      label: 'ingest and read invocations throttled',
+      period: five,
+    });
+    const indexEvents = (metricName: 'ReadThrottleEvents' | 'WriteThrottleEvents'): Metric =>
+      new Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap: { TableName: props.indexTable.tableName }, statistic: 'Sum', period: five, label: `index table ${metricName}` });
+    // Search expressions can draw the period tables (by name) on a dashboard, not feed an alarm.
+    const hotEvents = (metricName: 'ReadThrottleEvents' | 'WriteThrottleEvents'): SearchExpression =>
+      new SearchExpression({ expression: `SEARCH('{AWS/DynamoDB,TableName} MetricName="${metricName}" TableName=${props.prefix} TableName=hot', 'Sum', 300)`, label: metricName });
+
     this.alarms = {
+      dataPlaneThrottled: new Alarm(this, 'DataPlaneThrottled', {
+        alarmDescription: 'Writes or reads were answered 429 because DynamoDB throttled them past the SDK\'s retries (a hot key beyond its shards, a period table above its warm throughput, or the index table). Callers retry after Retry-After; sustained, raise ALKI_HOT_SHARDS or ALKI_PEAK_WRITES_PER_SECOND.',
+        metric: new MathExpression({ expression: 'writes + reads', usingMetrics: { writes: writesThrottled, reads: readsThrottled }, label: 'data plane requests throttled', period: five }),
+        threshold: 5,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      dataPlaneFunctionsThrottled: new Alarm(this, 'DataPlaneFunctionsThrottled', {
+        alarmDescription: 'Lambda throttled ingest or read invocations: their reserved concurrency (ingestConcurrency, readConcurrency) is too small for the request rate.',
+        metric: fnThrottles,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      indexTableThrottled: new Alarm(this, 'IndexTableThrottled', {
+        alarmDescription: 'The index table throttled reads or writes for 15 minutes: reads of the manifest and run indexes slow down, and lifecycle tasks wait. A new table grows to twice its previous peak within 30 minutes; sustained throttling means a hot partition key.',
+        metric: new MathExpression({ expression: 'r + w', usingMetrics: { r: indexEvents('ReadThrottleEvents'), w: indexEvents('WriteThrottleEvents') }, label: 'index table throttle events', period: five }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       verificationFailed: new Alarm(this, 'VerificationFailed', {
         alarmDescription: 'A new run failed verification (keys, counts or setsum): nothing was committed. Inspect the failed execution before re-running.',
         metric: verificationFailures.metric({ period: five, statistic: 'Sum' }),
@@ -144,6 +190,11 @@ export class Observability extends Construct {
       new GraphWidget({ title: 'Records made visible, by commit kind', left: byKind('committedRecords'), width: 6 }),
       new GraphWidget({ title: 'Bytes made visible, by commit kind', left: byKind('committedBytes'), width: 6 }),
       new GraphWidget({ title: 'Garbage collected, leftovers swept, runs expired', left: [sum('garbageCollected'), sum('leftoversSwept'), sum('runsExpired')], width: 6 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Data plane requests throttled (429)', left: [writesThrottled, readsThrottled, fnThrottles], leftAnnotations: [{ value: 5, label: 'alarm' }], width: 8 }),
+      new GraphWidget({ title: 'Index table throttle events', left: [indexEvents('ReadThrottleEvents'), indexEvents('WriteThrottleEvents')], width: 8 }),
+      new GraphWidget({ title: 'Period tables throttle events (by table)', left: [hotEvents('ReadThrottleEvents'), hotEvents('WriteThrottleEvents')], width: 8 }),
     );
     this.dashboard.addWidgets(new GraphWidget({ title: 'Cold starts', left: coldStarts, width: 24 }));
     this.dashboard.addWidgets(

@@ -3,7 +3,8 @@
  * operations, maps errors to responses, and runs inside the unit's Powertools entry (logs
  * with the Lambda context and the route, metrics, traces).
  */
-import { AlkiError, NotFoundError } from '../core/errors.ts';
+import { AlkiError, NotFoundError, ThrottledError } from '../core/errors.ts';
+import type { MetricName } from '../core/metrics.ts';
 import type { ClientHook, Env } from '../store/clients.ts';
 import { lambdaEntry, Telemetry, type LambdaEntry } from '../telemetry.ts';
 import { errorResult, MethodNotAllowedError, type HttpEvent, type HttpResult } from './http.ts';
@@ -24,6 +25,9 @@ export type ApiHandler = LambdaEntry<HttpEvent, HttpResult>;
 type Serve<Ctx> = (ctx: Ctx, event: HttpEvent, t: Telemetry) => Promise<HttpResult>;
 
 /** `context` builds what the operations use, once per container, with the Tracer's client hook. */
+/** The data plane's units count what AWS throttled past the SDK's retries: the operators' alarm (lib/observability.ts). */
+const THROTTLE_METRICS: Partial<Record<Unit, MetricName>> = { ingest: 'writesThrottled', read: 'readsThrottled' };
+
 export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx, U>, context: (hook: ClientHook) => Ctx, env: () => Env): ApiHandler {
   const byKey = new Map<string, Serve<Ctx>>();
   for (const r of ROUTES) {
@@ -48,6 +52,8 @@ export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx
       return await op(ctx, event, t);
     } catch (err) {
       const result = errorResult(err);
+      const throttled = THROTTLE_METRICS[unit];
+      if (err instanceof ThrottledError && throttled) t.count(throttled, 1);
       if (result.statusCode >= 500 && !(err instanceof AlkiError && result.statusCode === 503)) {
         t.logger.error('request failed', { status: result.statusCode, error: err as Error });
       } else {

@@ -28,6 +28,8 @@ export const METRICS = {
   hotRuns: { name: 'HotRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the hot tier (period tables).' },
   coldRuns: { name: 'ColdRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the cold tier (S3).' },
   itemsWritten: { name: 'ItemsWritten', unit: 'ingest', metricUnit: 'Count', description: 'Items put or deleted through the API (a batch counts each item).' },
+  writesThrottled: { name: 'WritesThrottled', unit: 'ingest', metricUnit: 'Count', description: 'Writes answered 429 because DynamoDB throttled them past the SDK\'s retries (a period\'s table, whatever its name, or the index table).' },
+  readsThrottled: { name: 'ReadsThrottled', unit: 'read', metricUnit: 'Count', description: 'Reads answered 429 because DynamoDB or S3 throttled them past the SDK\'s retries.' },
   committedRecords: { name: 'CommittedRecords', unit: 'commit', metricUnit: 'Count', by: COMMIT_KINDS, description: 'Records in the runs made visible, by the kind of commit.' },
   committedBytes: { name: 'CommittedBytes', unit: 'commit', metricUnit: 'Bytes', by: COMMIT_KINDS, description: 'Stored bytes of the runs made visible, by the kind of commit.' },
   garbageCollected: { name: 'GarbageCollected', unit: 'gc', metricUnit: 'Count', description: 'Released tables, runs, spills and uploads deleted after the grace period.' },

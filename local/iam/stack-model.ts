@@ -2,8 +2,8 @@
  * What the local system takes from the synthesized template: each function's role policies,
  * environment and bundle, each state machine's role policies, and the bucket policy, with
  * every reference resolved to the local names (the index table, the bucket, this account).
- * The template is synthesized with cdk.json's prefix; its literal hot-table pattern
- * (`table/<prefix>-hot-*`) is rewritten to the local prefix, the one name built from a literal.
+ * The template is synthesized with cdk.json's prefix; its literal hot-table patterns
+ * (`table/<prefix>-hot-*`, and their auto scaling alarms') are rewritten to the local prefix.
  */
 import { UNITS, type UnitName } from '../../lambda/units.ts';
 import { checkPolicy, statementsOf, type NamedPolicy, type PolicyDocument } from './policy.ts';
@@ -84,8 +84,12 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
     return name === 'Ref' ? id : `arn:aws:local:::${id}`;
   };
   const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': LOCAL_REGION, 'AWS::AccountId': LOCAL_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
-  // Names built from a literal prefix: the hot tables, and the lifecycle machine named in rotate's policy.
-  const literal = (s: string): string => s.replaceAll(`:table/${templatePrefix}-`, `:table/${names.prefix}-`).replaceAll(`:stateMachine:${templatePrefix}-`, `:stateMachine:${names.prefix}-`);
+  // Names built from a literal prefix: the hot tables, their auto scaling alarms, and the lifecycle machine named in rotate's policy.
+  const literal = (s: string): string =>
+    s
+      .replaceAll(`:table/${templatePrefix}-`, `:table/${names.prefix}-`)
+      .replaceAll(`:alarm:TargetTracking-table/${templatePrefix}-`, `:alarm:TargetTracking-table/${names.prefix}-`)
+      .replaceAll(`:stateMachine:${templatePrefix}-`, `:stateMachine:${names.prefix}-`);
   const resolve = (v: Cfn): Cfn => {
     if (typeof v === 'string') return literal(v);
     if (Array.isArray(v)) return v.map(resolve);

@@ -289,8 +289,17 @@ describe('AlkiStore (CDK)', () => {
   it('has a dashboard and the alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    const metrics = alarms.map((a) => a.Properties.MetricName).sort();
+    const metrics = alarms.flatMap((a) => (a.Properties.MetricName ? [a.Properties.MetricName] : [])).sort();
     assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'RotationHorizonPeriods', 'VerificationFailed']);
+    // Throttling, as sums of metrics: the data plane's 429s, Lambda refusing ingest and read, the index table's throttle events.
+    const math = alarms.filter((a) => !a.Properties.MetricName).map((a) => (a.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } } }[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])));
+    assert.deepEqual(math.map((ms) => ms.map((m) => m.MetricName).sort()).sort(), [['ReadThrottleEvents', 'WriteThrottleEvents'], ['ReadsThrottled', 'WritesThrottled'], ['Throttles', 'Throttles']]);
+    const indexAlarm = math.find((ms) => ms[0]!.MetricName.endsWith('ThrottleEvents'))!;
+    for (const m of indexAlarm) assert.match(JSON.stringify(m.Dimensions), /IndexTable/, 'the index table\'s events');
+    // Auto scaling's alarms are named by the hot table they scale: the grant names the store's.
+    const alarmGrants = statementsOf('rotate').filter((st) => actionsOf(st).includes('cloudwatch:PutMetricAlarm'));
+    assert.equal(alarmGrants.length, 1);
+    assert.match(JSON.stringify(alarmGrants[0]!.Resource), /:alarm:TargetTracking-table\/alki-hot-\*/);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: Match.stringLikeRegexp('ExecutionFailed.*VerificationFailed'),
       MetricTransformations: [Match.objectLike({ MetricName: 'VerificationFailed', MetricNamespace: 'Alki' })],

@@ -95,6 +95,23 @@ describe('the bundles that deploy', () => {
     assert.deepEqual(sys.iam.denied(), []);
   });
 
+  it('answers writes and reads DynamoDB throttles past the SDK\'s retries with 429, and counts them for the alarms', async () => {
+    const api = client(sys.url);
+    // A millionth of AWS's rates: each table and key takes one request, then refuses.
+    sys.throughput!.dynamodb.rescale(1e-6);
+    try {
+      const writes = [];
+      for (let i = 0; i < 3; i++) writes.push((await api.put('throttled', `t${i}`, { i })).status);
+      sys.refreshManifests();
+      const reads = [];
+      for (let i = 0; i < 3; i++) reads.push((await api.query('team', { limit: 5 })).status);
+      assert.ok(writes.includes(429) && writes.every((s) => s === 200 || s === 429), `writes: ${writes.join(', ')}`);
+      assert.ok(reads.includes(429) && reads.every((s) => s === 200 || s === 429), `reads: ${reads.join(', ')}`);
+    } finally {
+      sys.throughput!.dynamodb.rescale(1);
+    }
+  });
+
   // What each function printed, as its log group would hold it: JSON lines only (Powertools').
   const printed = (u: UnitName): Record<string, unknown>[] =>
     sys.bundles![u].output().flatMap((l) => {
