@@ -94,6 +94,10 @@ describe('hot capacity plan', () => {
     assert.equal(warmWritesFor({ peakWritesPerSecond: 8000 }, 1000), 12_000);
     assert.equal(warmWritesFor({ peakWritesPerSecond: 8000 }, 1000, { itemBytes: 1500 }), 24_000, 'two write units a record');
     assert.equal(warmWritesFor({ peakWritesPerSecond: 100_000 }, undefined), AUTO_SCALING.maxUnits, 'at most the table quota');
+    // Provisioned: a table made ahead is created warm for the capacity it will be provisioned with, partitions and all.
+    const runs = [coldRun('c', 0, 0, HOUR, 5000 * 3600)];
+    const [ahead, soon] = capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR, hotCapacity: 'provisioned' }, [hotRun(10 * HOUR, 11 * HOUR), hotRun(HOUR, 2 * HOUR)], runs, HOUR - 60_000);
+    assert.ok(ahead!.mode === 'on-demand' && soon!.mode === 'provisioned' && ahead!.warmWrites! >= soon!.write.initial && soon!.write.initial > 4000, JSON.stringify([ahead, soon]));
     const plan = capacityPlan({ ...DEFAULT_SETTINGS, peakWritesPerSecond: 8000 }, [hotRun(0, DAY), hotRun(DAY, DAY)], [], 0);
     // A day of 4,000 writes a second (the peak over the peak factor) of up to 1 KB: more reads than the quota would take to offload in 1.5 h.
     assert.deepEqual(plan, [{ mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }, { mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }]);
