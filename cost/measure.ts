@@ -15,7 +15,7 @@ import { startLocal } from '../local/system.ts';
 import { pool } from '../bench/harness.ts';
 import { rng } from '../test/support/arbitraries.ts';
 import type { StoreEnv } from '../lambda/store/clients.ts';
-import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
+import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 
 export interface Measurement {
   /** When and on what it was measured. */

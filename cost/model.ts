@@ -7,7 +7,7 @@ import { AUTO_SCALING, provisionedFor } from '../lambda/core/hot-capacity.ts';
 import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, rotationIntervalMs, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 import { simulate } from '../bench/simulator.ts';
 import { fanOut } from '../lambda/core/fan-out.ts';
-import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from './item-size.ts';
+import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 import type { Measurement } from './measure.ts';
 import type { Prices } from './prices.ts';
 

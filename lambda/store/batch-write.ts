@@ -1,10 +1,12 @@
 /**
  * BatchWriteItem, 25 requests at a time, retrying what DynamoDB hands back unprocessed with
  * backoff; still unprocessed after 8 retries is throttling (the caller's state retries it),
- * unless the writer is patient (a background task: it waits rather than start over). One loop for every batch writer: hot tables, run index items, job records.
+ * unless the writer is patient (a background task: it waits rather than start over). One
+ * loop for every batch writer: hot tables, run index items, job records.
  */
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { backoffMs, isThrottling, sleep, throttlePatience, translate } from './aws-errors.ts';
+import { itemBytes, writeUnits } from './item-size.ts';
 
 export const BATCH_WRITE_MAX = 25;
 const MAX_RETRIES = 8;
@@ -40,14 +42,7 @@ export async function writeBatch(ddb: DynamoDBClient, table: string, requests: r
 export async function writeAll(ddb: DynamoDBClient, table: string, requests: readonly WriteRequest[], what: string, pace?: (units: number) => Promise<void>): Promise<void> {
   for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
     const batch = requests.slice(i, i + BATCH_WRITE_MAX);
-    if (pace) await pace(batch.reduce((n, r) => n + putUnits(r), 0));
+    if (pace) await pace(batch.reduce((n, r) => n + writeUnits(itemBytes(r.PutRequest?.Item ?? {})), 0));
     await writeBatch(ddb, table, batch, what, pace !== undefined);
   }
-}
-
-/** Write units of a put as DynamoDB counts them: one per KB of attribute names and values (binary and string values; a delete costs one). */
-function putUnits(r: WriteRequest): number {
-  let bytes = 0;
-  for (const [name, v] of Object.entries(r.PutRequest?.Item ?? {})) bytes += Buffer.byteLength(name) + (v.B ? v.B.length : v.S ? Buffer.byteLength(v.S) : v.N ? v.N.length : 1);
-  return Math.max(1, Math.ceil(bytes / 1024));
 }

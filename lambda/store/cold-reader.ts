@@ -181,7 +181,6 @@ export class ColdReader implements ColdRunIO {
   }
 }
 
-
 async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield* first;
   yield* rest;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from '@jest/globals';
-import { itemBytes, readUnits, writeUnits } from '../../cost/item-size.ts';
+import { itemBytes, readUnits, writeUnits } from '../../lambda/store/item-size.ts';
 import type { Measurement } from '../../cost/measure.ts';
 import { alkiMonthly, DAYS_PER_MONTH, DEFAULT_STORE, DEFAULT_WORKLOADS, dynamodbOnlyMonthly, provisionedWriteUnits, scenarios, type Workload } from '../../cost/model.ts';
 import { PRICES } from '../../cost/prices.ts';
