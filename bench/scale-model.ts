@@ -16,7 +16,8 @@ import { sorterBudget } from '../lambda/core/spill-sort.ts';
 import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { warmReadsFor, warmWritesFor } from '../lambda/core/hot-capacity.ts';
 import { rangeShards } from '../lambda/core/jobs.ts';
-import { compactionSlice, fanOut, importChunkBytes, EVENTUAL_SCAN_BYTES_PER_READ_UNIT, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, SCAN_BYTES_PER_READ_UNIT, scanPlan, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
+import { OFFLOAD_PHASES, offloadSlice, type OffloadPhase, type PhaseLists } from '../lambda/core/offload-slice.ts';
+import { compactionSlice, fanOut, offloadBudget, type OffloadSize, importChunkBytes, EVENTUAL_SCAN_BYTES_PER_READ_UNIT, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, SCAN_BYTES_PER_READ_UNIT, scanPlan, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
@@ -153,6 +154,9 @@ export interface ScaleReport {
     /** Key ranges of a compaction one execution merges and verifies, and how many executions the largest compaction takes. */
     readonly compactionSlice: number;
     readonly largestCompactionExecutions: number;
+    /** An offload of a period, all its slices, and the lifecycle executions it takes (core/offload-slice.ts). */
+    readonly offloadSeconds: number;
+    readonly offloadExecutions: number;
   };
   /**
    * Under a purge window: how long a purge rewrite of the largest run takes (its slices, one
@@ -183,7 +187,9 @@ function largestState(s: StoreSettings, keyBytes: number): number {
     ...period,
     segments: 1e6,
     ranges: 1e6,
-    maps: { bucket: `${s.prefix}-cold-123456789012-us-east-1`, segments: OBJECTS.mapItems(runId, 'segments'), ranges: OBJECTS.mapItems(runId, 'ranges'), results: OBJECTS.mapResults(runId) },
+    maps: { bucket: `${s.prefix}-cold-123456789012-us-east-1`, ...Object.fromEntries(OFFLOAD_PHASES.map((k) => [k, OBJECTS.mapItems(runId, k)])), results: OBJECTS.mapResults(runId) },
+    slice: { scan: 1e6, merge: 1e6, verify: 1e6, rescan: 1e6 },
+    complete: false,
   };
   const run = { id: runId, tier: 'cold', level: 0, periodStart: 1e12, periodEnd: 1e12, minSeq: 1e15, maxSeq: 1e15, minKey: key, maxKey: key, count: 1e12, bytes: 1e15, setsum: 'f'.repeat(64), blobs: 1e6, createdAt: new Date(0).toISOString() };
   const rotate = { periods: Array.from({ length: s.rotateAhead + 1 }, (_, i) => `${s.prefix}-hot-2026112${i}`), busy: [] };
@@ -200,6 +206,24 @@ const rangeWriteSeconds = (ranges: number): number => (Math.ceil(ranges / 25 / 1
 const EVENTS = { task: 5, choice: 2, distributedMap: 6 } as const;
 /** A child execution's: started, the task's five, succeeded; a retry adds three. */
 const CHILD_EVENTS = 2 + EVENTS.task + 3 * 2;
+
+/**
+ * Wall seconds of each lifecycle execution's slice of an offload: the slices its planner
+ * takes (at its own estimates of a task's seconds), each timed at `seconds` (the model's).
+ */
+function slicesOf(job: OffloadSize, s: StoreSettings, seconds: Readonly<Record<OffloadPhase, number>>): number[] {
+  const budget = offloadBudget(job, s);
+  const todo: PhaseLists = { scan: upTo(job.totalSegments), merge: upTo(job.rangeCount), verify: upTo(job.rangeCount), rescan: upTo(job.totalSegments) };
+  const out: number[] = [];
+  for (let complete = false; !complete && out.length < 10_000; ) {
+    const slice = offloadSlice(todo, budget);
+    out.push(OFFLOAD_PHASES.reduce((a, k) => a + Math.ceil(slice.lists[k].length / MAP_CONCURRENCY) * seconds[k], 0));
+    for (const k of OFFLOAD_PHASES) todo[k] = todo[k].slice(slice.lists[k].length);
+    complete = slice.complete;
+  }
+  return out;
+}
+const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const s = input.settings;
@@ -335,7 +359,17 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const compactionEvents = EVENTS.task + EVENTS.choice + 2 * EVENTS.distributedMap + 2 * EVENTS.task;
   const historyEvents = 2 + EVENTS.task + EVENTS.choice + offloadEvents + topLevel * compactionEvents + EVENTS.task + EVENTS.choice + 2 * EVENTS.task + 1;
   const importEvents = 2 + EVENTS.task + 3 * EVENTS.distributedMap + 4 * EVENTS.task + EVENTS.choice + 1;
-  const lifecycleSeconds = offload.reduce((a, x) => a + wall(x), 0) + compactionSeconds;
+  // The offload in the slices its planner takes (offloadSlice at offloadBudget's estimates), each timed at the model's
+  // own seconds; the last slice adds the run up. An execution holds the largest slice and a compaction's.
+  const offloadSlices = slicesOf({ bytes: bytes * tableBytesPerRaw, totalSegments: off.segments, readUnitsPerSegment: scan.readUnitsPerSegment, rangeCount: off.ranges }, s, {
+    scan: offload[0]!.maxTaskSeconds,
+    merge: offload[1]!.maxTaskSeconds,
+    verify: offload[2]!.maxTaskSeconds,
+    rescan: offload[3]!.maxTaskSeconds,
+  });
+  offloadSlices[offloadSlices.length - 1]! += wall(offload[4]!);
+  const offloadSeconds = offloadSlices.reduce((a, x) => a + x, 0);
+  const lifecycleSeconds = Math.max(...offloadSlices) + compactionSeconds;
   const importSeconds = imports.reduce((a, x) => a + wall(x), 0);
 
   for (const x of steps) {
@@ -345,7 +379,10 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   }
   if (historyEvents > QUOTAS.historyEvents) violations.push(`lifecycle execution: ${historyEvents} history events, over ${QUOTAS.historyEvents}`);
   if (importEvents > QUOTAS.historyEvents) violations.push(`import execution: ${importEvents} history events, over ${QUOTAS.historyEvents}`);
-  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: an offload and a slice of the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
+  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: a slice of an offload and a slice of the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
+  // Each slice's execution may start up to a lifecycle interval after the last ended.
+  const offloadElapsed = offloadSeconds + (offloadSlices.length * defaultLifecycleIntervalMs(s.periodMs)) / 1000;
+  if (offloadElapsed > s.periodMs / 1000) violations.push(`offload: a period takes ${(offloadElapsed / 3600).toFixed(1)} h to offload over ${offloadSlices.length} executions, longer than a period (${formatDuration(s.periodMs)}): the lifecycle falls behind`);
   if (importSeconds > EXECUTION_TIMEOUT_SECONDS.import) violations.push(`import execution: ${(importSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.import / 3600} h timeout`);
   if (puts > QUOTAS.s3PutsPerSecondPerPrefix) violations.push(`${Math.round(puts)} S3 PUTs a second under one prefix, over ${QUOTAS.s3PutsPerSecondPerPrefix}`);
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
@@ -365,7 +402,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     limits,
     rates,
     steps,
-    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, exportSeconds, exportBytesPerExecution, wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)), mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions },
+    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, exportSeconds, exportBytesPerExecution, wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)), mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions, offloadSeconds, offloadExecutions: offloadSlices.length },
     ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.

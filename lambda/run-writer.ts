@@ -79,6 +79,7 @@ export async function writeRange(s: Stores, runId: string, range: RangeSpec, mer
     dropped: { count: d.count, setsum: d.setsum.hexdigest() },
     minSeq: w.count > 0 ? w.minSeq : 0,
     maxSeq: w.count > 0 ? w.maxSeq : 0,
+    at: Date.now(),
   };
   await s.jobs.putRecord(runId, 'merge', range.index, record);
   return { index: range.index, count: w.count };

@@ -11,6 +11,7 @@ import { en } from 'zod/locales';
 import { runMeta } from './api/schemas.ts';
 import { ValidationError } from './core/errors.ts';
 import type { PeriodToOffload } from './core/jobs.ts';
+import type { OffloadPhase } from './core/offload-slice.ts';
 import type { RunMeta } from './core/manifest.ts';
 
 z.config(en());
@@ -83,7 +84,7 @@ export type GcInput = z.infer<typeof GC_INPUT>;
 export type RotateInput = z.infer<typeof ROTATE_INPUT>;
 
 /** The kinds of tasks a job fans out to, each a Distributed Map over the task indices. */
-export type MapKind = 'segments' | 'ranges' | 'chunks';
+export type MapKind = 'segments' | 'ranges' | 'chunks' | OffloadPhase;
 
 /** Where a job's Distributed Maps read their items (S3 objects, one per kind) and write their results. */
 export type MapFiles = { readonly bucket: string; readonly results: string } & { readonly [K in MapKind]?: string };
@@ -94,8 +95,15 @@ export interface JobRef {
   readonly ranges: number;
   readonly maps: MapFiles;
 }
+/**
+ * A prepared offload: this execution's slice of its tasks, by phase (the Maps' item lists are
+ * `maps.<phase>`); `complete` when the slice is the last, so the run is added up and committed
+ * now, else the next execution goes on.
+ */
 export interface OffloadRef extends JobRef, PeriodToOffload {
   readonly segments: number;
+  readonly slice: Readonly<Record<OffloadPhase, number>>;
+  readonly complete: boolean;
 }
 /** An export's job: its id is the job's (runId). */
 export type ExportRef = JobRef;

@@ -88,6 +88,7 @@ export function storeSettings(p: AlkiStoreProps): StoreSettings {
     spillBytes: DEFAULT_SETTINGS.spillBytes,
     segmentBytes: DEFAULT_SETTINGS.segmentBytes,
     compactionSlice: DEFAULT_SETTINGS.compactionSlice,
+    offloadSlice: DEFAULT_SETTINGS.offloadSlice,
     rotateAhead: p.rotateAhead ?? DEFAULT_SETTINGS.rotateAhead,
     hotCapacity: p.hotCapacity ?? DEFAULT_SETTINGS.hotCapacity,
     hotShards: p.hotShards ?? DEFAULT_SETTINGS.hotShards,

@@ -2,7 +2,7 @@
 import { MachineBuilder, VERIFY_RETRY, type Definition } from './builder.ts';
 
 const COMMENT =
-  'Alki lifecycle, started on a schedule, one execution at a time: rotate the hot tables (rotation also runs on its own schedule); offload every sealed period, one at a time, oldest first (sample, scan segments into spills, merge key ranges into a run, verify, commit); compact while the policy asks (merge key ranges, verify, commit); delete what commits released after gcGrace; apply retention. Every step is idempotent; a failure leaves the manifest unchanged. Tasks that grow with the data run as Distributed Maps: their items are a job\'s lists in S3, their results go to S3, the state carries references.';
+  'Alki lifecycle, started on a schedule, one execution at a time: rotate the hot tables (rotation also runs on its own schedule); offload every sealed period, one at a time, oldest first (sample, scan segments into spills, merge key ranges into a run, verify, commit; a period larger than half an execution goes on in the next); compact while the policy asks (merge key ranges, verify, commit); delete what commits released after gcGrace; apply retention. Every step is idempotent; a failure leaves the manifest unchanged. Tasks that grow with the data run as Distributed Maps: their items are a job\'s lists in S3, their results go to S3, the state carries references.';
 
 export function lifecycleMachine(): Definition {
   const m = new MachineBuilder(COMMENT, [
@@ -40,27 +40,47 @@ export function lifecycleMachine(): Definition {
     next: 'ShouldOffload',
   });
   m.choice('ShouldOffload', { variable: '$.offload.found', rule: { BooleanEquals: true }, then: 'Prepare', otherwise: 'PlanCompaction' });
-  m.task('Prepare', { unit: 'offload', parameters: { action: 'prepare', 'period.$': '$.offload.period' }, resultPath: '$.job', next: 'ScanSegments' });
+  m.task('Prepare', {
+    unit: 'offload',
+    comment: 'Plans the job (once: a later execution reuses the plan) and takes this execution\'s slice of the tasks still to do: an offload larger than half an execution goes on in the next.',
+    parameters: { action: 'prepare', 'period.$': '$.offload.period' },
+    resultPath: '$.job',
+    next: 'AnyScans',
+  });
   const job = '$.job';
+  // A Map runs only when the slice has tasks for it: a Choice before each skips to what follows.
+  const whenAny = (name: string, phase: string, map: string, otherwise: string) =>
+    m.choice(name, { variable: `$.job.slice.${phase}`, rule: { NumericGreaterThan: 0 }, then: map, otherwise });
   const segmentTask = (name: string, unit: 'offload' | 'verify', action: string) => ({ name, unit, parameters: { action, 'runId.$': '$.runId', 'segment.$': '$.segment' } });
   const rangeTask = (name: string, unit: 'offload' | 'verify' | 'compact', action: string) => ({ name, unit, parameters: { action, 'runId.$': '$.runId', 'range.$': '$.range' } });
-  m.distributedMap('ScanSegments', { job, items: 'segments', itemName: 'segment', task: segmentTask('Scan', 'offload', 'scan'), next: 'MergeRanges' });
-  m.distributedMap('MergeRanges', { job, items: 'ranges', itemName: 'range', task: rangeTask('Merge', 'offload', 'merge'), next: 'VerifyRanges' });
+  whenAny('AnyScans', 'scan', 'ScanSegments', 'AnyMerges');
+  m.distributedMap('ScanSegments', { job, items: 'scan', itemName: 'segment', task: segmentTask('Scan', 'offload', 'scan'), next: 'AnyMerges' });
+  whenAny('AnyMerges', 'merge', 'MergeRanges', 'AnyRangesToVerify');
+  m.distributedMap('MergeRanges', { job, items: 'merge', itemName: 'range', task: rangeTask('Merge', 'offload', 'merge'), next: 'AnyRangesToVerify' });
+  whenAny('AnyRangesToVerify', 'verify', 'VerifyRanges', 'AnyRescans');
   m.distributedMap('VerifyRanges', {
     comment: 'Each key range of the new run read back (keys in order and in range, blobs against footers, index items against blobs) and recorded under the job.',
     job,
-    items: 'ranges',
+    items: 'verify',
     itemName: 'range',
     task: { ...rangeTask('VerifyRange', 'verify', 'range'), retry: VERIFY_RETRY },
-    next: 'Rescan',
+    next: 'AnyRescans',
   });
+  whenAny('AnyRescans', 'rescan', 'Rescan', 'OffloadComplete');
   m.distributedMap('Rescan', {
     comment: 'The sealed table scanned again, segment by segment, independently of the offload\'s scan.',
     job,
-    items: 'segments',
+    items: 'rescan',
     itemName: 'segment',
     task: { ...segmentTask('RescanSegment', 'verify', 'rescan'), retry: VERIFY_RETRY },
-    next: 'Verify',
+    next: 'OffloadComplete',
+  });
+  m.choice('OffloadComplete', {
+    comment: 'An offload larger than an execution\'s slice goes on in the next execution (its tasks\' records say what is done); meanwhile this one compacts. The last slice adds the run up and commits it.',
+    variable: '$.job.complete',
+    rule: { BooleanEquals: true },
+    then: 'Verify',
+    otherwise: 'PlanCompaction',
   });
   m.task('Verify', {
     unit: 'verify',

@@ -7,6 +7,7 @@
  * their periods with it too.
  */
 import { EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS } from './limits.ts';
+import type { OffloadPhase, SliceBudget } from './offload-slice.ts';
 import type { StoreSettings } from './settings.ts';
 
 /**
@@ -89,6 +90,37 @@ export function scanPlan(bytes: number, tableReadUnits: number, s: Pick<StoreSet
   const paced = Math.ceil(((bytes / SCAN_BYTES_PER_READ_UNIT) * MAP_CONCURRENCY) / (budget * SCAN_TASK_SECONDS));
   const segments = Math.max(fanOut(bytes, s).segments, paced);
   return { segments, readUnitsPerSegment: budget / Math.min(segments, MAP_CONCURRENCY) };
+}
+
+/** What an offload's planner knows of its job: the table's estimated bytes (absent in jobs planned before), its segments and their pace, its ranges. */
+export interface OffloadSize {
+  readonly bytes?: number;
+  readonly totalSegments: number;
+  readonly readUnitsPerSegment?: number;
+  readonly rangeCount: number;
+}
+
+/**
+ * Seconds each kind of offload task is planned to take: a segment's reading at its pace
+ * (the scan eventually consistent, at half the units of the re-scan), at most
+ * SCAN_TASK_SECONDS as planned; a range's merge and reading back at the workers' rates. A job
+ * planned before it recorded its bytes is taken at the most a task may take.
+ */
+export function offloadTaskSeconds(job: OffloadSize, s: Pick<StoreSettings, 'rangeBytes'>): Record<OffloadPhase, number> {
+  const known = job.bytes !== undefined && job.readUnitsPerSegment !== undefined;
+  const rescan = known ? Math.min(SCAN_TASK_SECONDS, job.bytes! / job.totalSegments / SCAN_BYTES_PER_READ_UNIT / job.readUnitsPerSegment!) : SCAN_TASK_SECONDS;
+  const rangeBytes = job.bytes !== undefined ? Math.min(s.rangeBytes, job.bytes / job.rangeCount) : s.rangeBytes;
+  return {
+    scan: Math.max(1, (rescan * SCAN_BYTES_PER_READ_UNIT) / EVENTUAL_SCAN_BYTES_PER_READ_UNIT),
+    merge: Math.max(1, rangeBytes / WORKER_RATES.merge),
+    verify: Math.max(1, rangeBytes / WORKER_RATES.verify),
+    rescan: Math.max(1, rescan),
+  };
+}
+
+/** An offload's slice of a lifecycle execution: half its timeout (the other half is a compaction's), in waves of MAP_CONCURRENCY. */
+export function offloadBudget(job: OffloadSize, s: Pick<StoreSettings, 'rangeBytes' | 'offloadSlice'>): SliceBudget {
+  return { seconds: EXECUTION_TIMEOUT_SECONDS.lifecycle / 2, concurrency: MAP_CONCURRENCY, taskSeconds: offloadTaskSeconds(job, s), maxTasks: s.offloadSlice };
 }
 
 export function fanOut(bytes: number, s: Pick<StoreSettings, 'rangeBytes' | 'segmentBytes'>): { segments: number; ranges: number } {

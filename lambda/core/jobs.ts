@@ -70,6 +70,8 @@ export function rangeShards(rangeCount: number): number {
 
 export interface OffloadJob extends PeriodToOffload, JobRanges {
   readonly totalSegments: number;
+  /** The table's raw bytes as the planner estimated them (absent in jobs planned before slices). */
+  readonly bytes?: number;
   /** Read units a second each segment's scan (and re-scan) asks of the table (core/fan-out.ts, scanPlan); absent in jobs planned before scans were paced. */
   readonly readUnitsPerSegment?: number;
 }
@@ -118,12 +120,20 @@ export interface ImportJob extends JobRanges {
 /** An import's chunks, from its files' sizes: the same list at every call, never stored. */
 export const importChunks = (job: Pick<ImportJob, 'files' | 'chunkBytes'>): ImportChunk[] => chunkFiles(job.files.map((f) => f.size), job.chunkBytes);
 
+/** When a task recorded (ms): work recorded before the run last failed verification is done again. Absent in records of earlier releases. */
+export interface Stamped {
+  readonly at?: number;
+}
+
 /** What a scan of one table segment read, and how many spills it wrote per key range. */
-export interface ScanRecord extends Tally {
+export interface ScanRecord extends Tally, Stamped {
   readonly spills: number[];
   /** Pages the scan asked for again after throttling (absent: none). */
   readonly throttled?: number;
 }
+
+/** An independent re-scan of one segment of an offloaded table. */
+export interface RescanRecord extends Tally, Stamped {}
 
 /** A scan's (and re-scan's) pace as its job planned it; none for a job planned before scans were paced. */
 export const scanPaceOf = (job: Pick<OffloadJob, 'readUnitsPerSegment'>): { readUnitsPerSecond?: number } =>
@@ -143,7 +153,7 @@ export interface ParseRecord extends Tally {
 }
 
 /** What merging one key range wrote, and (compaction, import) what it dropped. */
-export interface MergeRecord extends Tally {
+export interface MergeRecord extends Tally, Stamped {
   readonly bytes: number;
   readonly blobs: number;
   readonly dropped: Tally;
@@ -180,8 +190,7 @@ export interface JobRecords {
   readonly parse: ParseRecord;
   readonly merge: MergeRecord;
   readonly verify: VerifyRecord;
-  /** An independent re-scan of one segment of an offloaded table. */
-  readonly rescan: Tally;
+  readonly rescan: RescanRecord;
   /** Index 0: the last failed verification of the whole run. */
   readonly failure: FailureRecord;
   /** An export's key range: its objects and tallies. */

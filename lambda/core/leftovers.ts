@@ -2,9 +2,9 @@
  * What failed attempts left that nothing can still commit: blobs, index items, spills and job
  * specs of runs that are not in the manifest, not waiting for GC, and not the work of a job
  * that may still commit. Lifecycle executions run one at a time and GC is the last step of
- * one, so an uncommitted offload or compaction job then belongs to a failed execution; the
- * next one re-plans and rewrites whatever it needs. Three kinds may still commit: the offload
- * of a period whose hot table is still in the manifest (its job spec is reused), a compaction
+ * one, so an uncommitted job then belongs to a failed execution or goes on in the next. These
+ * may still commit: the offload of a period whose hot table is still in the manifest (its job
+ * spec is reused, and a large one goes on over several executions), a compaction
  * whose inputs are all still in the manifest (a large one goes on over several executions),
  * an import whose record says it is awaiting upload or running (it runs in its own
  * execution), and an export that is running (its job's item lists are under spills/).

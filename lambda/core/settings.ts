@@ -39,6 +39,12 @@ export interface StoreSettings {
    */
   readonly compactionSlice: number | undefined;
   /**
+   * Tasks of an offload (scan segments, key ranges merged and read back, segments re-scanned)
+   * one lifecycle execution runs at most; undefined: as many as finish in half the execution's
+   * timeout (core/offload-slice.ts). A larger offload takes several executions.
+   */
+  readonly offloadSlice: number | undefined;
+  /**
    * Rotation keeps the tables of this many periods after the current one registered, on its
    * own schedule: writes go on for that long with offload, compaction and GC stopped (an
    * empty on-demand table costs nothing).
@@ -105,6 +111,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   spillBytes: 128 * 1024 ** 2,
   segmentBytes: 4 * 1024 ** 3,
   compactionSlice: undefined,
+  offloadSlice: undefined,
   rotateAhead: 7,
   hotCapacity: 'on-demand',
   hotShards: DEFAULT_HOT_SHARDS,
@@ -128,6 +135,7 @@ export const SETTINGS_ENV = {
   spillBytes: 'ALKI_SPILL_BYTES',
   segmentBytes: 'ALKI_SEGMENT_BYTES',
   compactionSlice: 'ALKI_COMPACTION_SLICE',
+  offloadSlice: 'ALKI_OFFLOAD_SLICE',
   rotateAhead: 'ALKI_ROTATE_AHEAD',
   hotCapacity: 'ALKI_HOT_CAPACITY',
   hotShards: 'ALKI_HOT_SHARDS',
@@ -193,6 +201,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     spillBytes: int('spillBytes', DEFAULT_SETTINGS.spillBytes, 1024, 2 ** 32),
     segmentBytes: int('segmentBytes', DEFAULT_SETTINGS.segmentBytes, 1024, 2 ** 40),
     compactionSlice: get('compactionSlice') === undefined ? undefined : int('compactionSlice', 0, 1, 10_000_000),
+    offloadSlice: get('offloadSlice') === undefined ? undefined : int('offloadSlice', 0, 1, 10_000_000),
     rotateAhead: int('rotateAhead', DEFAULT_SETTINGS.rotateAhead, 2, 400),
     hotCapacity: (get('hotCapacity') ?? DEFAULT_SETTINGS.hotCapacity) as HotCapacity,
     hotShards: int('hotShards', DEFAULT_SETTINGS.hotShards, 1, MAX_HOT_SHARDS),
@@ -218,6 +227,7 @@ export function settingsToEnv(s: StoreSettings): Record<string, string> {
     [SETTINGS_ENV.spillBytes]: String(s.spillBytes),
     [SETTINGS_ENV.segmentBytes]: String(s.segmentBytes),
     ...(s.compactionSlice === undefined ? {} : { [SETTINGS_ENV.compactionSlice]: String(s.compactionSlice) }),
+    ...(s.offloadSlice === undefined ? {} : { [SETTINGS_ENV.offloadSlice]: String(s.offloadSlice) }),
     [SETTINGS_ENV.rotateAhead]: String(s.rotateAhead),
     [SETTINGS_ENV.hotCapacity]: s.hotCapacity,
     [SETTINGS_ENV.hotShards]: String(s.hotShards),

@@ -6,7 +6,8 @@
  * and each task records what it did in the job's records (core/jobs.ts).
  */
 import { scanPaceOf, type JobRanges, type OffloadJob, type PeriodToOffload, type ScanRecord } from '../core/jobs.ts';
-import { fanOut, scanPlan } from '../core/fan-out.ts';
+import { fanOut, offloadBudget, scanPlan } from '../core/fan-out.ts';
+import { OFFLOAD_PHASES, offloadSlice, offloadToDo, type OffloadProgress } from '../core/offload-slice.ts';
 import { chooseSplitters, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { offloadRunId } from '../core/schema.ts';
@@ -33,14 +34,40 @@ const SAMPLE_PER_SEGMENT = 250;
 /**
  * Sizes the job and picks splitters, stored as the job's spec; the state machine keeps a
  * reference. DynamoDB's size figures lag by hours, so the sample also estimates the size:
- * it reads one page of each of 8 scan segments.
+ * it reads one page of each of 8 scan segments. Then this execution's slice of the work
+ * still to do (core/offload-slice.ts), as the Maps' item lists.
  */
 export async function prepareOffload(s: Stores, p: PeriodToOffload): Promise<OffloadRef> {
   // The first attempt's plan is the plan: retries and concurrent executions reuse it, so
   // they write the same objects.
   const job = await s.jobs.getOrCreate(p.runId, () => planJob(s, p));
-  const maps = await s.maps.write(p.runId, { segments: job.totalSegments, ranges: job.rangeCount });
-  return { ...p, segments: job.totalSegments, ranges: job.rangeCount, maps };
+  const { lists, complete } = offloadSlice(offloadToDo(await offloadProgress(s, job)), offloadBudget(job, s.settings));
+  const maps = await s.maps.write(p.runId, lists);
+  const slice = Object.fromEntries(OFFLOAD_PHASES.map((k) => [k, lists[k].length])) as OffloadRef['slice'];
+  return { ...p, segments: job.totalSegments, ranges: job.rangeCount, maps, slice, complete };
+}
+
+/** When each of the job's tasks last recorded, from its records. */
+async function offloadProgress(s: Stores, job: OffloadJob): Promise<OffloadProgress> {
+  const runId = job.runId;
+  const stamps = (records: ReadonlyMap<number, { at?: number }>): Map<number, number> => new Map([...records].map(([i, r]) => [i, r.at ?? 0]));
+  const [scanned, merged, verified, rescanned, failure] = await Promise.all([
+    s.jobs.records(runId, 'scan'),
+    s.jobs.records(runId, 'merge'),
+    s.jobs.records(runId, 'verify'),
+    s.jobs.records(runId, 'rescan'),
+    s.jobs.records(runId, 'failure'),
+  ]);
+  const failedAt = failure.get(0)?.at;
+  return {
+    segments: job.totalSegments,
+    ranges: job.rangeCount,
+    scanned: stamps(scanned),
+    merged: stamps(merged),
+    verified: stamps(verified),
+    rescanned: stamps(rescanned),
+    ...(failedAt !== undefined ? { failedAt } : {}),
+  };
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<OffloadJob, keyof JobRanges>; ranges: RangeSpec[] }> {
@@ -62,7 +89,7 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<Offl
   // Segments from the table's read throughput as well as its size: together they read at the scans' share of it.
   const scan = scanPlan(estimated, reported.readUnits, s.settings);
   const ranges = fanOut(estimated, s.settings).ranges;
-  return { spec: { ...p, totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
+  return { spec: { ...p, bytes: Math.round(estimated), totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
 }
 
 /** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
@@ -81,7 +108,7 @@ export async function scanSegment(s: Stores, runId: string, segment: number): Pr
     }
     count += page.length;
   }
-  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills, ...(throttled.throttled > 0 ? { throttled: throttled.throttled } : {}) };
+  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills, ...(throttled.throttled > 0 ? { throttled: throttled.throttled } : {}), at: Date.now() };
   await s.jobs.putRecord(runId, 'scan', segment, record);
   return { index: segment, count };
 }

@@ -9,10 +9,24 @@
 import { importSpan, type CompactionJob, type ImportJob, type JobRanges, type OffloadJob } from '../core/jobs.ts';
 import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
-import { lazyStores } from '../store/stores.ts';
+import { lazyStores, type Stores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 import { rescanSegment, verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
+
+/**
+ * Adds a run up; when it fails verification, records when, first: an offload or a compaction
+ * goes on from the work already recorded, and after this does all of it again (the failure
+ * may lie anywhere).
+ */
+async function failureRecorded(s: Stores, runId: string, addUp: () => Promise<Verified>): Promise<Verified> {
+  try {
+    return await addUp();
+  } catch (err) {
+    if (err instanceof VerificationFailed) await s.jobs.putRecord(runId, 'failure', 0, { at: Date.now(), problems: err.problems });
+    throw err;
+  }
+}
 
 export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('verify');
@@ -30,21 +44,22 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
     if ('action' in input) {
       const job = await s.jobs.spec<OffloadJob>(runId);
       const tally = await rescanSegment(s, job, input.segment);
-      await s.jobs.putRecord(runId, 'rescan', input.segment, tally);
+      await s.jobs.putRecord(runId, 'rescan', input.segment, { ...tally, at: Date.now() });
       return { index: input.segment, count: tally.count };
     }
     if (input.mode === 'offload') {
       const job = await s.jobs.spec<OffloadJob>(runId);
-      const run = verifiedRun({
-        runId,
-        level: 0,
-        periodStart: job.periodStart,
-        periodEnd: job.periodEnd,
-        plus: await s.jobs.allRecords(runId, 'scan', job.totalSegments),
-        ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
-        rescan: { table: job.table, segments: await s.jobs.allRecords(runId, 'rescan', job.totalSegments) },
-      });
-      return { run };
+      return failureRecorded(s, runId, async () => ({
+        run: verifiedRun({
+          runId,
+          level: 0,
+          periodStart: job.periodStart,
+          periodEnd: job.periodEnd,
+          plus: await s.jobs.allRecords(runId, 'scan', job.totalSegments),
+          ranges: await s.jobs.allRecords(runId, 'verify', job.rangeCount),
+          rescan: { table: job.table, segments: await s.jobs.allRecords(runId, 'rescan', job.totalSegments) },
+        }),
+      }));
     }
     if (input.mode === 'import') {
       const job = await s.jobs.spec<ImportJob>(runId);
@@ -64,8 +79,8 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
     }
     const job = await s.jobs.spec<CompactionJob>(runId);
     const merged = await s.jobs.allRecords(runId, 'merge', job.rangeCount);
-    try {
-      const run = verifiedRun({
+    return failureRecorded(s, runId, async () => ({
+      run: verifiedRun({
         runId,
         level: job.level,
         periodStart: job.periodStart,
@@ -76,13 +91,8 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
         ...(job.deleted ? { deleted: job.deleted } : {}),
         ...(job.purgedAt !== undefined ? { purgedAt: job.purgedAt } : {}),
         ...(job.strategy !== undefined ? { madeBy: job.strategy } : {}),
-      });
-      return { run };
-    } catch (err) {
-      // A compaction goes on from the ranges already verified: after this, it does them all again.
-      if (err instanceof VerificationFailed) await s.jobs.putRecord(runId, 'failure', 0, { at: Date.now(), problems: err.problems });
-      throw err;
-    }
+      }),
+    }));
   };
   return lambdaEntry(t, env, run, taskKeys);
 }

@@ -116,7 +116,7 @@ describe('state machine files', () => {
           const bucket = m.ItemReader?.Parameters?.['Bucket.$'] ?? '';
           const jobPath = bucket.replace(/\.maps\.bucket$/, '');
           assert.match(jobPath, job, `${f}: ${name} reads from ${bucket}`);
-          assert.match(m.ItemReader?.Parameters?.['Key.$'] ?? '', new RegExp(`^\\${jobPath}\\.maps\\.(segments|ranges|chunks)$`));
+          assert.match(m.ItemReader?.Parameters?.['Key.$'] ?? '', new RegExp(`^\\${jobPath}\\.maps\\.(segments|ranges|chunks|scan|merge|verify|rescan)$`));
           assert.deepEqual(m.ResultWriter, { Resource: 'arn:aws:states:::s3:putObject', Parameters: { 'Bucket.$': `${jobPath}.maps.bucket`, 'Prefix.$': `${jobPath}.maps.results` } }, `${f}: ${name}`);
           const selector = Object.entries(m.ItemSelector ?? {});
           assert.equal(selector.length, 2, `${f}: ${name} passes ${JSON.stringify(m.ItemSelector)}`);
