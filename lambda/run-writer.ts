@@ -95,10 +95,18 @@ export class RangeSpiller {
   private readonly splitters: Buffer[];
   private readonly sorters: SpillSorter[];
 
-  constructor(s: Stores, runId: string, ranges: readonly RangeSpec[], task: number, taskBytes: number, trackDuplicates = false) {
+  /** `spilled`: spills per range an earlier attempt of the task wrote and recorded, to go on after. */
+  constructor(s: Stores, runId: string, ranges: readonly RangeSpec[], task: number, taskBytes: number, trackDuplicates = false, spilled?: readonly number[]) {
     this.splitters = splittersOf(ranges);
     const memoryBytes = sorterBudget(taskBytes, ranges.length);
-    this.sorters = ranges.map((r) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(runId, r.index, task), memoryBytes, trackSetsums: trackDuplicates }));
+    this.sorters = ranges.map((r, i) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(runId, r.index, task), memoryBytes, trackSetsums: trackDuplicates, spilled: spilled?.[i] ?? 0 }));
+  }
+
+  /** Spills what is held, so every record added is in a stored spill; how many spills each range has. */
+  async flush(): Promise<number[]> {
+    const spills: number[] = [];
+    for (const sorter of this.sorters) spills.push((await sorter.flush()).length);
+    return spills;
   }
 
   /** Buffers a record; a promise only when its range's buffer filled and is being spilled. */
@@ -108,11 +116,10 @@ export class RangeSpiller {
 
   /** Spills what is held; how many spills each range got, and the duplicates dropped. */
   async finish(): Promise<{ spills: number[]; duplicates: Tally }> {
-    const spills: number[] = [];
+    const spills = await this.flush();
     const dup = new Setsum();
     let count = 0;
     for (const sorter of this.sorters) {
-      spills.push((await sorter.flush()).length);
       dup.add(sorter.duplicates.setsum);
       count += sorter.duplicates.count;
     }

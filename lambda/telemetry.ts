@@ -71,6 +71,12 @@ export class Telemetry {
 
 export type LambdaEntry<E, R> = (event: E, context?: Partial<Context>) => Promise<R>;
 
+/** Milliseconds the invocation has left, when the runtime says (Lambda's context does; the local runtime's workers do not). */
+export const remainingTimeOf = (context: Partial<Context> | undefined): (() => number) | undefined => {
+  const f = context?.getRemainingTimeInMillis;
+  return typeof f === 'function' ? () => f.call(context) : undefined;
+};
+
 /**
  * The Lambda entry around a handler: the Lambda context and `keys` of the event in every log
  * line, one subsegment per invocation, the cold start metric, the invocation's metrics
@@ -80,7 +86,7 @@ export type LambdaEntry<E, R> = (event: E, context?: Partial<Context>) => Promis
 export function lambdaEntry<E, R>(
   t: Telemetry,
   env: () => Env,
-  run: (event: E) => Promise<R>,
+  run: (event: E, context?: Partial<Context>) => Promise<R>,
   keys: (event: E) => Record<string, string | undefined> = () => ({}),
 ): LambdaEntry<E, R> {
   let tracing: Promise<void> | undefined;
@@ -105,7 +111,7 @@ export function lambdaEntry<E, R>(
     tracer?.annotateColdStart();
     tracer?.addServiceNameAnnotation();
     try {
-      return await run(event);
+      return await run(event, context);
     } catch (err) {
       logger.error('invocation failed', err as Error);
       tracer?.addErrorAsMetadata(err as Error);

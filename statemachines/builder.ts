@@ -58,8 +58,15 @@ export const CONCURRENCY_THROTTLED: Retrier = {
 /** Any other failure of a task: twice more, in case it was the container's. */
 export const ANY_TASK_FAILURE: Retrier = { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2 };
 
+/**
+ * A task that stopped before its time ran out, having recorded where it was (a scan segment
+ * slowed by throttling, lambda/segment-scan.ts): run again at once, it goes on from there.
+ * Each attempt does up to 14 minutes of work, so 30 are hours, never an endless loop.
+ */
+export const SUSPENDED: Retrier = { ErrorEquals: ['TaskSuspended'], IntervalSeconds: 1, MaxAttempts: 30, BackoffRate: 1 };
+
 /** Every task's retries. */
-export const TASK_RETRY: readonly Retrier[] = [CONCURRENCY_THROTTLED, TRANSIENT, ANY_TASK_FAILURE];
+export const TASK_RETRY: readonly Retrier[] = [SUSPENDED, CONCURRENCY_THROTTLED, TRANSIENT, ANY_TASK_FAILURE];
 
 /** A verification that failed says the data is wrong: trying again cannot make it right. */
 export const VERIFY_RETRY: readonly Retrier[] = [{ ErrorEquals: ['VerificationFailed'], MaxAttempts: 0 }, ...TASK_RETRY];

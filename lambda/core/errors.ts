@@ -51,6 +51,16 @@ export class ThrottledError extends AlkiError {
   }
 }
 
+/**
+ * A task stopped before its time ran out, with where it was recorded: the state machine's
+ * retry runs it again and it goes on from there (a long, throttled scan segment).
+ */
+export class TaskSuspended extends AlkiError {
+  constructor(message: string) {
+    super('TaskSuspended', message);
+  }
+}
+
 /** Not ready to serve: the period's table is missing, or a stored object vanished (503). */
 export class UnavailableError extends AlkiError {
   readonly retryAfterSeconds: number;

@@ -135,6 +135,18 @@ export interface ScanRecord extends Tally, Stamped {
 /** An independent re-scan of one segment of an offloaded table. */
 export interface RescanRecord extends Tally, Stamped {}
 
+/**
+ * Where a scan (or re-scan) of one segment was when it last recorded, with what it had read up
+ * to there (and, a scan, the spills holding it): a task run again goes on from there instead of
+ * starting over.
+ */
+export interface SegmentProgress extends Tally, Stamped {
+  /** The paged read's position (the store's encoding of a LastEvaluatedKey). */
+  readonly position: string;
+  readonly spills?: number[];
+  readonly throttled?: number;
+}
+
 /** A scan's (and re-scan's) pace as its job planned it; none for a job planned before scans were paced. */
 export const scanPaceOf = (job: Pick<OffloadJob, 'readUnitsPerSegment'>): { readUnitsPerSecond?: number } =>
   job.readUnitsPerSegment !== undefined ? { readUnitsPerSecond: job.readUnitsPerSegment } : {};
@@ -191,6 +203,9 @@ export interface JobRecords {
   readonly merge: MergeRecord;
   readonly verify: VerifyRecord;
   readonly rescan: RescanRecord;
+  /** Where a scan or a re-scan of a segment was (SegmentProgress). */
+  readonly scanProgress: SegmentProgress;
+  readonly rescanProgress: SegmentProgress;
   /** Index 0: the last failed verification of the whole run. */
   readonly failure: FailureRecord;
   /** An export's key range: its objects and tallies. */

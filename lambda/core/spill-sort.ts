@@ -25,6 +25,8 @@ export interface SpillSortOptions {
   /** Raw record bytes held before a spill is written. */
   memoryBytes: number;
   trackSetsums?: boolean;
+  /** Spills `0..n-1` under the prefix are an earlier attempt's, kept (it recorded where it was): go on after them. */
+  spilled?: number;
 }
 
 /** The least a sorter holds before it spills, unless the whole budget is smaller: below this, spills are more request than data. */
@@ -61,6 +63,7 @@ export class SpillSorter {
   constructor(store: SpillStore, opts: SpillSortOptions) {
     this.store = store;
     this.opts = opts;
+    for (let n = 0; n < (opts.spilled ?? 0); n++) this.spills.push(spillName(opts.prefix, n));
   }
 
   /** Buffers a record; a promise (to await before the next add) only when the buffer is full and spills. */

@@ -5,14 +5,14 @@
  * names derive from the run id, range and segment, so a re-run overwrites what it wrote,
  * and each task records what it did in the job's records (core/jobs.ts).
  */
-import { scanPaceOf, type JobRanges, type OffloadJob, type PeriodToOffload, type ScanRecord } from '../core/jobs.ts';
+import { type JobRanges, type OffloadJob, type PeriodToOffload, type ScanRecord } from '../core/jobs.ts';
 import { fanOut, offloadBudget, scanPlan } from '../core/fan-out.ts';
 import { OFFLOAD_PHASES, offloadSlice, offloadToDo, type OffloadProgress } from '../core/offload-slice.ts';
 import { chooseSplitters, rangesFrom, type RangeSpec } from '../core/key-ranges.ts';
 import { entrySize } from '../core/record.ts';
 import { offloadRunId } from '../core/schema.ts';
-import { Setsum } from '../core/setsum.ts';
 import { mergeSpills, RangeSpiller, writeRange } from '../run-writer.ts';
+import { SegmentScan, type SegmentScanOptions } from '../segment-scan.ts';
 import type { Stores } from '../store/stores.ts';
 import { type OffloadPlan, type OffloadRef, type TaskDone } from '../task-contract.ts';
 
@@ -92,25 +92,27 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<Offl
   return { spec: { ...p, bytes: Math.round(estimated), totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
 }
 
-/** Scans one segment, counting and hashing every record, spills it sorted per range, and records that. */
-export async function scanSegment(s: Stores, runId: string, segment: number): Promise<TaskDone> {
+/**
+ * Scans one segment, counting and hashing every record, spills it sorted per range, and records
+ * that. A long scan records where it is as it goes (lambda/segment-scan.ts): run again, it goes
+ * on from there with the spills it had written.
+ */
+export async function scanSegment(s: Stores, runId: string, segment: number, opts: SegmentScanOptions = {}): Promise<TaskDone> {
   const job = await s.jobs.spec<OffloadJob>(runId);
-  const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), segment, s.settings.spillBytes);
-  const setsum = new Setsum();
-  let count = 0;
-  const throttled = { throttled: 0 };
-  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments, { ...scanPaceOf(job), throttled, consistent: false }).batches()) {
+  const scan = await SegmentScan.open(s, job, segment, 'scanProgress', opts);
+  const spiller = new RangeSpiller(s, runId, await s.jobs.ranges(runId, job), segment, s.settings.spillBytes, false, scan.resumed?.spills);
+  // Eventually consistent: the table took its last write a seal grace ago.
+  for await (const page of scan.pages(false)) {
     for (const e of page) {
-      setsum.insertEntry(e);
       // A spill to write is the only wait: most records are buffered synchronously.
       const spilling = spiller.add(e);
       if (spilling) await spilling;
     }
-    count += page.length;
+    await scan.handled(() => spiller.flush());
   }
-  const record: ScanRecord = { count, setsum: setsum.hexdigest(), spills: (await spiller.finish()).spills, ...(throttled.throttled > 0 ? { throttled: throttled.throttled } : {}), at: Date.now() };
+  const record: ScanRecord = { ...scan.tally(), spills: (await spiller.finish()).spills, at: Date.now() };
   await s.jobs.putRecord(runId, 'scan', segment, record);
-  return { index: segment, count };
+  return { index: segment, count: record.count };
 }
 
 /** Merges one range's spills from every segment into the run's blobs and index items, and records that. */

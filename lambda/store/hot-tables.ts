@@ -30,7 +30,7 @@ import { RATE_QUOTAS } from '../core/limits.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
-import { pagedBatches, pagedItems } from './paging.ts';
+import { decodePosition, encodePosition, pagedBatches, pagedItems } from './paging.ts';
 import { BatchStream } from '../core/source.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -258,9 +258,16 @@ export class HotTables {
    * page; a whole segment is read at `readUnitsPerSecond` when given, and waits out
    * throttling from where it was (counted in `throttled`), so its task never starts over.
    */
-  scanSegment(table: string, segment: number, totalSegments: number, opts: { pageLimit?: number; readUnitsPerSecond?: number; throttled?: { throttled: number }; consistent?: boolean } = {}): BatchStream {
+  scanSegment(
+    table: string,
+    segment: number,
+    totalSegments: number,
+    opts: { pageLimit?: number; readUnitsPerSecond?: number; throttled?: { throttled: number }; consistent?: boolean; from?: string | undefined; cursor?: { position?: string | undefined } } = {},
+  ): BatchStream {
     const { pageLimit, readUnitsPerSecond } = opts;
     const pacer = readUnitsPerSecond !== undefined ? new Pacer(readUnitsPerSecond) : undefined;
+    // Where the page just handed over ends: a caller records it to go on from there.
+    const position: { next?: Item | undefined } = {};
     const pages = () => pagedBatches(
       `scan ${table}`,
       (start) =>
@@ -278,10 +285,16 @@ export class HotTables {
       {
         ...(pageLimit !== undefined ? { onePage: true } : { patient: opts.throttled ?? { throttled: 0 } }),
         ...(pacer ? { pace: (units: number) => pacer.take(units) } : {}),
+        from: opts.from !== undefined ? decodePosition(opts.from) : undefined,
+        cursor: position,
       },
     );
+    const cursor = opts.cursor;
     return new BatchStream(async function* () {
-      for await (const items of pages()) yield items.map(fromHotItem);
+      for await (const items of pages()) {
+        if (cursor) cursor.position = position.next !== undefined ? encodePosition(position.next) : undefined;
+        yield items.map(fromHotItem);
+      }
     });
   }
 

@@ -18,9 +18,9 @@ import { grant, type Grant } from './grants.ts';
 import { pagedItems } from './paging.ts';
 
 export const JOB_GRANTS = {
-  /** get, spec, getOrCreate (its ranges in batches), range, ranges, putRecord, records, allRecords: a job's own tasks */
+  /** get, spec, getOrCreate (its ranges in batches), range, ranges, putRecord, record, records, allRecords: a job's own tasks */
   use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
-  /** get, spec, range, ranges, records, allRecords */
+  /** get, spec, range, ranges, record, records, allRecords */
   read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
   /** get, spec */
   spec: [grant('indexTable', 'dynamodb:GetItem')],
@@ -133,6 +133,16 @@ export class JobStore {
       await this.ddb.send(new PutItemCommand({ TableName: this.table, Item: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) }, record: { S: JSON.stringify(record) } } }));
     } catch (err) {
       translate(err, `record ${kind} ${index} of job ${id}`);
+    }
+  }
+
+  /** The record of task `index` of one kind, if it recorded. */
+  async record<K extends JobRecordKind>(id: string, kind: K, index: number): Promise<JobRecords[K] | undefined> {
+    try {
+      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) } }, ConsistentRead: true }));
+      return out.Item ? (JSON.parse(out.Item.record!.S!) as JobRecords[K]) : undefined;
+    } catch (err) {
+      return translate(err, `read ${kind} ${index} of job ${id}`);
     }
   }
 

@@ -16,6 +16,20 @@ export interface PagingOptions {
    * instead of failing and starting over. Each wait is counted here.
    */
   readonly patient?: { throttled: number };
+  /** Start after this key (a position recorded earlier) instead of at the beginning. */
+  readonly from?: Item | undefined;
+  /** Set, before each page is handed over, to where the next page starts (undefined after the last). */
+  readonly cursor?: { next?: Item | undefined };
+}
+
+/** A paged read's position (a LastEvaluatedKey) as text, to store and resume from: binaries in base64. */
+export function encodePosition(key: Item): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(key).map(([k, v]) => [k, v.B !== undefined ? { B: Buffer.from(v.B).toString('base64') } : v])));
+}
+
+export function decodePosition(text: string): Item {
+  const parsed = JSON.parse(text) as Record<string, { B?: string } & Record<string, unknown>>;
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, (v.B !== undefined ? { B: Buffer.from(v.B, 'base64') } : v) as AttributeValue]));
 }
 
 /**
@@ -23,7 +37,7 @@ export interface PagingOptions {
  * continuing from `start` (undefined first).
  */
 export async function* pagedBatches(what: string, page: (start: Item | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<Item[]> {
-  let start: Item | undefined;
+  let start: Item | undefined = opts.from;
   do {
     let out: Page | undefined;
     let waitedMs = 0;
@@ -39,6 +53,7 @@ export async function* pagedBatches(what: string, page: (start: Item | undefined
       }
     }
     if (opts.pace) await opts.pace(out.ConsumedCapacity?.CapacityUnits ?? 0);
+    if (opts.cursor) opts.cursor.next = out.LastEvaluatedKey;
     if (out.Items && out.Items.length > 0) yield out.Items;
     start = out.LastEvaluatedKey;
   } while (start && !opts.onePage);

@@ -11,7 +11,8 @@ import { systemClock, type Clock } from '../core/seq.ts';
 import type { Env } from '../store/clients.ts';
 import { lazyStores, type Stores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
-import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
+import type { Context } from 'aws-lambda';
+import { lambdaEntry, remainingTimeOf, taskKeys, Telemetry } from '../telemetry.ts';
 import { rescanSegment, verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
 
 /**
@@ -31,7 +32,7 @@ async function failureRecorded(s: Stores, runId: string, addUp: () => Promise<Ve
 export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('verify');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<Verified | TaskDone> => {
+  const run = async (event: unknown, context?: Partial<Context>): Promise<Verified | TaskDone> => {
     const input = parseTaskInput('verify', VERIFY_INPUT, event);
     const s = stores();
     const { runId } = input;
@@ -43,7 +44,7 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
     }
     if ('action' in input) {
       const job = await s.jobs.spec<OffloadJob>(runId);
-      const tally = await rescanSegment(s, job, input.segment);
+      const tally = await rescanSegment(s, job, input.segment, { remainingMs: remainingTimeOf(context) });
       await s.jobs.putRecord(runId, 'rescan', input.segment, { ...tally, at: Date.now() });
       return { index: input.segment, count: tally.count };
     }

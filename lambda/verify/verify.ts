@@ -11,13 +11,14 @@
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
-import { scanPaceOf, sumTallies, type OffloadJob, type Tally, type VerifyRecord } from '../core/jobs.ts';
+import { sumTallies, type OffloadJob, type Tally, type VerifyRecord } from '../core/jobs.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
 import { OBJECTS } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { IndexEntry } from '../core/sparse-index.ts';
+import { SegmentScan, type SegmentScanOptions } from '../segment-scan.ts';
 import type { Stores } from '../store/stores.ts';
 
 /** Step Functions sees the error's name: the lifecycle's Catch and alarm key on it. */
@@ -120,15 +121,13 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   };
 }
 
-/** Re-scans one segment of an offloaded table, independently of the offload's scan, at its pace. */
-export async function rescanSegment(s: Stores, job: Pick<OffloadJob, 'table' | 'totalSegments' | 'readUnitsPerSegment'>, segment: number): Promise<Tally> {
-  const setsum = new Setsum();
-  let count = 0;
-  for await (const page of s.hot.scanSegment(job.table, segment, job.totalSegments, scanPaceOf(job)).batches()) {
-    for (const e of page) setsum.insertEntry(e);
-    count += page.length;
-  }
-  return { count, setsum: setsum.hexdigest() };
+/** Re-scans one segment of an offloaded table, independently of the offload's scan, at its pace, recording where it is as it goes. */
+export async function rescanSegment(s: Stores, job: OffloadJob, segment: number, opts: SegmentScanOptions = {}): Promise<Tally> {
+  const scan = await SegmentScan.open(s, job, segment, 'rescanProgress', opts);
+  // The pages are tallied as they are read; nothing else is done with them.
+  for await (const _page of scan.pages(true)) await scan.handled();
+  const { count, setsum } = scan.tally();
+  return { count, setsum };
 }
 
 export interface VerifyRequest {

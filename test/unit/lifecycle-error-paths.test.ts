@@ -22,6 +22,8 @@ import { parseChunk } from '../../lambda/importer/importer.ts';
 import { scanSegment } from '../../lambda/offload/offload.ts';
 import { hotRunMeta, rotate } from '../../lambda/rotate/rotate.ts';
 import { throttlePatience } from '../../lambda/store/aws-errors.ts';
+import { encodePosition } from '../../lambda/store/paging.ts';
+import { Setsum } from '../../lambda/core/setsum.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { TableScaling } from '../../lambda/store/table-scaling.ts';
 import { verifyRange, VerificationFailed } from '../../lambda/verify/verify.ts';
@@ -46,6 +48,8 @@ const jobItem = (spec: unknown) => ({ Item: { spec: { S: JSON.stringify(spec) } 
 /** A job of one key range, as GetItem answers for its spec and its range record. */
 const RANGES = { rangeCount: 1, rangeSet: 'set1' } as const;
 const RANGE_ITEM = { range: { S: JSON.stringify({ index: 0 }) } };
+/** GetItem of a job's spec answers it; of a task's record (none yet), nothing. */
+const specOnly = (spec: unknown) => (input: GetItemCommandInput) => (input.Key![INDEX_TABLE.sortKey]!.B!.length === 1 ? jobItem(spec) : {});
 const jobOrRange = (spec: unknown) => (input: GetItemCommandInput) =>
   Buffer.from(input.Key![INDEX_TABLE.sortKey]!.B!).toString('utf8').startsWith('range#') ? { Item: RANGE_ITEM } : jobItem(spec);
 const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
@@ -144,7 +148,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       .rejectsOnce(awsError('ProvisionedThroughputExceededException'))
       .rejectsOnce(awsError('ThrottlingException'))
       .resolves({ Items: [item('b')], ConsumedCapacity: { CapacityUnits: 1 } });
-    ddb.on(GetItemCommand).resolves(jobItem(job));
+    ddb.on(GetItemCommand).callsFake(specOnly(job));
     ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
     ddb.on(PutItemCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});
@@ -156,13 +160,38 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     assert.deepEqual([record.count, record.throttled], [2, 2], 'the scan record says how often it waited');
   });
 
+  it('offload scan: a task run again goes on from the position its last attempt recorded, with its tally and spills; one recorded before the run failed verification is not gone on from', async () => {
+    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ...RANGES };
+    const item = (sk: string) => ({ pk: { S: 'p' }, sk: { S: sk }, v: { S: '1' }, seq: { N: '1' } });
+    const recorded = { position: encodePosition({ pk: { S: 'p' }, sk: { S: 'a' } }), count: 5, setsum: new Setsum().hexdigest(), spills: [1], at: 1000 };
+    for (const failedAt of [undefined, 2000]) {
+      ddb.reset();
+      s3.reset();
+      ddb.on(ScanCommand).resolves({ Items: [item('b')] });
+      ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
+        const sk = Buffer.from(input.Key![INDEX_TABLE.sortKey]!.B!).toString('utf8');
+        if (sk.startsWith('scanProgress#')) return { Item: { record: { S: JSON.stringify(recorded) } } };
+        if (sk.startsWith('failure#')) return failedAt === undefined ? {} : { Item: { record: { S: JSON.stringify({ at: failedAt, problems: ['x'] }) } } };
+        return jobItem(job);
+      });
+      ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
+      ddb.on(PutItemCommand).resolves({});
+      s3.on(PutObjectCommand).resolves({});
+      const resumes = failedAt === undefined;
+      assert.deepEqual(await scanSegment(stores(), job.runId, 0), { index: 0, count: resumes ? 6 : 1 });
+      assert.equal(ddb.commandCalls(ScanCommand)[0]!.args[0].input.ExclusiveStartKey?.sk?.S, resumes ? 'a' : undefined);
+      // Its spills go on after the recorded one.
+      assert.deepEqual(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!.split('/').at(-1)), [resumes ? '000001.spill' : '000000.spill']);
+    }
+  });
+
   it('offload scan: a Scan throttled past the task\'s patience fails as ThrottledError, retried by Scan', async () => {
     const patience = throttlePatience.ms;
     throttlePatience.ms = 300;
     try {
       ddb.on(ScanCommand).rejects(awsError('ProvisionedThroughputExceededException'));
       const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, ...RANGES };
-      ddb.on(GetItemCommand).resolves(jobItem(job));
+      ddb.on(GetItemCommand).callsFake(specOnly(job));
       ddb.on(QueryCommand).resolves({ Items: [RANGE_ITEM] });
       const err = await scanSegment(stores(), job.runId, 0).catch((e: unknown) => e);
       assert.ok(err instanceof ThrottledError, String(err));
