@@ -18,7 +18,9 @@ const mod = require(workerData.file);
 parentPort.postMessage({ loaded: performance.now() - started });
 parentPort.on('message', async ({ id, event, context }) => {
   try {
-    const result = await mod.handler(JSON.parse(event), context);
+    // Lambda's context says how long the invocation has left: from its deadline, as Lambda does.
+    const ctx = context.deadlineMs === undefined ? context : { ...context, getRemainingTimeInMillis: () => context.deadlineMs - Date.now() };
+    const result = await mod.handler(JSON.parse(event), ctx);
     parentPort.postMessage({ id, result: JSON.stringify(result === undefined ? null : result) });
   } catch (err) {
     parentPort.postMessage({ id, error: { name: err && err.name || 'Error', message: String(err && err.message || err) } });
@@ -38,7 +40,8 @@ export interface LoadedBundle {
 
 const OUTPUT_LINES = 10_000;
 
-export async function loadBundle(assetDir: string, env: Readonly<Record<string, string>>, functionName: string): Promise<LoadedBundle> {
+/** `timeoutSeconds`: the function's timeout, from which each invocation's context tells the time left (the local runtime does not stop it then). */
+export async function loadBundle(assetDir: string, env: Readonly<Record<string, string>>, functionName: string, timeoutSeconds?: number): Promise<LoadedBundle> {
   const source = join(assetDir, 'index.js');
   if (!existsSync(source)) throw new Error(`no bundle at ${source}`);
   const dir = mkdtempSync(join(tmpdir(), 'alki-task-'));
@@ -78,7 +81,7 @@ export async function loadBundle(assetDir: string, env: Readonly<Record<string, 
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // The context fields Powertools reads, as Lambda gives them.
-        const lambdaContext = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:000000000000:function:${functionName}`, memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128', awsRequestId: `${functionName}-${id}`, ...context };
+        const lambdaContext = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:000000000000:function:${functionName}`, memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128', awsRequestId: `${functionName}-${id}`, ...(timeoutSeconds !== undefined ? { deadlineMs: Date.now() + timeoutSeconds * 1000 } : {}), ...context };
         worker.postMessage({ id, event: JSON.stringify(event), context: lambdaContext });
       });
     },

@@ -278,7 +278,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   if (opts.runtime === 'bundles') {
     if (opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
     const units = Object.keys(UNITS) as UnitName[];
-    bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u))] as const))) as Record<UnitName, LoadedBundle>;
+    bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u), UNITS[u].timeoutSeconds)] as const))) as Record<UnitName, LoadedBundle>;
   }
   const fromBundles = bundles;
   const sourceTasks = localTaskHandlers(envOf, clock);
