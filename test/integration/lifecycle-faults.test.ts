@@ -12,7 +12,8 @@ import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault, tinyStore } from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
-const SETTINGS = tinyStore('faults');
+// Two periods ahead (the least): each execution creates fewer tables, and every step is still crashed.
+const SETTINGS = tinyStore('faults', { rotateAhead: 2 });
 
 describe('crash injection into every lifecycle step', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
