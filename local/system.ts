@@ -24,6 +24,7 @@ import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler
 import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
+import { decodeSegment } from '../lambda/api/routes.ts';
 import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor, type FrontDoor } from './front-door.ts';
@@ -149,7 +150,8 @@ async function scheduleRequest(schedules: Readonly<Record<ScheduleName, Schedule
     if (req.method !== 'GET') return json(405, { error: { code: 'MethodNotAllowed', message: 'GET /local/schedules' } }, { allow: 'GET' });
     return json(200, { schedules: Object.values(schedules).map((s) => s.status()) });
   }
-  const name = decodeURIComponent(path.slice('/local/schedules/'.length));
+  const name = decodeSegment(path.slice('/local/schedules/'.length));
+  if (name === undefined) return json(400, { error: { code: 'InvalidPath', message: `${path}: not valid percent-encoded UTF-8` } });
   const schedule = (schedules as Record<string, Schedule | undefined>)[name];
   if (!schedule) return json(404, { error: { code: 'NotFound', message: `no schedule "${name}"; there are ${Object.keys(schedules).join(' and ')}` } });
   if (req.method === 'GET') return json(200, schedule.status());
@@ -336,7 +338,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       if (r.method === 'GET' && path === '/local/executions') return json(200, { executions: sfn.executions() });
       if (r.method === 'GET' && path !== undefined && CONSOLE_FILES[path]) return consoleFile(CONSOLE_FILES[path]);
       if (r.method === 'GET' && path?.startsWith('/local/state-machines/')) {
-        const name = decodeURIComponent(path.slice('/local/state-machines/'.length));
+        const name = decodeSegment(path.slice('/local/state-machines/'.length));
+        if (name === undefined) return json(400, { error: { code: 'InvalidPath', message: `${path}: not valid percent-encoded UTF-8` } });
         const definition = /^[a-z]+$/.test(name) ? sfn.definition(name) : undefined;
         return definition ? json(200, definition) : json(404, { error: { code: 'NotFound', message: `no state machine "${name}"` } });
       }

@@ -38,7 +38,8 @@ export const DEFAULT_ROUTE_UNIT: Unit = 'read';
 
 export const routeKey = (r: Route): string => `${r.method} ${r.path}`;
 
-function decode(segment: string): string | undefined {
+/** A path segment percent-decoded; undefined when its encoding is malformed (`%zz`, an overlong UTF-8 sequence). */
+export function decodeSegment(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -46,46 +47,63 @@ function decode(segment: string): string | undefined {
   }
 }
 
+/** A path that would match the route but for a segment whose percent-encoding is malformed. */
+const MALFORMED = Symbol('malformed');
+
 /**
- * Matches a raw (percent-encoded) path against a route path; returns decoded parameters.
- * A malformed percent-encoding matches nothing.
+ * Matches a raw (percent-encoded) path against a route path; returns decoded parameters, or
+ * MALFORMED when only a parameter's encoding stands in the way.
  */
-export function matchPath(template: string, rawPath: string): Record<string, string> | undefined {
+function matchSegments(template: string, rawPath: string): Record<string, string> | typeof MALFORMED | undefined {
   const t = template.split('/').slice(1);
   const p = rawPath.split('/').slice(1);
   const params: Record<string, string> = {};
+  let malformed = false;
   for (let i = 0; i < t.length; i++) {
     const seg = t[i]!;
     const greedy = /^\{(\w+)\+\}$/.exec(seg);
     if (greedy) {
       const rest = p.slice(i);
-      const decoded = rest.map(decode);
-      if (rest.length === 0 || decoded.some((s) => s === undefined || s === '')) return undefined;
+      const decoded = rest.map(decodeSegment);
+      if (rest.length === 0 || rest.some((s) => s === '')) return undefined;
+      if (decoded.some((s) => s === undefined || s === '')) return MALFORMED;
       params[greedy[1]!] = decoded.join('/');
-      return params;
+      return malformed ? MALFORMED : params;
     }
     const v = p[i];
     if (v === undefined || v === '') return undefined;
     const param = /^\{(\w+)\}$/.exec(seg);
     if (param) {
-      const d = decode(v);
-      if (d === undefined) return undefined;
-      params[param[1]!] = d;
+      const d = decodeSegment(v);
+      if (d === undefined) malformed = true;
+      else params[param[1]!] = d;
     } else if (seg !== v) {
       return undefined;
     }
   }
-  return p.length === t.length ? params : undefined;
+  if (p.length !== t.length) return undefined;
+  return malformed ? MALFORMED : params;
 }
 
-/** The route for a method and path, or which methods the path allows (for 405). */
-export function findRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } | { allowed: string[] } {
+/** Matches a raw (percent-encoded) path against a route path; returns decoded parameters. A malformed percent-encoding matches nothing. */
+export function matchPath(template: string, rawPath: string): Record<string, string> | undefined {
+  const m = matchSegments(template, rawPath);
+  return m === MALFORMED ? undefined : m;
+}
+
+/**
+ * The route for a method and path, or which methods the path allows (for 405), and whether a
+ * route would have matched but for a malformed percent-encoding in a parameter (for 400).
+ */
+export function findRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } | { allowed: string[]; malformed: boolean } {
   const allowed: string[] = [];
+  let malformed = false;
   for (const route of ROUTES) {
-    const params = matchPath(route.path, rawPath);
-    if (!params) continue;
+    const params = matchSegments(route.path, rawPath);
+    if (params === MALFORMED) malformed = true;
+    if (!params || params === MALFORMED) continue;
     if (route.method === method) return { route, params };
     allowed.push(route.method);
   }
-  return { allowed };
+  return { allowed, malformed };
 }
