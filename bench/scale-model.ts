@@ -179,16 +179,16 @@ const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
  * rotation's answer, the period to offload, the job reference (counts and where the item
  * lists are) and the verified run's manifest entry. None of it grows with the data.
  */
-function largestState(s: StoreSettings, keyBytes: number): number {
+function largestState(s: StoreSettings, keyBytes: number, fan: { readonly segments: number; readonly ranges: number }): number {
   const runId = 'p-20261123';
   const key = 'k'.repeat(Math.ceil((keyBytes * 4) / 3));
   const period = { hotRunId: 'hot-20261123', table: `${s.prefix}-hot-20261123`, periodStart: 1e12, periodEnd: 1e12, runId };
   const job: OffloadRef = {
     ...period,
-    segments: 1e6,
-    ranges: 1e6,
+    segments: fan.segments,
+    ranges: fan.ranges,
     maps: { bucket: `${s.prefix}-cold-123456789012-us-east-1`, ...Object.fromEntries(OFFLOAD_PHASES.map((k) => [k, OBJECTS.mapItems(runId, k)])), results: OBJECTS.mapResults(runId) },
-    slice: { scan: 1e6, merge: 1e6, verify: 1e6, rescan: 1e6 },
+    slice: { scan: fan.segments, merge: fan.ranges, verify: fan.ranges, rescan: fan.segments },
     complete: false,
   };
   const run = { id: runId, tier: 'cold', level: 0, periodStart: 1e12, periodEnd: 1e12, minSeq: 1e15, maxSeq: 1e15, minKey: key, maxKey: key, count: 1e12, bytes: 1e15, setsum: 'f'.repeat(64), blobs: 1e6, createdAt: new Date(0).toISOString() };
@@ -231,7 +231,6 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const keyBytes = input.keyBytes ?? 64;
   const steps: Step[] = [];
   const violations: string[] = [];
-  const state = largestState(s, keyBytes);
   const waves = (tasks: number): number => Math.ceil(tasks / MAP_CONCURRENCY);
   const step = (x: Omit<Step, 'maxStatePayloadBytes'>): Step => {
     const full = { ...x, maxStatePayloadBytes: state };
@@ -257,6 +256,8 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const tableReads = tableReadsOf(input, ratesOf(input));
   const scan = scanPlan(bytes * tableBytesPerRaw, tableReads, s);
   const off = { ...fanOut(bytes, s), segments: scan.segments };
+  // Built with this period's fan-out: a state that carried lists would grow with it.
+  const state = largestState(s, keyBytes, off);
   /** Seconds a segment of `raw` bytes takes read at its pace (a unit per `perUnit` bytes), or processed at `rate`, whichever is longer. */
   const pacedScan = (raw: number, rate: number, perUnit: number): number => Math.max(raw / rate, (raw * tableBytesPerRaw) / perUnit / scan.readUnitsPerSegment);
   /** Spills each task writes per range: its share of a range over what one range's sorter holds of the task's memory. */
@@ -416,12 +417,12 @@ function sizedFor(input: ScaleInput, r: RateInput): StoreSettings {
 }
 
 /** A sealed table's read units a second: warmed for its offload as rotation warms it, else a new table's. */
-export function tableReadsOf(input: ScaleInput, r: RateInput): number {
+function tableReadsOf(input: ScaleInput, r: RateInput): number {
   return warmReadsFor(sizedFor(input, r), r.writesPerSecond, { itemBytes: input.recordBytes + 60 }) ?? RATE_QUOTAS.newTableReadUnits;
 }
 
 /** The input's rates, defaults filled in. */
-export function ratesOf(input: ScaleInput): RateInput {
+function ratesOf(input: ScaleInput): RateInput {
   const periodSeconds = input.settings.periodMs / 1000;
   return {
     writesPerSecond: input.rates?.writesPerSecond ?? input.periodBytes / input.recordBytes / periodSeconds,

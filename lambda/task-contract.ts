@@ -74,15 +74,6 @@ export const ROTATE_INPUT = z.union([ROTATE_FROM_LIFECYCLE, z.looseObject({ exec
 
 export const GC_INPUT = z.discriminatedUnion('action', [z.strictObject({ action: z.literal('collect'), task }), z.strictObject({ action: z.literal('retention'), task })]);
 
-export type OffloadInput = z.infer<typeof OFFLOAD_INPUT>;
-export type CompactInput = z.infer<typeof COMPACT_INPUT>;
-export type ImporterInput = z.infer<typeof IMPORTER_INPUT>;
-export type ExporterInput = z.infer<typeof EXPORTER_INPUT>;
-export type VerifyInput = z.infer<typeof VERIFY_INPUT>;
-export type CommitInput = z.infer<typeof COMMIT_INPUT>;
-export type GcInput = z.infer<typeof GC_INPUT>;
-export type RotateInput = z.infer<typeof ROTATE_INPUT>;
-
 /** The kinds of tasks a job fans out to, each a Distributed Map over the task indices. */
 export type MapKind = 'segments' | 'ranges' | 'chunks' | OffloadPhase;
 

@@ -24,11 +24,6 @@ export interface TaskOrigin {
   readonly state: string;
 }
 
-/** A task's input: what the handler needs, and where it was called from. */
-export interface TaskInput {
-  readonly task?: TaskOrigin;
-}
-
 export class Telemetry {
   readonly unit: UnitName;
   readonly logger: Logger;

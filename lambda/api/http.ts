@@ -60,10 +60,6 @@ export function jsonBody(event: HttpEvent): unknown {
   }
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function query(event: HttpEvent, name: string): string | undefined {
   return event.queryStringParameters?.[name];
 }

@@ -26,10 +26,6 @@ export interface Item {
   readonly value?: unknown;
 }
 
-export function isTombstone(e: Entry): boolean {
-  return e.value === null;
-}
-
 export function checkSeq(seq: unknown): number {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
     throw new ValidationError('InvalidSeq', `seq must be an integer from 0 to ${MAX_SEQ}`);

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
-import { defaultScaleInput, QUOTAS, ratesOf, scaleModel, tableReadsOf, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
+import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
-import { compactionSlice, fanOut, INDEX_KEY_WRITE_UNITS, SCAN_TASK_SECONDS, scanPlan } from '../../lambda/core/fan-out.ts';
+import { compactionSlice, INDEX_KEY_WRITE_UNITS, SCAN_TASK_SECONDS } from '../../lambda/core/fan-out.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../../lambda/core/limits.ts';
 
 const GiB = 2 ** 30;
@@ -16,13 +16,14 @@ const t = throughputsFromBench();
 
 describe('the scale model', () => {
   it('fans out as the offload planner does', () => {
-    for (const bytes of [GiB, 50 * GiB, 1024 * GiB]) {
-      const input = defaultScaleInput(bytes, 400, 30);
-      const r = scaleModel(input, t);
-      const f = fanOut(bytes, DEFAULT_SETTINGS);
-      // Scans from the table's size and reads (its bytes: records and item overhead), ranges from its size.
-      assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, scanPlan((bytes * 460) / 400, tableReadsOf(input, ratesOf(input)), DEFAULT_SETTINGS).segments);
-      assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, f.ranges);
+    // A period's table holds its records and 60 bytes of item a record (460 per 400). Its scans take half the table's
+    // reads (a new table's 12,000 a second; at 1 TiB a day, rotation warms it to the 40,000 quota), each segment
+    // 300 s of strongly consistent reading at 4 KB a unit, 100 at once: 1 GiB in 17 segments, 1 TiB in 5,146.
+    // Key ranges of 2 GiB: 1 and 512.
+    for (const [bytes, segments, ranges] of [[GiB, 17, 1], [1024 * GiB, 5146, 512]] as const) {
+      const r = scaleModel(defaultScaleInput(bytes, 400, 30), t);
+      assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, segments, `${bytes} bytes`);
+      assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, ranges, `${bytes} bytes`);
     }
   });
 
@@ -81,9 +82,11 @@ describe('the scale model', () => {
     const small = scaleModel(defaultScaleInput(GiB, 400, 30), t);
     const large = scaleModel(defaultScaleInput(1024 * GiB, 400, 30), t);
     assert.ok(large.steps.find((x) => x.name === 'offload scan')!.tasks > 64, 'no cap of 64 on the fan-out');
-    assert.equal(large.steps[0]!.maxStatePayloadBytes, small.steps[0]!.maxStatePayloadBytes);
+    // The state carries counts and references: 17 segments or 5,146 differ by a few digits, not by a list.
+    const grown = large.steps[0]!.maxStatePayloadBytes - small.steps[0]!.maxStatePayloadBytes;
+    assert.ok(grown >= 0 && grown <= 24, `${grown} bytes more`);
     assert.ok(large.steps[0]!.maxStatePayloadBytes < QUOTAS.statePayloadBudgetBytes);
-    assert.ok(large.execution.historyEvents < 1000 && large.execution.childHistoryEvents < 50);
+    assert.ok(large.execution.historyEvents < 1000, `${large.execution.historyEvents} events`);
     for (const x of large.steps.filter((y) => y.name.startsWith('offload') || y.name.startsWith('import'))) assert.ok(x.maxTaskSeconds < QUOTAS.taskBudgetSeconds, `${x.name}: ${x.maxTaskSeconds} s`);
   });
 
