@@ -81,7 +81,7 @@ export const remainingTimeOf = (context: Partial<Context> | undefined): (() => n
 export function lambdaEntry<E, R>(
   t: Telemetry,
   env: () => Env,
-  run: (event: E, context?: Partial<Context>) => Promise<R>,
+  handle: (event: E, context?: Partial<Context>) => Promise<R>,
   keys: (event: E) => Record<string, string | undefined> = () => ({}),
 ): LambdaEntry<E, R> {
   let tracing: Promise<void> | undefined;
@@ -106,7 +106,7 @@ export function lambdaEntry<E, R>(
     tracer?.annotateColdStart();
     tracer?.addServiceNameAnnotation();
     try {
-      return await run(event, context);
+      return await handle(event, context);
     } catch (err) {
       logger.error('invocation failed', err as Error);
       tracer?.addErrorAsMetadata(err as Error);

@@ -41,7 +41,7 @@ export function editOf(c: CommitOf, nowMs: number): Edit {
 export function createCommitHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('commit');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<Committed> => {
+  const handle = async (event: unknown): Promise<Committed> => {
     const input = parseTaskInput('commit', COMMIT_INPUT, event);
     const s = stores();
     const run = input.run as RunMeta;
@@ -64,7 +64,7 @@ export function createCommitHandler(env: () => Env, now: Clock = systemClock) {
     }
     return { version: r.manifest.version, changed: r.changed };
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createCommitHandler(() => process.env);

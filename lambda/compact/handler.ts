@@ -9,7 +9,7 @@ import { mergeCompactionRange, planCompaction } from './compact.ts';
 export function createCompactHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('compact');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<unknown> => {
+  const handle = async (event: unknown): Promise<unknown> => {
     const input = parseTaskInput('compact', COMPACT_INPUT, event);
     switch (input.action) {
       case 'plan':
@@ -18,7 +18,7 @@ export function createCompactHandler(env: () => Env, now: Clock = systemClock) {
         return mergeCompactionRange(stores(), input.runId, input.range);
     }
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createCompactHandler(() => process.env);

@@ -9,7 +9,7 @@ import { failExport, finishExport, prepareExport, verifyExportRange, writeExport
 export function createExporterHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('exporter');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<unknown> => {
+  const handle = async (event: unknown): Promise<unknown> => {
     const input = parseTaskInput('exporter', EXPORTER_INPUT, event);
     const s = stores();
     switch (input.action) {
@@ -25,7 +25,7 @@ export function createExporterHandler(env: () => Env, now: Clock = systemClock) 
         return failExport(s, input.exportId, input.error, now());
     }
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createExporterHandler(() => process.env);

@@ -9,7 +9,7 @@ import { applyRetention, collectGarbage } from './gc.ts';
 export function createGcHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('gc');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<unknown> => {
+  const handle = async (event: unknown): Promise<unknown> => {
     const input = parseTaskInput('gc', GC_INPUT, event);
     if (input.action === 'collect') {
       const r = await collectGarbage(stores(), now());
@@ -21,7 +21,7 @@ export function createGcHandler(env: () => Env, now: Clock = systemClock) {
     t.count('runsExpired', r.dropped.length);
     return r;
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createGcHandler(() => process.env);

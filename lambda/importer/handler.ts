@@ -9,7 +9,7 @@ import { checkImport, failImport, finishImport, mergeImportRange, parseChunk, pr
 export function createImporterHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('importer');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown): Promise<unknown> => {
+  const handle = async (event: unknown): Promise<unknown> => {
     const input = parseTaskInput('importer', IMPORTER_INPUT, event);
     const s = stores();
     switch (input.action) {
@@ -27,7 +27,7 @@ export function createImporterHandler(env: () => Env, now: Clock = systemClock) 
         return failImport(s, input.importId, input.error);
     }
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createImporterHandler(() => process.env);

@@ -10,7 +10,7 @@ import { mergeRange, planOffload, prepareOffload, scanSegment } from './offload.
 export function createOffloadHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('offload');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown, context?: Partial<Context>): Promise<unknown> => {
+  const handle = async (event: unknown, context?: Partial<Context>): Promise<unknown> => {
     const input = parseTaskInput('offload', OFFLOAD_INPUT, event);
     const s = stores();
     switch (input.action) {
@@ -24,7 +24,7 @@ export function createOffloadHandler(env: () => Env, now: Clock = systemClock) {
         return mergeRange(s, input.runId, input.range);
     }
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createOffloadHandler(() => process.env);

@@ -29,7 +29,7 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('rotate');
   // Clients are made on first use and kept while the container lives.
   let deps: { e: StoreEnv; executions: RunningExecutions; scaling: TableScaling } | undefined;
-  const run = async (event: unknown): Promise<RotateOutput> => {
+  const handle = async (event: unknown): Promise<RotateOutput> => {
     const input = parseTaskInput('rotate', ROTATE_INPUT, event);
     deps ??= {
       e: storeEnvFrom(env(), t.traceClient, MAX_ATTEMPTS.background),
@@ -51,7 +51,7 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
     t.count('coldRuns', result.coldRuns);
     return { ...result, otherExecution: null };
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createRotateHandler(() => process.env);

@@ -32,7 +32,7 @@ async function failureRecorded(s: Stores, runId: string, addUp: () => Promise<Ve
 export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
   const t = new Telemetry('verify');
   const stores = lazyStores(env, t.traceClient);
-  const run = async (event: unknown, context?: Partial<Context>): Promise<Verified | TaskDone> => {
+  const handle = async (event: unknown, context?: Partial<Context>): Promise<Verified | TaskDone> => {
     const input = parseTaskInput('verify', VERIFY_INPUT, event);
     const s = stores();
     const { runId } = input;
@@ -95,7 +95,7 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
       }),
     }));
   };
-  return lambdaEntry(t, env, run, taskKeys);
+  return lambdaEntry(t, env, handle, taskKeys);
 }
 
 export const handler = createVerifyHandler(() => process.env);
