@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { acknowledgeWildcards, arnRef } from './nag.ts';
 import { defaultLifecycleIntervalMs, formatDuration, hotBoundMs, rotationIntervalMs, settingsToEnv } from '../lambda/core/settings.ts';
-import { ENDPOINT_ENV } from '../lambda/store/clients.ts';
+import { RESOURCE_ENV } from '../lambda/store/clients.ts';
 import { DYNAMODB_SCALING_ROLE } from '../lambda/store/table-scaling.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
 import { UNIT_GRANTS } from '../lambda/access.ts';
@@ -66,8 +66,8 @@ export class AlkiStore extends Construct {
     const { indexTable, bucket } = this.storage;
     const environment = {
       ...settingsToEnv(settings),
-      [ENDPOINT_ENV.bucket]: bucket.bucketName,
-      [ENDPOINT_ENV.indexTable]: indexTable.tableName,
+      [RESOURCE_ENV.bucket]: bucket.bucketName,
+      [RESOURCE_ENV.indexTable]: indexTable.tableName,
     };
     const budget = defaultBudget(settings.peakWritesPerSecond, {
       ...(props.accountConcurrency !== undefined ? { account: props.accountConcurrency } : {}),

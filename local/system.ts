@@ -25,7 +25,7 @@ import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
 import { decodeSegment } from '../lambda/api/routes.ts';
-import { ENDPOINT_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
+import { RESOURCE_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor, type FrontDoor } from './front-door.ts';
 import type { LocalVersions } from './s3-versions.ts';
@@ -126,8 +126,6 @@ export interface LocalSystem {
   refreshManifests(): void;
   /** Runs the lifecycle state machine once and waits for it (rotation: creates and registers the periods' tables). */
   runLifecycle(): Promise<ExecutionRecord>;
-  /** The same, under the name tests use before writing. */
-  rotateNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -223,12 +221,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'operator',
     AWS_SECRET_ACCESS_KEY: 'local',
-    [ENDPOINT_ENV.dynamodb]: dynamodbEndpoint,
-    [ENDPOINT_ENV.s3]: s3Endpoint,
-    [ENDPOINT_ENV.stepFunctions]: door.url,
-    [ENDPOINT_ENV.autoScaling]: door.url,
-    [ENDPOINT_ENV.bucket]: names.bucket,
-    [ENDPOINT_ENV.indexTable]: names.indexTable,
+    [RESOURCE_ENV.dynamodb]: dynamodbEndpoint,
+    [RESOURCE_ENV.s3]: s3Endpoint,
+    [RESOURCE_ENV.stepFunctions]: door.url,
+    [RESOURCE_ENV.autoScaling]: door.url,
+    [RESOURCE_ENV.bucket]: names.bucket,
+    [RESOURCE_ENV.indexTable]: names.indexTable,
   };
   // As deployed (the template's variables, names resolved), with the local settings, endpoints and key.
   const envOf = (u: UnitName): Record<string, string> => ({
@@ -378,7 +376,6 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     refreshManifests: () => {
       for (const dp of [dataPlane, functionDataPlanes.ingest, functionDataPlanes.read]) dp.refreshManifest();
     },
-    rotateNow: async () => void (await runLifecycle()),
     async stop() {
       ready = false;
       for (const sch of Object.values(schedules)) sch.stop();

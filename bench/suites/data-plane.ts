@@ -25,7 +25,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
   };
   const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000 }, schedule: false });
   try {
-    await sys.rotateNow();
+    await sys.runLifecycle();
     const m = await sys.dataPlane.manifest();
     const run = m.runs.find((r) => r.tier === 'hot' && r.periodStart <= Date.now() && Date.now() < r.periodEnd)!;
     const { table, shards } = hotTableOf(run);

@@ -14,7 +14,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export type ClientHook = <C extends object>(client: C) => C;
 export const untraced: ClientHook = (client) => client;
 
-export const ENDPOINT_ENV = {
+/** Where a function finds the store's resources: the service endpoints (locally; absent on AWS), the bucket and the index table. */
+export const RESOURCE_ENV = {
   dynamodb: 'ALKI_DYNAMODB_ENDPOINT',
   s3: 'ALKI_S3_ENDPOINT',
   stepFunctions: 'ALKI_SFN_ENDPOINT',
@@ -61,14 +62,14 @@ export const MAX_ATTEMPTS = { dataPlane: 4, background: 10 } as const;
 export function storeEnvFrom(env: Env, hook: ClientHook = untraced, maxAttempts: number = MAX_ATTEMPTS.dataPlane): StoreEnv {
   const settings = settingsFromEnv(env);
   const base = clientConfig(env);
-  const ddbEndpoint = env[ENDPOINT_ENV.dynamodb];
-  const s3Endpoint = env[ENDPOINT_ENV.s3];
+  const ddbEndpoint = env[RESOURCE_ENV.dynamodb];
+  const s3Endpoint = env[RESOURCE_ENV.s3];
   const s3Config = { ...base, maxAttempts, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) };
-  const bucket = env[ENDPOINT_ENV.bucket];
-  if (!bucket) throw new Error(`${ENDPOINT_ENV.bucket} is not set`);
+  const bucket = env[RESOURCE_ENV.bucket];
+  if (!bucket) throw new Error(`${RESOURCE_ENV.bucket} is not set`);
   return {
     settings,
-    indexTable: env[ENDPOINT_ENV.indexTable] ?? indexTableName(settings.prefix),
+    indexTable: env[RESOURCE_ENV.indexTable] ?? indexTableName(settings.prefix),
     bucket,
     ddb: hook(new DynamoDBClient({ ...base, maxAttempts, ...(ddbEndpoint ? { endpoint: ddbEndpoint } : {}) })),
     s3: hook(new S3Client(s3Config)),
@@ -79,6 +80,6 @@ export function storeEnvFrom(env: Env, hook: ClientHook = untraced, maxAttempts:
 
 /** Application Auto Scaling (rotation only, for provisioned hot tables). */
 export function autoScalingClientFrom(env: Env, hook: ClientHook = untraced): ApplicationAutoScalingClient {
-  const endpoint = env[ENDPOINT_ENV.autoScaling];
+  const endpoint = env[RESOURCE_ENV.autoScaling];
   return hook(new ApplicationAutoScalingClient({ ...clientConfig(env), maxAttempts: 4, ...(endpoint ? { endpoint } : {}) }));
 }

@@ -4,7 +4,7 @@
  * running executions (single flight). Locally the same calls reach the embedded runner.
  */
 import { paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { clientConfig, ENDPOINT_ENV, untraced, type ClientHook, type Env } from './clients.ts';
+import { clientConfig, RESOURCE_ENV, untraced, type ClientHook, type Env } from './clients.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -20,7 +20,7 @@ export interface ExecutionStarter {
 
 /** The Step Functions client of a function: its credentials, and the local endpoint where set. */
 function sfnClientFrom(env: Env, hook: ClientHook): SFNClient {
-  const endpoint = env[ENDPOINT_ENV.stepFunctions];
+  const endpoint = env[RESOURCE_ENV.stepFunctions];
   return hook(new SFNClient({ ...clientConfig(env), ...(endpoint ? { endpoint } : {}) }));
 }
 

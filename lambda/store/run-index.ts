@@ -21,7 +21,8 @@ export const POINTER_HI = 'h';
 export const SUMMARY = 'r';
 export const rangeSummaryKey = (index: number): Uint8Array => Buffer.from(String(index).padStart(8, '0'));
 
-export interface PartitionQuery {
+/** A query of one partition of a run's index items (not core/partition-query.ts's query of a data partition). */
+export interface IndexQuery {
   /** A condition on the sort key against `key` (`#sk >= :k`). */
   readonly cond?: string;
   readonly key?: Buffer;
@@ -43,7 +44,7 @@ export class RunIndex {
   }
 
   /** The items of a run's partition, page by page: all of them, or those whose SK meets `cond` against `key`. */
-  async *partition(runId: string, o: PartitionQuery = {}): AsyncGenerator<Item> {
+  async *partition(runId: string, o: IndexQuery = {}): AsyncGenerator<Item> {
     yield* pagedItems(`index of run ${runId}`, (start) =>
       this.ddb.send(
         new QueryCommand({

@@ -47,7 +47,7 @@ describe('HTTP API on the embedded system', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem();
-    await sys.rotateNow();
+    await sys.runLifecycle();
     api = client(sys.url);
   });
   afterAll(() => sys.stop());
@@ -278,7 +278,7 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem();
-    await sys.rotateNow();
+    await sys.runLifecycle();
     api = client(sys.url);
     await api.put('bad', 'existing', 'v');
   });

@@ -121,7 +121,7 @@ describe('checkpoints', () => {
     clock.advance(2 * 60_000);
     assert.equal((await h.api.call('GET', `${h.api.item('a', 'k001')}?checkpoint=${r.body.id}`)).status, 404);
     assert.deepEqual((await h.api.call<{ checkpoints: Summary[] }>('GET', '/v1/checkpoints')).body.checkpoints, []);
-    await h.sys.rotateNow();
+    await h.sys.runLifecycle();
     await h.sys.runLifecycle();
     assert.deepEqual(await h.sys.dataPlane.checkpoints!.list(), [], 'GC deleted the expired checkpoint');
   });

@@ -24,7 +24,7 @@ describe('alki CLI', () => {
   let sys: LocalSystem;
   beforeAll(async () => {
     sys = await startTestSystem();
-    await sys.rotateNow();
+    await sys.runLifecycle();
   });
   afterAll(() => sys.stop());
 

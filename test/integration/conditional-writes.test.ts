@@ -107,7 +107,7 @@ describe('conditional writes', () => {
     assert.equal(first.status, 200);
     // Past the period and its seal grace: the version is in a sealed table, not this period's.
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs + 10);
-    await h.sys.rotateNow();
+    await h.sys.runLifecycle();
     assert.equal((await putIf('h', 'k', 1, { 'if-none-match': '*' })).status, 412);
     const moved = await putIf('h', 'k', { at: 'p1' }, { 'if-match': first.etag! });
     assert.equal(moved.status, 200);
@@ -129,7 +129,7 @@ describe('conditional writes', () => {
     // some into the next one's; both tables can take writes, so each checks the other.
     const end = Math.ceil(clock.now() / SETTINGS.periodMs) * SETTINGS.periodMs;
     clock.advance(end - 5 - clock.now());
-    await h.sys.rotateNow();
+    await h.sys.runLifecycle();
     const planes = [-3, -1, 1, 3].map((skew) => DataPlane.fromStoreEnv(h.sys.functionStores.ingest, () => clock.now() + 5 + skew));
     const calls = countCommands(h.sys.functionStores.ingest.ddb);
     for (let k = 0; k < 12; k++) {

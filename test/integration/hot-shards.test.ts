@@ -116,7 +116,7 @@ describe('hot tables sharded by key', () => {
     assert.deepEqual(q.body.items.map((x) => [x.sk, x.value]), [['b', 2], ['a', 3]]);
     // And the lifecycle offloads both kinds of table into runs reads agree with.
     h.clock.advance(SETTINGS.periodMs);
-    await h.sys.rotateNow();
+    await h.sys.runLifecycle();
     const cold = await h.api.query('team-2', {});
     assert.deepEqual(cold.body.items.map((x) => [x.sk, x.value]), [['a', 3], ['b', 2]]);
     const p = await h.api.query('team-1', { limit: 1000 });

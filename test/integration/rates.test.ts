@@ -104,7 +104,7 @@ describe('rates, scaled to 1% of AWS\'s', () => {
     const counted = countStarts(starts);
     beforeAll(async () => {
       sys = await startTestSystem(tinyStore('ratesb', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, peakWritesPerSecond: 8000 }), { clock: clock.now, retryIntervalMs: 0, throughputScale: SCALE, wrapTasks: counted });
-      await sys.rotateNow();
+      await sys.runLifecycle();
     });
     afterAll(() => sys?.stop());
 
@@ -171,7 +171,7 @@ describe('rates, scaled to 1% of AWS\'s', () => {
       // Loaded at AWS's rates; offloaded at half a percent of them: the sealed table serves 60 read units a second.
       const settings = tinyStore('ratesr', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, blockBytes: 16_384, blobBytes: 65_536, segmentBytes: 512 * 1024, rangeBytes: 512 * 1024 });
       sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0, throughputScale: 1, wrapTasks: countStarts(starts) });
-      await sys.rotateNow();
+      await sys.runLifecycle();
     });
     afterAll(() => sys?.stop());
 

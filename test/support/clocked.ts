@@ -12,7 +12,7 @@ export function clockedSystem(settings: StoreSettings, start: number): { readonl
   let api: ReturnType<typeof client> | undefined;
   beforeAll(async () => {
     sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0 });
-    await sys.rotateNow();
+    await sys.runLifecycle();
     api = client(sys.url);
   });
   afterAll(() => sys?.stop());
@@ -27,7 +27,7 @@ export function clockedSystem(settings: StoreSettings, start: number): { readonl
     /** The next period, and the lifecycle run by rotation. */
     async nextPeriod() {
       clock.advance(settings.periodMs);
-      await sys!.rotateNow();
+      await sys!.runLifecycle();
     },
   };
 }
