@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The product does not depend on the embedded system, the CDK app, the benches, the cost report or the tests. */
+const PRODUCT_LAYER = {
+  group: ['**/local/*', '**/lib/*', '**/bench/*', '**/cost/*', '**/test/*', '**/local/**', '**/lib/**', '**/bench/**', '**/cost/**', '**/test/**'],
+  message: 'lambda/ is the product: it imports nothing from local/, lib/, bench/, cost/ or test/.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.alki/', 'coverage/'] },
   js.configs.recommended,
@@ -21,12 +27,32 @@ export default tseslint.config(
     languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', setInterval: 'readonly' } },
   },
   {
+    files: ['lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [PRODUCT_LAYER] }],
+    },
+  },
+  {
+    // The CDK app deploys the handlers' bundles; it imports no handler.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lambda/*/handler.ts', '**/test/**', '**/bench/**', '**/cost/**'], message: 'lib/ imports no handler, test, bench or cost module.' }] }],
+    },
+  },
+  {
+    // The cost report is a product of its own: it reads the benches and the embedded system, never the tests.
+    files: ['cost/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**'], message: 'cost/ imports nothing from test/.' }] }],
+    },
+  },
+  {
     // The engine stays pure: no AWS SDK, no adapters.
     files: ['lambda/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '../store/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'lambda/core is pure TypeScript: no AWS SDK or adapters.' }] },
+        { patterns: [PRODUCT_LAYER, { group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '../store/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'lambda/core is pure TypeScript: no AWS SDK or adapters.' }] },
       ],
     },
   },

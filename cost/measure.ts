@@ -13,7 +13,7 @@ import { UNITS, unitOfPlaceholder } from '../lambda/units.ts';
 import type { TaskHandler } from '../local/step-functions.ts';
 import { startLocal } from '../local/system.ts';
 import { pool } from '../bench/harness.ts';
-import { rng } from '../test/support/arbitraries.ts';
+import { rng } from '../bench/rng.ts';
 import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 

@@ -14,7 +14,7 @@ import { entrySize, setsumItem, type Entry } from '../../lambda/core/record.ts';
 import { SPILL_FORMAT } from '../../lambda/core/spill-sort.ts';
 import { BatchStream } from '../../lambda/core/source.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
-import { rng } from '../../test/support/arbitraries.ts';
+import { rng } from '../rng.ts';
 import { medianSeconds, type Figure } from '../harness.ts';
 
 /** Audit-log-like records: team partitions, timestamped sort keys, ~300-byte JSON values. */

@@ -58,15 +58,6 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** A deterministic pseudo-random generator (tests and benches must be reproducible). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+
+/** The seeded generator the benches use too. */
+export { rng } from '../../bench/rng.ts';
