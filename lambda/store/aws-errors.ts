@@ -24,6 +24,39 @@ export const isThrottling = (err: unknown): boolean => THROTTLING.has(errorName(
  */
 export const throttlePatience = { ms: 120_000 };
 
+/**
+ * One request's waiting out throttling: backoff with jitter between attempts, and a budget of
+ * throttlePatience.ms waited without progress, after which the caller gives up. Progress
+ * (a page read, part of a batch written) starts the budget again.
+ */
+export class Patience {
+  private waitedMs = 0;
+  private attempt = 0;
+  private readonly baseMs: number;
+  private readonly capMs: number;
+
+  constructor(baseMs = 100, capMs = 5000) {
+    this.baseMs = baseMs;
+    this.capMs = capMs;
+  }
+
+  /** Whether the budget of waiting without progress is spent. */
+  get spent(): boolean {
+    return this.waitedMs >= throttlePatience.ms;
+  }
+
+  /** Waits before asking again. */
+  async wait(): Promise<void> {
+    const ms = backoffMs(++this.attempt, this.baseMs, this.capMs);
+    this.waitedMs += ms;
+    await sleep(ms);
+  }
+
+  progressed(): void {
+    this.waitedMs = 0;
+  }
+}
+
 export function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : undefined;
 }

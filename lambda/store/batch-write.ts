@@ -5,7 +5,7 @@
  * loop for every batch writer: hot tables, run index items, job records.
  */
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { backoffMs, isThrottling, sleep, throttlePatience, translate } from './aws-errors.ts';
+import { isThrottling, Patience, translate } from './aws-errors.ts';
 import { itemBytes, writeUnits } from './item-size.ts';
 
 export const BATCH_WRITE_MAX = 25;
@@ -18,19 +18,14 @@ const MAX_RETRIES = 8;
  */
 export async function writeBatch(ddb: DynamoDBClient, table: string, requests: readonly WriteRequest[], what: string, patient = false): Promise<void> {
   let batch = [...requests];
-  let waitedMs = 0;
+  const patience = patient ? new Patience() : new Patience(25, 2000);
   for (let attempt = 0; batch.length > 0; attempt++) {
-    if (attempt > 0) {
-      const ms = backoffMs(attempt, patient ? 100 : 25, patient ? 5000 : 2000);
-      waitedMs += ms;
-      await sleep(ms);
-    }
-    if (patient ? waitedMs > throttlePatience.ms : attempt > MAX_RETRIES) translate({ name: 'ThrottlingException' }, what);
+    if (attempt > 0) await patience.wait();
+    if (patient ? patience.spent : attempt > MAX_RETRIES) translate({ name: 'ThrottlingException' }, what);
     try {
       const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
       const left = out.UnprocessedItems?.[table] ?? [];
-      // Progress: patience starts again.
-      if (patient && left.length < batch.length) waitedMs = 0;
+      if (left.length < batch.length) patience.progressed();
       batch = left;
     } catch (err) {
       if (!patient || !isThrottling(err)) translate(err, what);

@@ -1,6 +1,6 @@
 /** Paged DynamoDB reads: one loop over LastEvaluatedKey for every Query and Scan. */
 import type { AttributeValue, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
-import { backoffMs, isThrottling, sleep, throttlePatience, translate } from './aws-errors.ts';
+import { isThrottling, Patience, translate } from './aws-errors.ts';
 
 type Item = Record<string, AttributeValue>;
 type Page = { Items?: Item[]; LastEvaluatedKey?: Item; ConsumedCapacity?: ConsumedCapacity };
@@ -40,16 +40,14 @@ export async function* pagedBatches(what: string, page: (start: Item | undefined
   let start: Item | undefined = opts.from;
   do {
     let out: Page | undefined;
-    let waitedMs = 0;
-    for (let attempt = 1; !out; attempt++) {
+    const patience = new Patience();
+    while (!out) {
       try {
         out = await page(start);
       } catch (err) {
-        if (!opts.patient || !isThrottling(err) || waitedMs >= throttlePatience.ms) translate(err, what);
-        const ms = backoffMs(attempt, 100, 5000);
+        if (!opts.patient || !isThrottling(err) || patience.spent) translate(err, what);
         opts.patient.throttled++;
-        waitedMs += ms;
-        await sleep(ms);
+        await patience.wait();
       }
     }
     if (opts.pace) await opts.pace(out.ConsumedCapacity?.CapacityUnits ?? 0);
