@@ -5,6 +5,7 @@
  * names derive from the run id, range and segment, so a re-run overwrites what it wrote,
  * and each task records what it did in the job's records (core/jobs.ts).
  */
+import { MissingDataError } from '../core/errors.ts';
 import { type JobRanges, type OffloadJob, type PeriodToOffload, type ScanRecord } from '../core/jobs.ts';
 import { fanOut, offloadBudget, scanPlan } from '../core/fan-out.ts';
 import { OFFLOAD_PHASES, offloadSlice, offloadToDo, type OffloadProgress } from '../core/offload-slice.ts';
@@ -71,7 +72,8 @@ async function offloadProgress(s: Stores, job: OffloadJob): Promise<OffloadProgr
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<OffloadJob, keyof JobRanges>; ranges: RangeSpec[] }> {
-  const reported = await s.hot.sizeAndReadRate(p.table);
+  const reported = await s.hot.describe(p.table);
+  if (!reported) throw new MissingDataError(`offload of ${p.runId}: its table ${p.table} does not exist`);
   const sample: Buffer[] = [];
   let sampleBytes = 0;
   let full = 0;
@@ -87,7 +89,7 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<Offl
   // A segment that filled its page holds more than we read: scale by what we could not see.
   const estimated = Math.max(reported.bytes, full === 0 ? sampleBytes : (sampleBytes / sample.length) * Math.max(reported.items, sample.length * 4));
   // Segments from the table's read throughput as well as its size: together they read at the scans' share of it.
-  const scan = scanPlan(estimated, reported.readUnits, s.settings);
+  const scan = scanPlan(estimated, reported.readRate, s.settings);
   const ranges = fanOut(estimated, s.settings).ranges;
   return { spec: { ...p, bytes: Math.round(estimated), totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
 }

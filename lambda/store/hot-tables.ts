@@ -17,6 +17,7 @@ import {
   UpdateTableCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { decodeKey, splitKey } from '../core/keys.ts';
 import type { PartitionQuery } from '../core/partition-query.ts';
@@ -46,7 +47,7 @@ export const HOT_TABLE_GRANTS = {
   get: [grant('hotTables', 'dynamodb:GetItem')],
   /** scanSegment */
   scan: [grant('hotTables', 'dynamodb:Scan')],
-  /** size */
+  /** describe (the offload's planner: size and read rate) */
   describe: [grant('hotTables', 'dynamodb:DescribeTable')],
   /** create (tags on create need TagResource), describe */
   create: [grant('hotTables', 'dynamodb:CreateTable', 'dynamodb:TagResource', 'dynamodb:DescribeTable')],
@@ -81,6 +82,22 @@ export interface TableState {
   readonly itemBytes?: number;
   /** Write shards, from its key schema. */
   readonly shards: number;
+  /** Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS). */
+  readonly bytes: number;
+  readonly items: number;
+  /**
+   * Read units a second the table serves: its provisioned capacity, or (on-demand) its warm
+   * throughput, a new table's 12,000 when it reports none, within its maximum.
+   */
+  readonly readRate: number;
+}
+
+/** The read units a second a described table serves (TableState.readRate). */
+function readRateOf(t: TableDescription): number {
+  const provisioned = t.ProvisionedThroughput?.ReadCapacityUnits ?? 0;
+  if (provisioned > 0) return provisioned;
+  const max = t.OnDemandThroughput?.MaxReadRequestUnits ?? -1;
+  return Math.min(t.WarmThroughput?.ReadUnitsPerSecond ?? RATE_QUOTAS.newTableReadUnits, max > 0 ? max : RATE_QUOTAS.tableUnits);
 }
 
 const billing = (c: TableCapacity) =>
@@ -298,22 +315,7 @@ export class HotTables {
     });
   }
 
-  /**
-   * Size and item count as DynamoDB reports them (refreshed about every 6 hours on AWS), and
-   * the read units a second the table serves: its provisioned capacity, or (on-demand) its
-   * warm throughput, a new table's 12,000 when it reports none, within its maximum.
-   */
-  async sizeAndReadRate(table: string): Promise<{ bytes: number; items: number; readUnits: number }> {
-    try {
-      const t = (await this.ddb.send(new DescribeTableCommand({ TableName: table }))).Table;
-      const provisioned = t?.ProvisionedThroughput?.ReadCapacityUnits ?? 0;
-      const max = t?.OnDemandThroughput?.MaxReadRequestUnits ?? -1;
-      const onDemand = Math.min(t?.WarmThroughput?.ReadUnitsPerSecond ?? RATE_QUOTAS.newTableReadUnits, max > 0 ? max : RATE_QUOTAS.tableUnits);
-      return { bytes: t?.TableSizeBytes ?? 0, items: t?.ItemCount ?? 0, readUnits: provisioned > 0 ? provisioned : onDemand };
-    } catch (err) {
-      return translate(err, `describe ${table}`);
-    }
-  }
+
 
   /**
    * Creates a period's table with this capacity and `shards` write shards; idempotent (an
@@ -353,6 +355,9 @@ export class HotTables {
         writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
         ...(items > 0 ? { itemBytes: (t.TableSizeBytes ?? 0) / items } : {}),
         shards: shardsOfPartitionKey(t.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '') ?? 1,
+        bytes: t.TableSizeBytes ?? 0,
+        items,
+        readRate: readRateOf(t),
       };
     } catch (err) {
       if (errorName(err) === 'ResourceNotFoundException') return undefined;
