@@ -101,7 +101,7 @@ describe('crash injection into rewrites and packings', () => {
         assert.equal((await run()).status, 'SUCCEEDED');
         await assertSettled(sys, settings);
         sys.refreshManifests();
-        await assertReadsMatch(sys.url, model, rng, { gets: 8, ranges: 1 });
+        await assertReadsMatch(sys.url, model, rng, { gets: 8, ranges: 1, pageSize: 100 });
       });
     }
   }
