@@ -1,12 +1,11 @@
 /**
  * `npm run simulate -- --faults --seeds N [--from S] [--jobs J] [--json]`: N seeds of the
  * seeded fault simulation (test/support/fault-simulation.ts), from seed S, over J worker
- * processes. Prints each failure with the seed that reproduces it (`--from SEED --seeds 1`)
+ * processes (test/support/fault-worker.ts). Prints each failure with the seed that reproduces it (`--from SEED --seeds 1`)
  * and a summary; exits 1 if any seed failed.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runSeed, type SeedResult } from '../test/support/fault-simulation.ts';
 
 export interface FaultRunOptions {
   readonly seeds: number;
@@ -15,10 +14,18 @@ export interface FaultRunOptions {
   readonly json: boolean;
 }
 
-/** In a worker: the seeds of shard `shard` of `of`, one JSON line each. */
-export async function runShard(from: number, seeds: number, shard: number, of: number): Promise<void> {
-  for (let s = from + shard; s < from + seeds; s += of) process.stdout.write(`${JSON.stringify(await runSeed(s))}\n`);
+/** What a worker prints for each seed (test/support/fault-simulation.ts, SeedResult). */
+interface SeedResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly steps: number;
+  readonly executions: number;
+  readonly faults: number;
 }
+
+/** The worker: a test harness, run as a process of its own (the bench imports nothing from test/). */
+const WORKER = fileURLToPath(new URL('../test/support/fault-worker.ts', import.meta.url));
 
 export async function runFaults(o: FaultRunOptions): Promise<number> {
   const t0 = Date.now();
@@ -28,11 +35,10 @@ export async function runFaults(o: FaultRunOptions): Promise<number> {
     if (!r.ok) console.error(`seed ${r.seed} FAILED (reproduce: npm run simulate -- --faults --from ${r.seed} --seeds 1): ${r.error}`);
     else if (!o.json && results.length % 50 === 0) console.error(`${results.length} of ${o.seeds} seeds...`);
   };
-  const script = fileURLToPath(new URL('./simulate.ts', import.meta.url));
   await Promise.all(
     Array.from({ length: Math.min(o.jobs, o.seeds) }, (_, shard) =>
       new Promise<void>((resolve, reject) => {
-        const child = fork(script, ['--faults', '--shard', `${shard}/${o.jobs}`, '--from', String(o.from), '--seeds', String(o.seeds)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+        const child = fork(WORKER, [String(o.from), String(o.seeds), String(shard), String(o.jobs)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
         let buffered = '';
         child.stdout!.on('data', (d: Buffer) => {
           buffered += d.toString('utf8');

@@ -27,7 +27,6 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '20' },
     from: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '2' },
-    shard: { type: 'string' },
     scale: { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
     svg: { type: 'string' },
@@ -66,14 +65,9 @@ function int(name: string, v: string | undefined): number {
 }
 
 if (values.faults) {
-  const { runFaults, runShard } = await import('./fault-simulation.ts');
+  const { runFaults } = await import('./fault-simulation.ts');
   const seeds = int('seeds', values.seeds);
   const from = int('from', values.from);
-  if (values.shard) {
-    const [shard, of] = values.shard.split('/').map(Number) as [number, number];
-    await runShard(from, seeds, shard, of);
-    process.exit(0);
-  }
   process.exit(await runFaults({ seeds, from, jobs: int('jobs', values.jobs), json: values.json }));
 }
 
