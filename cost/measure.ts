@@ -5,10 +5,8 @@
  * offloads the period (its tasks timed, its state transitions and S3 requests counted).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../lambda/core/settings.ts';
-import { INDEX_TABLE, runPartition } from '../lambda/core/schema.ts';
-import { pagedItems } from '../lambda/store/paging.ts';
+import { RunIndex } from '../lambda/store/run-index.ts';
 import { UNITS, unitOfPlaceholder } from '../lambda/units.ts';
 import type { TaskHandler } from '../local/step-functions.ts';
 import { startLocal } from '../local/system.ts';
@@ -81,18 +79,10 @@ function auditRecord(r: () => number, i: number, periodStart: number, bytes: num
 }
 
 /** A run's index items in the index table, as stored. */
-export function runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>, runId: string): AsyncIterable<Record<string, AttributeValue>> {
-  return pagedItems(`index of ${runId}`, (start) =>
-    store.ddb.send(
-      new QueryCommand({
-        TableName: store.indexTable,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: runPartition(runId) } },
-        ExclusiveStartKey: start,
-      }),
-    ),
-  );
+/** Every index item of a run, in every partition it has (RunIndex.partitionsOf): what its index costs to store. */
+export async function* runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>, runId: string): AsyncGenerator<Record<string, AttributeValue>> {
+  const index = new RunIndex(store.ddb, store.indexTable);
+  for (const pk of await index.partitionsOf(runId)) yield* index.partition(runId, { pk });
 }
 
 const GB = 1e9;

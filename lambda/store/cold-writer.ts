@@ -143,12 +143,7 @@ export class ColdWriter {
    */
   async deleteRun(runId: string, allVersions = false): Promise<void> {
     await this.bucket.deletePrefix(OBJECTS.runPrefix(runId), allVersions);
-    const ranges = new Set<number>();
-    for await (const it of this.index.partition(runId)) if (it[POINTER]) ranges.add(Number(it[POINTER].N));
-    for await (const it of this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) })) ranges.add(Number(Buffer.from(it[SK]!.B!).toString()));
-    for (const r of ranges) await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: runRangePartition(runId, r) }));
-    await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true }));
-    await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk: rangesPartition(runId) }));
+    for (const pk of await this.index.partitionsOf(runId)) await this.index.deleteItems(runId, this.index.partition(runId, { keysOnly: true, pk }));
   }
 }
 

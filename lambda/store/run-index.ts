@@ -5,7 +5,7 @@
  * RangeSummary per range). The reader and the writer of runs share these queries.
  */
 import { QueryCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { INDEX_TABLE, runPartition } from '../core/schema.ts';
+import { INDEX_TABLE, rangesPartition, runPartition, runRangePartition } from '../core/schema.ts';
 import { BATCH_WRITE_MAX, writeBatch } from './batch-write.ts';
 import { pagedItems } from './paging.ts';
 
@@ -61,6 +61,19 @@ export class RunIndex {
         }),
       ),
     );
+  }
+
+  /**
+   * Every partition key holding items of the run: its range partitions (found from its pointers
+   * and from its range summaries, which also name the ranges of an earlier attempt), then its
+   * top level and its range summaries, which say where the rest is: the order a delete goes in,
+   * so an interrupted one can be run again.
+   */
+  async partitionsOf(runId: string): Promise<string[]> {
+    const ranges = new Set<number>();
+    for await (const it of this.partition(runId)) if (it[POINTER]) ranges.add(Number(it[POINTER].N));
+    for await (const it of this.partition(runId, { keysOnly: true, pk: rangesPartition(runId) })) ranges.add(Number(Buffer.from(it[SK]!.B!).toString()));
+    return [...[...ranges].sort((a, b) => a - b).map((r) => runRangePartition(runId, r)), runPartition(runId), rangesPartition(runId)];
   }
 
   /** Deletes items (keys only needed), 25 to a request, as they stream in. */
