@@ -6,7 +6,8 @@
  * (core/jobs.ts) with what the merge dropped, which verification subtracts.
  */
 import { scanBlob } from './core/blob-reader.ts';
-import type { MergeRecord, Tally } from './core/jobs.ts';
+import type { MergeRecord } from './core/jobs.ts';
+import type { Tally } from './core/tally.ts';
 import { rangeOf, splittersOf } from './core/key-ranges.ts';
 import { MergeIterator, type MergeOptions, type RunningTally, type Source } from './core/merge.ts';
 import { BlobWriter } from './core/blob-writer.ts';

@@ -6,6 +6,7 @@
  * zod/mini, not classic zod: the same schemas in a tenth of the bundle, which the API
  * functions load on every cold start; its English messages are loaded here.
  */
+import type { RunMeta } from '../core/manifest.ts';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { EXPORT_PAGE } from '../core/export-format.ts';
@@ -261,3 +262,8 @@ export type OperationName = keyof typeof OPERATIONS;
 type Spec<K extends OperationName> = (typeof OPERATIONS)[K];
 export type BodyOf<K extends OperationName> = Spec<K> extends { body: z.ZodMiniType } ? z.infer<Spec<K>['body']> : undefined;
 export type QueryOf<K extends OperationName> = Spec<K> extends { query: z.ZodMiniObject } ? z.infer<Spec<K>['query']> : Record<string, never>;
+
+/** Whether two types are exactly the same (optional fields included), as the type checker compares them. */
+type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** `runMeta` validates what core/manifest.ts calls a RunMeta: the type checker holds the schema and the type together. */
+export const RUN_META_MATCHES: Exactly<Readonly<z.infer<typeof runMeta>>, RunMeta> = true;

@@ -7,7 +7,8 @@
 import { coldScan } from '../core/cold-run.ts';
 import { shadowsOf } from '../core/compaction.ts';
 import { policyFor } from '../core/strategies/index.ts';
-import { rangesToDo, totalOf, type CompactionJob, type JobRanges } from '../core/jobs.ts';
+import { rangesToDo, type CompactionJob, type JobRanges } from '../core/jobs.ts';
+import { totalOf } from '../core/tally.ts';
 import { compactionSlice } from '../core/fan-out.ts';
 import { MergeIterator } from '../core/merge.ts';
 import { ConflictError, findRun, type RunMeta } from '../core/manifest.ts';

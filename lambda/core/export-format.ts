@@ -6,7 +6,7 @@
  */
 import { CorruptionError, ValidationError } from './errors.ts';
 import { encodeKey } from './keys.ts';
-import type { Tally } from './jobs.ts';
+import type { Tally } from './tally.ts';
 import type { Entry } from './record.ts';
 
 export const EXPORT_ID = /^x-[0-9a-f]{20}$/;

@@ -11,7 +11,8 @@
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
-import { sumTallies, type OffloadJob, type Tally, type VerifyRecord } from '../core/jobs.ts';
+import type { OffloadJob, VerifyRecord } from '../core/jobs.ts';
+import { sumTallies, type Tally } from '../core/tally.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
