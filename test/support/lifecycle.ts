@@ -167,6 +167,14 @@ export class Model {
     return this.data.get(pk)?.get(sk)?.value;
   }
 
+  /** Every key ever written, with the seq and value (undefined: deleted) of its newest write, in key order. */
+  entries(): { pk: string; sk: string; seq: number; value?: unknown }[] {
+    return this.pks().flatMap((pk) => this.keys(pk).map((sk) => {
+      const { seq, value } = this.data.get(pk)!.get(sk)!;
+      return { pk, sk, seq, ...(value === undefined ? {} : { value }) };
+    }));
+  }
+
   get size(): number {
     let n = 0;
     for (const p of this.data.values()) n += p.size;
@@ -230,6 +238,9 @@ export function directWriter(dp: DataPlane, model: Model): Writer {
     async write(ops) {
       const batch: WriteOp[] = ops.map(({ pk, sk, value }) => (value === undefined ? { pk, sk, delete: true } : { pk, sk, value }));
       const r = await retrying(() => dp.batchWrite(batch).catch(unavailable));
+      // A refused item is the test's mistake: never record it in the model.
+      const refused = r.find((x) => 'error' in x);
+      if (refused) throw new Error(`a write was refused: ${JSON.stringify(refused)}`);
       ops.forEach((o, i) => model.apply(o.pk, o.sk, (r[i] as { seq: number }).seq, o.value));
     },
   };
