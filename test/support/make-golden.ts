@@ -3,7 +3,8 @@
  * test/fixtures/golden/<release>.json (test/support/golden.ts). A small store with every kind
  * of record: values of every JSON type, overwrites, deletes (tombstones), Unicode keys, keys
  * that look binary or like paths, a key near the longest; six periods offloaded and compacted into runs of
- * several levels; a checkpoint taken half-way, which pins runs compaction replaced since.
+ * several levels; an imported run; a checkpoint taken half-way, which pins runs compaction
+ * replaced since.
  * Existing files are never overwritten: each release keeps the fixtures of the earlier ones.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { dirname } from 'node:path';
 import { directWriter, ManualClock, Model, prng, randomWrites, tinyStore } from './lifecycle.ts';
 import { startTestSystem } from './system.ts';
 import { dump, type GoldenStore } from './golden.ts';
+import { startImport, waitForImport } from './imports.ts';
 
 const release = process.argv[2] ?? (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const file = new URL(`../fixtures/golden/${release}.json`, import.meta.url);
@@ -40,6 +42,15 @@ try {
   for (let p = 0; p < 6; p++) {
     await randomWrites(writer, rng, ['tenant-a', 'tenant-b', 'tenant-c'], 80, `p${p}`);
     if (p === 2) await writer.write([{ pk: 'gone', sk: 'k', value: undefined }, { pk: 'ü-team', sk: 'snow☃/man', value: { overwritten: p } }]);
+    if (p === 3) {
+      // An imported run: its own keys, and one key a live write has since replaced (an import's versions are its own).
+      const lines = Array.from({ length: 40 }, (_, i) => ({ pk: 'imported', sk: `i${String(i).padStart(3, '0')}`, value: { i, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 + i }));
+      lines.push({ pk: 'tenant-a', sk: 'k001', value: { i: -1, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 });
+      const id = await startImport(sys.url, [lines.map((l) => JSON.stringify(l)).join('\n') + '\n']);
+      const status = await waitForImport(sys.url, id);
+      if (status.state !== 'succeeded') throw new Error(`import ${id}: ${JSON.stringify(status)}`);
+      for (const l of lines) model.apply(l.pk, l.sk, l.seq, l.value);
+    }
     clock.advance(settings.periodMs);
     await sys.runLifecycle();
     if (p === 2) {
