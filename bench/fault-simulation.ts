@@ -14,14 +14,15 @@ export interface FaultRunOptions {
   readonly json: boolean;
 }
 
-/** What a worker prints for each seed (test/support/fault-simulation.ts, SeedResult). */
-interface SeedResult {
+/** What a worker prints for each seed, one JSON line (test/support/fault-simulation.ts makes it). */
+export interface SeedResult {
   readonly seed: number;
   readonly ok: boolean;
   readonly error?: string;
   readonly steps: number;
   readonly executions: number;
   readonly faults: number;
+  readonly ms: number;
 }
 
 /** The worker: a test harness, run as a process of its own (the bench imports nothing from test/). */

@@ -10,6 +10,7 @@
  * faults whatever order concurrent tasks run in.
  */
 import assert from 'node:assert/strict';
+import type { SeedResult } from '../../bench/fault-simulation.ts';
 import { createHash } from 'node:crypto';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { DataPlane } from '../../lambda/store/data-plane.ts';
@@ -41,15 +42,7 @@ async function rangesOfRun(s: Stores, runId: string): Promise<RangeSpec[]> {
   }));
 }
 
-export interface SeedResult {
-  readonly seed: number;
-  readonly ok: boolean;
-  readonly error?: string;
-  readonly steps: number;
-  readonly executions: number;
-  readonly faults: number;
-  readonly ms: number;
-}
+export type { SeedResult };
 
 /** A number in [0, 1) from the seed and a key: the same key gives the same draw. */
 function draw(seed: number, key: string): number {
