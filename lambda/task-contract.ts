@@ -8,7 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
-import { runMeta } from './api/schemas.ts';
+import { runMeta } from './run-meta.ts';
 import { ValidationError } from './core/errors.ts';
 import type { PeriodToOffload } from './core/jobs.ts';
 import type { OffloadPhase } from './core/offload-slice.ts';

@@ -6,12 +6,12 @@
  * zod/mini, not classic zod: the same schemas in a tenth of the bundle, which the API
  * functions load on every cold start; its English messages are loaded here.
  */
-import type { RunMeta } from '../core/manifest.ts';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { EXPORT_PAGE } from '../core/export-format.ts';
 import { IMPORT_LIMITS } from '../core/import-format.ts';
 import { LIMITS } from '../core/limits.ts';
+import { runMeta } from '../run-meta.ts';
 
 z.config(en());
 const int = () => z.int();
@@ -33,30 +33,8 @@ export const errorBody = z.strictObject({ error: z.strictObject({ code: describe
 const item = z.strictObject({ pk, sk, seq: described(int(), 'the version: microseconds since the epoch, unique per key'), value: anyJson });
 const written = z.strictObject({ seq: int() });
 
-/** A run as the manifest holds it: the API lists them, and the commit task receives one (task-contract.ts). */
-export const runMeta = z.strictObject({
-  id: z.string(),
-  tier: z.enum(['hot', 'cold']),
-  level: int(),
-  periodStart: described(int(), 'ms since the epoch, the first period covered'),
-  periodEnd: described(int(), 'ms since the epoch, the end of the last period covered (exclusive)'),
-  minSeq: int(),
-  maxSeq: int(),
-  minKey: z.optional(described(z.string(), 'encoded key, base64')),
-  maxKey: z.optional(described(z.string(), 'encoded key, base64')),
-  count: int(),
-  bytes: described(int(), 'bytes stored (S3 bytes for a cold run)'),
-  setsum: described(z.string(), 'hex digest of exactly the run\'s records'),
-  table: z.optional(described(z.string(), 'a hot run\'s DynamoDB table')),
-  shards: z.optional(described(int(), 'a hot run\'s table\'s write shards per pk (absent: one)')),
-  blobs: z.optional(int()),
-  createdAt: z.string(),
-  tombstones: z.optional(described(int(), 'tombstones the run holds')),
-  deletedFrom: z.optional(described(int(), 'ms: when the purge clock of its oldest tombstone started')),
-  deletedTo: z.optional(described(int(), 'ms: when the purge clock of its newest tombstone started')),
-  purgedAt: z.optional(described(int(), 'ms: every delete whose clock started by then has been applied to its records')),
-  madeBy: z.optional(described(z.string(), 'the compaction strategy that wrote it (absent: offload, import or the logarithmic merge)')),
-});
+/** A run as the manifest holds it (its one definition: lambda/run-meta.ts). */
+export { runMeta };
 
 const importStatus = z.looseObject({
   id: z.string(),
@@ -262,8 +240,3 @@ export type OperationName = keyof typeof OPERATIONS;
 type Spec<K extends OperationName> = (typeof OPERATIONS)[K];
 export type BodyOf<K extends OperationName> = Spec<K> extends { body: z.ZodMiniType } ? z.infer<Spec<K>['body']> : undefined;
 export type QueryOf<K extends OperationName> = Spec<K> extends { query: z.ZodMiniObject } ? z.infer<Spec<K>['query']> : Record<string, never>;
-
-/** Whether two types are exactly the same (optional fields included), as the type checker compares them. */
-type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-/** `runMeta` validates what core/manifest.ts calls a RunMeta: the type checker holds the schema and the type together. */
-export const RUN_META_MATCHES: Exactly<Readonly<z.infer<typeof runMeta>>, RunMeta> = true;
