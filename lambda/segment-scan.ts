@@ -20,9 +20,6 @@ export const SUSPEND_MARGIN_MS = 60_000;
 export interface SegmentScanOptions {
   /** Milliseconds the invocation has left (Lambda's context); absent: no limit. */
   readonly remainingMs?: (() => number) | undefined;
-  readonly checkpointEveryMs?: number;
-  /** A clock, for tests. */
-  readonly now?: () => number;
 }
 
 type Kind = 'scanProgress' | 'rescanProgress';
@@ -51,7 +48,7 @@ export class SegmentScan {
     this.setsum = resumed ? Setsum.fromHex(resumed.setsum) : new Setsum();
     this.count = resumed?.count ?? 0;
     this.throttled = { throttled: resumed?.throttled ?? 0 };
-    this.lastRecord = this.now();
+    this.lastRecord = Date.now();
   }
 
   /** The scan of `segment`, going on from what an earlier attempt recorded since the run last failed verification. */
@@ -59,10 +56,6 @@ export class SegmentScan {
     const [progress, failure] = await Promise.all([s.jobs.record(job.runId, kind, segment), s.jobs.record(job.runId, 'failure', 0)]);
     const current = progress !== undefined && (failure === undefined || (progress.at ?? 0) > failure.at) ? progress : undefined;
     return new SegmentScan(s, job, segment, kind, opts, current);
-  }
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
   }
 
   /** The segment's pages from where it is, each tallied: `consistent` for the re-scan, the ground truth. */
@@ -89,7 +82,7 @@ export class SegmentScan {
    */
   async handled(spill?: () => Promise<number[]>): Promise<void> {
     const suspend = this.opts.remainingMs !== undefined && this.opts.remainingMs() < SUSPEND_MARGIN_MS;
-    if (!suspend && this.now() - this.lastRecord < (this.opts.checkpointEveryMs ?? CHECKPOINT_EVERY_MS)) return;
+    if (!suspend && Date.now() - this.lastRecord < CHECKPOINT_EVERY_MS) return;
     const spills = spill ? await spill() : undefined;
     const progress: SegmentProgress = {
       position: this.cursor.position ?? '',
@@ -101,7 +94,7 @@ export class SegmentScan {
       at: Date.now(),
     };
     await this.s.jobs.putRecord(this.job.runId, this.kind, this.segment, progress);
-    this.lastRecord = this.now();
+    this.lastRecord = Date.now();
     if (suspend) throw new TaskSuspended(`segment ${this.segment} of ${this.job.table}: stopped before the invocation's time ran out, at ${this.count} records; a retry goes on from there`);
   }
 

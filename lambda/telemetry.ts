@@ -66,7 +66,7 @@ export class Telemetry {
 
 export type LambdaEntry<E, R> = (event: E, context?: Partial<Context>) => Promise<R>;
 
-/** Milliseconds the invocation has left, when the runtime says (Lambda's context does; the local runtime's workers do not). */
+/** Milliseconds the invocation has left, when the runtime says (Lambda's context and the local bundles' do; the source runtime's does not). */
 export const remainingTimeOf = (context: Partial<Context> | undefined): (() => number) | undefined => {
   const f = context?.getRemainingTimeInMillis;
   return typeof f === 'function' ? () => f.call(context) : undefined;

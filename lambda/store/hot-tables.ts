@@ -315,8 +315,6 @@ export class HotTables {
     });
   }
 
-
-
   /**
    * Creates a period's table with this capacity and `shards` write shards; idempotent (an
    * existing table is left as it is: rotation converges its capacity, and its shards are
