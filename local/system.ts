@@ -14,7 +14,7 @@ import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
-import { json } from '../lambda/api/http.ts';
+import { errorResult, json } from '../lambda/api/http.ts';
 import { HOT_TABLE, hotTablePrefix, INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
 import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
@@ -24,7 +24,7 @@ import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler
 import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
-import { decodeSegment } from '../lambda/api/routes.ts';
+import { decodeSegment, invalidPath } from '../lambda/api/routes.ts';
 import { RESOURCE_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor, type FrontDoor } from './front-door.ts';
@@ -149,7 +149,7 @@ async function scheduleRequest(schedules: Readonly<Record<ScheduleName, Schedule
     return json(200, { schedules: Object.values(schedules).map((s) => s.status()) });
   }
   const name = decodeSegment(path.slice('/local/schedules/'.length));
-  if (name === undefined) return json(400, { error: { code: 'InvalidPath', message: `${path}: not valid percent-encoded UTF-8` } });
+  if (name === undefined) return errorResult(invalidPath(path));
   const schedule = (schedules as Record<string, Schedule | undefined>)[name];
   if (!schedule) return json(404, { error: { code: 'NotFound', message: `no schedule "${name}"; there are ${Object.keys(schedules).join(' and ')}` } });
   if (req.method === 'GET') return json(200, schedule.status());
@@ -337,7 +337,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       if (r.method === 'GET' && path !== undefined && CONSOLE_FILES[path]) return consoleFile(CONSOLE_FILES[path]);
       if (r.method === 'GET' && path?.startsWith('/local/state-machines/')) {
         const name = decodeSegment(path.slice('/local/state-machines/'.length));
-        if (name === undefined) return json(400, { error: { code: 'InvalidPath', message: `${path}: not valid percent-encoded UTF-8` } });
+        if (name === undefined) return errorResult(invalidPath(path));
         const definition = /^[a-z]+$/.test(name) ? sfn.definition(name) : undefined;
         return definition ? json(200, definition) : json(404, { error: { code: 'NotFound', message: `no state machine "${name}"` } });
       }

@@ -3,12 +3,12 @@
  * operations, maps errors to responses, and runs inside the unit's Powertools entry (logs
  * with the Lambda context and the route, metrics, traces).
  */
-import { AlkiError, NotFoundError, ThrottledError, ValidationError } from '../core/errors.ts';
+import { AlkiError, NotFoundError, ThrottledError } from '../core/errors.ts';
 import type { MetricName } from '../core/metrics.ts';
 import type { ClientHook, Env } from '../store/clients.ts';
 import { lambdaEntry, Telemetry, type LambdaEntry } from '../telemetry.ts';
 import { errorResult, MethodNotAllowedError, type HttpEvent, type HttpResult } from './http.ts';
-import { DEFAULT_ROUTE_KEY, findRoute, ROUTES, routeKey, type Unit } from './routes.ts';
+import { DEFAULT_ROUTE_KEY, findRoute, invalidPath, ROUTES, routeKey, type Unit } from './routes.ts';
 import type { OperationName } from './schemas.ts';
 import { validateRequest, type ValidRequest } from './validate.ts';
 
@@ -45,7 +45,7 @@ export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx
       if (!op) {
         if (event.routeKey !== DEFAULT_ROUTE_KEY) throw new Error(`route ${event.routeKey} is not served by ${unit}`);
         const found = findRoute(event.requestContext.http.method, event.rawPath);
-        if ('allowed' in found && found.malformed) throw new ValidationError('InvalidPath', `${event.rawPath}: a path segment is not valid percent-encoded UTF-8`);
+        if ('allowed' in found && found.malformed) throw invalidPath(event.rawPath);
         if ('allowed' in found && found.allowed.length > 0) throw new MethodNotAllowedError(event.requestContext.http.method, found.allowed);
         throw new NotFoundError('NotFound', `no route for ${event.requestContext.http.method} ${event.rawPath}`);
       }

@@ -2,6 +2,8 @@
  * The HTTP API's routes, defined once: the CDK app creates them in API Gateway, the local
  * gateway matches requests against them, and each handler serves the ones of its unit.
  */
+import { ValidationError } from '../core/errors.ts';
+
 export type Unit = 'ingest' | 'read' | 'imports';
 
 export interface Route {
@@ -46,6 +48,9 @@ export function decodeSegment(segment: string): string | undefined {
     return undefined;
   }
 }
+
+/** What a path with a malformed percent-encoding is answered, by the API and the embedded system alike (400). */
+export const invalidPath = (rawPath: string): ValidationError => new ValidationError('InvalidPath', `${rawPath}: a path segment is not valid percent-encoded UTF-8`);
 
 /** A path that would match the route but for a segment whose percent-encoding is malformed. */
 const MALFORMED = Symbol('malformed');
