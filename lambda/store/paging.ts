@@ -22,15 +22,36 @@ export interface PagingOptions {
   readonly cursor?: { next?: Item | undefined };
 }
 
-/** A paged read's position (a LastEvaluatedKey) as text, to store and resume from: binaries in base64. */
-export function encodePosition(key: Item): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(key).map(([k, v]) => [k, v.B !== undefined ? { B: Buffer.from(v.B).toString('base64') } : v])));
+type JsonValue = Record<string, unknown>;
+
+function valueToJson(v: AttributeValue): JsonValue {
+  if (v.B !== undefined) return { B: Buffer.from(v.B).toString('base64') };
+  if (v.BS !== undefined) return { BS: v.BS.map((b) => Buffer.from(b).toString('base64')) };
+  if (v.L !== undefined) return { L: v.L.map(valueToJson) };
+  if (v.M !== undefined) return { M: itemToJson(v.M) };
+  return v as unknown as JsonValue;
 }
 
-export function decodePosition(text: string): Item {
-  const parsed = JSON.parse(text) as Record<string, { B?: string } & Record<string, unknown>>;
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, (v.B !== undefined ? { B: Buffer.from(v.B, 'base64') } : v) as AttributeValue]));
+function valueFromJson(v: JsonValue): AttributeValue {
+  if (typeof v.B === 'string') return { B: Buffer.from(v.B, 'base64') };
+  if (Array.isArray(v.BS)) return { BS: (v.BS as string[]).map((b) => Buffer.from(b, 'base64')) };
+  if (Array.isArray(v.L)) return { L: (v.L as JsonValue[]).map(valueFromJson) };
+  if (v.M && typeof v.M === 'object') return { M: itemFromJson(v.M as Record<string, JsonValue>) };
+  return v as unknown as AttributeValue;
 }
+
+/** An item as JSON, to store or keep as text: binaries in base64, in lists and maps too. */
+export function itemToJson(item: Item): Record<string, JsonValue> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, valueToJson(v)]));
+}
+
+export function itemFromJson(json: Record<string, JsonValue>): Item {
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, valueFromJson(v)]));
+}
+
+/** A paged read's position (a LastEvaluatedKey) as text, to store and resume from. */
+export const encodePosition = (key: Item): string => JSON.stringify(itemToJson(key));
+export const decodePosition = (text: string): Item => itemFromJson(JSON.parse(text) as Record<string, JsonValue>);
 
 /**
  * Every item of a Query or Scan, a page at a time: `page(start)` sends one request

@@ -10,27 +10,9 @@ import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-s
 import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { RunMeta } from '../../lambda/core/manifest.ts';
 import type { StoreSettings } from '../../lambda/core/settings.ts';
+import { itemFromJson, itemToJson } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { Model } from './lifecycle.ts';
-
-/** An attribute value as JSON: binaries in base64, nested values too. */
-type JsonValue = Record<string, unknown>;
-
-function toJson(v: AttributeValue): JsonValue {
-  if (v.B !== undefined) return { B: Buffer.from(v.B).toString('base64') };
-  if (v.L !== undefined) return { L: v.L.map(toJson) };
-  if (v.M !== undefined) return { M: Object.fromEntries(Object.entries(v.M).map(([k, x]) => [k, toJson(x)])) };
-  if (v.BS !== undefined) return { BS: v.BS.map((b) => Buffer.from(b).toString('base64')) };
-  return v as unknown as JsonValue;
-}
-
-function fromJson(v: JsonValue): AttributeValue {
-  if (typeof v.B === 'string') return { B: Buffer.from(v.B, 'base64') };
-  if (Array.isArray(v.L)) return { L: (v.L as JsonValue[]).map(fromJson) };
-  if (v.M && typeof v.M === 'object') return { M: Object.fromEntries(Object.entries(v.M as Record<string, JsonValue>).map(([k, x]) => [k, fromJson(x)])) };
-  if (Array.isArray(v.BS)) return { BS: (v.BS as string[]).map((b) => Buffer.from(b, 'base64')) };
-  return v as unknown as AttributeValue;
-}
 
 export interface GoldenStore {
   /** The release that wrote it (package.json's version when it was made). */
@@ -39,7 +21,7 @@ export interface GoldenStore {
   /** The clock when it was dumped (ms): a loaded store is read at this time. */
   readonly now: number;
   /** Every item of the index table. */
-  readonly items: Record<string, JsonValue>[];
+  readonly items: ReturnType<typeof itemToJson>[];
   /** Every object in the bucket (current versions), base64. */
   readonly objects: { key: string; body: string }[];
   /** What it holds: every key ever written, with its value (absent: deleted). */
@@ -50,11 +32,11 @@ export interface GoldenStore {
 
 /** The items and objects of a store, as they are now. */
 export async function dump(sys: LocalSystem): Promise<Pick<GoldenStore, 'items' | 'objects'>> {
-  const items: Record<string, JsonValue>[] = [];
+  const items: GoldenStore['items'] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const out = await sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ExclusiveStartKey: start, ConsistentRead: true }));
-    for (const it of out.Items ?? []) items.push(Object.fromEntries(Object.entries(it).map(([k, v]) => [k, toJson(v)])));
+    for (const it of out.Items ?? []) items.push(itemToJson(it));
     start = out.LastEvaluatedKey;
   } while (start);
   const objects: { key: string; body: string }[] = [];
@@ -67,7 +49,7 @@ export async function dump(sys: LocalSystem): Promise<Pick<GoldenStore, 'items' 
     }
     token = out.NextContinuationToken;
   } while (token);
-  const order = (x: Record<string, JsonValue>) => JSON.stringify([x.PK, x.SK]);
+  const order = (x: GoldenStore['items'][number]) => JSON.stringify([x.PK, x.SK]);
   items.sort((a, b) => (order(a) < order(b) ? -1 : 1));
   objects.sort((a, b) => (a.key < b.key ? -1 : 1));
   return { items, objects };
@@ -76,7 +58,7 @@ export async function dump(sys: LocalSystem): Promise<Pick<GoldenStore, 'items' 
 /** Loads a golden store into an empty embedded system: its items, its objects, and (empty) the hot tables its manifest names. */
 export async function load(sys: LocalSystem, g: GoldenStore): Promise<void> {
   for (let i = 0; i < g.items.length; i += 25) {
-    const batch = g.items.slice(i, i + 25).map((it) => ({ PutRequest: { Item: Object.fromEntries(Object.entries(it).map(([k, v]) => [k, fromJson(v)])) } }));
+    const batch = g.items.slice(i, i + 25).map((it) => ({ PutRequest: { Item: itemFromJson(it) } }));
     let left: typeof batch | undefined = batch;
     while (left && left.length > 0) left = (await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: { [sys.store.indexTable]: left } }))).UnprocessedItems?.[sys.store.indexTable] as typeof batch | undefined;
   }
