@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { CHECKPOINT_ID } from '../core/checkpoint.ts';
 import { EXPORT_PAGE } from '../core/export-format.ts';
 import { IMPORT_LIMITS } from '../core/import-format.ts';
 import { LIMITS } from '../core/limits.ts';
@@ -90,7 +91,7 @@ const itemPrecondition = {
 /** Fields whose rule has its own error code, wherever they appear. */
 export const FIELD_CODES: Readonly<Record<string, string>> = { pk: 'InvalidKey', sk: 'InvalidKey', from: 'InvalidKey', to: 'InvalidKey', limit: 'InvalidLimit', order: 'InvalidOrder', cursor: 'InvalidCursor', checkpoint: 'InvalidCheckpoint', ttl: 'InvalidTtl' };
 
-const checkpointParam = described(z.optional(z.string().check(z.regex(/^ck-[0-9a-f-]{36}$/))), 'read as of this checkpoint (POST /v1/checkpoints)');
+const checkpointParam = described(z.optional(z.string().check(z.regex(CHECKPOINT_ID))), 'read as of this checkpoint (POST /v1/checkpoints)');
 const atCheckpoint = z.strictObject({ checkpoint: checkpointParam });
 const checkpoint = z.strictObject({
   id: z.string(),

@@ -12,6 +12,9 @@ import type { Garbage, Manifest, RunMeta } from './manifest.ts';
 import { periodStartOf } from './schema.ts';
 import { formatDuration, parseDuration } from './settings.ts';
 
+/** A checkpoint's id, as the store makes them (`ck-` and a UUID): anything else names none. */
+export const CHECKPOINT_ID = /^ck-[0-9a-f-]{36}$/;
+
 export interface Checkpoint {
   readonly id: string;
   readonly manifestVersion: number;

@@ -2,7 +2,7 @@
  * The data plane: every API operation as a method, wiring the core's read path and
  * validation to the adapters. Handlers only translate HTTP to these calls.
  */
-import { CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, type Checkpoint } from '../core/checkpoint.ts';
+import { CHECKPOINT_ID, CHECKPOINT_TTL, checkpointTtl, checkpointView, isLive, type Checkpoint } from '../core/checkpoint.ts';
 import { AlkiError, MissingDataError, UnavailableError, ValidationError } from '../core/errors.ts';
 import { encodeKey } from '../core/keys.ts';
 import { LIMITS } from '../core/limits.ts';
@@ -350,6 +350,8 @@ export class DataPlane {
   }
 
   async deleteCheckpoint(id: string): Promise<void> {
+    // As a read's checkpoint= is checked: an id the store cannot have made is bad input, never a lookup (a key over DynamoDB's limit).
+    if (!CHECKPOINT_ID.test(id)) throw new ValidationError('InvalidCheckpoint', 'not a checkpoint id (ck- and a UUID)');
     await this.checkpointStore().live(id, this.now());
     await this.checkpointStore().delete(id);
   }

@@ -312,6 +312,7 @@ describe('bad input', () => {
     ['wrong method on batch', 'GET', '/v1/batch/write', undefined, 405, 'MethodNotAllowed'],
     ['malformed percent-encoding in a key', 'GET', '/v1/items/bad/%E0%A4%A', undefined, 400, 'InvalidPath'],
     ['malformed percent-encoding in a key to write', 'PUT', '/v1/items/bad/%zz', '1', 400, 'InvalidPath'],
+    ['a checkpoint id the store cannot have made', 'DELETE', `/v1/checkpoints/${'x'.repeat(3000)}`, undefined, 400, 'InvalidCheckpoint'],
     ['unknown field in a batch', 'POST', '/v1/batch/write', JSON.stringify({ items: [{ pk: 'bad', sk: 'k1', value: 1 }], atomic: true }), 400, 'InvalidBatch'],
     ['misspelt field in a batch item', 'POST', '/v1/batch/write', JSON.stringify({ items: [{ pk: 'bad', sk: 'k1', vlaue: 1 }] }), 400, 'InvalidBatch'],
     ['misspelt query parameter', 'GET', '/v1/items/bad?limt=5', undefined, 400, 'InvalidQuery'],
