@@ -33,6 +33,13 @@ export default tseslint.config(
     },
   },
   {
+    // The client library runs in applications: the product's API, operations and adapters, nothing of the embedded system, the CDK app or the tests.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...PRODUCT_LAYER.group, '**/bin/**', '**/lambda/*/handler.ts'], message: 'client/ imports the product (lambda/) but no handler, and nothing of local/, lib/, bin/, bench/, cost/ or test/.' }] }],
+    },
+  },
+  {
     // The CDK app deploys the handlers' bundles; it imports no handler.
     files: ['lib/**/*.ts'],
     rules: {

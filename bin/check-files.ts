@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { isDeepStrictEqual } from 'node:util';
 import { IMPORT_LIMITS, parseImportLine } from '../lambda/core/import-format.ts';
 import { decodeKey } from '../lambda/core/keys.ts';
-import type { Call } from './import-files.ts';
+import type { AlkiClient } from '../client/index.ts';
 
 /** Versions given to untimed lines are below this; live writes are far above. */
 const UNTIMED_CEILING = 2 ** (IMPORT_LIMITS.chunkLineBits + 24);
@@ -71,7 +71,7 @@ async function readExpected(paths: readonly string[]): Promise<{ partitions: Map
   return { partitions, invalid };
 }
 
-export async function checkFiles(call: Call, paths: readonly string[], examplesPerKind = 5): Promise<CheckReport> {
+export async function checkFiles(client: AlkiClient, paths: readonly string[], examplesPerKind = 5): Promise<CheckReport> {
   const { partitions, invalid } = await readExpected(paths);
   const counts = { matching: 0, missing: 0, different: 0, newerInAlki: 0 };
   const examples: CheckReport['examples'] = { missing: [], different: [], newerInAlki: [] };
@@ -86,14 +86,10 @@ export async function checkFiles(call: Call, paths: readonly string[], examplesP
     records += sks.length;
     // One range over the file's keys in this partition; `to` is exclusive, so end just past the last.
     const found = new Map<string, { value: unknown; seq: number }>();
-    let cursor: string | undefined;
-    do {
-      const qs = new URLSearchParams({ from: sks[0]!, to: `${sks[sks.length - 1]!}\u0000`, limit: '1000', ...(cursor ? { cursor } : {}) });
-      const page = await call<{ items: { sk: string; value: unknown; seq: number }[]; cursor?: string }>('GET', `/v1/items/${encodeURIComponent(pk)}?${qs}`);
+    for await (const page of client.query(pk, { from: sks[0]!, to: `${sks[sks.length - 1]!}\u0000`, pageSize: 1000 }).pages()) {
       queries++;
       for (const it of page.items) if (part.has(it.sk)) found.set(it.sk, { value: it.value, seq: it.seq });
-      cursor = page.cursor;
-    } while (cursor);
+    }
     for (const sk of sks) {
       const want = part.get(sk)!;
       const got = found.get(sk);

@@ -12,13 +12,14 @@
  *   alki check FILE...            compare NDJSON records with what Alki returns
  *
  * Options: --url (default $ALKI_URL or http://127.0.0.1:8080), --json (raw JSON output).
- * Requests to an API Gateway URL are signed with SigV4 using the default AWS credentials.
+ * Every call goes through the client library (client/): requests to an API Gateway URL are
+ * signed with SigV4 using the default AWS credentials, and 429 and 503 are retried.
  */
 import { parseArgs } from 'node:util';
 import { checkFiles, describeCheck } from './check-files.ts';
 import { exportTo } from './export-files.ts';
 import { describeImport, importFiles } from './import-files.ts';
-import { signedHeaders } from './sign.ts';
+import { AlkiApiError, AlkiClient, AlkiPreconditionFailedError, type WriteConditions } from '../client/index.ts';
 
 const USAGE = `usage: alki <put|get|del|query|runs|checkpoint|export|import|check> [args] [--url URL] [--json]
   alki put <pk> <sk> <json|-> [--if-match SEQ | --if-none-match]
@@ -30,10 +31,6 @@ const USAGE = `usage: alki <put|get|del|query|runs|checkpoint|export|import|chec
   alki runs
   alki import FILE... [--skip-invalid]
   alki check FILE... [--examples N]`;
-
-interface ApiError {
-  error: { code: string; message: string };
-}
 
 class CliError extends Error {
   readonly exitCode: number;
@@ -65,28 +62,18 @@ const { values, positionals } = parseArgs({
 });
 
 const base = values.url.replace(/\/+$/, '');
-const itemPath = (pk: string, sk: string): string => `/v1/items/${encodeURIComponent(pk)}/${encodeURIComponent(sk)}`;
+const client = new AlkiClient({ url: base });
 
-async function call<T>(method: string, path: string, body?: string, extra: Record<string, string> = {}): Promise<T> {
-  let res: Response;
+/** An API call, its failure said as the CLI says it (exit 1). */
+async function call<T>(op: () => Promise<T>): Promise<T> {
   try {
-    const url = new URL(base + path);
-    const headers = await signedHeaders(method, url, body, { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra });
-    res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    return await op();
   } catch (err) {
-    throw new CliError(`cannot reach ${base}: ${(err as Error).cause ?? (err as Error).message}. Is it running (npm start)?`, 1);
+    if (err instanceof AlkiPreconditionFailedError) throw new CliError(`412 PreconditionFailed: ${err.message.replace(/^412 PreconditionFailed: /, '')}${err.currentSeq !== undefined ? ` (current ETag "${err.currentSeq}")` : ''}`, 1);
+    if (err instanceof AlkiApiError && err.code === 'ConnectionFailed') throw new CliError(`${err.message.replace(/^0 ConnectionFailed: /, '')}. Is it running (npm start)?`, 1);
+    if (err instanceof AlkiApiError) throw new CliError(err.message, 1);
+    throw err;
   }
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-  if (res.status === 412) {
-    const e = (parsed as ApiError | undefined)?.error;
-    throw new CliError(`412 PreconditionFailed: ${e?.message ?? text}${res.headers.get('etag') ? ` (current ETag ${res.headers.get('etag')})` : ''}`, 1);
-  }
-  if (!res.ok) {
-    const e = (parsed as ApiError | undefined)?.error;
-    throw new CliError(e ? `${res.status} ${e.code}: ${e.message}` : `${res.status} ${text}`, 1);
-  }
-  return parsed as T;
 }
 
 async function readStdin(): Promise<string> {
@@ -105,29 +92,18 @@ function print(human: string, raw: unknown): void {
   console.log(values.json ? JSON.stringify(raw) : human);
 }
 
-interface Item {
-  pk: string;
-  sk: string;
-  seq: number;
-  value: unknown;
-}
-
 const seqTime = (seq: number): string => new Date(Math.floor(seq / 1000)).toISOString();
 
-/** The conditional-write headers the options ask for. */
-function preconditions(): Record<string, string> {
+/** The write conditions the options ask for. */
+function conditions(): WriteConditions {
   if (values['if-match'] !== undefined && values['if-none-match']) throw new CliError('give --if-match or --if-none-match, not both', 2);
-  if (values['if-match'] !== undefined) return { 'if-match': values['if-match'] };
-  return values['if-none-match'] ? { 'if-none-match': '*' } : {};
-}
-
-const atCheckpoint = (): string => (values.checkpoint ? `checkpoint=${encodeURIComponent(values.checkpoint)}` : '');
-
-interface CheckpointSummary {
-  id: string;
-  asOf: string;
-  expiresAt: string;
-  runs: number;
+  if (values['if-match'] !== undefined) {
+    const seqs = values['if-match'].split(',').map((t) => t.trim().replace(/^"|"$/g, ''));
+    if (values['if-match'].trim() === '*') return { ifMatch: '*' };
+    if (seqs.some((t) => !/^\d{1,16}$/.test(t))) throw new CliError(`--if-match takes a seq (as a read or write printed it), not "${values['if-match']}"`, 2);
+    return { ifMatch: seqs.map(Number) };
+  }
+  return values['if-none-match'] ? { ifNoneMatch: '*' } : {};
 }
 
 async function main(): Promise<void> {
@@ -135,51 +111,56 @@ async function main(): Promise<void> {
   if (values.help || !cmd) throw new CliError(USAGE, cmd || values.help ? 0 : 2);
   switch (cmd) {
     case 'put': {
-      const [pk, sk, value] = need(3) as [string, string, string];
-      const body = value === '-' ? await readStdin() : value;
+      const [pk, sk, text] = need(3) as [string, string, string];
+      const body = text === '-' ? await readStdin() : text;
+      let value: unknown;
       try {
-        JSON.parse(body);
+        value = JSON.parse(body);
       } catch {
         throw new CliError(`the value must be JSON (quote strings: '"text"'), not: ${body.slice(0, 80)}`, 2);
       }
-      const r = await call<{ seq: number }>('PUT', itemPath(pk, sk), body, preconditions());
+      const cond = conditions();
+      const r = await call(() => client.put(pk, sk, value, cond));
       return print(`ok seq=${r.seq} (${seqTime(r.seq)})`, r);
     }
     case 'get': {
       const [pk, sk] = need(2) as [string, string];
-      const qs = atCheckpoint();
-      const r = await call<Item>('GET', `${itemPath(pk, sk)}${qs ? `?${qs}` : ''}`);
+      const r = await call(() => client.get(pk, sk, values.checkpoint ? { checkpoint: values.checkpoint } : {}));
+      if (!r) throw new CliError('404 NotFound: no such item', 1);
       return print(`${JSON.stringify(r.value, null, 2)}\n(seq ${r.seq}, ${seqTime(r.seq)})`, r);
     }
     case 'del': {
       const [pk, sk] = need(2) as [string, string];
-      const r = await call<{ seq: number }>('DELETE', itemPath(pk, sk), undefined, preconditions());
+      const cond = conditions();
+      const r = await call(() => client.delete(pk, sk, cond));
       return print(`deleted seq=${r.seq}`, r);
     }
     case 'query': {
       const [pk] = need(1) as [string];
-      let cursor: string | undefined;
+      const pages = client.query(pk, {
+        ...(values.from !== undefined ? { from: values.from } : {}),
+        ...(values.to !== undefined ? { to: values.to } : {}),
+        ...(values.desc ? { order: 'desc' as const } : {}),
+        ...(values.limit !== undefined ? { pageSize: Number(values.limit) } : {}),
+        ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
+      }).pages();
       let total = 0;
-      do {
-        const qs = new URLSearchParams();
-        if (values.from !== undefined) qs.set('from', values.from);
-        if (values.to !== undefined) qs.set('to', values.to);
-        if (values.desc) qs.set('order', 'desc');
-        if (values.limit !== undefined) qs.set('limit', values.limit);
-        if (cursor) qs.set('cursor', cursor);
-        if (values.checkpoint) qs.set('checkpoint', values.checkpoint);
-        const r = await call<{ items: Item[]; cursor?: string }>('GET', `/v1/items/${encodeURIComponent(pk)}?${qs}`);
-        for (const it of r.items) console.log(values.json ? JSON.stringify(it) : `${it.sk}\t${JSON.stringify(it.value)}`);
-        total += r.items.length;
-        cursor = r.cursor;
-        if (cursor && !values.all && !values.json) console.error(`(more: --all, or cursor ${cursor})`);
-      } while (cursor && values.all);
+      await call(async () => {
+        for await (const page of pages) {
+          for (const it of page.items) console.log(values.json ? JSON.stringify(it) : `${it.sk}\t${JSON.stringify(it.value)}`);
+          total += page.items.length;
+          if (page.cursor && !values.all) {
+            if (!values.json) console.error(`(more: --all, or cursor ${page.cursor})`);
+            break;
+          }
+        }
+      });
       if (!values.json) console.error(`${total} item(s)`);
       return;
     }
     case 'runs': {
       need(0);
-      const r = await call<{ version: number; runs: { id: string; tier: string; level: number; count: number; bytes: number; periodStart: number; periodEnd: number }[] }>('GET', '/v1/runs');
+      const r = await call(() => client.runs());
       const lines = [`manifest version ${r.version}`, 'tier  level  count        bytes  periods                                    id'];
       for (const run of r.runs) {
         const span = `${new Date(run.periodStart).toISOString()} .. ${new Date(run.periodEnd).toISOString()}`;
@@ -190,15 +171,15 @@ async function main(): Promise<void> {
     case 'checkpoint': {
       const sub = positionals[1];
       if (sub === 'create' && positionals.length === 2) {
-        const r = await call<CheckpointSummary>('POST', '/v1/checkpoints', JSON.stringify(values.ttl ? { ttl: values.ttl } : {}));
+        const r = await call(() => client.createCheckpoint(values.ttl ? { ttl: values.ttl } : {}));
         return print(`${r.id}  as of ${r.asOf}, until ${r.expiresAt} (${r.runs} runs)`, r);
       }
       if (sub === 'list' && positionals.length === 2) {
-        const r = await call<{ checkpoints: CheckpointSummary[] }>('GET', '/v1/checkpoints');
+        const r = { checkpoints: await call(() => client.listCheckpoints()) };
         return print(r.checkpoints.map((c) => `${c.id}  as of ${c.asOf}, until ${c.expiresAt}`).join('\n') || '(none)', r);
       }
       if (sub === 'delete' && positionals.length === 3) {
-        await call('DELETE', `/v1/checkpoints/${encodeURIComponent(positionals[2]!)}`);
+        await call(() => client.deleteCheckpoint(positionals[2]!));
         return print(`deleted ${positionals[2]}`, { deleted: positionals[2] });
       }
       throw new CliError(USAGE, 2);
@@ -206,14 +187,15 @@ async function main(): Promise<void> {
     case 'export': {
       need(0);
       if (!values.out) throw new CliError('alki export needs --out DIR', 2);
-      const { report, files } = await exportTo(call, { ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}), out: values.out, log: (l) => values.json || console.error(l) });
+      const out = values.out;
+      const { report, files } = await call(() => exportTo(client, { ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}), out, log: (l) => values.json || console.error(l) }));
       if (report.state !== 'succeeded') throw new CliError(`export ${report.id} ${report.state}: ${report.cause ?? ''}`, 1);
       return print(`export ${report.id}: ${report.records} records in ${files.length} files (${report.bytes} bytes) in ${values.out}`, { ...report, files });
     }
     case 'import': {
       const files = positionals.slice(1);
       if (files.length === 0) throw new CliError(USAGE, 2);
-      const status = await importFiles(call, files, { onInvalid: values['skip-invalid'] ? 'skip' : 'fail', log: (l) => values.json || console.error(l) });
+      const status = await call(() => importFiles(client, files, { onInvalid: values['skip-invalid'] ? 'skip' : 'fail', log: (l) => values.json || console.error(l) }));
       print(describeImport(status, files), status);
       if (status.state !== 'succeeded') throw new CliError('', 1);
       return;
@@ -221,7 +203,7 @@ async function main(): Promise<void> {
     case 'check': {
       const files = positionals.slice(1);
       if (files.length === 0) throw new CliError(USAGE, 2);
-      const report = await checkFiles(call, files, Number(values.examples));
+      const report = await call(() => checkFiles(client, files, Number(values.examples)));
       print(describeCheck(report), report);
       if (report.missing + report.different > 0) throw new CliError('', 1);
       return;

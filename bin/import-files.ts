@@ -4,14 +4,12 @@
  * wait for the report. `alki import`, the tests and the benchmark all upload through here.
  */
 import { open, stat } from 'node:fs/promises';
-import type { ImportStatus, InvalidPolicy } from '../lambda/core/import-format.ts';
+import type { AlkiClient, ImportStatus } from '../client/index.ts';
+import type { InvalidPolicy } from '../lambda/core/import-format.ts';
 import { Progress } from './progress.ts';
 
 /** S3 wants parts of at least 5 MiB; 8 MiB also fits the local S3's request limit. */
 export const PART_BYTES = 8 << 20;
-
-/** A JSON API call that resolves with the response body and rejects on an error status. */
-export type Call = <T>(method: string, path: string, body?: string) => Promise<T>;
 
 /** Something to upload: a file, or bytes in memory. */
 export interface UploadSource {
@@ -42,13 +40,6 @@ export function bufferSource(name: string, bytes: Buffer): UploadSource {
   return { name, size: bytes.length, read: async (start, length) => bytes.subarray(start, start + length) };
 }
 
-type Upload = { file: number; url: string } | { file: number; uploadId: string; parts: number; partUrls: string[]; nextPart?: number };
-interface PartPage {
-  partUrls: string[];
-  from: number;
-  expiresAt: string;
-}
-
 /** URLs are asked for again this long before they expire. */
 const RESIGN_MARGIN_MS = 60_000;
 
@@ -61,13 +52,13 @@ async function put(url: string, body: Buffer, what: string): Promise<string> {
 
 /** Creates the import, uploads every source, commits; returns the import id. */
 export async function uploadAndCommit(
-  call: Call,
+  client: AlkiClient,
   sources: readonly UploadSource[],
   opts: { onInvalid?: InvalidPolicy; partBytes?: number; progress?: boolean; log?: (line: string) => void } = {},
 ): Promise<string> {
   const partBytes = opts.partBytes ?? PART_BYTES;
   const parts = sources.map((s) => (s.size > partBytes ? Math.ceil(s.size / partBytes) : 1));
-  const created = await call<{ id: string; uploads: Upload[]; expiresAt: string }>('POST', '/v1/imports', JSON.stringify({ format: 'ndjson', files: sources.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) }));
+  const created = await client.createImport({ format: 'ndjson', files: sources.length, parts, ...(opts.onInvalid ? { onInvalid: opts.onInvalid } : {}) });
   opts.log?.(`import ${created.id}: uploading ${sources.length} file(s)`);
   const progress = opts.progress ? new Progress(sources.reduce((a, s) => a + s.size, 0)) : undefined;
   const etags: Record<string, string[]> = {};
@@ -83,7 +74,7 @@ export async function uploadAndCommit(
     let expiresAt = Date.parse(created.expiresAt);
     const partUrl = async (part: number): Promise<string> => {
       if (!urls.has(part) || Date.now() > expiresAt - RESIGN_MARGIN_MS) {
-        const page = await call<PartPage>('GET', `/v1/imports/${created.id}/parts?file=${u.file}&part=${part}`);
+        const page = await client.importParts(created.id, u.file, { part });
         urls.clear();
         page.partUrls.forEach((url, i) => urls.set(page.from + i, url));
         expiresAt = Date.parse(page.expiresAt);
@@ -100,27 +91,16 @@ export async function uploadAndCommit(
     etags[String(u.file)] = tags;
   }
   progress?.end();
-  await call('POST', `/v1/imports/${created.id}/commit`, JSON.stringify(Object.keys(etags).length > 0 ? { parts: etags } : {}));
+  await client.commitImport(created.id, Object.keys(etags).length > 0 ? { parts: etags } : {});
   opts.log?.(`import ${created.id}: committed, importing…`);
   return created.id;
 }
 
-/** Polls the import until it is no longer running. */
-export async function waitForImport(call: Call, id: string, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<ImportStatus> {
-  const until = Date.now() + (opts.timeoutMs ?? Infinity);
-  for (;;) {
-    const s = await call<ImportStatus>('GET', `/v1/imports/${id}`);
-    if (s.state !== 'running') return s;
-    if (Date.now() > until) throw new Error(`import ${id} still running`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
-  }
-}
-
 /** `alki import`: files uploaded with a progress bar, committed, waited for. */
-export async function importFiles(call: Call, paths: readonly string[], opts: { onInvalid: InvalidPolicy; log: (line: string) => void }): Promise<ImportStatus> {
+export async function importFiles(client: AlkiClient, paths: readonly string[], opts: { onInvalid: InvalidPolicy; log: (line: string) => void }): Promise<ImportStatus> {
   const sources = await Promise.all(paths.map(fileSource));
-  const id = await uploadAndCommit(call, sources, { ...opts, progress: true });
-  return waitForImport(call, id);
+  const id = await uploadAndCommit(client, sources, { ...opts, progress: true });
+  return client.waitForImport(id, { pollMs: 500 });
 }
 
 /** The report, for people. */

@@ -3,12 +3,12 @@
  * event, matches it against the same routes the CDK app deploys, and calls the same
  * handler functions. Unmatched requests go to `$default`, as on AWS.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../lambda/api/handler.ts';
 import { json, MAX_BODY_BYTES, type HttpEvent, type HttpResult } from '../lambda/api/http.ts';
 import { LAMBDA_PAYLOAD_BYTES } from '../lambda/core/limits.ts';
-import { DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_UNIT, findRoute, routeKey, type Unit } from '../lambda/api/routes.ts';
+import { httpEvent } from '../lambda/api/event.ts';
+import type { Unit } from '../lambda/api/routes.ts';
 
 export type Handlers = Readonly<Record<Unit, ApiHandler>>;
 
@@ -24,40 +24,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 export function toEvent(req: IncomingMessage, body: Buffer): { event: HttpEvent; unit: Unit } {
-  const url = new URL(req.url ?? '/', 'http://local');
-  const method = req.method ?? 'GET';
-  const rawPath = url.pathname;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  const qs: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) qs[k] = k in qs ? `${qs[k]},${v}` : v;
-  const found = findRoute(method, rawPath);
-  const matched = 'route' in found ? found : undefined;
-  const now = new Date();
-  const event: HttpEvent = {
-    version: '2.0',
-    routeKey: matched ? routeKey(matched.route) : DEFAULT_ROUTE_KEY,
-    rawPath,
-    rawQueryString: url.search.slice(1),
-    headers,
-    ...(Object.keys(qs).length > 0 ? { queryStringParameters: qs } : {}),
-    ...(matched && Object.keys(matched.params).length > 0 ? { pathParameters: matched.params } : {}),
-    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: 'local',
-      apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'local',
-      http: { method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId: randomUUID(),
-      routeKey: matched ? routeKey(matched.route) : DEFAULT_ROUTE_KEY,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-  };
-  return { event, unit: matched ? matched.route.unit : DEFAULT_ROUTE_UNIT };
+  return httpEvent({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: body.toString('utf8'), sourceIp: req.socket.remoteAddress ?? '127.0.0.1', protocol: `HTTP/${req.httpVersion}` });
 }
 
 function send(res: ServerResponse, r: HttpResult): void {

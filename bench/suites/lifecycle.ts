@@ -14,7 +14,8 @@ import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 import { pool, type Figure } from '../harness.ts';
 import { simulate } from '../simulator.ts';
-import { bufferSource, uploadAndCommit, waitForImport, type Call } from '../../bin/import-files.ts';
+import { bufferSource, uploadAndCommit } from '../../bin/import-files.ts';
+import { AlkiClient } from '../../client/index.ts';
 import { auditRecords } from './engine.ts';
 
 const N = 100_000;
@@ -133,13 +134,9 @@ async function exportOnce(sys: LocalSystem): Promise<number> {
 
 /** Seconds the import state machine takes (Prepare entered to Finish exited) for this NDJSON. */
 async function importOnce(sys: LocalSystem, text: Buffer): Promise<number> {
-  const call: Call = async <T>(method: string, path: string, body?: string): Promise<T> => {
-    const res = await fetch(sys.url + path, { method, ...(body ? { body } : {}) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  const id = await uploadAndCommit(call, [bufferSource('bench.ndjson', text)]);
-  const s = await waitForImport(call, id, { pollMs: 100 });
+  const client = new AlkiClient({ url: sys.url });
+  const id = await uploadAndCommit(client, [bufferSource('bench.ndjson', text)]);
+  const s = await client.waitForImport(id, { pollMs: 100 });
   if (s.state !== 'succeeded') throw new Error(`import failed: ${s.cause}`);
   const exec = sys.stepFunctions.executions().find((e) => e.name === `${id}-1`)!;
   return span(exec, 'Prepare', 'Finish');

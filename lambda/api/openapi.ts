@@ -6,7 +6,7 @@
 import type * as z from 'zod/mini';
 import { toJSONSchema } from 'zod/v4/core';
 import { ROUTES } from './routes.ts';
-import { errorBody, OPERATIONS, type OperationSchema } from './schemas.ts';
+import { errorBody, NO_BODY, OPERATIONS, type OperationSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -28,6 +28,14 @@ const ERRORS: Readonly<Record<number, string>> = {
   429: 'Throttled: retry after Retry-After seconds',
   500: 'The server\'s fault: InternalError, Corruption or AccessDenied (a missing grant)',
   503: 'Not ready (a period\'s table, a moved object): retry after Retry-After seconds',
+};
+
+/** Headers of the error answers that carry one. */
+const ERROR_HEADERS: Readonly<Record<number, Record<string, unknown>>> = {
+  405: { Allow: { description: 'the methods the path allows', schema: { type: 'string' } } },
+  412: { ETag: { description: 'the current seq of the record, when there is one', schema: { type: 'string' } } },
+  429: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } },
+  503: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } },
 };
 
 /** `{sk+}` (API Gateway: the rest of the path) is `{sk}` in OpenAPI, which has no greedy parameters. */
@@ -53,8 +61,15 @@ export function openApiDocument(): JsonSchema {
       : [];
     const headerParams = Object.entries(spec.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description }));
     const responses: Record<string, unknown> = {};
-    for (const [status, s] of Object.entries(spec.responses)) responses[status] = { description: 'OK', content: { 'application/json': { schema: schemaOf(s) } } };
-    for (const [status, description] of Object.entries(ERRORS)) responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    const successHeaders = Object.fromEntries(Object.entries(spec.responseHeaders ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+    for (const [status, s] of Object.entries(spec.responses)) {
+      responses[status] = s === NO_BODY
+        ? { description: 'Done; no body' }
+        : { description: 'OK', ...(Object.keys(successHeaders).length > 0 ? { headers: successHeaders } : {}), content: { 'application/json': { schema: schemaOf(s) } } };
+    }
+    for (const [status, description] of Object.entries(ERRORS)) {
+      responses[status] = { description, ...(ERROR_HEADERS[Number(status)] ? { headers: ERROR_HEADERS[Number(status)] } : {}), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    }
     (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = {
       operationId: r.op,
       summary: spec.summary,

@@ -37,7 +37,7 @@ const written = z.strictObject({ seq: int() });
 /** A run as the manifest holds it (its one definition: lambda/run-meta.ts). */
 export { runMeta };
 
-const importStatus = z.looseObject({
+const importStatus = z.strictObject({
   id: z.string(),
   state: z.enum(['awaiting-upload', 'running', 'succeeded', 'failed']),
   format: z.literal('ndjson'),
@@ -45,8 +45,12 @@ const importStatus = z.looseObject({
   files: int(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  attempts: int(),
+  attempts: described(int(), 'executions started for it (a failed import can be committed again)'),
+  counts: z.optional(z.strictObject({ lines: int(), valid: int(), invalid: int(), duplicates: described(int(), 'valid records shadowed by a newer version of their key in the import'), records: described(int(), 'records in the committed run') })),
+  bytes: described(z.optional(int()), 'bytes uploaded'),
+  run: described(z.optional(z.string()), 'the run it committed'),
   errors: z.array(z.strictObject({ file: int(), line: int(), reason: z.string() })),
+  cause: described(z.optional(z.string()), 'why a failed import failed, when it is not invalid lines'),
 });
 
 const upload = z.union([
@@ -62,6 +66,9 @@ const upload = z.union([
 
 const list = <T extends z.ZodMiniType>(of: T, min: number, max: number) => z.array(of).check(z.minLength(min), z.maxLength(max));
 
+/** The answer of a success without a body (204). */
+export const NO_BODY = z.undefined();
+
 /** One API operation: what it takes and what it answers (besides the error bodies). */
 export interface OperationSchema {
   readonly summary: string;
@@ -74,6 +81,8 @@ export interface OperationSchema {
   readonly responses: Readonly<Record<number, z.ZodMiniType>>;
   /** Request headers the operation reads (documented; the handler parses them). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Headers of its success besides content-type. */
+  readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The conditional-write headers, on PUT and DELETE of one item. */
@@ -103,8 +112,8 @@ const checkpoint = z.strictObject({
 });
 
 export const OPERATIONS = {
-  putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written } },
-  deleteItem: { summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written } },
+  putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
+  deleteItem: { summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
   batchWrite: {
     summary: `Write or delete up to ${LIMITS.maxBatchItems} items; each is answered on its own`,
     body: z.strictObject({
@@ -120,7 +129,7 @@ export const OPERATIONS = {
     tooLargeCode: 'BatchTooLarge',
     responses: { 200: z.strictObject({ results: z.array(z.union([written, errorBody])) }) },
   },
-  getItem: { summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item } },
+  getItem: { summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
   query: {
     summary: 'Read a partition in key order, a page at a time',
     query: z.strictObject({
@@ -148,7 +157,7 @@ export const OPERATIONS = {
     responses: { 201: checkpoint },
   },
   listCheckpoints: { summary: 'Live checkpoints, oldest first', responses: { 200: z.strictObject({ checkpoints: z.array(checkpoint) }) } },
-  deleteCheckpoint: { summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: z.strictObject({}) } },
+  deleteCheckpoint: { summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: NO_BODY } },
   listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: int(), runs: z.array(runMeta) }) } },
   status: {
     summary: 'How the store stands: hot tables, sealed periods not yet offloaded (how far the lifecycle is behind), cold runs',

@@ -1,5 +1,6 @@
 /** The import and export API: create an import, commit it, and read its report; start an export and read its report. */
-import { makeApiHandler, type Operations } from '../api/handler.ts';
+import { makeApiHandler } from '../api/handler.ts';
+import type { Operations } from '../api/dispatch.ts';
 import { json, pathParam } from '../api/http.ts';
 import { systemClock } from '../core/seq.ts';
 import { storeEnvFrom, untraced, type ClientHook, type Env } from '../store/clients.ts';

@@ -1,9 +1,8 @@
 /** Helpers for import tests: NDJSON files built alongside a model, uploaded the way the CLI does. */
-import assert from 'node:assert/strict';
-import { bufferSource, uploadAndCommit, waitForImport as waitFor, type Call } from '../../bin/import-files.ts';
-import type { ImportStatus, InvalidPolicy } from '../../lambda/core/import-format.ts';
+import { bufferSource, uploadAndCommit } from '../../bin/import-files.ts';
+import { AlkiClient, type ImportStatus } from '../../client/index.ts';
+import type { InvalidPolicy } from '../../lambda/core/import-format.ts';
 import type { Model } from './lifecycle.ts';
-import { client } from './system.ts';
 
 export interface Generated {
   /** The file's text. */
@@ -57,21 +56,11 @@ export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: 
  * The API as the import protocol calls it, asserting each answer's status: 201 for a new
  * import, 202 for a commit, 200 for the rest.
  */
-function checkedCall(base: string): Call {
-  const api = client(base);
-  return async <T>(method: string, path: string, body?: string): Promise<T> => {
-    const r = await api.call<T>(method, path, body === undefined ? undefined : JSON.parse(body));
-    const want = method !== 'POST' ? 200 : path.endsWith('/commit') ? 202 : 201;
-    assert.equal(r.status, want, `${method} ${path}: ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
-}
-
 /** Creates an import, uploads each file (in parts above `partBytes`), commits it. */
 export function startImport(base: string, files: readonly string[], opts: { onInvalid?: InvalidPolicy; partBytes?: number } = {}): Promise<string> {
-  return uploadAndCommit(checkedCall(base), files.map((f, i) => bufferSource(`file ${i}`, Buffer.from(f))), opts);
+  return uploadAndCommit(new AlkiClient({ url: base }), files.map((f, i) => bufferSource(`file ${i}`, Buffer.from(f))), opts);
 }
 
 export function waitForImport(base: string, id: string, timeoutMs = 120_000): Promise<ImportStatus> {
-  return waitFor(checkedCall(base), id, { pollMs: 100, timeoutMs });
+  return new AlkiClient({ url: base }).waitForImport(id, { pollMs: 100, timeoutMs });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { apiRegion, signedHeaders } from '../../bin/sign.ts';
+import { apiRegion, signedHeaders } from '../../client/sign.ts';
 
 describe('CLI request signing', () => {
   it('recognizes API Gateway URLs and their region', () => {
