@@ -53,3 +53,10 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   ),
   importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, IMPORT_OBJECT_GRANTS.read, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
 };
+
+/**
+ * Direct mode (client/direct.ts) runs the ingest and read operations in an application's
+ * process: its writes need what ingest's calls need, its reads what read's need, nothing
+ * more. AlkiStore.grantDirectWrite and grantDirectRead grant exactly these.
+ */
+export const DIRECT_GRANTS = { write: UNIT_GRANTS.ingest, read: UNIT_GRANTS.read } as const;

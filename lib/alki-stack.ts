@@ -1,5 +1,6 @@
 /** A stack holding one AlkiStore, configured from `cdk.json` context (or `-c key=value`). */
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { AlkiStore } from './alki-store.ts';
 import type { AlkiStoreProps } from './props.ts';
@@ -31,11 +32,24 @@ export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps 
   return out as AlkiStoreProps;
 }
 
+/**
+ * Context the embedded system synthesizes with (never cdk.json): an application's role,
+ * granted by the store's grant methods, which direct-mode tests call as, so that the front
+ * door refuses what those grants leave out.
+ */
+export const APPLICATION_ROLE_CONTEXT = 'alki:applicationRole';
+export const APPLICATION_ROLE_ID = 'ApplicationRole';
+
 export class AlkiStack extends Stack {
   readonly store: AlkiStore;
 
   constructor(scope: Construct, id: string, props: StackProps & { store?: AlkiStoreProps } = {}) {
     super(scope, id, props);
     this.store = new AlkiStore(this, 'Store', props.store ?? propsFromContext((k) => this.node.tryGetContext(k)));
+    if (this.node.tryGetContext(APPLICATION_ROLE_CONTEXT) === true) {
+      const app = new Role(this, APPLICATION_ROLE_ID, { assumedBy: new AccountRootPrincipal(), description: 'An application of the embedded system: direct mode and the API, as the grant methods allow' });
+      this.store.grantDirectReadWrite(app);
+      this.store.grantReadWrite(app);
+    }
   }
 }

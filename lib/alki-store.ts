@@ -6,19 +6,20 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant as IamGrant, PolicyStatement, type IGrantable, type IPrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { OBJECTS } from '../lambda/core/schema.ts';
-import { acknowledgeWildcards, arnRef } from './nag.ts';
+import { acknowledgeWildcards, arnRef, refOf } from './nag.ts';
 import { defaultLifecycleIntervalMs, formatDuration, hotBoundMs, rotationIntervalMs, settingsToEnv } from '../lambda/core/settings.ts';
 import { RESOURCE_ENV } from '../lambda/store/clients.ts';
 import { DYNAMODB_SCALING_ROLE } from '../lambda/store/table-scaling.ts';
 import { arnPlaceholder, UNITS, type UnitName } from '../lambda/units.ts';
-import { UNIT_GRANTS } from '../lambda/access.ts';
-import { GRANT_CONDITIONS, type GrantTarget } from '../lambda/store/grants.ts';
+import { DIRECT_GRANTS, UNIT_GRANTS } from '../lambda/access.ts';
+import { ROUTES, type Unit } from '../lambda/api/routes.ts';
+import { GRANT_CONDITIONS, mergeGrants, type Grant, type GrantTarget } from '../lambda/store/grants.ts';
 import { Api } from './api.ts';
 import { UnitFunction } from './function.ts';
 import { FileStateMachine, Lifecycle } from './lifecycle.ts';
@@ -48,6 +49,14 @@ export class AlkiStore extends Construct {
   readonly exportMachine: FileStateMachine;
   readonly observability: Observability;
   readonly rotationSchedule: Rule;
+  /**
+   * What direct mode needs to find and read the store as its functions do (the bucket, the
+   * index table, the settings): give it to the application, e.g. as its function's
+   * environment, and pass it to `AlkiClient.direct({ env })`.
+   */
+  readonly directEnvironment: Readonly<Record<string, string>>;
+  private readonly grantArns: Readonly<Record<GrantTarget, string>>;
+  private readonly grantWildcards: Partial<Record<GrantTarget, { resource: string; reason: string }>>;
 
   constructor(scope: Construct, id: string, props: AlkiStoreProps = {}) {
     super(scope, id);
@@ -187,15 +196,10 @@ export class AlkiStore extends Construct {
         reason: 'Application Auto Scaling checks the caller may manage the target tracking alarms it creates for the hot tables; it names them TargetTracking-table/<table>-<kind>-<uuid>, so only the uuid and the period are not known before.',
       },
     };
-    for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) {
-      const role = this.functions[u].role;
-      // The Sid names the grant's target, so the IAM report can tell which grant allowed a call.
-      for (const g of UNIT_GRANTS[u]) {
-        const conditions = GRANT_CONDITIONS[g.on];
-        role.addToPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [arns[g.on]], ...(conditions ? { conditions: conditions as Record<string, unknown> } : {}) }));
-      }
-      acknowledgeWildcards(role, UNIT_GRANTS[u].flatMap((g) => wildcards[g.on] ?? []));
-    }
+    this.grantArns = arns;
+    this.grantWildcards = wildcards;
+    for (const u of Object.keys(UNIT_GRANTS) as UnitName[]) this.grantTo(this.functions[u].role, UNIT_GRANTS[u]);
+    this.directEnvironment = environment;
 
     this.observability = new Observability(this, 'Observability', {
       prefix: settings.prefix,
@@ -220,7 +224,82 @@ export class AlkiStore extends Construct {
     output('ExportStateMachineArn', this.exportMachine.stateMachine.stateMachineArn, 'Sorted export state machine');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
   }
+  /**
+   * A function's grants on its role: each grant's actions on its target's ARN, with its
+   * condition; the Sid names the target, so the IAM report can tell which grant allowed a
+   * call. The wildcards it holds are acknowledged, each with its reason.
+   */
+  private grantTo(role: IRole, grants: readonly Grant[]): void {
+    for (const g of grants) {
+      const conditions = GRANT_CONDITIONS[g.on];
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, unknown> } : {}) }));
+    }
+    acknowledgeWildcards(role, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
+  }
+
+  /** The same grants on an application's principal, for direct mode. */
+  private grantDirect(grantee: IGrantable, grants: readonly Grant[]): IamGrant {
+    const principal = grantee.grantPrincipal;
+    if (!('node' in principal)) throw new Error('grantDirect*: the grantee must be a role, or a function with its role, whose policy this construct can extend');
+    let result: IamGrant | undefined;
+    for (const g of grants) {
+      const conditions = GRANT_CONDITIONS[g.on];
+      const one = IamGrant.addToPrincipal({ grantee, actions: [...g.actions], resourceArns: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, Record<string, unknown>> } : {}) });
+      result = result ? result.combine(one) : one;
+    }
+    acknowledgeWildcards(principal as IPrincipal & IConstruct, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
+    return result!;
+  }
+
+  private grantRoutes(grantee: IGrantable, units: readonly Unit[]): IamGrant {
+    const routes = ROUTES.filter((r) => units.includes(r.unit));
+    const resourceArns = [...new Set(routes.map((r) => this.api.httpApi.arnForExecuteApi(r.method, routeResource(r.path), '$default')))];
+    const grant = IamGrant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    const principal = grantee.grantPrincipal;
+    if ('node' in principal) {
+      const api = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${refOf(this.api.httpApi)}/$default`;
+      const parameterized = [...new Set(routes.filter((r) => r.path.includes('{')).map((r) => `${api}/${r.method}${routeResource(r.path)}`))];
+      acknowledgeWildcards(principal as IPrincipal & IConstruct, parameterized.map((resource) => ({ resource, reason: 'An API route with path parameters (a key, a checkpoint, an import or export id): "*" stands for the parameter, on exactly this route of this store\'s API.' })));
+    }
+    return grant;
+  }
+
+  /** Calling the API's write routes (PUT and DELETE of an item, batch write): execute-api:Invoke on exactly those. */
+  grantWrite(grantee: IGrantable): IamGrant {
+    return this.grantRoutes(grantee, ['ingest']);
+  }
+
+  /** Calling the API's read routes (items, queries, batch get, checkpoints, runs, status). */
+  grantRead(grantee: IGrantable): IamGrant {
+    return this.grantRoutes(grantee, ['read']);
+  }
+
+  grantReadWrite(grantee: IGrantable): IamGrant {
+    return this.grantRoutes(grantee, ['ingest', 'read']);
+  }
+
+  /** Calling the API's import and export routes. */
+  grantImportExport(grantee: IGrantable): IamGrant {
+    return this.grantRoutes(grantee, ['imports']);
+  }
+
+  /** Direct mode's writes (AlkiClient.direct): exactly what the ingest function's calls need, on the same resources. */
+  grantDirectWrite(grantee: IGrantable): IamGrant {
+    return this.grantDirect(grantee, DIRECT_GRANTS.write);
+  }
+
+  /** Direct mode's reads and checkpoints: exactly what the read function's calls need. */
+  grantDirectRead(grantee: IGrantable): IamGrant {
+    return this.grantDirect(grantee, DIRECT_GRANTS.read);
+  }
+
+  grantDirectReadWrite(grantee: IGrantable): IamGrant {
+    return this.grantDirect(grantee, mergeGrants(DIRECT_GRANTS.write, DIRECT_GRANTS.read));
+  }
 }
+
+/** An API route's path as an execute-api resource: each parameter any text (`*` spans slashes, as `{sk+}` does). */
+const routeResource = (path: string): string => path.replace(/\{\w+\+?\}/g, '*');
 
 /**
  * What every state machine's role needs and cdk-nag flags: its own functions' versions, log

@@ -13,6 +13,13 @@ export function arnRef(resource: IConstruct): string {
   return `<${stack.resolve(stack.getLogicalId(cfn)) as string}.Arn>`;
 }
 
+/** The `<LogicalId>` form cdk-nag uses for a resource's Ref in findings. */
+export function refOf(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild as CfnElement;
+  const stack = Stack.of(resource);
+  return `<${stack.resolve(stack.getLogicalId(cfn)) as string}>`;
+}
+
 /** Acknowledges AwsSolutions-IAM5 for exactly these wildcard resources on the construct. */
 export function acknowledgeWildcards(scope: IConstruct, findings: readonly { resource: string; reason: string }[]): void {
   for (const f of findings) {

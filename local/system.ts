@@ -91,6 +91,8 @@ export interface LocalSystem {
   readonly env: Record<string, string>;
   /** The environment one function sees, as Lambda would give it: its role's key among it. */
   envOf(unit: UnitName): Record<string, string>;
+  /** What an application in direct mode has (AlkiClient.direct({ env })): the store's environment, and the key of a role the grant methods made. */
+  readonly applicationEnv: Record<string, string>;
   /** The operator's clients (tests, the AWS CLI): not bound by any function's role. */
   readonly store: StoreEnv;
   /** The operator's data plane (tests write and inspect through it). */
@@ -130,6 +132,9 @@ export interface LocalSystem {
 }
 
 export type ScheduleName = 'lifecycle' | 'rotation';
+
+/** The access key of the application's role (LocalSystem.applicationEnv). */
+const APPLICATION_KEY = 'ASIALOCALAPPLICATION';
 
 /** The local console: a static page of its own (local/console), no build step. */
 const CONSOLE_DIR = fileURLToPath(new URL('./console/', import.meta.url));
@@ -196,6 +201,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   // The state machines' roles too: their Distributed Maps read items and write results as them.
   const machineKeyOf = (machine: string): string => `ASIALOCALSFN${machine.replace(/[^a-z0-9]/gi, '').toUpperCase()}`;
   for (const m of Object.values(stack.stateMachines)) roles.set(machineKeyOf(m.name), { kind: 'role' as const, name: m.name, arn: m.roleArn, policies: m.policies });
+  // An application's role, as the store's grant methods made it: direct mode calls as it.
+  roles.set(APPLICATION_KEY, { kind: 'role' as const, name: 'application', arn: stack.application.roleArn, policies: stack.application.policies });
   // The runner is made after the front door (it needs the tasks, which need the endpoint).
   const runner: { current?: LocalStepFunctions } = {};
   const door = await startFrontDoor({
@@ -240,6 +247,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.ALKI_LOG_LEVEL ?? 'WARN',
   });
   const store = storeEnvFrom(env);
+  const applicationEnv = { ...env, AWS_ACCESS_KEY_ID: APPLICATION_KEY };
 
   // The index table and bucket: on AWS the CDK app makes them, from the same schema.
   try {
@@ -354,6 +362,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     url: `http://127.0.0.1:${port}`,
     env,
     envOf,
+    applicationEnv,
     store,
     dataPlane,
     functionStores,

@@ -24,9 +24,8 @@ const described = <T extends z.ZodMiniType>(schema: T, description: string): T =
  */
 const anyJson = described(z.custom<z.core.util.JSONType>((v) => v !== undefined, { error: 'a JSON value is required' }), 'any JSON value');
 
-const key = (what: string) => described(z.string(), `${what}: UTF-8, no U+0000`);
-const pk = key('partition key');
-const sk = key('sort key');
+const pk = described(z.string(), 'partition key: UTF-8, not empty, no U+0000');
+const sk = described(z.string(), 'sort key: UTF-8, not empty');
 const itemKey = z.strictObject({ pk, sk });
 
 export const errorBody = z.strictObject({ error: z.strictObject({ code: described(z.string(), 'stable, machine-readable'), message: z.string() }) });

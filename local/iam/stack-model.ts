@@ -5,6 +5,7 @@
  * The template is synthesized with cdk.json's prefix; its literal hot-table patterns
  * (`table/<prefix>-hot-*`, and their auto scaling alarms') are rewritten to the local prefix.
  */
+import { APPLICATION_ROLE_CONTEXT, APPLICATION_ROLE_ID } from '../../lib/alki-stack.ts';
 import { UNITS, type UnitName } from '../../lambda/units.ts';
 import { checkPolicy, statementsOf, type NamedPolicy, type PolicyDocument } from './policy.ts';
 import type { Assembly, CfnResource } from './synth.ts';
@@ -46,6 +47,8 @@ export interface StackModel {
   readonly stateMachines: Readonly<Record<string, StateMachineModel>>;
   /** Resource policies of the bucket (TLS-only, ...), evaluated with every S3 request. */
   readonly bucketPolicy: readonly NamedPolicy[];
+  /** The application's role the embedded system synthesizes (lib/alki-stack.ts), as the store's grant methods made it. */
+  readonly application: { readonly roleArn: string; readonly policies: readonly NamedPolicy[] };
 }
 
 type Cfn = unknown;
@@ -144,5 +147,8 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
   const bucketPolicy = byType('AWS::S3::BucketPolicy').map(([id, p]) =>
     checkPolicy({ name: id, statements: statementsOf(resolve(p.Properties!.PolicyDocument) as PolicyDocument) }),
   );
-  return { functions, stateMachines, bucketPolicy };
+  const [appId] = byType('AWS::IAM::Role').find(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').endsWith(`/${APPLICATION_ROLE_ID}/Resource`)) ?? [];
+  if (!appId) throw new Error(`the template has no ${APPLICATION_ROLE_ID} (synthesized without ${APPLICATION_ROLE_CONTEXT})`);
+  const application = { roleArn: attr(appId, 'Arn'), policies: rolePolicies({ 'Fn::GetAtt': [appId, 'Arn'] }).policies };
+  return { functions, stateMachines, bucketPolicy, application };
 }

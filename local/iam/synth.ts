@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { APPLICATION_ROLE_CONTEXT } from '../../lib/alki-stack.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INPUTS = ['bin/alki.ts', 'lib', 'lambda', 'statemachines', 'cdk.json', 'package-lock.json'];
@@ -59,7 +60,7 @@ export function synthesizedAssembly(log: (line: string) => void = () => undefine
     execFileSync(process.execPath, [join(ROOT, 'bin/alki.ts')], {
       cwd: ROOT,
       // What the CLI adds to cdk.json's context: path and asset metadata in the template.
-      env: { ...process.env, CDK_OUTDIR: tmp, CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'alki:stackName': STACK, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true }) },
+      env: { ...process.env, CDK_OUTDIR: tmp, CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'alki:stackName': STACK, [APPLICATION_ROLE_CONTEXT]: true, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true }) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
