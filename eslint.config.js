@@ -9,7 +9,7 @@ const PRODUCT_LAYER = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.alki/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.alki/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,11 +10,22 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { handlerEntry, serviceName, UNITS, type UnitName } from '../lambda/units.ts';
 import { acknowledgeWildcards, arnRef, XRAY_REASON } from './nag.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * In this repository the handlers are bundled from their TypeScript, with this lock file; in
+ * the installed package (dist/) from their JavaScript, with the application's lock file,
+ * which NodejsFunction finds from the working directory.
+ */
+const LOCK_FILE = `${ROOT}package-lock.json`;
+const entryOf = (unit: UnitName): string => {
+  const ts = `${ROOT}${handlerEntry(unit)}`;
+  return existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
+};
 
 export interface UnitFunctionProps {
   readonly unit: UnitName;
@@ -42,10 +53,9 @@ export class UnitFunction extends Construct {
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
     );
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${ROOT}${handlerEntry(props.unit)}`,
+      entry: entryOf(props.unit),
       handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
+      ...(existsSync(LOCK_FILE) ? { projectRoot: ROOT, depsLockFilePath: LOCK_FILE } : {}),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
