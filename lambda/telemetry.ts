@@ -74,8 +74,8 @@ export const remainingTimeOf = (context: Partial<Context> | undefined): (() => n
 
 /**
  * The Lambda entry around a handler: the Lambda context and `keys` of the event in every log
- * line, one subsegment per invocation, the cold start metric, the invocation's metrics
- * published at its end, and one error line per failed invocation. On the first invocation,
+ * line, one subsegment per invocation, the cold start metric, the metrics published at the
+ * invocation's end (at most once a `metricsEveryMs`), and one error line per failed invocation. On the first invocation,
  * the function's environment sets the log level and the `Store` dimension.
  */
 export function lambdaEntry<E, R>(
@@ -83,8 +83,11 @@ export function lambdaEntry<E, R>(
   env: () => Env,
   handle: (event: E, context?: Partial<Context>) => Promise<R>,
   keys: (event: E) => Record<string, string | undefined> = () => ({}),
+  opts: { metricsEveryMs?: number; now?: () => number } = {},
 ): LambdaEntry<E, R> {
   let tracing: Promise<void> | undefined;
+  const now = opts.now ?? Date.now;
+  let published = now();
   return async (event, context) => {
     const { logger, metrics } = t;
     if (!tracing) {
@@ -112,7 +115,12 @@ export function lambdaEntry<E, R>(
       tracer?.addErrorAsMetadata(err as Error);
       throw err;
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      // Every metrics line is CloudWatch Logs bytes: the data plane's are published at most once a
+      // metricsEveryMs (and whenever a metric holds 100 values, Powertools' limit), not per request.
+      if (metrics.hasStoredMetrics() && now() - published >= (opts.metricsEveryMs ?? 0)) {
+        metrics.publishStoredMetrics();
+        published = now();
+      }
       subsegment?.close();
       if (segment) tracer!.setSegment(segment);
       logger.resetKeys();

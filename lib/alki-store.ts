@@ -30,6 +30,8 @@ import { Observability } from './observability.ts';
 import { storeSettings, type AlkiStoreProps } from './props.ts';
 import { Storage } from './storage.ts';
 
+/** The API's functions: per-request costs (traces, log lines) scale with the request rate. */
+const DATA_PLANE: ReadonlySet<UnitName> = new Set(['ingest', 'read']);
 const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
 const SPILL_OBJECTS = `${OBJECTS.spillPrefix('')}*`;
 const IMPORT_OBJECTS = `${OBJECTS.importsRoot}*`;
@@ -87,7 +89,7 @@ export class AlkiStore extends Construct {
     const { reserved, problems } = reservedConcurrency(budget);
     if (problems.length > 0) throw new Error(`AlkiStore: ${problems.join('; ')}`);
     const unit = (u: UnitName): UnitFunction =>
-      new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval, reservedConcurrency: reserved[u] });
+      new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval, reservedConcurrency: reserved[u], tracing: !DATA_PLANE.has(u) || (props.dataPlaneTracing ?? false) });
     this.functions = {
       ingest: unit('ingest'),
       read: unit('read'),

@@ -4,7 +4,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -35,6 +35,8 @@ export interface UnitFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** Reserved concurrency: guaranteed to this function, and its cap (lambda/core/concurrency.ts). */
   readonly reservedConcurrency?: number | undefined;
+  /** X-Ray active tracing (Lambda samples 1 request a second and 5% of the rest; no sampling rule applies). */
+  readonly tracing: boolean;
 }
 
 export class UnitFunction extends Construct {
@@ -64,7 +66,12 @@ export class UnitFunction extends Construct {
       role: this.role,
       logGroup,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.PASS_THROUGH,
+      // JSON lines, and Lambda's own START, END and REPORT lines (INFO) left out: at the API's
+      // rates they are most of the log bytes a request writes. Errors and timeouts still show.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: serviceName(props.unit),
@@ -78,6 +85,7 @@ export class UnitFunction extends Construct {
     });
     acknowledgeWildcards(this.role, [
       { resource: `${arnRef(logGroup)}:*`, reason: 'Log streams are created at run time, only inside this function\'s own log group.' },
+      // PassThrough tracing too: CDK grants X-Ray writes for a trace an upstream service sampled.
       { resource: '*', reason: XRAY_REASON },
     ]);
   }
