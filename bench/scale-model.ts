@@ -393,6 +393,8 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
 
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
   const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
+  // The hot table's scans happen once a period; merging and reading back happen again with each compaction rewrite.
+  const scanGbs = offload.filter((x) => /scan/.test(x.name)).reduce((a, x) => a + gbSeconds(x), 0);
   const offloadGbs = offload.reduce((a, x) => a + gbSeconds(x), 0);
   const rewrites = sim.writeAmplification - 1;
   const tasksPerPeriod = 2 * (off.segments + off.ranges) + 3 + 2 * rewrites * Math.ceil(bytes / s.rangeBytes);
@@ -407,7 +409,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.
-    cost: { lambdaGbSecondsPerPeriod: offloadGbs * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },
+    cost: { lambdaGbSecondsPerPeriod: scanGbs + (offloadGbs - scanGbs) * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },
   };
 }
 

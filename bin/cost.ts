@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { measure, type Measurement } from '../cost/measure.ts';
-import { scenarios } from '../cost/model.ts';
+import { scenarios, WRITE_PATHS } from '../cost/model.ts';
 import { PRICES } from '../cost/prices.ts';
 
 function option(name: string): string | undefined {
@@ -38,13 +38,15 @@ if (json) {
 } else {
   const usd = (v: number): string => `$${Math.round(v).toLocaleString('en-US')}`;
   console.log(`Measured (${measured.records} records of ${Math.round(measured.recordBytes)} bytes): S3 ${measured.s3BytesPerLogicalByte.toFixed(3)} and index ${measured.indexBytesPerLogicalByte.toFixed(4)} bytes per logical byte, ${measured.writeUnitsPerRecord} write unit per record, ${measured.readUnitsPerColdRead.toFixed(2)} read units and ${measured.s3GetsPerColdRead.toFixed(2)} S3 GETs per cold read.`);
+  const fe = measured.frontEnd;
+  console.log(`Front end: a single PUT ${fe.single.durationMs.toFixed(1)} ms of the ingest function (${fe.single.ownMs.toFixed(2)} its own), ${fe.single.logBytes.toFixed(1)} log bytes; a batch of ${fe.batchItems} ${fe.batch.durationMs.toFixed(1)} ms (${fe.batch.ownMs.toFixed(2)}), ${fe.batch.logBytes.toFixed(1)} log bytes; ${fe.accessLogBytes} bytes of access log a request.`);
   console.log(`Prices: ${PRICES.region} list prices as of ${PRICES.asOf} (cost/prices.ts). Capacity: each scenario's, the same for Alki's hot tables and the DynamoDB-only table.\n`);
   console.log(['scenario', 'Alki / month', 'DynamoDB only / month', 'ratio'].join(' | '));
   for (const s of result.scenarios) console.log([s.name, usd(s.alki.monthlyUsd), usd(s.dynamodbOnly.monthlyUsd), `${s.ratio.toFixed(1)}x`].join(' | '));
-  // Alki's bill is the same against either table class: one per capacity mode, for the first workload.
-  for (const capacity of ['on-demand', 'provisioned'] as const) {
-    const first = result.scenarios.find((s) => s.capacity === capacity)!;
-    console.log(`\nAlki's bill, ${first.name.split(',').slice(0, 3).join(',')}:`);
-    for (const [k, v] of Object.entries(first.alki.breakdown)) console.log(`  ${k.padEnd(48)} ${usd(v)}`);
+  // Alki's bill is the same against either table class: each write path's, on demand, for the first workload.
+  for (const path of WRITE_PATHS) {
+    const first = result.scenarios.find((s) => s.writePath === path && s.capacity === 'on-demand')!;
+    console.log(`\nAlki's bill, ${first.name.split(',').slice(0, 4).join(',')}:`);
+    for (const [k, v] of Object.entries(first.alki.breakdown)) console.log(`  ${k.padEnd(58)} ${usd(v)}`);
   }
 }

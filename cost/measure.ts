@@ -14,6 +14,8 @@ import { pool } from '../bench/harness.ts';
 import { rng } from '../bench/rng.ts';
 import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
+import { measureFrontEnd, type FrontEndMeasurement } from './front-end.ts';
+import { throughputsFromBench, type Throughputs } from '../bench/scale-model.ts';
 
 export interface Measurement {
   /** When and on what it was measured. */
@@ -31,10 +33,14 @@ export interface Measurement {
   readonly s3BytesPerLogicalByte: number;
   /** Index items, as DynamoDB bills their storage (100 bytes of overhead each), per logical byte. */
   readonly indexBytesPerLogicalByte: number;
-  /** The lifecycle execution that offloaded the period: per logical GB offloaded. */
+  /** The lifecycle execution that offloaded the period, per logical GB offloaded (Lambda GB-seconds as the embedded system spent them, emulators included: for comparison; the bill takes the scale model's). */
   readonly offloadPerLogicalGb: { readonly s3Puts: number; readonly s3Gets: number; readonly lambdaGbSeconds: number };
   /** State transitions of the execution (they grow with the period's fan-out, up to the planner's caps). */
   readonly transitionsPerExecution: number;
+  /** What a write request costs in front of the tables (cost/front-end.ts). */
+  readonly frontEnd: FrontEndMeasurement;
+  /** The bench's throughputs the scale model times the lifecycle's tasks with, at the scenario's size (bench/results/latest.json). */
+  readonly throughputs: Throughputs;
 }
 
 export interface MeasureOptions {
@@ -87,11 +93,33 @@ export async function* runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>
 
 const GB = 1e9;
 
+/**
+ * The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own,
+ * on the real clock, with the metrics the embedded system otherwise turns off.
+ */
+async function frontEnd(targetBytes: number): Promise<FrontEndMeasurement> {
+  const was = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs: 3_600_000 }, schedule: false, logLevel: 'INFO', throughputScale: 0 });
+  try {
+    await sys.runLifecycle();
+    const r = rng(11);
+    const start = Date.now();
+    return await measureFrontEnd(sys, (i) => auditRecord(r, i, start, targetBytes));
+  } finally {
+    await sys.stop();
+    if (was === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = was;
+  }
+}
+
 export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
   const n = o.records ?? 20_000;
   const targetBytes = o.recordBytes ?? 400;
   const reads = o.reads ?? 500;
   const log = o.log ?? (() => undefined);
+  log('the front end: single and batch write requests through the ingest handler');
+  const front = await frontEnd(targetBytes);
   const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'cost', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000 };
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
   const taskSeconds = new Map<string, number>();
@@ -184,6 +212,8 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
       indexBytesPerLogicalByte: indexBytes / logical,
       offloadPerLogicalGb: { s3Puts: lifecycleCalls('s3:PutObject') / offloadGb, s3Gets: lifecycleCalls('s3:GetObject') / offloadGb, lambdaGbSeconds: gbSeconds / offloadGb },
       transitionsPerExecution: exec.events.filter((e) => e.type === 'StateEntered').length,
+      frontEnd: front,
+      throughputs: throughputsFromBench(),
     };
   } finally {
     await sys.stop();

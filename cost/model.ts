@@ -6,13 +6,25 @@
 import { AUTO_SCALING, provisionedFor } from '../lambda/core/hot-capacity.ts';
 import { DEFAULT_SETTINGS, defaultLifecycleIntervalMs, rotationIntervalMs, type HotCapacity, type StoreSettings } from '../lambda/core/settings.ts';
 import { simulate } from '../bench/simulator.ts';
+import { defaultScaleInput, scaleModel } from '../bench/scale-model.ts';
 import { fanOut } from '../lambda/core/fan-out.ts';
 import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
+import { METRICS } from '../lambda/core/metrics.ts';
+import { UNITS } from '../lambda/units.ts';
 import type { Measurement } from './measure.ts';
 import type { Prices } from './prices.ts';
 
+/**
+ * How the writes arrive: `api-single` one PUT a request through API Gateway and the ingest
+ * function, `api-batch` the batching writer's 100 items a request, `direct` the client's
+ * direct mode (the application's own process writes the tables; no API, no function).
+ */
+export type WritePath = 'api-single' | 'api-batch' | 'direct';
+export const WRITE_PATHS: readonly WritePath[] = ['api-single', 'api-batch', 'direct'];
+
 export interface Workload {
   readonly name: string;
+  readonly writePath: WritePath;
   readonly writesPerSecond: number;
   /** Key and value bytes of a record. */
   readonly recordBytes: number;
@@ -65,7 +77,52 @@ export function provisionedWriteUnits(writesPerSecond: number, itemBytes: number
 
 export const DEFAULT_STORE: StoreSettings = { ...DEFAULT_SETTINGS, periodMs: DAY_MS };
 
-export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = DEFAULT_STORE, opts: { noncurrentVersionDays?: number; lifecycleEveryMs?: number } = {}): Cost {
+/** How the store is deployed, where it changes the bill: the levers the README lists. */
+export interface Deployment {
+  /** S3 keeps deleted objects' versions this many days (default 30). */
+  readonly noncurrentVersionDays?: number;
+  readonly lifecycleEveryMs?: number;
+  /** Function and API logs kept this many days (default 30). */
+  readonly logRetentionDays?: number;
+  /** X-Ray active tracing of the API's functions (default off). */
+  readonly dataPlaneTracing?: boolean;
+  /** API Gateway's access log, a line per request (default on). */
+  readonly apiAccessLogs?: boolean;
+}
+
+/** Custom metrics, each a name and its dimension values: what CloudWatch bills a month regardless of traffic. */
+export const CUSTOM_METRICS = Object.values(METRICS).reduce((n, spec) => n + ('by' in spec ? spec.by.values.length : 1), 0);
+
+/** API Gateway HTTP API requests a month, in its two tiers. */
+function apiGatewayUsd(requests: number, p: Prices): number {
+  const first = Math.min(requests, p.apiGateway.firstTierRequests);
+  return (first * p.apiGateway.firstTierUsdPerMillion + (requests - first) * p.apiGateway.overUsdPerMillion) / 1e6;
+}
+
+/**
+ * What the writes cost in front of the tables on their path: API Gateway's requests, the
+ * ingest function's invocations and duration (as measured: the handler's own time and
+ * DynamoDB's latency), the log bytes each request writes (the function's lines and metrics,
+ * API Gateway's access log line) and their storage, and traces when the API's functions are
+ * traced (Lambda records 1 request a second and 5% of the rest). Direct mode has none of it.
+ */
+export function frontEndMonthly(m: Measurement, w: Workload, p: Prices, d: Deployment = {}): Record<string, number> {
+  if (w.writePath === 'direct') return {};
+  const inv = w.writePath === 'api-batch' ? m.frontEnd.batch : m.frontEnd.single;
+  const requests = (w.writesPerSecond * SECONDS_PER_MONTH) / (w.writePath === 'api-batch' ? m.frontEnd.batchItems : 1);
+  const logBytes = requests * (inv.logBytes + (d.apiAccessLogs ?? true ? m.frontEnd.accessLogBytes : 0));
+  const retention = Math.min(d.logRetentionDays ?? 30, 3650) / DAYS_PER_MONTH;
+  const traced = d.dataPlaneTracing ? Math.min(requests, SECONDS_PER_MONTH + 0.05 * Math.max(0, requests - SECONDS_PER_MONTH)) : 0;
+  return {
+    'API Gateway (HTTP API requests)': apiGatewayUsd(requests, p),
+    'Lambda ingest (requests)': requests * p.lambda.requestUsd,
+    'Lambda ingest (duration)': requests * (inv.durationMs / 1000) * (UNITS.ingest.memoryMb / 1024) * p.lambda.gbSecondUsd,
+    'CloudWatch Logs (ingest lines and metrics, API access log)': (logBytes / GB) * (p.cloudwatch.logsIngestUsdPerGb + retention * p.cloudwatch.logsStorageUsdPerGb),
+    ...(traced > 0 ? { 'X-Ray (API functions traced)': (traced / 1e6) * p.xray.tracesRecordedUsdPerMillion } : {}),
+  };
+}
+
+export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSettings = DEFAULT_STORE, opts: Deployment = {}): Cost {
   const records = w.writesPerSecond * SECONDS_PER_MONTH;
   const logicalPerDay = w.writesPerSecond * 86_400 * w.recordBytes;
   const periodsPerMonth = (DAYS_PER_MONTH * DAY_MS) / s.periodMs;
@@ -86,6 +143,9 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const requestScale = (spillObjects(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (spillObjects(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
   const perPeriod = (perGb: number): number => perGb * (measuredBytes / GB) * requestScale;
   const lifecycleFactor = 1 + rewrites;
+  // The lifecycle's functions and transitions at this period's size, from the scale model (its tasks timed at the
+  // bench's measured throughputs and DynamoDB's paced scans), not scaled up from the small measured period.
+  const lifecycle = scaleModel(defaultScaleInput(logicalPerPeriod, w.recordBytes, (w.retentionDays * DAY_MS) / s.periodMs, s, 1 / stored), m.throughputs).cost;
   // Provisioned: each period's table holds its capacity from a rotation interval before the period until it is sealed.
   const provisionedHours = HOURS_PER_MONTH * ((s.periodMs + rotationIntervalMs(s.periodMs) + s.sealGraceMs) / s.periodMs);
   const hotWrites: Record<string, number> =
@@ -103,9 +163,12 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
     'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
     'S3 requests (offload, compaction)': periodsPerMonth * lifecycleFactor * ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
-    'Lambda (lifecycle)': (logicalPerDay / GB) * DAYS_PER_MONTH * lifecycleFactor * m.offloadPerLogicalGb.lambdaGbSeconds * p.lambda.gbSecondUsd,
-    'Step Functions': periodsPerMonth * lifecycleFactor * (m.transitionsPerExecution + spillObjects(logicalPerPeriod, s) - spillObjects(measuredBytes, s)) * p.stepFunctions.transitionUsd,
+    'Lambda (lifecycle)': periodsPerMonth * lifecycle.lambdaGbSecondsPerPeriod * p.lambda.gbSecondUsd,
+    'Step Functions': periodsPerMonth * lifecycle.transitionsPerPeriod * p.stepFunctions.transitionUsd,
     reads: w.readsPerSecond * SECONDS_PER_MONTH * ((m.readUnitsPerColdRead * p.dynamodb.readRequestUnitUsd) / 1e6 + (m.s3GetsPerColdRead * p.s3.getUsd) / 1000),
+    'index point-in-time recovery (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.pitrUsd,
+    'CloudWatch metrics (custom)': CUSTOM_METRICS * p.cloudwatch.metricUsd,
+    ...frontEndMonthly(m, w, p, opts),
   });
 }
 
@@ -135,6 +198,7 @@ export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tabl
 
 export interface Scenario {
   readonly name: string;
+  readonly writePath: WritePath;
   readonly retentionDays: number;
   readonly capacity: HotCapacity;
   readonly tableClass: TableClass;
@@ -144,21 +208,37 @@ export interface Scenario {
   readonly ratio: number;
 }
 
-/** Alki's audit logs: 5,000 writes/s of 400-byte records, kept 1 year and 7 years. */
-export const DEFAULT_WORKLOADS: readonly Workload[] = [
+/** Alki's audit logs: 5,000 writes/s of 400-byte records, kept 1 year and 7 years (each write path is a scenario of its own). */
+export const DEFAULT_WORKLOADS: readonly Omit<Workload, 'writePath'>[] = [
   { name: 'audit logs, 1 year', writesPerSecond: 5000, recordBytes: 400, retentionDays: 365, readsPerSecond: 0 },
   { name: 'audit logs, 7 years', writesPerSecond: 5000, recordBytes: 400, retentionDays: 2555, readsPerSecond: 0 },
 ];
 
-/** Every workload in both capacity modes, each against DynamoDB Standard and Standard-IA in the same mode. */
-export function scenarios(m: Measurement, p: Prices, workloads: readonly Workload[] = DEFAULT_WORKLOADS): Scenario[] {
+/**
+ * Every workload on every write path in both capacity modes, each against DynamoDB Standard
+ * and Standard-IA in the same mode. The DynamoDB-only table is written directly: it has no
+ * front end of its own to price.
+ */
+export function scenarios(m: Measurement, p: Prices, workloads: readonly Omit<Workload, 'writePath'>[] = DEFAULT_WORKLOADS, d: Deployment = {}): Scenario[] {
   return (['on-demand', 'provisioned'] as const).flatMap((capacity) =>
-    workloads.flatMap((w) =>
-      (['standard', 'standard-ia'] as const).map((tableClass) => {
-        const alki = alkiMonthly(m, w, p, { ...DEFAULT_STORE, hotCapacity: capacity });
-        const dynamodbOnly = dynamodbOnlyMonthly(m, w, p, tableClass, capacity);
-        return { name: `${w.name}, ${capacity}, vs DynamoDB ${tableClass === 'standard' ? 'Standard' : 'Standard-IA'}`, retentionDays: w.retentionDays, capacity, tableClass, alki, dynamodbOnly, ratio: dynamodbOnly.monthlyUsd / alki.monthlyUsd };
-      }),
+    workloads.flatMap((base) =>
+      WRITE_PATHS.flatMap((writePath) =>
+        (['standard', 'standard-ia'] as const).map((tableClass) => {
+          const w: Workload = { ...base, writePath };
+          const alki = alkiMonthly(m, w, p, { ...DEFAULT_STORE, hotCapacity: capacity }, d);
+          const dynamodbOnly = dynamodbOnlyMonthly(m, w, p, tableClass, capacity);
+          return {
+            name: `${w.name}, ${writePath}, ${capacity}, vs DynamoDB ${tableClass === 'standard' ? 'Standard' : 'Standard-IA'}`,
+            writePath,
+            retentionDays: w.retentionDays,
+            capacity,
+            tableClass,
+            alki,
+            dynamodbOnly,
+            ratio: dynamodbOnly.monthlyUsd / alki.monthlyUsd,
+          };
+        }),
+      ),
     ),
   );
 }

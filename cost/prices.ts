@@ -21,6 +21,8 @@ export const PRICES = {
     provisionedRcuHourUsd: 0.00013,
     iaProvisionedWcuHourUsd: 0.00081,
     iaProvisionedRcuHourUsd: 0.00016,
+    /** Point-in-time recovery (continuous backups), per GB-month of table size. */
+    pitrUsd: 0.2,
   },
   s3: {
     /** Standard, per GB-month. */
@@ -33,6 +35,23 @@ export const PRICES = {
     /** arm64, per GB-second. */
     gbSecondUsd: 0.0000133334,
     requestUsd: 0.2 / 1_000_000,
+  },
+  apiGateway: {
+    /** HTTP APIs, per million requests: the first 300 million a month, then the rest. */
+    firstTierRequests: 300_000_000,
+    firstTierUsdPerMillion: 1.0,
+    overUsdPerMillion: 0.9,
+  },
+  cloudwatch: {
+    /** Logs: ingestion per GB, storage per GB-month (billed compressed; priced here as written, an upper bound). */
+    logsIngestUsdPerGb: 0.5,
+    logsStorageUsdPerGb: 0.03,
+    /** A custom metric (one name and set of dimensions), per month. */
+    metricUsd: 0.3,
+  },
+  xray: {
+    /** Traces recorded, per million. */
+    tracesRecordedUsdPerMillion: 5.0,
   },
   stepFunctions: {
     /** Standard workflows, per state transition. */

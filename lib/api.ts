@@ -23,7 +23,7 @@ export interface ApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-const ACCESS_LOG_FORMAT = JSON.stringify({
+export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   caller: '$context.identity.caller',

@@ -16,15 +16,22 @@ describe('the cost report', () => {
     assert.ok(m.s3BytesPerLogicalByte > 0.05 && m.s3BytesPerLogicalByte < 0.5, `${m.s3BytesPerLogicalByte} S3 bytes per logical byte`);
     assert.ok(m.indexBytesPerLogicalByte > 0 && m.indexBytesPerLogicalByte < 0.05, `${m.indexBytesPerLogicalByte} index bytes per logical byte`);
     assert.ok(m.offloadPerLogicalGb.s3Puts > 0 && m.offloadPerLogicalGb.lambdaGbSeconds > 0 && m.transitionsPerExecution > 0);
+    // The front end: one PutItem a single write; a batch of 100 in BatchWriteItems of 25; metrics lines not one a request.
+    assert.ok(Math.abs(m.frontEnd.single.calls.PutItem! - 1) < 0.01, JSON.stringify(m.frontEnd.single.calls));
+    assert.ok(Math.abs(m.frontEnd.batch.calls.BatchWriteItem! - 4) < 0.01, JSON.stringify(m.frontEnd.batch.calls));
+    assert.ok(m.frontEnd.single.durationMs > m.frontEnd.single.ownMs && m.frontEnd.batch.durationMs > m.frontEnd.single.durationMs);
+    assert.ok(m.frontEnd.single.logBytes < 50, `${m.frontEnd.single.logBytes} log bytes a request`);
+    assert.ok(m.frontEnd.accessLogBytes > 200 && m.frontEnd.accessLogBytes < 600);
   });
 
   it('prints the scenarios as JSON from a saved measurement', () => {
     const out = execFileSync(process.execPath, ['bin/cost.ts', '--json', '--measurement', 'test/fixtures/cost-measurement.json'], { encoding: 'utf8' });
-    const r = JSON.parse(out) as { measured: { s3BytesPerLogicalByte: number }; scenarios: { name: string; retentionDays: number; capacity: string; alki: { monthlyUsd: number; breakdown: Record<string, number> }; dynamodbOnly: { monthlyUsd: number }; ratio: number }[] };
+    const r = JSON.parse(out) as { measured: { s3BytesPerLogicalByte: number }; scenarios: { name: string; writePath: string; retentionDays: number; capacity: string; alki: { monthlyUsd: number; breakdown: Record<string, number> }; dynamodbOnly: { monthlyUsd: number }; ratio: number }[] };
     assert.equal(typeof r.measured.s3BytesPerLogicalByte, 'number');
+    const paths = ['api-single', 'api-batch', 'direct'];
     assert.deepEqual(
-      r.scenarios.map((s) => [s.retentionDays, s.capacity]),
-      (['on-demand', 'provisioned'] as const).flatMap((c) => [[365, c], [365, c], [2555, c], [2555, c]]),
+      r.scenarios.map((s) => [s.retentionDays, s.writePath, s.capacity]),
+      (['on-demand', 'provisioned'] as const).flatMap((c) => [365, 2555].flatMap((d) => paths.flatMap((w) => [[d, w, c], [d, w, c]]))),
     );
     for (const s of r.scenarios) {
       assert.ok(Math.abs(s.ratio - s.dynamodbOnly.monthlyUsd / s.alki.monthlyUsd) < 1e-9);
