@@ -48,6 +48,9 @@ export class Telemetry {
   /** Hands each AWS SDK client to the Tracer, so every call is a subsegment (clients are made on first use, after startTracing). */
   readonly traceClient: ClientHook = (client) => (this.tracer ? this.tracer.captureAWSv3Client(client) : client);
 
+  /** Publish the stored metrics at the end of this invocation, whenever they were last published (an alarm's metric). */
+  publishNow = false;
+
   /** Adds one metric of the catalogue; only the unit that owns it may emit it. */
   count(name: MetricName, value: number, by?: string): void {
     const spec: (typeof METRICS)[MetricName] = METRICS[name];
@@ -117,9 +120,10 @@ export function lambdaEntry<E, R>(
     } finally {
       // Every metrics line is CloudWatch Logs bytes: the data plane's are published at most once a
       // metricsEveryMs (and whenever a metric holds 100 values, Powertools' limit), not per request.
-      if (metrics.hasStoredMetrics() && now() - published >= (opts.metricsEveryMs ?? 0)) {
+      if (metrics.hasStoredMetrics() && (t.publishNow || now() - published >= (opts.metricsEveryMs ?? 0))) {
         metrics.publishStoredMetrics();
         published = now();
+        t.publishNow = false;
       }
       subsegment?.close();
       if (segment) tracer!.setSegment(segment);

@@ -42,4 +42,28 @@ describe('telemetry', () => {
     const client = t.traceClient(new S3Client({ region: 'us-east-1' }));
     assert.ok(client.middlewareStack.identify().some((m) => /xray|tracer/i.test(m)), client.middlewareStack.identify().join(', '));
   });
+
+  it('publishes the API\'s metrics at most once a metricsEveryMs, and at once when asked (an alarm\'s metric)', async () => {
+    delete process.env.AWS_EXECUTION_ENV;
+    const t = new Telemetry('ingest');
+    let clock = 1_000_000;
+    let published = 0;
+    const publish = t.metrics.publishStoredMetrics.bind(t.metrics);
+    t.metrics.publishStoredMetrics = () => {
+      published++;
+      return publish();
+    };
+    const entry = lambdaEntry(t, env, async () => t.count('itemsWritten', 1), () => ({}), { metricsEveryMs: 60_000, now: () => clock });
+    for (let i = 0; i < 5; i++) await entry({});
+    assert.equal(published, 0, 'held within the minute');
+    clock += 60_000;
+    await entry({});
+    assert.equal(published, 1, 'published once the minute is up');
+    await entry({});
+    assert.equal(published, 1);
+    t.publishNow = true;
+    await entry({});
+    assert.equal(published, 2, 'published at once when asked');
+    assert.equal(t.publishNow, false);
+  });
 });
