@@ -44,8 +44,12 @@ const DAY_MS = 86_400_000;
 export const DAYS_PER_MONTH = 365.25 / 12;
 const SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400;
 const HOURS_PER_MONTH = DAYS_PER_MONTH * 24;
-/** Full scans of a period's table: the offload's, and verification's re-scan. */
-const SCANS_PER_OFFLOAD = 2;
+/**
+ * Read units per 4 KB of a period's table, for its two full scans: the offload's, eventually
+ * consistent (half a unit: the table took its last write a seal grace before), and
+ * verification's re-scan, strongly consistent (a unit).
+ */
+const SCAN_UNITS_PER_4KB = 0.5 + 1;
 const GB = 1e9;
 
 const total = (breakdown: Record<string, number>): Cost => ({ monthlyUsd: Object.values(breakdown).reduce((s, v) => s + v, 0), breakdown });
@@ -157,8 +161,8 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
       : { 'hot writes (DynamoDB on demand)': (records * writeUnits(item) * p.dynamodb.writeRequestUnitUsd) / 1e6 };
   return total({
     ...hotWrites,
-    // Sealed tables are on-demand in both modes: the offload's scans are billed per request (consistent: 4 KB a unit).
-    'offload scans (DynamoDB on demand)': (SCANS_PER_OFFLOAD * ((records * item) / 4096) * p.dynamodb.readRequestUnitUsd) / 1e6,
+    // Sealed tables are on-demand in both modes: the offload's scans are billed per request.
+    'offload scans (DynamoDB on demand)': (SCAN_UNITS_PER_4KB * ((records * item) / 4096) * p.dynamodb.readRequestUnitUsd) / 1e6,
     'hot storage (DynamoDB)': (hotBytes / GB) * p.dynamodb.storageStandardUsd,
     'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
     'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
