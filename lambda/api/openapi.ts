@@ -6,7 +6,7 @@
 import type * as z from 'zod/mini';
 import { toJSONSchema } from 'zod/v4/core';
 import { ROUTES } from './routes.ts';
-import { errorBody, NO_BODY, OPERATIONS, type OperationSchema } from './schemas.ts';
+import { errorBody, errorsOf, NO_BODY, OPERATIONS, type OperationSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -17,11 +17,11 @@ function schemaOf(s: z.ZodMiniType): JsonSchema {
   return out;
 }
 
+/** What each error status means; a path's other methods answer 405 with Allow, an unknown path 404 (see the description). */
 const ERRORS: Readonly<Record<number, string>> = {
   400: 'Bad input (the code names the rule); nothing was written',
   403: 'Not signed, or not allowed to call the API (API Gateway)',
   404: 'No such item, import or route',
-  405: 'Method not allowed on this path (see Allow)',
   409: 'Conflict with the store\'s state',
   412: 'PreconditionFailed: the record is not as If-Match or If-None-Match required (its ETag is the current seq); nothing was written',
   413: 'Value or body too large',
@@ -32,7 +32,6 @@ const ERRORS: Readonly<Record<number, string>> = {
 
 /** Headers of the error answers that carry one. */
 const ERROR_HEADERS: Readonly<Record<number, Record<string, unknown>>> = {
-  405: { Allow: { description: 'the methods the path allows', schema: { type: 'string' } } },
   412: { ETag: { description: 'the current seq of the record, when there is one', schema: { type: 'string' } } },
   429: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } },
   503: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } },
@@ -67,8 +66,8 @@ export function openApiDocument(): JsonSchema {
         ? { description: 'Done; no body' }
         : { description: 'OK', ...(Object.keys(successHeaders).length > 0 ? { headers: successHeaders } : {}), content: { 'application/json': { schema: schemaOf(s) } } };
     }
-    for (const [status, description] of Object.entries(ERRORS)) {
-      responses[status] = { description, ...(ERROR_HEADERS[Number(status)] ? { headers: ERROR_HEADERS[Number(status)] } : {}), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    for (const status of errorsOf(spec)) {
+      responses[status] = { description: ERRORS[status], ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }
     (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = {
       operationId: r.op,
@@ -84,7 +83,7 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'Alki',
       version: '1',
-      description: 'A log-structured merge tree for cold metadata on AWS. Requests are signed with SigV4 (service execute-api).',
+      description: 'A log-structured merge tree for cold metadata on AWS. Requests are signed with SigV4 (service execute-api). A method a path does not list is answered 405 with Allow, a path not listed 404, a path whose percent-encoding is malformed 400 InvalidPath, each with the Error body.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start' }],

@@ -82,6 +82,20 @@ export interface OperationSchema {
   readonly headers?: Readonly<Record<string, string>>;
   /** Headers of its success besides content-type. */
   readonly responseHeaders?: Readonly<Record<string, string>>;
+  /** Error statuses it answers besides those every operation may (ERRORS_OF_EVERY_OPERATION; 413 with any body). */
+  readonly errors?: readonly number[];
+}
+
+/**
+ * What any operation may answer: bad input (400), refused by API Gateway's IAM authorization
+ * (403), throttled (429), the server's fault (500), not ready (503). An operation with a body
+ * may also answer 413 (the body over the API's limit).
+ */
+export const ERRORS_OF_EVERY_OPERATION = [400, 403, 429, 500, 503] as const;
+
+/** Every error status an operation answers. */
+export function errorsOf(spec: OperationSchema): number[] {
+  return [...new Set([...ERRORS_OF_EVERY_OPERATION, ...(spec.body ? [413] : []), ...(spec.errors ?? [])])].sort((a, b) => a - b);
 }
 
 /** The conditional-write headers, on PUT and DELETE of one item. */
@@ -111,8 +125,8 @@ const checkpoint = z.strictObject({
 });
 
 export const OPERATIONS = {
-  putItem: { summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
-  deleteItem: { summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
+  putItem: { errors: [412], summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
+  deleteItem: { errors: [412], summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
   batchWrite: {
     summary: `Write or delete up to ${LIMITS.maxBatchItems} items; each is answered on its own`,
     body: z.strictObject({
@@ -128,8 +142,8 @@ export const OPERATIONS = {
     tooLargeCode: 'BatchTooLarge',
     responses: { 200: z.strictObject({ results: z.array(z.union([written, errorBody])) }) },
   },
-  getItem: { summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
-  query: {
+  getItem: { errors: [404], summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
+  query: { errors: [404],
     summary: 'Read a partition in key order, a page at a time',
     query: z.strictObject({
       from: described(z.optional(sk), 'first sort key (inclusive)'),
@@ -141,7 +155,7 @@ export const OPERATIONS = {
     }),
     responses: { 200: z.strictObject({ items: z.array(item), cursor: z.optional(z.string()) }) },
   },
-  batchGet: {
+  batchGet: { errors: [404],
     summary: `Read up to ${LIMITS.maxBatchItems} keys`,
     body: z.strictObject({ keys: list(itemKey, 1, LIMITS.maxBatchItems) }),
     query: atCheckpoint,
@@ -156,7 +170,7 @@ export const OPERATIONS = {
     responses: { 201: checkpoint },
   },
   listCheckpoints: { summary: 'Live checkpoints, oldest first', responses: { 200: z.strictObject({ checkpoints: z.array(checkpoint) }) } },
-  deleteCheckpoint: { summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: NO_BODY } },
+  deleteCheckpoint: { errors: [404], summary: 'Release a checkpoint (GC may then delete what only it kept)', responses: { 204: NO_BODY } },
   listRuns: { summary: 'The manifest: every run, hot and cold', responses: { 200: z.strictObject({ version: int(), runs: z.array(runMeta) }) } },
   status: {
     summary: 'How the store stands: hot tables, sealed periods not yet offloaded (how far the lifecycle is behind), cold runs',
@@ -183,14 +197,14 @@ export const OPERATIONS = {
     invalidCode: 'InvalidImport',
     responses: { 201: z.extend(importStatus, { uploadUrls: z.array(z.string()), uploads: z.array(upload), expiresAt: z.string() }) },
   },
-  commitImport: {
+  commitImport: { errors: [404, 409],
     summary: 'Uploads are done: check and commit the import',
     body: z.optional(z.strictObject({ parts: described(z.optional(z.record(z.string(), z.array(z.string()))), "multipart: the ETags of each file's parts") })),
     invalidCode: 'InvalidImport',
     responses: { 202: importStatus },
   },
-  getImport: { summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
-  getImportParts: {
+  getImport: { errors: [404], summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
+  getImportParts: { errors: [404, 409],
     summary: 'Part URLs of one multipart file of an import awaiting upload, a page at a time, signed now (the rest of a large file\'s, or fresh ones after they expired)',
     query: z.strictObject({
       file: described(z.string().check(z.regex(/^\d+$/)), 'the file'),
@@ -211,7 +225,7 @@ export const OPERATIONS = {
       }),
     },
   },
-  createExport: {
+  createExport: { errors: [404],
     summary: 'Export the store (as of a checkpoint, one taken if none is given) as sorted gzip NDJSON objects',
     body: z.strictObject({
       format: z.literal('ndjson'),
@@ -222,7 +236,7 @@ export const OPERATIONS = {
     invalidCode: 'InvalidExport',
     responses: { 202: z.strictObject({ id: z.string(), checkpoint: z.string() }) },
   },
-  getExport: {
+  getExport: { errors: [404],
     summary: "An export's state, totals and objects (with download URLs once it succeeded), a page of objects at a time",
     query: z.strictObject({
       limit: described(z.optional(z.string().check(z.regex(/^\d+$/))), `objects per page, 1 to ${EXPORT_PAGE.maxObjects} (default ${EXPORT_PAGE.defaultObjects})`),

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { AlkiApiError, AlkiClient, AlkiPreconditionFailedError, AlkiValidationError, type Item, type Transport } from '../../client/index.ts';
+import { directTransport } from '../../client/direct.ts';
 import { httpTransport } from '../../client/transport.ts';
+import { validating } from '../support/validating.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { startTestSystem } from '../support/system.ts';
 
@@ -25,11 +27,15 @@ interface Way {
   readonly del: (c: AlkiClient, pk: string, sk: string) => Promise<{ seq: number }>;
 }
 
+/** Every answer of every way in, checked against the OpenAPI document as sent (test/support/validating.ts). */
+const seen = new Map<string, Set<number>>();
+const http = (): AlkiClient => new AlkiClient({ transport: validating(httpTransport(sys.url), seen).transport });
+
 const WAYS: Readonly<Record<string, Way>> = {
-  http: { client: () => new AlkiClient({ url: sys.url }), put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
-  direct: { client: () => AlkiClient.direct({ env: sys.applicationEnv }), put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
+  http: { client: http, put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
+  direct: { client: () => new AlkiClient({ transport: validating(directTransport({ env: sys.applicationEnv }), seen).transport }), put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
   writer: {
-    client: () => new AlkiClient({ url: sys.url }),
+    client: http,
     put: async (c, pk, sk, v) => {
       const w = c.writer({ lingerMs: 5 });
       const p = w.put(pk, sk, v);
@@ -182,5 +188,14 @@ describe('the batching writer', () => {
     await w.close();
     await Promise.all(big);
     assert.deepEqual(sent.slice(1), [2, 2, 1]);
+  });
+});
+
+describe('the answers', () => {
+  it('were each documented, as sent, for every data-plane route the cases called', () => {
+    const ops = ['putItem', 'deleteItem', 'batchWrite', 'getItem', 'query', 'batchGet', 'createCheckpoint', 'listCheckpoints', 'deleteCheckpoint', 'listRuns', 'status'];
+    assert.deepEqual(ops.filter((op) => !seen.has(op)), []);
+    // Errors were checked too: a missing item, a failed precondition, bad input.
+    assert.ok(seen.get('getItem')!.has(404) && seen.get('putItem')!.has(412) && seen.get('putItem')!.has(400), JSON.stringify([...seen].map(([k, v]) => [k, [...v]])));
   });
 });
