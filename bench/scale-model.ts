@@ -165,7 +165,7 @@ export interface ScaleReport {
    */
   readonly purge?: { readonly halfWindowHours: number; readonly largestRewriteHours: number; readonly storeRewriteHours: number };
   readonly requests: { readonly s3PutsPerSecondPerPrefix: number; readonly s3GetsPerSecondPerPrefix: number; readonly dynamodbReadUnitsPerPeriod: number };
-  readonly cost: { readonly lambdaGbSecondsPerPeriod: number; readonly transitionsPerPeriod: number };
+  readonly cost: { readonly lambdaGbSecondsPerPeriod: number; readonly transitionsPerPeriod: number; readonly tasksPerPeriod: number };
 }
 
 /** The rate of stages run one after another on the same bytes. */
@@ -409,7 +409,7 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.
-    cost: { lambdaGbSecondsPerPeriod: scanGbs + (offloadGbs - scanGbs) * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod },
+    cost: { lambdaGbSecondsPerPeriod: scanGbs + (offloadGbs - scanGbs) * (1 + rewrites), transitionsPerPeriod: 20 + 3 * tasksPerPeriod, tasksPerPeriod },
   };
 }
 

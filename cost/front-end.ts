@@ -67,7 +67,7 @@ function union(intervals: readonly { start: number; end: number }[]): number {
 }
 
 /** Bytes written to stdout while `f` runs (the functions' log lines). */
-async function stdoutBytes<T>(f: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+export async function stdoutBytes<T>(f: () => Promise<T>): Promise<{ result: T; bytes: number }> {
   const write = process.stdout.write.bind(process.stdout);
   let bytes = 0;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {

@@ -14,7 +14,7 @@ import { pool } from '../bench/harness.ts';
 import { rng } from '../bench/rng.ts';
 import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
-import { measureFrontEnd, type FrontEndMeasurement } from './front-end.ts';
+import { measureFrontEnd, stdoutBytes, type FrontEndMeasurement } from './front-end.ts';
 import { throughputsFromBench, type Throughputs } from '../bench/scale-model.ts';
 
 export interface Measurement {
@@ -39,6 +39,8 @@ export interface Measurement {
   readonly transitionsPerExecution: number;
   /** What a write request costs in front of the tables (cost/front-end.ts). */
   readonly frontEnd: FrontEndMeasurement;
+  /** Log bytes of the lifecycle: its functions' lines and metrics per task invocation (INFO), the state machine's (ALL, with data) per state entered. */
+  readonly lifecycleLogs: { readonly bytesPerTask: number; readonly bytesPerTransition: number };
   /** The bench's throughputs the scale model times the lifecycle's tasks with, at the scenario's size (bench/results/latest.json). */
   readonly throughputs: Throughputs;
 }
@@ -93,13 +95,8 @@ export async function* runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>
 
 const GB = 1e9;
 
-/**
- * The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own,
- * on the real clock, with the metrics the embedded system otherwise turns off.
- */
+/** The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own, on the real clock. */
 async function frontEnd(targetBytes: number): Promise<FrontEndMeasurement> {
-  const was = process.env.POWERTOOLS_METRICS_DISABLED;
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs: 3_600_000 }, schedule: false, logLevel: 'INFO', throughputScale: 0 });
   try {
     await sys.runLifecycle();
@@ -108,8 +105,6 @@ async function frontEnd(targetBytes: number): Promise<FrontEndMeasurement> {
     return await measureFrontEnd(sys, (i) => auditRecord(r, i, start, targetBytes));
   } finally {
     await sys.stop();
-    if (was === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-    else process.env.POWERTOOLS_METRICS_DISABLED = was;
   }
 }
 
@@ -118,16 +113,30 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
   const targetBytes = o.recordBytes ?? 400;
   const reads = o.reads ?? 500;
   const log = o.log ?? (() => undefined);
-  log('the front end: single and batch write requests through the ingest handler');
-  const front = await frontEnd(targetBytes);
+  // The functions publish their metrics as deployed (the embedded system otherwise turns them off): they are log bytes too.
+  const metricsWere = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  try {
+    log('the front end: single and batch write requests through the ingest handler');
+    const front = await frontEnd(targetBytes);
+    return { ...(await measureStore(n, targetBytes, reads, log)), frontEnd: front, throughputs: throughputsFromBench() };
+  } finally {
+    if (metricsWere === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = metricsWere;
+  }
+}
+
+async function measureStore(n: number, targetBytes: number, reads: number, log: (line: string) => void): Promise<Omit<Measurement, 'frontEnd' | 'throughputs'>> {
   const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'cost', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000 };
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
   const taskSeconds = new Map<string, number>();
+  let taskInvocations = 0;
   const time = (tasks: Readonly<Record<string, TaskHandler>>): Record<string, TaskHandler> =>
     Object.fromEntries(
       Object.entries(tasks).map(([placeholder, task]) => [
         placeholder,
         async (input) => {
+          taskInvocations++;
           const t0 = performance.now();
           try {
             return await task(input);
@@ -137,7 +146,7 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
         },
       ]),
     );
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now, wrapTasks: time });
+  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now, wrapTasks: time, logLevel: 'INFO' });
   try {
     const m0 = await sys.dataPlane.manifests.read();
     const hot = m0.runs.find((r) => r.tier === 'hot' && r.periodStart <= now && now < r.periodEnd)!;
@@ -179,7 +188,11 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
     log('offloading the period');
     now = hot.periodEnd + settings.sealGraceMs + 1;
     const before = new Map(sys.iam.all().map((e) => [`${e.principal}\t${e.action}`, e.count]));
-    const exec = await sys.runLifecycle();
+    taskInvocations = 0;
+    const { result: exec, bytes: lifecycleLogBytes } = await stdoutBytes(() => sys.runLifecycle());
+    const entered = exec.events.filter((e) => e.type === 'StateEntered').length;
+    // The state machine logs every history event with its data (LogLevel.ALL): as the runner records them.
+    const executionLogBytes = exec.events.reduce((a, e) => a + Buffer.byteLength(JSON.stringify(e)), 0);
     const lifecycleCalls = (action: string): number =>
       sys.iam
         .all()
@@ -211,9 +224,8 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
       s3BytesPerLogicalByte: run.bytes / logical,
       indexBytesPerLogicalByte: indexBytes / logical,
       offloadPerLogicalGb: { s3Puts: lifecycleCalls('s3:PutObject') / offloadGb, s3Gets: lifecycleCalls('s3:GetObject') / offloadGb, lambdaGbSeconds: gbSeconds / offloadGb },
-      transitionsPerExecution: exec.events.filter((e) => e.type === 'StateEntered').length,
-      frontEnd: front,
-      throughputs: throughputsFromBench(),
+      transitionsPerExecution: entered,
+      lifecycleLogs: { bytesPerTask: lifecycleLogBytes / Math.max(1, taskInvocations), bytesPerTransition: executionLogBytes / Math.max(1, entered) },
     };
   } finally {
     await sys.stop();

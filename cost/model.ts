@@ -97,6 +97,12 @@ export interface Deployment {
 /** Custom metrics, each a name and its dimension values: what CloudWatch bills a month regardless of traffic. */
 export const CUSTOM_METRICS = Object.values(METRICS).reduce((n, spec) => n + ('by' in spec ? spec.by.values.length : 1), 0);
 
+/** CloudWatch Logs for bytes written a month: their ingestion, and their storage for the retention (priced as written). */
+function logsUsd(bytes: number, p: Prices, d: Deployment): number {
+  const months = Math.min(d.logRetentionDays ?? 30, 3650) / DAYS_PER_MONTH;
+  return (bytes / GB) * (p.cloudwatch.logsIngestUsdPerGb + months * p.cloudwatch.logsStorageUsdPerGb);
+}
+
 /** API Gateway HTTP API requests a month, in its two tiers. */
 function apiGatewayUsd(requests: number, p: Prices): number {
   const first = Math.min(requests, p.apiGateway.firstTierRequests);
@@ -115,13 +121,12 @@ export function frontEndMonthly(m: Measurement, w: Workload, p: Prices, d: Deplo
   const inv = w.writePath === 'api-batch' ? m.frontEnd.batch : m.frontEnd.single;
   const requests = (w.writesPerSecond * SECONDS_PER_MONTH) / (w.writePath === 'api-batch' ? m.frontEnd.batchItems : 1);
   const logBytes = requests * (inv.logBytes + (d.apiAccessLogs ?? true ? m.frontEnd.accessLogBytes : 0));
-  const retention = Math.min(d.logRetentionDays ?? 30, 3650) / DAYS_PER_MONTH;
   const traced = d.dataPlaneTracing ? Math.min(requests, SECONDS_PER_MONTH + 0.05 * Math.max(0, requests - SECONDS_PER_MONTH)) : 0;
   return {
     'API Gateway (HTTP API requests)': apiGatewayUsd(requests, p),
     'Lambda ingest (requests)': requests * p.lambda.requestUsd,
     'Lambda ingest (duration)': requests * (inv.durationMs / 1000) * (UNITS.ingest.memoryMb / 1024) * p.lambda.gbSecondUsd,
-    'CloudWatch Logs (ingest lines and metrics, API access log)': (logBytes / GB) * (p.cloudwatch.logsIngestUsdPerGb + retention * p.cloudwatch.logsStorageUsdPerGb),
+    'CloudWatch Logs (ingest lines and metrics, API access log)': logsUsd(logBytes, p, d),
     ...(traced > 0 ? { 'X-Ray (API functions traced)': (traced / 1e6) * p.xray.tracesRecordedUsdPerMillion } : {}),
   };
 }
@@ -169,6 +174,7 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     'S3 requests (offload, compaction)': periodsPerMonth * lifecycleFactor * ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
     'Lambda (lifecycle)': periodsPerMonth * lifecycle.lambdaGbSecondsPerPeriod * p.lambda.gbSecondUsd,
     'Step Functions': periodsPerMonth * lifecycle.transitionsPerPeriod * p.stepFunctions.transitionUsd,
+    'CloudWatch Logs (lifecycle functions, state machine)': periodsPerMonth * logsUsd(lifecycle.tasksPerPeriod * m.lifecycleLogs.bytesPerTask + lifecycle.transitionsPerPeriod * m.lifecycleLogs.bytesPerTransition, p, opts),
     reads: w.readsPerSecond * SECONDS_PER_MONTH * ((m.readUnitsPerColdRead * p.dynamodb.readRequestUnitUsd) / 1e6 + (m.s3GetsPerColdRead * p.s3.getUsd) / 1000),
     'index point-in-time recovery (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.pitrUsd,
     'CloudWatch metrics (custom)': CUSTOM_METRICS * p.cloudwatch.metricUsd,

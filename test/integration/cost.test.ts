@@ -22,6 +22,8 @@ describe('the cost report', () => {
     assert.ok(m.frontEnd.single.durationMs > m.frontEnd.single.ownMs && m.frontEnd.batch.durationMs > m.frontEnd.single.durationMs);
     assert.ok(m.frontEnd.single.logBytes < 50, `${m.frontEnd.single.logBytes} log bytes a request`);
     assert.ok(m.frontEnd.accessLogBytes > 200 && m.frontEnd.accessLogBytes < 600);
+    // The lifecycle logs: its functions' lines and metrics at INFO, the state machine's events with their data.
+    assert.ok(m.lifecycleLogs.bytesPerTask > 0 && m.lifecycleLogs.bytesPerTransition > 100, JSON.stringify(m.lifecycleLogs));
   });
 
   it('prints the scenarios as JSON from a saved measurement', () => {
