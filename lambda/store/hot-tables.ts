@@ -30,7 +30,7 @@ import { ThrottledError } from '../core/errors.ts';
 import { RATE_QUOTAS } from '../core/limits.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { errorName, sleep, translate } from './aws-errors.ts';
-import { writeAll } from './batch-write.ts';
+import { BATCH_WRITE_MAX, writeAll } from './batch-write.ts';
 import { decodePosition, encodePosition, pagedBatches, pagedItems } from './paging.ts';
 import { BatchStream } from '../core/source.ts';
 import { grant, type Grant } from './grants.ts';
@@ -205,8 +205,11 @@ export class HotTables {
   }
 
   /** Writes up to any number of entries, 25 per call; keys must be distinct. */
+  /** A batch request's items, in BatchWriteItems of 25 sent together: the answer waits for the slowest, not for their sum. */
   async batchWrite(t: HotTable, entries: readonly Entry[]): Promise<void> {
-    await writeAll(this.ddb, t.table, entries.map((e) => ({ PutRequest: { Item: toHotItem(e, shardsOf(t)) } })), `batch write into ${t.table}`);
+    const requests = entries.map((e) => ({ PutRequest: { Item: toHotItem(e, shardsOf(t)) } }));
+    const chunks = Array.from({ length: Math.ceil(requests.length / BATCH_WRITE_MAX) }, (_, i) => requests.slice(i * BATCH_WRITE_MAX, (i + 1) * BATCH_WRITE_MAX));
+    await Promise.all(chunks.map((chunk) => writeAll(this.ddb, t.table, chunk, `batch write into ${t.table}`)));
   }
 
   async get(t: HotTable, key: Buffer): Promise<Entry | undefined> {
