@@ -8,9 +8,10 @@ import type { AlkiStoreProps } from './props.ts';
 /** Context keys read from cdk.json or `cdk deploy -c key=value`. */
 export const CONTEXT_KEYS = [
   'prefix', 'period', 'sealGrace', 'gcGrace', 'fanout', 'maxLevel', 'retention', 'blockBytes', 'blobBytes',
-  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency', 'compaction', 'purgeWithin',
+  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency', 'compaction', 'purgeWithin', 'dataPlaneTracing', 'apiAccessLogs',
 ] as const;
 
+const BOOLEAN = new Set(['dataPlaneTracing', 'apiAccessLogs']);
 const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency']);
 
 export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps {
@@ -21,6 +22,9 @@ export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps 
     if (key === 'removalPolicy') {
       if (v !== 'retain' && v !== 'destroy') throw new Error(`alki:removalPolicy must be "retain" or "destroy", not "${String(v)}"`);
       out[key] = v === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    } else if (BOOLEAN.has(key)) {
+      if (v !== true && v !== false && v !== 'true' && v !== 'false') throw new Error(`alki:${key} must be true or false, not "${String(v)}"`);
+      out[key] = v === true || v === 'true';
     } else if (NUMERIC.has(key)) {
       const n = Number(v);
       if (!Number.isFinite(n)) throw new Error(`alki:${key} must be a number, not "${String(v)}"`);

@@ -110,6 +110,7 @@ export class AlkiStore extends Construct {
       // Defaults follow the workload the store is sized for (peakWritesPerSecond).
       rateLimit: props.apiRateLimit ?? apiThrottle(settings.peakWritesPerSecond).rateLimit,
       burstLimit: props.apiBurstLimit ?? apiThrottle(settings.peakWritesPerSecond).burstLimit,
+      accessLogs: props.apiAccessLogs ?? true,
       logRetention,
       removalPolicy: logRemoval,
     });

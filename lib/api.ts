@@ -3,7 +3,7 @@
  * `$default` route to the read function (404/405 in the API's own error format), access
  * logs, and stage throttling.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -21,6 +21,8 @@ export interface ApiProps {
   readonly burstLimit: number;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** A line a request in the access log group (default on). */
+  readonly accessLogs?: boolean;
 }
 
 export const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -44,19 +46,22 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const accessLogs = props.accessLogs ?? true ? new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }) : undefined;
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `${props.prefix}-api`,
       description: 'Alki: cold metadata store',
       createDefaultStage: false,
       defaultAuthorizer: this.authorizer,
     });
-    this.httpApi.addStage('Stage', {
+    const stage = this.httpApi.addStage('Stage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(ACCESS_LOG_FORMAT) },
+      ...(accessLogs ? { accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(ACCESS_LOG_FORMAT) } } : {}),
     });
+    if (!accessLogs) {
+      Validations.of(stage).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG1', reason: 'Access logging turned off by the apiAccessLogs property: at the API\'s request rates a line a request costs more than it tells; the functions log every error, and IAM callers are in CloudTrail.' });
+    }
     const integrations = {
       ingest: new HttpLambdaIntegration('Ingest', props.functions.ingest),
       read: new HttpLambdaIntegration('Read', props.functions.read),

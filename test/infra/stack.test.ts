@@ -378,6 +378,17 @@ describe('AlkiStore (CDK)', () => {
     assert.throws(() => synth({ 'alki:hotCapacity': 'reserved' }), /hot capacity must be on-demand or provisioned/);
   });
 
+  it('turns the front end\'s per-request costs on and off by context: traces of the API\'s functions, the API\'s access log (cdk-nag acknowledged)', () => {
+    const { app, template: t } = synth({ 'alki:dataPlaneTracing': 'true', 'alki:apiAccessLogs': 'false' });
+    const fns = Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    assert.ok(fns.every((f) => (f.Properties.TracingConfig as { Mode: string }).Mode === 'Active'));
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.absent() });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    assert.throws(() => synth({ 'alki:apiAccessLogs': 'maybe' }), /alki:apiAccessLogs must be true or false/);
+  });
+
   it('passes cdk-nag AwsSolutions with every acknowledgement justified; an unacknowledged finding fails synth', () => {
     const { app } = synth();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
