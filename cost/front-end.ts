@@ -1,6 +1,6 @@
 /**
  * What each request costs in front of the tables, measured on the embedded system: the
- * ingest function's own time per invocation (a single PUT, a batch of 100), as a deployed
+ * ingest and read functions' own time per invocation (a single PUT, a batch of 100, a GET), as a deployed
  * function would spend it, and the bytes it writes to its log at the deployed log level. The
  * embedded DynamoDB's time is taken out of the handler's and replaced by DynamoDB's own
  * latency per call (FRONT_END_LATENCY_MS), so the figure is the handler's, not the
@@ -30,6 +30,8 @@ export interface InvocationCost {
 
 export interface FrontEndMeasurement {
   readonly single: InvocationCost;
+  /** A GET of one item (written moments before: a hot read) through the read function. */
+  readonly read: InvocationCost;
   /** A batch write request of `batchItems` items. */
   readonly batch: InvocationCost;
   readonly batchItems: number;
@@ -39,9 +41,8 @@ export interface FrontEndMeasurement {
 
 type Middleware = { middlewareStack: { add: (mw: never, opts: { step: 'initialize'; name: string }) => void } };
 
-/** Records each SDK call's command and when it was in flight. */
-function timeCalls(client: Middleware): { calls: { command: string; start: number; end: number }[] } {
-  const log = { calls: [] as { command: string; start: number; end: number }[] };
+/** Records each SDK call's command and when it was in flight (into `log`, shared by several clients). */
+function timeCalls(client: Middleware, log: { calls: { command: string; start: number; end: number }[] } = { calls: [] }): { calls: { command: string; start: number; end: number }[] } {
   const mw = ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
     const start = performance.now();
     try {
@@ -107,17 +108,23 @@ export function accessLogLine(): string {
  * batches, after warming it. `sys` must run the source handlers with metrics enabled and the
  * deployed log level (INFO).
  */
-export async function measureFrontEnd(sys: LocalSystem, record: (i: number) => { pk: string; sk: string; value: unknown }, n = 1000, batchItems = 100): Promise<FrontEndMeasurement> {
-  const timed = timeCalls(sys.functionStores.ingest.ddb);
-  const invoke = async (events: ReturnType<typeof httpEvent>['event'][]): Promise<InvocationCost> => {
+export async function measureFrontEnd(sys: LocalSystem, make: (i: number) => { pk: string; sk: string; value: unknown }, n = 1000, batchItems = 100): Promise<FrontEndMeasurement> {
+  // Each record made once: the GETs read the keys the PUTs wrote.
+  const made = new Map<number, { pk: string; sk: string; value: unknown }>();
+  const record = (i: number) => made.get(i) ?? made.set(i, make(i)).get(i)!;
+  const ingestTimed = timeCalls(sys.functionStores.ingest.ddb);
+  const readTimed = timeCalls(sys.functionStores.read.ddb);
+  timeCalls(sys.functionStores.read.s3, readTimed);
+  const invoke = async (events: ReturnType<typeof httpEvent>['event'][], unit: 'ingest' | 'read' = 'ingest'): Promise<InvocationCost> => {
+    const timed = unit === 'ingest' ? ingestTimed : readTimed;
     timed.calls.length = 0;
     let wall = 0;
     const { bytes } = await stdoutBytes(async () => {
       for (const e of events) {
         const t0 = performance.now();
-        const r = await sys.handlers.ingest(e);
+        const r = await sys.handlers[unit](e);
         wall += performance.now() - t0;
-        if (r.statusCode !== 200) throw new Error(`ingest answered ${r.statusCode}: ${r.body}`);
+        if (r.statusCode !== 200) throw new Error(`${unit} answered ${r.statusCode}: ${r.body}`);
       }
     });
     const calls: Record<string, number> = {};
@@ -146,5 +153,11 @@ export async function measureFrontEnd(sys: LocalSystem, record: (i: number) => {
   const single = await invoke(Array.from({ length: n }, (_, i) => put(i)));
   // As many batch requests as single ones would publish metrics lines for: one per 100 values of a metric.
   const batches = await invoke(Array.from({ length: Math.max(100, Math.floor(n / batchItems)) }, (_, b) => batch(b)));
-  return { single, batch: batches, batchItems, accessLogBytes: Buffer.byteLength(accessLogLine()) + 1 };
+  const get = (i: number) => {
+    const x = record(i);
+    return httpEvent({ method: 'GET', url: `/v1/items/${encodeURIComponent(x.pk)}/${encodeURIComponent(x.sk)}`, headers: {} }).event;
+  };
+  await invoke(Array.from({ length: 20 }, (_, i) => get(i)), 'read');
+  const read = await invoke(Array.from({ length: n }, (_, i) => get(i)), 'read');
+  return { single, read, batch: batches, batchItems, accessLogBytes: Buffer.byteLength(accessLogLine()) + 1 };
 }

@@ -11,6 +11,7 @@ import { fanOut } from '../lambda/core/fan-out.ts';
 import { readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 import { METRICS } from '../lambda/core/metrics.ts';
 import { UNITS } from '../lambda/units.ts';
+import type { InvocationCost } from './front-end.ts';
 import type { Measurement } from './measure.ts';
 import type { Prices } from './prices.ts';
 
@@ -110,24 +111,32 @@ function apiGatewayUsd(requests: number, p: Prices): number {
 }
 
 /**
- * What the writes cost in front of the tables on their path: API Gateway's requests, the
- * ingest function's invocations and duration (as measured: the handler's own time and
- * DynamoDB's latency), the log bytes each request writes (the function's lines and metrics,
- * API Gateway's access log line) and their storage, and traces when the API's functions are
- * traced (Lambda records 1 request a second and 5% of the rest). Direct mode has none of it.
+ * What the writes and reads cost in front of the tables on their path: API Gateway's
+ * requests, the ingest and read functions' invocations and duration (as measured: the
+ * handler's own time and DynamoDB's latency), the log bytes each request writes (the
+ * function's lines and metrics, API Gateway's access log line) and their storage, and traces
+ * when the API's functions are traced (Lambda records 1 request a second and 5% of the rest).
+ * Direct mode has none of it: its reads and writes are the application's own calls.
  */
 export function frontEndMonthly(m: Measurement, w: Workload, p: Prices, d: Deployment = {}): Record<string, number> {
   if (w.writePath === 'direct') return {};
   const inv = w.writePath === 'api-batch' ? m.frontEnd.batch : m.frontEnd.single;
-  const requests = (w.writesPerSecond * SECONDS_PER_MONTH) / (w.writePath === 'api-batch' ? m.frontEnd.batchItems : 1);
-  const logBytes = requests * (inv.logBytes + (d.apiAccessLogs ?? true ? m.frontEnd.accessLogBytes : 0));
-  const traced = d.dataPlaneTracing ? Math.min(requests, SECONDS_PER_MONTH + 0.05 * Math.max(0, requests - SECONDS_PER_MONTH)) : 0;
+  const writes = (w.writesPerSecond * SECONDS_PER_MONTH) / (w.writePath === 'api-batch' ? m.frontEnd.batchItems : 1);
+  // Reads go the way writes go: through the API, one GET a read.
+  const reads = w.readsPerSecond * SECONDS_PER_MONTH;
+  const access = d.apiAccessLogs ?? true ? m.frontEnd.accessLogBytes : 0;
+  const logBytes = writes * (inv.logBytes + access) + reads * (m.frontEnd.read.logBytes + access);
+  // Lambda records 1 request a second of each traced function, and 5% of the rest.
+  const traced = (n: number): number => (n > 0 ? Math.min(n, SECONDS_PER_MONTH + 0.05 * Math.max(0, n - SECONDS_PER_MONTH)) : 0);
+  const traces = d.dataPlaneTracing ? traced(writes) + traced(reads) : 0;
+  const gbSeconds = (n: number, c: InvocationCost, unit: 'ingest' | 'read'): number => n * (c.durationMs / 1000) * (UNITS[unit].memoryMb / 1024);
   return {
-    'API Gateway (HTTP API requests)': apiGatewayUsd(requests, p),
-    'Lambda ingest (requests)': requests * p.lambda.requestUsd,
-    'Lambda ingest (duration)': requests * (inv.durationMs / 1000) * (UNITS.ingest.memoryMb / 1024) * p.lambda.gbSecondUsd,
-    'CloudWatch Logs (ingest lines and metrics, API access log)': logsUsd(logBytes, p, d),
-    ...(traced > 0 ? { 'X-Ray (API functions traced)': (traced / 1e6) * p.xray.tracesRecordedUsdPerMillion } : {}),
+    'API Gateway (HTTP API requests)': apiGatewayUsd(writes + reads, p),
+    'Lambda ingest (requests)': writes * p.lambda.requestUsd,
+    'Lambda ingest (duration)': gbSeconds(writes, inv, 'ingest') * p.lambda.gbSecondUsd,
+    ...(reads > 0 ? { 'Lambda read (requests)': reads * p.lambda.requestUsd, 'Lambda read (duration)': gbSeconds(reads, m.frontEnd.read, 'read') * p.lambda.gbSecondUsd } : {}),
+    'CloudWatch Logs (API functions and their metrics, access log)': logsUsd(logBytes, p, d),
+    ...(traces > 0 ? { 'X-Ray (API functions traced)': (traces / 1e6) * p.xray.tracesRecordedUsdPerMillion } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ describe('the cost report', () => {
     assert.ok(Math.abs(m.frontEnd.single.calls.PutItem! - 1) < 0.01, JSON.stringify(m.frontEnd.single.calls));
     assert.ok(Math.abs(m.frontEnd.batch.calls.BatchWriteItem! - 4) < 0.01, JSON.stringify(m.frontEnd.batch.calls));
     assert.ok(m.frontEnd.single.durationMs > m.frontEnd.single.ownMs && m.frontEnd.batch.durationMs > m.frontEnd.single.durationMs);
+    // A GET of an item written moments before: one GetItem of the hot table.
+    assert.ok(Math.abs(m.frontEnd.read.calls.GetItem! - 1) < 0.01, JSON.stringify(m.frontEnd.read.calls));
     assert.ok(m.frontEnd.single.logBytes < 50, `${m.frontEnd.single.logBytes} log bytes a request`);
     assert.ok(m.frontEnd.accessLogBytes > 200 && m.frontEnd.accessLogBytes < 600);
     // The lifecycle logs: its functions' lines and metrics at INFO, the state machine's events with their data.

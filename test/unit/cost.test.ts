@@ -102,13 +102,23 @@ describe('the front end on each write path', () => {
     assert.equal(single!.breakdown['hot writes (DynamoDB on demand)'], direct!.breakdown['hot writes (DynamoDB on demand)']);
   });
 
+  it('prices reads through the API on the API\'s paths (a GET a read, the read function\'s memory), none in direct mode', () => {
+    const reading = (writePath: Workload['writePath']) => frontEndMonthly(measured, { ...yearly, writePath, readsPerSecond: 100 }, PRICES);
+    const reads = 100 * DAYS_PER_MONTH * 86_400;
+    const single = reading('api-single');
+    assert.ok(Math.abs(single['Lambda read (requests)']! - reads * PRICES.lambda.requestUsd) < 1e-6);
+    assert.ok(Math.abs(single['Lambda read (duration)']! - reads * (measured.frontEnd.read.durationMs / 1000) * 1 * PRICES.lambda.gbSecondUsd) < 1e-6);
+    assert.ok(single['API Gateway (HTTP API requests)']! > frontEndMonthly(measured, { ...yearly, writePath: 'api-single' }, PRICES)['API Gateway (HTTP API requests)']!);
+    assert.deepEqual(reading('direct'), {});
+  });
+
   it('prices the levers: traces when the API\'s functions are traced, logs without the access log, kept longer', () => {
     const w = { ...yearly, writePath: 'api-single' as const };
     const traced = frontEndMonthly(measured, w, PRICES, { dataPlaneTracing: true })['X-Ray (API functions traced)']!;
     const seconds = DAYS_PER_MONTH * 86_400;
     assert.ok(Math.abs(traced - ((seconds + 0.05 * (requests - seconds)) / 1e6) * PRICES.xray.tracesRecordedUsdPerMillion) < 1e-6);
     assert.equal(frontEndMonthly(measured, w, PRICES)['X-Ray (API functions traced)'], undefined);
-    const logs = (d: Parameters<typeof frontEndMonthly>[3]) => frontEndMonthly(measured, w, PRICES, d)['CloudWatch Logs (ingest lines and metrics, API access log)']!;
+    const logs = (d: Parameters<typeof frontEndMonthly>[3]) => frontEndMonthly(measured, w, PRICES, d)['CloudWatch Logs (API functions and their metrics, access log)']!;
     assert.ok(logs({ apiAccessLogs: false }) < logs({}) / 10);
     assert.ok(logs({ logRetentionDays: 365 }) > logs({}));
   });
