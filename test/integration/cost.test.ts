@@ -2,11 +2,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
+import { stdoutBytes } from '../../cost/front-end.ts';
 import { measure } from '../../cost/measure.ts';
 
 describe('the cost report', () => {
   it('measures one write unit per 400-byte record, one hot table per hot read, one GET per cold read', async () => {
-    const m = await measure({ records: 2000, reads: 100 });
+    const { result: m, bytes: leaked } = await stdoutBytes(() => measure({ records: 2000, reads: 100 }));
+    // The functions' lines and metrics are measured, never printed: stdout is the report's (npm run cost -- --json).
+    assert.equal(leaked, 0);
     assert.equal(m.records, 2000);
     assert.ok(Math.abs(m.recordBytes - 400) < 2, `${m.recordBytes} bytes per record`);
     assert.equal(m.writeUnitsPerRecord, 1);
