@@ -10,7 +10,7 @@ import { LIMITS } from '../lambda/core/limits.ts';
 import { ROUTES } from '../lambda/api/routes.ts';
 import type { OperationName } from '../lambda/api/schemas.ts';
 import { directTransport, type DirectOptions } from './direct.ts';
-import { AlkiApiError, AlkiConnectionError, errorOf } from './errors.ts';
+import { AlkiApiError, AlkiConnectionError, errorOf, itemStatus } from './errors.ts';
 import { backoffMs, DEFAULT_RETRY, outcomeUnknown, retryable, type RetryOptions, type Safety } from './retry.ts';
 import { httpTransport, TransportError, type Transport, type TransportRequest, type TransportResponse } from './transport.ts';
 import type {
@@ -62,9 +62,6 @@ function preconditionHeaders(c: WriteConditions | undefined): Record<string, str
 }
 
 const isConditional = (c: WriteConditions | undefined): boolean => c?.ifMatch !== undefined || c?.ifNoneMatch !== undefined;
-
-/** A batch item's error codes that surely wrote nothing: asked again. */
-const RETRIED_ITEM_CODES = new Set(['Throttled', 'PeriodNotReady', 'NotReady', 'Contention']);
 
 /** Items as an async iterable, with the pages behind them. */
 export interface Paged<T, P> extends AsyncIterable<T> {
@@ -138,19 +135,9 @@ export class AlkiClient {
 
   /** A partition in key order, as items (`for await`), or as pages (`.pages()`). */
   query(pk: string, opts: QueryOptions = {}): Paged<Item, QueryPage> {
-    const pages = async function* (this: AlkiClient): AsyncGenerator<QueryPage> {
-      let cursor = opts.cursor;
-      do {
-        const { body } = await this.send('query', {
-          params: { pk },
-          query: { from: opts.from, to: opts.to, order: opts.order, limit: opts.pageSize, cursor, checkpoint: opts.checkpoint },
-          safety: 'idempotent',
-        });
-        yield body;
-        cursor = body.cursor;
-      } while (cursor !== undefined);
-    }.bind(this);
-    return pagedItems(pages, (p) => p.items);
+    const page = async (cursor: string | undefined): Promise<QueryPage> =>
+      (await this.send('query', { params: { pk }, query: { from: opts.from, to: opts.to, order: opts.order, limit: opts.pageSize, cursor, checkpoint: opts.checkpoint }, safety: 'idempotent' })).body;
+    return paged(page, opts.cursor, (p) => p.items);
   }
 
   /**
@@ -163,13 +150,14 @@ export class AlkiClient {
     for (let start = 0; start < items.length; start += LIMITS.maxBatchItems) {
       let pending = items.slice(start, start + LIMITS.maxBatchItems).map((item, i) => ({ item, at: start + i }));
       for (let attempt = 0; pending.length > 0; attempt++) {
-        const conditional = pending.some((p) => p.item.ifMatch !== undefined || p.item.ifNoneMatch !== undefined);
+        const conditional = pending.some((p) => isConditional(p.item));
         const { body } = await this.send('batchWrite', { body: { items: pending.map((p) => p.item) }, safety: conditional ? 'conditional' : 'idempotent' });
         const again: typeof pending = [];
         body.results.forEach((r, i) => {
           const p = pending[i]!;
           results[p.at] = r;
-          if ('error' in r && RETRIED_ITEM_CODES.has(r.error.code)) again.push(p);
+          // Asked again only what surely wrote nothing, by the rule a conditional request follows.
+          if ('error' in r && retryable('conditional', { status: itemStatus(r.error.code), code: r.error.code })) again.push(p);
         });
         if (again.length === 0 || attempt + 1 >= this.retry.maxAttempts) break;
         await this.sleep(backoffMs(attempt, undefined, this.retry));
@@ -262,15 +250,8 @@ export class AlkiClient {
 
   /** A succeeded export's objects (each with a fresh download URL), page after page. */
   exportObjects(id: string, opts: { pageSize?: number } = {}): Paged<ExportObject, ExportStatus> {
-    const pages = async function* (this: AlkiClient): AsyncGenerator<ExportStatus> {
-      let cursor: string | undefined;
-      do {
-        const page = await this.getExport(id, { ...(cursor !== undefined ? { cursor } : {}), ...(opts.pageSize !== undefined ? { limit: opts.pageSize } : {}) });
-        yield page;
-        cursor = page.cursor;
-      } while (cursor !== undefined);
-    }.bind(this);
-    return pagedItems(pages, (p) => p.objects);
+    const page = (cursor: string | undefined): Promise<ExportStatus> => this.getExport(id, { ...(cursor !== undefined ? { cursor } : {}), ...(opts.pageSize !== undefined ? { limit: opts.pageSize } : {}) });
+    return paged(page, undefined, (p) => p.objects);
   }
 
   private async until<T>(read: () => Promise<T>, done: (t: T) => boolean, opts: { pollMs?: number; timeoutMs?: number }, what: string): Promise<T> {
@@ -298,7 +279,16 @@ function codeOf(body: unknown, status: number): string {
   return typeof code === 'string' ? code : `Http${status}`;
 }
 
-function pagedItems<T, P>(pages: () => AsyncGenerator<P>, itemsOf: (p: P) => readonly T[]): Paged<T, P> {
+/** Pages fetched from `first` on, each from the cursor the last one gave, until none does; and their items. */
+function paged<T, P extends { cursor?: string | undefined }>(page: (cursor: string | undefined) => Promise<P>, first: string | undefined, itemsOf: (p: P) => readonly T[]): Paged<T, P> {
+  async function* pages(): AsyncGenerator<P> {
+    let cursor = first;
+    do {
+      const p = await page(cursor);
+      yield p;
+      cursor = p.cursor;
+    } while (cursor !== undefined);
+  }
   return {
     pages,
     async *[Symbol.asyncIterator]() {

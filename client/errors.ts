@@ -63,3 +63,17 @@ export function errorOf(status: number, body: unknown, headers: { get(name: stri
   if (status === 503) return new AlkiUnavailableError(status, code, message, opts);
   return new AlkiApiError(status, code, message, opts);
 }
+
+/** The API's 503 codes (nothing served, or a write sealed late). */
+const UNAVAILABLE_CODES = new Set(['PeriodNotReady', 'PeriodSealed', 'NotReady', 'Contention']);
+
+/**
+ * The status a batch item's error would have had as a request of its own: a batch answers
+ * 200 with each item's code and message only.
+ */
+export function itemStatus(code: string): number {
+  if (code === 'PreconditionFailed') return 412;
+  if (code === 'Throttled') return 429;
+  if (UNAVAILABLE_CODES.has(code)) return 503;
+  return code.endsWith('TooLarge') ? 413 : 400;
+}

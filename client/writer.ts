@@ -8,8 +8,8 @@
  * in either order.
  */
 import { LIMITS } from '../lambda/core/limits.ts';
-import type { AlkiApiError} from './errors.ts';
-import { AlkiPreconditionFailedError, AlkiThrottledError, AlkiUnavailableError, AlkiValidationError } from './errors.ts';
+import { errorOf, itemStatus, type AlkiApiError } from './errors.ts';
+import { outcomeUnknown } from './retry.ts';
 import type { BatchWriteItem, BatchWriteResult, Written } from './types.ts';
 
 export interface BatchWriterOptions {
@@ -30,13 +30,10 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-/** A refused item's error, as the API would have answered it alone. */
+/** A refused item's error, as the API would have answered it alone (its outcome unknown where a conditional write's would be). */
 function itemError(code: string, message: string): AlkiApiError {
-  if (code === 'PreconditionFailed') return new AlkiPreconditionFailedError(message, undefined);
-  if (code === 'Throttled') return new AlkiThrottledError(429, code, message);
-  if (['PeriodNotReady', 'PeriodSealed', 'NotReady', 'Contention'].includes(code)) return new AlkiUnavailableError(503, code, message, { outcomeUnknown: code === 'PeriodSealed' });
-  if (code.endsWith('TooLarge')) return new AlkiValidationError(413, code, message);
-  return new AlkiValidationError(400, code, message);
+  const status = itemStatus(code);
+  return errorOf(status, { error: { code, message } }, new Headers(), outcomeUnknown('conditional', { status, code }));
 }
 
 export class BatchWriter {
