@@ -48,13 +48,14 @@ export class Telemetry {
   /** Hands each AWS SDK client to the Tracer, so every call is a subsegment (clients are made on first use, after startTracing). */
   readonly traceClient: ClientHook = (client) => (this.tracer ? this.tracer.captureAWSv3Client(client) : client);
 
-  /** Publish the stored metrics at the end of this invocation, whenever they were last published (an alarm's metric). */
+  /** Publish the stored metrics at the end of this invocation, whenever they were last published: a metric not counted per request was stored. */
   publishNow = false;
 
   /** Adds one metric of the catalogue; only the unit that owns it may emit it. */
   count(name: MetricName, value: number, by?: string): void {
     const spec: (typeof METRICS)[MetricName] = METRICS[name];
     if (spec.unit !== this.unit) throw new Error(`metric ${spec.name} is emitted by ${spec.unit}, not ${this.unit}`);
+    if (!('perRequest' in spec)) this.publishNow = true;
     if ('by' in spec) {
       if (by === undefined || !(spec.by.values as readonly string[]).includes(by)) throw new Error(`metric ${spec.name} needs ${spec.by.dimension} in ${spec.by.values.join(', ')}`);
       // Dimensions apply to everything published together: a metric split by one is published alone.

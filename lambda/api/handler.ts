@@ -35,11 +35,7 @@ export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx
     } catch (err) {
       const result = errorResult(err);
       const throttled = THROTTLE_METRICS[unit];
-      if (err instanceof ThrottledError && throttled) {
-        t.count(throttled, 1);
-        // An alarm watches it: published with this invocation, not a minute later.
-        t.publishNow = true;
-      }
+      if (err instanceof ThrottledError && throttled) t.count(throttled, 1);
       if (result.statusCode >= 500 && !(err instanceof AlkiError && result.statusCode === 503)) {
         t.logger.error('request failed', { status: result.statusCode, error: err as Error });
       } else {

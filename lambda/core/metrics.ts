@@ -17,6 +17,12 @@ export interface MetricSpec {
   readonly metricUnit: 'Count' | 'Bytes';
   /** A further dimension, and its values. */
   readonly by?: { readonly dimension: string; readonly values: readonly string[] };
+  /**
+   * Counted on every request: held and published with others at most once a minute per
+   * container (lambdaEntry's metricsEveryMs). Any other metric is published with the
+   * invocation that counted it (the throttles, which alarms watch).
+   */
+  readonly perRequest?: true;
   readonly description: string;
 }
 
@@ -27,7 +33,7 @@ export const METRICS = {
   rotationHorizon: { name: 'RotationHorizonPeriods', unit: 'rotate', metricUnit: 'Count', description: 'Periods after the current one whose tables are registered: writes can go on this long without rotation.' },
   hotRuns: { name: 'HotRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the hot tier (period tables).' },
   coldRuns: { name: 'ColdRuns', unit: 'rotate', metricUnit: 'Count', description: 'Runs in the cold tier (S3).' },
-  itemsWritten: { name: 'ItemsWritten', unit: 'ingest', metricUnit: 'Count', description: 'Items put or deleted through the API (a batch counts each item).' },
+  itemsWritten: { name: 'ItemsWritten', unit: 'ingest', metricUnit: 'Count', perRequest: true, description: 'Items put or deleted through the API (a batch counts each item).' },
   writesThrottled: { name: 'WritesThrottled', unit: 'ingest', metricUnit: 'Count', description: 'Writes answered 429 because DynamoDB throttled them past the SDK\'s retries (a period\'s table, whatever its name, or the index table).' },
   readsThrottled: { name: 'ReadsThrottled', unit: 'read', metricUnit: 'Count', description: 'Reads answered 429 because DynamoDB or S3 throttled them past the SDK\'s retries.' },
   committedRecords: { name: 'CommittedRecords', unit: 'commit', metricUnit: 'Count', by: COMMIT_KINDS, description: 'Records in the runs made visible, by the kind of commit.' },
