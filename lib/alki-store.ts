@@ -234,24 +234,30 @@ export class AlkiStore extends Construct {
    */
   private grantTo(role: IRole, grants: readonly Grant[]): void {
     for (const g of grants) {
-      const conditions = GRANT_CONDITIONS[g.on];
-      role.addToPrincipalPolicy(new PolicyStatement({ sid: g.on, actions: [...g.actions], resources: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, unknown> } : {}) }));
+      const { actions, resourceArns, conditions } = this.grantOn(g);
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: g.on, actions, resources: resourceArns, ...(conditions ? { conditions } : {}) }));
     }
-    acknowledgeWildcards(role, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
+    this.acknowledgeGrants(role, grants);
   }
 
   /** The same grants on an application's principal, for direct mode. */
   private grantDirect(grantee: IGrantable, grants: readonly Grant[]): IamGrant {
     const principal = grantee.grantPrincipal;
     if (!('node' in principal)) throw new Error('grantDirect*: the grantee must be a role, or a function with its role, whose policy this construct can extend');
-    let result: IamGrant | undefined;
-    for (const g of grants) {
-      const conditions = GRANT_CONDITIONS[g.on];
-      const one = IamGrant.addToPrincipal({ grantee, actions: [...g.actions], resourceArns: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, Record<string, unknown>> } : {}) });
-      result = result ? result.combine(one) : one;
-    }
-    acknowledgeWildcards(principal as IPrincipal & IConstruct, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
-    return result!;
+    const result = grants.map((g) => IamGrant.addToPrincipal({ grantee, ...this.grantOn(g) })).reduce((all, one) => all.combine(one));
+    this.acknowledgeGrants(principal as IPrincipal & IConstruct, grants);
+    return result;
+  }
+
+  /** A grant's actions on its target's ARN, with the target's condition (lambda/store/grants.ts). */
+  private grantOn(g: Grant): { actions: string[]; resourceArns: string[]; conditions?: Record<string, Record<string, unknown>> } {
+    const conditions = GRANT_CONDITIONS[g.on];
+    return { actions: [...g.actions], resourceArns: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, Record<string, unknown>> } : {}) };
+  }
+
+  /** The wildcards the grants hold, acknowledged on the principal with their reasons. */
+  private acknowledgeGrants(principal: IConstruct, grants: readonly Grant[]): void {
+    acknowledgeWildcards(principal, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
   }
 
   private grantRoutes(grantee: IGrantable, units: readonly Unit[]): IamGrant {
