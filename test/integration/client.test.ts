@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { AlkiApiError, AlkiClient, AlkiPreconditionFailedError, AlkiValidationError, type Item, type Transport } from '../../client/index.ts';
+import { AlkiApiError, AlkiClient, AlkiPreconditionFailedError, AlkiValidationError, type BatchWriter, type Item, type Transport } from '../../client/index.ts';
 import { directTransport } from '../../client/direct.ts';
 import { httpTransport } from '../../client/transport.ts';
 import { validating } from '../support/validating.ts';
@@ -34,22 +34,16 @@ const http = (): AlkiClient => new AlkiClient({ transport: validating(httpTransp
 const WAYS: Readonly<Record<string, Way>> = {
   http: { client: http, put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
   direct: { client: () => new AlkiClient({ transport: validating(directTransport({ env: sys.applicationEnv }), seen).transport }), put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
-  writer: {
-    client: http,
-    put: async (c, pk, sk, v) => {
-      const w = c.writer({ lingerMs: 5 });
-      const p = w.put(pk, sk, v);
-      await w.close();
-      return p;
-    },
-    del: async (c, pk, sk) => {
-      const w = c.writer({ lingerMs: 5 });
-      const p = w.delete(pk, sk);
-      await w.close();
-      return p;
-    },
-  },
+  writer: { client: http, put: (c, pk, sk, v) => alone(c, (w) => w.put(pk, sk, v)), del: (c, pk, sk) => alone(c, (w) => w.delete(pk, sk)) },
 };
+
+/** One write through a batching writer of its own, closed after it. */
+async function alone(c: AlkiClient, write: (w: BatchWriter) => Promise<{ seq: number }>): Promise<{ seq: number }> {
+  const w = c.writer({ lingerMs: 5 });
+  const p = write(w);
+  await w.close();
+  return p;
+}
 
 describe.each(Object.entries(WAYS))('the client, %s', (name, way) => {
   let c: AlkiClient;
@@ -156,14 +150,20 @@ describe('direct mode', () => {
 });
 
 describe('the batching writer', () => {
-  it('groups writes into batch requests by maxItems, resolves each with its seq, and rejects only a refused item', async () => {
+  /** HTTP to the system, with the items of each batch write request counted as sent. */
+  const countingBatches = (): { transport: Transport; sent: number[] } => {
     const sent: number[] = [];
     const inner = httpTransport(sys.url);
-    const counting: Transport = async (req) => {
+    const transport: Transport = async (req) => {
       if (req.path === '/v1/batch/write') sent.push((JSON.parse(req.body!) as { items: unknown[] }).items.length);
       return inner(req);
     };
-    const w = new AlkiClient({ transport: counting }).writer({ maxItems: 100, lingerMs: 50 });
+    return { transport, sent };
+  };
+
+  it('groups writes into batch requests by maxItems, resolves each with its seq, and rejects only a refused item', async () => {
+    const { transport, sent } = countingBatches();
+    const w = new AlkiClient({ transport }).writer({ maxItems: 100, lingerMs: 50 });
     const writes = Array.from({ length: 250 }, (_, i) => w.put('writer', `w/${String(i).padStart(3, '0')}`, i));
     const refused = w.put('writer', 'x'.repeat(2000), 1);
     await w.close();
@@ -178,9 +178,8 @@ describe('the batching writer', () => {
   });
 
   it('flushes a partial batch after lingerMs, and by maxBytes', async () => {
-    const sent: number[] = [];
-    const inner = httpTransport(sys.url);
-    const w = new AlkiClient({ transport: async (req) => (req.path === '/v1/batch/write' && sent.push((JSON.parse(req.body!) as { items: unknown[] }).items.length), inner(req)) }).writer({ lingerMs: 20, maxBytes: 3000 });
+    const { transport, sent } = countingBatches();
+    const w = new AlkiClient({ transport }).writer({ lingerMs: 20, maxBytes: 3000 });
     const one = await w.put('writer', 'linger', 1);
     assert.ok(one.seq > 0);
     assert.deepEqual(sent, [1]);
