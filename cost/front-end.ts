@@ -9,6 +9,7 @@
 import { httpEvent } from '../lambda/api/event.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/api.ts';
 import type { LocalSystem } from '../local/system.ts';
+import { observe } from './sdk-calls.ts';
 
 /**
  * DynamoDB's time per call from a function in its region, in milliseconds: AWS's
@@ -39,19 +40,9 @@ export interface FrontEndMeasurement {
   readonly accessLogBytes: number;
 }
 
-type Middleware = { middlewareStack: { add: (mw: never, opts: { step: 'initialize'; name: string }) => void } };
-
 /** Records each SDK call's command and when it was in flight (into `log`, shared by several clients). */
-function timeCalls(client: Middleware, log: { calls: { command: string; start: number; end: number }[] } = { calls: [] }): { calls: { command: string; start: number; end: number }[] } {
-  const mw = ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const start = performance.now();
-    try {
-      return await next(args);
-    } finally {
-      log.calls.push({ command: (context.commandName ?? '').replace(/Command$/, ''), start, end: performance.now() });
-    }
-  }) as never;
-  client.middlewareStack.add(mw, { step: 'initialize', name: `front-end-${Math.random()}` });
+function timeCalls(client: Parameters<typeof observe>[0], log: { calls: { command: string; start: number; end: number }[] } = { calls: [] }): { calls: { command: string; start: number; end: number }[] } {
+  observe(client, ({ command, start, end }) => void log.calls.push({ command, start, end }));
   return log;
 }
 

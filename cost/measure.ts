@@ -15,6 +15,7 @@ import { rng } from '../bench/rng.ts';
 import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 import { measureFrontEnd, stdoutBytes, type FrontEndMeasurement } from './front-end.ts';
+import { observe } from './sdk-calls.ts';
 import { throughputsFromBench, type Throughputs } from '../bench/scale-model.ts';
 
 export interface Measurement {
@@ -51,18 +52,6 @@ export interface MeasureOptions {
   readonly recordBytes?: number;
   readonly reads?: number;
   readonly log?: (line: string) => void;
-}
-
-type Middleware = { middlewareStack: { add: (mw: never, opts: { step: 'initialize'; name: string }) => void } };
-
-/** Calls `see(command, input, output)` after each call a client makes. */
-function observe(client: Middleware, see: (command: string, input: Record<string, unknown>, output: Record<string, unknown>) => void): void {
-  const mw = ((next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
-    const result = await next(args);
-    see(context.commandName ?? '', args.input, result.output);
-    return result;
-  }) as never;
-  client.middlewareStack.add(mw, { step: 'initialize', name: `observe-${Math.random()}` });
 }
 
 const DETAIL_WORDS = ['aws-cli/2.17.0', 'Python/3.11.8', 'Linux/6.1', 'exe/x86_64', 'Mozilla/5.0', 'session', 'mfa=true', 'mfa=false', 'region=us-east-1', 'region=eu-west-1', 'GetObject', 'PutObject', 'ListBucket', 'AssumeRole', 'console', 'sdk', 'status=200', 'status=403', 'tls=1.3'];
@@ -158,23 +147,24 @@ async function measureStore(n: number, targetBytes: number, reads: number, log: 
     let writeUnitsTotal = 0;
     let hotItemBytesTotal = 0;
     let puts = 0;
-    observe(sys.functionStores.ingest.ddb, (command, input) => {
+    observe(sys.functionStores.ingest.ddb, ({ command, input, output }) => {
       // The records' puts; the table's written mark (one per process and period) is not a record's.
-      if (command !== 'PutItemCommand' || input.TableName !== hot.table) return;
+      if (!output || command !== 'PutItem' || input.TableName !== hot.table) return;
       const bytes = itemBytes(input.Item as Record<string, AttributeValue>);
       hotItemBytesTotal += bytes;
       writeUnitsTotal += writeUnits(bytes);
       puts++;
     });
     let readUnitsTotal = 0;
-    observe(sys.functionStores.read.ddb, (command, input, output) => {
+    observe(sys.functionStores.read.ddb, ({ command, input, output }) => {
+      if (!output) return;
       const consistent = input.ConsistentRead === true;
-      if (command === 'GetItemCommand') readUnitsTotal += readUnits(output.Item ? itemBytes(output.Item as Record<string, AttributeValue>) : 0, consistent);
-      if (command === 'QueryCommand') readUnitsTotal += readUnits(((output.Items ?? []) as Record<string, AttributeValue>[]).reduce((s, it) => s + itemBytes(it), 0), consistent);
+      if (command === 'GetItem') readUnitsTotal += readUnits(output.Item ? itemBytes(output.Item as Record<string, AttributeValue>) : 0, consistent);
+      if (command === 'Query') readUnitsTotal += readUnits(((output.Items ?? []) as Record<string, AttributeValue>[]).reduce((s, it) => s + itemBytes(it), 0), consistent);
     });
     let s3Gets = 0;
-    observe(sys.functionStores.read.s3, (command) => {
-      if (command === 'GetObjectCommand') s3Gets++;
+    observe(sys.functionStores.read.s3, ({ command, output }) => {
+      if (output && command === 'GetObject') s3Gets++;
     });
 
     log(`writing ${n} records of about ${targetBytes} bytes, one PUT each`);
