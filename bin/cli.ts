@@ -10,6 +10,7 @@
  *   alki runs                     the manifest: hot and cold runs
  *   alki import FILE... [--skip-invalid]   bulk import NDJSON straight into the cold tier
  *   alki check FILE...            compare NDJSON records with what Alki returns
+ *   alki recover --bucket B --index-table T ...   rebuild a lost index table from the bucket (bin/recover.ts; not through the API)
  *
  * Options: --url (default $ALKI_URL or http://127.0.0.1:8080), --json (raw JSON output).
  * Every call goes through the client library (client/): requests to an API Gateway URL are
@@ -19,9 +20,10 @@ import { parseArgs } from 'node:util';
 import { checkFiles, describeCheck } from './check-files.ts';
 import { exportTo } from './export-files.ts';
 import { describeImport, importFiles } from './import-files.ts';
+import { recoverCommand } from './recover.ts';
 import { AlkiApiError, AlkiClient, AlkiPreconditionFailedError, type WriteConditions } from '../client/index.ts';
 
-const USAGE = `usage: alki <put|get|del|query|runs|checkpoint|export|import|check> [args] [--url URL] [--json]
+const USAGE = `usage: alki <put|get|del|query|runs|checkpoint|export|import|check|recover> [args] [--url URL] [--json]
   alki put <pk> <sk> <json|-> [--if-match SEQ | --if-none-match]
   alki get <pk> <sk> [--checkpoint ID]
   alki del <pk> <sk> [--if-match SEQ]
@@ -30,13 +32,24 @@ const USAGE = `usage: alki <put|get|del|query|runs|checkpoint|export|import|chec
   alki export [--checkpoint ID] --out DIR
   alki runs
   alki import FILE... [--skip-invalid]
-  alki check FILE... [--examples N]`;
+  alki check FILE... [--examples N]
+  alki recover --bucket BUCKET --index-table TABLE [--create-table] [--dynamodb-endpoint URL --s3-endpoint URL]`;
 
 class CliError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode: number) {
     super(message);
     this.exitCode = exitCode;
+  }
+}
+
+// Recovery talks to DynamoDB and S3, not to the API: its own options.
+if (process.argv[2] === 'recover') {
+  try {
+    process.exit(await recoverCommand(process.argv.slice(3)));
+  } catch (err) {
+    console.error(`alki recover: ${(err as Error).message}`);
+    process.exit(2);
   }
 }
 

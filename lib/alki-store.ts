@@ -33,6 +33,7 @@ import { Storage } from './storage.ts';
 /** The API's functions: per-request costs (traces, log lines) scale with the request rate. */
 const DATA_PLANE: ReadonlySet<UnitName> = new Set(['ingest', 'read']);
 const RUN_OBJECTS = `${OBJECTS.runsRoot}*`;
+const MANIFEST_OBJECTS = `${OBJECTS.manifestsRoot}*`;
 const SPILL_OBJECTS = `${OBJECTS.spillPrefix('')}*`;
 const IMPORT_OBJECTS = `${OBJECTS.importsRoot}*`;
 const EXPORT_OBJECTS = `${OBJECTS.exportsRoot}*`;
@@ -165,6 +166,7 @@ export class AlkiStore extends Construct {
       hotTables: this.storage.hotTablesArn(),
       bucket: bucket.bucketArn,
       runObjects: bucket.arnForObjects(RUN_OBJECTS),
+      manifestObjects: bucket.arnForObjects(MANIFEST_OBJECTS),
       spillObjects: maps.objects,
       importObjects: bucket.arnForObjects(IMPORT_OBJECTS),
       importStateMachine: this.importMachine.stateMachine.stateMachineArn,
@@ -187,6 +189,7 @@ export class AlkiStore extends Construct {
         reason: `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`,
       },
       runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
+      manifestObjects: { resource: `${arnRef(bucket)}/${MANIFEST_OBJECTS}`, reason: 'Each manifest commit puts a snapshot named by its version (manifest/<n>.json), known only at run time; nothing else in the bucket.' },
       spillObjects: { resource: spillPattern, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
       importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
       exportObjects: { resource: `${arnRef(bucket)}/${EXPORT_OBJECTS}`, reason: 'Export objects are written at run time as exports/<exportId>/<range>-<part>.ndjson.gz with a manifest; nothing else in the bucket.' },

@@ -10,7 +10,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
@@ -38,6 +37,8 @@ import { arnPlaceholder, UNITS, unitOfPlaceholder, type UnitName } from '../lamb
 import type { HttpResult } from '../lambda/api/http.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/store/data-plane.ts';
+import { ManifestStore } from '../lambda/store/manifest-store.ts';
+import { ensureIndexTable } from '../lambda/store/index-table.ts';
 import { serve, type Handlers } from './gateway.ts';
 import { LocalStepFunctions, type ExecutionRecord, type TaskHandler } from './step-functions.ts';
 
@@ -110,6 +111,8 @@ export interface LocalSystem {
   readonly stepFunctions: LocalStepFunctions;
   /** The cold tier with the operator's credentials: for tests and tools that write or list runs and objects directly. */
   readonly cold: Cold;
+  /** The manifest with the operator's credentials: tests commit through it (the data plane's only reads). */
+  readonly manifests: ManifestStore;
   /** What the versioned bucket keeps besides its current objects (noncurrent versions, delete markers). */
   readonly versions: LocalVersions;
   /** The front door's rate buckets (undefined when no rate is enforced): what they admitted and refused. */
@@ -250,19 +253,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const applicationEnv = { ...env, AWS_ACCESS_KEY_ID: APPLICATION_KEY };
 
   // The index table and bucket: on AWS the CDK app makes them, from the same schema.
-  try {
-    await store.ddb.send(
-      new CreateTableCommand({
-        TableName: store.indexTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: INDEX_TABLE.attributeDefinitions.map((a) => ({ ...a })),
-        KeySchema: INDEX_TABLE.keySchema.map((k) => ({ ...k })),
-      }),
-    );
-  } catch (err) {
-    if (errorName(err) !== 'ResourceInUseException') throw err;
-  }
-  await store.ddb.send(new DescribeTableCommand({ TableName: store.indexTable }));
+  await ensureIndexTable(store.ddb, store.indexTable);
   try {
     await store.s3.send(new CreateBucketCommand({ Bucket: store.bucket }));
   } catch (err) {
@@ -358,6 +349,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
 
   if (opts.schedule ?? true) for (const s of Object.values(schedules)) s.start();
 
+  const cold = coldFrom(store.ddb, store.s3, store.indexTable, store.bucket);
   return {
     url: `http://127.0.0.1:${port}`,
     env,
@@ -373,7 +365,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     dynamodbEndpoint,
     s3Endpoint,
     stepFunctions: sfn,
-    cold: coldFrom(store.ddb, store.s3, store.indexTable, store.bucket),
+    cold,
+    manifests: new ManifestStore(store.ddb, store.indexTable, cold.bucket),
     versions: door.versions,
     throughput: door.throughput,
     runnerWith: (t, o = {}) => new LocalStepFunctions(settings.prefix, t, { ...o, ...runnerOptions }),

@@ -77,7 +77,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     // Cold data: a run of 100,000 records, older than anything hot.
     const coldEntries = auditRecords(100_000, 9, 1_600_000_000_000_000).map((e) => ({ ...e, key: Buffer.concat([Buffer.from('cold-'), e.key]) }));
     const written = await sys.cold.coldWriter.writeRun('bench-cold', coldEntries);
-    await sys.dataPlane.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta('bench-cold', 0, 0, 3_600_000, written)] });
+    await sys.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta('bench-cold', 0, 0, 3_600_000, written)] });
     sys.refreshManifests();
 
     const latency = async (paths: string[]): Promise<number[]> => {
@@ -141,7 +141,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
       }))).sort((a, b) => Buffer.compare(a.key, b.key));
       const id = `bench-day-${d}`;
       const run = await sys.cold.coldWriter.writeRun(id, records);
-      await sys.dataPlane.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, d * dayMs, (d + 1) * dayMs, run)] });
+      await sys.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, d * dayMs, (d + 1) * dayMs, run)] });
     }
     sys.refreshManifests();
     s3Gets = 0;

@@ -4,7 +4,11 @@
  * compaction input MB/s; bytes in S3 and in the index per logical byte; and write
  * amplification of a long simulated history.
  */
-import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteTableCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { scanBlob } from '../../lambda/core/blob-reader.ts';
+import { OBJECTS } from '../../lambda/core/schema.ts';
+import { batchesOf } from '../../lambda/core/source.ts';
+import { recoverStore } from '../../lambda/recover/from-env.ts';
 import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
@@ -142,6 +146,31 @@ async function importOnce(sys: LocalSystem, text: Buffer): Promise<number> {
   return span(exec, 'Prepare', 'Finish');
 }
 
+/** Every record of every cold run read back from S3, one blob at a time: what recovery reads, without what it does with it. */
+async function readRuns(sys: LocalSystem): Promise<number> {
+  let n = 0;
+  for (const r of (await sys.manifests.read()).runs.filter((x) => x.tier === 'cold')) {
+    for (const o of await sys.cold.bucket.list(OBJECTS.runPrefix(r.id))) {
+      for await (const batch of batchesOf(scanBlob(sys.cold.bucket.source(o.key, o.size)))) n += batch.length;
+    }
+  }
+  return n;
+}
+
+async function recoveryFigures(sys: LocalSystem, fig: (name: string, value: number, unit: string, baseline?: string) => void): Promise<void> {
+  const t0 = performance.now();
+  const read = await readRuns(sys);
+  const readSeconds = (performance.now() - t0) / 1000;
+  await sys.store.ddb.send(new DeleteTableCommand({ TableName: sys.store.indexTable }));
+  const t1 = performance.now();
+  const report = await recoverStore(sys.env, { createTable: true, concurrency: 1 });
+  const recoverSeconds = (performance.now() - t1) / 1000;
+  const records = report.rebuilt.reduce((n, r) => n + r.records, 0);
+  if (report.failed.length > 0 || records !== read) throw new Error(`recovery rebuilt ${records} of ${read} records: ${JSON.stringify(report.failed)}`);
+  fig('recovery from the bucket (read back, verify, rebuild the index), one worker', records / recoverSeconds, 'records/s');
+  fig('recovery records/s / reading the same runs, one worker', readSeconds / recoverSeconds, 'ratio', 'every blob of the same runs scanned, one at a time');
+}
+
 export async function lifecycleSuite(): Promise<Figure[]> {
   const figures: Figure[] = [];
   const fig = (name: string, value: number, unit: string, baseline?: string): void => {
@@ -208,6 +237,9 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     fig('import records/s / offload records/s', offloadSeconds / importSeconds, 'ratio', 'offload of the same records in the same run');
 
     await rewriteFigures(settings, fig);
+
+    // Last of all: the index table lost and rebuilt from the bucket, one worker, against one worker reading the same runs' blobs.
+    await recoveryFigures(sys, fig);
 
     const sim = simulate({ periods: 1095, fanout: DEFAULT_POLICY_OPTIONS.fanout, maxLevel: DEFAULT_POLICY_OPTIONS.maxLevel });
     fig('write amplification, 3 years of daily periods, fanout 2 (simulated)', sim.writeAmplification, 'x', 'bytes offloaded');

@@ -4,7 +4,6 @@
  * Pure and synchronous: the caller uploads what it returns, so memory stays at one blob.
  */
 import { crc32 as crc } from 'node:zlib';
-import { keyHash, type KeyHash, BloomFilter } from './bloom.ts';
 import { BlockBuilder } from './block.ts';
 import { compressBlock, encodeFooter, FORMAT_VERSION, type BlockHandle } from './blob-format.ts';
 import { ValidationError } from './errors.ts';
@@ -12,7 +11,8 @@ import { compareKeys } from './keys.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
 import type { Entry } from './record.ts';
 import { Setsum } from './setsum.ts';
-import { MAX_PARTITION_FENCES, type IndexEntry } from './sparse-index.ts';
+import { IndexEntryBuilder } from './index-entry-builder.ts';
+import type { IndexEntry } from './sparse-index.ts';
 
 export interface BlobWriterOptions {
   blockBytes: number;
@@ -56,22 +56,15 @@ export class BlobWriter {
   private setsum = new Setsum();
   private minSeq = Infinity;
   private maxSeq = -Infinity;
-  private index: IndexEntry[] = [];
 
-  // The index entry being built.
-  private segHandles: BlockHandle[] = [];
-  private segHashes: KeyHash[] = [];
-  private segRecords = 0;
-  /** The partition prefix (`pk 0x00`) last added to this entry's filter. */
-  private segPrefix: Buffer | undefined;
-  /** Each partition's first and last key in this entry, until there are too many to keep. */
-  private segFences: { first: Buffer; last: Buffer }[] | undefined = [];
-  private segBytes = 0;
+  // The blob's index entries, built as its blocks are cut.
+  private readonly entries: IndexEntryBuilder;
 
   constructor(nameOf: (ordinal: number) => string, opts: Partial<BlobWriterOptions> = {}) {
     this.opts = { ...FORMAT_DEFAULTS, setsum: true, ...opts };
     this.nameOf = nameOf;
     this.block = new BlockBuilder(this.opts.blockBytes);
+    this.entries = new IndexEntryBuilder(this.opts);
   }
 
   /** Adds a record; returns a blob if this record's block completed one. */
@@ -86,29 +79,12 @@ export class BlobWriter {
     }
     this.block.add(e);
     this.lastKey = e.key;
-    this.segHashes.push(keyHash(e.key));
-    this.addPrefix(e.key);
-    this.segRecords++;
+    this.entries.addKey(e.key);
     this.count++;
     if (this.opts.setsum) this.setsum.insertEntry(e);
     if (e.seq < this.minSeq) this.minSeq = e.seq;
     if (e.seq > this.maxSeq) this.maxSeq = e.seq;
     return done;
-  }
-
-  /** Adds the key's partition prefix to the entry's filter, once per partition (keys arrive sorted). */
-  private addPrefix(key: Buffer): void {
-    const end = key.indexOf(0) + 1;
-    const last = this.segPrefix;
-    const fences = this.segFences;
-    if (last && last.length === end && key.compare(last, 0, end, 0, end) === 0) {
-      if (fences) fences[fences.length - 1]!.last = key;
-      return;
-    }
-    this.segPrefix = key.subarray(0, end);
-    this.segHashes.push(keyHash(this.segPrefix));
-    if (fences && fences.length < MAX_PARTITION_FENCES) fences.push({ first: key, last: key });
-    else this.segFences = undefined;
   }
 
   /** Flushes the last block and blob; undefined if nothing is pending. */
@@ -127,42 +103,17 @@ export class BlobWriter {
     this.chunks.push(compressed);
     this.offset += compressed.length;
     this.handles.push(h);
-    this.segHandles.push(h);
-    this.segBytes += compressed.length;
-    if (this.segHandles.length >= this.opts.indexEntryMaxBlocks || this.segRecords >= this.opts.indexEntryMaxRecords) {
-      this.flushIndexEntry();
-    }
-  }
-
-  private flushIndexEntry(): void {
-    if (this.segHandles.length === 0) return;
-    this.index.push({
-      blob: this.nameOf(this.ordinal),
-      firstKey: this.segHandles[0]!.firstKey,
-      lastKey: this.lastKey!,
-      count: this.segRecords,
-      bytes: this.segBytes,
-      blocks: this.segHandles,
-      bloom: BloomFilter.fromHashes(this.segHashes, this.opts.bloomBitsPerKey, true),
-      // Copies: the keys may be views of a decoded block the entry should not keep alive.
-      ...(this.segFences ? { partitions: this.segFences.map((f) => ({ first: Buffer.from(f.first), last: Buffer.from(f.last) })) } : {}),
-    });
-    this.segHandles = [];
-    this.segHashes = [];
-    this.segRecords = 0;
-    this.segPrefix = undefined;
-    this.segFences = [];
-    this.segBytes = 0;
+    this.entries.addBlock(h, this.nameOf(this.ordinal));
   }
 
   private finishBlob(): FinishedBlob {
-    this.flushIndexEntry();
+    const index = this.entries.finishBlob(this.nameOf(this.ordinal));
     const footer = encodeFooter({
       version: FORMAT_VERSION,
       count: this.count,
       setsum: this.setsum,
       firstKey: this.handles[0]!.firstKey,
-      lastKey: this.index[this.index.length - 1]!.lastKey,
+      lastKey: index[index.length - 1]!.lastKey,
       blocks: this.handles,
     });
     const out: FinishedBlob = {
@@ -172,11 +123,11 @@ export class BlobWriter {
       count: this.count,
       setsum: this.setsum,
       firstKey: this.handles[0]!.firstKey,
-      lastKey: this.index[this.index.length - 1]!.lastKey,
+      lastKey: index[index.length - 1]!.lastKey,
       minSeq: this.minSeq,
       maxSeq: this.maxSeq,
       rawBytes: this.rawBytes,
-      index: this.index,
+      index,
     };
     this.ordinal++;
     this.chunks = [];
@@ -187,7 +138,6 @@ export class BlobWriter {
     this.setsum = new Setsum();
     this.minSeq = Infinity;
     this.maxSeq = -Infinity;
-    this.index = [];
     return out;
   }
 }

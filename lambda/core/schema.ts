@@ -2,7 +2,7 @@
  * Names and schemas of every stored thing, defined once: the CDK app, the adapters and
  * the local system all build tables, keys and object names from here.
  */
-import { formatDuration } from './settings.ts';
+import { formatDuration, parseDuration } from './settings.ts';
 
 /** Hot tables: one per period. */
 export const HOT_TABLE = {
@@ -99,6 +99,17 @@ export const hotTableName = (prefix: string, start: number, periodMs: number): s
 
 export const hotRunId = (start: number, periodMs: number): string => `hot-${periodId(start, periodMs)}`;
 
+/** The period a hot table's name holds (hotTableName's inverse), or undefined for another name. */
+export function periodOfHotTable(prefix: string, table: string): { start: number; periodMs: number } | undefined {
+  if (!table.startsWith(hotTablePrefix(prefix))) return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-(\d+(?:ms|s|m|h|d))$/.exec(table.slice(hotTablePrefix(prefix).length));
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, length] = m;
+  const start = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const periodMs = parseDuration('period', length!);
+  return hotTableName(prefix, start, periodMs) === table ? { start, periodMs } : undefined;
+}
+
 /** A cold run offloaded from one period. */
 export const offloadRunId = (start: number, periodMs: number): string => `p-${periodId(start, periodMs)}`;
 
@@ -132,7 +143,23 @@ export const OBJECTS = {
   exportObject: (exportId: string, range: number, part: number): string => `exports/${exportId}/${String(range).padStart(6, '0')}-${String(part).padStart(4, '0')}.ndjson.gz`,
   /** The export's list of objects, written when it is verified. */
   exportManifest: (exportId: string): string => `exports/${exportId}/manifest.json`,
+  /** Every committed manifest version, as its snapshot (what recovery rebuilds the index from). */
+  manifestsRoot: 'manifest/',
+  /**
+   * A manifest version's snapshot: numbered down from 10^15, so a listing, in name order,
+   * starts at the newest.
+   */
+  manifestSnapshot: (version: number): string => `manifest/${String(SNAPSHOT_CEILING - version).padStart(16, '0')}.json`,
 } as const;
+
+/** Snapshot names count down from here (a manifest version is far below it). */
+const SNAPSHOT_CEILING = 1e15;
+
+/** The version a snapshot's name holds, or undefined for any other name. */
+export function snapshotVersion(name: string): number | undefined {
+  const m = /^manifest\/(\d{16})\.json$/.exec(name);
+  return m ? SNAPSHOT_CEILING - Number(m[1]) : undefined;
+}
 
 /** The run an import writes (also its job id: spills and spec). */
 export const importRunId = (importId: string): string => `i-${importId}`;

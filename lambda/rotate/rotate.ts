@@ -39,7 +39,7 @@ export interface RotateDeps {
   readonly settings: StoreSettings;
 }
 
-export function hotRunMeta(settings: StoreSettings, start: number, now = new Date()): RunMeta {
+export function hotRunMeta(settings: Pick<StoreSettings, 'prefix' | 'periodMs' | 'hotShards'>, start: number, now = new Date()): RunMeta {
   const { periodMs, prefix } = settings;
   return {
     id: hotRunId(start, periodMs),

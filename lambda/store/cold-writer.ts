@@ -15,7 +15,7 @@ import { INDEX_KEY_WRITE_UNITS } from '../core/fan-out.ts';
 import { OBJECTS, rangesPartition, runPartition, runRangePartition } from '../core/schema.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { Setsum } from '../core/setsum.ts';
-import { serializeIndexEntry } from '../core/sparse-index.ts';
+import { serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { writeAll, writeBatch } from './batch-write.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
@@ -59,11 +59,28 @@ export class ColdWriter {
    */
   async putBlob(runId: string, blob: FinishedBlob, range?: number, pacer?: Pacer): Promise<void> {
     await this.bucket.putObject(blob.name, blob.bytes);
+    await this.putIndexEntries(runId, blob.index, range, pacer);
+  }
+
+  /** A blob's index entries: a range's under the range's partition key, a whole run's in its top level. */
+  async putIndexEntries(runId: string, entries: readonly IndexEntry[], range?: number, pacer?: Pacer): Promise<void> {
     const pk = range === undefined ? runPartition(runId) : runRangePartition(runId, range);
-    const requests: WriteRequest[] = blob.index.map((e) => ({
+    const requests: WriteRequest[] = entries.map((e) => ({
       PutRequest: { Item: { [PK]: { S: pk }, [SK]: { B: e.firstKey }, [ENTRY]: { B: serializeIndexEntry(e) } } },
     }));
     await writeAll(this.index.ddb, this.index.table, requests, `index items of run ${runId}`, pacer && ((units) => pacer.take(units)));
+  }
+
+  /** What one key range of a run holds: a compaction of the run plans from it. */
+  async putRangeSummary(runId: string, summary: RangeSummary): Promise<void> {
+    const item = { [PK]: { S: rangesPartition(runId) }, [SK]: { B: rangeSummaryKey(summary.index) }, [SUMMARY]: { S: JSON.stringify(summary) } };
+    await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: item } }], `record range ${summary.index} of run ${runId}`);
+  }
+
+  /** The top level's pointer to a range's entries: from its first key, below `hi` (absent: unbounded). */
+  async putPointer(runId: string, range: number, first: Buffer, hi?: Buffer): Promise<void> {
+    const pointer = { [PK]: { S: runPartition(runId) }, [SK]: { B: first }, [POINTER]: { N: String(range) }, ...(hi ? { [POINTER_HI]: { B: hi } } : {}) };
+    await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: pointer } }], `point to range ${range} of run ${runId}`);
   }
 
   /**
@@ -106,9 +123,7 @@ export class ColdWriter {
     await done(w.finish());
     if (range !== undefined) {
       await this.sweepRange(runId, range, names, firstKeys, minKey);
-      const summary: RangeSummary = { ...range, bytes, count };
-      const item = { [PK]: { S: rangesPartition(runId) }, [SK]: { B: rangeSummaryKey(range.index) }, [SUMMARY]: { S: JSON.stringify(summary) } };
-      await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: item } }], `record range ${range.index} of run ${runId}`);
+      await this.putRangeSummary(runId, { ...range, bytes, count });
     }
     return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
   }
@@ -127,10 +142,7 @@ export class ColdWriter {
     // The pointer, once the entries it leads to are all there; then whatever else the top level
     // holds in the range: pointers or entries of an attempt with other splitters.
     const { lo, hi } = keyRangeOfSpec(range);
-    if (first) {
-      const pointer = { [PK]: { S: runPartition(runId) }, [SK]: { B: first }, [POINTER]: { N: String(range.index) }, ...(range.hi ? { [POINTER_HI]: { B: hi } } : {}) };
-      await writeBatch(this.index.ddb, this.index.table, [{ PutRequest: { Item: pointer } }], `point to range ${range.index} of run ${runId}`);
-    }
+    if (first) await this.putPointer(runId, range.index, first, range.hi ? hi : undefined);
     const from = lo.length > 0 ? { cond: '#sk >= :k', key: lo } : {};
     const top = this.index.partition(runId, { ...from, consistent: true, keysOnly: true });
     await this.index.deleteItems(runId, filtered(top, (sk) => !(first && sk.equals(first)), (sk) => compareKeys(sk, hi) >= 0));

@@ -11,6 +11,8 @@ export const GRANT_TARGETS = [
   'hotTables',
   'bucket',
   'runObjects',
+  // The manifest's snapshots (manifest/<n>.json): each commit puts one.
+  'manifestObjects',
   'spillObjects',
   'importObjects',
   'importStateMachine',

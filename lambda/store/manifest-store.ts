@@ -1,22 +1,25 @@
 /**
- * The manifest in the index table (DESIGN §4): one item, replaced by a conditional put on
- * the version it was read at. Each version is also kept as an immutable history item.
+ * The manifest in the index table: one item, replaced by a conditional put on the version it
+ * was read at. Each version is also kept as an immutable history item and, in the bucket, as
+ * a snapshot (core/manifest-snapshot.ts) that recovery rebuilds a lost index table from.
  * A lost race re-reads and re-applies the edit; an edit already applied is a no-op.
  */
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { applyEdit, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta, type Spend } from '../core/manifest.ts';
-import { INDEX_TABLE } from '../core/schema.ts';
+import { applyEdit, ConflictError, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta, type Spend } from '../core/manifest.ts';
+import { encodeSnapshot } from '../core/manifest-snapshot.ts';
+import { INDEX_TABLE, OBJECTS } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
 import { systemClock } from '../core/seq.ts';
 import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
 import { TtlCache } from './ttl-cache.ts';
+import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
 
 export const MANIFEST_GRANTS = {
   /** read, history */
   read: [grant('indexTable', 'dynamodb:GetItem')],
-  /** commit: read, then a conditional put of the manifest and its history item */
-  commit: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem')],
+  /** commit: read, then a conditional put of the manifest and its history item, then its snapshot in the bucket */
+  commit: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem'), grant('manifestObjects', 's3:PutObject')],
 } as const satisfies Record<string, readonly Grant[]>;
 
 type Item = Record<string, AttributeValue>;
@@ -28,6 +31,18 @@ function versionKey(version: number): Uint8Array {
   return b;
 }
 
+/** The manifest item's attributes (and its history item's): a version, what it holds, the edit that made it. */
+function bodyOf(m: Manifest, edit: Edit | null, committedAt: string): Item {
+  return {
+    version: { N: String(m.version) },
+    runs: { S: JSON.stringify(m.runs) },
+    garbage: { S: JSON.stringify(m.garbage ?? []) },
+    spent: { S: JSON.stringify(m.spent ?? []) },
+    edit: { S: JSON.stringify(edit) },
+    committedAt: { S: committedAt },
+  };
+}
+
 export interface HistoryEntry {
   readonly version: number;
   readonly edit: Edit | null;
@@ -37,10 +52,13 @@ export interface HistoryEntry {
 export class ManifestStore {
   private readonly ddb: DynamoDBClient;
   private readonly table: string;
+  /** Where commits put their snapshots; a reader (the data plane) has none and cannot commit. */
+  private readonly snapshots: ColdBucket | undefined;
 
-  constructor(ddb: DynamoDBClient, table: string) {
+  constructor(ddb: DynamoDBClient, table: string, snapshots?: ColdBucket) {
     this.ddb = ddb;
     this.table = table;
+    this.snapshots = snapshots;
   }
 
   async read(): Promise<Manifest> {
@@ -71,19 +89,14 @@ export class ManifestStore {
    * manifest after the edit; `changed` is false when it had been committed already.
    */
   async commit(edit: Edit, attempts = 8): Promise<EditResult> {
+    const snapshots = this.snapshots;
+    if (!snapshots) throw new Error('this manifest store reads only: commits need the bucket their snapshots go to');
     for (let attempt = 0; ; attempt++) {
       const current = await this.read();
       const result = applyEdit(current, edit);
       if (!result.changed) return result;
       const now = new Date().toISOString();
-      const body: Item = {
-        version: { N: String(result.manifest.version) },
-        runs: { S: JSON.stringify(result.manifest.runs) },
-        garbage: { S: JSON.stringify(result.manifest.garbage ?? []) },
-        spent: { S: JSON.stringify(result.manifest.spent ?? []) },
-        edit: { S: JSON.stringify(edit) },
-        committedAt: { S: now },
-      };
+      const body = bodyOf(result.manifest, edit, now);
       try {
         await this.ddb.send(
           new PutItemCommand({
@@ -104,8 +117,38 @@ export class ManifestStore {
       // History after the swap: a loser never leaves a history item behind. Immutable: the
       // first write of a version wins, and a retry of it is a no-op.
       await this.putHistory(result.manifest.version, body);
+      // Then the bucket's copy. A crash before it leaves the bucket's newest snapshot one commit
+      // behind until the next commit; recovery from it is then that commit short (docs/operations.md).
+      await snapshots.putObject(OBJECTS.manifestSnapshot(result.manifest.version), encodeSnapshot(result.manifest, now));
       return result;
     }
+  }
+
+  /**
+   * Writes a manifest into an index table that has none (recovery, lambda/recover/): the
+   * version given, with its history item and snapshot, so numbering goes on from the bucket's.
+   * Refused (ConflictError) if a manifest appeared meanwhile.
+   */
+  async restore(m: Manifest): Promise<void> {
+    const snapshots = this.snapshots;
+    if (!snapshots) throw new Error('this manifest store reads only: a restore needs the bucket its snapshot goes to');
+    const now = new Date().toISOString();
+    const body = bodyOf(m, null, now);
+    try {
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { [PK]: { S: INDEX_TABLE.manifestPk }, [SK]: { B: INDEX_TABLE.manifestSk }, ...body },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (err) {
+      if (errorName(err) === 'ConditionalCheckFailedException') throw new ConflictError(`the index table ${this.table} has a manifest already: restore writes only into a table without one`);
+      translate(err, 'restore the manifest');
+    }
+    await this.putHistory(m.version, body);
+    await snapshots.putObject(OBJECTS.manifestSnapshot(m.version), encodeSnapshot(m, now));
   }
 
   private async putHistory(version: number, body: Item): Promise<void> {

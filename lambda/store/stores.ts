@@ -40,7 +40,7 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
     settings: e.settings,
     hot: new HotTables(e.ddb),
     ...cold,
-    manifests: new ManifestStore(e.ddb, e.indexTable),
+    manifests: new ManifestStore(e.ddb, e.indexTable, cold.bucket),
     spills: new S3SpillStore(cold.bucket),
     jobs: new JobStore(e.ddb, e.indexTable),
     imports: new ImportStore(e.ddb, e.indexTable),

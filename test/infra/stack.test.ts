@@ -19,7 +19,7 @@ import { UNIT_GRANTS } from '../../lambda/access.ts';
 import { DISTRIBUTED_MAP_ACTIONS, placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** The app as `cdk synth` makes it; without bundling the functions unless asked (only the template matters to most tests). */
 function synth(context: Record<string, unknown> = {}, bundle = false): { app: App; stack: AlkiStack; template: Template } {
@@ -191,6 +191,7 @@ describe('AlkiStore (CDK)', () => {
       'iam:CreateServiceLinkedRole',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:PutObject',
       'states:ListExecutions',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
@@ -204,7 +205,14 @@ describe('AlkiStore (CDK)', () => {
     // Its one write: items of partitions job#*, never the manifest's or a run's index items.
     const record = statementsOf('verify').find((st) => actionsOf(st).includes('dynamodb:PutItem'))!;
     assert.deepEqual(record.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } });
-    assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem']);
+    assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:PutObject']);
+    // Every committer puts the manifest's snapshot in the bucket, under manifest/ and nowhere else with that grant.
+    for (const u of ['rotate', 'commit', 'gc'] as const) {
+      const snapshot = statementsOf(u).find((st) => st.Sid === 'manifestObjects');
+      assert.ok(snapshot, u);
+      assert.deepEqual(actionsOf(snapshot), ['s3:PutObject'], u);
+      assert.match(JSON.stringify(snapshot.Resource), /\/manifest\/\*/, u);
+    }
     assert.ok(!own('offload').includes('dynamodb:DeleteTable') && !own('compact').includes('dynamodb:DeleteTable'));
     // Every writer of runs sweeps its range: it lists, and deletes what a bad attempt left, in runs/ only.
     for (const u of ['offload', 'compact', 'importer'] as const) {

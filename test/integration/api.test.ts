@@ -23,10 +23,9 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2020, 0, 1);
 
 async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], periodStart: number, blobOpts = {}): Promise<void> {
-  const dp = sys.dataPlane;
   const sorted = [...entries].sort((a, b) => Buffer.compare(a.key, b.key));
   const written = await sys.cold.coldWriter.writeRun(id, sorted, blobOpts);
-  await dp.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, periodStart, periodStart + HOUR, written)] });
+  await sys.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, periodStart, periodStart + HOUR, written)] });
   // The data plane caches the manifest for a second; these tests read at once.
   sys.refreshManifests();
 }
@@ -34,7 +33,7 @@ async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], period
 async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): Promise<void> {
   const run = hotRunMeta(sys.dataPlane.settings, start);
   await sys.dataPlane.hot.create(run.table!, ON_DEMAND, run.shards);
-  await sys.dataPlane.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
+  await sys.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
   // As ingest does: the table is marked written before its first write (reads skip sealed tables never written).
   await new WrittenTables(sys.store.ddb, sys.store.indexTable).mark(run.table!);
   for (const e of entries) await sys.dataPlane.hot.put(hotTableOf(run), e);

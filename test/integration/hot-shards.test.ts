@@ -94,14 +94,14 @@ describe('hot tables sharded by key', () => {
   it('applies a new shard count to tables created afterwards only, and reads and writes across both', async () => {
     const before = await currentRun();
     const settings = { ...SETTINGS, hotShards: 2 };
-    const deps = { hot: h.sys.dataPlane.hot, manifests: h.sys.dataPlane.manifests, settings, scaling: new TableScaling(autoScalingClientFrom(h.sys.env)) };
+    const deps = { hot: h.sys.dataPlane.hot, manifests: h.sys.manifests, settings, scaling: new TableScaling(autoScalingClientFrom(h.sys.env)) };
     await rotate(deps, h.clock.now());
     const runs = (await h.sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'hot');
     assert.equal(runs.find((r) => r.id === before.id)!.shards, 4, 'a registered table keeps its shards');
     // Tables rotation made ahead at 4 shards keep them; drop the later ones' registration to see new ones made at 2.
     const created = runs.filter((r) => r.periodStart > before.periodStart);
     assert.ok(created.every((r) => r.shards === 4), 'tables created before the change keep their count');
-    await h.sys.dataPlane.manifests.commit({ kind: 'retention', remove: created.map((r) => r.id), add: [] });
+    await h.sys.manifests.commit({ kind: 'retention', remove: created.map((r) => r.id), add: [] });
     for (const r of created) await h.sys.dataPlane.hot.drop(r.table!);
     await rotate(deps, h.clock.now());
     const after = (await h.sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'hot' && r.periodStart > before.periodStart);

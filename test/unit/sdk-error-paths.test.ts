@@ -8,16 +8,18 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from '@jest/globals';
 import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { errorResult } from '../../lambda/api/http.ts';
 import { ThrottledError, UnavailableError } from '../../lambda/core/errors.ts';
 import { ConflictError, type Manifest, type RunMeta } from '../../lambda/core/manifest.ts';
-import { INDEX_TABLE } from '../../lambda/core/schema.ts';
+import { decodeSnapshot } from '../../lambda/core/manifest-snapshot.ts';
+import { INDEX_TABLE, OBJECTS } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { createIngestHandler } from '../../lambda/ingest/handler.ts';
 import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
 import { storeEnvFrom } from '../../lambda/store/clients.ts';
+import { ColdBucket } from '../../lambda/store/cold-bucket.ts';
 import { coldFrom } from '../../lambda/store/cold.ts';
 import { DataPlane } from '../../lambda/store/data-plane.ts';
 import { HotTables } from '../../lambda/store/hot-tables.ts';
@@ -50,8 +52,15 @@ describe('DynamoDB error paths (mocked)', () => {
     const b = hotRunMeta(s, 3_600_000);
     mock.on(GetItemCommand).resolvesOnce(manifestItem({ version: 1, runs: [] })).resolves(manifestItem({ version: 2, runs: [a] }));
     mock.on(PutItemCommand).rejectsOnce(awsError('ConditionalCheckFailedException')).resolves({});
-    const r = await new ManifestStore(ddb, 'idx').commit({ kind: 'rotate', remove: [], add: [b] });
+    const s3 = new S3Client(creds);
+    const s3mock = mockClient(s3);
+    s3mock.on(PutObjectCommand).resolves({});
+    const r = await new ManifestStore(ddb, 'idx', new ColdBucket(s3, 'b')).commit({ kind: 'rotate', remove: [], add: [b] });
     assert.equal(r.manifest.version, 3);
+    // Its snapshot in the bucket: version 3's, none for the lost try.
+    const snapshots = s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    assert.deepEqual(snapshots.map((p) => p.Key), [OBJECTS.manifestSnapshot(3)]);
+    assert.deepEqual(decodeSnapshot(snapshots[0]!.Key!, snapshots[0]!.Body as Buffer).runs.map((x) => x.id).sort(), [a.id, b.id].sort());
     assert.deepEqual(r.manifest.runs.map((x: RunMeta) => x.id).sort(), [a.id, b.id].sort());
     const puts = mock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     // First try (lost), the manifest at version 3, then its history item: none for the lost try.
@@ -69,8 +78,11 @@ describe('DynamoDB error paths (mocked)', () => {
     mock.on(PutItemCommand).rejectsOnce(awsError('ConditionalCheckFailedException')).resolves({});
     // The offload would swap the hot run for its cold run; the hot run is gone and the cold one absent.
     const cold: RunMeta = { ...a, id: 'p-19700101T000000Z-1h', tier: 'cold' };
-    await assert.rejects(new ManifestStore(ddb, 'idx').commit({ kind: 'offload', remove: [a.id], add: [cold] }), ConflictError);
+    const s3 = new S3Client(creds);
+    const s3mock = mockClient(s3);
+    await assert.rejects(new ManifestStore(ddb, 'idx', new ColdBucket(s3, 'b')).commit({ kind: 'offload', remove: [a.id], add: [cold] }), ConflictError);
     assert.equal(mock.commandCalls(PutItemCommand).length, 1, 'only the lost attempt');
+    assert.equal(s3mock.commandCalls(PutObjectCommand).length, 0, 'no snapshot');
   });
 
   it('answers a throttled write with 429 and Retry-After, and writes nothing else', async () => {
