@@ -18,8 +18,18 @@ z.config(en());
 const int = () => z.int();
 const runId = z.string().check(z.minLength(1));
 const index = int().check(z.gte(0));
-/** Where a task runs: its execution and state, for its log lines (telemetry.ts). */
-const task = z.optional(z.strictObject({ execution: z.string(), state: z.string() }));
+/**
+ * The contract's version, which the state machines put in every task's input (`task.contract`).
+ * A deploy replaces the functions while executions of the old definitions are in flight, so a
+ * task accepts its own version and every earlier one (absent: 1, the inputs from before
+ * versions); a later one (executions of a newer release after a rollback) is refused, by
+ * name, before anything is done. A change to an input's meaning is a new version with a
+ * reader of the old (docs/operations.md says what a release may change).
+ */
+export const TASK_CONTRACT = 1;
+
+/** Where a task runs: its execution and state, for its log lines (telemetry.ts), and the contract it was written to. */
+const task = z.optional(z.strictObject({ execution: z.string(), state: z.string(), contract: z.optional(int().check(z.gte(1))) }));
 
 const period = z.strictObject({ hotRunId: z.string(), table: z.string(), periodStart: int(), periodEnd: int(), runId });
 export const OFFLOAD_INPUT = z.discriminatedUnion('action', [
@@ -145,6 +155,10 @@ function firstIssue(issues: readonly Issue[]): Issue {
 
 /** `input` as the schema says, or a ValidationError naming the first problem. */
 export function parseTaskInput<S extends z.ZodMiniType>(unit: string, schema: S, input: unknown): z.infer<S> {
+  const contract = (input as { task?: { contract?: unknown } } | null | undefined)?.task?.contract;
+  if (typeof contract === 'number' && contract > TASK_CONTRACT) {
+    throw new ValidationError('ContractTooNew', `${unit}: the input is of task contract ${contract}, this release knows ${TASK_CONTRACT} and earlier: deploy the release that started the execution, or let it fail and the next one start over`);
+  }
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = firstIssue(r.error.issues as readonly Issue[]);

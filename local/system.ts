@@ -59,8 +59,10 @@ export interface LocalOptions {
   readonly retryIntervalMs?: number;
   /** The clock of the data plane and every task (tests move time by hand); default the system's. */
   readonly clock?: Clock;
-  /** Wraps the state machines' task handlers (tests inject faults). */
+  /** Wraps the state machines' task handlers (tests inject faults, or switch builds mid-execution). */
   readonly wrapTasks?: (tasks: Readonly<Record<string, TaskHandler>>) => Record<string, TaskHandler>;
+  /** State machine definitions by name, instead of statemachines/<name>.asl.json (an earlier release's: tests of upgrades). */
+  readonly definitions?: Readonly<Record<string, unknown>>;
   /** Progress lines (synthesis); default silent. */
   readonly log?: (line: string) => void;
   /**
@@ -300,6 +302,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   } satisfies ConstructorParameters<typeof LocalStepFunctions>[2];
   const sfn = new LocalStepFunctions(settings.prefix, opts.wrapTasks ? opts.wrapTasks(tasks) : tasks, {
     ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
+    ...(opts.definitions ? { definitions: opts.definitions } : {}),
     ...runnerOptions,
   });
   runner.current = sfn;

@@ -9,6 +9,7 @@
  */
 import { MAP_CONCURRENCY } from '../lambda/core/fan-out.ts';
 import { arnPlaceholder, type UnitName } from '../lambda/units.ts';
+import { TASK_CONTRACT } from '../lambda/task-contract.ts';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type Params = { [key: string]: Json };
@@ -76,8 +77,11 @@ export type CatchPolicy = readonly { readonly errors: readonly string[]; readonl
 
 const catchers = (policy: CatchPolicy): Catcher[] => policy.map((c) => ({ ErrorEquals: c.errors, ResultPath: '$.error', Next: c.next }));
 
-/** Parameters every task gets besides its own: its execution and its state's name, for its logs (the local runner leaves $$.State unset). */
-const taskParameters = (state: string, params: Params): Params => ({ ...params, task: { 'execution.$': '$$.Execution.Id', state } });
+/**
+ * Parameters every task gets besides its own: its execution and its state's name, for its logs
+ * (the local runner leaves $$.State unset), and the task contract's version the definition was written to.
+ */
+const taskParameters = (state: string, params: Params): Params => ({ ...params, task: { 'execution.$': '$$.Execution.Id', state, contract: TASK_CONTRACT } });
 
 export interface TaskOptions {
   readonly unit: UnitName;

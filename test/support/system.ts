@@ -2,7 +2,7 @@
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { startLocal, type LocalOptions, type LocalSystem } from '../../local/system.ts';
 
-export async function startTestSystem(settings: Partial<StoreSettings> = {}, opts: Pick<LocalOptions, 'clock' | 'retryIntervalMs' | 'wrapTasks' | 'runtime' | 'logLevel' | 'throughputScale'> = {}): Promise<LocalSystem> {
+export async function startTestSystem(settings: Partial<StoreSettings> = {}, opts: Pick<LocalOptions, 'clock' | 'retryIntervalMs' | 'wrapTasks' | 'runtime' | 'logLevel' | 'throughputScale' | 'definitions'> = {}): Promise<LocalSystem> {
   return startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000, ...settings }, schedule: false, ...opts });
 }
 

@@ -6,6 +6,7 @@ import aslValidator from 'asl-validator';
 import { placeholders, STATE_MACHINES_DIR } from '../../lib/lifecycle.ts';
 import { UNITS, arnPlaceholder, type UnitName } from '../../lambda/units.ts';
 import { MAP_CONCURRENCY } from '../../lambda/core/fan-out.ts';
+import { TASK_CONTRACT } from '../../lambda/task-contract.ts';
 import { aslText, MachineBuilder } from '../../statemachines/builder.ts';
 import { MACHINES } from '../../statemachines/machines.ts';
 
@@ -68,7 +69,7 @@ describe('state machine files', () => {
         }
       });
 
-      it('tells every task its execution and its own state name, for the function\'s logs', () => {
+      it('tells every task its execution and its own state name, for the function\'s logs, and the task contract it is written to', () => {
         type State = { Type: string; Parameters?: Record<string, unknown>; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> } };
         const tasks: [string, State][] = [];
         const walk = (states: Record<string, State>): void => {
@@ -81,7 +82,7 @@ describe('state machine files', () => {
         walk((JSON.parse(text) as { States: Record<string, State> }).States);
         assert.ok(tasks.length > 0);
         // $$.State.Name would do on AWS, but the local runner leaves $$.State unset: the name is written out.
-        for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name }, `${f}: ${name}`);
+        for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name, contract: TASK_CONTRACT }, `${f}: ${name}`);
       });
 
       it('carries references only: each Map is Distributed, reads task indices from the job\'s item list, passes a run id and the index, and writes its results to S3', () => {

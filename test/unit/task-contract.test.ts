@@ -13,6 +13,7 @@ import { createGcHandler } from '../../lambda/gc/handler.ts';
 import { createImporterHandler } from '../../lambda/importer/handler.ts';
 import { createOffloadHandler } from '../../lambda/offload/handler.ts';
 import { createRotateHandler } from '../../lambda/rotate/handler.ts';
+import { COMPACT_INPUT, parseTaskInput, TASK_CONTRACT } from '../../lambda/task-contract.ts';
 import { UNITS } from '../../lambda/units.ts';
 import { createVerifyHandler } from '../../lambda/verify/handler.ts';
 
@@ -39,6 +40,16 @@ describe('the tasks\' contract', () => {
       assert.match(err.message, field);
     });
   }
+
+  it('accepts its own contract version and earlier ones (absent: the first), and refuses a later one by name', async () => {
+    const task = (contract?: number) => ({ execution: 'arn:x', state: 'Merge', ...(contract === undefined ? {} : { contract }) });
+    for (const t of [task(), task(1), task(TASK_CONTRACT)]) assert.deepEqual(parseTaskInput('compact', COMPACT_INPUT, { action: 'plan', task: t }), { action: 'plan', task: t });
+    assert.throws(() => parseTaskInput('compact', COMPACT_INPUT, { action: 'plan', task: task(0) }), /InvalidInput|invalid task input/);
+    const err = await createCompactHandler(env)({ action: 'plan', task: task(TASK_CONTRACT + 1) }).catch((e: unknown) => e);
+    assert.ok(err instanceof ValidationError, String(err));
+    assert.equal(err.code, 'ContractTooNew');
+    assert.match(err.message, new RegExp(`task contract ${TASK_CONTRACT + 1}`));
+  });
 
   it('keeps each unit\'s code to itself: no unit imports another unit\'s folder', () => {
     const units = Object.keys(UNITS);
