@@ -11,7 +11,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { compareKeys, encodeKey } from '../../lambda/core/keys.ts';
+import { OBJECTS } from '../../lambda/core/schema.ts';
+import { recoverStore } from '../../lambda/recover/from-env.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { load, modelOf, type GoldenStore } from '../support/golden.ts';
 import { assertReadsMatch, directWriter, ManualClock, prng, randomWrites } from '../support/lifecycle.ts';
@@ -88,5 +91,28 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
     // (Not assertSettled: its invariant of periods covered in order leaves imported runs out.)
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { ranges: 2, pageSize: 25 });
+  });
+});
+
+// Releases from 0.2.0 keep a snapshot of each manifest version in the bucket: their stores are recovered from it.
+const WITH_SNAPSHOTS = RELEASES.filter((f) => (JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as GoldenStore).objects.some((o) => o.key.startsWith(OBJECTS.manifestsRoot)));
+
+describe.each(WITH_SNAPSHOTS)('the golden store of release %s, its index table lost', (file) => {
+  const g = JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as GoldenStore;
+  let sys: LocalSystem;
+  beforeAll(async () => {
+    sys = await startTestSystem(g.settings, { clock: new ManualClock(g.now).now, retryIntervalMs: 0 });
+    await load(sys, g);
+  });
+  afterAll(() => sys.stop());
+
+  it('is recovered from its bucket alone and reads as its model says', async () => {
+    const runs = (await sys.manifests.read()).runs;
+    await sys.store.ddb.send(new DeleteTableCommand({ TableName: sys.store.indexTable }));
+    const report = await recoverStore(sys.env, { createTable: true });
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual((await sys.manifests.read()).runs.map((r) => r.id), runs.map((r) => r.id));
+    sys.refreshManifests();
+    await assertReadsMatch(sys.url, modelOf(g.model), prng(9), { ranges: 3, pageSize: 13 });
   });
 });

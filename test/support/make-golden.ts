@@ -3,7 +3,8 @@
  * test/fixtures/golden/<release>.json (test/support/golden.ts). A small store with every kind
  * of record: values of every JSON type, overwrites, deletes (tombstones), Unicode keys, keys
  * that look binary or like paths, a key near the longest; six periods offloaded and compacted into runs of
- * several levels; an imported run; a checkpoint taken half-way, which pins runs compaction
+ * several levels; an imported run, some of whose records are past the store's retention
+ * (expired: never read again); a checkpoint taken half-way, which pins runs compaction
  * replaced since.
  * Existing files are never overwritten: each release keeps the fixtures of the earlier ones.
  */
@@ -20,7 +21,8 @@ if (existsSync(file)) {
   console.error(`${file.pathname} exists: a release's golden store is never rewritten`);
   process.exit(1);
 }
-const settings = tinyStore('golden', { rangeBytes: 4096 });
+// A retention far longer than the periods, so only what is written with old versions (the import's) has expired.
+const settings = tinyStore('golden', { rangeBytes: 4096, retentionMs: 500 * 86_400_000 });
 const clock = new ManualClock(Date.UTC(2026, 11, 1, 0, 0, 0) + 500);
 const sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0 });
 try {
@@ -46,10 +48,15 @@ try {
       // An imported run: its own keys, and one key a live write has since replaced (an import's versions are its own).
       const lines = Array.from({ length: 40 }, (_, i) => ({ pk: 'imported', sk: `i${String(i).padStart(3, '0')}`, value: { i, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 + i }));
       lines.push({ pk: 'tenant-a', sk: 'k001', value: { i: -1, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 });
+      // Half of its own keys with versions of mid-2025: past the retention, never read.
+      for (const l of lines.filter((x) => x.pk === 'imported' && x.value.i % 2 === 1)) l.seq = Date.UTC(2025, 5, 1) * 1000 + l.value.i;
+      for (const l of lines.filter((x) => x.pk === 'imported' && x.value.i % 2 === 0)) l.seq = Date.UTC(2026, 9, 1) * 1000 + l.value.i;
       const id = await startImport(sys.url, [lines.map((l) => JSON.stringify(l)).join('\n') + '\n']);
       const status = await waitForImport(sys.url, id);
       if (status.state !== 'succeeded') throw new Error(`import ${id}: ${JSON.stringify(status)}`);
-      for (const l of lines) model.apply(l.pk, l.sk, l.seq, l.value);
+      const cutoff = (clock.now() - settings.retentionMs!) * 1000;
+      // An expired record reads as absent: in the model, as if deleted.
+      for (const l of lines) model.apply(l.pk, l.sk, l.seq, l.seq < cutoff ? undefined : l.value);
     }
     clock.advance(settings.periodMs);
     await sys.runLifecycle();
