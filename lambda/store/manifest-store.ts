@@ -94,7 +94,12 @@ export class ManifestStore {
     for (let attempt = 0; ; attempt++) {
       const current = await this.read();
       const result = applyEdit(current, edit);
-      if (!result.changed) return result;
+      if (!result.changed) {
+        // A re-run of a step whose commit went through: its snapshot may be what the crash
+        // stopped, so the bucket gets the current version's now (the same runs, if it had it).
+        await snapshots.putObject(OBJECTS.manifestSnapshot(result.manifest.version), encodeSnapshot(result.manifest, new Date().toISOString()));
+        return result;
+      }
       const now = new Date().toISOString();
       const body = bodyOf(result.manifest, edit, now);
       try {
@@ -117,8 +122,8 @@ export class ManifestStore {
       // History after the swap: a loser never leaves a history item behind. Immutable: the
       // first write of a version wins, and a retry of it is a no-op.
       await this.putHistory(result.manifest.version, body);
-      // Then the bucket's copy. A crash before it leaves the bucket's newest snapshot one commit
-      // behind until the next commit; recovery from it is then that commit short (docs/operations.md).
+      // Then the bucket's copy. A crash before it leaves the bucket's newest snapshot a commit
+      // behind until the step's re-run (above) or the next commit (docs/architecture.md).
       await snapshots.putObject(OBJECTS.manifestSnapshot(result.manifest.version), encodeSnapshot(result.manifest, now));
       return result;
     }

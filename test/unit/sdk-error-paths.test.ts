@@ -69,6 +69,20 @@ describe('DynamoDB error paths (mocked)', () => {
     assert.equal(puts[2]!.Item![INDEX_TABLE.partitionKey]!.S, INDEX_TABLE.historyPk);
   });
 
+  it('puts the snapshot again when a re-run finds its edit committed (the crash may have come before the snapshot)', async () => {
+    const ddb = new DynamoDBClient(creds);
+    const mock = mockClient(ddb);
+    const a = hotRunMeta({ ...DEFAULT_SETTINGS, periodMs: 3_600_000 }, 0);
+    mock.on(GetItemCommand).resolves(manifestItem({ version: 7, runs: [a] }));
+    const s3 = new S3Client(creds);
+    const s3mock = mockClient(s3);
+    s3mock.on(PutObjectCommand).resolves({});
+    const r = await new ManifestStore(ddb, 'idx', new ColdBucket(s3, 'b')).commit({ kind: 'rotate', remove: [], add: [a] });
+    assert.equal(r.changed, false);
+    assert.equal(mock.commandCalls(PutItemCommand).length, 0, 'nothing committed again');
+    assert.deepEqual(s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key), [OBJECTS.manifestSnapshot(7)]);
+  });
+
   it('gives up cleanly when the winner of the race removed what the edit needs: ConflictError, nothing written', async () => {
     const ddb = new DynamoDBClient(creds);
     const mock = mockClient(ddb);
