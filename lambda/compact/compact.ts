@@ -1,5 +1,5 @@
 /**
- * Compaction (DESIGN §5.3): the policy picks runs; the merge is range-partitioned at the
+ * Compaction (docs/design.md §5 step 3): the policy picks runs; the merge is range-partitioned at the
  * inputs' index boundaries so each range is one bounded task; verification then checks
  * setsum(inputs) = setsum(output) + setsum(dropped). The job (its ranges) is stored; the
  * state machine keeps its run id, range count and where the Map's items are.

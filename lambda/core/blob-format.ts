@@ -1,5 +1,5 @@
 /**
- * Blob layout (DESIGN §3), modelled on LevelDB's table format:
+ * Blob layout (docs/design.md §3), modelled on LevelDB's table format:
  *
  *   [block 0] ... [block n-1] [footer] [u32 footer length] [u32 footer crc32] ["ALKIBLB1"]
  *

@@ -1,5 +1,5 @@
 /**
- * The lifecycle's and the import's jobs as they are stored (DESIGN §5): a job's spec, written
+ * The lifecycle's and the import's jobs as they are stored (docs/design.md §5): a job's spec, written
  * once by its first prepare, and one record per task of what that task did (a scanned
  * segment, a parsed chunk, a merged range), overwritten by a re-run. Step Functions carries
  * only a job's id and the indices of its tasks, so a state stays small at any period size;

@@ -22,7 +22,7 @@ export const LIMITS = {
   maxResponseItemBytes: 5 * 1024 * 1024,
 } as const;
 
-/** Storage format defaults (DESIGN §3). Tunable per store, never per read. */
+/** Storage format defaults (docs/design.md §3, docs/formats.md). Tunable per store, never per read. */
 export const FORMAT_DEFAULTS = {
   /** Raw (uncompressed) bytes of records after which a block is cut. */
   blockBytes: 64 * 1024,

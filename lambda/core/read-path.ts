@@ -1,5 +1,5 @@
 /**
- * The read path over all runs of a manifest (DESIGN §7): which runs can hold a key or a
+ * The read path over all runs of a manifest (docs/design.md §7): which runs can hold a key or a
  * range, how their answers combine (newest seq wins; a tombstone or an expired record is
  * absent), with the I/O behind `RunReaders`.
  */

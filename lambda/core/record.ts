@@ -105,7 +105,7 @@ const TAG_PUT = 1;
 const TAG_TOMBSTONE = 2;
 
 /**
- * The bytes hashed into setsum for a record (DESIGN §6), framed so that no two records
+ * The bytes hashed into setsum for a record (docs/design.md §6), framed so that no two records
  * collide by concatenation: tag u8 | u32 len | pk | u32 len | sk | u64 seq | u32 len | value.
  */
 export function setsumItem(e: Entry): Buffer {

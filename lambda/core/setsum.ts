@@ -67,7 +67,7 @@ export class Setsum {
     return this;
   }
 
-  /** Inserts a record's framed item (DESIGN §6), framed into a buffer reused across calls (hashing is synchronous). */
+  /** Inserts a record's framed item (docs/design.md §6), framed into a buffer reused across calls (hashing is synchronous). */
   insertEntry(e: Entry): this {
     const length = setsumItemLength(e);
     if (scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));

@@ -1,5 +1,5 @@
 /**
- * Store settings: every knob of DESIGN, parsed and checked once. The CDK app turns its
+ * Store settings: every knob of the store (docs/design.md), parsed and checked once. The CDK app turns its
  * props into the same environment variables that the local system sets, and handlers read
  * them through `settingsFromEnv`.
  */

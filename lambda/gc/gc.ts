@@ -1,5 +1,5 @@
 /**
- * Garbage collection and retention (DESIGN §4, §5.4): delete what commits released once
+ * Garbage collection and retention (docs/design.md §4, §5 step 4): delete what commits released once
  * gcGrace has passed (so no reader with a cached manifest finds its data gone), sweep what
  * failed attempts left that nothing can still commit, and drop whole runs past retention.
  * Deleting twice is harmless; the manifest forgets garbage only after it is gone.

@@ -1,5 +1,5 @@
 /**
- * The import state machine's tasks (DESIGN §5 applied to uploaded files): prepare (chunks of
+ * The import state machine's tasks (docs/design.md §5 applied to uploaded files): prepare (chunks of
  * the input files and key-range splitters from a sample), parse one chunk into sorted spills
  * per range with count and setsum, check (line numbers, the invalid-line policy), merge one
  * range into the run, then record the outcome. Verification and the commit are the

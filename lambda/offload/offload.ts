@@ -1,5 +1,5 @@
 /**
- * Offload of sealed periods (DESIGN §5.2): plan which periods, prepare a job (segments and
+ * Offload of sealed periods (docs/design.md §5 step 2): plan which periods, prepare a job (segments and
  * key-range splitters from a sample), scan one segment into sorted spills per range, merge
  * one range's spills into blobs and index items of the new run. Each step is idempotent:
  * names derive from the run id, range and segment, so a re-run overwrites what it wrote,

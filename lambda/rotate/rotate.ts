@@ -1,5 +1,5 @@
 /**
- * Rotation (DESIGN §2, §5 step 1): create the tables of the current period and the next
+ * Rotation (docs/design.md §2, §5 step 1): create the tables of the current period and the next
  * `rotateAhead`, wait until they are ACTIVE, then register each as a hot run; then bring
  * every hot table to the capacity the plan gives it now (core/hot-capacity.ts: with
  * `hotCapacity: provisioned`, sized and auto-scaled while it takes writes, on-demand

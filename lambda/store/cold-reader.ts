@@ -1,5 +1,5 @@
 /**
- * Reading cold runs (DESIGN §3): a run's sparse index in the index table and ranged reads of
+ * Reading cold runs (docs/design.md §3): a run's sparse index in the index table and ranged reads of
  * its blobs, as the core's ColdRunIO; whole-run walks for verification and planning.
  */
 import { QueryCommand } from '@aws-sdk/client-dynamodb';

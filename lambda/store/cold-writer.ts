@@ -1,5 +1,5 @@
 /**
- * Writing cold runs (DESIGN §3): blobs in S3 and their sparse-index items, written by key
+ * Writing cold runs (docs/design.md §3): blobs in S3 and their sparse-index items, written by key
  * range (each range's entries under a partition key of its own, paced to its share of the
  * key's write rate, then a pointer to them in the run's top level; each range ends by sweeping
  * what an earlier, different attempt of it left) and invisible until a manifest commit names

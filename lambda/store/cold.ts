@@ -1,5 +1,5 @@
 /**
- * The cold tier's adapters, by job (DESIGN §3): reading runs (ColdReader), writing and
+ * The cold tier's adapters, by job (docs/design.md §3): reading runs (ColdReader), writing and
  * deleting them (ColdWriter), and the bucket's objects (ColdBucket: spills, item lists,
  * uploads, housekeeping), over one index table and one bucket.
  */

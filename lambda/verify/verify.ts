@@ -1,5 +1,5 @@
 /**
- * Verification (DESIGN §5, §6): before a new run becomes visible, read it back from S3 and
+ * Verification (docs/design.md §5, §6): before a new run becomes visible, read it back from S3 and
  * the index table, independently of the writer, and prove it is the run it should be. It is
  * partitioned as the writing was, so no task grows with the run: each key range is read back
  * by its own task (keys strictly increasing and inside the range, blobs matching their
