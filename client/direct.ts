@@ -12,7 +12,7 @@ import { httpEvent } from '../lambda/api/event.ts';
 import { errorResult } from '../lambda/api/http.ts';
 import { AlkiError } from '../lambda/core/errors.ts';
 import type { Env } from '../lambda/store/clients.ts';
-import { DataPlane } from '../lambda/store/data-plane.ts';
+import { DataPlane } from '../lambda/data-plane/data-plane.ts';
 import { ingestOps } from '../lambda/ingest/operations.ts';
 import { readOps } from '../lambda/read/operations.ts';
 import { AlkiApiError } from './errors.ts';

@@ -78,8 +78,8 @@ export async function writeRange(s: Stores, runId: string, range: RangeSpec, mer
     bytes: w.bytes,
     blobs: w.blobs,
     dropped: { count: d.count, setsum: d.setsum.hexdigest() },
-    minSeq: w.count > 0 ? w.minSeq : 0,
-    maxSeq: w.count > 0 ? w.maxSeq : 0,
+    minSeq: w.minSeq,
+    maxSeq: w.maxSeq,
     at: Date.now(),
   };
   await s.jobs.putRecord(runId, 'merge', range.index, record);

@@ -36,7 +36,7 @@ import { Schedule } from './schedules.ts';
 import { arnPlaceholder, UNITS, unitOfPlaceholder, type UnitName } from '../lambda/units.ts';
 import type { HttpResult } from '../lambda/api/http.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
-import { DataPlane } from '../lambda/store/data-plane.ts';
+import { DataPlane } from '../lambda/data-plane/data-plane.ts';
 import { ManifestStore } from '../lambda/store/manifest-store.ts';
 import { ensureIndexTable } from '../lambda/store/index-table.ts';
 import { serve, type Handlers } from './gateway.ts';

@@ -10,7 +10,8 @@ import { ValidationError } from './errors.ts';
 import { compareKeys } from './keys.ts';
 import { FORMAT_DEFAULTS } from './limits.ts';
 import type { Entry } from './record.ts';
-import { Setsum } from './setsum.ts';
+import { RunStats } from './run-stats.ts';
+import type { Setsum } from './setsum.ts';
 import { IndexEntryBuilder } from './index-entry-builder.ts';
 import type { IndexEntry } from './sparse-index.ts';
 
@@ -38,6 +39,8 @@ export interface FinishedBlob {
   readonly maxSeq: number;
   readonly rawBytes: number;
   readonly index: readonly IndexEntry[];
+  /** What it holds, added up (core/run-stats.ts): a run's stats append its blobs'. */
+  readonly stats: RunStats;
 }
 
 export class BlobWriter {
@@ -51,17 +54,15 @@ export class BlobWriter {
   private chunks: Buffer[] = [];
   private offset = 0;
   private handles: BlockHandle[] = [];
-  private count = 0;
+  private stats: RunStats;
   private rawBytes = 0;
-  private setsum = new Setsum();
-  private minSeq = Infinity;
-  private maxSeq = -Infinity;
 
   // The blob's index entries, built as its blocks are cut.
   private readonly entries: IndexEntryBuilder;
 
   constructor(nameOf: (ordinal: number) => string, opts: Partial<BlobWriterOptions> = {}) {
     this.opts = { ...FORMAT_DEFAULTS, setsum: true, ...opts };
+    this.stats = new RunStats(this.opts.setsum);
     this.nameOf = nameOf;
     this.block = new BlockBuilder(this.opts.blockBytes);
     this.entries = new IndexEntryBuilder(this.opts);
@@ -80,10 +81,7 @@ export class BlobWriter {
     this.block.add(e);
     this.lastKey = e.key;
     this.entries.addKey(e.key);
-    this.count++;
-    if (this.opts.setsum) this.setsum.insertEntry(e);
-    if (e.seq < this.minSeq) this.minSeq = e.seq;
-    if (e.seq > this.maxSeq) this.maxSeq = e.seq;
+    this.stats.add(e);
     return done;
   }
 
@@ -110,8 +108,8 @@ export class BlobWriter {
     const index = this.entries.finishBlob(this.nameOf(this.ordinal));
     const footer = encodeFooter({
       version: FORMAT_VERSION,
-      count: this.count,
-      setsum: this.setsum,
+      count: this.stats.count,
+      setsum: this.stats.setsum,
       firstKey: this.handles[0]!.firstKey,
       lastKey: index[index.length - 1]!.lastKey,
       blocks: this.handles,
@@ -120,24 +118,22 @@ export class BlobWriter {
       ordinal: this.ordinal,
       name: this.nameOf(this.ordinal),
       bytes: Buffer.concat([...this.chunks, footer]),
-      count: this.count,
-      setsum: this.setsum,
+      count: this.stats.count,
+      setsum: this.stats.setsum,
       firstKey: this.handles[0]!.firstKey,
       lastKey: index[index.length - 1]!.lastKey,
-      minSeq: this.minSeq,
-      maxSeq: this.maxSeq,
+      minSeq: this.stats.minSeq,
+      maxSeq: this.stats.maxSeq,
       rawBytes: this.rawBytes,
       index,
+      stats: this.stats,
     };
     this.ordinal++;
     this.chunks = [];
     this.offset = 0;
     this.handles = [];
-    this.count = 0;
+    this.stats = new RunStats(this.opts.setsum);
     this.rawBytes = 0;
-    this.setsum = new Setsum();
-    this.minSeq = Infinity;
-    this.maxSeq = -Infinity;
     return out;
   }
 }

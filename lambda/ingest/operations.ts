@@ -2,7 +2,7 @@
 import type { Operations } from '../api/dispatch.ts';
 import { header, json, pathParam, type HttpEvent } from '../api/http.ts';
 import { etagOf, parsePrecondition, type Precondition } from '../core/precondition.ts';
-import type { DataPlane, WriteOp } from '../store/data-plane.ts';
+import type { DataPlane, WriteOp } from '../data-plane/data-plane.ts';
 
 export const ingestOps: Operations<DataPlane, 'ingest'> = {
   async putItem(dp, { event, body }, t) {

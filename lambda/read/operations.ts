@@ -4,7 +4,7 @@ import { json, pathParam } from '../api/http.ts';
 import { etagOf } from '../core/precondition.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { checkLimit } from '../core/partition-query.ts';
-import type { DataPlane } from '../store/data-plane.ts';
+import type { DataPlane } from '../data-plane/data-plane.ts';
 
 export const readOps: Operations<DataPlane, 'read'> = {
   async getItem(dp, { event, query }) {

@@ -19,7 +19,7 @@ import { decodeSnapshot, type ManifestSnapshot } from '../core/manifest-snapshot
 import { compareRunsNewestFirst, type Manifest, type RunMeta } from '../core/manifest.ts';
 import { FORMAT_DEFAULTS } from '../core/limits.ts';
 import { importRunId, OBJECTS, periodOfHotTable } from '../core/schema.ts';
-import { Setsum } from '../core/setsum.ts';
+import { RunStats } from '../core/run-stats.ts';
 import { batchesOf } from '../core/source.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { hotRunMeta } from '../rotate/rotate.ts';
@@ -146,12 +146,9 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
   };
   await Promise.all(Array.from({ length: Math.min(d.concurrency ?? 4, objects.length) }, worker));
 
-  const setsum = new Setsum();
-  let records = 0;
-  for (const r of results) {
-    setsum.add(r.setsum);
-    records += r.count;
-  }
+  const stats = new RunStats();
+  for (const r of results) stats.append(r.stats);
+  const { count: records, setsum } = stats;
   if (records !== run.count) throw new RecoveryError(`its blobs hold ${records} records, its manifest entry ${run.count}`);
   if (setsum.hexdigest() !== run.setsum) throw new RecoveryError(`its blobs' setsum ${setsum.hexdigest()} is not its manifest entry's ${run.setsum}`);
 
@@ -175,7 +172,7 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
       lo: group.first.firstKey.toString('base64'),
       ...(nextFirst ? { hi: nextFirst.toString('base64') } : {}),
       bytes: group.blobs.reduce((n, b) => n + b.bytes, 0),
-      count: group.blobs.reduce((n, b) => n + b.count, 0),
+      count: group.blobs.reduce((n, b) => n + b.stats.count, 0),
     });
   }
   return { id: run.id, blobs: objects.length, records, bytes: results.reduce((n, r) => n + r.bytes, 0), entries: results.reduce((n, r) => n + r.entries.length, 0) };
@@ -183,9 +180,8 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
 
 interface BlobIndex {
   readonly firstKey: Buffer;
-  readonly count: number;
   readonly bytes: number;
-  readonly setsum: Setsum;
+  readonly stats: RunStats;
   readonly entries: ReturnType<IndexEntryBuilder['finishBlob']>;
 }
 
@@ -194,20 +190,18 @@ async function indexBlob(bucket: ColdBucket, key: string, size: number): Promise
   const src = bucket.source(key, size);
   const footer = await readFooter(src);
   const builder = new IndexEntryBuilder(FORMAT_DEFAULTS);
-  const setsum = new Setsum();
+  const stats = new RunStats();
   let block = 0;
-  let count = 0;
   // Every block holds records, so the scan's batches are the footer's blocks, in order.
   for await (const batch of batchesOf(scanBlocks(src, footer.blocks))) {
     for (const e of batch) {
       builder.addKey(e.key);
-      setsum.insertEntry(e);
+      stats.add(e);
     }
-    count += batch.length;
     builder.addBlock(footer.blocks[block++]!, key);
   }
-  if (count !== footer.count || !setsum.equals(footer.setsum)) throw new RecoveryError(`${key}: its records do not match its footer`);
-  return { firstKey: footer.firstKey, count, bytes: size, setsum, entries: builder.finishBlob(key) };
+  if (stats.count !== footer.count || !stats.setsum.equals(footer.setsum)) throw new RecoveryError(`${key}: its records do not match its footer`);
+  return { firstKey: footer.firstKey, bytes: size, stats, entries: builder.finishBlob(key) };
 }
 
 /**

@@ -14,7 +14,8 @@ import { batchesOf, type Source } from '../core/source.ts';
 import { INDEX_KEY_WRITE_UNITS } from '../core/fan-out.ts';
 import { OBJECTS, rangesPartition, runPartition, runRangePartition } from '../core/schema.ts';
 import { Pacer } from '../core/token-bucket.ts';
-import { Setsum } from '../core/setsum.ts';
+import { RunStats } from '../core/run-stats.ts';
+import type { Setsum } from '../core/setsum.ts';
 import { serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { writeAll, writeBatch } from './batch-write.ts';
 import type { ColdBucket } from './cold-bucket.ts';
@@ -36,6 +37,7 @@ export interface WrittenRun {
   readonly blobs: number;
   readonly minKey?: Buffer;
   readonly maxKey?: Buffer;
+  /** Seq bounds; 0 and 0 for an empty run. */
   readonly minSeq: number;
   readonly maxSeq: number;
 }
@@ -92,27 +94,17 @@ export class ColdWriter {
     const pacer = new Pacer(this.indexKeyWriteUnits);
     const names = new Set<string>();
     const firstKeys = new Set<string>();
-    const setsum = new Setsum();
-    let count = 0;
+    const stats = new RunStats();
     let bytes = 0;
     let blobs = 0;
-    let minKey: Buffer | undefined;
-    let maxKey: Buffer | undefined;
-    let minSeq = Infinity;
-    let maxSeq = -Infinity;
     const done = async (b: FinishedBlob | undefined): Promise<void> => {
       if (!b) return;
       await this.putBlob(runId, b, range?.index, pacer);
       names.add(b.name);
       for (const e of b.index) firstKeys.add(e.firstKey.toString('base64'));
-      setsum.add(b.setsum);
-      count += b.count;
+      stats.append(b.stats);
       bytes += b.bytes.length;
       blobs++;
-      minKey ??= b.firstKey;
-      maxKey = b.lastKey;
-      minSeq = Math.min(minSeq, b.minSeq);
-      maxSeq = Math.max(maxSeq, b.maxSeq);
     };
     for await (const batch of batchesOf(entries)) {
       for (const e of batch) {
@@ -121,11 +113,12 @@ export class ColdWriter {
       }
     }
     await done(w.finish());
+    const { count, setsum, minKey, maxKey } = stats;
     if (range !== undefined) {
       await this.sweepRange(runId, range, names, firstKeys, minKey);
       await this.putRangeSummary(runId, { ...range, bytes, count });
     }
-    return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), minSeq, maxSeq };
+    return { count, bytes, setsum, blobs, ...(minKey ? { minKey } : {}), ...(maxKey ? { maxKey } : {}), ...stats.seqBounds };
   }
 
   /**
@@ -176,8 +169,8 @@ export function coldRunMeta(id: string, level: number, periodStart: number, peri
     level,
     periodStart,
     periodEnd,
-    minSeq: w.count > 0 ? w.minSeq : 0,
-    maxSeq: w.count > 0 ? w.maxSeq : 0,
+    minSeq: w.minSeq,
+    maxSeq: w.maxSeq,
     ...(w.minKey ? { minKey: w.minKey.toString('base64') } : {}),
     ...(w.maxKey ? { maxKey: w.maxKey.toString('base64') } : {}),
     count: w.count,

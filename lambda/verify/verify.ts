@@ -17,7 +17,7 @@ import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
 import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
 import { OBJECTS } from '../core/schema.ts';
-import { Setsum } from '../core/setsum.ts';
+import { RunStats } from '../core/run-stats.ts';
 import type { IndexEntry } from '../core/sparse-index.ts';
 import { SegmentScan, type SegmentScanOptions } from '../segment-scan.ts';
 import type { Stores } from '../store/stores.ts';
@@ -49,25 +49,17 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   const entriesByBlob = new Map<string, IndexEntry[]>();
   for await (const e of s.coldReader.entriesWithin(runId, lo, hi)) entriesByBlob.set(e.blob, [...(entriesByBlob.get(e.blob) ?? []), e]);
 
-  const setsum = new Setsum();
-  let count = 0;
+  const read = new RunStats();
   let bytes = 0;
-  let prev: Buffer | undefined;
-  let minKey: Buffer | undefined;
-  let minSeq = Infinity;
-  let maxSeq = -Infinity;
-  let tombstones = 0;
-  let tombMin = Infinity;
-  let tombMax = -Infinity;
   for (const b of blobs) {
     bytes += b.size;
     const src = s.bucket.source(b.key, b.size);
     try {
       const footer = await readFooter(src);
-      const blobSetsum = new Setsum();
-      let n = 0;
+      const blob = new RunStats();
       blocks: for await (const block of scanBlocks(src, footer.blocks).batches()) {
         for (const e of block) {
+          const prev = blob.maxKey ?? read.maxKey;
           if (prev && compareKeys(prev, e.key) >= 0) {
             problems.push(`${b.key}: key out of order after the previous record`);
             break blocks;
@@ -76,23 +68,12 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
             problems.push(`${b.key}: a key outside range ${range.index}`);
             break blocks;
           }
-          prev = e.key;
-          minKey ??= e.key;
-          blobSetsum.insertEntry(e);
-          if (e.seq < minSeq) minSeq = e.seq;
-          if (e.seq > maxSeq) maxSeq = e.seq;
-          if (e.value === null) {
-            tombstones++;
-            if (e.seq < tombMin) tombMin = e.seq;
-            if (e.seq > tombMax) tombMax = e.seq;
-          }
-          n++;
+          blob.add(e);
         }
       }
-      if (n !== footer.count) problems.push(`${b.key}: ${n} records, footer says ${footer.count}`);
-      if (!blobSetsum.equals(footer.setsum)) problems.push(`${b.key}: setsum differs from its footer`);
-      setsum.add(blobSetsum);
-      count += n;
+      if (blob.count !== footer.count) problems.push(`${b.key}: ${blob.count} records, footer says ${footer.count}`);
+      if (!blob.setsum.equals(footer.setsum)) problems.push(`${b.key}: setsum differs from its footer`);
+      read.append(blob);
       // The index items of this blob, in order, must cover exactly the footer's blocks.
       const entries = (entriesByBlob.get(b.key) ?? []).sort((x, y) => compareKeys(x.firstKey, y.firstKey));
       entriesByBlob.delete(b.key);
@@ -109,14 +90,13 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
   }
   for (const blob of entriesByBlob.keys()) problems.push(`index items in range ${range.index} point at ${blob}, which is not a blob of that range`);
   return {
-    count,
-    setsum: setsum.hexdigest(),
+    count: read.count,
+    setsum: read.setsum.hexdigest(),
     bytes,
     blobs: blobs.length,
-    ...(minKey ? { minKey: minKey.toString('base64'), maxKey: prev!.toString('base64') } : {}),
-    minSeq: count > 0 ? minSeq : 0,
-    maxSeq: count > 0 ? maxSeq : 0,
-    ...(tombstones > 0 ? { tombstones: { count: tombstones, minSeq: tombMin, maxSeq: tombMax } } : {}),
+    ...(read.minKey ? { minKey: read.minKey.toString('base64'), maxKey: read.maxKey!.toString('base64') } : {}),
+    ...read.seqBounds,
+    ...(read.tombstones > 0 ? { tombstones: { count: read.tombstones, minSeq: read.tombMinSeq, maxSeq: read.tombMaxSeq } } : {}),
     problems,
     at: nowMs,
   };

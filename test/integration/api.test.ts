@@ -332,7 +332,7 @@ describe('bad input', () => {
   }
 
   it('answers 503 with Retry-After when the period has no table, and writes nothing', async () => {
-    const { DataPlane } = await import('../../lambda/store/data-plane.ts');
+    const { DataPlane } = await import('../../lambda/data-plane/data-plane.ts');
     const { createIngestHandler } = await import('../../lambda/ingest/handler.ts');
     const future = Date.now() + 30 * 24 * HOUR;
     const dp = new DataPlane({ ...sys.dataPlane, settings: sys.dataPlane.settings, hot: sys.dataPlane.hot, cold: sys.dataPlane.cold, manifests: sys.dataPlane.manifests, now: () => future });

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { DataPlane } from '../../lambda/store/data-plane.ts';
+import { DataPlane } from '../../lambda/data-plane/data-plane.ts';
 import { PreconditionFailedError } from '../../lambda/core/errors.ts';
 import { clockedSystem } from '../support/clocked.ts';
 import { tinyStore } from '../support/lifecycle.ts';

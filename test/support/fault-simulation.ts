@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import type { SeedResult } from '../../bench/fault-simulation.ts';
 import { createHash } from 'node:crypto';
 import { storesFrom } from '../../lambda/store/stores.ts';
-import { DataPlane } from '../../lambda/store/data-plane.ts';
+import { DataPlane } from '../../lambda/data-plane/data-plane.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
 import { verifiedRun, verifyRange } from '../../lambda/verify/verify.ts';
 import type { RangeSpec } from '../../lambda/core/key-ranges.ts';

@@ -14,7 +14,7 @@ import { UnavailableError } from '../../lambda/core/errors.ts';
 import type { Manifest } from '../../lambda/core/manifest.ts';
 import { hotTablePrefix, INDEX_TABLE, OBJECTS, runOfPartition } from '../../lambda/core/schema.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
-import type { DataPlane, WriteOp } from '../../lambda/store/data-plane.ts';
+import type { DataPlane, WriteOp } from '../../lambda/data-plane/data-plane.ts';
 import { pagedItems } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';

@@ -21,7 +21,7 @@ import { hotRunMeta } from '../../lambda/rotate/rotate.ts';
 import { storeEnvFrom } from '../../lambda/store/clients.ts';
 import { ColdBucket } from '../../lambda/store/cold-bucket.ts';
 import { coldFrom } from '../../lambda/store/cold.ts';
-import { DataPlane } from '../../lambda/store/data-plane.ts';
+import { DataPlane } from '../../lambda/data-plane/data-plane.ts';
 import { HotTables } from '../../lambda/store/hot-tables.ts';
 import { ManifestStore } from '../../lambda/store/manifest-store.ts';
 import { put } from '../support/arbitraries.ts';

@@ -14,13 +14,13 @@ import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
 import { maxCheckpointTtlMs, retentionCutoff, type StoreSettings } from '../core/settings.ts';
-import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from './clients.ts';
-import type { ColdReader } from './cold-reader.ts';
-import { coldFrom } from './cold.ts';
-import { CheckpointStore } from './checkpoint-store.ts';
-import { hotTableOf, HotTables } from './hot-tables.ts';
-import { ManifestCache, ManifestStore } from './manifest-store.ts';
-import { WrittenTables, WrittenTablesCache } from './written-tables.ts';
+import { storeEnvFrom, untraced, type ClientHook, type Env, type StoreEnv } from '../store/clients.ts';
+import type { ColdReader } from '../store/cold-reader.ts';
+import { coldFrom } from '../store/cold.ts';
+import { CheckpointStore } from '../store/checkpoint-store.ts';
+import { hotTableOf, HotTables } from '../store/hot-tables.ts';
+import { ManifestCache, ManifestStore } from '../store/manifest-store.ts';
+import { WrittenTables, WrittenTablesCache } from '../store/written-tables.ts';
 
 export type WriteOp = ({ pk: unknown; sk: unknown; value: unknown } | { pk: unknown; sk: unknown; delete: true }) & { pre?: Precondition };
 
