@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every benchmark suite; prints JSON (for tracking) and a table. Figures
  * that matter are ratios against a baseline measured in the same run, since these machines
- * are noisy. `npm run bench -- engine` runs one suite.
+ * are noisy. `npm run bench -- engine` runs one suite, replacing only its figures in
+ * results/latest.json (the scale model reads the others from there).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dataPlaneSuite } from './suites/data-plane.ts';
 import { engineSuite } from './suites/engine.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
@@ -23,9 +24,12 @@ for (const [name, run] of Object.entries(suites)) {
   if (chosen.length > 0 && !chosen.includes(name)) continue;
   figures.push(...(await run()));
 }
-const out = { node: process.version, date: new Date().toISOString(), figures: figures.map((f) => ({ ...f, value: round(f.value, 4) })) };
+const file = new URL('./results/latest.json', import.meta.url);
+// One suite run replaces that suite's figures only: the scale model reads the others from this file.
+const kept = chosen.length > 0 && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { figures: Figure[] }).figures.filter((f) => !chosen.includes(f.suite)) : [];
+const out = { node: process.version, date: new Date().toISOString(), figures: [...kept, ...figures.map((f) => ({ ...f, value: round(f.value, 4) }))] };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 console.log(JSON.stringify(out, null, 2));
 console.log();
 printTable(figures);
