@@ -13,6 +13,7 @@ import { EXPORT_START_GRANTS, IMPORT_START_GRANTS, LIFECYCLE_LIST_GRANTS } from 
 import { EXPORT_DOWNLOAD_GRANTS } from './store/export-downloads.ts';
 import { EXPORT_OBJECT_GRANTS, EXPORT_RECORD_GRANTS } from './store/exports.ts';
 import { mergeGrants, type Grant } from './store/grants.ts';
+import { HOT_TABLE_ADMIN_GRANTS } from './store/hot-table-admin.ts';
 import { HOT_TABLE_GRANTS } from './store/hot-tables.ts';
 import { IMPORT_RECORD_GRANTS } from './store/import-store.ts';
 import { JOB_GRANTS } from './store/job-store.ts';
@@ -31,8 +32,8 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.read, CHECKPOINT_GRANTS.manage, WRITTEN_TABLES_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
-  rotate: mergeGrants(HOT_TABLE_GRANTS.create, HOT_TABLE_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
-  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
+  rotate: mergeGrants(HOT_TABLE_ADMIN_GRANTS.create, HOT_TABLE_ADMIN_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
+  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_ADMIN_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
   // Verify reads, and records what it read under its job's items only (job#*): it cannot write the manifest or a run.
   verify: mergeGrants(HOT_TABLE_GRANTS.scan, RUN_READ_GRANTS, JOB_GRANTS.read, JOB_GRANTS.record),
   compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, RUN_READ_GRANTS, RUN_WRITE_GRANTS.write),
@@ -40,7 +41,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_GRANTS.drop, WRITTEN_TABLES_GRANTS.forget, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
+  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_ADMIN_GRANTS.drop, WRITTEN_TABLES_GRANTS.forget, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
   // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
   // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
   imports: mergeGrants(

@@ -71,7 +71,7 @@ async function remove(s: Stores, g: Garbage): Promise<void> {
   const purge = s.settings.purgeWithinMs !== undefined;
   switch (g.kind) {
     case 'table':
-      await s.hot.drop(g.target);
+      await s.tables.drop(g.target);
       return s.written.forget([g.target]);
     case 'run':
       return s.coldWriter.deleteRun(g.target, purge);

@@ -72,7 +72,7 @@ async function offloadProgress(s: Stores, job: OffloadJob): Promise<OffloadProgr
 }
 
 async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<OffloadJob, keyof JobRanges>; ranges: RangeSpec[] }> {
-  const reported = await s.hot.describe(p.table);
+  const reported = await s.tables.describe(p.table);
   if (!reported) throw new MissingDataError(`offload of ${p.runId}: its table ${p.table} does not exist`);
   const sample: Buffer[] = [];
   let sampleBytes = 0;

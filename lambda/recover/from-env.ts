@@ -7,7 +7,7 @@ import { paginateListTables } from '@aws-sdk/client-dynamodb';
 import { hotTablePrefix } from '../core/schema.ts';
 import { MAX_ATTEMPTS, storeEnvFrom, type Env } from '../store/clients.ts';
 import { coldFrom } from '../store/cold.ts';
-import { HotTables } from '../store/hot-tables.ts';
+import { HotTableAdmin } from '../store/hot-table-admin.ts';
 import { ensureIndexTable, isEmptyTable } from '../store/index-table.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { WrittenTables } from '../store/written-tables.ts';
@@ -23,8 +23,8 @@ export interface RecoverOptions {
 export async function recoverStore(env: Env, o: RecoverOptions = {}): Promise<RecoveryReport> {
   const e = storeEnvFrom(env, undefined, MAX_ATTEMPTS.background);
   try {
-    const hot = new HotTables(e.ddb);
-    const exists = (await hot.describe(e.indexTable)) !== undefined;
+    const tables = new HotTableAdmin(e.ddb);
+    const exists = (await tables.describe(e.indexTable)) !== undefined;
     if (!exists && !o.createTable) throw new RecoveryError(`the index table ${e.indexTable} does not exist: pass --create-table to create it`);
     if (!exists) {
       await ensureIndexTable(e.ddb, e.indexTable);
@@ -45,7 +45,7 @@ export async function recoverStore(env: Env, o: RecoverOptions = {}): Promise<Re
         for await (const page of paginateListTables({ client: e.ddb }, { ExclusiveStartTableName: prefix })) names.push(...(page.TableNames ?? []).filter((t) => t.startsWith(prefix)));
         return names;
       },
-      describe: (t) => hot.describe(t),
+      describe: (t) => tables.describe(t),
       markWritten: (t) => written.mark(t),
       prefix: e.settings.prefix,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),

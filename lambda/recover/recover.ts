@@ -25,7 +25,7 @@ import { Pacer } from '../core/token-bucket.ts';
 import { hotRunMeta } from '../rotate/rotate.ts';
 import type { ColdBucket } from '../store/cold-bucket.ts';
 import type { ColdWriter } from '../store/cold-writer.ts';
-import type { TableState } from '../store/hot-tables.ts';
+import type { TableState } from '../store/hot-table-admin.ts';
 import type { ManifestStore } from '../store/manifest-store.ts';
 
 export interface RecoverDeps {

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../core/seq.ts';
 import { autoScalingClientFrom, MAX_ATTEMPTS, storeEnvFrom, type Env, type StoreEnv } from '../store/clients.ts';
 import { RunningExecutions } from '../store/executions.ts';
 import { ColdBucket } from '../store/cold-bucket.ts';
-import { HotTables } from '../store/hot-tables.ts';
+import { HotTableAdmin } from '../store/hot-table-admin.ts';
 import { ManifestStore } from '../store/manifest-store.ts';
 import { TableScaling } from '../store/table-scaling.ts';
 import { rotate, type RotateResult } from './rotate.ts';
@@ -44,7 +44,7 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
       const other = earlierExecution(execution, await executions.list(execution.stateMachineArn));
       if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
     }
-    const result = await rotate({ hot: new HotTables(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable, new ColdBucket(e.s3, e.bucket)), settings: e.settings }, now());
+    const result = await rotate({ tables: new HotTableAdmin(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable, new ColdBucket(e.s3, e.bucket)), settings: e.settings }, now());
     // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
     t.count('offloadLag', result.offloadLagPeriods);
     t.count('rotationHorizon', result.horizonPeriods);

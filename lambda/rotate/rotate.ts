@@ -12,7 +12,7 @@ import { sealedHotRuns, type RunMeta } from '../core/manifest.ts';
 import { hotRunId, hotTableName, periodSeqBounds, periodStartOf } from '../core/schema.ts';
 import { Setsum } from '../core/setsum.ts';
 import type { StoreSettings } from '../core/settings.ts';
-import type { HotTables, TableState } from '../store/hot-tables.ts';
+import type { HotTableAdmin, TableState } from '../store/hot-table-admin.ts';
 import type { ManifestStore } from '../store/manifest-store.ts';
 import type { TableScaling } from '../store/table-scaling.ts';
 
@@ -33,7 +33,7 @@ export interface RotateResult {
 }
 
 export interface RotateDeps {
-  readonly hot: HotTables;
+  readonly tables: HotTableAdmin;
   readonly scaling: TableScaling;
   readonly manifests: ManifestStore;
   readonly settings: StoreSettings;
@@ -68,7 +68,7 @@ async function converge(deps: RotateDeps, table: string, state: TableState, want
   if (want.mode === 'on-demand') {
     if (state.mode === 'on-demand') return 'on-demand';
     await deps.scaling.detach(table);
-    return (await deps.hot.setCapacity(table, want, state.mode)) ? 'on-demand' : 'busy';
+    return (await deps.tables.setCapacity(table, want, state.mode)) ? 'on-demand' : 'busy';
   }
   const raise = state.mode === 'provisioned' && !begun && (state.writeUnits < want.write.initial || state.readUnits < want.read.initial);
   if (raise) {
@@ -78,7 +78,7 @@ async function converge(deps: RotateDeps, table: string, state: TableState, want
       read: { ...want.read, initial: Math.max(state.readUnits, want.read.initial) },
     };
   }
-  if ((state.mode === 'on-demand' || raise) && !(await deps.hot.setCapacity(table, want, state.mode))) return 'busy';
+  if ((state.mode === 'on-demand' || raise) && !(await deps.tables.setCapacity(table, want, state.mode))) return 'busy';
   await deps.scaling.attach(table, want);
   return 'provisioned';
 }
@@ -92,13 +92,13 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
   // The table taking writes now tells the next one's item size and read capacity.
   let now: CurrentTable | undefined;
   if (deps.settings.hotCapacity === 'provisioned') {
-    const state = await deps.hot.describe(runs[0]!.table!);
+    const state = await deps.tables.describe(runs[0]!.table!);
     now = state && { ...(state.itemBytes !== undefined ? { itemBytes: state.itemBytes } : {}), ...(state.mode === 'provisioned' ? { readUnits: state.readUnits } : {}) };
   }
   // Every other hot table too: the sealed ones go back to on-demand before their offload.
   const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
   const plan = capacityPlan(deps.settings, [...runs, ...others], manifest.runs, nowMs, now);
-  const states = await Promise.all([...runs.map((r, i) => deps.hot.create(r.table!, plan[i]!, r.shards)), ...others.map((r) => deps.hot.describe(r.table!))]);
+  const states = await Promise.all([...runs.map((r, i) => deps.tables.create(r.table!, plan[i]!, r.shards)), ...others.map((r) => deps.tables.describe(r.table!))]);
   const registered: string[] = [];
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
   // A table created before the setting changed keeps its shards: the run records the table's own.

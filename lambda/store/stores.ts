@@ -7,6 +7,7 @@ import { coldFrom } from './cold.ts';
 import { S3SpillStore } from './spill-store.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { ExportObjects, ExportStore } from './exports.ts';
+import { HotTableAdmin } from './hot-table-admin.ts';
 import { HotTables } from './hot-tables.ts';
 import { WrittenTables } from './written-tables.ts';
 import { ImportStore } from './import-store.ts';
@@ -18,6 +19,8 @@ import type { StoreSettings } from '../core/settings.ts';
 export interface Stores {
   readonly settings: StoreSettings;
   readonly hot: HotTables;
+  /** The tables themselves: the offload's planner describes them, GC drops them. */
+  readonly tables: HotTableAdmin;
   readonly coldReader: ColdReader;
   readonly coldWriter: ColdWriter;
   readonly bucket: ColdBucket;
@@ -39,6 +42,7 @@ export function storesFrom(env: Env, hook: ClientHook = untraced): Stores {
   return {
     settings: e.settings,
     hot: new HotTables(e.ddb),
+    tables: new HotTableAdmin(e.ddb),
     ...cold,
     manifests: new ManifestStore(e.ddb, e.indexTable, cold.bucket),
     spills: new S3SpillStore(cold.bucket),

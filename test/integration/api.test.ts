@@ -18,6 +18,7 @@ import { openApiDocument } from '../../lambda/api/openapi.ts';
 import { OPERATIONS, type OperationName } from '../../lambda/api/schemas.ts';
 import { del, put } from '../support/arbitraries.ts';
 import { client, countCommands, startTestSystem } from '../support/system.ts';
+import { HotTableAdmin } from '../../lambda/store/hot-table-admin.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2020, 0, 1);
@@ -32,7 +33,7 @@ async function addColdRun(sys: LocalSystem, id: string, entries: Entry[], period
 
 async function addHotPeriod(sys: LocalSystem, start: number, entries: Entry[]): Promise<void> {
   const run = hotRunMeta(sys.dataPlane.settings, start);
-  await sys.dataPlane.hot.create(run.table!, ON_DEMAND, run.shards);
+  await new HotTableAdmin(sys.store.ddb).create(run.table!, ON_DEMAND, run.shards);
   await sys.manifests.commit({ kind: 'rotate', remove: [], add: [run] });
   // As ingest does: the table is marked written before its first write (reads skip sealed tables never written).
   await new WrittenTables(sys.store.ddb, sys.store.indexTable).mark(run.table!);

@@ -15,6 +15,7 @@ import { autoScalingClientFrom } from '../../lambda/store/clients.ts';
 import { TableScaling } from '../../lambda/store/table-scaling.ts';
 import { clockedSystem } from '../support/clocked.ts';
 import { tinyStore } from '../support/lifecycle.ts';
+import { HotTableAdmin } from '../../lambda/store/hot-table-admin.ts';
 
 const SETTINGS = tinyStore('shard', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, hotShards: 4 });
 
@@ -94,7 +95,7 @@ describe('hot tables sharded by key', () => {
   it('applies a new shard count to tables created afterwards only, and reads and writes across both', async () => {
     const before = await currentRun();
     const settings = { ...SETTINGS, hotShards: 2 };
-    const deps = { hot: h.sys.dataPlane.hot, manifests: h.sys.manifests, settings, scaling: new TableScaling(autoScalingClientFrom(h.sys.env)) };
+    const deps = { tables: new HotTableAdmin(h.sys.store.ddb), manifests: h.sys.manifests, settings, scaling: new TableScaling(autoScalingClientFrom(h.sys.env)) };
     await rotate(deps, h.clock.now());
     const runs = (await h.sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'hot');
     assert.equal(runs.find((r) => r.id === before.id)!.shards, 4, 'a registered table keeps its shards');
@@ -102,7 +103,7 @@ describe('hot tables sharded by key', () => {
     const created = runs.filter((r) => r.periodStart > before.periodStart);
     assert.ok(created.every((r) => r.shards === 4), 'tables created before the change keep their count');
     await h.sys.manifests.commit({ kind: 'retention', remove: created.map((r) => r.id), add: [] });
-    for (const r of created) await h.sys.dataPlane.hot.drop(r.table!);
+    for (const r of created) await deps.tables.drop(r.table!);
     await rotate(deps, h.clock.now());
     const after = (await h.sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'hot' && r.periodStart > before.periodStart);
     assert.ok(after.length > 0 && after.every((r) => r.shards === 2), 'tables created after the change have the new count');

@@ -13,6 +13,7 @@ import type { StoreSettings } from '../../lambda/core/settings.ts';
 import { itemFromJson, itemToJson } from '../../lambda/store/paging.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { Model } from './lifecycle.ts';
+import { HotTableAdmin } from '../../lambda/store/hot-table-admin.ts';
 
 export interface GoldenStore {
   /** The release that wrote it (package.json's version when it was made). */
@@ -65,7 +66,7 @@ export async function load(sys: LocalSystem, g: GoldenStore): Promise<void> {
   for (const o of g.objects) await sys.store.s3.send(new PutObjectCommand({ Bucket: sys.store.bucket, Key: o.key, Body: Buffer.from(o.body, 'base64') }));
   const manifest = g.items.find((it) => (it.PK as { S?: string }).S === 'manifest')!;
   const runs = JSON.parse((manifest.runs as { S: string }).S) as RunMeta[];
-  for (const r of runs.filter((x) => x.tier === 'hot')) await sys.dataPlane.hot.create(r.table!, { mode: 'on-demand' }, r.shards ?? 1);
+  for (const r of runs.filter((x) => x.tier === 'hot')) await new HotTableAdmin(sys.store.ddb).create(r.table!, { mode: 'on-demand' }, r.shards ?? 1);
   sys.refreshManifests();
 }
 

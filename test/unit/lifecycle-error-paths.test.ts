@@ -71,7 +71,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(CreateTableCommand).rejects(awsError('LimitExceededException'));
     const s = stores();
-    const err = await rotate({ hot: s.hot, scaling: new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1' })), manifests: s.manifests, settings }, Date.UTC(2026, 10, 23, 12)).catch((e: unknown) => e);
+    const err = await rotate({ tables: s.tables, scaling: new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1' })), manifests: s.manifests, settings }, Date.UTC(2026, 10, 23, 12)).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Rotate').includes(err.name));
     assert.equal(ddb.commandCalls(PutItemCommand).length, 0, 'the manifest is not written');
@@ -94,7 +94,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       ddb.on(UpdateTableCommand).resolves({});
       scalingClient.on(RegisterScalableTargetCommand).rejects(awsError('ConcurrentUpdateException'));
       const s = stores();
-      const err = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
+      const err = await rotate({ tables: s.tables, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
       assert.ok(err instanceof ThrottledError, String(err));
       assert.ok(transientErrors('Rotate').includes(err.name));
       assert.equal(scalingClient.commandCalls(PutScalingPolicyCommand).length, 0, 'no policy without its target');
@@ -104,7 +104,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       onDemandStore();
       ddb.on(UpdateTableCommand).rejects(awsError('ResourceInUseException'));
       const s = stores();
-      const r = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
+      const r = await rotate({ tables: s.tables, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
       assert.ok(r.busy.length >= 1, JSON.stringify(r.busy));
       assert.deepEqual(r.provisioned, []);
       assert.equal(scalingClient.commandCalls(RegisterScalableTargetCommand).length, 0);
@@ -115,7 +115,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       ddb.on(UpdateTableCommand).resolves({});
       scalingClient.on(RegisterScalableTargetCommand).rejects(awsError('ValidationException'));
       const s = stores();
-      const err = await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
+      const err = await rotate({ tables: s.tables, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now).catch((e: unknown) => e);
       assert.equal((err as Error).name, 'ValidationException');
       assert.ok(!transientErrors('Rotate').includes('ValidationException'));
     });
@@ -135,7 +135,7 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
         throw awsError('ObjectNotFoundException');
       });
       const s = stores();
-      await rotate({ hot: s.hot, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
+      await rotate({ tables: s.tables, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
       assert.deepEqual(order.filter((o) => o.includes('sealed')), ['detach table/alki-hot-sealed', 'detach table/alki-hot-sealed', 'update alki-hot-sealed PAY_PER_REQUEST']);
     });
   });
