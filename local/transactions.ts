@@ -13,8 +13,8 @@
  * NOT and parentheses. Tests reach AWS's TransactionConflict through aws-sdk-client-mock.
  */
 import { DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DdbItem } from '../lambda/store/paging.ts';
 
-type Item = Record<string, AttributeValue>;
 
 /** What a DynamoDB error answer says: its type and message, and a transaction's reasons. */
 export class DynamoAnswerError extends Error {
@@ -62,13 +62,13 @@ export class WriteLock {
 interface Condition {
   readonly ConditionExpression?: string;
   readonly ExpressionAttributeNames?: Record<string, string>;
-  readonly ExpressionAttributeValues?: Item;
+  readonly ExpressionAttributeValues?: DdbItem;
 }
 
 type Operand = { attr: string } | { value: AttributeValue };
 
 /** A condition expression's grammar, as far as the embedded system evaluates it. */
-export function evaluateCondition(c: Condition, item: Item | undefined): boolean {
+export function evaluateCondition(c: Condition, item: DdbItem | undefined): boolean {
   const text = c.ConditionExpression;
   if (text === undefined) return true;
   const tokens = text.match(/\s*(attribute_not_exists|attribute_exists|AND|OR|NOT|<>|<=|>=|[=<>(),]|[#:]?[A-Za-z0-9_]+)\s*/gy)?.map((t) => t.trim()) ?? [];
@@ -150,9 +150,9 @@ export function evaluateCondition(c: Condition, item: Item | undefined): boolean
 }
 
 type Action =
-  | { kind: 'Put'; table: string; item: Item; cond: Condition }
-  | { kind: 'Delete'; table: string; key: Item; cond: Condition }
-  | { kind: 'ConditionCheck'; table: string; key: Item; cond: Condition };
+  | { kind: 'Put'; table: string; item: DdbItem; cond: Condition }
+  | { kind: 'Delete'; table: string; key: DdbItem; cond: Condition }
+  | { kind: 'ConditionCheck'; table: string; key: DdbItem; cond: Condition };
 
 const MAX_ACTIONS = 100;
 const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
@@ -190,15 +190,15 @@ export class LocalTransactions {
       const cond: Condition = {
         ...(typeof a.ConditionExpression === 'string' ? { ConditionExpression: a.ConditionExpression } : {}),
         ...(a.ExpressionAttributeNames ? { ExpressionAttributeNames: a.ExpressionAttributeNames as Record<string, string> } : {}),
-        ...(a.ExpressionAttributeValues ? { ExpressionAttributeValues: a.ExpressionAttributeValues as Item } : {}),
+        ...(a.ExpressionAttributeValues ? { ExpressionAttributeValues: a.ExpressionAttributeValues as DdbItem } : {}),
       };
       const table = a.TableName;
       if (typeof table !== 'string') throw validation('TableName is required');
-      if (kind === 'Put') return { kind, table, item: a.Item as Item, cond };
-      if (kind === 'Delete') return { kind, table, key: a.Key as Item, cond };
+      if (kind === 'Put') return { kind, table, item: a.Item as DdbItem, cond };
+      if (kind === 'Delete') return { kind, table, key: a.Key as DdbItem, cond };
       if (kind === 'ConditionCheck') {
         if (!cond.ConditionExpression) throw validation('ConditionExpression is required for a ConditionCheck');
-        return { kind, table, key: a.Key as Item, cond };
+        return { kind, table, key: a.Key as DdbItem, cond };
       }
       throw validation(`the embedded DynamoDB does not serve ${kind} in a transaction`);
     });
@@ -210,7 +210,7 @@ export class LocalTransactions {
     const keys = await Promise.all(actions.map(async (a) => {
       const names = await this.keyNames(a.table);
       const source = a.kind === 'Put' ? a.item : a.key;
-      const key: Item = {};
+      const key: DdbItem = {};
       for (const n of names) {
         if (source?.[n] === undefined) throw validation('The provided key element does not match the schema');
         key[n] = source[n]!;

@@ -18,7 +18,7 @@ export interface Entry {
 }
 
 /** A record in the shape the API speaks. */
-export interface Item {
+export interface ApiItem {
   readonly pk: string;
   readonly sk: string;
   readonly seq: number;
@@ -68,7 +68,7 @@ export function makeEntry(pk: string, sk: string, seq: number, value: unknown | 
   };
 }
 
-export function toApiItem(e: Entry): Item {
+export function toApiItem(e: Entry): ApiItem {
   const { pk, sk } = decodeKey(e.key);
   return e.value === null
     ? { pk, sk, seq: e.seq }

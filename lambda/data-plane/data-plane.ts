@@ -10,7 +10,7 @@ import { hotRuns, sealedHotRuns, type Manifest, type RunMeta } from '../core/man
 import { applyCursor, encodeCursor, type PartitionQuery } from '../core/partition-query.ts';
 import { CLOCK_TOLERANCE_MS, newestVisible, pointGet, pointVersions, rangeQuery, type ReadOptions, type RunReaders } from '../core/read-path.ts';
 import { checkPrecondition, type Precondition } from '../core/precondition.ts';
-import { encodeValue, toApiItem, type Entry, type Item } from '../core/record.ts';
+import { encodeValue, toApiItem, type Entry, type ApiItem } from '../core/record.ts';
 import { periodStartOf } from '../core/schema.ts';
 import { SeqClock, systemClock, type Clock } from '../core/seq.ts';
 import { maxCheckpointTtlMs, retentionCutoff, type StoreSettings } from '../core/settings.ts';
@@ -74,7 +74,7 @@ export interface StoreStatus {
 }
 
 export interface QueryPage {
-  items: Item[];
+  items: ApiItem[];
   cursor?: string;
 }
 
@@ -356,7 +356,7 @@ export class DataPlane {
     await this.checkpointStore().delete(id);
   }
 
-  async get(pk: unknown, sk: unknown, checkpoint?: string): Promise<Item | undefined> {
+  async get(pk: unknown, sk: unknown, checkpoint?: string): Promise<ApiItem | undefined> {
     const key = encodeKey(pk, sk);
     const e = await this.reading(checkpoint, (m, opts) => pointGet(m, this.readers, key, opts));
     return e && toApiItem(e);
@@ -366,7 +366,7 @@ export class DataPlane {
    * Found items only, in request order. All keys are checked before any is read. Items past
    * the response budget are not returned but named in `unprocessedKeys`, to ask for again.
    */
-  async batchGet(keys: readonly { pk: unknown; sk: unknown }[], checkpoint?: string): Promise<{ items: Item[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
+  async batchGet(keys: readonly { pk: unknown; sk: unknown }[], checkpoint?: string): Promise<{ items: ApiItem[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
     checkBatchSize(keys.length);
     const encoded = keys.map((k, i) => {
       try {
@@ -377,7 +377,7 @@ export class DataPlane {
       }
     });
     const found = await this.reading(checkpoint, (m, opts) => Promise.all(encoded.map((k) => pointGet(m, this.readers, k, opts))));
-    const items: Item[] = [];
+    const items: ApiItem[] = [];
     const unprocessedKeys: { pk: string; sk: string }[] = [];
     let bytes = 0;
     for (const e of found) {
@@ -395,7 +395,7 @@ export class DataPlane {
     if (q.to !== undefined) encodeKey(q.pk, q.to);
     const query = cursor === undefined ? q : applyCursor(q, cursor);
     return this.reading(checkpoint, async (m, opts) => {
-      const items: Item[] = [];
+      const items: ApiItem[] = [];
       let more = false;
       let bytes = 0;
       for await (const e of rangeQuery(m, this.readers, query, opts)) {
@@ -441,7 +441,7 @@ export class DataPlane {
   }
 }
 
-const itemBytes = (item: Item): number => Buffer.byteLength(JSON.stringify(item));
+const itemBytes = (item: ApiItem): number => Buffer.byteLength(JSON.stringify(item));
 
 function checkBatchSize(n: number): void {
   if (n === 0) throw new ValidationError('InvalidBatch', 'a batch needs at least one item');

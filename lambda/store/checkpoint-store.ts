@@ -2,7 +2,7 @@
  * Checkpoints in the index table: one item each under the partition `checkpoint`, sort key
  * the id, the checkpoint as JSON (a few runs' metadata: a manifest's worth at most).
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { isLive, makeCheckpoint, type Checkpoint } from '../core/checkpoint.ts';
 import { NotFoundError } from '../core/errors.ts';
@@ -12,7 +12,7 @@ import { errorName, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { grant, type Grant } from './grants.ts';
 import type { ManifestStore } from './manifest-store.ts';
-import { pagedItems } from './paging.ts';
+import { type DdbItem, pagedItems } from './paging.ts';
 
 export const CHECKPOINT_PK = 'checkpoint';
 
@@ -27,11 +27,10 @@ export const CHECKPOINT_GRANTS = {
   collect: [grant('indexTable', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;
 
-type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
-const keyOf = (id: string): Item => ({ [PK]: { S: CHECKPOINT_PK }, [SK]: { B: Buffer.from(id, 'utf8') } });
-const itemOf = (c: Checkpoint): Item => ({ ...keyOf(c.id), checkpoint: { S: JSON.stringify(c) } });
-const parse = (it: Item): Checkpoint => JSON.parse(it.checkpoint!.S!) as Checkpoint;
+const keyOf = (id: string): DdbItem => ({ [PK]: { S: CHECKPOINT_PK }, [SK]: { B: Buffer.from(id, 'utf8') } });
+const itemOf = (c: Checkpoint): DdbItem => ({ ...keyOf(c.id), checkpoint: { S: JSON.stringify(c) } });
+const parse = (it: DdbItem): Checkpoint => JSON.parse(it.checkpoint!.S!) as Checkpoint;
 
 export class CheckpointStore {
   private readonly ddb: DynamoDBClient;

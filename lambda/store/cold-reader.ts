@@ -13,7 +13,7 @@ import { deserializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts'
 import { translate } from './aws-errors.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
-import { ENTRY, PK, POINTER, POINTER_HI, SK, SUMMARY, type Item, type RunIndex } from './run-index.ts';
+import { ENTRY, PK, POINTER, POINTER_HI, SK, SUMMARY, type DdbItem, type RunIndex } from './run-index.ts';
 
 /**
  * floorEntry, entries, allEntries, entriesWithin, rangeSummaries, blob: index queries and
@@ -33,10 +33,10 @@ interface Pointer {
   readonly range: number;
 }
 
-const pointerOf = (item: Item): Pointer | undefined =>
+const pointerOf = (item: DdbItem): Pointer | undefined =>
   item[POINTER] ? { lo: Buffer.from(item[SK]!.B!), range: Number(item[POINTER].N), ...(item[POINTER_HI] ? { hi: Buffer.from(item[POINTER_HI].B!) } : {}) } : undefined;
 
-const entryOf = (item: Item): IndexEntry => deserializeIndexEntry(item[ENTRY]!.B!);
+const entryOf = (item: DdbItem): IndexEntry => deserializeIndexEntry(item[ENTRY]!.B!);
 
 export class ColdReader implements ColdRunIO {
   private readonly index: RunIndex;
@@ -49,7 +49,7 @@ export class ColdReader implements ColdRunIO {
   }
 
   /** The item with the greatest sort key <= key in one partition. */
-  private async floorItem(pk: string, runId: string, key: Buffer): Promise<Item | undefined> {
+  private async floorItem(pk: string, runId: string, key: Buffer): Promise<DdbItem | undefined> {
     try {
       const out = await this.index.ddb.send(
         new QueryCommand({
@@ -115,7 +115,7 @@ export class ColdReader implements ColdRunIO {
    * The entries a top-level item stands for, in order from `from`: itself, or its range's
    * (ascending: the floor of `from`, then those after it; descending: those before `from`).
    */
-  private async *expand(runId: string, top: Item, direction: Direction, from: Buffer): AsyncGenerator<IndexEntry> {
+  private async *expand(runId: string, top: DdbItem, direction: Direction, from: Buffer): AsyncGenerator<IndexEntry> {
     const p = pointerOf(top);
     if (!p) return yield entryOf(top);
     const pk = runRangePartition(runId, p.range);
@@ -128,7 +128,7 @@ export class ColdReader implements ColdRunIO {
    * Small first pages: most range reads need one or two entries. A key condition cannot hold
    * an empty binary value: from the empty key, the partition is read from its start.
    */
-  private async *from(pk: string, runId: string, key: Buffer): AsyncGenerator<Item> {
+  private async *from(pk: string, runId: string, key: Buffer): AsyncGenerator<DdbItem> {
     if (key.length === 0) return yield* this.index.partition(runId, { pk, limit: 8 });
     const floor = await this.floorItem(pk, runId, key);
     if (floor) yield floor;
@@ -151,7 +151,7 @@ export class ColdReader implements ColdRunIO {
     // A binary key condition cannot compare with an empty value: an unbounded start reads from the first item.
     const from = (pk?: string) => (lo.length > 0 ? { pk, cond: '#sk >= :k', key: lo, consistent: true } : { pk, consistent: true });
     // A range that starts before `lo` may hold entries after it: its pointer is the last item before `lo`.
-    let before: Item | undefined;
+    let before: DdbItem | undefined;
     if (lo.length > 0) for await (const it of this.index.partition(runId, { cond: '#sk < :k', key: lo, forward: false, limit: 1, consistent: true })) {
       before = it;
       break;

@@ -20,7 +20,7 @@ import { serializeIndexEntry, type IndexEntry } from '../core/sparse-index.ts';
 import { writeAll, writeBatch } from './batch-write.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
-import { ENTRY, PK, POINTER, POINTER_HI, rangeSummaryKey, SK, SUMMARY, type Item, type RunIndex } from './run-index.ts';
+import { ENTRY, PK, POINTER, POINTER_HI, rangeSummaryKey, SK, SUMMARY, type DdbItem, type RunIndex } from './run-index.ts';
 
 export const RUN_WRITE_GRANTS = {
   /** writeRun, putBlob: blobs, index items and range summaries, then the range's sweep (list, delete, query, batch delete) */
@@ -153,7 +153,7 @@ export class ColdWriter {
 }
 
 /** Items whose sort key passes `keep`, until one meets `stop`. */
-async function* filtered(items: AsyncIterable<Item>, keep: (sk: Buffer) => boolean, stop: (sk: Buffer) => boolean = () => false): AsyncGenerator<Item> {
+async function* filtered(items: AsyncIterable<DdbItem>, keep: (sk: Buffer) => boolean, stop: (sk: Buffer) => boolean = () => false): AsyncGenerator<DdbItem> {
   for await (const it of items) {
     const sk = Buffer.from(it[SK]!.B!);
     if (stop(sk)) return;

@@ -11,7 +11,6 @@ import {
   QueryCommand,
   ScanCommand,
   TransactWriteItemsCommand,
-  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { decodeKey, splitKey } from '../core/keys.ts';
@@ -24,7 +23,7 @@ import { ThrottledError } from '../core/errors.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { BATCH_WRITE_MAX, writeAll } from './batch-write.ts';
-import { decodePosition, encodePosition, pagedBatches, pagedItems } from './paging.ts';
+import { type DdbItem, decodePosition, encodePosition, pagedBatches, pagedItems } from './paging.ts';
 import { BatchStream } from '../core/source.ts';
 import { grant, type Grant } from './grants.ts';
 
@@ -42,7 +41,6 @@ export const HOT_TABLE_GRANTS = {
   scan: [grant('hotTables', 'dynamodb:Scan')],
 } as const satisfies Record<string, readonly Grant[]>;
 
-type Item = Record<string, AttributeValue>;
 
 /** A hot table and its write shards (a hot run's `table` and `shards`). */
 export interface HotTable {
@@ -60,15 +58,15 @@ export const hotTableOf = (run: { readonly table?: string | undefined; readonly 
 const { partitionKey: PK, sortKey: SK, value: V, seq: SEQ } = HOT_TABLE;
 
 /** The item of a record in a table of `shards` shards. */
-export function toHotItem(e: Entry, shards = 1): Item {
+export function toHotItem(e: Entry, shards = 1): DdbItem {
   const { pk, sk } = decodeKey(e.key);
-  const item: Item = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
+  const item: DdbItem = { [PK]: { S: pk }, [SK]: { S: sk }, [SEQ]: { N: String(e.seq) } };
   if (shards > 1) item[hotPartitionKey(shards)] = { S: partitionValueOf(e.key, pk, shards) };
   if (e.value !== null) item[V] = { S: e.value.toString('utf8') };
   return item;
 }
 
-export function fromHotItem(item: Item): Entry {
+export function fromHotItem(item: DdbItem): Entry {
   return {
     // encodeKey's bytes (pk 0x00 sk; a stored pk holds no NUL), in one allocation.
     key: Buffer.from(`${item[PK]!.S!}\u0000${item[SK]!.S!}`, 'utf8'),
@@ -78,7 +76,7 @@ export function fromHotItem(item: Item): Entry {
 }
 
 /** The primary key of a record's item in a table of `shards` shards. */
-function keyOf(key: Buffer, shards = 1): Item {
+function keyOf(key: Buffer, shards = 1): DdbItem {
   const { pk, sk } = splitKey(key);
   return { [hotPartitionKey(shards)]: { S: partitionValueOf(key, pk.toString('utf8'), shards) }, [SK]: { S: sk.toString('utf8') } };
 }
@@ -189,7 +187,7 @@ export class HotTables {
   /** One partition key value's records within the query's sk bounds. */
   private async *queryPartition(table: string, attribute: string, partition: string, q: PartitionQuery, pageSize: number): AsyncGenerator<Entry> {
     const names: Record<string, string> = { '#pk': attribute };
-    const values: Item = { ':pk': { S: partition } };
+    const values: DdbItem = { ':pk': { S: partition } };
     let cond = '#pk = :pk';
     if (q.from !== undefined || q.to !== undefined) names['#sk'] = SK;
     if (q.from !== undefined && q.to !== undefined) {
@@ -240,7 +238,7 @@ export class HotTables {
     const { pageLimit, readUnitsPerSecond } = opts;
     const pacer = readUnitsPerSecond !== undefined ? new Pacer(readUnitsPerSecond) : undefined;
     // Where the page just handed over ends: a caller records it to go on from there.
-    const position: { next?: Item | undefined } = {};
+    const position: { next?: DdbItem | undefined } = {};
     const pages = () => pagedBatches(
       `scan ${table}`,
       (start) =>

@@ -8,14 +8,14 @@
  * with the same content. Whoever needs a job's lists (merge, verify, finish) queries them.
  */
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MAX_RANGE_SHARDS, rangeShards, type JobRanges, type JobRecordKind, type JobRecords } from '../core/jobs.ts';
 import type { RangeSpec } from '../core/key-ranges.ts';
 import { INDEX_TABLE } from '../core/schema.ts';
 import { errorName, translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { grant, type Grant } from './grants.ts';
-import { pagedItems } from './paging.ts';
+import { type DdbItem, pagedItems } from './paging.ts';
 
 export const JOB_GRANTS = {
   /** get, spec, getOrCreate (its ranges in batches), range, ranges, putRecord, record, records, allRecords: a job's own tasks */
@@ -30,7 +30,6 @@ export const JOB_GRANTS = {
   delete: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;
 
-type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 const pk = (id: string) => ({ S: `job#${id}` });
 /** The partition of key range `index` of a job whose ranges are spread over `shards` partition keys. */
@@ -164,12 +163,12 @@ export class JobStore {
     return Array.from({ length: n }, (_, i) => found.get(i)!);
   }
 
-  private items(id: string, kind?: JobRecordKind): AsyncGenerator<Item> {
+  private items(id: string, kind?: JobRecordKind): AsyncGenerator<DdbItem> {
     return this.query(pk(id), kind ? `${kind}#` : undefined, `read the records of job ${id}`);
   }
 
   /** The items of one of a job's partitions, those whose sort key starts with `prefix` if given. */
-  private query(partition: { S: string }, prefix: string | undefined, what: string): AsyncGenerator<Item> {
+  private query(partition: { S: string }, prefix: string | undefined, what: string): AsyncGenerator<DdbItem> {
     return pagedItems(what, (start) =>
       this.ddb.send(
         new QueryCommand({
@@ -195,7 +194,7 @@ export class JobStore {
     const partitions = [pk(id), ...(shards > 1 ? Array.from({ length: shards }, (_, k) => rangePk(id, k, shards)) : [])];
     const found = await Promise.all(
       partitions.map(async (p) => {
-        const keys: Item[] = [];
+        const keys: DdbItem[] = [];
         for await (const item of this.query(p, undefined, `read job ${id}`)) keys.push({ [PK]: item[PK]!, [SK]: item[SK]! });
         return keys;
       }),

@@ -4,7 +4,7 @@
  * a snapshot (core/manifest-snapshot.ts) that recovery rebuilds a lost index table from.
  * A lost race re-reads and re-applies the edit; an edit already applied is a no-op.
  */
-import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { applyEdit, ConflictError, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta, type Spend } from '../core/manifest.ts';
 import { encodeSnapshot } from '../core/manifest-snapshot.ts';
 import { INDEX_TABLE, OBJECTS } from '../core/schema.ts';
@@ -14,6 +14,7 @@ import { backoffMs, errorName, sleep, translate } from './aws-errors.ts';
 import { TtlCache } from './ttl-cache.ts';
 import type { ColdBucket } from './cold-bucket.ts';
 import { grant, type Grant } from './grants.ts';
+import type { DdbItem } from './paging.ts';
 
 export const MANIFEST_GRANTS = {
   /** read, history */
@@ -22,7 +23,6 @@ export const MANIFEST_GRANTS = {
   commit: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem'), grant('manifestObjects', 's3:PutObject')],
 } as const satisfies Record<string, readonly Grant[]>;
 
-type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 
 function versionKey(version: number): Uint8Array {
@@ -32,7 +32,7 @@ function versionKey(version: number): Uint8Array {
 }
 
 /** The manifest item's attributes (and its history item's): a version, what it holds, the edit that made it. */
-function bodyOf(m: Manifest, edit: Edit | null, committedAt: string): Item {
+function bodyOf(m: Manifest, edit: Edit | null, committedAt: string): DdbItem {
   return {
     version: { N: String(m.version) },
     runs: { S: JSON.stringify(m.runs) },
@@ -156,7 +156,7 @@ export class ManifestStore {
     await snapshots.putObject(OBJECTS.manifestSnapshot(m.version), encodeSnapshot(m, now));
   }
 
-  private async putHistory(version: number, body: Item): Promise<void> {
+  private async putHistory(version: number, body: DdbItem): Promise<void> {
     try {
       await this.ddb.send(
         new PutItemCommand({

@@ -2,8 +2,9 @@
 import type { AttributeValue, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { isThrottling, Patience, translate } from './aws-errors.ts';
 
-type Item = Record<string, AttributeValue>;
-type Page = { Items?: Item[]; LastEvaluatedKey?: Item; ConsumedCapacity?: ConsumedCapacity };
+/** A DynamoDB item as the SDK gives it: the one name for it in the adapters. */
+export type DdbItem = Record<string, AttributeValue>;
+type Page = { Items?: DdbItem[]; LastEvaluatedKey?: DdbItem; ConsumedCapacity?: ConsumedCapacity };
 
 export interface PagingOptions {
   /** Stop after the first page (a sample). */
@@ -17,9 +18,9 @@ export interface PagingOptions {
    */
   readonly patient?: { throttled: number };
   /** Start after this key (a position recorded earlier) instead of at the beginning. */
-  readonly from?: Item | undefined;
+  readonly from?: DdbItem | undefined;
   /** Set, before each page is handed over, to where the next page starts (undefined after the last). */
-  readonly cursor?: { next?: Item | undefined };
+  readonly cursor?: { next?: DdbItem | undefined };
 }
 
 type JsonValue = Record<string, unknown>;
@@ -41,24 +42,24 @@ function valueFromJson(v: JsonValue): AttributeValue {
 }
 
 /** An item as JSON, to store or keep as text: binaries in base64, in lists and maps too. */
-export function itemToJson(item: Item): Record<string, JsonValue> {
+export function itemToJson(item: DdbItem): Record<string, JsonValue> {
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, valueToJson(v)]));
 }
 
-export function itemFromJson(json: Record<string, JsonValue>): Item {
+export function itemFromJson(json: Record<string, JsonValue>): DdbItem {
   return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, valueFromJson(v)]));
 }
 
 /** A paged read's position (a LastEvaluatedKey) as text, to store and resume from. */
-export const encodePosition = (key: Item): string => JSON.stringify(itemToJson(key));
-export const decodePosition = (text: string): Item => itemFromJson(JSON.parse(text) as Record<string, JsonValue>);
+export const encodePosition = (key: DdbItem): string => JSON.stringify(itemToJson(key));
+export const decodePosition = (text: string): DdbItem => itemFromJson(JSON.parse(text) as Record<string, JsonValue>);
 
 /**
  * Every item of a Query or Scan, a page at a time: `page(start)` sends one request
  * continuing from `start` (undefined first).
  */
-export async function* pagedBatches(what: string, page: (start: Item | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<Item[]> {
-  let start: Item | undefined = opts.from;
+export async function* pagedBatches(what: string, page: (start: DdbItem | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<DdbItem[]> {
+  let start: DdbItem | undefined = opts.from;
   do {
     let out: Page | undefined;
     const patience = new Patience();
@@ -79,6 +80,6 @@ export async function* pagedBatches(what: string, page: (start: Item | undefined
 }
 
 /** Every item of a Query or Scan, one by one (see pagedBatches). */
-export async function* pagedItems(what: string, page: (start: Item | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<Item> {
+export async function* pagedItems(what: string, page: (start: DdbItem | undefined) => Promise<Page>, opts: PagingOptions = {}): AsyncGenerator<DdbItem> {
   for await (const items of pagedBatches(what, page, opts)) yield* items;
 }

@@ -4,12 +4,12 @@
  * `run#<id>#<range>` with pointers to them in `run#<id>`: core/schema.ts) and the key ranges it was written in (`ranges#<id>`, one
  * RangeSummary per range). The reader and the writer of runs share these queries.
  */
-import { QueryCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { INDEX_TABLE, rangesPartition, runPartition, runRangePartition } from '../core/schema.ts';
 import { BATCH_WRITE_MAX, writeBatch } from './batch-write.ts';
-import { pagedItems } from './paging.ts';
+import { type DdbItem, pagedItems } from './paging.ts';
 
-export type Item = Record<string, AttributeValue>;
+export type { DdbItem };
 export const { partitionKey: PK, sortKey: SK } = INDEX_TABLE;
 
 /** The index item attribute holding a serialized IndexEntry. */
@@ -44,7 +44,7 @@ export class RunIndex {
   }
 
   /** The items of a run's partition, page by page: all of them, or those whose SK meets `cond` against `key`. */
-  async *partition(runId: string, o: IndexQuery = {}): AsyncGenerator<Item> {
+  async *partition(runId: string, o: IndexQuery = {}): AsyncGenerator<DdbItem> {
     yield* pagedItems(`index of run ${runId}`, (start) =>
       this.ddb.send(
         new QueryCommand({
@@ -77,7 +77,7 @@ export class RunIndex {
   }
 
   /** Deletes items (keys only needed), 25 to a request, as they stream in. */
-  async deleteItems(runId: string, items: AsyncIterable<Item>): Promise<void> {
+  async deleteItems(runId: string, items: AsyncIterable<DdbItem>): Promise<void> {
     let batch: WriteRequest[] = [];
     const flush = async (): Promise<void> => {
       await writeBatch(this.ddb, this.table, batch, `delete index items of run ${runId}`);

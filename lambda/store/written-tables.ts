@@ -7,14 +7,14 @@
  * With the lifecycle paused for a week of hourly periods, most of the 168 sealed tables a read
  * would visit are empty: this is what keeps such reads fast.
  */
-import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INDEX_TABLE } from '../core/schema.ts';
 import type { WrittenTablesView } from '../core/read-path.ts';
 import type { Clock } from '../core/seq.ts';
 import { translate } from './aws-errors.ts';
 import { writeAll } from './batch-write.ts';
 import { grant, type Grant } from './grants.ts';
-import { pagedItems } from './paging.ts';
+import { type DdbItem, pagedItems } from './paging.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 export const WRITTEN_TABLES_GRANTS = {
@@ -26,9 +26,8 @@ export const WRITTEN_TABLES_GRANTS = {
   forget: [grant('indexTable', 'dynamodb:BatchWriteItem')],
 } as const satisfies Record<string, readonly Grant[]>;
 
-type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK, writtenPk } = INDEX_TABLE;
-const keyOf = (table: string): Item => ({ [PK]: { S: writtenPk }, [SK]: { B: Buffer.from(table, 'utf8') } });
+const keyOf = (table: string): DdbItem => ({ [PK]: { S: writtenPk }, [SK]: { B: Buffer.from(table, 'utf8') } });
 
 export class WrittenTables {
   private readonly ddb: DynamoDBClient;
