@@ -1,4 +1,6 @@
 /** A small benchmark harness: time a body over repetitions, report the median. */
+import { mapBounded } from '../lambda/core/read-path.ts';
+
 export interface Figure {
   readonly suite: string;
   readonly name: string;
@@ -38,10 +40,5 @@ export function printTable(figures: readonly Figure[]): void {
 
 /** Runs `fn` over the items with `concurrency` in flight. */
 export async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
+  await mapBounded(items, concurrency, fn);
 }

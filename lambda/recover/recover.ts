@@ -19,7 +19,9 @@ import { decodeSnapshot, type ManifestSnapshot } from '../core/manifest-snapshot
 import { compareRunsNewestFirst, type Manifest, type RunMeta } from '../core/manifest.ts';
 import { FORMAT_DEFAULTS } from '../core/limits.ts';
 import { importRunId, OBJECTS, periodOfHotTable } from '../core/schema.ts';
-import { RunStats } from '../core/run-stats.ts';
+import { RunStats, type StatsPart } from '../core/run-stats.ts';
+import { mapBounded } from '../core/read-path.ts';
+import type { IndexEntry } from '../core/sparse-index.ts';
 import { batchesOf } from '../core/source.ts';
 import { Pacer } from '../core/token-bucket.ts';
 import { hotRunMeta } from '../rotate/rotate.ts';
@@ -136,15 +138,17 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
     const m = /^(\d{4})-\d{6}\.blob$/.exec(key.slice(OBJECTS.runPrefix(run.id).length));
     return m ? Number(m[1]) : undefined;
   };
-  const results: BlobIndex[] = new Array<BlobIndex>(objects.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < objects.length) {
-      const i = next++;
-      results[i] = await indexBlob(d.bucket, objects[i]!.key, objects[i]!.size);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(d.concurrency ?? 4, objects.length) }, worker));
+  // Each blob's entries are written as soon as it is read, so memory stays at a few blobs
+  // whatever the run's size; they are invisible until a manifest names the run, and a re-run
+  // writes the same items. Each range's writes are paced to its partition key's share.
+  const pacers = new Map<number | undefined, Pacer>();
+  const pacerOf = (range: number | undefined): Pacer => pacers.get(range) ?? pacers.set(range, new Pacer(INDEX_KEY_WRITE_UNITS)).get(range)!;
+  const results = await mapBounded(objects, d.concurrency ?? 4, async (o): Promise<BlobIndex> => {
+    const range = rangeOf(o.key);
+    const b = await indexBlob(d.bucket, o.key, o.size);
+    await d.coldWriter.putIndexEntries(run.id, b.entries, range, pacerOf(range));
+    return { range, firstKey: b.firstKey, bytes: o.size, stats: b.stats, entries: b.entries.length };
+  });
 
   const stats = new RunStats();
   for (const r of results) stats.append(r.stats);
@@ -152,41 +156,36 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
   if (records !== run.count) throw new RecoveryError(`its blobs hold ${records} records, its manifest entry ${run.count}`);
   if (setsum.hexdigest() !== run.setsum) throw new RecoveryError(`its blobs' setsum ${setsum.hexdigest()} is not its manifest entry's ${run.setsum}`);
 
-  // Only now, the run verified: its index items, paced to one partition key's share as the writer paces them.
-  const ranges = new Map<number | undefined, { first: BlobIndex; blobs: BlobIndex[] }>();
-  results.forEach((r, i) => {
-    const range = rangeOf(objects[i]!.key);
-    const group = ranges.get(range) ?? { first: r, blobs: [] };
-    group.blobs.push(r);
-    ranges.set(range, group);
-  });
+  // Only for a run that adds up: each range's pointer and summary (a run written whole has neither).
+  const ranges = new Map<number, BlobIndex[]>();
+  for (const r of results) if (r.range !== undefined) ranges.set(r.range, [...(ranges.get(r.range) ?? []), r]);
   const order = [...ranges.entries()];
-  for (const [k, [range, group]] of order.entries()) {
-    const pacer = new Pacer(INDEX_KEY_WRITE_UNITS);
-    for (const b of group.blobs) await d.coldWriter.putIndexEntries(run.id, b.entries, range, pacer);
-    if (range === undefined) continue;
-    const nextFirst = order[k + 1]?.[1].first.firstKey;
-    await d.coldWriter.putPointer(run.id, range, group.first.firstKey, nextFirst);
+  for (const [k, [range, blobs]] of order.entries()) {
+    const first = blobs[0]!.firstKey;
+    const nextFirst = order[k + 1]?.[1][0]!.firstKey;
+    await d.coldWriter.putPointer(run.id, range, first, nextFirst);
     await d.coldWriter.putRangeSummary(run.id, {
       index: range,
-      lo: group.first.firstKey.toString('base64'),
+      lo: first.toString('base64'),
       ...(nextFirst ? { hi: nextFirst.toString('base64') } : {}),
-      bytes: group.blobs.reduce((n, b) => n + b.bytes, 0),
-      count: group.blobs.reduce((n, b) => n + b.stats.count, 0),
+      bytes: blobs.reduce((n, b) => n + b.bytes, 0),
+      count: blobs.reduce((n, b) => n + b.stats.count, 0),
     });
   }
-  return { id: run.id, blobs: objects.length, records, bytes: results.reduce((n, r) => n + r.bytes, 0), entries: results.reduce((n, r) => n + r.entries.length, 0) };
+  return { id: run.id, blobs: objects.length, records, bytes: results.reduce((n, r) => n + r.bytes, 0), entries: results.reduce((n, r) => n + r.entries, 0) };
 }
 
+/** What a run's blob contributes once its entries are written: nothing that keeps a decoded block alive. */
 interface BlobIndex {
+  readonly range: number | undefined;
   readonly firstKey: Buffer;
   readonly bytes: number;
-  readonly stats: RunStats;
-  readonly entries: ReturnType<IndexEntryBuilder['finishBlob']>;
+  readonly stats: StatsPart;
+  readonly entries: number;
 }
 
 /** One blob read back: its index entries as its writer made them, its records counted and summed, checked against its footer. */
-async function indexBlob(bucket: ColdBucket, key: string, size: number): Promise<BlobIndex> {
+async function indexBlob(bucket: ColdBucket, key: string, size: number): Promise<{ firstKey: Buffer; stats: StatsPart; entries: IndexEntry[] }> {
   const src = bucket.source(key, size);
   const footer = await readFooter(src);
   const builder = new IndexEntryBuilder(FORMAT_DEFAULTS);
@@ -201,7 +200,9 @@ async function indexBlob(bucket: ColdBucket, key: string, size: number): Promise
     builder.addBlock(footer.blocks[block++]!, key);
   }
   if (stats.count !== footer.count || !stats.setsum.equals(footer.setsum)) throw new RecoveryError(`${key}: its records do not match its footer`);
-  return { firstKey: footer.firstKey, bytes: size, stats, entries: builder.finishBlob(key) };
+  // Copies and plain numbers: the footer's key and the stats' keys are views of buffers read.
+  const { count, setsum, minSeq, maxSeq } = stats;
+  return { firstKey: Buffer.from(footer.firstKey), stats: { count, setsum, minSeq, maxSeq }, entries: builder.finishBlob(key) };
 }
 
 /**
