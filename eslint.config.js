@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 /** The product does not depend on the embedded system, the CDK app, the benches, the cost report or the tests. */
 const PRODUCT_LAYER = {
@@ -12,6 +13,8 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.alki/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Layout is Prettier's (npm run lint checks it): ESLint's rules that would disagree with it are off.
+  prettier,
   {
     languageOptions: { globals: { Buffer: 'readonly', process: 'readonly', console: 'readonly' } },
     rules: {
@@ -24,7 +27,17 @@ export default tseslint.config(
   {
     // The local console runs in the browser.
     files: ['local/console/**/*.js'],
-    languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', setInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+        Node: 'readonly',
+        setInterval: 'readonly',
+      },
+    },
   },
   {
     files: ['lambda/**/*.ts'],
@@ -36,14 +49,31 @@ export default tseslint.config(
     // The client library runs in applications: the product's API, operations and adapters, nothing of the embedded system, the CDK app or the tests.
     files: ['client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: [...PRODUCT_LAYER.group, '**/bin/**', '**/lambda/*/handler.ts'], message: 'client/ imports the product (lambda/) but no handler, and nothing of local/, lib/, bin/, bench/, cost/ or test/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...PRODUCT_LAYER.group, '**/bin/**', '**/lambda/*/handler.ts'],
+              message: 'client/ imports the product (lambda/) but no handler, and nothing of local/, lib/, bin/, bench/, cost/ or test/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // The CDK app deploys the handlers' bundles; it imports no handler.
     files: ['lib/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lambda/*/handler.ts', '**/test/**', '**/bench/**', '**/cost/**'], message: 'lib/ imports no handler, test, bench or cost module.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/lambda/*/handler.ts', '**/test/**', '**/bench/**', '**/cost/**'], message: 'lib/ imports no handler, test, bench or cost module.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -60,7 +90,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [PRODUCT_LAYER, { group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '../store/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'lambda/core is pure TypeScript: no AWS SDK or adapters.' }] },
+        {
+          patterns: [
+            PRODUCT_LAYER,
+            {
+              group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '../store/*', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+              message: 'lambda/core is pure TypeScript: no AWS SDK or adapters.',
+            },
+          ],
+        },
       ],
     },
   },

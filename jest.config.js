@@ -8,7 +8,20 @@ const tsJest = [
   {
     useESM: true,
     // isolatedModules (in this tsconfig) makes ts-jest transpile each file alone, without type checks.
-    tsconfig: { esModuleInterop: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true, verbatimModuleSyntax: true, resolveJsonModule: true, isolatedModules: true, strict: true, skipLibCheck: true, types: ['node'] },
+    tsconfig: {
+      esModuleInterop: true,
+      target: 'es2022',
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      allowImportingTsExtensions: true,
+      noEmit: true,
+      verbatimModuleSyntax: true,
+      resolveJsonModule: true,
+      isolatedModules: true,
+      strict: true,
+      skipLibCheck: true,
+      types: ['node'],
+    },
   },
 ];
 

@@ -37,19 +37,21 @@ export async function runFaults(o: FaultRunOptions): Promise<number> {
     else if (!o.json && results.length % 50 === 0) console.error(`${results.length} of ${o.seeds} seeds...`);
   };
   await Promise.all(
-    Array.from({ length: Math.min(o.jobs, o.seeds) }, (_, shard) =>
-      new Promise<void>((resolve, reject) => {
-        const child = fork(WORKER, [String(o.from), String(o.seeds), String(shard), String(o.jobs)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-        let buffered = '';
-        child.stdout!.on('data', (d: Buffer) => {
-          buffered += d.toString('utf8');
-          const lines = buffered.split('\n');
-          buffered = lines.pop()!;
-          for (const l of lines) if (l.startsWith('{"seed"')) report(JSON.parse(l) as SeedResult);
-        });
-        child.on('error', reject);
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${shard} exited ${code}`))));
-      }),
+    Array.from(
+      { length: Math.min(o.jobs, o.seeds) },
+      (_, shard) =>
+        new Promise<void>((resolve, reject) => {
+          const child = fork(WORKER, [String(o.from), String(o.seeds), String(shard), String(o.jobs)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+          let buffered = '';
+          child.stdout!.on('data', (d: Buffer) => {
+            buffered += d.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop()!;
+            for (const l of lines) if (l.startsWith('{"seed"')) report(JSON.parse(l) as SeedResult);
+          });
+          child.on('error', reject);
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${shard} exited ${code}`))));
+        }),
     ),
   );
   const failed = results.filter((r) => !r.ok);
@@ -63,6 +65,9 @@ export async function runFaults(o: FaultRunOptions): Promise<number> {
     seconds: Math.round((Date.now() - t0) / 1000),
   };
   if (o.json) console.log(JSON.stringify({ summary, failures: failed }, null, 2));
-  else console.log(`${summary.seeds} seeds from ${o.from}: ${failed.length} failed${failed.length ? ` (${summary.failed.join(', ')})` : ''}; ${summary.executions} lifecycle executions, ${summary.injectedFaults} injected faults, ${summary.steps} steps, ${summary.seconds} s`);
+  else
+    console.log(
+      `${summary.seeds} seeds from ${o.from}: ${failed.length} failed${failed.length ? ` (${summary.failed.join(', ')})` : ''}; ${summary.executions} lifecycle executions, ${summary.injectedFaults} injected faults, ${summary.steps} steps, ${summary.seconds} s`,
+    );
   return failed.length === 0 ? 0 : 1;
 }

@@ -12,7 +12,13 @@ import { bundlesSuite } from './suites/bundles.ts';
 import { behindSuite } from './suites/behind.ts';
 import { printTable, round, type Figure } from './harness.ts';
 
-const suites: Record<string, () => Promise<Figure[]>> = { engine: engineSuite, 'data-plane': dataPlaneSuite, lifecycle: lifecycleSuite, bundles: bundlesSuite, behind: behindSuite };
+const suites: Record<string, () => Promise<Figure[]>> = {
+  engine: engineSuite,
+  'data-plane': dataPlaneSuite,
+  lifecycle: lifecycleSuite,
+  bundles: bundlesSuite,
+  behind: behindSuite,
+};
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((c) => !(c in suites));
 if (unknown.length > 0) {
@@ -26,7 +32,10 @@ for (const [name, run] of Object.entries(suites)) {
 }
 const file = new URL('./results/latest.json', import.meta.url);
 // One suite run replaces that suite's figures only: the scale model reads the others from this file.
-const kept = chosen.length > 0 && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { figures: Figure[] }).figures.filter((f) => !chosen.includes(f.suite)) : [];
+const kept =
+  chosen.length > 0 && existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { figures: Figure[] }).figures.filter((f) => !chosen.includes(f.suite))
+    : [];
 const out = { node: process.version, date: new Date().toISOString(), figures: [...kept, ...figures.map((f) => ({ ...f, value: round(f.value, 4) }))] };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(file, JSON.stringify(out, null, 2) + '\n');

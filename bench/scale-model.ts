@@ -17,7 +17,19 @@ import { apiThrottle, EXECUTION_TIMEOUT_SECONDS, RATE_QUOTAS, SFN_QUOTAS } from 
 import { warmReadsFor, warmWritesFor } from '../lambda/core/hot-capacity.ts';
 import { rangeShards } from '../lambda/core/jobs.ts';
 import { OFFLOAD_PHASES, offloadSlice, type OffloadPhase, type PhaseLists } from '../lambda/core/offload-slice.ts';
-import { compactionSlice, fanOut, offloadBudget, type OffloadSize, importChunkBytes, EVENTUAL_SCAN_BYTES_PER_READ_UNIT, INDEX_KEY_WRITE_UNITS, MAP_CONCURRENCY, SCAN_BYTES_PER_READ_UNIT, scanPlan, TASK_BUDGET_SECONDS } from '../lambda/core/fan-out.ts';
+import {
+  compactionSlice,
+  fanOut,
+  offloadBudget,
+  type OffloadSize,
+  importChunkBytes,
+  EVENTUAL_SCAN_BYTES_PER_READ_UNIT,
+  INDEX_KEY_WRITE_UNITS,
+  MAP_CONCURRENCY,
+  SCAN_BYTES_PER_READ_UNIT,
+  scanPlan,
+  TASK_BUDGET_SECONDS,
+} from '../lambda/core/fan-out.ts';
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
@@ -187,17 +199,37 @@ function largestState(s: StoreSettings, keyBytes: number, fan: { readonly segmen
     ...period,
     segments: fan.segments,
     ranges: fan.ranges,
-    maps: { bucket: `${s.prefix}-cold-123456789012-us-east-1`, ...Object.fromEntries(OFFLOAD_PHASES.map((k) => [k, OBJECTS.mapItems(runId, k)])), results: OBJECTS.mapResults(runId) },
+    maps: {
+      bucket: `${s.prefix}-cold-123456789012-us-east-1`,
+      ...Object.fromEntries(OFFLOAD_PHASES.map((k) => [k, OBJECTS.mapItems(runId, k)])),
+      results: OBJECTS.mapResults(runId),
+    },
     slice: { scan: fan.segments, merge: fan.ranges, verify: fan.ranges, rescan: fan.segments },
     complete: false,
   };
-  const run = { id: runId, tier: 'cold', level: 0, periodStart: 1e12, periodEnd: 1e12, minSeq: 1e15, maxSeq: 1e15, minKey: key, maxKey: key, count: 1e12, bytes: 1e15, setsum: 'f'.repeat(64), blobs: 1e6, createdAt: new Date(0).toISOString() };
+  const run = {
+    id: runId,
+    tier: 'cold',
+    level: 0,
+    periodStart: 1e12,
+    periodEnd: 1e12,
+    minSeq: 1e15,
+    maxSeq: 1e15,
+    minKey: key,
+    maxKey: key,
+    count: 1e12,
+    bytes: 1e15,
+    setsum: 'f'.repeat(64),
+    blobs: 1e6,
+    createdAt: new Date(0).toISOString(),
+  };
   const rotate = { periods: Array.from({ length: s.rotateAhead + 1 }, (_, i) => `${s.prefix}-hot-2026112${i}`), busy: [] };
   return jsonBytes({ trigger: 'x'.repeat(80), rotate, offload: { found: true, period }, job, verified: { run }, committed: { version: 1e6, changed: true } });
 }
 
 /** A job's key range record (two base64 keys) and a task's record (merge or verify tallies): what planning writes and the last verification step reads. */
-const rangeRecordBytes = (keyBytes: number): number => 60 + jsonBytes({ index: 1_000_000, lo: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)), hi: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)) });
+const rangeRecordBytes = (keyBytes: number): number =>
+  60 + jsonBytes({ index: 1_000_000, lo: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)), hi: 'k'.repeat(Math.ceil((keyBytes * 4) / 3)) });
 const TASK_RECORD_BYTES = 400;
 /** A job's key ranges are written 25 to a BatchWriteItem by 16 writers at once, each call taking about 20 ms. */
 const rangeWriteSeconds = (ranges: number): number => (Math.ceil(ranges / 25 / 16) * 20) / 1000;
@@ -215,7 +247,7 @@ function slicesOf(job: OffloadSize, s: StoreSettings, seconds: Readonly<Record<O
   const budget = offloadBudget(job, s);
   const todo: PhaseLists = { scan: upTo(job.totalSegments), merge: upTo(job.rangeCount), verify: upTo(job.rangeCount), rescan: upTo(job.totalSegments) };
   const out: number[] = [];
-  for (let complete = false; !complete && out.length < 10_000; ) {
+  for (let complete = false; !complete && out.length < 10_000;) {
     const slice = offloadSlice(todo, budget);
     out.push(OFFLOAD_PHASES.reduce((a, k) => a + Math.ceil(slice.lists[k].length / MAP_CONCURRENCY) * seconds[k], 0));
     for (const k of OFFLOAD_PHASES) todo[k] = todo[k].slice(slice.lists[k].length);
@@ -241,7 +273,13 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const wall = (x: Step): number => waves(x.tasks) * x.maxTaskSeconds;
   /** The last verification step reads every range's merge and verify records at a partition's read rate. */
   const sum = (name: string, unit: UnitName, ranges: number): Step =>
-    step({ name, unit, tasks: 1, maxTaskBytes: 2 * ranges * TASK_RECORD_BYTES, maxTaskSeconds: (2 * ranges * TASK_RECORD_BYTES) / SCAN_SEGMENT_BYTES_PER_SECOND });
+    step({
+      name,
+      unit,
+      tasks: 1,
+      maxTaskBytes: 2 * ranges * TASK_RECORD_BYTES,
+      maxTaskSeconds: (2 * ranges * TASK_RECORD_BYTES) / SCAN_SEGMENT_BYTES_PER_SECOND,
+    });
   let puts = 0;
   let gets = 0;
   // A merge decodes and writes with setsum; a range read back decodes and hashes.
@@ -261,12 +299,11 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   /** Seconds a segment of `raw` bytes takes read at its pace (a unit per `perUnit` bytes), or processed at `rate`, whichever is longer. */
   const pacedScan = (raw: number, rate: number, perUnit: number): number => Math.max(raw / rate, (raw * tableBytesPerRaw) / perUnit / scan.readUnitsPerSegment);
   /** Spills each task writes per range: its share of a range over what one range's sorter holds of the task's memory. */
-  const spillsPerCell = (taskBytes: number, memoryBytes: number): number => Math.max(1, Math.ceil(taskBytes / off.ranges / sorterBudget(memoryBytes, off.ranges)));
+  const spillsPerCell = (taskBytes: number, memoryBytes: number): number =>
+    Math.max(1, Math.ceil(taskBytes / off.ranges / sorterBudget(memoryBytes, off.ranges)));
   const scanBytes = bytes / off.segments;
   const scanSeconds = pacedScan(scanBytes, bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum, t.spillEncode), EVENTUAL_SCAN_BYTES_PER_READ_UNIT);
-  const offload = [
-    step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds }),
-  ];
+  const offload = [step({ name: 'offload scan', unit: 'offload', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: scanSeconds })];
   const mergeBytes = bytes / off.ranges;
   const perCell = spillsPerCell(scanBytes, s.spillBytes);
   const sources = off.segments * perCell;
@@ -275,15 +312,30 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   offload.push(step({ name: 'offload merge', unit: 'offload', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeSeconds }));
   // Verification is partitioned as the writing was: each range read back, each segment re-scanned, then a sum.
   offload.push(step({ name: 'offload verify ranges', unit: 'verify', tasks: off.ranges, maxTaskBytes: mergeBytes, maxTaskSeconds: mergeBytes / verifyRate }));
-  offload.push(step({ name: 'offload re-scan', unit: 'verify', tasks: off.segments, maxTaskBytes: scanBytes, maxTaskSeconds: pacedScan(scanBytes, bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum), SCAN_BYTES_PER_READ_UNIT) }));
+  offload.push(
+    step({
+      name: 'offload re-scan',
+      unit: 'verify',
+      tasks: off.segments,
+      maxTaskBytes: scanBytes,
+      maxTaskSeconds: pacedScan(scanBytes, bothWays(SCAN_SEGMENT_BYTES_PER_SECOND, t.setsum), SCAN_BYTES_PER_READ_UNIT),
+    }),
+  );
   offload.push(sum('offload verify sum', 'verify', off.ranges));
   // A merge holds a chunk of each source and a decoded block: about two blocks per source merged at once.
   const mergeMemory = Math.min(sources, MAX_MERGE_SOURCES) * 2 * s.blockBytes;
-  if (mergeMemory > (UNITS.offload.memoryMb << 20) / 2) violations.push(`offload merge: ${sources} spills merged at once hold ${Math.round(mergeMemory / 2 ** 20)} MiB, over half the function's ${UNITS.offload.memoryMb} MB`);
+  if (mergeMemory > (UNITS.offload.memoryMb << 20) / 2)
+    violations.push(
+      `offload merge: ${sources} spills merged at once hold ${Math.round(mergeMemory / 2 ** 20)} MiB, over half the function's ${UNITS.offload.memoryMb} MB`,
+    );
   // Spills go under one prefix per range (spills/<run>/range-<r>/): every running scan PUTs to each. Blobs go under the
   // run's prefix, every running merge at once. A merge GETs its range's spills, the only reader of that prefix.
   const blobsPerMerge = Math.max(1, mergeBytes / input.compression / s.blobBytes);
-  puts = Math.max(puts, (Math.min(MAP_CONCURRENCY, off.segments) * perCell) / scanSeconds, (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds);
+  puts = Math.max(
+    puts,
+    (Math.min(MAP_CONCURRENCY, off.segments) * perCell) / scanSeconds,
+    (Math.min(MAP_CONCURRENCY, off.ranges) * blobsPerMerge) / mergeSeconds,
+  );
   gets = Math.max(gets, (sources + (passes > 1 ? Math.ceil(sources / MAX_MERGE_SOURCES) : 0)) / mergeSeconds);
 
   // Compaction: each level the policy reaches in `days` merges fanout^level periods, split every rangeBytes.
@@ -303,9 +355,27 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     const taskBytes = levelBytes / ranges;
     // Its inputs' range summaries, and (each execution of a sliced compaction) the verify records so far.
     const read = ranges * rangeRecordBytes(keyBytes) + ranges * TASK_RECORD_BYTES;
-    const plan = step({ name: `compaction level ${level} plan`, unit: 'compact', tasks: 1, maxTaskBytes: read, maxTaskSeconds: read / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(ranges) });
-    const merge = step({ name: `compaction level ${level} merge`, unit: 'compact', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: pacedForIndex(taskBytes, taskBytes / mergeRate) });
-    const verify = step({ name: `compaction level ${level} verify ranges`, unit: 'verify', tasks: ranges, maxTaskBytes: taskBytes, maxTaskSeconds: taskBytes / verifyRate });
+    const plan = step({
+      name: `compaction level ${level} plan`,
+      unit: 'compact',
+      tasks: 1,
+      maxTaskBytes: read,
+      maxTaskSeconds: read / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(ranges),
+    });
+    const merge = step({
+      name: `compaction level ${level} merge`,
+      unit: 'compact',
+      tasks: ranges,
+      maxTaskBytes: taskBytes,
+      maxTaskSeconds: pacedForIndex(taskBytes, taskBytes / mergeRate),
+    });
+    const verify = step({
+      name: `compaction level ${level} verify ranges`,
+      unit: 'verify',
+      tasks: ranges,
+      maxTaskBytes: taskBytes,
+      maxTaskSeconds: taskBytes / verifyRate,
+    });
     const total = sum(`compaction level ${level} verify sum`, 'verify', ranges);
     const perExecution = Math.min(slice, ranges);
     compactionSeconds = Math.max(compactionSeconds, wall(plan) + waves(perExecution) * (merge.maxTaskSeconds + verify.maxTaskSeconds) + wall(total));
@@ -322,7 +392,10 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
       largestRewriteHours: (compactionExecutions * perExecution) / 3600,
       storeRewriteHours: (Math.ceil(storeRanges / slice) * perExecution) / 3600,
     };
-    if (purge.largestRewriteHours > purge.halfWindowHours) violations.push(`purge: rewriting the largest run takes ${Math.round(purge.largestRewriteHours)} h, over half the ${formatDuration(s.purgeWithinMs)} window`);
+    if (purge.largestRewriteHours > purge.halfWindowHours)
+      violations.push(
+        `purge: rewriting the largest run takes ${Math.round(purge.largestRewriteHours)} h, over half the ${formatDuration(s.purgeWithinMs)} window`,
+      );
   }
 
   // An export of the whole store, in one execution: planned from every run's key ranges, each range written as gzip
@@ -331,7 +404,13 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const exportRate = mergeRate * t.exportOfCompaction;
   const exportRead = storeRanges * rangeRecordBytes(keyBytes);
   const exports = [
-    step({ name: 'export plan', unit: 'exporter', tasks: 1, maxTaskBytes: exportRead, maxTaskSeconds: exportRead / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(storeRanges) }),
+    step({
+      name: 'export plan',
+      unit: 'exporter',
+      tasks: 1,
+      maxTaskBytes: exportRead,
+      maxTaskSeconds: exportRead / SCAN_SEGMENT_BYTES_PER_SECOND + rangeWriteSeconds(storeRanges),
+    }),
     step({ name: 'export write ranges', unit: 'exporter', tasks: storeRanges, maxTaskBytes: s.rangeBytes, maxTaskSeconds: s.rangeBytes / exportRate }),
     step({ name: 'export verify ranges', unit: 'exporter', tasks: storeRanges, maxTaskBytes: s.rangeBytes, maxTaskSeconds: s.rangeBytes / verifyRate }),
   ];
@@ -339,7 +418,8 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const exportSeconds = exports.reduce((a, x) => a + wall(x), 0);
   // Ranges one execution writes and reads back in its timeout (less the plan and the sum, taken at the whole store's size).
   const perRange = exports[1]!.maxTaskSeconds + exports[2]!.maxTaskSeconds;
-  const exportRangesPerExecution = MAP_CONCURRENCY * Math.max(0, Math.floor((EXECUTION_TIMEOUT_SECONDS.export - wall(exports[0]!) - wall(exports[3]!)) / perRange));
+  const exportRangesPerExecution =
+    MAP_CONCURRENCY * Math.max(0, Math.floor((EXECUTION_TIMEOUT_SECONDS.export - wall(exports[0]!) - wall(exports[3]!)) / perRange));
   const exportBytesPerExecution = exportRangesPerExecution * s.rangeBytes;
   if (exportRangesPerExecution === 0) violations.push(`export: not one wave of ranges fits its ${EXECUTION_TIMEOUT_SECONDS.export / 3600} h timeout`);
 
@@ -362,34 +442,60 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
   const importEvents = 2 + EVENTS.task + 3 * EVENTS.distributedMap + 4 * EVENTS.task + EVENTS.choice + 1;
   // The offload in the slices its planner takes (offloadSlice at offloadBudget's estimates), each timed at the model's
   // own seconds; the last slice adds the run up. An execution holds the largest slice and a compaction's.
-  const offloadSlices = slicesOf({ bytes: bytes * tableBytesPerRaw, totalSegments: off.segments, readUnitsPerSegment: scan.readUnitsPerSegment, rangeCount: off.ranges }, s, {
-    scan: offload[0]!.maxTaskSeconds,
-    merge: offload[1]!.maxTaskSeconds,
-    verify: offload[2]!.maxTaskSeconds,
-    rescan: offload[3]!.maxTaskSeconds,
-  });
+  const offloadSlices = slicesOf(
+    { bytes: bytes * tableBytesPerRaw, totalSegments: off.segments, readUnitsPerSegment: scan.readUnitsPerSegment, rangeCount: off.ranges },
+    s,
+    {
+      scan: offload[0]!.maxTaskSeconds,
+      merge: offload[1]!.maxTaskSeconds,
+      verify: offload[2]!.maxTaskSeconds,
+      rescan: offload[3]!.maxTaskSeconds,
+    },
+  );
   offloadSlices[offloadSlices.length - 1]! += wall(offload[4]!);
   const offloadSeconds = offloadSlices.reduce((a, x) => a + x, 0);
   const lifecycleSeconds = Math.max(...offloadSlices) + compactionSeconds;
   const importSeconds = imports.reduce((a, x) => a + wall(x), 0);
 
   for (const x of steps) {
-    if (x.maxTaskSeconds > QUOTAS.lambdaSeconds) violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over Lambda's ${QUOTAS.lambdaSeconds} s`);
-    else if (x.maxTaskSeconds > QUOTAS.taskBudgetSeconds) violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over the ${QUOTAS.taskBudgetSeconds} s budget`);
-    if (x.maxStatePayloadBytes > QUOTAS.statePayloadBudgetBytes) violations.push(`${x.name}: a state holds ${x.maxStatePayloadBytes} bytes, over ${QUOTAS.statePayloadBudgetBytes}`);
+    if (x.maxTaskSeconds > QUOTAS.lambdaSeconds)
+      violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over Lambda's ${QUOTAS.lambdaSeconds} s`);
+    else if (x.maxTaskSeconds > QUOTAS.taskBudgetSeconds)
+      violations.push(`${x.name}: a task takes ${Math.round(x.maxTaskSeconds)} s, over the ${QUOTAS.taskBudgetSeconds} s budget`);
+    if (x.maxStatePayloadBytes > QUOTAS.statePayloadBudgetBytes)
+      violations.push(`${x.name}: a state holds ${x.maxStatePayloadBytes} bytes, over ${QUOTAS.statePayloadBudgetBytes}`);
   }
   if (historyEvents > QUOTAS.historyEvents) violations.push(`lifecycle execution: ${historyEvents} history events, over ${QUOTAS.historyEvents}`);
   if (importEvents > QUOTAS.historyEvents) violations.push(`import execution: ${importEvents} history events, over ${QUOTAS.historyEvents}`);
-  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle) violations.push(`lifecycle execution: a slice of an offload and a slice of the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`);
+  if (lifecycleSeconds > EXECUTION_TIMEOUT_SECONDS.lifecycle)
+    violations.push(
+      `lifecycle execution: a slice of an offload and a slice of the largest compaction take ${(lifecycleSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.lifecycle / 3600} h timeout`,
+    );
   // Each slice's execution may start up to a lifecycle interval after the last ended.
   const offloadElapsed = offloadSeconds + (offloadSlices.length * defaultLifecycleIntervalMs(s.periodMs)) / 1000;
-  if (offloadElapsed > s.periodMs / 1000) violations.push(`offload: a period takes ${(offloadElapsed / 3600).toFixed(1)} h to offload over ${offloadSlices.length} executions, longer than a period (${formatDuration(s.periodMs)}): the lifecycle falls behind`);
-  if (importSeconds > EXECUTION_TIMEOUT_SECONDS.import) violations.push(`import execution: ${(importSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.import / 3600} h timeout`);
+  if (offloadElapsed > s.periodMs / 1000)
+    violations.push(
+      `offload: a period takes ${(offloadElapsed / 3600).toFixed(1)} h to offload over ${offloadSlices.length} executions, longer than a period (${formatDuration(s.periodMs)}): the lifecycle falls behind`,
+    );
+  if (importSeconds > EXECUTION_TIMEOUT_SECONDS.import)
+    violations.push(
+      `import execution: ${(importSeconds / 3600).toFixed(1)} h at ${MAP_CONCURRENCY} tasks at once, over its ${EXECUTION_TIMEOUT_SECONDS.import / 3600} h timeout`,
+    );
   if (puts > QUOTAS.s3PutsPerSecondPerPrefix) violations.push(`${Math.round(puts)} S3 PUTs a second under one prefix, over ${QUOTAS.s3PutsPerSecondPerPrefix}`);
   if (gets > QUOTAS.s3GetsPerSecondPerPrefix) violations.push(`${Math.round(gets)} S3 GETs a second under one prefix, over ${QUOTAS.s3GetsPerSecondPerPrefix}`);
 
   const rates = ratesOf(input);
-  const limits = rateLimits(input, rates, { tableReads, segments: off.segments, scanSeconds, scanBytes, ranges: off.ranges, planRanges: Math.max(off.ranges, largestPlan), mergeBytes, mergeSeconds, puts });
+  const limits = rateLimits(input, rates, {
+    tableReads,
+    segments: off.segments,
+    scanSeconds,
+    scanBytes,
+    ranges: off.ranges,
+    planRanges: Math.max(off.ranges, largestPlan),
+    mergeBytes,
+    mergeSeconds,
+    puts,
+  });
 
   // Per period: the offload, the import-free share of compaction (write amplification - 1), and verification.
   const gbSeconds = (x: Step): number => x.tasks * x.maxTaskSeconds * (UNITS[x.unit].memoryMb / 1024);
@@ -405,7 +511,20 @@ export function scaleModel(input: ScaleInput, t: Throughputs): ScaleReport {
     limits,
     rates,
     steps,
-    execution: { historyEvents, childHistoryEvents: CHILD_EVENTS, lifecycleSeconds, importSeconds, exportSeconds, exportBytesPerExecution, wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)), mapConcurrency: MAP_CONCURRENCY, compactionSlice: slice, largestCompactionExecutions: compactionExecutions, offloadSeconds, offloadExecutions: offloadSlices.length },
+    execution: {
+      historyEvents,
+      childHistoryEvents: CHILD_EVENTS,
+      lifecycleSeconds,
+      importSeconds,
+      exportSeconds,
+      exportBytesPerExecution,
+      wholeStoreExports: Math.ceil((bytes * input.days) / Math.max(1, exportBytesPerExecution)),
+      mapConcurrency: MAP_CONCURRENCY,
+      compactionSlice: slice,
+      largestCompactionExecutions: compactionExecutions,
+      offloadSeconds,
+      offloadExecutions: offloadSlices.length,
+    },
     ...(purge ? { purge } : {}),
     requests: { s3PutsPerSecondPerPrefix: puts, s3GetsPerSecondPerPrefix: gets, dynamodbReadUnitsPerPeriod: (2 * (bytes / recordBytes) * itemBytes) / 4096 },
     // Each task is a child execution: started, its task, ended.
@@ -442,14 +561,34 @@ function ratesOf(input: ScaleInput): RateInput {
  * (a run's index items, a job's records), the API's requests, Lambda's concurrency, and S3's
  * PUTs per prefix.
  */
-function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { tableReads: number; segments: number; scanSeconds: number; scanBytes: number; ranges: number; planRanges: number; mergeBytes: number; mergeSeconds: number; puts: number }): Limit[] {
+function rateLimits(
+  input: ScaleInput,
+  r: RateInput,
+  lifecycle: {
+    tableReads: number;
+    segments: number;
+    scanSeconds: number;
+    scanBytes: number;
+    ranges: number;
+    planRanges: number;
+    mergeBytes: number;
+    mergeSeconds: number;
+    puts: number;
+  },
+): Limit[] {
   const s = input.settings;
   const itemBytes = input.recordBytes + 60;
   const unitsPerWrite = Math.max(1, Math.ceil(itemBytes / 1024));
   const peakWrites = r.writesPerSecond * r.peakFactor;
   // The store is configured for the workload modelled: its warm throughput and API throttling follow the peak.
   const sized = sizedFor(input, r);
-  const limit = (name: string, demand: number, max: number, unit: string): Limit => ({ name, demand: Math.round(demand * 10) / 10, limit: max, unit, ok: demand <= max });
+  const limit = (name: string, demand: number, max: number, unit: string): Limit => ({
+    name,
+    demand: Math.round(demand * 10) / 10,
+    limit: max,
+    unit,
+    ok: demand <= max,
+  });
   // A table is warmed for the last period's rate (here the same) or the configured peak; else it takes a new table's.
   const warm = warmWritesFor(sized, r.writesPerSecond, { itemBytes }) ?? 0;
   const tableWrites = Math.min(RATE_QUOTAS.tableUnits, Math.max(RATE_QUOTAS.newTableWriteUnits, warm));
@@ -479,6 +618,13 @@ function rateLimits(input: ScaleInput, r: RateInput, lifecycle: { tableReads: nu
   ];
 }
 
-export function defaultScaleInput(periodBytes: number, recordBytes: number, days: number, overrides: Partial<StoreSettings> = {}, compression = 6, rates?: Partial<RateInput>): ScaleInput {
+export function defaultScaleInput(
+  periodBytes: number,
+  recordBytes: number,
+  days: number,
+  overrides: Partial<StoreSettings> = {},
+  compression = 6,
+  rates?: Partial<RateInput>,
+): ScaleInput {
   return { periodBytes, recordBytes, days, compression, settings: { ...DEFAULT_SETTINGS, ...overrides }, ...(rates ? { rates } : {}) };
 }

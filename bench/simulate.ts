@@ -78,7 +78,14 @@ if (values.compare) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(values.svg, `${comparisonSvg(rows)}\n`);
   }
-  if (values.json) console.log(JSON.stringify(rows.map(({ overhead: _o, writeAmplificationOverTime: _w, ...r }) => r), null, 2));
+  if (values.json)
+    console.log(
+      JSON.stringify(
+        rows.map(({ overhead: _o, writeAmplificationOverTime: _w, ...r }) => r),
+        null,
+        2,
+      ),
+    );
   else console.log(comparisonTable(rows));
   process.exit(0);
 }
@@ -101,22 +108,48 @@ if (values.scale) {
     ...(values['writes-per-request'] ? { writesPerRequest: positive('writes-per-request', values['writes-per-request'], 100) } : {}),
   };
   // A period's bytes: given, or the write rate's over a day; 1 TiB by default.
-  const periodBytes = values['period-bytes'] ? int('period-bytes', values['period-bytes']) : rates.writesPerSecond ? Math.ceil(rates.writesPerSecond * recordBytes * 86_400) : 2 ** 40;
-  const report = scaleModel(defaultScaleInput(periodBytes, recordBytes, int('days', values.days), overrides, undefined, rates), throughputsFromBench(undefined, recordBytes));
+  const periodBytes = values['period-bytes']
+    ? int('period-bytes', values['period-bytes'])
+    : rates.writesPerSecond
+      ? Math.ceil(rates.writesPerSecond * recordBytes * 86_400)
+      : 2 ** 40;
+  const report = scaleModel(
+    defaultScaleInput(periodBytes, recordBytes, int('days', values.days), overrides, undefined, rates),
+    throughputsFromBench(undefined, recordBytes),
+  );
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else {
     const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
     console.log('step                          tasks  task GiB  task s  state B');
-    for (const st of report.steps) console.log(`${st.name.padEnd(28)} ${String(st.tasks).padStart(6)}  ${gib(st.maxTaskBytes).padStart(8)}  ${String(Math.round(st.maxTaskSeconds)).padStart(6)}  ${String(st.maxStatePayloadBytes).padStart(7)}`);
-    console.log(`lifecycle execution: ${report.execution.historyEvents} history events (each task a child execution of ${report.execution.childHistoryEvents}), ${(report.execution.lifecycleSeconds / 3600).toFixed(1)} h at ${report.execution.mapConcurrency} tasks at once; an import ${(report.execution.importSeconds / 3600).toFixed(1)} h`);
-    console.log(`offload: ${(report.execution.offloadSeconds / 3600).toFixed(1)} h a period over ${report.execution.offloadExecutions} execution${report.execution.offloadExecutions > 1 ? "s" : ""}`);
-    console.log(`compaction: ${report.execution.compactionSlice} key ranges per execution; the largest takes ${report.execution.largestCompactionExecutions} executions`);
-    console.log(`export: the whole store in ${(report.execution.exportSeconds / 86_400).toFixed(1)} days; one export execution covers ${(report.execution.exportBytesPerExecution / 2 ** 40).toFixed(0)} TiB in its timeout, so the whole store takes ${report.execution.wholeStoreExports} exports by key range`);
-    console.log(`S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`);
-    if (report.purge) console.log(`purge: the largest run's rewrite takes ${Math.round(report.purge.largestRewriteHours)} h, every run's ${Math.round(report.purge.storeRewriteHours)} h, against half the window: ${Math.round(report.purge.halfWindowHours)} h`);
-    console.log(`Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`);
+    for (const st of report.steps)
+      console.log(
+        `${st.name.padEnd(28)} ${String(st.tasks).padStart(6)}  ${gib(st.maxTaskBytes).padStart(8)}  ${String(Math.round(st.maxTaskSeconds)).padStart(6)}  ${String(st.maxStatePayloadBytes).padStart(7)}`,
+      );
+    console.log(
+      `lifecycle execution: ${report.execution.historyEvents} history events (each task a child execution of ${report.execution.childHistoryEvents}), ${(report.execution.lifecycleSeconds / 3600).toFixed(1)} h at ${report.execution.mapConcurrency} tasks at once; an import ${(report.execution.importSeconds / 3600).toFixed(1)} h`,
+    );
+    console.log(
+      `offload: ${(report.execution.offloadSeconds / 3600).toFixed(1)} h a period over ${report.execution.offloadExecutions} execution${report.execution.offloadExecutions > 1 ? 's' : ''}`,
+    );
+    console.log(
+      `compaction: ${report.execution.compactionSlice} key ranges per execution; the largest takes ${report.execution.largestCompactionExecutions} executions`,
+    );
+    console.log(
+      `export: the whole store in ${(report.execution.exportSeconds / 86_400).toFixed(1)} days; one export execution covers ${(report.execution.exportBytesPerExecution / 2 ** 40).toFixed(0)} TiB in its timeout, so the whole store takes ${report.execution.wholeStoreExports} exports by key range`,
+    );
+    console.log(
+      `S3 per prefix: ${Math.round(report.requests.s3PutsPerSecondPerPrefix)} PUT/s, ${Math.round(report.requests.s3GetsPerSecondPerPrefix)} GET/s; DynamoDB read units per period: ${Math.round(report.requests.dynamodbReadUnitsPerPeriod)}`,
+    );
+    if (report.purge)
+      console.log(
+        `purge: the largest run's rewrite takes ${Math.round(report.purge.largestRewriteHours)} h, every run's ${Math.round(report.purge.storeRewriteHours)} h, against half the window: ${Math.round(report.purge.halfWindowHours)} h`,
+      );
+    console.log(
+      `Lambda GB-s per period: ${Math.round(report.cost.lambdaGbSecondsPerPeriod)}; transitions per period: ${Math.round(report.cost.transitionsPerPeriod)}`,
+    );
     console.log('\nrate quota                            demand      limit  unit');
-    for (const l of report.limits) console.log(`${l.name.padEnd(36)} ${String(l.demand).padStart(9)}  ${String(l.limit).padStart(9)}  ${l.unit}${l.ok ? '' : '  OVER'}`);
+    for (const l of report.limits)
+      console.log(`${l.name.padEnd(36)} ${String(l.demand).padStart(9)}  ${String(l.limit).padStart(9)}  ${l.unit}${l.ok ? '' : '  OVER'}`);
     const over = report.limits.filter((l) => !l.ok).map((l) => `${l.name}: ${l.demand} ${l.unit} against ${l.limit}`);
     console.log(report.withinQuotas ? 'within quotas' : `violations:\n  ${[...report.violations, ...over].join('\n  ')}`);
   }
@@ -156,7 +189,8 @@ if (values.json) {
   console.log(JSON.stringify({ summary, rows }, null, 2));
 } else {
   console.log('period  runs  write-amp  levels (newest first)');
-  for (const r of rows) console.log(`${String(r.period).padStart(6)}  ${String(r.runs).padStart(4)}  ${r.writeAmplification.toFixed(3).padStart(9)}  ${r.levels}`);
+  for (const r of rows)
+    console.log(`${String(r.period).padStart(6)}  ${String(r.runs).padStart(4)}  ${r.writeAmplification.toFixed(3).padStart(9)}  ${r.levels}`);
   console.log(
     `\n${periods} periods, fanout ${fanout}, maxLevel ${maxLevel}: ${result.runs} runs at the end (at most ${result.maxRuns}), ` +
       `${result.compactions} compactions, write amplification ${summary.writeAmplification}, largest merge ${result.largestMerge} periods of data`,

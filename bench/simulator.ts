@@ -28,10 +28,14 @@ export const WORKLOADS: Record<'steady' | 'deleteStorm' | 'retentionChange', (pe
   steady: () => ({ name: 'steady appends', deletes: () => 0, retention: () => undefined }),
   deleteStorm: (periods) => {
     const at = Math.floor(periods / 2);
-    return { name: `a storm of deletes (half the store on day ${at}, then 0.1% a day)`, deletes: (p) => (p === at ? 0.5 : p > at ? 0.001 : 0), retention: () => undefined };
+    return {
+      name: `a storm of deletes (half the store on day ${at}, then 0.1% a day)`,
+      deletes: (p) => (p === at ? 0.5 : p > at ? 0.001 : 0),
+      retention: () => undefined,
+    };
   },
   retentionChange: (periods) => {
-    const at = Math.floor(periods * 2 / 3);
+    const at = Math.floor((periods * 2) / 3);
     const keep = Math.max(2, Math.floor(periods / 3));
     return { name: `a retention change (kept forever, then ${keep} days from day ${at})`, deletes: () => 0, retention: (p) => (p >= at ? keep : undefined) };
   },
@@ -139,7 +143,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
   const stored = (): number => m.runs.reduce((a, r) => a + r.bytes, 0);
   const liveBytes = (cutoffPeriod: number): number => {
     let live = 0;
-    for (const t of truth.values()) for (const c of t.cohorts) if (c.period >= cutoffPeriod) live += (c.n - [...c.dead.values()].reduce((a, b) => a + b, 0)) * recordBytes;
+    for (const t of truth.values())
+      for (const c of t.cohorts) if (c.period >= cutoffPeriod) live += (c.n - [...c.dead.values()].reduce((a, b) => a + b, 0)) * recordBytes;
     return live;
   };
 
@@ -175,7 +180,9 @@ export function simulate(o: SimulationOptions): SimulationResult {
     ingested += unit;
 
     // Runs expired whole are dropped (GC's retention step).
-    const expired = m.runs.filter((r) => truth.get(r.id)!.cohorts.every((c) => c.period < cutoffPeriod) && [...truth.get(r.id)!.tombstones.keys()].every((b) => b < cutoffPeriod));
+    const expired = m.runs.filter(
+      (r) => truth.get(r.id)!.cohorts.every((c) => c.period < cutoffPeriod) && [...truth.get(r.id)!.tombstones.keys()].every((b) => b < cutoffPeriod),
+    );
     if (expired.length > 0) {
       for (const r of expired) {
         for (const c of truth.get(r.id)!.cohorts) if (c.n > 0) lag(expiredSince(c.period));
@@ -184,7 +191,12 @@ export function simulate(o: SimulationOptions): SimulationResult {
       m = applyEdit(m, { kind: 'retention', remove: expired.map((r) => r.id), add: [] }).manifest;
     }
 
-    const ctx: PlanContext = { nowMs: now, periodMs: DAY_MS, ...(retention !== undefined ? { cutoff: cutoffPeriod * DAY_MS * 1000 } : {}), ...(o.purgeWithin !== undefined ? { purgeWithinMs: o.purgeWithin * DAY_MS } : {}) };
+    const ctx: PlanContext = {
+      nowMs: now,
+      periodMs: DAY_MS,
+      ...(retention !== undefined ? { cutoff: cutoffPeriod * DAY_MS * 1000 } : {}),
+      ...(o.purgeWithin !== undefined ? { purgeWithinMs: o.purgeWithin * DAY_MS } : {}),
+    };
     const seen = new Set<string>();
     for (let plan = policy.plan(m, ctx); plan && !seen.has(plan.outputId); plan = policy.plan(m, ctx)) {
       seen.add(plan.outputId);
@@ -206,11 +218,15 @@ export function simulate(o: SimulationOptions): SimulationResult {
           }
           if (next.n > 1e-9) out.cohorts.push(next);
         }
-        for (const [batch, k] of t.tombstones) if (!plan.dropTombstones && batch >= cutoffPeriod) out.tombstones.set(batch, (out.tombstones.get(batch) ?? 0) + k);
+        for (const [batch, k] of t.tombstones)
+          if (!plan.dropTombstones && batch >= cutoffPeriod) out.tombstones.set(batch, (out.tombstones.get(batch) ?? 0) + k);
       }
       const start = Math.min(...plan.inputs.map((r) => r.periodStart)) / DAY_MS;
       const end = Math.max(...plan.inputs.map((r) => r.periodEnd)) / DAY_MS;
-      const run = meta(plan.outputId, plan.outputLevel, start, end, out, { purgedAt: plan.purgedAt, ...(plan.strategy !== 'logarithmic' ? { madeBy: plan.strategy } : {}) });
+      const run = meta(plan.outputId, plan.outputLevel, start, end, out, {
+        purgedAt: plan.purgedAt,
+        ...(plan.strategy !== 'logarithmic' ? { madeBy: plan.strategy } : {}),
+      });
       for (const r of plan.inputs) truth.delete(r.id);
       truth.set(run.id, out);
       for (const batch of out.tombstones.keys()) batchIn.set(batch, run.id);

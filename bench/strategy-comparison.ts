@@ -44,7 +44,11 @@ export function compareStrategies(periods: number, recordsPerPeriod = 1000): Com
     const workload = WORKLOADS[key](periods);
     for (const c of CONTENDERS) {
       const wa: number[] = [];
-      const policy = policyFor({ ...DEFAULT_POLICY_OPTIONS, compaction: c.compaction, purgeWithinMs: c.purgeWithin === undefined ? undefined : c.purgeWithin * 86_400_000 });
+      const policy = policyFor({
+        ...DEFAULT_POLICY_OPTIONS,
+        compaction: c.compaction,
+        purgeWithinMs: c.purgeWithin === undefined ? undefined : c.purgeWithin * 86_400_000,
+      });
       const r: SimulationResult = simulate({
         periods,
         ...DEFAULT_POLICY_OPTIONS,
@@ -72,10 +76,17 @@ export function compareStrategies(periods: number, recordsPerPeriod = 1000): Com
 }
 
 export function comparisonTable(rows: readonly ComparisonRow[]): string {
-  const lines = ['| workload | strategy | write amp. | mean overhead | max overhead | final overhead | longest purge lag (days) | compactions |', '|---|---|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    '| workload | strategy | write amp. | mean overhead | max overhead | final overhead | longest purge lag (days) | compactions |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+  ];
   for (const r of rows) {
-    const by = Object.entries(r.compactions).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`| ${r.workload} | ${r.strategy} | ${r.writeAmplification} | ${r.meanOverhead} | ${r.maxOverhead} | ${r.finalOverhead} | ${r.maxPurgeLagDays} | ${by} |`);
+    const by = Object.entries(r.compactions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push(
+      `| ${r.workload} | ${r.strategy} | ${r.writeAmplification} | ${r.meanOverhead} | ${r.maxOverhead} | ${r.finalOverhead} | ${r.maxPurgeLagDays} | ${by} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -91,7 +102,10 @@ export function comparisonSvg(rows: readonly ComparisonRow[]): string {
   const pad = { l: 46, r: 10, t: 34, b: 30 };
   const width = workloads.length * W;
   const height = 2 * H + 40;
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`, `<rect width="${width}" height="${height}" fill="white"/>`];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
   const panel = (col: number, row: number, title: string, series: { name: string; ys: readonly number[] }[], yLabel: string): void => {
     const x0 = col * W + pad.l;
     const y0 = row * H + pad.t;
@@ -111,18 +125,36 @@ export function comparisonSvg(rows: readonly ComparisonRow[]): string {
     out.push(`<text x="${x0 + 2}" y="${y0 - 5}" fill="#555">${yLabel}</text>`);
     series.forEach((s, k) => {
       const step = Math.max(1, Math.floor(s.ys.length / 300));
-      const pts = s.ys.filter((_, i) => i % step === 0 || i === s.ys.length - 1).map((v, j, arr) => `${sx(j === arr.length - 1 ? s.ys.length - 1 : j * step).toFixed(1)},${sy(v).toFixed(1)}`);
-      out.push(`<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="1.3" ${k >= 2 ? 'stroke-dasharray="4 2" ' : ''}points="${pts.join(' ')}"/>`);
+      const pts = s.ys
+        .filter((_, i) => i % step === 0 || i === s.ys.length - 1)
+        .map((v, j, arr) => `${sx(j === arr.length - 1 ? s.ys.length - 1 : j * step).toFixed(1)},${sy(v).toFixed(1)}`);
+      out.push(
+        `<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="1.3" ${k >= 2 ? 'stroke-dasharray="4 2" ' : ''}points="${pts.join(' ')}"/>`,
+      );
     });
   };
   workloads.forEach((wl, col) => {
     const of = rows.filter((r) => r.workload === wl);
-    panel(col, 0, wl.split(' (')[0]!, of.map((r) => ({ name: r.strategy, ys: r.overhead })), 'space overhead (stored / live)');
-    panel(col, 1, '', of.map((r) => ({ name: r.strategy, ys: r.writeAmplificationOverTime })), 'write amplification (cumulative)');
+    panel(
+      col,
+      0,
+      wl.split(' (')[0]!,
+      of.map((r) => ({ name: r.strategy, ys: r.overhead })),
+      'space overhead (stored / live)',
+    );
+    panel(
+      col,
+      1,
+      '',
+      of.map((r) => ({ name: r.strategy, ys: r.writeAmplificationOverTime })),
+      'write amplification (cumulative)',
+    );
   });
   strategies.forEach((s, k) => {
     const x = 10 + k * 200;
-    out.push(`<line x1="${x}" y1="${height - 12}" x2="${x + 24}" y2="${height - 12}" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" ${k >= 2 ? 'stroke-dasharray="4 2"' : ''}/><text x="${x + 30}" y="${height - 8}">${s}</text>`);
+    out.push(
+      `<line x1="${x}" y1="${height - 12}" x2="${x + 24}" y2="${height - 12}" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" ${k >= 2 ? 'stroke-dasharray="4 2"' : ''}/><text x="${x + 30}" y="${height - 8}">${s}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');

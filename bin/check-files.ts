@@ -108,7 +108,8 @@ export function describeCheck(r: CheckReport): string {
     `  matching ${r.matching}, missing ${r.missing}, different ${r.different}, newer in Alki ${r.newerInAlki}`,
   ];
   for (const kind of ['missing', 'different', 'newerInAlki'] as const) {
-    for (const e of r.examples[kind]) out.push(`  ${kind}: ${e.pk} / ${e.sk}: expected ${JSON.stringify(e.expected)}${e.actual !== undefined ? `, Alki has ${JSON.stringify(e.actual)}` : ''}`);
+    for (const e of r.examples[kind])
+      out.push(`  ${kind}: ${e.pk} / ${e.sk}: expected ${JSON.stringify(e.expected)}${e.actual !== undefined ? `, Alki has ${JSON.stringify(e.actual)}` : ''}`);
   }
   return out.join('\n');
 }

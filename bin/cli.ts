@@ -82,8 +82,13 @@ async function call<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    if (err instanceof AlkiPreconditionFailedError) throw new CliError(`412 PreconditionFailed: ${err.message.replace(/^412 PreconditionFailed: /, '')}${err.currentSeq !== undefined ? ` (current ETag "${err.currentSeq}")` : ''}`, 1);
-    if (err instanceof AlkiApiError && err.code === 'ConnectionFailed') throw new CliError(`${err.message.replace(/^0 ConnectionFailed: /, '')}. Is it running (npm start)?`, 1);
+    if (err instanceof AlkiPreconditionFailedError)
+      throw new CliError(
+        `412 PreconditionFailed: ${err.message.replace(/^412 PreconditionFailed: /, '')}${err.currentSeq !== undefined ? ` (current ETag "${err.currentSeq}")` : ''}`,
+        1,
+      );
+    if (err instanceof AlkiApiError && err.code === 'ConnectionFailed')
+      throw new CliError(`${err.message.replace(/^0 ConnectionFailed: /, '')}. Is it running (npm start)?`, 1);
     if (err instanceof AlkiApiError) throw new CliError(err.message, 1);
     throw err;
   }
@@ -150,13 +155,15 @@ async function main(): Promise<void> {
     }
     case 'query': {
       const [pk] = need(1) as [string];
-      const pages = client.query(pk, {
-        ...(values.from !== undefined ? { from: values.from } : {}),
-        ...(values.to !== undefined ? { to: values.to } : {}),
-        ...(values.desc ? { order: 'desc' as const } : {}),
-        ...(values.limit !== undefined ? { pageSize: Number(values.limit) } : {}),
-        ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
-      }).pages();
+      const pages = client
+        .query(pk, {
+          ...(values.from !== undefined ? { from: values.from } : {}),
+          ...(values.to !== undefined ? { to: values.to } : {}),
+          ...(values.desc ? { order: 'desc' as const } : {}),
+          ...(values.limit !== undefined ? { pageSize: Number(values.limit) } : {}),
+          ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
+        })
+        .pages();
       let total = 0;
       await call(async () => {
         for await (const page of pages) {
@@ -177,7 +184,9 @@ async function main(): Promise<void> {
       const lines = [`manifest version ${r.version}`, 'tier  level  count        bytes  periods                                    id'];
       for (const run of r.runs) {
         const span = `${new Date(run.periodStart).toISOString()} .. ${new Date(run.periodEnd).toISOString()}`;
-        lines.push(`${run.tier.padEnd(4)}  ${String(run.level).padStart(5)}  ${String(run.count).padStart(5)}  ${String(run.bytes).padStart(11)}  ${span}  ${run.id}`);
+        lines.push(
+          `${run.tier.padEnd(4)}  ${String(run.level).padStart(5)}  ${String(run.count).padStart(5)}  ${String(run.bytes).padStart(11)}  ${span}  ${run.id}`,
+        );
       }
       return print(lines.join('\n'), r);
     }
@@ -201,14 +210,18 @@ async function main(): Promise<void> {
       need(0);
       if (!values.out) throw new CliError('alki export needs --out DIR', 2);
       const out = values.out;
-      const { report, files } = await call(() => exportTo(client, { ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}), out, log: (l) => values.json || console.error(l) }));
+      const { report, files } = await call(() =>
+        exportTo(client, { ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}), out, log: (l) => values.json || console.error(l) }),
+      );
       if (report.state !== 'succeeded') throw new CliError(`export ${report.id} ${report.state}: ${report.cause ?? ''}`, 1);
       return print(`export ${report.id}: ${report.records} records in ${files.length} files (${report.bytes} bytes) in ${values.out}`, { ...report, files });
     }
     case 'import': {
       const files = positionals.slice(1);
       if (files.length === 0) throw new CliError(USAGE, 2);
-      const status = await call(() => importFiles(client, files, { onInvalid: values['skip-invalid'] ? 'skip' : 'fail', log: (l) => values.json || console.error(l) }));
+      const status = await call(() =>
+        importFiles(client, files, { onInvalid: values['skip-invalid'] ? 'skip' : 'fail', log: (l) => values.json || console.error(l) }),
+      );
       print(describeImport(status, files), status);
       if (status.state !== 'succeeded') throw new CliError('', 1);
       return;

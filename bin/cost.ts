@@ -25,7 +25,9 @@ if (records !== undefined && !/^\d+$/.test(records)) fail(`--records must be a w
 const log = json ? undefined : (line: string) => console.error(`measuring: ${line}`);
 let measured: Measurement;
 try {
-  measured = from ? (JSON.parse(readFileSync(from, 'utf8')) as Measurement) : await measure({ ...(records ? { records: Number(records) } : {}), ...(log ? { log } : {}) });
+  measured = from
+    ? (JSON.parse(readFileSync(from, 'utf8')) as Measurement)
+    : await measure({ ...(records ? { records: Number(records) } : {}), ...(log ? { log } : {}) });
 } catch (err) {
   fail(`${from ? `cannot read ${from}` : 'measurement failed'}: ${(err as Error).message}`);
 }
@@ -37,10 +39,16 @@ if (json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
   const usd = (v: number): string => `$${Math.round(v).toLocaleString('en-US')}`;
-  console.log(`Measured (${measured.records} records of ${Math.round(measured.recordBytes)} bytes): S3 ${measured.s3BytesPerLogicalByte.toFixed(3)} and index ${measured.indexBytesPerLogicalByte.toFixed(4)} bytes per logical byte, ${measured.writeUnitsPerRecord} write unit per record, ${measured.readUnitsPerColdRead.toFixed(2)} read units and ${measured.s3GetsPerColdRead.toFixed(2)} S3 GETs per cold read.`);
+  console.log(
+    `Measured (${measured.records} records of ${Math.round(measured.recordBytes)} bytes): S3 ${measured.s3BytesPerLogicalByte.toFixed(3)} and index ${measured.indexBytesPerLogicalByte.toFixed(4)} bytes per logical byte, ${measured.writeUnitsPerRecord} write unit per record, ${measured.readUnitsPerColdRead.toFixed(2)} read units and ${measured.s3GetsPerColdRead.toFixed(2)} S3 GETs per cold read.`,
+  );
   const fe = measured.frontEnd;
-  console.log(`Front end: a single PUT ${fe.single.durationMs.toFixed(1)} ms of the ingest function (${fe.single.ownMs.toFixed(2)} its own), ${fe.single.logBytes.toFixed(1)} log bytes; a batch of ${fe.batchItems} ${fe.batch.durationMs.toFixed(1)} ms (${fe.batch.ownMs.toFixed(2)}), ${fe.batch.logBytes.toFixed(1)} log bytes; a GET ${fe.read.durationMs.toFixed(1)} ms of the read function (${fe.read.ownMs.toFixed(2)}); ${fe.accessLogBytes} bytes of access log a request.`);
-  console.log(`Prices: ${PRICES.region} list prices as of ${PRICES.asOf} (cost/prices.ts). Capacity: each scenario's, the same for Alki's hot tables and the DynamoDB-only table.\n`);
+  console.log(
+    `Front end: a single PUT ${fe.single.durationMs.toFixed(1)} ms of the ingest function (${fe.single.ownMs.toFixed(2)} its own), ${fe.single.logBytes.toFixed(1)} log bytes; a batch of ${fe.batchItems} ${fe.batch.durationMs.toFixed(1)} ms (${fe.batch.ownMs.toFixed(2)}), ${fe.batch.logBytes.toFixed(1)} log bytes; a GET ${fe.read.durationMs.toFixed(1)} ms of the read function (${fe.read.ownMs.toFixed(2)}); ${fe.accessLogBytes} bytes of access log a request.`,
+  );
+  console.log(
+    `Prices: ${PRICES.region} list prices as of ${PRICES.asOf} (cost/prices.ts). Capacity: each scenario's, the same for Alki's hot tables and the DynamoDB-only table.\n`,
+  );
   console.log(['scenario', 'Alki / month', 'DynamoDB only / month', 'ratio'].join(' | '));
   for (const s of result.scenarios) console.log([s.name, usd(s.alki.monthlyUsd), usd(s.dynamodbOnly.monthlyUsd), `${s.ratio.toFixed(1)}x`].join(' | '));
   // Alki's bill is the same against either table class: each write path's, on demand, for the first workload.

@@ -7,7 +7,10 @@ import { basename, join } from 'node:path';
 import type { AlkiClient, ExportObject, ExportStatus } from '../client/index.ts';
 import { Progress } from './progress.ts';
 
-export async function exportTo(client: AlkiClient, opts: { checkpoint?: string; out: string; pollMs?: number; log: (line: string) => void }): Promise<{ report: ExportStatus; files: string[] }> {
+export async function exportTo(
+  client: AlkiClient,
+  opts: { checkpoint?: string; out: string; pollMs?: number; log: (line: string) => void },
+): Promise<{ report: ExportStatus; files: string[] }> {
   const started = await client.createExport(opts.checkpoint ? { checkpoint: opts.checkpoint } : {});
   opts.log(`export ${started.id} of checkpoint ${started.checkpoint}: running`);
   const report = await client.waitForExport(started.id, { pollMs: opts.pollMs ?? 1000 });

@@ -37,7 +37,14 @@ for (const e of entries) {
   const key = `${principal}\t${e.action}\t${statement}\t${e.allowed}`;
   const row = rows.get(key);
   if (row) row.count += e.count;
-  else rows.set(key, { ...e, principal, statement, resource: e.resource.replace(/table\/[^-]+-/, 'table/<prefix>-').replace(/:::[^-/]+-cold/, ':::<bucket>'), count: e.count });
+  else
+    rows.set(key, {
+      ...e,
+      principal,
+      statement,
+      resource: e.resource.replace(/table\/[^-]+-/, 'table/<prefix>-').replace(/:::[^-/]+-cold/, ':::<bucket>'),
+      count: e.count,
+    });
 }
 const sorted = [...rows.values()].sort((a, b) => a.principal.localeCompare(b.principal) || a.action.localeCompare(b.action));
 console.log(['role', 'action', 'allowed by', 'calls', 'e.g. resource'].join('\t'));

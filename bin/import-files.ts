@@ -97,7 +97,11 @@ export async function uploadAndCommit(
 }
 
 /** `alki import`: files uploaded with a progress bar, committed, waited for. */
-export async function importFiles(client: AlkiClient, paths: readonly string[], opts: { onInvalid: InvalidPolicy; log: (line: string) => void }): Promise<ImportStatus> {
+export async function importFiles(
+  client: AlkiClient,
+  paths: readonly string[],
+  opts: { onInvalid: InvalidPolicy; log: (line: string) => void },
+): Promise<ImportStatus> {
   const sources = await Promise.all(paths.map(fileSource));
   const id = await uploadAndCommit(client, sources, { ...opts, progress: true });
   return client.waitForImport(id, { pollMs: 500 });
@@ -108,10 +112,13 @@ export function describeImport(s: ImportStatus, paths: readonly string[]): strin
   const out = [`import ${s.id}: ${s.state}${s.cause ? ` (${s.cause})` : ''}`];
   if (s.counts) {
     const c = s.counts;
-    out.push(`  lines ${c.lines}, valid ${c.valid}, invalid ${c.invalid}, duplicate keys ${c.duplicates}, records imported ${s.state === 'succeeded' ? c.records : 0}`);
+    out.push(
+      `  lines ${c.lines}, valid ${c.valid}, invalid ${c.invalid}, duplicate keys ${c.duplicates}, records imported ${s.state === 'succeeded' ? c.records : 0}`,
+    );
   }
   if (s.bytes !== undefined) out.push(`  ${s.bytes} bytes uploaded${s.run ? `, run ${s.run}` : ''}`);
   for (const e of s.errors.slice(0, 20)) out.push(`  ${paths[e.file] ?? `file ${e.file}`}:${e.line}: ${e.reason}`);
-  if (s.errors.length > 20 || (s.counts && s.counts.invalid > s.errors.length)) out.push(`  ... ${(s.counts?.invalid ?? s.errors.length) - Math.min(20, s.errors.length)} more invalid line(s)`);
+  if (s.errors.length > 20 || (s.counts && s.counts.invalid > s.errors.length))
+    out.push(`  ... ${(s.counts?.invalid ?? s.errors.length) - Math.min(20, s.errors.length)} more invalid line(s)`);
   return out.join('\n');
 }

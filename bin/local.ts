@@ -50,7 +50,10 @@ console.log(
     row('retention', settings.retentionMs === undefined ? 'off' : formatDuration(settings.retentionMs)),
     row('hot capacity', `${settings.hotCapacity}  (${SETTINGS_ENV.hotCapacity}=provisioned: auto-scaled hot tables)`),
     row('hot shards', `${settings.hotShards} partition keys per pk  (${SETTINGS_ENV.hotShards})`),
-    row('rates', `${throughputScale === 0 ? 'not enforced' : `AWS's limits times ${throughputScale}, refused as AWS refuses them`}  (ALKI_LOCAL_THROUGHPUT_SCALE; off: none)`),
+    row(
+      'rates',
+      `${throughputScale === 0 ? 'not enforced' : `AWS's limits times ${throughputScale}, refused as AWS refuses them`}  (ALKI_LOCAL_THROUGHPUT_SCALE; off: none)`,
+    ),
     row('DynamoDB', `${system.dynamodbEndpoint}  (aws --endpoint-url ${system.dynamodbEndpoint} dynamodb list-tables)`),
     row('S3', `${system.s3Endpoint}  (aws --endpoint-url ${system.s3Endpoint} s3 ls s3://${system.store.bucket} --recursive)`),
     row('IAM', 'each function calls AWS with its deployed role (from the synthesized template); the AWS CLI acts as an administrator'),

@@ -15,7 +15,8 @@ import { SETTINGS_ENV } from '../lambda/core/settings.ts';
 import { RESOURCE_ENV } from '../lambda/store/clients.ts';
 import { recoverStore } from '../lambda/recover/from-env.ts';
 
-const USAGE = 'usage: alki recover --bucket BUCKET --index-table TABLE [--prefix PREFIX] [--create-table] [--concurrency N] [--json] [--dynamodb-endpoint URL] [--s3-endpoint URL] [--region REGION]';
+const USAGE =
+  'usage: alki recover --bucket BUCKET --index-table TABLE [--prefix PREFIX] [--create-table] [--concurrency N] [--json] [--dynamodb-endpoint URL] [--s3-endpoint URL] [--region REGION]';
 
 export async function recoverCommand(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({
@@ -59,9 +60,15 @@ export async function recoverCommand(args: readonly string[]): Promise<number> {
   else {
     const records = report.rebuilt.reduce((n, r) => n + r.records, 0);
     console.log(`from ${report.snapshot.name} (version ${report.snapshot.version}, committed ${report.snapshot.committedAt})`);
-    console.log(`rebuilt ${report.rebuilt.length} runs (${records} records); hot tables kept ${report.hotTables.kept.length}, registered again ${report.hotTables.registered.length}, gone ${report.hotTables.missing.length}`);
+    console.log(
+      `rebuilt ${report.rebuilt.length} runs (${records} records); hot tables kept ${report.hotTables.kept.length}, registered again ${report.hotTables.registered.length}, gone ${report.hotTables.missing.length}`,
+    );
     for (const f of report.failed) console.log(`cannot rebuild ${f.id}: ${f.reason}`);
-    console.log(report.manifestVersion !== undefined ? `manifest version ${report.manifestVersion} written` : 'nothing committed: restore the objects named above (docs/operations.md) and run again');
+    console.log(
+      report.manifestVersion !== undefined
+        ? `manifest version ${report.manifestVersion} written`
+        : 'nothing committed: restore the objects named above (docs/operations.md) and run again',
+    );
   }
   return report.failed.length > 0 ? 1 : 0;
 }

@@ -14,8 +14,24 @@ import { AlkiApiError, AlkiConnectionError, errorOf, itemStatus } from './errors
 import { backoffMs, DEFAULT_RETRY, outcomeUnknown, retryable, type RetryOptions, type Safety } from './retry.ts';
 import { httpTransport, TransportError, type Transport, type TransportRequest, type TransportResponse } from './transport.ts';
 import type {
-  BatchWriteItem, BatchWriteResult, Checkpoint, CreatedImport, ExportObject, ExportStatus, ImportParts, ImportStatus, Item, Key, QueryOptions, QueryPage,
-  RequestOf, ResponseOf, Runs, StoreStatus, WriteConditions, Written,
+  BatchWriteItem,
+  BatchWriteResult,
+  Checkpoint,
+  CreatedImport,
+  ExportObject,
+  ExportStatus,
+  ImportParts,
+  ImportStatus,
+  Item,
+  Key,
+  QueryOptions,
+  QueryPage,
+  RequestOf,
+  ResponseOf,
+  Runs,
+  StoreStatus,
+  WriteConditions,
+  Written,
 } from './types.ts';
 import { BatchWriter, type BatchWriterOptions } from './writer.ts';
 
@@ -50,7 +66,12 @@ function requestOf<K extends OperationName>(op: K, call: Call<K>): TransportRequ
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) qs.set(k, String(v));
   const q = qs.toString();
-  return { method: route.method, path: q ? `${path}?${q}` : path, headers: { ...call.headers }, ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}) };
+  return {
+    method: route.method,
+    path: q ? `${path}?${q}` : path,
+    headers: { ...call.headers },
+    ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+  };
 }
 
 function preconditionHeaders(c: WriteConditions | undefined): Record<string, string> {
@@ -98,7 +119,12 @@ export class AlkiClient {
         if (!(err instanceof TransportError)) throw err;
         const answer = err.sent ? 'lost' : 'unsent';
         if (last || !retryable(call.safety, answer)) {
-          throw new AlkiConnectionError(0, 'ConnectionFailed', `${err.message}${outcomeUnknown(call.safety, answer) ? ' (the write may have been applied; it was not retried)' : ''}`, { outcomeUnknown: outcomeUnknown(call.safety, answer) });
+          throw new AlkiConnectionError(
+            0,
+            'ConnectionFailed',
+            `${err.message}${outcomeUnknown(call.safety, answer) ? ' (the write may have been applied; it was not retried)' : ''}`,
+            { outcomeUnknown: outcomeUnknown(call.safety, answer) },
+          );
         }
         await this.sleep(backoffMs(attempt, undefined, this.retry));
         continue;
@@ -115,12 +141,25 @@ export class AlkiClient {
   async put(pk: string, sk: string, value: unknown, conditions?: WriteConditions): Promise<Written> {
     const body = JSON.stringify(value);
     if (body === undefined) throw new TypeError('the value must be JSON (not undefined)');
-    return (await this.send('putItem', { params: { pk, sk }, headers: preconditionHeaders(conditions), body: value as RequestOf<'putItem'>, safety: isConditional(conditions) ? 'conditional' : 'idempotent' })).body;
+    return (
+      await this.send('putItem', {
+        params: { pk, sk },
+        headers: preconditionHeaders(conditions),
+        body: value as RequestOf<'putItem'>,
+        safety: isConditional(conditions) ? 'conditional' : 'idempotent',
+      })
+    ).body;
   }
 
   /** Deletes a key (a tombstone); conditional with `ifMatch` or `ifNoneMatch`. */
   async delete(pk: string, sk: string, conditions?: WriteConditions): Promise<Written> {
-    return (await this.send('deleteItem', { params: { pk, sk }, headers: preconditionHeaders(conditions), safety: isConditional(conditions) ? 'conditional' : 'idempotent' })).body;
+    return (
+      await this.send('deleteItem', {
+        params: { pk, sk },
+        headers: preconditionHeaders(conditions),
+        safety: isConditional(conditions) ? 'conditional' : 'idempotent',
+      })
+    ).body;
   }
 
   /** The newest version of a key, or undefined when there is none. */
@@ -136,7 +175,13 @@ export class AlkiClient {
   /** A partition in key order, as items (`for await`), or as pages (`.pages()`). */
   query(pk: string, opts: QueryOptions = {}): Paged<Item, QueryPage> {
     const page = async (cursor: string | undefined): Promise<QueryPage> =>
-      (await this.send('query', { params: { pk }, query: { from: opts.from, to: opts.to, order: opts.order, limit: opts.pageSize, cursor, checkpoint: opts.checkpoint }, safety: 'idempotent' })).body;
+      (
+        await this.send('query', {
+          params: { pk },
+          query: { from: opts.from, to: opts.to, order: opts.order, limit: opts.pageSize, cursor, checkpoint: opts.checkpoint },
+          safety: 'idempotent',
+        })
+      ).body;
     return paged(page, opts.cursor, (p) => p.items);
   }
 
@@ -174,7 +219,11 @@ export class AlkiClient {
     for (let start = 0; start < keys.length; start += LIMITS.maxBatchItems) {
       let ask: readonly Key[] = keys.slice(start, start + LIMITS.maxBatchItems);
       while (ask.length > 0) {
-        const { body } = await this.send('batchGet', { body: { keys: ask.map((k) => ({ pk: k.pk, sk: k.sk })) }, query: { checkpoint: opts.checkpoint }, safety: 'idempotent' });
+        const { body } = await this.send('batchGet', {
+          body: { keys: ask.map((k) => ({ pk: k.pk, sk: k.sk })) },
+          query: { checkpoint: opts.checkpoint },
+          safety: 'idempotent',
+        });
         for (const it of body.items) found.set(id(it), it);
         ask = body.unprocessedKeys ?? [];
       }
@@ -230,7 +279,12 @@ export class AlkiClient {
 
   /** Waits until an import is no longer running (polling every `pollMs`). */
   async waitForImport(id: string, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<ImportStatus> {
-    return this.until(() => this.getImport(id), (s) => s.state !== 'running', opts, `import ${id}`);
+    return this.until(
+      () => this.getImport(id),
+      (s) => s.state !== 'running',
+      opts,
+      `import ${id}`,
+    );
   }
 
   /** Starts an export (of a checkpoint, or of one it takes), of the store or a key range. */
@@ -245,12 +299,18 @@ export class AlkiClient {
 
   /** Waits until an export is no longer running. */
   async waitForExport(id: string, opts: { pollMs?: number; timeoutMs?: number } = {}): Promise<ExportStatus> {
-    return this.until(() => this.getExport(id), (s) => s.state !== 'running', opts, `export ${id}`);
+    return this.until(
+      () => this.getExport(id),
+      (s) => s.state !== 'running',
+      opts,
+      `export ${id}`,
+    );
   }
 
   /** A succeeded export's objects (each with a fresh download URL), page after page. */
   exportObjects(id: string, opts: { pageSize?: number } = {}): Paged<ExportObject, ExportStatus> {
-    const page = (cursor: string | undefined): Promise<ExportStatus> => this.getExport(id, { ...(cursor !== undefined ? { cursor } : {}), ...(opts.pageSize !== undefined ? { limit: opts.pageSize } : {}) });
+    const page = (cursor: string | undefined): Promise<ExportStatus> =>
+      this.getExport(id, { ...(cursor !== undefined ? { cursor } : {}), ...(opts.pageSize !== undefined ? { limit: opts.pageSize } : {}) });
     return paged(page, undefined, (p) => p.objects);
   }
 
@@ -280,7 +340,11 @@ function codeOf(body: unknown, status: number): string {
 }
 
 /** Pages fetched from `first` on, each from the cursor the last one gave, until none does; and their items. */
-function paged<T, P extends { cursor?: string | undefined }>(page: (cursor: string | undefined) => Promise<P>, first: string | undefined, itemsOf: (p: P) => readonly T[]): Paged<T, P> {
+function paged<T, P extends { cursor?: string | undefined }>(
+  page: (cursor: string | undefined) => Promise<P>,
+  first: string | undefined,
+  itemsOf: (p: P) => readonly T[],
+): Paged<T, P> {
   async function* pages(): AsyncGenerator<P> {
     let cursor = first;
     do {

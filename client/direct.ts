@@ -36,7 +36,12 @@ export function directTransport(opts: DirectOptions = {}): Transport {
   return async (req) => {
     const { event, unit } = httpEvent({ method: req.method, url: req.path, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) });
     const dispatch = units[unit];
-    if (!dispatch) throw new AlkiApiError(501, 'NotInDirectMode', `${req.method} ${req.path.split('?')[0]} needs the store's state machines: use the API (new AlkiClient({ url }))`);
+    if (!dispatch)
+      throw new AlkiApiError(
+        501,
+        'NotInDirectMode',
+        `${req.method} ${req.path.split('?')[0]} needs the store's state machines: use the API (new AlkiClient({ url }))`,
+      );
     let result;
     try {
       result = await dispatch(ctx, event, NO_COUNTER);

@@ -50,7 +50,12 @@ export function errorOf(status: number, body: unknown, headers: { get(name: stri
   const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   // API Gateway's own answers (its throttling, a missing signature) say {"message": ...}.
   const code = typeof e?.code === 'string' ? e.code : `Http${status}`;
-  const message = typeof e?.message === 'string' ? e.message : typeof (body as { message?: unknown } | undefined)?.message === 'string' ? (body as { message: string }).message : JSON.stringify(body ?? '');
+  const message =
+    typeof e?.message === 'string'
+      ? e.message
+      : typeof (body as { message?: unknown } | undefined)?.message === 'string'
+        ? (body as { message: string }).message
+        : JSON.stringify(body ?? '');
   const retryAfter = Number(headers.get('retry-after'));
   const opts = { retryAfterSeconds: Number.isFinite(retryAfter) && headers.get('retry-after') !== null ? retryAfter : undefined, outcomeUnknown };
   if (status === 412) {

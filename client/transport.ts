@@ -41,7 +41,10 @@ export function httpTransport(url: string, fetcher: typeof fetch = fetch): Trans
     const target = new URL(base + req.path);
     let res: Response;
     try {
-      const headers = await signedHeaders(req.method, target, req.body, { ...req.headers, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) });
+      const headers = await signedHeaders(req.method, target, req.body, {
+        ...req.headers,
+        ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      });
       res = await fetcher(target, { method: req.method, headers, ...(req.body !== undefined ? { body: req.body } : {}) });
     } catch (err) {
       const code = ((err as Error).cause as { code?: string } | undefined)?.code;

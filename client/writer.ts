@@ -53,7 +53,8 @@ export class BatchWriter {
   constructor(send: (items: BatchWriteItem[]) => Promise<BatchWriteResult[]>, opts: BatchWriterOptions = {}) {
     this.send = send;
     this.maxItems = opts.maxItems ?? LIMITS.maxBatchItems;
-    if (!Number.isInteger(this.maxItems) || this.maxItems < 1 || this.maxItems > LIMITS.maxBatchItems) throw new RangeError(`maxItems must be 1 to ${LIMITS.maxBatchItems}`);
+    if (!Number.isInteger(this.maxItems) || this.maxItems < 1 || this.maxItems > LIMITS.maxBatchItems)
+      throw new RangeError(`maxItems must be 1 to ${LIMITS.maxBatchItems}`);
     this.maxBytes = opts.maxBytes ?? 1024 * 1024;
     this.lingerMs = opts.lingerMs ?? 20;
     this.concurrency = Math.max(1, opts.concurrency ?? 1);

@@ -16,7 +16,14 @@ import { observe } from './sdk-calls.ts';
  * single-digit milliseconds for one item; a BatchWriteItem of 25 items about twice that.
  * An assumption, stated here, not a measurement.
  */
-export const FRONT_END_LATENCY_MS: Readonly<Record<string, number>> = { PutItem: 6, GetItem: 5, Query: 8, BatchWriteItem: 12, TransactWriteItems: 12, UpdateItem: 6 };
+export const FRONT_END_LATENCY_MS: Readonly<Record<string, number>> = {
+  PutItem: 6,
+  GetItem: 5,
+  Query: 8,
+  BatchWriteItem: 12,
+  TransactWriteItems: 12,
+  UpdateItem: 6,
+};
 
 export interface InvocationCost {
   /** Milliseconds per invocation as deployed: the handler's own, and DynamoDB's latency for its calls. */
@@ -41,7 +48,10 @@ export interface FrontEndMeasurement {
 }
 
 /** Records each SDK call's command and when it was in flight (into `log`, shared by several clients). */
-function timeCalls(client: Parameters<typeof observe>[0], log: { calls: { command: string; start: number; end: number }[] } = { calls: [] }): { calls: { command: string; start: number; end: number }[] } {
+function timeCalls(
+  client: Parameters<typeof observe>[0],
+  log: { calls: { command: string; start: number; end: number }[] } = { calls: [] },
+): { calls: { command: string; start: number; end: number }[] } {
   observe(client, ({ command, start, end }) => void log.calls.push({ command, start, end }));
   return log;
 }
@@ -99,7 +109,12 @@ export function accessLogLine(): string {
  * batches, after warming it. `sys` must run the source handlers with metrics enabled and the
  * deployed log level (INFO).
  */
-export async function measureFrontEnd(sys: LocalSystem, make: (i: number) => { pk: string; sk: string; value: unknown }, n = 1000, batchItems = 100): Promise<FrontEndMeasurement> {
+export async function measureFrontEnd(
+  sys: LocalSystem,
+  make: (i: number) => { pk: string; sk: string; value: unknown },
+  n = 1000,
+  batchItems = 100,
+): Promise<FrontEndMeasurement> {
   // Each record made once: the GETs read the keys the PUTs wrote.
   const made = new Map<number, { pk: string; sk: string; value: unknown }>();
   const record = (i: number) => made.get(i) ?? made.set(i, make(i)).get(i)!;
@@ -130,7 +145,12 @@ export async function measureFrontEnd(sys: LocalSystem, make: (i: number) => { p
   };
   const put = (i: number) => {
     const x = record(i);
-    return httpEvent({ method: 'PUT', url: `/v1/items/${encodeURIComponent(x.pk)}/${encodeURIComponent(x.sk)}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(x.value) }).event;
+    return httpEvent({
+      method: 'PUT',
+      url: `/v1/items/${encodeURIComponent(x.pk)}/${encodeURIComponent(x.sk)}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(x.value),
+    }).event;
   };
   const batch = (b: number) =>
     httpEvent({
@@ -148,7 +168,13 @@ export async function measureFrontEnd(sys: LocalSystem, make: (i: number) => { p
     const x = record(i);
     return httpEvent({ method: 'GET', url: `/v1/items/${encodeURIComponent(x.pk)}/${encodeURIComponent(x.sk)}`, headers: {} }).event;
   };
-  await invoke(Array.from({ length: 20 }, (_, i) => get(i)), 'read');
-  const read = await invoke(Array.from({ length: n }, (_, i) => get(i)), 'read');
+  await invoke(
+    Array.from({ length: 20 }, (_, i) => get(i)),
+    'read',
+  );
+  const read = await invoke(
+    Array.from({ length: n }, (_, i) => get(i)),
+    'read',
+  );
   return { single, read, batch: batches, batchItems, accessLogBytes: Buffer.byteLength(accessLogLine()) + 1 };
 }

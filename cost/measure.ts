@@ -54,7 +54,27 @@ export interface MeasureOptions {
   readonly log?: (line: string) => void;
 }
 
-const DETAIL_WORDS = ['aws-cli/2.17.0', 'Python/3.11.8', 'Linux/6.1', 'exe/x86_64', 'Mozilla/5.0', 'session', 'mfa=true', 'mfa=false', 'region=us-east-1', 'region=eu-west-1', 'GetObject', 'PutObject', 'ListBucket', 'AssumeRole', 'console', 'sdk', 'status=200', 'status=403', 'tls=1.3'];
+const DETAIL_WORDS = [
+  'aws-cli/2.17.0',
+  'Python/3.11.8',
+  'Linux/6.1',
+  'exe/x86_64',
+  'Mozilla/5.0',
+  'session',
+  'mfa=true',
+  'mfa=false',
+  'region=us-east-1',
+  'region=eu-west-1',
+  'GetObject',
+  'PutObject',
+  'ListBucket',
+  'AssumeRole',
+  'console',
+  'sdk',
+  'status=200',
+  'status=403',
+  'tls=1.3',
+];
 
 /** An audit record of about `bytes` key and value bytes. */
 function auditRecord(r: () => number, i: number, periodStart: number, bytes: number): { pk: string; sk: string; value: Record<string, unknown> } {
@@ -86,7 +106,14 @@ const GB = 1e9;
 
 /** The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own, on the real clock. */
 async function frontEnd(targetBytes: number): Promise<FrontEndMeasurement> {
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs: 3_600_000 }, schedule: false, logLevel: 'INFO', throughputScale: 0 });
+  const sys = await startLocal({
+    dataDir: undefined,
+    port: 0,
+    settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs: 3_600_000 },
+    schedule: false,
+    logLevel: 'INFO',
+    throughputScale: 0,
+  });
   try {
     await sys.runLifecycle();
     const r = rng(11);
@@ -119,7 +146,12 @@ export async function measure(o: MeasureOptions = {}): Promise<Measurement> {
   }
 }
 
-async function measureStore(n: number, targetBytes: number, reads: number, log: (line: string) => void): Promise<Omit<Measurement, 'frontEnd' | 'throughputs'>> {
+async function measureStore(
+  n: number,
+  targetBytes: number,
+  reads: number,
+  log: (line: string) => void,
+): Promise<Omit<Measurement, 'frontEnd' | 'throughputs'>> {
   const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'cost', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000 };
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
   const taskSeconds = new Map<string, number>();
@@ -139,7 +171,16 @@ async function measureStore(n: number, targetBytes: number, reads: number, log: 
         },
       ]),
     );
-  const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now, wrapTasks: time, logLevel: 'INFO' });
+  const sys = await startLocal({
+    dataDir: undefined,
+    port: 0,
+    settings,
+    schedule: false,
+    retryIntervalMs: 0,
+    clock: () => now,
+    wrapTasks: time,
+    logLevel: 'INFO',
+  });
   try {
     const m0 = await sys.dataPlane.manifests.read();
     const hot = m0.runs.find((r) => r.tier === 'hot' && r.periodStart <= now && now < r.periodEnd)!;
@@ -160,7 +201,11 @@ async function measureStore(n: number, targetBytes: number, reads: number, log: 
       if (!output) return;
       const consistent = input.ConsistentRead === true;
       if (command === 'GetItem') readUnitsTotal += readUnits(output.Item ? itemBytes(output.Item as Record<string, AttributeValue>) : 0, consistent);
-      if (command === 'Query') readUnitsTotal += readUnits(((output.Items ?? []) as Record<string, AttributeValue>[]).reduce((s, it) => s + itemBytes(it), 0), consistent);
+      if (command === 'Query')
+        readUnitsTotal += readUnits(
+          ((output.Items ?? []) as Record<string, AttributeValue>[]).reduce((s, it) => s + itemBytes(it), 0),
+          consistent,
+        );
     });
     let s3Gets = 0;
     observe(sys.functionStores.read.s3, ({ command, output }) => {
@@ -217,7 +262,11 @@ async function measureStore(n: number, targetBytes: number, reads: number, log: 
       s3GetsPerColdRead: s3Gets / reads,
       s3BytesPerLogicalByte: run.bytes / logical,
       indexBytesPerLogicalByte: indexBytes / logical,
-      offloadPerLogicalGb: { s3Puts: lifecycleCalls('s3:PutObject') / offloadGb, s3Gets: lifecycleCalls('s3:GetObject') / offloadGb, lambdaGbSeconds: gbSeconds / offloadGb },
+      offloadPerLogicalGb: {
+        s3Puts: lifecycleCalls('s3:PutObject') / offloadGb,
+        s3Gets: lifecycleCalls('s3:GetObject') / offloadGb,
+        lambdaGbSeconds: gbSeconds / offloadGb,
+      },
       transitionsPerExecution: entered,
       lifecycleLogs: { bytesPerTask: lifecycleLogBytes / Math.max(1, taskInvocations), bytesPerTransition: executionLogBytes / Math.max(1, entered) },
     };

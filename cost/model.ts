@@ -124,7 +124,7 @@ export function frontEndMonthly(m: Measurement, w: Workload, p: Prices, d: Deplo
   const writes = (w.writesPerSecond * SECONDS_PER_MONTH) / (w.writePath === 'api-batch' ? m.frontEnd.batchItems : 1);
   // Reads go the way writes go: through the API, one GET a read.
   const reads = w.readsPerSecond * SECONDS_PER_MONTH;
-  const access = d.apiAccessLogs ?? true ? m.frontEnd.accessLogBytes : 0;
+  const access = (d.apiAccessLogs ?? true) ? m.frontEnd.accessLogBytes : 0;
   const logBytes = writes * (inv.logBytes + access) + reads * (m.frontEnd.read.logBytes + access);
   // Lambda records 1 request a second of each traced function, and 5% of the rest.
   const traced = (n: number): number => (n > 0 ? Math.min(n, SECONDS_PER_MONTH + 0.05 * Math.max(0, n - SECONDS_PER_MONTH)) : 0);
@@ -134,7 +134,9 @@ export function frontEndMonthly(m: Measurement, w: Workload, p: Prices, d: Deplo
     'API Gateway (HTTP API requests)': apiGatewayUsd(writes + reads, p),
     'Lambda ingest (requests)': writes * p.lambda.requestUsd,
     'Lambda ingest (duration)': gbSeconds(writes, inv, 'ingest') * p.lambda.gbSecondUsd,
-    ...(reads > 0 ? { 'Lambda read (requests)': reads * p.lambda.requestUsd, 'Lambda read (duration)': gbSeconds(reads, m.frontEnd.read, 'read') * p.lambda.gbSecondUsd } : {}),
+    ...(reads > 0
+      ? { 'Lambda read (requests)': reads * p.lambda.requestUsd, 'Lambda read (duration)': gbSeconds(reads, m.frontEnd.read, 'read') * p.lambda.gbSecondUsd }
+      : {}),
     'CloudWatch Logs (API functions and their metrics, access log)': logsUsd(logBytes, p, d),
     ...(traces > 0 ? { 'X-Ray (API functions traced)': (traces / 1e6) * p.xray.tracesRecordedUsdPerMillion } : {}),
   };
@@ -158,7 +160,9 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const noncurrent = deletedPerDay * (opts.noncurrentVersionDays ?? 30);
   // Requests grow with the offload's fan-out (spills per segment and range) and its blobs.
   const measuredBytes = m.records * m.recordBytes;
-  const requestScale = (spillObjects(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) / (spillObjects(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
+  const requestScale =
+    (spillObjects(logicalPerPeriod, s) + (logicalPerPeriod * stored) / s.blobBytes) /
+    (spillObjects(measuredBytes, s) + Math.max(1, (measuredBytes * stored) / s.blobBytes));
   const perPeriod = (perGb: number): number => perGb * (measuredBytes / GB) * requestScale;
   const lifecycleFactor = 1 + rewrites;
   // The lifecycle's functions and transitions at this period's size, from the scale model (its tasks timed at the
@@ -169,7 +173,8 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const hotWrites: Record<string, number> =
     s.hotCapacity === 'provisioned'
       ? {
-          'hot writes (DynamoDB provisioned, auto-scaled)': provisionedWriteUnits(w.writesPerSecond, item) * provisionedHours * p.dynamodb.provisionedWcuHourUsd,
+          'hot writes (DynamoDB provisioned, auto-scaled)':
+            provisionedWriteUnits(w.writesPerSecond, item) * provisionedHours * p.dynamodb.provisionedWcuHourUsd,
           'hot reads (DynamoDB provisioned, floor)': AUTO_SCALING.minUnits * provisionedHours * p.dynamodb.provisionedRcuHourUsd,
         }
       : { 'hot writes (DynamoDB on demand)': (records * writeUnits(item) * p.dynamodb.writeRequestUnitUsd) / 1e6 };
@@ -179,11 +184,16 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     'offload scans (DynamoDB on demand)': (SCAN_UNITS_PER_4KB * ((records * item) / 4096) * p.dynamodb.readRequestUnitUsd) / 1e6,
     'hot storage (DynamoDB)': (hotBytes / GB) * p.dynamodb.storageStandardUsd,
     'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
-    'cold storage (S3 Standard)': (((retained * stored) + noncurrent) / GB) * p.s3.storageStandardUsd,
-    'S3 requests (offload, compaction)': periodsPerMonth * lifecycleFactor * ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
+    'cold storage (S3 Standard)': ((retained * stored + noncurrent) / GB) * p.s3.storageStandardUsd,
+    'S3 requests (offload, compaction)':
+      periodsPerMonth *
+      lifecycleFactor *
+      ((perPeriod(m.offloadPerLogicalGb.s3Puts) * p.s3.putUsd + perPeriod(m.offloadPerLogicalGb.s3Gets) * p.s3.getUsd) / 1000),
     'Lambda (lifecycle)': periodsPerMonth * lifecycle.lambdaGbSecondsPerPeriod * p.lambda.gbSecondUsd,
     'Step Functions': periodsPerMonth * lifecycle.transitionsPerPeriod * p.stepFunctions.transitionUsd,
-    'CloudWatch Logs (lifecycle functions, state machine)': periodsPerMonth * logsUsd(lifecycle.tasksPerPeriod * m.lifecycleLogs.bytesPerTask + lifecycle.transitionsPerPeriod * m.lifecycleLogs.bytesPerTransition, p, opts),
+    'CloudWatch Logs (lifecycle functions, state machine)':
+      periodsPerMonth *
+      logsUsd(lifecycle.tasksPerPeriod * m.lifecycleLogs.bytesPerTask + lifecycle.transitionsPerPeriod * m.lifecycleLogs.bytesPerTransition, p, opts),
     reads: w.readsPerSecond * SECONDS_PER_MONTH * ((m.readUnitsPerColdRead * p.dynamodb.readRequestUnitUsd) / 1e6 + (m.s3GetsPerColdRead * p.s3.getUsd) / 1000),
     'index point-in-time recovery (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.pitrUsd,
     'CloudWatch metrics (custom)': CUSTOM_METRICS * p.cloudwatch.metricUsd,
@@ -201,9 +211,12 @@ export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tabl
   const requests: Record<string, number> =
     capacity === 'provisioned'
       ? {
-          [`writes (DynamoDB provisioned, auto-scaled${cls})`]: provisionedWriteUnits(w.writesPerSecond, item) * HOURS_PER_MONTH * (ia ? p.dynamodb.iaProvisionedWcuHourUsd : p.dynamodb.provisionedWcuHourUsd),
+          [`writes (DynamoDB provisioned, auto-scaled${cls})`]:
+            provisionedWriteUnits(w.writesPerSecond, item) * HOURS_PER_MONTH * (ia ? p.dynamodb.iaProvisionedWcuHourUsd : p.dynamodb.provisionedWcuHourUsd),
           [`reads (DynamoDB provisioned${cls})`]:
-            Math.max(AUTO_SCALING.minUnits, Math.ceil((w.readsPerSecond * readUnits(item, true) * 100) / AUTO_SCALING.targetUtilization)) * HOURS_PER_MONTH * (ia ? p.dynamodb.iaProvisionedRcuHourUsd : p.dynamodb.provisionedRcuHourUsd),
+            Math.max(AUTO_SCALING.minUnits, Math.ceil((w.readsPerSecond * readUnits(item, true) * 100) / AUTO_SCALING.targetUtilization)) *
+            HOURS_PER_MONTH *
+            (ia ? p.dynamodb.iaProvisionedRcuHourUsd : p.dynamodb.provisionedRcuHourUsd),
         }
       : {
           [`writes (DynamoDB on demand${cls})`]: (records * writeUnits(item) * (ia ? p.dynamodb.iaWriteRequestUnitUsd : p.dynamodb.writeRequestUnitUsd)) / 1e6,
@@ -211,7 +224,8 @@ export function dynamodbOnlyMonthly(m: Measurement, w: Workload, p: Prices, tabl
         };
   return total({
     ...requests,
-    [`storage (DynamoDB ${ia ? 'Standard-IA' : 'Standard'})`]: ((retainedItems * (item + STORAGE_OVERHEAD_BYTES)) / GB) * (ia ? p.dynamodb.storageIaUsd : p.dynamodb.storageStandardUsd),
+    [`storage (DynamoDB ${ia ? 'Standard-IA' : 'Standard'})`]:
+      ((retainedItems * (item + STORAGE_OVERHEAD_BYTES)) / GB) * (ia ? p.dynamodb.storageIaUsd : p.dynamodb.storageStandardUsd),
   });
 }
 

@@ -15,16 +15,17 @@ type Middleware = { middlewareStack: { add: (mw: never, opts: { step: 'initializ
 
 /** Calls `see` after each call the client makes, failed or not. */
 export function observe(client: Middleware, see: (call: SeenCall) => void): void {
-  const mw = ((next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
-    const start = performance.now();
-    let output: Record<string, unknown> | undefined;
-    try {
-      const result = await next(args);
-      output = result.output;
-      return result;
-    } finally {
-      see({ command: (context.commandName ?? '').replace(/Command$/, ''), input: args.input, output, start, end: performance.now() });
-    }
-  }) as never;
+  const mw = ((next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) =>
+    async (args: { input: Record<string, unknown> }) => {
+      const start = performance.now();
+      let output: Record<string, unknown> | undefined;
+      try {
+        const result = await next(args);
+        output = result.output;
+        return result;
+      } finally {
+        see({ command: (context.commandName ?? '').replace(/Command$/, ''), input: args.input, output, start, end: performance.now() });
+      }
+    }) as never;
   client.middlewareStack.add(mw, { step: 'initialize', name: `observe-${Math.random()}` });
 }

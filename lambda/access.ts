@@ -27,13 +27,36 @@ import type { UnitName } from './units.ts';
 export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // A conditional write reads the key's versions, hot and cold, before its conditional put.
   // It marks a table written before its first write; a conditional write skips sealed tables never written.
-  ingest: mergeGrants(HOT_TABLE_GRANTS.write, HOT_TABLE_GRANTS.putIf, HOT_TABLE_GRANTS.get, RUN_READ_GRANTS, MANIFEST_GRANTS.read, WRITTEN_TABLES_GRANTS.mark, WRITTEN_TABLES_GRANTS.read),
+  ingest: mergeGrants(
+    HOT_TABLE_GRANTS.write,
+    HOT_TABLE_GRANTS.putIf,
+    HOT_TABLE_GRANTS.get,
+    RUN_READ_GRANTS,
+    MANIFEST_GRANTS.read,
+    WRITTEN_TABLES_GRANTS.mark,
+    WRITTEN_TABLES_GRANTS.read,
+  ),
   // Checkpoints are part of reading: the read API makes, lists and deletes them (their items only).
   read: mergeGrants(HOT_TABLE_GRANTS.read, RUN_READ_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.read, CHECKPOINT_GRANTS.manage, WRITTEN_TABLES_GRANTS.read),
   // Rotation is also the lifecycle's first task, which ends an execution that finds an earlier one running.
   // With hotCapacity provisioned it also sizes the tables and attaches auto scaling (and detaches it at the seal).
-  rotate: mergeGrants(HOT_TABLE_ADMIN_GRANTS.create, HOT_TABLE_ADMIN_GRANTS.capacity, TABLE_SCALING_GRANTS.attach, TABLE_SCALING_GRANTS.detach, MANIFEST_GRANTS.commit, LIFECYCLE_LIST_GRANTS),
-  offload: mergeGrants(MANIFEST_GRANTS.read, HOT_TABLE_ADMIN_GRANTS.describe, HOT_TABLE_GRANTS.scan, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
+  rotate: mergeGrants(
+    HOT_TABLE_ADMIN_GRANTS.create,
+    HOT_TABLE_ADMIN_GRANTS.capacity,
+    TABLE_SCALING_GRANTS.attach,
+    TABLE_SCALING_GRANTS.detach,
+    MANIFEST_GRANTS.commit,
+    LIFECYCLE_LIST_GRANTS,
+  ),
+  offload: mergeGrants(
+    MANIFEST_GRANTS.read,
+    HOT_TABLE_ADMIN_GRANTS.describe,
+    HOT_TABLE_GRANTS.scan,
+    JOB_GRANTS.use,
+    MAP_ITEM_GRANTS.write,
+    SPILL_GRANTS.use,
+    RUN_WRITE_GRANTS.write,
+  ),
   // Verify reads, and records what it read under its job's items only (job#*): it cannot write the manifest or a run.
   verify: mergeGrants(HOT_TABLE_GRANTS.scan, RUN_READ_GRANTS, JOB_GRANTS.read, JOB_GRANTS.record),
   compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, RUN_READ_GRANTS, RUN_WRITE_GRANTS.write),
@@ -41,16 +64,44 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),
   // Only GC deletes tables.
   // It also sweeps what failed attempts left, reading import records to spare running imports.
-  gc: mergeGrants(CHECKPOINT_GRANTS.collect, HOT_TABLE_ADMIN_GRANTS.drop, WRITTEN_TABLES_GRANTS.forget, MANIFEST_GRANTS.commit, JOB_GRANTS.spec, JOB_GRANTS.delete, RUN_WRITE_GRANTS.delete, SPILL_GRANTS.delete, IMPORT_OBJECT_GRANTS.delete, IMPORT_RECORD_GRANTS.read, PURGE_GRANTS.purge),
+  gc: mergeGrants(
+    CHECKPOINT_GRANTS.collect,
+    HOT_TABLE_ADMIN_GRANTS.drop,
+    WRITTEN_TABLES_GRANTS.forget,
+    MANIFEST_GRANTS.commit,
+    JOB_GRANTS.spec,
+    JOB_GRANTS.delete,
+    RUN_WRITE_GRANTS.delete,
+    SPILL_GRANTS.delete,
+    IMPORT_OBJECT_GRANTS.delete,
+    IMPORT_RECORD_GRANTS.read,
+    PURGE_GRANTS.purge,
+  ),
   // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
   // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
   imports: mergeGrants(
-    IMPORT_RECORD_GRANTS.write, UPLOAD_GRANTS, IMPORT_OBJECT_GRANTS.list, IMPORT_START_GRANTS,
-    EXPORT_RECORD_GRANTS.write, EXPORT_START_GRANTS, EXPORT_OBJECT_GRANTS.read, EXPORT_DOWNLOAD_GRANTS, MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.get,
+    IMPORT_RECORD_GRANTS.write,
+    UPLOAD_GRANTS,
+    IMPORT_OBJECT_GRANTS.list,
+    IMPORT_START_GRANTS,
+    EXPORT_RECORD_GRANTS.write,
+    EXPORT_START_GRANTS,
+    EXPORT_OBJECT_GRANTS.read,
+    EXPORT_DOWNLOAD_GRANTS,
+    MANIFEST_GRANTS.read,
+    CHECKPOINT_GRANTS.get,
   ),
   exporter: mergeGrants(
-    MANIFEST_GRANTS.read, CHECKPOINT_GRANTS.get, JOB_GRANTS.use, JOB_GRANTS.delete, MAP_ITEM_GRANTS.write, SPILL_GRANTS.delete, RUN_READ_GRANTS,
-    EXPORT_RECORD_GRANTS.write, EXPORT_OBJECT_GRANTS.write, EXPORT_OBJECT_GRANTS.read,
+    MANIFEST_GRANTS.read,
+    CHECKPOINT_GRANTS.get,
+    JOB_GRANTS.use,
+    JOB_GRANTS.delete,
+    MAP_ITEM_GRANTS.write,
+    SPILL_GRANTS.delete,
+    RUN_READ_GRANTS,
+    EXPORT_RECORD_GRANTS.write,
+    EXPORT_OBJECT_GRANTS.write,
+    EXPORT_OBJECT_GRANTS.read,
   ),
   importer: mergeGrants(IMPORT_RECORD_GRANTS.write, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, IMPORT_OBJECT_GRANTS.read, SPILL_GRANTS.use, RUN_WRITE_GRANTS.write),
 };

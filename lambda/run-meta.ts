@@ -21,9 +21,9 @@ export const runMeta = z.strictObject({
   maxKey: z.optional(described(z.string(), 'encoded key, base64')),
   count: int(),
   bytes: described(int(), 'bytes stored (S3 bytes for a cold run)'),
-  setsum: described(z.string(), 'hex digest of exactly the run\'s records'),
-  table: z.optional(described(z.string(), 'a hot run\'s DynamoDB table')),
-  shards: z.optional(described(int(), 'a hot run\'s table\'s write shards per pk (absent: one)')),
+  setsum: described(z.string(), "hex digest of exactly the run's records"),
+  table: z.optional(described(z.string(), "a hot run's DynamoDB table")),
+  shards: z.optional(described(int(), "a hot run's table's write shards per pk (absent: one)")),
   blobs: z.optional(int()),
   createdAt: z.string(),
   tombstones: z.optional(described(int(), 'tombstones the run holds')),
@@ -32,7 +32,6 @@ export const runMeta = z.strictObject({
   purgedAt: z.optional(described(int(), 'ms: every delete whose clock started by then has been applied to its records')),
   madeBy: z.optional(described(z.string(), 'the compaction strategy that wrote it (absent: offload, import or the logarithmic merge)')),
 });
-
 
 /** Whether two types are exactly the same (optional fields included), as the type checker compares them. */
 type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

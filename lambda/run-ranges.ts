@@ -12,11 +12,17 @@ import type { Stores } from './store/stores.ts';
 const RAW_PER_STORED = 4;
 
 /** Splitters between ranges of about `rangeBytes` raw each, strictly increasing; only keys inside [lo, hi) when given. */
-export async function splittersOverRuns(s: Pick<Stores, 'coldReader'>, runs: readonly RunMeta[], rangeBytes: number, within: { lo?: Buffer; hi?: Buffer } = {}): Promise<Buffer[]> {
+export async function splittersOverRuns(
+  s: Pick<Stores, 'coldReader'>,
+  runs: readonly RunMeta[],
+  rangeBytes: number,
+  within: { lo?: Buffer; hi?: Buffer } = {},
+): Promise<Buffer[]> {
   const bounds: { key: Buffer; bytes: number }[] = [];
   for (const r of runs) {
     const summaries = await s.coldReader.rangeSummaries(r.id);
-    if (summaries.length > 0) for (const x of summaries) bounds.push({ key: x.lo === undefined ? Buffer.alloc(0) : Buffer.from(x.lo, 'base64'), bytes: x.bytes * RAW_PER_STORED });
+    if (summaries.length > 0)
+      for (const x of summaries) bounds.push({ key: x.lo === undefined ? Buffer.alloc(0) : Buffer.from(x.lo, 'base64'), bytes: x.bytes * RAW_PER_STORED });
     else for await (const e of s.coldReader.allEntries(r.id)) bounds.push({ key: e.firstKey, bytes: e.bytes * RAW_PER_STORED });
   }
   bounds.sort((a, b) => compareKeys(a.key, b.key));

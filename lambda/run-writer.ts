@@ -100,7 +100,10 @@ export class RangeSpiller {
   constructor(s: Stores, runId: string, ranges: readonly RangeSpec[], task: number, taskBytes: number, trackDuplicates = false, spilled?: readonly number[]) {
     this.splitters = splittersOf(ranges);
     const memoryBytes = sorterBudget(taskBytes, ranges.length);
-    this.sorters = ranges.map((r, i) => new SpillSorter(s.spills, { prefix: OBJECTS.spill(runId, r.index, task), memoryBytes, trackSetsums: trackDuplicates, spilled: spilled?.[i] ?? 0 }));
+    this.sorters = ranges.map(
+      (r, i) =>
+        new SpillSorter(s.spills, { prefix: OBJECTS.spill(runId, r.index, task), memoryBytes, trackSetsums: trackDuplicates, spilled: spilled?.[i] ?? 0 }),
+    );
   }
 
   /** Spills what is held, so every record added is in a stored spill; how many spills each range has. */

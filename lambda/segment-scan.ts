@@ -95,7 +95,10 @@ export class SegmentScan {
     };
     await this.s.jobs.putRecord(this.job.runId, this.kind, this.segment, progress);
     this.lastRecord = Date.now();
-    if (suspend) throw new TaskSuspended(`segment ${this.segment} of ${this.job.table}: stopped before the invocation's time ran out, at ${this.count} records; a retry goes on from there`);
+    if (suspend)
+      throw new TaskSuspended(
+        `segment ${this.segment} of ${this.job.table}: stopped before the invocation's time ran out, at ${this.count} records; a retry goes on from there`,
+      );
   }
 
   /** What the whole segment held (with what earlier attempts read). */

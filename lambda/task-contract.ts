@@ -51,7 +51,12 @@ export const IMPORTER_INPUT = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('merge'), runId, range: index, task }),
   z.strictObject({ action: z.literal('finish'), runId, task }),
   // The execution's error, as a Catch hands it over.
-  z.strictObject({ action: z.literal('fail'), importId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
+  z.strictObject({
+    action: z.literal('fail'),
+    importId: z.string(),
+    error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+    task,
+  }),
 ]);
 
 export const EXPORTER_INPUT = z.discriminatedUnion('action', [
@@ -59,7 +64,12 @@ export const EXPORTER_INPUT = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('write'), runId, range: index, task }),
   z.strictObject({ action: z.literal('verify'), runId, range: index, task }),
   z.strictObject({ action: z.literal('finish'), exportId: z.string(), task }),
-  z.strictObject({ action: z.literal('fail'), exportId: z.string(), error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), task }),
+  z.strictObject({
+    action: z.literal('fail'),
+    exportId: z.string(),
+    error: z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+    task,
+  }),
 ]);
 
 /** One range read back, one segment re-scanned, then the whole run added up (by the kind of job). */
@@ -82,7 +92,10 @@ export const ROTATE_FROM_LIFECYCLE = z.strictObject({
 });
 export const ROTATE_INPUT = z.union([ROTATE_FROM_LIFECYCLE, z.looseObject({ execution: z.optional(z.never()) }), z.null(), z.undefined()]);
 
-export const GC_INPUT = z.discriminatedUnion('action', [z.strictObject({ action: z.literal('collect'), task }), z.strictObject({ action: z.literal('retention'), task })]);
+export const GC_INPUT = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('collect'), task }),
+  z.strictObject({ action: z.literal('retention'), task }),
+]);
 
 /** The kinds of tasks a job fans out to, each a Distributed Map over the task indices. */
 export type MapKind = 'segments' | 'ranges' | 'chunks' | OffloadPhase;
@@ -157,11 +170,13 @@ function firstIssue(issues: readonly Issue[]): Issue {
 export function parseTaskInput<S extends z.ZodMiniType>(unit: string, schema: S, input: unknown): z.infer<S> {
   const contract = (input as { task?: { contract?: unknown } } | null | undefined)?.task?.contract;
   if (typeof contract === 'number' && contract > TASK_CONTRACT) {
-    throw new ValidationError('ContractTooNew', `${unit}: the input is of task contract ${contract}, this release knows ${TASK_CONTRACT} and earlier: deploy the release that started the execution, or let it fail and the next one start over`);
+    throw new ValidationError(
+      'ContractTooNew',
+      `${unit}: the input is of task contract ${contract}, this release knows ${TASK_CONTRACT} and earlier: deploy the release that started the execution, or let it fail and the next one start over`,
+    );
   }
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = firstIssue(r.error.issues as readonly Issue[]);
   throw new ValidationError('InvalidInput', `${unit}: invalid task input at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
 }
-

@@ -57,7 +57,8 @@ export class Telemetry {
     if (spec.unit !== this.unit) throw new Error(`metric ${spec.name} is emitted by ${spec.unit}, not ${this.unit}`);
     if (!('perRequest' in spec)) this.publishNow = true;
     if ('by' in spec) {
-      if (by === undefined || !(spec.by.values as readonly string[]).includes(by)) throw new Error(`metric ${spec.name} needs ${spec.by.dimension} in ${spec.by.values.join(', ')}`);
+      if (by === undefined || !(spec.by.values as readonly string[]).includes(by))
+        throw new Error(`metric ${spec.name} needs ${spec.by.dimension} in ${spec.by.values.join(', ')}`);
       // Dimensions apply to everything published together: a metric split by one is published alone.
       const single = this.metrics.singleMetric();
       single.addDimension(spec.by.dimension, by);

@@ -6,14 +6,39 @@
 export const UNITS = {
   ingest: { name: 'Ingest', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: puts, deletes, batch writes' },
   read: { name: 'Read', memoryMb: 1024, timeoutSeconds: 29, description: 'HTTP API: gets, range queries, batch gets, runs; unmatched routes' },
-  rotate: { name: 'Rotate', memoryMb: 256, timeoutSeconds: 300, description: 'Lifecycle and its own schedule: create and register the next periods\' hot tables, set their capacity; single flight' },
-  offload: { name: 'Offload', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan, sample, scan a segment into spills, merge a key range into a run' },
+  rotate: {
+    name: 'Rotate',
+    memoryMb: 256,
+    timeoutSeconds: 300,
+    description: "Lifecycle and its own schedule: create and register the next periods' hot tables, set their capacity; single flight",
+  },
+  offload: {
+    name: 'Offload',
+    memoryMb: 1769,
+    timeoutSeconds: 900,
+    description: 'Lifecycle: plan, sample, scan a segment into spills, merge a key range into a run',
+  },
   verify: { name: 'Verify', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: read a new run back and prove it (order, index, count, setsum)' },
   compact: { name: 'Compact', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan a compaction, merge one key range' },
   commit: { name: 'Commit', memoryMb: 256, timeoutSeconds: 60, description: 'Lifecycle: one manifest compare-and-swap' },
-  imports: { name: 'Imports', memoryMb: 512, timeoutSeconds: 29, description: 'HTTP API: create an import (upload URLs), commit it, report on it; start an export, report on it (download URLs)' },
-  importer: { name: 'Importer', memoryMb: 1769, timeoutSeconds: 900, description: 'Import: plan, parse a chunk into spills, check, merge a key range, record the outcome' },
-  exporter: { name: 'Exporter', memoryMb: 1769, timeoutSeconds: 900, description: 'Export: plan key ranges over a checkpoint, write a range as sorted gzip NDJSON, read it back, add up' },
+  imports: {
+    name: 'Imports',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    description: 'HTTP API: create an import (upload URLs), commit it, report on it; start an export, report on it (download URLs)',
+  },
+  importer: {
+    name: 'Importer',
+    memoryMb: 1769,
+    timeoutSeconds: 900,
+    description: 'Import: plan, parse a chunk into spills, check, merge a key range, record the outcome',
+  },
+  exporter: {
+    name: 'Exporter',
+    memoryMb: 1769,
+    timeoutSeconds: 900,
+    description: 'Export: plan key ranges over a checkpoint, write a range as sorted gzip NDJSON, read it back, add up',
+  },
   gc: { name: 'Gc', memoryMb: 512, timeoutSeconds: 900, description: 'Lifecycle: delete released tables, runs and spills after gcGrace; retention' },
 } as const;
 
@@ -22,6 +47,7 @@ export type UnitName = keyof typeof UNITS;
 export const handlerEntry = (unit: UnitName): string => `lambda/${unit}/handler.ts`;
 export const arnPlaceholder = (unit: UnitName): string => `${UNITS[unit].name}FunctionArn`;
 /** The unit whose function an ASL placeholder names. */
-export const unitOfPlaceholder = (placeholder: string): UnitName | undefined => (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === placeholder);
+export const unitOfPlaceholder = (placeholder: string): UnitName | undefined =>
+  (Object.keys(UNITS) as UnitName[]).find((u) => arnPlaceholder(u) === placeholder);
 /** Powertools' service name of a unit: its logs' `service` field, its metrics' and traces' `service`. */
 export const serviceName = (unit: UnitName): string => `alki-${unit}`;

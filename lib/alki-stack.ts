@@ -7,12 +7,55 @@ import type { AlkiStoreProps } from './props.ts';
 
 /** Context keys read from cdk.json or `cdk deploy -c key=value`. */
 export const CONTEXT_KEYS = [
-  'prefix', 'period', 'sealGrace', 'gcGrace', 'fanout', 'maxLevel', 'retention', 'blockBytes', 'blobBytes',
-  'removalPolicy', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'lifecycleEvery', 'rotateAhead', 'hotCapacity', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency', 'compaction', 'purgeWithin', 'dataPlaneTracing', 'apiAccessLogs',
+  'prefix',
+  'period',
+  'sealGrace',
+  'gcGrace',
+  'fanout',
+  'maxLevel',
+  'retention',
+  'blockBytes',
+  'blobBytes',
+  'removalPolicy',
+  'noncurrentVersionDays',
+  'spillExpirationDays',
+  'apiRateLimit',
+  'apiBurstLimit',
+  'logRetentionDays',
+  'lifecycleEvery',
+  'rotateAhead',
+  'hotCapacity',
+  'hotShards',
+  'peakWritesPerSecond',
+  'accountConcurrency',
+  'ingestConcurrency',
+  'readConcurrency',
+  'backgroundConcurrency',
+  'compaction',
+  'purgeWithin',
+  'dataPlaneTracing',
+  'apiAccessLogs',
 ] as const;
 
 const BOOLEAN = new Set(['dataPlaneTracing', 'apiAccessLogs']);
-const NUMERIC = new Set(['fanout', 'maxLevel', 'blockBytes', 'blobBytes', 'noncurrentVersionDays', 'spillExpirationDays', 'apiRateLimit', 'apiBurstLimit', 'logRetentionDays', 'rotateAhead', 'hotShards', 'peakWritesPerSecond', 'accountConcurrency', 'ingestConcurrency', 'readConcurrency', 'backgroundConcurrency']);
+const NUMERIC = new Set([
+  'fanout',
+  'maxLevel',
+  'blockBytes',
+  'blobBytes',
+  'noncurrentVersionDays',
+  'spillExpirationDays',
+  'apiRateLimit',
+  'apiBurstLimit',
+  'logRetentionDays',
+  'rotateAhead',
+  'hotShards',
+  'peakWritesPerSecond',
+  'accountConcurrency',
+  'ingestConcurrency',
+  'readConcurrency',
+  'backgroundConcurrency',
+]);
 
 export function propsFromContext(get: (key: string) => unknown): AlkiStoreProps {
   const out: Record<string, unknown> = {};
@@ -51,7 +94,10 @@ export class AlkiStack extends Stack {
     super(scope, id, props);
     this.store = new AlkiStore(this, 'Store', props.store ?? propsFromContext((k) => this.node.tryGetContext(k)));
     if (this.node.tryGetContext(APPLICATION_ROLE_CONTEXT) === true) {
-      const app = new Role(this, APPLICATION_ROLE_ID, { assumedBy: new AccountRootPrincipal(), description: 'An application of the embedded system: direct mode and the API, as the grant methods allow' });
+      const app = new Role(this, APPLICATION_ROLE_ID, {
+        assumedBy: new AccountRootPrincipal(),
+        description: 'An application of the embedded system: direct mode and the API, as the grant methods allow',
+      });
       this.store.grantDirectReadWrite(app);
       this.store.grantReadWrite(app);
     }

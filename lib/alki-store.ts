@@ -39,7 +39,9 @@ const IMPORT_OBJECTS = `${OBJECTS.importsRoot}*`;
 const EXPORT_OBJECTS = `${OBJECTS.exportsRoot}*`;
 
 function retentionDays(days: number): RetentionDays {
-  const known = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
+  const known = Object.values(RetentionDays)
+    .filter((v): v is RetentionDays => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b);
   return known.find((d) => d >= days) ?? RetentionDays.INFINITE;
 }
 
@@ -90,7 +92,15 @@ export class AlkiStore extends Construct {
     const { reserved, problems } = reservedConcurrency(budget);
     if (problems.length > 0) throw new Error(`AlkiStore: ${problems.join('; ')}`);
     const unit = (u: UnitName): UnitFunction =>
-      new UnitFunction(this, UNITS[u].name, { unit: u, prefix: settings.prefix, environment, logRetention, removalPolicy: logRemoval, reservedConcurrency: reserved[u], tracing: !DATA_PLANE.has(u) || (props.dataPlaneTracing ?? false) });
+      new UnitFunction(this, UNITS[u].name, {
+        unit: u,
+        prefix: settings.prefix,
+        environment,
+        logRetention,
+        removalPolicy: logRemoval,
+        reservedConcurrency: reserved[u],
+        tracing: !DATA_PLANE.has(u) || (props.dataPlaneTracing ?? false),
+      });
     this.functions = {
       ingest: unit('ingest'),
       read: unit('read'),
@@ -120,14 +130,22 @@ export class AlkiStore extends Construct {
     const maps = { bucket: bucket.bucketArn, objects: bucket.arnForObjects(SPILL_OBJECTS) };
     const spillPattern = `${arnRef(bucket)}/${SPILL_OBJECTS}`;
     // The lifecycle's interval unless set: a quarter period, from a minute to an hour.
-    const every = Duration.millis(props.lifecycleEvery !== undefined ? Math.max(60_000, Math.round(parseEvery(props.lifecycleEvery) / 60_000) * 60_000) : defaultLifecycleIntervalMs(settings.periodMs));
+    const every = Duration.millis(
+      props.lifecycleEvery !== undefined
+        ? Math.max(60_000, Math.round(parseEvery(props.lifecycleEvery) / 60_000) * 60_000)
+        : defaultLifecycleIntervalMs(settings.periodMs),
+    );
     // A hot table outlives a delete by up to three lifecycle intervals: the purge window must hold twice that at this schedule.
     if (settings.purgeWithinMs !== undefined && settings.purgeWithinMs < 2 * hotBoundMs(settings, every.toMilliseconds())) {
-      throw new Error(`purgeWithin is too short for lifecycleEvery ${props.lifecycleEvery}: a hot table outlives a delete by up to ${formatDuration(hotBoundMs(settings, every.toMilliseconds()))}, which must fit in half of it`);
+      throw new Error(
+        `purgeWithin is too short for lifecycleEvery ${props.lifecycleEvery}: a hot table outlives a delete by up to ${formatDuration(hotBoundMs(settings, every.toMilliseconds()))}, which must fit in half of it`,
+      );
     }
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
-      functions: Object.fromEntries((['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn])),
+      functions: Object.fromEntries(
+        (['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn]),
+      ),
       every,
       logRetention,
       removalPolicy: logRemoval,
@@ -173,14 +191,29 @@ export class AlkiStore extends Construct {
       exportObjects: bucket.arnForObjects(EXPORT_OBJECTS),
       exportStateMachine: this.exportMachine.stateMachine.stateMachineArn,
       // By name: the machine's own ARN would make a cycle (it names the rotate function, whose policy would name it).
-      lifecycleStateMachine: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${settings.prefix}-lifecycle`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      lifecycleStateMachine: Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: `${settings.prefix}-lifecycle`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
       jobRecords: indexTable.tableArn,
       checkpointRecords: indexTable.tableArn,
       writtenMarks: indexTable.tableArn,
       scalableTargets: '*',
       // The alarms target tracking creates are named TargetTracking-<resource id>-<kind>-<uuid>, the resource id table/<name>.
-      scalingAlarms: Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `TargetTracking-table/${settings.prefix}-hot-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      scalingServiceRole: Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}` }),
+      scalingAlarms: Stack.of(this).formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: `TargetTracking-table/${settings.prefix}-hot-*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      scalingServiceRole: Stack.of(this).formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: `aws-service-role/${DYNAMODB_SCALING_ROLE.service}/${DYNAMODB_SCALING_ROLE.name}`,
+      }),
     };
     // The wildcard targets cdk-nag flags, each with why it must be a pattern.
     const wildcards: Partial<Record<GrantTarget, { resource: string; reason: string }>> = {
@@ -188,18 +221,32 @@ export class AlkiStore extends Construct {
         resource: `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${settings.prefix}-hot-*`,
         reason: `Hot tables are created per period at run time by rotate; all share this store's name prefix "${settings.prefix}-hot-".`,
       },
-      runObjects: { resource: `${arnRef(bucket)}/${RUN_OBJECTS}`, reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.' },
-      manifestObjects: { resource: `${arnRef(bucket)}/${MANIFEST_OBJECTS}`, reason: 'Each manifest commit puts a snapshot named by its version (manifest/<n>.json), known only at run time; nothing else in the bucket.' },
+      runObjects: {
+        resource: `${arnRef(bucket)}/${RUN_OBJECTS}`,
+        reason: 'Cold runs are written at run time as runs/<runId>/<part>.blob; this function needs any run, nothing else in the bucket.',
+      },
+      manifestObjects: {
+        resource: `${arnRef(bucket)}/${MANIFEST_OBJECTS}`,
+        reason: 'Each manifest commit puts a snapshot named by its version (manifest/<n>.json), known only at run time; nothing else in the bucket.',
+      },
       spillObjects: { resource: spillPattern, reason: 'Spills are temporary objects spills/<jobId>/..., created per offload or import job at run time.' },
-      importObjects: { resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`, reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.' },
-      exportObjects: { resource: `${arnRef(bucket)}/${EXPORT_OBJECTS}`, reason: 'Export objects are written at run time as exports/<exportId>/<range>-<part>.ndjson.gz with a manifest; nothing else in the bucket.' },
+      importObjects: {
+        resource: `${arnRef(bucket)}/${IMPORT_OBJECTS}`,
+        reason: 'Import files are uploaded at run time as imports/<importId>/input-<n>.ndjson; nothing else in the bucket.',
+      },
+      exportObjects: {
+        resource: `${arnRef(bucket)}/${EXPORT_OBJECTS}`,
+        reason: 'Export objects are written at run time as exports/<exportId>/<range>-<part>.ndjson.gz with a manifest; nothing else in the bucket.',
+      },
       scalableTargets: {
         resource: '*',
-        reason: 'Application Auto Scaling names a scalable target by a generated id, not by its table, so a policy cannot name the hot tables\' targets; rotate registers and deregisters only its own hot tables.',
+        reason:
+          "Application Auto Scaling names a scalable target by a generated id, not by its table, so a policy cannot name the hot tables' targets; rotate registers and deregisters only its own hot tables.",
       },
       scalingAlarms: {
         resource: `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:TargetTracking-table/${settings.prefix}-hot-*`,
-        reason: 'Application Auto Scaling checks the caller may manage the target tracking alarms it creates for the hot tables; it names them TargetTracking-table/<table>-<kind>-<uuid>, so only the uuid and the period are not known before.',
+        reason:
+          'Application Auto Scaling checks the caller may manage the target tracking alarms it creates for the hot tables; it names them TargetTracking-table/<table>-<kind>-<uuid>, so only the uuid and the period are not known before.',
       },
     };
     this.grantArns = arns;
@@ -210,7 +257,7 @@ export class AlkiStore extends Construct {
     this.observability = new Observability(this, 'Observability', {
       prefix: settings.prefix,
       api: this.api.httpApi,
-      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])) as Record<UnitName, UnitFunction["fn"]>,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])) as Record<UnitName, UnitFunction['fn']>,
       indexTable,
       lifecycle: this.lifecycle.stateMachine,
       lifecycleLogs: this.lifecycle.logs,
@@ -246,7 +293,8 @@ export class AlkiStore extends Construct {
   /** The same grants on an application's principal, for direct mode. */
   private grantDirect(grantee: IGrantable, grants: readonly Grant[]): IamGrant {
     const principal = grantee.grantPrincipal;
-    if (!('node' in principal)) throw new Error('grantDirect*: the grantee must be a role, or a function with its role, whose policy this construct can extend');
+    if (!('node' in principal))
+      throw new Error('grantDirect*: the grantee must be a role, or a function with its role, whose policy this construct can extend');
     const result = grants.map((g) => IamGrant.addToPrincipal({ grantee, ...this.grantOn(g) })).reduce((all, one) => all.combine(one));
     this.acknowledgeGrants(principal as IPrincipal & IConstruct, grants);
     return result;
@@ -255,12 +303,19 @@ export class AlkiStore extends Construct {
   /** A grant's actions on its target's ARN, with the target's condition (lambda/store/grants.ts). */
   private grantOn(g: Grant): { actions: string[]; resourceArns: string[]; conditions?: Record<string, Record<string, unknown>> } {
     const conditions = GRANT_CONDITIONS[g.on];
-    return { actions: [...g.actions], resourceArns: [this.grantArns[g.on]], ...(conditions ? { conditions: conditions as Record<string, Record<string, unknown>> } : {}) };
+    return {
+      actions: [...g.actions],
+      resourceArns: [this.grantArns[g.on]],
+      ...(conditions ? { conditions: conditions as Record<string, Record<string, unknown>> } : {}),
+    };
   }
 
   /** The wildcards the grants hold, acknowledged on the principal with their reasons. */
   private acknowledgeGrants(principal: IConstruct, grants: readonly Grant[]): void {
-    acknowledgeWildcards(principal, grants.flatMap((g) => this.grantWildcards[g.on] ?? []));
+    acknowledgeWildcards(
+      principal,
+      grants.flatMap((g) => this.grantWildcards[g.on] ?? []),
+    );
   }
 
   private grantRoutes(grantee: IGrantable, units: readonly Unit[]): IamGrant {
@@ -271,7 +326,14 @@ export class AlkiStore extends Construct {
     if ('node' in principal) {
       const api = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${refOf(this.api.httpApi)}/$default`;
       const parameterized = [...new Set(routes.filter((r) => r.path.includes('{')).map((r) => `${api}/${r.method}${routeResource(r.path)}`))];
-      acknowledgeWildcards(principal as IPrincipal & IConstruct, parameterized.map((resource) => ({ resource, reason: 'An API route with path parameters (a key, a checkpoint, an import or export id): "*" stands for the parameter, on exactly this route of this store\'s API.' })));
+      acknowledgeWildcards(
+        principal as IPrincipal & IConstruct,
+        parameterized.map((resource) => ({
+          resource,
+          reason:
+            'An API route with path parameters (a key, a checkpoint, an import or export id): "*" stands for the parameter, on exactly this route of this store\'s API.',
+        })),
+      );
     }
     return grant;
   }
@@ -319,11 +381,15 @@ const routeResource = (path: string): string => path.replace(/\{\w+\+?\}/g, '*')
  */
 function acknowledgeMachine(m: { stateMachine: StateMachine; functions: Readonly<Record<string, IFunction>> }, name: string, mapObjects: string): void {
   acknowledgeWildcards(m.stateMachine.role, [
-    ...Object.values(m.functions).map((fn) => ({ resource: `${arnRef(fn)}:*`, reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.' })),
+    ...Object.values(m.functions).map((fn) => ({
+      resource: `${arnRef(fn)}:*`,
+      reason: 'Invoking the function\'s versions and aliases (":*") of the state machine\'s own Task functions.',
+    })),
     { resource: '*', reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and related) and X-Ray accept only Resource "*" (AWS requirement).' },
     {
       resource: `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}/*`,
-      reason: 'The child executions of the machine\'s own Distributed Maps (execution:<machine>/<map label>:<id>), named by Step Functions at run time (AWS\'s documented policy for a Distributed Map).',
+      reason:
+        "The child executions of the machine's own Distributed Maps (execution:<machine>/<map label>:<id>), named by Step Functions at run time (AWS's documented policy for a Distributed Map).",
     },
     { resource: mapObjects, reason: 'The item lists and results of the Distributed Maps, under spills/<jobId>/maps/, written per job at run time.' },
   ]);

@@ -46,7 +46,8 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const accessLogs = props.accessLogs ?? true ? new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }) : undefined;
+    const accessLogs =
+      (props.accessLogs ?? true) ? new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }) : undefined;
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `${props.prefix}-api`,
       description: 'Alki: cold metadata store',
@@ -60,7 +61,11 @@ export class Api extends Construct {
       ...(accessLogs ? { accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(ACCESS_LOG_FORMAT) } } : {}),
     });
     if (!accessLogs) {
-      Validations.of(stage).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG1', reason: 'Access logging turned off by the apiAccessLogs property: at the API\'s request rates a line a request costs more than it tells; the functions log every error, and IAM callers are in CloudTrail.' });
+      Validations.of(stage).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG1',
+        reason:
+          "Access logging turned off by the apiAccessLogs property: at the API's request rates a line a request costs more than it tells; the functions log every error, and IAM callers are in CloudTrail.",
+      });
     }
     const integrations = {
       ingest: new HttpLambdaIntegration('Ingest', props.functions.ingest),

@@ -84,7 +84,7 @@ export class UnitFunction extends Construct {
       bundling: { format: OutputFormat.CJS, minify: true, keepNames: true, sourceMap: true, target: 'node24', forceDockerBundling: false, externalModules: [] },
     });
     acknowledgeWildcards(this.role, [
-      { resource: `${arnRef(logGroup)}:*`, reason: 'Log streams are created at run time, only inside this function\'s own log group.' },
+      { resource: `${arnRef(logGroup)}:*`, reason: "Log streams are created at run time, only inside this function's own log group." },
       // PassThrough tracing too: CDK grants X-Ray writes for a trace an upstream service sampled.
       { resource: '*', reason: XRAY_REASON },
     ]);

@@ -85,10 +85,15 @@ export class FileStateMachine extends Construct {
       if (!props.maps) throw new Error(`${file} has a Distributed Map: say where its items and results are (maps)`);
       // By name: the machine's own ARN in its role's policy would make a cycle.
       const name = `${props.prefix}-${props.machine}`;
-      const arn = (resource: string, resourceName: string): string => Stack.of(this).formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const arn = (resource: string, resourceName: string): string =>
+        Stack.of(this).formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       const role = this.stateMachine.role;
-      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapChildren', actions: [...DISTRIBUTED_MAP_ACTIONS.machine], resources: [arn('stateMachine', name)] }));
-      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapChildExecutions', actions: [...DISTRIBUTED_MAP_ACTIONS.childExecutions], resources: [arn('execution', `${name}/*`)] }));
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ sid: 'MapChildren', actions: [...DISTRIBUTED_MAP_ACTIONS.machine], resources: [arn('stateMachine', name)] }),
+      );
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ sid: 'MapChildExecutions', actions: [...DISTRIBUTED_MAP_ACTIONS.childExecutions], resources: [arn('execution', `${name}/*`)] }),
+      );
       role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapObjects', actions: [...DISTRIBUTED_MAP_ACTIONS.objects], resources: [props.maps.objects] }));
       role.addToPrincipalPolicy(new PolicyStatement({ sid: 'MapBucket', actions: [...DISTRIBUTED_MAP_ACTIONS.bucket], resources: [props.maps.bucket] }));
     }

@@ -2,7 +2,7 @@
  * cdk-nag acknowledgements, one finding at a time: each names the exact wildcard it accepts
  * and why, so a new wildcard elsewhere still fails the synth.
  */
-import type { CfnElement} from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 

@@ -23,7 +23,9 @@ const DAY_MS = 86_400_000;
  * (which hold index items: keys, not values). S3 lifecycle rules act in whole days and up to a
  * day late, so each gets at most a quarter of the deadline, in whole days, at least one.
  */
-export function retentionUnderPurge(p: Pick<StorageProps, 'noncurrentVersionDays' | 'spillExpirationDays' | 'purgeWithinMs'>): Record<'noncurrentDays' | 'spillDays' | 'importDays' | 'exportDays' | 'backupDays', number> {
+export function retentionUnderPurge(
+  p: Pick<StorageProps, 'noncurrentVersionDays' | 'spillExpirationDays' | 'purgeWithinMs'>,
+): Record<'noncurrentDays' | 'spillDays' | 'importDays' | 'exportDays' | 'backupDays', number> {
   const quarter = p.purgeWithinMs === undefined ? Infinity : Math.max(1, Math.floor(p.purgeWithinMs / 4 / DAY_MS));
   return {
     noncurrentDays: Math.min(p.noncurrentVersionDays, quarter),
@@ -79,7 +81,8 @@ export class Storage extends Construct {
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Server access logs would need a second bucket per store; object access is by the store\'s own functions, and CloudTrail data events can audit it where required.',
+      reason:
+        "Server access logs would need a second bucket per store; object access is by the store's own functions, and CloudTrail data events can audit it where required.",
     });
   }
 

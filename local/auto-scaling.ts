@@ -95,15 +95,34 @@ export class LocalAutoScaling {
         return {
           direct,
           implied: [
-            ...(this.serviceRole ? [] : [{ action: 'iam:CreateServiceLinkedRole', resource: SCALING_ROLE_ARN, context: { 'iam:AWSServiceName': DYNAMODB_SCALING_ROLE.service } }]),
-            ...(table ? [{ action: 'dynamodb:DescribeTable', resource: tableArn(table) }, { action: 'dynamodb:UpdateTable', resource: tableArn(table) }] : []),
+            ...(this.serviceRole
+              ? []
+              : [{ action: 'iam:CreateServiceLinkedRole', resource: SCALING_ROLE_ARN, context: { 'iam:AWSServiceName': DYNAMODB_SCALING_ROLE.service } }]),
+            ...(table
+              ? [
+                  { action: 'dynamodb:DescribeTable', resource: tableArn(table) },
+                  { action: 'dynamodb:UpdateTable', resource: tableArn(table) },
+                ]
+              : []),
           ],
         };
       case 'PutScalingPolicy':
-        return { direct, implied: [{ action: 'cloudwatch:PutMetricAlarm', resource: alarms }, { action: 'cloudwatch:DescribeAlarms', resource: alarms }] };
+        return {
+          direct,
+          implied: [
+            { action: 'cloudwatch:PutMetricAlarm', resource: alarms },
+            { action: 'cloudwatch:DescribeAlarms', resource: alarms },
+          ],
+        };
       case 'DeregisterScalableTarget':
       case 'DeleteScalingPolicy':
-        return { direct, implied: [{ action: 'cloudwatch:DeleteAlarms', resource: alarms }, { action: 'cloudwatch:DescribeAlarms', resource: alarms }] };
+        return {
+          direct,
+          implied: [
+            { action: 'cloudwatch:DeleteAlarms', resource: alarms },
+            { action: 'cloudwatch:DescribeAlarms', resource: alarms },
+          ],
+        };
       case 'DescribeScalableTargets':
       case 'DescribeScalingPolicies':
         return { direct: [{ action: `application-autoscaling:${operation}`, resource: '*' }], implied: [] };
@@ -123,7 +142,11 @@ export class LocalAutoScaling {
         return this.deregister(b);
       case 'DeleteScalingPolicy': {
         const key = `${LocalAutoScaling.key(b)}|${String(b.PolicyName)}`;
-        if (!this.policies.delete(key)) throw new AutoScalingError('ObjectNotFoundException', `No scaling policy found for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}, policy name: ${String(b.PolicyName)}`);
+        if (!this.policies.delete(key))
+          throw new AutoScalingError(
+            'ObjectNotFoundException',
+            `No scaling policy found for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}, policy name: ${String(b.PolicyName)}`,
+          );
         return {};
       }
       case 'DescribeScalableTargets':
@@ -152,8 +175,10 @@ export class LocalAutoScaling {
     const existing = this.targets.get(key);
     const min = b.MinCapacity === undefined ? existing?.MinCapacity : Number(b.MinCapacity);
     const max = b.MaxCapacity === undefined ? existing?.MaxCapacity : Number(b.MaxCapacity);
-    if (min === undefined || max === undefined) throw new AutoScalingError('ValidationException', 'MinCapacity and MaxCapacity are required to register a new scalable target');
-    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < 1) throw new AutoScalingError('ValidationException', 'MinCapacity and MaxCapacity must be positive integers');
+    if (min === undefined || max === undefined)
+      throw new AutoScalingError('ValidationException', 'MinCapacity and MaxCapacity are required to register a new scalable target');
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < 1)
+      throw new AutoScalingError('ValidationException', 'MinCapacity and MaxCapacity must be positive integers');
     if (min > max) throw new AutoScalingError('ValidationException', 'Minimum capacity cannot be greater than maximum capacity');
     this.serviceRole = true;
     // Capacity outside the new range is brought into it at once, as Application Auto Scaling does.
@@ -166,7 +191,15 @@ export class LocalAutoScaling {
       existing.MaxCapacity = max;
       return { ScalableTargetARN: existing.ScalableTargetARN };
     }
-    const t: Target = { ServiceNamespace: 'dynamodb', ResourceId: String(b.ResourceId), ScalableDimension: String(b.ScalableDimension), MinCapacity: min, MaxCapacity: max, ScalableTargetARN: LocalAutoScaling.targetArn(key), CreationTime: Date.now() / 1000 };
+    const t: Target = {
+      ServiceNamespace: 'dynamodb',
+      ResourceId: String(b.ResourceId),
+      ScalableDimension: String(b.ScalableDimension),
+      MinCapacity: min,
+      MaxCapacity: max,
+      ScalableTargetARN: LocalAutoScaling.targetArn(key),
+      CreationTime: Date.now() / 1000,
+    };
     this.targets.set(key, t);
     return { ScalableTargetARN: t.ScalableTargetARN };
   }
@@ -175,19 +208,32 @@ export class LocalAutoScaling {
     await this.checkTarget(b);
     const key = LocalAutoScaling.key(b);
     if (!this.targets.has(key)) {
-      throw new AutoScalingError('ObjectNotFoundException', `No scalable target registered for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}`);
+      throw new AutoScalingError(
+        'ObjectNotFoundException',
+        `No scalable target registered for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}`,
+      );
     }
     if (b.PolicyType !== 'TargetTrackingScaling') throw new AutoScalingError('ValidationException', 'Only TargetTrackingScaling policies are emulated locally');
     const config = b.TargetTrackingScalingPolicyConfiguration as Policy['TargetTrackingScalingPolicyConfiguration'] | undefined;
     const metric = config?.PredefinedMetricSpecification?.PredefinedMetricType;
-    if (!config || typeof config.TargetValue !== 'number') throw new AutoScalingError('ValidationException', 'TargetTrackingScalingPolicyConfiguration.TargetValue is required');
+    if (!config || typeof config.TargetValue !== 'number')
+      throw new AutoScalingError('ValidationException', 'TargetTrackingScalingPolicyConfiguration.TargetValue is required');
     // DynamoDB's range of target utilization (the console's; stricter than the API, if anything).
-    if (config.TargetValue < 20 || config.TargetValue > 90) throw new AutoScalingError('ValidationException', 'The target value for a DynamoDB scaling policy must be between 20 and 90');
-    if (metric !== TABLE_DIMENSIONS[String(b.ScalableDimension)]) throw new AutoScalingError('ValidationException', `Predefined metric ${String(metric)} does not match the scalable dimension ${String(b.ScalableDimension)}`);
+    if (config.TargetValue < 20 || config.TargetValue > 90)
+      throw new AutoScalingError('ValidationException', 'The target value for a DynamoDB scaling policy must be between 20 and 90');
+    if (metric !== TABLE_DIMENSIONS[String(b.ScalableDimension)])
+      throw new AutoScalingError(
+        'ValidationException',
+        `Predefined metric ${String(metric)} does not match the scalable dimension ${String(b.ScalableDimension)}`,
+      );
     const name = String(b.PolicyName ?? '');
     if (!name) throw new AutoScalingError('ValidationException', 'PolicyName is required');
     for (const p of this.policies.values()) {
-      if (LocalAutoScaling.key(p as unknown as Body) === key && p.PolicyName !== name && p.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification?.PredefinedMetricType === metric) {
+      if (
+        LocalAutoScaling.key(p as unknown as Body) === key &&
+        p.PolicyName !== name &&
+        p.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification?.PredefinedMetricType === metric
+      ) {
         throw new AutoScalingError('ValidationException', 'Only one TargetTrackingScaling policy for a given metric specification is allowed.');
       }
     }
@@ -215,7 +261,10 @@ export class LocalAutoScaling {
     await this.checkTarget(b);
     const key = LocalAutoScaling.key(b);
     if (!this.targets.delete(key)) {
-      throw new AutoScalingError('ObjectNotFoundException', `No scalable target found for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}`);
+      throw new AutoScalingError(
+        'ObjectNotFoundException',
+        `No scalable target found for service namespace: ${String(b.ServiceNamespace)}, resource ID: ${String(b.ResourceId)}, scalable dimension: ${String(b.ScalableDimension)}`,
+      );
     }
     // Deregistering deletes the target's policies (and their alarms).
     for (const k of [...this.policies.keys()]) if (k.startsWith(`${key}|`)) this.policies.delete(k);

@@ -20,8 +20,16 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export interface DistributedMapState {
   readonly Type: 'Map';
-  readonly ItemProcessor: { readonly ProcessorConfig?: { readonly Mode?: string; readonly ExecutionType?: string }; readonly StartAt: string; readonly States: Record<string, unknown> };
-  readonly ItemReader?: { readonly Resource: string; readonly ReaderConfig?: { readonly InputType?: string; readonly MaxItems?: number }; readonly Parameters?: Record<string, Json> };
+  readonly ItemProcessor: {
+    readonly ProcessorConfig?: { readonly Mode?: string; readonly ExecutionType?: string };
+    readonly StartAt: string;
+    readonly States: Record<string, unknown>;
+  };
+  readonly ItemReader?: {
+    readonly Resource: string;
+    readonly ReaderConfig?: { readonly InputType?: string; readonly MaxItems?: number };
+    readonly Parameters?: Record<string, Json>;
+  };
   readonly ItemsPath?: string;
   readonly ItemSelector?: Record<string, Json>;
   readonly ItemBatcher?: unknown;
@@ -55,7 +63,8 @@ export class StatesError extends Error {
 /** `$.a.b` on the state's input, `$$.a.b` on the context object. */
 export function evalPath(path: string, input: Json, context: Json): Json {
   const [root, rest] = path.startsWith('$$') ? [context, path.slice(2)] : path.startsWith('$') ? [input, path.slice(1)] : [undefined, path];
-  if (root === undefined || (rest !== '' && !/^(\.[A-Za-z_][\w-]*)+$/.test(rest))) throw new StatesError('States.Runtime', `the local runner evaluates dotted JSONPaths only, not ${path}`);
+  if (root === undefined || (rest !== '' && !/^(\.[A-Za-z_][\w-]*)+$/.test(rest)))
+    throw new StatesError('States.Runtime', `the local runner evaluates dotted JSONPaths only, not ${path}`);
   let v: Json | undefined = root;
   for (const part of rest.split('.').slice(1)) {
     v = v !== null && typeof v === 'object' && !Array.isArray(v) ? v[part] : undefined;
@@ -127,7 +136,10 @@ async function readItems(m: DistributedMapRun, input: Json, context: Json): Prom
   }
   const r = d.ItemReader;
   if (r.Resource !== 'arn:aws:states:::s3:getObject' || (r.ReaderConfig?.InputType ?? 'JSON') !== 'JSON') {
-    throw new StatesError('States.ItemReaderFailed', `the local runner reads JSON objects only (s3:getObject, InputType JSON), not ${r.Resource} ${r.ReaderConfig?.InputType}`);
+    throw new StatesError(
+      'States.ItemReaderFailed',
+      `the local runner reads JSON objects only (s3:getObject, InputType JSON), not ${r.Resource} ${r.ReaderConfig?.InputType}`,
+    );
   }
   if (!m.objects) throw new StatesError('States.ItemReaderFailed', 'no S3 for the ItemReader');
   const bucket = s3Param(r.Parameters, 'Bucket', input, context);
@@ -176,12 +188,21 @@ export async function runDistributedMap(m: DistributedMapRun, input: Json): Prom
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (exceeded) {
-    throw new StatesError('States.ExceedToleratedFailureThreshold', `The specified tolerated failure threshold was exceeded: ${record.failed} of ${items.length} child executions of ${m.state} failed; the first: ${exceeded.error}: ${exceeded.cause ?? ''}`);
+    throw new StatesError(
+      'States.ExceedToleratedFailureThreshold',
+      `The specified tolerated failure threshold was exceeded: ${record.failed} of ${items.length} child executions of ${m.state} failed; the first: ${exceeded.error}: ${exceeded.cause ?? ''}`,
+    );
   }
-  const results = outcomes.map((o) => ({ ExecutionArn: o.arn, Input: JSON.stringify(o.input), Output: JSON.stringify(o.outcome.output ?? null), Status: o.outcome.status }));
+  const results = outcomes.map((o) => ({
+    ExecutionArn: o.arn,
+    Input: JSON.stringify(o.input),
+    Output: JSON.stringify(o.outcome.output ?? null),
+    Status: o.outcome.status,
+  }));
   if (!d.ResultWriter) return outcomes.map((o) => o.outcome.output ?? null);
   const w = d.ResultWriter;
-  if (w.Resource !== 'arn:aws:states:::s3:putObject' || !m.objects) throw new StatesError('States.ResultWriterFailed', `the local runner writes results with s3:putObject only, not ${w.Resource}`);
+  if (w.Resource !== 'arn:aws:states:::s3:putObject' || !m.objects)
+    throw new StatesError('States.ResultWriterFailed', `the local runner writes results with s3:putObject only, not ${w.Resource}`);
   const bucket = s3Param(w.Parameters, 'Bucket', input, context);
   const prefix = s3Param(w.Parameters, 'Prefix', input, context);
   const dir = `${prefix}/${run}`;

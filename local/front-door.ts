@@ -14,7 +14,18 @@ import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-s
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decide, type Decision, type NamedPolicy, type Statement } from './iam/policy.ts';
-import { deleteObjectCheck, deleteObjectVersionCheck, dynamodbChecks, listBucketCheck, parseS3Path, s3Checks, statesChecks, UnknownOperationError, type Check, type Service } from './iam/requests.ts';
+import {
+  deleteObjectCheck,
+  deleteObjectVersionCheck,
+  dynamodbChecks,
+  listBucketCheck,
+  parseS3Path,
+  s3Checks,
+  statesChecks,
+  UnknownOperationError,
+  type Check,
+  type Service,
+} from './iam/requests.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/stack-model.ts';
 import { AutoScalingError, LocalAutoScaling } from './auto-scaling.ts';
 import { checkUploadBody } from './s3-integrity.ts';
@@ -23,7 +34,8 @@ import { DynamoAnswerError, LocalTransactions } from './transactions.ts';
 import { AWS_RATES, DynamoThroughput, S3Throughput, type Refusal } from './throughput.ts';
 
 /** A caller: an operator (no policy applies) or a role with its policies. */
-export type Principal = { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
+export type Principal =
+  { readonly kind: 'operator' } | { readonly kind: 'role'; readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] };
 
 export interface StartedExecution {
   readonly executionArn: string;
@@ -62,8 +74,14 @@ export interface FrontDoor {
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const xmlUnescape = (s: string): string =>
-  s.replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16))).replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 function credentialOf(req: IncomingMessage, url: URL): { accessKeyId: string; service: Service } | undefined {
   const auth = req.headers.authorization;
@@ -88,7 +106,11 @@ function jsonError(res: ServerResponse, status: number, type: string, message: s
 
 /** DynamoDB's error answer, with a cancelled transaction's reasons. */
 function dynamoError(res: ServerResponse, err: DynamoAnswerError): void {
-  const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${err.type}`, message: err.message, ...(err.reasons ? { CancellationReasons: err.reasons } : {}) });
+  const body = JSON.stringify({
+    __type: `com.amazonaws.dynamodb.v20120810#${err.type}`,
+    message: err.message,
+    ...(err.reasons ? { CancellationReasons: err.reasons } : {}),
+  });
   res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -118,7 +140,9 @@ function fauxqsObjects(s3: string): CurrentObjects {
         for (const m of text.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
           out.push({ key: xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)![1]!), size: Number(/<Size>(\d+)<\/Size>/.exec(m[1]!)?.[1] ?? 0) });
         }
-        token = /<IsTruncated>true<\/IsTruncated>/.test(text) ? xmlUnescape(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(text)?.[1] ?? '') || undefined : undefined;
+        token = /<IsTruncated>true<\/IsTruncated>/.test(text)
+          ? xmlUnescape(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(text)?.[1] ?? '') || undefined
+          : undefined;
       } while (token);
       return out;
     },
@@ -143,14 +167,22 @@ function throttled(res: ServerResponse, r: Refusal): void {
  * second, or a provisioned table's capacity.
  */
 function withWarmThroughput(text: Buffer, rates: DynamoThroughput | undefined): Buffer {
-  const answer = JSON.parse(text.toString('utf8')) as { Table?: { TableName?: string; BillingModeSummary?: { BillingMode?: string }; ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } } };
+  const answer = JSON.parse(text.toString('utf8')) as {
+    Table?: {
+      TableName?: string;
+      BillingModeSummary?: { BillingMode?: string };
+      ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+    };
+  };
   const t = answer.Table;
   if (!t) return text;
   const warm = rates?.warmOf(String(t.TableName)) ?? {};
   const onDemand = t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
   const read = Math.max(warm.read ?? 0, onDemand ? AWS_RATES.newTableReadUnits : (t.ProvisionedThroughput?.ReadCapacityUnits ?? 0));
   const write = Math.max(warm.write ?? 0, onDemand ? AWS_RATES.newTableWriteUnits : (t.ProvisionedThroughput?.WriteCapacityUnits ?? 0));
-  return Buffer.from(JSON.stringify({ ...answer, Table: { ...t, WarmThroughput: { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' } } }));
+  return Buffer.from(
+    JSON.stringify({ ...answer, Table: { ...t, WarmThroughput: { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' } } }),
+  );
 }
 
 const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
@@ -171,11 +203,17 @@ function jsonAnswer(res: ServerResponse, answer: unknown, contentType = 'applica
 
 /** S3's error document (none for HEAD, which has no body). */
 const s3ErrorBody = (method: string, code: string, message: string): string =>
-  method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+  method === 'HEAD'
+    ? ''
+    : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
 
 function s3Error(res: ServerResponse, method: string, status: number, code: string, message: string): void {
   const body = s3ErrorBody(method, code, message);
-  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID(), ...(method === 'HEAD' ? {} : { 'content-length': Buffer.byteLength(body) }) });
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'x-amz-request-id': randomUUID(),
+    ...(method === 'HEAD' ? {} : { 'content-length': Buffer.byteLength(body) }),
+  });
   res.end(method === 'HEAD' ? undefined : body);
 }
 
@@ -261,18 +299,19 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
 
   // Rates: each table's capacity as DescribeTable says (and the warm throughput it was made with), each key's and prefix's share.
   const scale = opts.throughputScale ?? 0;
-  const throughput = scale > 0
-    ? {
-        dynamodb: new DynamoThroughput({
-          scale,
-          describe: async (table) => {
-            const t = await describeTable(table);
-            return t && { mode: t.onDemand ? 'on-demand' : 'provisioned', read: t.read, write: t.write, partitionKey: t.partitionKey };
-          },
-        }),
-        s3: new S3Throughput(scale),
-      }
-    : undefined;
+  const throughput =
+    scale > 0
+      ? {
+          dynamodb: new DynamoThroughput({
+            scale,
+            describe: async (table) => {
+              const t = await describeTable(table);
+              return t && { mode: t.onDemand ? 'on-demand' : 'provisioned', read: t.read, write: t.write, partitionKey: t.partitionKey };
+            },
+          }),
+          s3: new S3Throughput(scale),
+        }
+      : undefined;
 
   // The local endpoint is loopback HTTP; it stands in for AWS's TLS endpoint (aws:SecureTransport).
   const baseContext = { 'aws:SecureTransport': 'true' };
@@ -333,7 +372,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
           if (warm !== undefined) {
             throughput?.dynamodb.setWarm(String(parsed.TableName), warm);
             forwarded = Buffer.from(JSON.stringify(rest));
-            if (op === 'UpdateTable' && Object.keys(rest).length === 1) return jsonAnswer(res, await tables.send(new DescribeTableCommand({ TableName: String(parsed.TableName) })));
+            if (op === 'UpdateTable' && Object.keys(rest).length === 1)
+              return jsonAnswer(res, await tables.send(new DescribeTableCommand({ TableName: String(parsed.TableName) })));
           }
           throughput?.dynamodb.forget(String(parsed.TableName));
         }
@@ -353,7 +393,10 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         }
         // Plain writes share a lock a transaction takes alone: none lands between its check and its put.
         if (PLAIN_WRITES.has(op)) return transactions.lock.shared(() => forward(opts.dynamodb, req, res, forwarded));
-        if (op === 'DescribeTable') return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) => (status === 200 ? { status, body: withWarmThroughput(text, throughput?.dynamodb) } : undefined));
+        if (op === 'DescribeTable')
+          return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) =>
+            status === 200 ? { status, body: withWarmThroughput(text, throughput?.dynamodb) } : undefined,
+          );
         const owed = pending && 'pending' in pending ? pending.pending : [];
         if (throughput && READS.has(op) && owed.length > 0) {
           return forward(opts.dynamodb, req, res, forwarded, req.headers, (status, text) => {
@@ -397,7 +440,8 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       if (!d.allowed) return s3Error(res, method, 403, 'AccessDenied', principal.kind === 'role' ? denial(principal, c, d) : 'Access Denied');
     }
     // S3 rates a prefix's requests; a new prefix starts with one partition's.
-    if (throughput && r.bucket && !throughput.s3.admit(method, r.bucket, r.key)) return s3Error(res, method, 503, 'SlowDown', 'Please reduce your request rate.');
+    if (throughput && r.bucket && !throughput.s3.admit(method, r.bucket, r.key))
+      return s3Error(res, method, 503, 'SlowDown', 'Please reduce your request rate.');
     if (body.length > 0) {
       const problem = checkUploadBody(req.headers, url.searchParams, body);
       if (problem) return s3Error(res, method, problem.status, problem.code, problem.message);
@@ -411,14 +455,17 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       // Without s3:ListBucket, S3 answers a missing key with 403, not 404.
       const canList = authorize(principal, listBucketCheck(r.bucket!), true).allowed;
       if (!canList) {
-        return forward(opts.s3, req, res, body, headers, (status) => (status === 404 ? { status: 403, body: Buffer.from(s3ErrorBody(method, 'AccessDenied', 'Access Denied')) } : undefined));
+        return forward(opts.s3, req, res, body, headers, (status) =>
+          status === 404 ? { status: 403, body: Buffer.from(s3ErrorBody(method, 'AccessDenied', 'Access Denied')) } : undefined,
+        );
       }
       return forward(opts.s3, req, res, body, headers);
     }
     if (op.operation === 'DeleteObjects') return deleteObjects(r.bucket!, principal, body, headers, req, res);
     // The bucket is versioned: what a put replaces or a delete removes stays as a noncurrent version.
     if (op.operation === 'ListObjectVersions') return xmlAnswer(res, await versions.listXml(r.bucket!, r.query.get('prefix') ?? ''));
-    if (op.operation === 'PutObject' || op.operation === 'CopyObject' || op.operation === 'CompleteMultipartUpload') await versions.beforePut(r.bucket!, r.key!);
+    if (op.operation === 'PutObject' || op.operation === 'CopyObject' || op.operation === 'CompleteMultipartUpload')
+      await versions.beforePut(r.bucket!, r.key!);
     if (op.operation === 'DeleteObject') {
       const versionId = r.query.get('versionId');
       if (versionId === null) await versions.beforeDelete(r.bucket!, r.key!);
@@ -446,7 +493,13 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         const d = authorize(p, c, false);
         if (d.allowed || p.kind !== 'role') continue;
         if (c.action === 'iam:CreateServiceLinkedRole') return jsonError(res, 400, 'AccessDeniedException', denial(p, c, d), json);
-        return jsonError(res, 400, 'ValidationException', `Unable to ${operation}: the caller is missing permissions on the target service or CloudWatch. ${denial(p, c, d)}`, json);
+        return jsonError(
+          res,
+          400,
+          'ValidationException',
+          `Unable to ${operation}: the caller is missing permissions on the target service or CloudWatch. ${denial(p, c, d)}`,
+          json,
+        );
       }
       return jsonAnswer(res, await autoScaling.handle(operation, parsed), json);
     } catch (err) {
@@ -461,14 +514,23 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
    * a denied key is an `<Error>` in a 200 answer. Keys without a version id leave a noncurrent
    * version; a noncurrent version named by its id goes here, never reaching fauxqs.
    */
-  const deleteObjects = async (bucket: string, p: Principal, body: Buffer, headers: Record<string, string | string[] | undefined>, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const deleteObjects = async (
+    bucket: string,
+    p: Principal,
+    body: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> => {
     const text = body.toString('utf8');
     const objects = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => {
       const key = xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? '');
       const versionId = /<VersionId>([\s\S]*?)<\/VersionId>/.exec(m[1]!)?.[1];
       return { xml: `<Object><Key>${xmlEscape(key)}</Key></Object>`, key, versionId };
     });
-    const denied = objects.filter((o) => !authorize(p, o.versionId === undefined ? deleteObjectCheck(bucket, o.key) : deleteObjectVersionCheck(bucket, o.key), true).allowed);
+    const denied = objects.filter(
+      (o) => !authorize(p, o.versionId === undefined ? deleteObjectCheck(bucket, o.key) : deleteObjectVersionCheck(bucket, o.key), true).allowed,
+    );
     const errors = denied.map((o) => `<Error><Key>${xmlEscape(o.key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('');
     const toFauxqs = [];
     for (const o of objects.filter((x) => !denied.includes(x))) {
@@ -477,11 +539,14 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         toFauxqs.push(o);
       } else if (versions.deleteVersion(bucket, o.key, o.versionId) === 'current') toFauxqs.push(o);
     }
-    if (toFauxqs.length === 0) return xmlAnswer(res, `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`);
+    if (toFauxqs.length === 0)
+      return xmlAnswer(res, `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`);
     const rewritten = Buffer.from(text.replace(/<Object>[\s\S]*<\/Object>/, toFauxqs.map((o) => o.xml).join('')));
     const { 'content-md5': _m, ...rest } = headers;
     const forwarded = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('x-amz-checksum-')));
-    return forward(opts.s3, req, res, rewritten, forwarded, (status, out) => (status === 200 ? { status, body: Buffer.from(out.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) } : undefined));
+    return forward(opts.s3, req, res, rewritten, forwarded, (status, out) =>
+      status === 200 ? { status, body: Buffer.from(out.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) } : undefined,
+    );
   };
 
   const server = createServer((req, res) => {

@@ -26,7 +26,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 export function toEvent(req: IncomingMessage, body: Buffer): { event: HttpEvent; unit: Unit } {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  return httpEvent({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: body.toString('utf8'), sourceIp: req.socket.remoteAddress ?? '127.0.0.1', protocol: `HTTP/${req.httpVersion}` });
+  return httpEvent({
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers,
+    body: body.toString('utf8'),
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    protocol: `HTTP/${req.httpVersion}`,
+  });
 }
 
 function send(res: ServerResponse, r: HttpResult): void {
@@ -36,7 +43,12 @@ function send(res: ServerResponse, r: HttpResult): void {
 }
 
 /** Serves one request through the handlers; `extra` answers local-only paths first. */
-export async function serve(handlers: Handlers, req: IncomingMessage, res: ServerResponse, extra?: (req: IncomingMessage) => Promise<HttpResult | undefined>): Promise<void> {
+export async function serve(
+  handlers: Handlers,
+  req: IncomingMessage,
+  res: ServerResponse,
+  extra?: (req: IncomingMessage) => Promise<HttpResult | undefined>,
+): Promise<void> {
   try {
     const local = await extra?.(req);
     if (local) return send(res, local);

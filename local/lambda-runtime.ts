@@ -41,7 +41,12 @@ export interface LoadedBundle {
 const OUTPUT_LINES = 10_000;
 
 /** `timeoutSeconds`: the function's timeout, from which each invocation's context tells the time left (the local runtime does not stop it then). */
-export async function loadBundle(assetDir: string, env: Readonly<Record<string, string>>, functionName: string, timeoutSeconds?: number): Promise<LoadedBundle> {
+export async function loadBundle(
+  assetDir: string,
+  env: Readonly<Record<string, string>>,
+  functionName: string,
+  timeoutSeconds?: number,
+): Promise<LoadedBundle> {
   const source = join(assetDir, 'index.js');
   if (!existsSync(source)) throw new Error(`no bundle at ${source}`);
   const dir = mkdtempSync(join(tmpdir(), 'alki-task-'));
@@ -81,7 +86,15 @@ export async function loadBundle(assetDir: string, env: Readonly<Record<string, 
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // The context fields Powertools reads, as Lambda gives them.
-        const lambdaContext = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:000000000000:function:${functionName}`, memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128', awsRequestId: `${functionName}-${id}`, ...(timeoutSeconds !== undefined ? { deadlineMs: Date.now() + timeoutSeconds * 1000 } : {}), ...context };
+        const lambdaContext = {
+          functionName,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:000000000000:function:${functionName}`,
+          memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+          awsRequestId: `${functionName}-${id}`,
+          ...(timeoutSeconds !== undefined ? { deadlineMs: Date.now() + timeoutSeconds * 1000 } : {}),
+          ...context,
+        };
         worker.postMessage({ id, event: JSON.stringify(event), context: lambdaContext });
       });
     },

@@ -82,7 +82,8 @@ export function checkUploadBody(headers: Headers, query: URLSearchParams, raw: B
   }
   for (const { algorithm, value } of claimed(headers, query, trailers)) {
     const compute = ALGORITHMS[algorithm];
-    if (!compute) return { status: 501, code: 'NotImplemented', message: `the local S3 cannot check x-amz-checksum-${algorithm}; use CRC32, SHA1 or SHA256 locally` };
+    if (!compute)
+      return { status: 501, code: 'NotImplemented', message: `the local S3 cannot check x-amz-checksum-${algorithm}; use CRC32, SHA1 or SHA256 locally` };
     if (compute(body) !== value) {
       return { status: 400, code: 'BadDigest', message: `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.` };
     }

@@ -76,7 +76,10 @@ export class LocalVersions {
     const entries: { key: string; xml: string }[] = [];
     for (const o of await this.current.list(bucket, prefix)) {
       const v = this.currentIds.get(`${bucket}/${o.key}`) ?? 'null';
-      entries.push({ key: o.key, xml: `<Version><Key>${xmlEscape(o.key)}</Key><VersionId>${v}</VersionId><IsLatest>true</IsLatest><LastModified>${now}</LastModified><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Version>` });
+      entries.push({
+        key: o.key,
+        xml: `<Version><Key>${xmlEscape(o.key)}</Key><VersionId>${v}</VersionId><IsLatest>true</IsLatest><LastModified>${now}</LastModified><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Version>`,
+      });
     }
     for (const [id, list] of this.older) {
       if (!id.startsWith(`${bucket}/${prefix}`)) continue;
@@ -86,9 +89,10 @@ export class LocalVersions {
         const when = new Date(v.at).toISOString();
         entries.push({
           key,
-          xml: v.body === null
-            ? `<DeleteMarker><Key>${xmlEscape(key)}</Key><VersionId>${v.versionId}</VersionId><IsLatest>${latest}</IsLatest><LastModified>${when}</LastModified></DeleteMarker>`
-            : `<Version><Key>${xmlEscape(key)}</Key><VersionId>${v.versionId}</VersionId><IsLatest>false</IsLatest><LastModified>${when}</LastModified><Size>${v.body.length}</Size><StorageClass>STANDARD</StorageClass></Version>`,
+          xml:
+            v.body === null
+              ? `<DeleteMarker><Key>${xmlEscape(key)}</Key><VersionId>${v.versionId}</VersionId><IsLatest>${latest}</IsLatest><LastModified>${when}</LastModified></DeleteMarker>`
+              : `<Version><Key>${xmlEscape(key)}</Key><VersionId>${v.versionId}</VersionId><IsLatest>false</IsLatest><LastModified>${when}</LastModified><Size>${v.body.length}</Size><StorageClass>STANDARD</StorageClass></Version>`,
         });
       });
     }
@@ -124,9 +128,10 @@ export class LocalVersions {
   private evict(): void {
     while (this.held > this.cap) {
       let oldest: { id: string; i: number; at: number } | undefined;
-      for (const [id, list] of this.older) list.forEach((v, i) => {
-        if (v.body && (!oldest || v.at < oldest.at)) oldest = { id, i, at: v.at };
-      });
+      for (const [id, list] of this.older)
+        list.forEach((v, i) => {
+          if (v.body && (!oldest || v.at < oldest.at)) oldest = { id, i, at: v.at };
+        });
       if (!oldest) return;
       const list = this.older.get(oldest.id)!;
       this.held -= list[oldest.i]!.body!.length;

@@ -14,7 +14,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { isDistributed, runDistributedMap, standIn, type ChildOutcome, type DistributedMapState, type MapObjects, type MapRunRecord } from './distributed-map.ts';
+import {
+  isDistributed,
+  runDistributedMap,
+  standIn,
+  type ChildOutcome,
+  type DistributedMapState,
+  type MapObjects,
+  type MapRunRecord,
+} from './distributed-map.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
 import { unitOfPlaceholder } from '../lambda/units.ts';
@@ -162,7 +170,14 @@ export class LocalStepFunctions {
   constructor(
     prefix: string,
     handlers: Readonly<Record<string, TaskHandler>>,
-    opts: { keep?: number; retryIntervalMs?: number; roles?: Readonly<Record<string, StateMachineModel>>; onDecision?: (principal: string, check: Check, d: Decision) => void; definitions?: Readonly<Record<string, unknown>>; objects?: (machine: string) => MapObjects } = {},
+    opts: {
+      keep?: number;
+      retryIntervalMs?: number;
+      roles?: Readonly<Record<string, StateMachineModel>>;
+      onDecision?: (principal: string, check: Check, d: Decision) => void;
+      definitions?: Readonly<Record<string, unknown>>;
+      objects?: (machine: string) => MapObjects;
+    } = {},
   ) {
     this.prefix = prefix;
     this.handlers = handlers;
@@ -187,7 +202,8 @@ export class LocalStepFunctions {
     const check = { action, resource };
     const d = decide(role.policies, check.action, check.resource);
     this.onDecision?.(`${this.prefix}-${machine}`, check, d);
-    if (!d.allowed) throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: ${action} on resource: ${resource}`), { name: errorName });
+    if (!d.allowed)
+      throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: ${action} on resource: ${resource}`), { name: errorName });
   }
 
   /** Starts an execution of `statemachines/<machine>.asl.json`; resolves when it ends. */
@@ -222,22 +238,27 @@ export class LocalStepFunctions {
         // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
         const inBytes = jsonBytes(i);
         largest = Math.max(largest, inBytes);
-        if (inBytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of task ${state} is ${inBytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        if (inBytes > SFN_QUOTAS.payloadBytes)
+          exceed('States.DataLimitExceeded', `the input of task ${state} is ${inBytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
         // Serialized once: measured, then handed on as JSON, as Lambda returns it.
         const json = JSON.stringify((await this.handlers[p]!(i)) ?? null);
         const bytes = Buffer.byteLength(json);
         largest = Math.max(largest, bytes);
         // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
         if (bytes > LAMBDA_PAYLOAD_BYTES) {
-          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
+          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), {
+            name: 'Function.ResponseSizeTooLarge',
+          });
         }
-        if (bytes > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+        if (bytes > SFN_QUOTAS.payloadBytes)
+          exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
         return JSON.parse(json) as Json;
       };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
     // StartExecution refuses an input over the quota; no execution exists then.
-    if (jsonBytes(input) > SFN_QUOTAS.payloadBytes) throw Object.assign(new Error(`execution input is over ${SFN_QUOTAS.payloadBytes} bytes`), { name: 'InvalidExecutionInput' });
+    if (jsonBytes(input) > SFN_QUOTAS.payloadBytes)
+      throw Object.assign(new Error(`execution input is over ${SFN_QUOTAS.payloadBytes} bytes`), { name: 'InvalidExecutionInput' });
     const name = executionName ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const record: ExecutionRecord = {
       executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.prefix}-${machine}:${name}`,
@@ -253,7 +274,10 @@ export class LocalStepFunctions {
     this.history.splice(this.keep);
     const runOptions = (id: string, execName: string, execInput: Json, startTime: string) => ({
       overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: retryIntervals, waitTimeOverrides: waits },
-      context: { Execution: { Id: id, Name: execName, Input: execInput, StartTime: startTime }, StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` } },
+      context: {
+        Execution: { Id: id, Name: execName, Input: execInput, StartTime: startTime },
+        StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` },
+      },
     });
     type Run = ReturnType<StateMachine['run']>;
     /** Counts an execution's history and measures its states' payloads, as AWS would; `onEvent` sees each event. */
@@ -265,8 +289,16 @@ export class LocalStepFunctions {
           if (history.events > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
           if (ev.type === 'StateEntered') largest = Math.max(largest, jsonBytes(ev.state?.input));
           if (ev.type === 'StateExited') largest = Math.max(largest, jsonBytes(ev.state?.output));
-          if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
-          if (ev.type === 'StateExited' && jsonBytes(ev.state?.output) > SFN_QUOTAS.payloadBytes) exceed('States.DataLimitExceeded', `the output of state ${ev.state!.name} is ${jsonBytes(ev.state!.output)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
+          if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes)
+            exceed(
+              'States.DataLimitExceeded',
+              `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`,
+            );
+          if (ev.type === 'StateExited' && jsonBytes(ev.state?.output) > SFN_QUOTAS.payloadBytes)
+            exceed(
+              'States.DataLimitExceeded',
+              `the output of state ${ev.state!.name} is ${jsonBytes(ev.state!.output)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`,
+            );
         } catch (err) {
           if (!(err instanceof QuotaExceeded)) throw err;
         }
@@ -285,7 +317,10 @@ export class LocalStepFunctions {
       // A child execution: the ItemProcessor as a state machine of its own, started by the parent's role.
       const child = async (childInput: Json, arn: string): Promise<ChildOutcome> => {
         this.authorize(machine, 'states:StartExecution', machineArn, 'States.Runtime');
-        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(childInput, runOptions(arn, arn.split(':').at(-1)!, childInput, new Date().toISOString()));
+        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(
+          childInput,
+          runOptions(arn, arn.split(':').at(-1)!, childInput, new Date().toISOString()),
+        );
         const history = { events: 0 };
         // The children's state events join the parent's record, as the console draws a Map's inner states (AWS shows them on the Map Run's page).
         const watched = observe(run, history, (e) => {
@@ -304,7 +339,10 @@ export class LocalStepFunctions {
       };
       overrides[state] = async (i) => {
         parentHistory.events += historyEvents('MapRun', undefined);
-        const out = await runDistributedMap({ state, definition: map, stateMachineArn: machineArn, objects, child, onMapRun: (r) => record.mapRuns.push(r) }, i);
+        const out = await runDistributedMap(
+          { state, definition: map, stateMachineArn: machineArn, objects, child, onMapRun: (r) => record.mapRuns.push(r) },
+          i,
+        );
         largest = Math.max(largest, jsonBytes(out));
         return out;
       };
@@ -358,7 +396,8 @@ export class LocalStepFunctions {
     }
     const seen = name === undefined ? undefined : this.history.find((e) => e.stateMachine === machineName && e.name === name);
     if (seen) {
-      if (seen.status === 'RUNNING' && JSON.stringify(seen.input) === JSON.stringify(input)) return { executionArn: seen.executionArn, startDate: Date.parse(seen.startDate) / 1000 };
+      if (seen.status === 'RUNNING' && JSON.stringify(seen.input) === JSON.stringify(input))
+        return { executionArn: seen.executionArn, startDate: Date.parse(seen.startDate) / 1000 };
       throw Object.assign(new Error(`Execution Already Exists: '${seen.executionArn}'`), { name: 'ExecutionAlreadyExists' });
     }
     const { record } = this.start(machine, input, name);

@@ -202,10 +202,16 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const stack = stackModel(synthesizedAssembly(opts.log), names);
   const iam = new IamLog();
   const accessKeyOf = (u: UnitName): string => `ASIALOCAL${u.toUpperCase()}`;
-  const roles = new Map(Object.values(stack.functions).map((f) => [accessKeyOf(f.unit), { kind: 'role' as const, name: localFunctionName(settings.prefix, f.unit), arn: f.roleArn, policies: f.policies }]));
+  const roles = new Map(
+    Object.values(stack.functions).map((f) => [
+      accessKeyOf(f.unit),
+      { kind: 'role' as const, name: localFunctionName(settings.prefix, f.unit), arn: f.roleArn, policies: f.policies },
+    ]),
+  );
   // The state machines' roles too: their Distributed Maps read items and write results as them.
   const machineKeyOf = (machine: string): string => `ASIALOCALSFN${machine.replace(/[^a-z0-9]/gi, '').toUpperCase()}`;
-  for (const m of Object.values(stack.stateMachines)) roles.set(machineKeyOf(m.name), { kind: 'role' as const, name: m.name, arn: m.roleArn, policies: m.policies });
+  for (const m of Object.values(stack.stateMachines))
+    roles.set(machineKeyOf(m.name), { kind: 'role' as const, name: m.name, arn: m.roleArn, policies: m.policies });
   // An application's role, as the store's grant methods made it: direct mode calls as it.
   roles.set(APPLICATION_KEY, { kind: 'role' as const, name: 'application', arn: stack.application.roleArn, policies: stack.application.policies });
   // The runner is made after the front door (it needs the tasks, which need the endpoint).
@@ -215,7 +221,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     s3: s3.address,
     principalOf: (key) => roles.get(key),
     bucketPolicy: stack.bucketPolicy,
-    partitionKeyOf: (table) => (table === names.indexTable ? INDEX_TABLE.partitionKey : table.startsWith(hotTablePrefix(settings.prefix)) ? HOT_TABLE.partitionKey : undefined),
+    partitionKeyOf: (table) =>
+      table === names.indexTable ? INDEX_TABLE.partitionKey : table.startsWith(hotTablePrefix(settings.prefix)) ? HOT_TABLE.partitionKey : undefined,
     onDecision: (who, check, d) => iam.record(who, check, d),
     throughputScale: opts.throughputScale ?? throughputScaleFromEnv(process.env.ALKI_LOCAL_THROUGHPUT_SCALE),
     stepFunctions: {
@@ -279,7 +286,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   if (opts.runtime === 'bundles') {
     if (opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
     const units = Object.keys(UNITS) as UnitName[];
-    bundles = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u), UNITS[u].timeoutSeconds)] as const))) as Record<UnitName, LoadedBundle>;
+    bundles = Object.fromEntries(
+      await Promise.all(
+        units.map(
+          async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u), UNITS[u].timeoutSeconds)] as const,
+        ),
+      ),
+    ) as Record<UnitName, LoadedBundle>;
   }
   const fromBundles = bundles;
   const sourceTasks = localTaskHandlers(envOf, clock);
@@ -313,9 +326,26 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
         imports: (e) => fromBundles.imports.invoke(e) as Promise<HttpResult>,
       }
     : {
-        ingest: createIngestHandler(() => functionDataPlanes.ingest, () => envOf('ingest')),
-        read: createReadHandler(() => functionDataPlanes.read, () => envOf('read')),
-        imports: createImportsHandler(() => importsDepsFrom(envOf('imports'), { imports: SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV), exports: SfnStarter.fromEnv(envOf('imports'), EXPORT_STATE_MACHINE_ENV) }, clock), () => envOf('imports')),
+        ingest: createIngestHandler(
+          () => functionDataPlanes.ingest,
+          () => envOf('ingest'),
+        ),
+        read: createReadHandler(
+          () => functionDataPlanes.read,
+          () => envOf('read'),
+        ),
+        imports: createImportsHandler(
+          () =>
+            importsDepsFrom(
+              envOf('imports'),
+              {
+                imports: SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV),
+                exports: SfnStarter.fromEnv(envOf('imports'), EXPORT_STATE_MACHINE_ENV),
+              },
+              clock,
+            ),
+          () => envOf('imports'),
+        ),
       };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await sfn.start('lifecycle', {}).done;
@@ -328,7 +358,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const schedules: Record<ScheduleName, Schedule> = {
     lifecycle: new Schedule('lifecycle', lifecycleIntervalMs(settings), runLifecycle),
     // As the rotation rule invokes the rotate function directly, with a scheduled event.
-    rotation: new Schedule('rotation', lifecycleIntervalMs(settings), () => tasks[arnPlaceholder('rotate')]!({ source: 'aws.events', 'detail-type': 'Scheduled Event' })),
+    rotation: new Schedule('rotation', lifecycleIntervalMs(settings), () =>
+      tasks[arnPlaceholder('rotate')]!({ source: 'aws.events', 'detail-type': 'Scheduled Event' }),
+    ),
   };
   let ready = true;
   const http = createServer((req, res) => {
@@ -343,7 +375,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
         const definition = /^[a-z]+$/.test(name) ? sfn.definition(name) : undefined;
         return definition ? json(200, definition) : json(404, { error: { code: 'NotFound', message: `no state machine "${name}"` } });
       }
-      if (r.method === 'GET' && path === '/openapi.json') return json(200, { ...openApiDocument(), servers: [{ url: `http://127.0.0.1:${port}`, description: 'this local system' }] });
+      if (r.method === 'GET' && path === '/openapi.json')
+        return json(200, { ...openApiDocument(), servers: [{ url: `http://127.0.0.1:${port}`, description: 'this local system' }] });
       if (path === '/local/schedules' || path?.startsWith('/local/schedules/')) return scheduleRequest(schedules, r);
       return undefined;
     });

@@ -162,7 +162,11 @@ export class DynamoThroughput {
     const c = await this.opts.describe(table);
     if (!c) return undefined;
     const warm = this.warm.get(table);
-    const b = new TableBuckets({ ...c, ...(warm?.read ? { warmRead: warm.read } : {}), ...(warm?.write ? { warmWrite: warm.write } : {}) }, this.scale, this.now);
+    const b = new TableBuckets(
+      { ...c, ...(warm?.read ? { warmRead: warm.read } : {}), ...(warm?.write ? { warmWrite: warm.write } : {}) },
+      this.scale,
+      this.now,
+    );
     this.tables.set(table, b);
     return b;
   }
@@ -207,7 +211,9 @@ export class DynamoThroughput {
         return typeof body.TableName === 'string' ? [{ table: body.TableName, kind: 'Read', keys: [] }] : [];
       case 'BatchWriteItem': {
         const out: Draw[] = [];
-        for (const [table, requests] of Object.entries((body.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: WireItem }; DeleteRequest?: { Key: WireItem } }[]>)) {
+        for (const [table, requests] of Object.entries(
+          (body.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: WireItem }; DeleteRequest?: { Key: WireItem } }[]>,
+        )) {
           for (const r of requests) {
             const item = r.PutRequest?.Item ?? r.DeleteRequest?.Key;
             out.push(...(await one(table, 'Write', item, writeUnits(itemBytes(item)))));
@@ -217,7 +223,8 @@ export class DynamoThroughput {
       }
       case 'BatchGetItem': {
         const out: Draw[] = [];
-        for (const [table, req] of Object.entries((body.RequestItems ?? {}) as Record<string, { Keys: WireItem[] }>)) for (const k of req.Keys ?? []) out.push(...(await one(table, 'Read', k)));
+        for (const [table, req] of Object.entries((body.RequestItems ?? {}) as Record<string, { Keys: WireItem[] }>))
+          for (const k of req.Keys ?? []) out.push(...(await one(table, 'Read', k)));
         return out;
       }
       case 'TransactWriteItems': {
@@ -226,7 +233,14 @@ export class DynamoThroughput {
           for (const [kind, a] of Object.entries(it)) {
             const item = (kind === 'Put' ? a.Item : a.Key) as WireItem;
             // A condition check costs as a read of the item, charged as a transactional write here (its size is not known before).
-            out.push(...(await one(a.TableName, kind === 'ConditionCheck' ? 'Read' : 'Write', item, kind === 'ConditionCheck' ? 2 : writeUnits(itemBytes(item), true))));
+            out.push(
+              ...(await one(
+                a.TableName,
+                kind === 'ConditionCheck' ? 'Read' : 'Write',
+                item,
+                kind === 'ConditionCheck' ? 2 : writeUnits(itemBytes(item), true),
+              )),
+            );
           }
         }
         return out;

@@ -15,7 +15,6 @@
 import { DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DdbItem } from '../lambda/store/paging.ts';
 
-
 /** What a DynamoDB error answer says: its type and message, and a transaction's reasons. */
 export class DynamoAnswerError extends Error {
   readonly type: string;
@@ -179,7 +178,9 @@ export class LocalTransactions {
   private parse(body: Record<string, unknown>): Action[] {
     const items = body.TransactItems;
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_ACTIONS) {
-      throw validation(`1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ACTIONS} and greater than or equal to 1`);
+      throw validation(
+        `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ACTIONS} and greater than or equal to 1`,
+      );
     }
     if (Buffer.byteLength(JSON.stringify(items)) > MAX_TRANSACTION_BYTES) throw validation('Transaction request size exceeds the limit of 4 MB');
     return items.map((raw: Record<string, Record<string, unknown>>) => {
@@ -207,24 +208,32 @@ export class LocalTransactions {
   /** Runs a TransactWriteItems request: `{}` when it commits; a DynamoAnswerError when it does not. */
   async transactWrite(body: Record<string, unknown>): Promise<Record<string, never>> {
     const actions = this.parse(body);
-    const keys = await Promise.all(actions.map(async (a) => {
-      const names = await this.keyNames(a.table);
-      const source = a.kind === 'Put' ? a.item : a.key;
-      const key: DdbItem = {};
-      for (const n of names) {
-        if (source?.[n] === undefined) throw validation('The provided key element does not match the schema');
-        key[n] = source[n]!;
-      }
-      return key;
-    }));
+    const keys = await Promise.all(
+      actions.map(async (a) => {
+        const names = await this.keyNames(a.table);
+        const source = a.kind === 'Put' ? a.item : a.key;
+        const key: DdbItem = {};
+        for (const n of names) {
+          if (source?.[n] === undefined) throw validation('The provided key element does not match the schema');
+          key[n] = source[n]!;
+        }
+        return key;
+      }),
+    );
     const ids = keys.map((k, i) => `${actions[i]!.table}\u0000${JSON.stringify(k)}`);
     if (new Set(ids).size !== ids.length) throw validation('Transaction request cannot include multiple operations on one item');
     return this.lock.exclusive(async () => {
-      const current = await Promise.all(actions.map((a, i) => this.ddb.send(new GetItemCommand({ TableName: a.table, Key: keys[i]!, ConsistentRead: true })).then((r) => r.Item)));
+      const current = await Promise.all(
+        actions.map((a, i) => this.ddb.send(new GetItemCommand({ TableName: a.table, Key: keys[i]!, ConsistentRead: true })).then((r) => r.Item)),
+      );
       const held = actions.map((a, i) => evaluateCondition(a.cond, current[i]));
       if (held.some((ok) => !ok)) {
         const reasons = held.map((ok) => (ok ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }));
-        throw new DynamoAnswerError('TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, reasons);
+        throw new DynamoAnswerError(
+          'TransactionCanceledException',
+          `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+          reasons,
+        );
       }
       for (const [i, a] of actions.entries()) {
         if (a.kind === 'Put') await this.ddb.send(new PutItemCommand({ TableName: a.table, Item: a.item }));

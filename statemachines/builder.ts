@@ -149,13 +149,24 @@ export class MachineBuilder {
    */
   distributedMap(
     name: string,
-    o: { readonly job: string; readonly items: string; readonly itemName: string; readonly task: { readonly name: string } & TaskOptions; readonly next: string; readonly comment?: string },
+    o: {
+      readonly job: string;
+      readonly items: string;
+      readonly itemName: string;
+      readonly task: { readonly name: string } & TaskOptions;
+      readonly next: string;
+      readonly comment?: string;
+    },
   ): this {
     const maps = `${o.job}.maps`;
     return this.add(name, {
       Type: 'Map',
       ...(o.comment ? { Comment: o.comment } : {}),
-      ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': `${maps}.bucket`, 'Key.$': `${maps}.${o.items}` } },
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': `${maps}.bucket`, 'Key.$': `${maps}.${o.items}` },
+      },
       ItemSelector: { 'runId.$': `${o.job}.runId`, [`${o.itemName}.$`]: '$$.Map.Item.Value' },
       MaxConcurrency: MAP_CONCURRENCY,
       Label: name,
@@ -172,7 +183,10 @@ export class MachineBuilder {
   }
 
   /** A Choice on one variable: `rule` is the comparison (e.g. `{ BooleanEquals: true }`). */
-  choice(name: string, o: { readonly variable: string; readonly rule: Params; readonly then: string; readonly otherwise: string; readonly comment?: string }): this {
+  choice(
+    name: string,
+    o: { readonly variable: string; readonly rule: Params; readonly then: string; readonly otherwise: string; readonly comment?: string },
+  ): this {
     return this.add(name, {
       Type: 'Choice',
       ...(o.comment ? { Comment: o.comment } : {}),
@@ -191,7 +205,12 @@ export class MachineBuilder {
 
   /** A Fail state whose cause is the caught error's (`$.error.Cause`), or a fixed text. */
   fail(name: string, o: { readonly cause?: string; readonly comment?: string }): this {
-    return this.add(name, { Type: 'Fail', ...(o.comment ? { Comment: o.comment } : {}), Error: name, ...(o.cause !== undefined ? { Cause: o.cause } : { CausePath: '$.error.Cause' }) });
+    return this.add(name, {
+      Type: 'Fail',
+      ...(o.comment ? { Comment: o.comment } : {}),
+      Error: name,
+      ...(o.cause !== undefined ? { Cause: o.cause } : { CausePath: '$.error.Cause' }),
+    });
   }
 
   succeed(name: string): this {

@@ -20,9 +20,16 @@ export function exportMachine(): Definition {
     otherwise: 'WaitForOffload',
   });
   m.wait('WaitForOffload', { seconds: OFFLOAD_WAIT_SECONDS, next: 'Prepare' });
-  m.choice('AnyRanges', { comment: 'An empty key space has one range; a Map runs whenever there is one.', variable: '$.job.ranges', rule: { NumericGreaterThan: 0 }, then: 'WriteRanges', otherwise: 'Finish' });
+  m.choice('AnyRanges', {
+    comment: 'An empty key space has one range; a Map runs whenever there is one.',
+    variable: '$.job.ranges',
+    rule: { NumericGreaterThan: 0 },
+    then: 'WriteRanges',
+    otherwise: 'Finish',
+  });
   m.distributedMap('WriteRanges', {
-    comment: 'Each key range of the checkpoint\'s runs, merged (newest wins; no tombstone, shadowed or expired version) into sorted gzip NDJSON objects of bounded size.',
+    comment:
+      "Each key range of the checkpoint's runs, merged (newest wins; no tombstone, shadowed or expired version) into sorted gzip NDJSON objects of bounded size.",
     job,
     items: 'ranges',
     itemName: 'range',
@@ -30,7 +37,7 @@ export function exportMachine(): Definition {
     next: 'VerifyRanges',
   });
   m.distributedMap('VerifyRanges', {
-    comment: 'Each key range\'s objects read back: lines parse, keys increase and stay in the range; count and setsum recorded.',
+    comment: "Each key range's objects read back: lines parse, keys increase and stay in the range; count and setsum recorded.",
     job,
     items: 'ranges',
     itemName: 'range',
@@ -39,7 +46,13 @@ export function exportMachine(): Definition {
   });
   m.task('Finish', { unit: 'exporter', parameters: { action: 'finish', 'exportId.$': '$.exportId' }, resultPath: '$.finish', next: 'Done' });
   m.succeed('Done');
-  m.task('RecordFailure', { unit: 'exporter', parameters: { action: 'fail', 'exportId.$': '$.exportId', 'error.$': '$.error' }, resultPath: '$.recorded', next: 'ExportFailed', catch: null });
+  m.task('RecordFailure', {
+    unit: 'exporter',
+    parameters: { action: 'fail', 'exportId.$': '$.exportId', 'error.$': '$.error' },
+    resultPath: '$.recorded',
+    next: 'ExportFailed',
+    catch: null,
+  });
   m.fail('ExportFailed', { cause: 'the export failed; its record says why (GET /v1/exports/{id})' });
   return m.build('Prepare');
 }

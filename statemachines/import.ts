@@ -7,9 +7,19 @@ const COMMENT =
 export function importMachine(): Definition {
   const m = new MachineBuilder(COMMENT, [{ errors: ['States.ALL'], next: 'RecordFailure' }]);
   const job = '$.job';
-  const rangeTask = (name: string, unit: 'importer' | 'verify', action: string) => ({ name, unit, parameters: { action, 'runId.$': '$.runId', 'range.$': '$.range' } });
+  const rangeTask = (name: string, unit: 'importer' | 'verify', action: string) => ({
+    name,
+    unit,
+    parameters: { action, 'runId.$': '$.runId', 'range.$': '$.range' },
+  });
   m.task('Prepare', { unit: 'importer', parameters: { action: 'prepare', 'importId.$': '$.importId' }, resultPath: '$.job', next: 'AnyChunks' });
-  m.choice('AnyChunks', { comment: 'Files holding no bytes make no chunks: nothing to parse.', variable: '$.job.chunks', rule: { NumericGreaterThan: 0 }, then: 'ParseChunks', otherwise: 'Check' });
+  m.choice('AnyChunks', {
+    comment: 'Files holding no bytes make no chunks: nothing to parse.',
+    variable: '$.job.chunks',
+    rule: { NumericGreaterThan: 0 },
+    then: 'ParseChunks',
+    otherwise: 'Check',
+  });
   m.distributedMap('ParseChunks', {
     comment: 'Each chunk of the input files: lines validated, valid records spilled sorted per key range.',
     job,
@@ -21,7 +31,7 @@ export function importMachine(): Definition {
   m.task('Check', { unit: 'importer', parameters: { action: 'check', 'runId.$': '$.job.runId' }, resultPath: '$.check', next: 'AnyInvalid' });
   m.choice('AnyInvalid', { variable: '$.check.proceed', rule: { BooleanEquals: false }, then: 'InvalidLines', otherwise: 'MergeRanges' });
   m.distributedMap('MergeRanges', {
-    comment: 'Each key range: the chunks\' spills merged into blobs and index items of the run; older versions of a key are dropped and counted.',
+    comment: "Each key range: the chunks' spills merged into blobs and index items of the run; older versions of a key are dropped and counted.",
     job,
     items: 'ranges',
     itemName: 'range',
@@ -37,12 +47,24 @@ export function importMachine(): Definition {
     next: 'Verify',
   });
   m.task('Verify', { unit: 'verify', parameters: { mode: 'import', 'runId.$': '$.job.runId' }, resultPath: '$.verified', retry: VERIFY_RETRY, next: 'Commit' });
-  m.task('Commit', { unit: 'commit', parameters: { kind: 'import', 'runId.$': '$.job.runId', 'run.$': '$.verified.run' }, resultPath: '$.commit', next: 'Finish' });
+  m.task('Commit', {
+    unit: 'commit',
+    parameters: { kind: 'import', 'runId.$': '$.job.runId', 'run.$': '$.verified.run' },
+    resultPath: '$.commit',
+    next: 'Finish',
+  });
   m.task('Finish', { unit: 'importer', parameters: { action: 'finish', 'runId.$': '$.job.runId' }, resultPath: '$.finish', next: 'Done' });
   m.succeed('Done');
-  m.task('RecordFailure', { unit: 'importer', parameters: { action: 'fail', 'importId.$': '$.importId', 'error.$': '$.error' }, resultPath: '$.recorded', next: 'ImportFailed', catch: null });
+  m.task('RecordFailure', {
+    unit: 'importer',
+    parameters: { action: 'fail', 'importId.$': '$.importId', 'error.$': '$.error' },
+    resultPath: '$.recorded',
+    next: 'ImportFailed',
+    catch: null,
+  });
   m.fail('ImportFailed', {
-    comment: 'A step failed after its retries, or verification failed: nothing was committed. GET /v1/imports/{id} says why; committing it again starts a new attempt.',
+    comment:
+      'A step failed after its retries, or verification failed: nothing was committed. GET /v1/imports/{id} says why; committing it again starts a new attempt.',
   });
   m.fail('InvalidLines', { cause: 'Some lines are invalid and onInvalid is "fail": nothing was imported. GET /v1/imports/{id} lists them.' });
   return m.build('Prepare');

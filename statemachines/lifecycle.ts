@@ -2,7 +2,7 @@
 import { MachineBuilder, VERIFY_RETRY, type Definition } from './builder.ts';
 
 const COMMENT =
-  'Alki lifecycle, started on a schedule, one execution at a time: rotate the hot tables (rotation also runs on its own schedule); offload every sealed period, one at a time, oldest first (sample, scan segments into spills, merge key ranges into a run, verify, commit; a period larger than half an execution goes on in the next); compact while the policy asks (merge key ranges, verify, commit); delete what commits released after gcGrace; apply retention. Every step is idempotent; a failure leaves the manifest unchanged. Tasks that grow with the data run as Distributed Maps: their items are a job\'s lists in S3, their results go to S3, the state carries references.';
+  "Alki lifecycle, started on a schedule, one execution at a time: rotate the hot tables (rotation also runs on its own schedule); offload every sealed period, one at a time, oldest first (sample, scan segments into spills, merge key ranges into a run, verify, commit; a period larger than half an execution goes on in the next); compact while the policy asks (merge key ranges, verify, commit); delete what commits released after gcGrace; apply retention. Every step is idempotent; a failure leaves the manifest unchanged. Tasks that grow with the data run as Distributed Maps: their items are a job's lists in S3, their results go to S3, the state carries references.";
 
 export function lifecycleMachine(): Definition {
   const m = new MachineBuilder(COMMENT, [
@@ -34,7 +34,8 @@ export function lifecycleMachine(): Definition {
   // Offload: every sealed period, oldest first.
   m.task('PlanOffload', {
     unit: 'offload',
-    comment: 'The oldest sealed period still hot, if any: periods are offloaded one at a time, oldest first, so a run is never committed before an older period\'s.',
+    comment:
+      "The oldest sealed period still hot, if any: periods are offloaded one at a time, oldest first, so a run is never committed before an older period's.",
     parameters: { action: 'plan' },
     resultPath: '$.offload',
     next: 'ShouldOffload',
@@ -42,7 +43,8 @@ export function lifecycleMachine(): Definition {
   m.choice('ShouldOffload', { variable: '$.offload.found', rule: { BooleanEquals: true }, then: 'Prepare', otherwise: 'PlanCompaction' });
   m.task('Prepare', {
     unit: 'offload',
-    comment: 'Plans the job (once: a later execution reuses the plan) and takes this execution\'s slice of the tasks still to do: an offload larger than half an execution goes on in the next.',
+    comment:
+      "Plans the job (once: a later execution reuses the plan) and takes this execution's slice of the tasks still to do: an offload larger than half an execution goes on in the next.",
     parameters: { action: 'prepare', 'period.$': '$.offload.period' },
     resultPath: '$.job',
     next: 'AnyScans',
@@ -51,15 +53,24 @@ export function lifecycleMachine(): Definition {
   // A Map runs only when the slice has tasks for it: a Choice before each skips to what follows.
   const whenAny = (name: string, phase: string, map: string, otherwise: string) =>
     m.choice(name, { variable: `$.job.slice.${phase}`, rule: { NumericGreaterThan: 0 }, then: map, otherwise });
-  const segmentTask = (name: string, unit: 'offload' | 'verify', action: string) => ({ name, unit, parameters: { action, 'runId.$': '$.runId', 'segment.$': '$.segment' } });
-  const rangeTask = (name: string, unit: 'offload' | 'verify' | 'compact', action: string) => ({ name, unit, parameters: { action, 'runId.$': '$.runId', 'range.$': '$.range' } });
+  const segmentTask = (name: string, unit: 'offload' | 'verify', action: string) => ({
+    name,
+    unit,
+    parameters: { action, 'runId.$': '$.runId', 'segment.$': '$.segment' },
+  });
+  const rangeTask = (name: string, unit: 'offload' | 'verify' | 'compact', action: string) => ({
+    name,
+    unit,
+    parameters: { action, 'runId.$': '$.runId', 'range.$': '$.range' },
+  });
   whenAny('AnyScans', 'scan', 'ScanSegments', 'AnyMerges');
   m.distributedMap('ScanSegments', { job, items: 'scan', itemName: 'segment', task: segmentTask('Scan', 'offload', 'scan'), next: 'AnyMerges' });
   whenAny('AnyMerges', 'merge', 'MergeRanges', 'AnyRangesToVerify');
   m.distributedMap('MergeRanges', { job, items: 'merge', itemName: 'range', task: rangeTask('Merge', 'offload', 'merge'), next: 'AnyRangesToVerify' });
   whenAny('AnyRangesToVerify', 'verify', 'VerifyRanges', 'AnyRescans');
   m.distributedMap('VerifyRanges', {
-    comment: 'Each key range of the new run read back (keys in order and in range, blobs against footers, index items against blobs) and recorded under the job.',
+    comment:
+      'Each key range of the new run read back (keys in order and in range, blobs against footers, index items against blobs) and recorded under the job.',
     job,
     items: 'verify',
     itemName: 'range',
@@ -68,7 +79,7 @@ export function lifecycleMachine(): Definition {
   });
   whenAny('AnyRescans', 'rescan', 'Rescan', 'OffloadComplete');
   m.distributedMap('Rescan', {
-    comment: 'The sealed table scanned again, segment by segment, independently of the offload\'s scan.',
+    comment: "The sealed table scanned again, segment by segment, independently of the offload's scan.",
     job,
     items: 'rescan',
     itemName: 'segment',
@@ -76,7 +87,8 @@ export function lifecycleMachine(): Definition {
     next: 'OffloadComplete',
   });
   m.choice('OffloadComplete', {
-    comment: 'An offload larger than an execution\'s slice goes on in the next execution (its tasks\' records say what is done); meanwhile this one compacts. The last slice adds the run up and commits it.',
+    comment:
+      "An offload larger than an execution's slice goes on in the next execution (its tasks' records say what is done); meanwhile this one compacts. The last slice adds the run up and commits it.",
     variable: '$.job.complete',
     rule: { BooleanEquals: true },
     then: 'Verify',
@@ -84,7 +96,7 @@ export function lifecycleMachine(): Definition {
   });
   m.task('Verify', {
     unit: 'verify',
-    comment: 'Adds the ranges up: count and setsum against the scans\' and the re-scan\'s; returns the run\'s manifest entry.',
+    comment: "Adds the ranges up: count and setsum against the scans' and the re-scan's; returns the run's manifest entry.",
     parameters: { mode: 'offload', 'runId.$': '$.job.runId' },
     resultPath: '$.verified',
     retry: VERIFY_RETRY,
@@ -103,14 +115,21 @@ export function lifecycleMachine(): Definition {
   m.task('PlanCompaction', { unit: 'compact', parameters: { action: 'plan' }, resultPath: '$.compaction', next: 'ShouldCompact' });
   m.choice('ShouldCompact', { variable: '$.compaction.found', rule: { BooleanEquals: true }, then: 'AnyRangesToDo', otherwise: 'CollectGarbage' });
   m.choice('AnyRangesToDo', {
-    comment: 'An execution that stopped after its last slice but before adding the run up finds nothing left to merge: it adds up at once, without a Map over no items.',
+    comment:
+      'An execution that stopped after its last slice but before adding the run up finds nothing left to merge: it adds up at once, without a Map over no items.',
     variable: '$.compaction.job.ranges',
     rule: { NumericGreaterThan: 0 },
     then: 'CompactRanges',
     otherwise: 'VerifyCompaction',
   });
   const compaction = '$.compaction.job';
-  m.distributedMap('CompactRanges', { job: compaction, items: 'ranges', itemName: 'range', task: rangeTask('MergeRange', 'compact', 'merge'), next: 'VerifyCompactionRanges' });
+  m.distributedMap('CompactRanges', {
+    job: compaction,
+    items: 'ranges',
+    itemName: 'range',
+    task: rangeTask('MergeRange', 'compact', 'merge'),
+    next: 'VerifyCompactionRanges',
+  });
   m.distributedMap('VerifyCompactionRanges', {
     comment: 'Each key range of the compacted run read back and recorded under the job.',
     job: compaction,
@@ -120,7 +139,8 @@ export function lifecycleMachine(): Definition {
     next: 'CompactionComplete',
   });
   m.choice('CompactionComplete', {
-    comment: 'A compaction larger than an execution\'s slice goes on in the next execution, from the ranges not yet verified; the last slice adds the run up and commits it.',
+    comment:
+      "A compaction larger than an execution's slice goes on in the next execution, from the ranges not yet verified; the last slice adds the run up and commits it.",
     variable: '$.compaction.complete',
     rule: { BooleanEquals: true },
     then: 'VerifyCompaction',
@@ -142,8 +162,10 @@ export function lifecycleMachine(): Definition {
 
   m.task('CollectGarbage', { unit: 'gc', parameters: { action: 'collect' }, resultPath: '$.gc', next: 'ApplyRetention' });
   m.task('ApplyRetention', { unit: 'gc', parameters: { action: 'retention' }, resultPath: '$.retention', next: 'Done' });
-  m.fail('VerificationFailed', { comment: 'A new run failed verification: nothing was committed. The cause is the Verify task\'s error, saying what differed.' });
-  m.fail('LifecycleFailed', { comment: 'A step failed after its retries; the failed step changed no manifest. The cause is that step\'s error.' });
+  m.fail('VerificationFailed', {
+    comment: "A new run failed verification: nothing was committed. The cause is the Verify task's error, saying what differed.",
+  });
+  m.fail('LifecycleFailed', { comment: "A step failed after its retries; the failed step changed no manifest. The cause is that step's error." });
   m.succeed('Done');
   return m.build('Rotate');
 }

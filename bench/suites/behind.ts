@@ -51,7 +51,13 @@ export async function behindSuite(): Promise<Figure[]> {
     now += settings.sealGraceMs + 2000;
     const hundred = await p99();
     figures.push({ suite: 'behind', name: 'get p99 with 2 sealed periods not offloaded', value: two, unit: 'ms' });
-    figures.push({ suite: 'behind', name: 'get p99, 100 sealed periods (5 with data) / 2', value: hundred / two, unit: 'ratio', baseline: 'the same GET with 2 sealed periods' });
+    figures.push({
+      suite: 'behind',
+      name: 'get p99, 100 sealed periods (5 with data) / 2',
+      value: hundred / two,
+      unit: 'ratio',
+      baseline: 'the same GET with 2 sealed periods',
+    });
   } finally {
     await sys.stop();
   }

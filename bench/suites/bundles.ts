@@ -32,7 +32,10 @@ export async function bundlesSuite(): Promise<Figure[]> {
   // Baseline: the two SDK clients every function uses, required from node_modules.
   const req = createRequire(import.meta.url);
   const sdk = mkdtempSync(join(tmpdir(), 'alki-sdk-'));
-  writeFileSync(join(sdk, 'index.js'), `require(${JSON.stringify(req.resolve('@aws-sdk/client-dynamodb'))}); require(${JSON.stringify(req.resolve('@aws-sdk/client-s3'))}); exports.handler = async () => null;`);
+  writeFileSync(
+    join(sdk, 'index.js'),
+    `require(${JSON.stringify(req.resolve('@aws-sdk/client-dynamodb'))}); require(${JSON.stringify(req.resolve('@aws-sdk/client-s3'))}); exports.handler = async () => null;`,
+  );
   const baseline = await medianLoadMs(sdk);
   rmSync(sdk, { recursive: true, force: true });
   figures.push({ suite: 'bundles', name: 'load DynamoDB + S3 clients from node_modules', value: baseline.ms, unit: 'ms' });

@@ -34,7 +34,16 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
 
     // Single writes: HTTP API vs direct PutItem, same records, same concurrency.
     const singles = auditRecords(2000, 7);
-    const direct1 = await timed(() => pool(singles, concurrency, async (e) => void (await ddb.send(new PutItemCommand({ TableName: table, Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) })))));
+    const direct1 = await timed(() =>
+      pool(
+        singles,
+        concurrency,
+        async (e) =>
+          void (await ddb.send(
+            new PutItemCommand({ TableName: table, Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) }),
+          )),
+      ),
+    );
     const viaApi1 = await timed(() =>
       pool(singles, concurrency, async (e) => {
         const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
@@ -47,7 +56,11 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     const viaApiIf = await timed(() =>
       pool(singles, concurrency, async (e) => {
         const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
-        const res = await fetch(`${sys.url}/v1/items/${encodeURIComponent(`if-${pk}`)}/${encodeURIComponent(sk)}`, { method: 'PUT', body: e.value!, headers: { 'if-none-match': '*' } });
+        const res = await fetch(`${sys.url}/v1/items/${encodeURIComponent(`if-${pk}`)}/${encodeURIComponent(sk)}`, {
+          method: 'PUT',
+          body: e.value!,
+          headers: { 'if-none-match': '*' },
+        });
         if (res.status !== 200) throw new Error(`conditional PUT ${res.status}`);
         await res.arrayBuffer();
       }),
@@ -59,7 +72,20 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     // Batches: 100 per HTTP request vs BatchWriteItem of 25 directly.
     const batch = auditRecords(20_000, 8);
     const chunks = (n: number) => Array.from({ length: Math.ceil(batch.length / n) }, (_, i) => batch.slice(i * n, (i + 1) * n));
-    const directB = await timed(() => pool(chunks(25), concurrency, async (c) => void (await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) } })) } })))));
+    const directB = await timed(() =>
+      pool(
+        chunks(25),
+        concurrency,
+        async (c) =>
+          void (await ddb.send(
+            new BatchWriteItemCommand({
+              RequestItems: {
+                [table]: c.map((e) => ({ PutRequest: { Item: toHotItem({ ...e, key: Buffer.concat([Buffer.from('direct-'), e.key]) }, shards) } })),
+              },
+            }),
+          )),
+      ),
+    );
     const viaApiB = await timed(() =>
       pool(chunks(100), concurrency, async (c) => {
         const items = c.map((e) => {
@@ -135,10 +161,20 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     const dayMs = 86_400_000;
     const t0Ms = Date.UTC(2025, 0, 1);
     for (let d = 0; d < days; d++) {
-      const records = teamsQ.flatMap((team, t) => ((t + d) % 4 === 0 ? [] : Array.from({ length: 150 }, (_, i) => {
-        const ts = new Date(t0Ms + d * dayMs + Math.floor((i * dayMs) / 150)).toISOString();
-        return { key: encodeKey(team, `${ts}#${i}`), seq: 1_500_000_000_000_000 + d * 1_000_000 + i, value: Buffer.from(JSON.stringify({ team, day: d, i, pad: 'x'.repeat(200) })) };
-      }))).sort((a, b) => Buffer.compare(a.key, b.key));
+      const records = teamsQ
+        .flatMap((team, t) =>
+          (t + d) % 4 === 0
+            ? []
+            : Array.from({ length: 150 }, (_, i) => {
+                const ts = new Date(t0Ms + d * dayMs + Math.floor((i * dayMs) / 150)).toISOString();
+                return {
+                  key: encodeKey(team, `${ts}#${i}`),
+                  seq: 1_500_000_000_000_000 + d * 1_000_000 + i,
+                  value: Buffer.from(JSON.stringify({ team, day: d, i, pad: 'x'.repeat(200) })),
+                };
+              }),
+        )
+        .sort((a, b) => Buffer.compare(a.key, b.key));
       const id = `bench-day-${d}`;
       const run = await sys.cold.coldWriter.writeRun(id, records);
       await sys.manifests.commit({ kind: 'import', remove: [], add: [coldRunMeta(id, 0, d * dayMs, (d + 1) * dayMs, run)] });
@@ -148,7 +184,7 @@ export async function dataPlaneSuite(): Promise<Figure[]> {
     const queries = 400;
     for (let i = 0; i < queries; i++) {
       const team = teamsQ[(i * 7) % teamsQ.length]!;
-      const from = new Date(t0Ms + Math.floor(((i * 7919) % 1000) / 1000 * days * dayMs)).toISOString();
+      const from = new Date(t0Ms + Math.floor((((i * 7919) % 1000) / 1000) * days * dayMs)).toISOString();
       const order = i % 2 === 0 ? 'asc' : 'desc';
       const res = await fetch(`${sys.url}/v1/items/${team}?limit=10&order=${order}&${order === 'asc' ? 'from' : 'to'}=${encodeURIComponent(from)}`);
       if (res.status !== 200) throw new Error(`query ${team} ${order} ${from}: ${res.status}`);

@@ -114,7 +114,10 @@ export async function engineSuite(): Promise<Figure[]> {
   // records: zstd decompress of the inputs' blocks, zstd compress of the output's, SHA3-256 of
   // each framed output record once (issue 11: goal 0.7).
   const older = auditRecords(n / 2, 61, 1_700_000_000_000_000);
-  const newer = [...auditRecords(n / 4, 62, 1_700_000_100_000_000), ...older.filter((_, i) => i % 2 === 0).map((e, i) => ({ ...e, seq: 1_700_000_200_000_000 + i }))].sort((a, b) => Buffer.compare(a.key, b.key));
+  const newer = [
+    ...auditRecords(n / 4, 62, 1_700_000_100_000_000),
+    ...older.filter((_, i) => i % 2 === 0).map((e, i) => ({ ...e, seq: 1_700_000_200_000_000 + i })),
+  ].sort((a, b) => Buffer.compare(a.key, b.key));
   const inputs = [writeBlobs((i) => `new${i}`, newer, {}), writeBlobs((i) => `old${i}`, older, {})];
   const spills = [newer, older].map((run, i) => writeBlobs((j) => `spill${i}-${j}`, run, SPILL_FORMAT));
   const mergedOut: Entry[] = [];
@@ -125,7 +128,11 @@ export async function engineSuite(): Promise<Figure[]> {
     for (let o = 0; o < all.length; o += 64 * 1024) outBlocks.push(all.subarray(o, o + 64 * 1024));
   }
   const blocksOf = async (blobs: readonly FinishedBlob[]): Promise<Buffer[]> =>
-    (await Promise.all(blobs.map(async (b) => (await readFooter(memoryBlob(b.name, b.bytes))).blocks.map((h) => b.bytes.subarray(h.offset, h.offset + h.length))))).flat();
+    (
+      await Promise.all(
+        blobs.map(async (b) => (await readFooter(memoryBlob(b.name, b.bytes))).blocks.map((h) => b.bytes.subarray(h.offset, h.offset + h.length))),
+      )
+    ).flat();
   const rawPipeline = async (blobs: readonly FinishedBlob[][]): Promise<number> => {
     const blocks = (await Promise.all(blobs.map(blocksOf))).flat();
     return medianSeconds(3, () => {
@@ -137,9 +144,12 @@ export async function engineSuite(): Promise<Figure[]> {
   // As a range task runs it: each input a stream of blocks across its blobs, the output
   // written as it is merged.
   const mergeOf = (blobs: readonly FinishedBlob[][], opts: MergeOptions) => async (): Promise<void> => {
-    const sources = blobs.map((run) => new BatchStream(async function* () {
-      for (const b of run) yield* scanBlob(memoryBlob(b.name, b.bytes)).batches();
-    }));
+    const sources = blobs.map(
+      (run) =>
+        new BatchStream(async function* () {
+          for (const b of run) yield* scanBlob(memoryBlob(b.name, b.bytes)).batches();
+        }),
+    );
     const merge = new MergeIterator(sources, opts);
     const w = new BlobWriter((i) => `out${i}`);
     for await (const batch of merge.batches()) for (const e of batch) w.add(e);

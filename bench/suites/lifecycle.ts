@@ -28,7 +28,9 @@ const SEGMENTS = 4;
 async function load(sys: LocalSystem, { table, shards }: HotTable, entries: readonly Entry[]): Promise<void> {
   const chunks = Array.from({ length: Math.ceil(entries.length / 25) }, (_, i) => entries.slice(i * 25, (i + 1) * 25));
   await pool(chunks, 8, async (c) => {
-    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = { [table]: c.map((e) => ({ PutRequest: { Item: toHotItem(e, shards) } })) };
+    let req: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = {
+      [table]: c.map((e) => ({ PutRequest: { Item: toHotItem(e, shards) } })),
+    };
     while (req && Object.keys(req).length > 0) {
       const out = await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: req }));
       req = out.UnprocessedItems as typeof req;
@@ -39,14 +41,18 @@ async function load(sys: LocalSystem, { table, shards }: HotTable, entries: read
 /** The baseline: a raw parallel Scan of the table, counting items, as fast as the SDK goes. */
 async function rawScan(sys: LocalSystem, table: string): Promise<number> {
   let n = 0;
-  await Promise.all(Array.from({ length: SEGMENTS }, async (_, segment) => {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await sys.store.ddb.send(new ScanCommand({ TableName: table, Segment: segment, TotalSegments: SEGMENTS, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      n += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }));
+  await Promise.all(
+    Array.from({ length: SEGMENTS }, async (_, segment) => {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await sys.store.ddb.send(
+          new ScanCommand({ TableName: table, Segment: segment, TotalSegments: SEGMENTS, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        );
+        n += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
   return n;
 }
 
@@ -73,7 +79,9 @@ function firstSpan(r: ExecutionRecord, from: string, to: string): number {
  * as much; the rewrite writes less and decides what is shadowed from the newer run.
  */
 /** The embedded system on a clock that moves a period at each lifecycle run, and the table taking writes now. */
-async function benchStore(settings: StoreSettings): Promise<{ sys: LocalSystem; hotTable(): Promise<HotTable & { start: number }>; runLifecycle(): Promise<ExecutionRecord> }> {
+async function benchStore(
+  settings: StoreSettings,
+): Promise<{ sys: LocalSystem; hotTable(): Promise<HotTable & { start: number }>; runLifecycle(): Promise<ExecutionRecord> }> {
   let now = Date.UTC(2026, 10, 23, 0, 0, 30);
   const sys = await startLocal({ dataDir: undefined, port: 0, settings, schedule: false, retryIntervalMs: 0, clock: () => now });
   return {
@@ -117,7 +125,8 @@ async function rewriteFigures(settings: StoreSettings, fig: (name: string, value
 async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
   let bytes = 0;
   // DynamoDB bills an item as its attribute names plus values.
-  for await (const it of runIndexItems(sys.store, runId)) for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
+  for await (const it of runIndexItems(sys.store, runId))
+    for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
   return bytes;
 }
 
@@ -176,10 +185,17 @@ export async function lifecycleSuite(): Promise<Figure[]> {
   const fig = (name: string, value: number, unit: string, baseline?: string): void => {
     figures.push({ suite: 'lifecycle', name, value, unit, ...(baseline ? { baseline } : {}) });
   };
-  const settings: StoreSettings = { ...DEFAULT_SETTINGS, prefix: 'bench', periodMs: 60_000, sealGraceMs: 1000, gcGraceMs: 1000, rangeBytes: 8 << 20, spillBytes: 16 << 20 };
+  const settings: StoreSettings = {
+    ...DEFAULT_SETTINGS,
+    prefix: 'bench',
+    periodMs: 60_000,
+    sealGraceMs: 1000,
+    gcGraceMs: 1000,
+    rangeBytes: 8 << 20,
+    spillBytes: 16 << 20,
+  };
   const { sys, hotTable, runLifecycle } = await benchStore(settings);
   try {
-
     // Period 1: N audit records, written straight into the period's table.
     const p1 = await hotTable();
     const first = auditRecords(N, 21, p1.start * 1000);
@@ -228,10 +244,14 @@ export async function lifecycleSuite(): Promise<Figure[]> {
     fig('export records/s / compaction input records/s', live / exportSeconds / (inputRecords / compactSeconds), 'ratio', 'compaction in the same run');
 
     // Last, so it changes no figure above: the first period's records as an import: NDJSON uploaded in parts, then the import state machine.
-    const text = Buffer.from(first.map((e) => {
-      const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
-      return `{"pk":${JSON.stringify(pk)},"sk":${JSON.stringify(sk)},"value":${e.value!.toString()},"seq":${e.seq}}`;
-    }).join('\n') + '\n');
+    const text = Buffer.from(
+      first
+        .map((e) => {
+          const [pk, sk] = e.key.toString('utf8').split('\u0000') as [string, string];
+          return `{"pk":${JSON.stringify(pk)},"sk":${JSON.stringify(sk)},"value":${e.value!.toString()},"seq":${e.seq}}`;
+        })
+        .join('\n') + '\n',
+    );
     const importSeconds = await importOnce(sys, text);
     fig('import (parse, spill, merge, verify, commit) of the same records', N / importSeconds, 'records/s');
     fig('import records/s / offload records/s', offloadSeconds / importSeconds, 'ratio', 'offload of the same records in the same run');

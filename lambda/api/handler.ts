@@ -44,5 +44,7 @@ export function makeApiHandler<Ctx, U extends Unit>(unit: U, ops: Operations<Ctx
       return result;
     }
   };
-  return lambdaEntry(t, env, serve, (event) => ({ route: event.routeKey, path: event.rawPath, apiRequestId: event.requestContext?.requestId }), { metricsEveryMs: API_METRICS_EVERY_MS });
+  return lambdaEntry(t, env, serve, (event) => ({ route: event.routeKey, path: event.rawPath, apiRequestId: event.requestContext?.requestId }), {
+    metricsEveryMs: API_METRICS_EVERY_MS,
+  });
 }

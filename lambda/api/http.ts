@@ -3,7 +3,17 @@
  * as `{error: {code, message}}` with its status.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AccessDeniedError, AlkiError, CorruptionError, NotFoundError, PreconditionFailedError, ThrottledError, TooLargeError, UnavailableError, ValidationError } from '../core/errors.ts';
+import {
+  AccessDeniedError,
+  AlkiError,
+  CorruptionError,
+  NotFoundError,
+  PreconditionFailedError,
+  ThrottledError,
+  TooLargeError,
+  UnavailableError,
+  ValidationError,
+} from '../core/errors.ts';
 import { etagOf } from '../core/precondition.ts';
 import { ConflictError } from '../core/manifest.ts';
 

@@ -22,12 +22,12 @@ const ERRORS: Readonly<Record<number, string>> = {
   400: 'Bad input (the code names the rule); nothing was written',
   403: 'Not signed, or not allowed to call the API (API Gateway)',
   404: 'No such item, import or route',
-  409: 'Conflict with the store\'s state',
+  409: "Conflict with the store's state",
   412: 'PreconditionFailed: the record is not as If-Match or If-None-Match required (its ETag is the current seq); nothing was written',
   413: 'Value or body too large',
   429: 'Throttled: retry after Retry-After seconds',
-  500: 'The server\'s fault: InternalError, Corruption or AccessDenied (a missing grant)',
-  503: 'Not ready (a period\'s table, a moved object): retry after Retry-After seconds',
+  500: "The server's fault: InternalError, Corruption or AccessDenied (a missing grant)",
+  503: "Not ready (a period's table, a moved object): retry after Retry-After seconds",
 };
 
 /** Headers of the error answers that carry one. */
@@ -58,23 +58,42 @@ export function openApiDocument(): JsonSchema {
           return { name, in: 'query', required: !(s as z.ZodMiniType).safeParse(undefined).success, schema: rest, ...(description ? { description } : {}) };
         })
       : [];
-    const headerParams = Object.entries(spec.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description }));
+    const headerParams = Object.entries(spec.headers ?? {}).map(([name, description]) => ({
+      name,
+      in: 'header',
+      required: false,
+      schema: { type: 'string' },
+      description,
+    }));
     const responses: Record<string, unknown> = {};
-    const successHeaders = Object.fromEntries(Object.entries(spec.responseHeaders ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+    const successHeaders = Object.fromEntries(
+      Object.entries(spec.responseHeaders ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+    );
     for (const [status, s] of Object.entries(spec.responses)) {
-      responses[status] = s === NO_BODY
-        ? { description: 'Done; no body' }
-        : { description: 'OK', ...(Object.keys(successHeaders).length > 0 ? { headers: successHeaders } : {}), content: { 'application/json': { schema: schemaOf(s) } } };
+      responses[status] =
+        s === NO_BODY
+          ? { description: 'Done; no body' }
+          : {
+              description: 'OK',
+              ...(Object.keys(successHeaders).length > 0 ? { headers: successHeaders } : {}),
+              content: { 'application/json': { schema: schemaOf(s) } },
+            };
     }
     for (const status of errorsOf(spec)) {
-      responses[status] = { description: ERRORS[status], ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses[status] = {
+        description: ERRORS[status],
+        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     }
     (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = {
       operationId: r.op,
       summary: spec.summary,
       tags: [r.unit],
       parameters: [...pathParams, ...queryParams, ...headerParams],
-      ...(spec.body ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
+      ...(spec.body
+        ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(spec.body) } } } }
+        : {}),
       responses,
     };
   }
@@ -83,7 +102,8 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'Alki',
       version: '1',
-      description: 'A log-structured merge tree for cold metadata on AWS. Requests are signed with SigV4 (service execute-api). A method a path does not list is answered 405 with Allow, a path not listed 404, a path whose percent-encoding is malformed 400 InvalidPath, each with the Error body.',
+      description:
+        'A log-structured merge tree for cold metadata on AWS. Requests are signed with SigV4 (service execute-api). A method a path does not list is answered 405 with Allow, a path not listed 404, a path whose percent-encoding is malformed 400 InvalidPath, each with the Error body.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start' }],
@@ -96,7 +116,9 @@ export function openApiDocument(): JsonSchema {
     paths,
     components: {
       schemas: { Error: schemaOf(errorBody) },
-      securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (API Gateway AWS_IAM authorization)' } },
+      securitySchemes: {
+        sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (API Gateway AWS_IAM authorization)' },
+      },
     },
   };
 }

@@ -50,7 +50,8 @@ export function decodeSegment(segment: string): string | undefined {
 }
 
 /** What a path with a malformed percent-encoding is answered, by the API and the embedded system alike (400). */
-export const invalidPath = (rawPath: string): ValidationError => new ValidationError('InvalidPath', `${rawPath}: a path segment is not valid percent-encoded UTF-8`);
+export const invalidPath = (rawPath: string): ValidationError =>
+  new ValidationError('InvalidPath', `${rawPath}: a path segment is not valid percent-encoded UTF-8`);
 
 /** A path that would match the route but for a segment whose percent-encoding is malformed. */
 const MALFORMED = Symbol('malformed');

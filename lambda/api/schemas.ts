@@ -22,7 +22,10 @@ const described = <T extends z.ZodMiniType>(schema: T, description: string): T =
  * Any JSON value: the body was parsed from JSON, so anything present is one. (z.json() would
  * check it again, and its recursive JSON Schema does not survive being inlined in OpenAPI.)
  */
-const anyJson = described(z.custom<z.core.util.JSONType>((v) => v !== undefined, { error: 'a JSON value is required' }), 'any JSON value');
+const anyJson = described(
+  z.custom<z.core.util.JSONType>((v) => v !== undefined, { error: 'a JSON value is required' }),
+  'any JSON value',
+);
 
 const pk = described(z.string(), 'partition key: UTF-8, not empty, no U+0000');
 const sk = described(z.string(), 'sort key: UTF-8, not empty');
@@ -45,7 +48,15 @@ const importStatus = z.strictObject({
   createdAt: z.string(),
   updatedAt: z.string(),
   attempts: described(int(), 'executions started for it (a failed import can be committed again)'),
-  counts: z.optional(z.strictObject({ lines: int(), valid: int(), invalid: int(), duplicates: described(int(), 'valid records shadowed by a newer version of their key in the import'), records: described(int(), 'records in the committed run') })),
+  counts: z.optional(
+    z.strictObject({
+      lines: int(),
+      valid: int(),
+      invalid: int(),
+      duplicates: described(int(), 'valid records shadowed by a newer version of their key in the import'),
+      records: described(int(), 'records in the committed run'),
+    }),
+  ),
   bytes: described(z.optional(int()), 'bytes uploaded'),
   run: described(z.optional(z.string()), 'the run it committed'),
   errors: z.array(z.strictObject({ file: int(), line: int(), reason: z.string() })),
@@ -111,7 +122,17 @@ const itemPrecondition = {
 };
 
 /** Fields whose rule has its own error code, wherever they appear. */
-export const FIELD_CODES: Readonly<Record<string, string>> = { pk: 'InvalidKey', sk: 'InvalidKey', from: 'InvalidKey', to: 'InvalidKey', limit: 'InvalidLimit', order: 'InvalidOrder', cursor: 'InvalidCursor', checkpoint: 'InvalidCheckpoint', ttl: 'InvalidTtl' };
+export const FIELD_CODES: Readonly<Record<string, string>> = {
+  pk: 'InvalidKey',
+  sk: 'InvalidKey',
+  from: 'InvalidKey',
+  to: 'InvalidKey',
+  limit: 'InvalidLimit',
+  order: 'InvalidOrder',
+  cursor: 'InvalidCursor',
+  checkpoint: 'InvalidCheckpoint',
+  ttl: 'InvalidTtl',
+};
 
 const checkpointParam = described(z.optional(z.string().check(z.regex(CHECKPOINT_ID))), 'read as of this checkpoint (POST /v1/checkpoints)');
 const atCheckpoint = z.strictObject({ checkpoint: checkpointParam });
@@ -125,8 +146,21 @@ const checkpoint = z.strictObject({
 });
 
 export const OPERATIONS = {
-  putItem: { errors: [412], summary: 'Write a value (any JSON, at most 256 KiB) under a key', body: anyJson, headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
-  deleteItem: { errors: [412], summary: 'Delete a key (writes a tombstone)', headers: PRECONDITION_HEADERS, responses: { 200: written }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
+  putItem: {
+    errors: [412],
+    summary: 'Write a value (any JSON, at most 256 KiB) under a key',
+    body: anyJson,
+    headers: PRECONDITION_HEADERS,
+    responses: { 200: written },
+    responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' },
+  },
+  deleteItem: {
+    errors: [412],
+    summary: 'Delete a key (writes a tombstone)',
+    headers: PRECONDITION_HEADERS,
+    responses: { 200: written },
+    responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' },
+  },
   batchWrite: {
     summary: `Write or delete up to ${LIMITS.maxBatchItems} items; each is answered on its own`,
     body: z.strictObject({
@@ -142,8 +176,15 @@ export const OPERATIONS = {
     tooLargeCode: 'BatchTooLarge',
     responses: { 200: z.strictObject({ results: z.array(z.union([written, errorBody])) }) },
   },
-  getItem: { errors: [404], summary: 'Read the newest version of a key', query: atCheckpoint, responses: { 200: item }, responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' } },
-  query: { errors: [404],
+  getItem: {
+    errors: [404],
+    summary: 'Read the newest version of a key',
+    query: atCheckpoint,
+    responses: { 200: item },
+    responseHeaders: { ETag: 'the seq of the version written or read, quoted: the tag If-Match takes' },
+  },
+  query: {
+    errors: [404],
     summary: 'Read a partition in key order, a page at a time',
     query: z.strictObject({
       from: described(z.optional(sk), 'first sort key (inclusive)'),
@@ -155,17 +196,27 @@ export const OPERATIONS = {
     }),
     responses: { 200: z.strictObject({ items: z.array(item), cursor: z.optional(z.string()) }) },
   },
-  batchGet: { errors: [404],
+  batchGet: {
+    errors: [404],
     summary: `Read up to ${LIMITS.maxBatchItems} keys`,
     body: z.strictObject({ keys: list(itemKey, 1, LIMITS.maxBatchItems) }),
     query: atCheckpoint,
     invalidCode: 'InvalidBatch',
     tooLargeCode: 'BatchTooLarge',
-    responses: { 200: z.strictObject({ items: z.array(item), unprocessedKeys: described(z.optional(z.array(itemKey)), 'not read within the response size limit: ask again') }) },
+    responses: {
+      200: z.strictObject({
+        items: z.array(item),
+        unprocessedKeys: described(z.optional(z.array(itemKey)), 'not read within the response size limit: ask again'),
+      }),
+    },
   },
   createCheckpoint: {
     summary: 'Pin the store as of the end of the last sealed period, for reads with checkpoint=',
-    body: z.optional(z.strictObject({ ttl: described(z.optional(z.string()), 'how long it lives: 1m to 30d (at most a quarter of the purge window, when one is set), default 1d') })),
+    body: z.optional(
+      z.strictObject({
+        ttl: described(z.optional(z.string()), 'how long it lives: 1m to 30d (at most a quarter of the purge window, when one is set), default 1d'),
+      }),
+    ),
     invalidCode: 'InvalidCheckpoint',
     responses: { 201: checkpoint },
   },
@@ -177,7 +228,7 @@ export const OPERATIONS = {
     responses: {
       200: z.strictObject({
         manifestVersion: int(),
-        now: described(z.string(), 'the server\'s time, ISO 8601'),
+        now: described(z.string(), "the server's time, ISO 8601"),
         hotTables: described(int(), 'registered hot tables, those made ahead included'),
         lifecyclePeriodsBehind: described(int(), 'sealed periods whose tables are not offloaded yet (normally 0 or 1)'),
         oldestNotOffloaded: described(z.optional(z.string()), 'the start of the oldest of them, ISO 8601'),
@@ -197,15 +248,18 @@ export const OPERATIONS = {
     invalidCode: 'InvalidImport',
     responses: { 201: z.extend(importStatus, { uploadUrls: z.array(z.string()), uploads: z.array(upload), expiresAt: z.string() }) },
   },
-  commitImport: { errors: [404, 409],
+  commitImport: {
+    errors: [404, 409],
     summary: 'Uploads are done: check and commit the import',
     body: z.optional(z.strictObject({ parts: described(z.optional(z.record(z.string(), z.array(z.string()))), "multipart: the ETags of each file's parts") })),
     invalidCode: 'InvalidImport',
     responses: { 202: importStatus },
   },
   getImport: { errors: [404], summary: "An import's state, counts and line errors", responses: { 200: importStatus } },
-  getImportParts: { errors: [404, 409],
-    summary: 'Part URLs of one multipart file of an import awaiting upload, a page at a time, signed now (the rest of a large file\'s, or fresh ones after they expired)',
+  getImportParts: {
+    errors: [404, 409],
+    summary:
+      "Part URLs of one multipart file of an import awaiting upload, a page at a time, signed now (the rest of a large file's, or fresh ones after they expired)",
     query: z.strictObject({
       file: described(z.string().check(z.regex(/^\d+$/)), 'the file'),
       part: described(z.optional(z.string().check(z.regex(/^[1-9]\d*$/))), 'the first part of the page (1-based, default 1)'),
@@ -225,7 +279,8 @@ export const OPERATIONS = {
       }),
     },
   },
-  createExport: { errors: [404],
+  createExport: {
+    errors: [404],
     summary: 'Export the store (as of a checkpoint, one taken if none is given) as sorted gzip NDJSON objects',
     body: z.strictObject({
       format: z.literal('ndjson'),
@@ -236,10 +291,14 @@ export const OPERATIONS = {
     invalidCode: 'InvalidExport',
     responses: { 202: z.strictObject({ id: z.string(), checkpoint: z.string() }) },
   },
-  getExport: { errors: [404],
+  getExport: {
+    errors: [404],
     summary: "An export's state, totals and objects (with download URLs once it succeeded), a page of objects at a time",
     query: z.strictObject({
-      limit: described(z.optional(z.string().check(z.regex(/^\d+$/))), `objects per page, 1 to ${EXPORT_PAGE.maxObjects} (default ${EXPORT_PAGE.defaultObjects})`),
+      limit: described(
+        z.optional(z.string().check(z.regex(/^\d+$/))),
+        `objects per page, 1 to ${EXPORT_PAGE.maxObjects} (default ${EXPORT_PAGE.defaultObjects})`,
+      ),
       cursor: described(z.optional(z.string()), 'from the previous page'),
     }),
     responses: {
@@ -251,7 +310,16 @@ export const OPERATIONS = {
         updatedAt: z.string(),
         records: int(),
         bytes: int(),
-        objects: z.array(z.strictObject({ key: z.string(), url: described(z.string(), 'presigned GET, an hour'), records: int(), bytes: int(), firstKey: itemKey, lastKey: itemKey })),
+        objects: z.array(
+          z.strictObject({
+            key: z.string(),
+            url: described(z.string(), 'presigned GET, an hour'),
+            records: int(),
+            bytes: int(),
+            firstKey: itemKey,
+            lastKey: itemKey,
+          }),
+        ),
         cursor: described(z.optional(z.string()), 'the next page of objects, while there are more'),
         cause: z.optional(z.string()),
       }),

@@ -11,7 +11,8 @@ import { lazyStores } from '../store/stores.ts';
 import { COMMIT_INPUT, parseTaskInput, type Committed } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 
-export type CommitOf = { kind: 'offload'; job: OffloadJob; run: RunMeta } | { kind: 'compact'; job: CompactionJob; run: RunMeta } | { kind: 'import'; job: ImportJob; run: RunMeta };
+export type CommitOf =
+  { kind: 'offload'; job: OffloadJob; run: RunMeta } | { kind: 'compact'; job: CompactionJob; run: RunMeta } | { kind: 'import'; job: ImportJob; run: RunMeta };
 
 export function editOf(c: CommitOf, nowMs: number): Edit {
   const released = (id: string) => ({ id: `job:${id}`, kind: 'job' as const, target: id, releasedAt: nowMs });
@@ -26,7 +27,12 @@ export function editOf(c: CommitOf, nowMs: number): Edit {
   }
   if (c.kind === 'import') {
     const { job } = c;
-    return { kind: 'import', remove: [], add: [c.run], release: [released(job.runId), { id: `upload:${job.importId}`, kind: 'upload', target: job.importId, releasedAt: nowMs }] };
+    return {
+      kind: 'import',
+      remove: [],
+      add: [c.run],
+      release: [released(job.runId), { id: `upload:${job.importId}`, kind: 'upload', target: job.importId, releasedAt: nowMs }],
+    };
   }
   const { job } = c;
   return {

@@ -24,13 +24,21 @@ import { type CompactionFound, type TaskDone } from '../task-contract.ts';
 function deletedSpan(inputs: readonly RunMeta[]): { from: number; to: number } | undefined {
   const t = inputs.filter((r) => r.tombstones);
   if (t.length === 0) return undefined;
-  return { from: Math.min(...t.map((r) => r.deletedFrom ?? Math.floor(r.minSeq / 1000))), to: Math.max(...t.map((r) => r.deletedTo ?? Math.floor(r.maxSeq / 1000))) };
+  return {
+    from: Math.min(...t.map((r) => r.deletedFrom ?? Math.floor(r.minSeq / 1000))),
+    to: Math.max(...t.map((r) => r.deletedTo ?? Math.floor(r.maxSeq / 1000))),
+  };
 }
 
 export async function planCompaction(s: Stores, nowMs: number): Promise<CompactionFound> {
   const m = await s.manifests.read();
   const cutoff = retentionCutoff(s.settings, nowMs);
-  const p = policyFor(s.settings).plan(m, { nowMs, periodMs: s.settings.periodMs, ...(cutoff !== undefined ? { cutoff } : {}), ...(s.settings.purgeWithinMs !== undefined ? { purgeWithinMs: s.settings.purgeWithinMs } : {}) });
+  const p = policyFor(s.settings).plan(m, {
+    nowMs,
+    periodMs: s.settings.periodMs,
+    ...(cutoff !== undefined ? { cutoff } : {}),
+    ...(s.settings.purgeWithinMs !== undefined ? { purgeWithinMs: s.settings.purgeWithinMs } : {}),
+  });
   if (!p) return { found: false };
   const job = await s.jobs.getOrCreate<Omit<CompactionJob, keyof JobRanges>>(p.outputId, async () => {
     const splitters = await splittersOverRuns(s, p.inputs, s.settings.rangeBytes);
@@ -55,7 +63,11 @@ export async function planCompaction(s: Stores, nowMs: number): Promise<Compacti
   // The ranges still to do, a slice of them in this execution: a large compaction spans executions.
   const todo = rangesToDo(job.rangeCount, await s.jobs.records(job.outputId, 'verify'), (await s.jobs.records(job.outputId, 'failure')).get(0));
   const slice = todo.slice(0, compactionSlice(s.settings));
-  return { found: true, complete: slice.length === todo.length, job: { runId: job.outputId, ranges: slice.length, maps: await s.maps.write(job.outputId, { ranges: slice }) } };
+  return {
+    found: true,
+    complete: slice.length === todo.length,
+    job: { runId: job.outputId, ranges: slice.length, maps: await s.maps.write(job.outputId, { ranges: slice }) },
+  };
 }
 
 /** Merges one key range of the inputs into the output run, dropping what the policy drops, and records that. */
@@ -74,6 +86,9 @@ export async function mergeCompactionRange(s: Stores, runId: string, range: numb
     const newer = new MergeIterator(shadowsOf(m, input).map((r) => coldScan(s.coldReader, r.id, kr, 'asc')));
     return writeRange(s, runId, spec, new ShadowFilter(coldScan(s.coldReader, input.id, kr, 'asc'), newer, { dropTombstones: job.dropTombstones, ...cutoff }));
   }
-  const merge = new MergeIterator(job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')), { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...cutoff });
+  const merge = new MergeIterator(
+    job.inputs.map((id) => coldScan(s.coldReader, id, kr, 'asc')),
+    { dropTombstones: job.dropTombstones, trackSetsums: 'dropped', ...cutoff },
+  );
   return writeRange(s, runId, spec, merge);
 }

@@ -3,14 +3,7 @@
  * alone (a point read), and whole-blob scans in either direction that fetch several blocks
  * per read and keep one read ahead (compaction, verification, range queries).
  */
-import {
-  decodeBlockBytes,
-  decodeFooter,
-  footerLength,
-  TRAILER_BYTES,
-  type BlobFooter,
-  type BlockHandle,
-} from './blob-format.ts';
+import { decodeBlockBytes, decodeFooter, footerLength, TRAILER_BYTES, type BlobFooter, type BlockHandle } from './blob-format.ts';
 import type { Entry } from './record.ts';
 import { BatchStream } from './source.ts';
 

@@ -138,7 +138,6 @@ export class BlobWriter {
   }
 }
 
-
 /** Every blob of a sorted, in-memory set of records (tests and benchmarks; offload streams instead). */
 export function writeBlobs(nameOf: (ordinal: number) => string, entries: Iterable<Entry>, opts: Partial<BlobWriterOptions> = {}): FinishedBlob[] {
   const w = new BlobWriter(nameOf, opts);

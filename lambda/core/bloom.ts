@@ -49,7 +49,7 @@ export class BloomFilter {
   static create(expected: number, bitsPerKey: number, prefixes = false): BloomFilter {
     if (!(bitsPerKey > 0)) throw new ValidationError('InvalidBloom', 'bitsPerKey must be positive');
     // At least 64 bits, so that tiny filters do not saturate.
-    const bitCount = Math.max(64, Math.ceil(Math.max(1, expected) * bitsPerKey / 8) * 8);
+    const bitCount = Math.max(64, Math.ceil((Math.max(1, expected) * bitsPerKey) / 8) * 8);
     const k = Math.min(30, Math.max(1, Math.round(bitsPerKey * Math.LN2)));
     return new BloomFilter(k, bitCount, new Uint8Array(bitCount / 8), prefixes);
   }
@@ -91,7 +91,12 @@ export class BloomFilter {
   }
 
   serialize(): Buffer {
-    return new ByteWriter(this.bits.length + 6).u8(this.prefixes ? WITH_PREFIXES : KEYS_ONLY).u8(this.k).u32(this.bitCount).raw(this.bits).finish();
+    return new ByteWriter(this.bits.length + 6)
+      .u8(this.prefixes ? WITH_PREFIXES : KEYS_ONLY)
+      .u8(this.k)
+      .u32(this.bitCount)
+      .raw(this.bits)
+      .finish();
   }
 
   static deserialize(bytes: Uint8Array): BloomFilter {

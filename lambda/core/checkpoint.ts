@@ -41,7 +41,7 @@ export function checkpointTtl(text: string | undefined, maxMs: number = CHECKPOI
     throw new ValidationError('InvalidTtl', `ttl must be a duration like 30m, 6h or 7d, not "${text}"`);
   }
   if (ms < 60_000 || ms > maxMs) {
-    const why = maxMs < CHECKPOINT_TTL.maxMs ? ' (a quarter of the store\'s purge window: a checkpoint keeps what a purge must remove)' : '';
+    const why = maxMs < CHECKPOINT_TTL.maxMs ? " (a quarter of the store's purge window: a checkpoint keeps what a purge must remove)" : '';
     throw new ValidationError('InvalidTtl', `ttl must be from 1m to ${formatDuration(maxMs)}${why}`);
   }
   return ms;

@@ -27,7 +27,12 @@ export interface ConcurrencyBudget {
 /** The budget for a store sized for `peakWritesPerSecond` (twice its invocations at the peak, at least 100 each), unless given. */
 export function defaultBudget(peakWritesPerSecond: number | undefined, given: Partial<ConcurrencyBudget> = {}): ConcurrencyBudget {
   const forPeak = Math.max(100, Math.ceil((peakWritesPerSecond ?? 0) * API_INVOCATION_SECONDS * 2));
-  return { account: given.account ?? RATE_QUOTAS.accountConcurrency, ingest: given.ingest ?? forPeak, read: given.read ?? 100, background: given.background ?? 500 };
+  return {
+    account: given.account ?? RATE_QUOTAS.accountConcurrency,
+    ingest: given.ingest ?? forPeak,
+    read: given.read ?? 100,
+    background: given.background ?? 500,
+  };
 }
 
 /** Reserved concurrency of each function that has some, or why the budget cannot be kept. */
@@ -35,7 +40,8 @@ export function reservedConcurrency(b: ConcurrencyBudget): { readonly reserved: 
   const problems: string[] = [];
   for (const [k, v] of Object.entries(b)) if (!Number.isInteger(v) || v < 1) problems.push(`${k} concurrency must be a positive integer, not ${v}`);
   const perBackground = Math.floor(b.background / BACKGROUND_UNITS.length);
-  if (perBackground < 1) problems.push(`a background budget of ${b.background} leaves no concurrency to each of the ${BACKGROUND_UNITS.length} background functions`);
+  if (perBackground < 1)
+    problems.push(`a background budget of ${b.background} leaves no concurrency to each of the ${BACKGROUND_UNITS.length} background functions`);
   const total = b.ingest + b.read + perBackground * BACKGROUND_UNITS.length;
   const room = b.account - RATE_QUOTAS.unreservedConcurrency;
   if (total > room) {

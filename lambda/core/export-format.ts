@@ -50,7 +50,8 @@ export const EXPORT_PAGE = { defaultObjects: 1000, maxObjects: 1000 } as const;
  */
 export function exportPage<T>(objects: readonly T[], limit: string | undefined, cursor: string | undefined): { page: readonly T[]; next?: string } {
   const n = limit === undefined ? EXPORT_PAGE.defaultObjects : Number(limit);
-  if (!Number.isInteger(n) || n < 1 || n > EXPORT_PAGE.maxObjects) throw new ValidationError('InvalidLimit', `limit must be an integer from 1 to ${EXPORT_PAGE.maxObjects}`);
+  if (!Number.isInteger(n) || n < 1 || n > EXPORT_PAGE.maxObjects)
+    throw new ValidationError('InvalidLimit', `limit must be an integer from 1 to ${EXPORT_PAGE.maxObjects}`);
   let from = 0;
   if (cursor !== undefined) {
     const m = /^o(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -36,7 +36,9 @@ export interface Throughput {
 }
 
 /** On-demand, optionally warmed: write and read units a second taken at once from creation (AWS's WarmThroughput). */
-export type TableCapacity = { readonly mode: 'on-demand'; readonly warmWrites?: number; readonly warmReads?: number } | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
+export type TableCapacity =
+  | { readonly mode: 'on-demand'; readonly warmWrites?: number; readonly warmReads?: number }
+  | { readonly mode: 'provisioned'; readonly write: Throughput; readonly read: Throughput };
 
 export const ON_DEMAND: TableCapacity = { mode: 'on-demand' };
 
@@ -91,7 +93,11 @@ export const WARM_HEADROOM = 1.5;
  * on-demand table takes 4,000 writes a second at once and grows towards twice its previous peak
  * over about 30 minutes: without this, every period would begin throttled at a higher rate.
  */
-export function warmWritesFor(settings: Pick<StoreSettings, 'peakWritesPerSecond'>, writeRate: number | undefined, current: CurrentTable = {}): number | undefined {
+export function warmWritesFor(
+  settings: Pick<StoreSettings, 'peakWritesPerSecond'>,
+  writeRate: number | undefined,
+  current: CurrentTable = {},
+): number | undefined {
   const unitsPerWrite = Math.max(1, Math.ceil((current.itemBytes ?? 1) / AUTO_SCALING.writeUnitBytes));
   const peak = Math.max((writeRate ?? 0) * PEAK_FACTOR, settings.peakWritesPerSecond ?? 0) * unitsPerWrite * WARM_HEADROOM;
   // Below a new table's own write units a second, warming buys nothing.
@@ -108,7 +114,11 @@ const ASSUMED_ITEM_BYTES = 1024;
  * undefined when a new table's 12,000 read units a second suffice; at most the
  * table quota (a period too large for that takes longer to offload: the scale model says so).
  */
-export function warmReadsFor(settings: Pick<StoreSettings, 'peakWritesPerSecond' | 'periodMs'>, writeRate: number | undefined, current: CurrentTable = {}): number | undefined {
+export function warmReadsFor(
+  settings: Pick<StoreSettings, 'peakWritesPerSecond' | 'periodMs'>,
+  writeRate: number | undefined,
+  current: CurrentTable = {},
+): number | undefined {
   const average = Math.max(writeRate ?? 0, (settings.peakWritesPerSecond ?? 0) / PEAK_FACTOR);
   const tableBytes = average * (settings.periodMs / 1000) * (current.itemBytes ?? ASSUMED_ITEM_BYTES);
   // No headroom: the scans pace themselves to their share, so they never ask for more.
@@ -123,7 +133,13 @@ export function takesWritesSoon(settings: StoreSettings, start: number, nowMs: n
 }
 
 /** The capacity each of these hot runs' tables should have now. */
-export function capacityPlan(settings: StoreSettings, hot: readonly Pick<RunMeta, 'periodStart'>[], runs: readonly RunMeta[], nowMs: number, current?: CurrentTable): TableCapacity[] {
+export function capacityPlan(
+  settings: StoreSettings,
+  hot: readonly Pick<RunMeta, 'periodStart'>[],
+  runs: readonly RunMeta[],
+  nowMs: number,
+  current?: CurrentTable,
+): TableCapacity[] {
   const rate = recentWriteRate(runs);
   const warmWrites = warmWritesFor(settings, rate, current);
   const warmReads = warmReadsFor(settings, rate, current);

@@ -35,4 +35,5 @@ export const shardedPartitionValue = (pk: string, shard: number): string => `${s
 export const partitionValueOf = (key: Uint8Array, pk: string, shards: number): string => (shards <= 1 ? pk : shardedPartitionValue(pk, shardOf(key, shards)));
 
 /** Every partition key value a `pk` takes in a table of `shards` shards. */
-export const partitionValuesOf = (pk: string, shards: number): string[] => (shards <= 1 ? [pk] : Array.from({ length: shards }, (_, i) => shardedPartitionValue(pk, i)));
+export const partitionValuesOf = (pk: string, shards: number): string[] =>
+  shards <= 1 ? [pk] : Array.from({ length: shards }, (_, i) => shardedPartitionValue(pk, i));

@@ -95,7 +95,11 @@ export interface ImportJob extends JobRanges {
 }
 
 /** An import's chunks, from its files' sizes: the same list at every call, never stored. */
-export const importChunks = (job: Pick<ImportJob, 'files' | 'chunkBytes'>): ImportChunk[] => chunkFiles(job.files.map((f) => f.size), job.chunkBytes);
+export const importChunks = (job: Pick<ImportJob, 'files' | 'chunkBytes'>): ImportChunk[] =>
+  chunkFiles(
+    job.files.map((f) => f.size),
+    job.chunkBytes,
+  );
 
 /** When a task recorded (ms): work recorded before the run last failed verification is done again. Absent in records of earlier releases. */
 export interface Stamped {

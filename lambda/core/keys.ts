@@ -26,10 +26,7 @@ function checkPart(name: 'pk' | 'sk', v: unknown, maxBytes: number): Buffer {
   }
   const bytes = Buffer.from(v, 'utf8');
   if (bytes.length > maxBytes) {
-    throw new ValidationError(
-      'KeyTooLong',
-      `${name} is ${bytes.length} bytes of UTF-8; the limit is ${maxBytes}`,
-    );
+    throw new ValidationError('KeyTooLong', `${name} is ${bytes.length} bytes of UTF-8; the limit is ${maxBytes}`);
   }
   return bytes;
 }

@@ -30,10 +30,12 @@ export function decodeSnapshot(name: string, bytes: Uint8Array): ManifestSnapsho
     throw new CorruptionError(name, undefined, `not JSON (${(err as Error).message})`, '');
   }
   const s = o as Partial<Record<'format' | 'version' | 'runs' | 'garbage' | 'spent' | 'committedAt', unknown>>;
-  if (typeof o !== 'object' || o === null || s.format !== SNAPSHOT_FORMAT) throw new CorruptionError(name, undefined, `not a manifest snapshot of format ${SNAPSHOT_FORMAT}`, '');
+  if (typeof o !== 'object' || o === null || s.format !== SNAPSHOT_FORMAT)
+    throw new CorruptionError(name, undefined, `not a manifest snapshot of format ${SNAPSHOT_FORMAT}`, '');
   if (!Number.isSafeInteger(s.version) || (s.version as number) < 1) throw new CorruptionError(name, undefined, 'no version', '');
   if (!Array.isArray(s.runs) || !s.runs.every(isRun)) throw new CorruptionError(name, undefined, 'runs are not a list of runs', '');
-  if (!Array.isArray(s.garbage) || !Array.isArray(s.spent) || typeof s.committedAt !== 'string') throw new CorruptionError(name, undefined, 'garbage, spent or committedAt missing', '');
+  if (!Array.isArray(s.garbage) || !Array.isArray(s.spent) || typeof s.committedAt !== 'string')
+    throw new CorruptionError(name, undefined, 'garbage, spent or committedAt missing', '');
   const garbage = s.garbage as Garbage[];
   const spent = s.spent as Spend[];
   return {
@@ -47,5 +49,12 @@ export function decodeSnapshot(name: string, bytes: Uint8Array): ManifestSnapsho
 
 function isRun(r: unknown): r is RunMeta {
   const m = r as Partial<RunMeta> | null;
-  return typeof m === 'object' && m !== null && typeof m.id === 'string' && (m.tier === 'hot' || m.tier === 'cold') && typeof m.count === 'number' && typeof m.setsum === 'string';
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.id === 'string' &&
+    (m.tier === 'hot' || m.tier === 'cold') &&
+    typeof m.count === 'number' &&
+    typeof m.setsum === 'string'
+  );
 }

@@ -157,7 +157,10 @@ export function applyEdit(m: Manifest, edit: Edit): EditResult {
   const known = new Set((m.garbage ?? []).map((g) => g.id));
   const garbage = [...(m.garbage ?? []), ...(edit.release ?? []).filter((g) => !known.has(g.id))];
   const spent = edit.spend ? [...(m.spent ?? []), edit.spend].slice(-SPEND_HISTORY) : m.spent;
-  return { changed: true, manifest: { version: m.version + 1, runs, ...(garbage.length > 0 ? { garbage } : {}), ...(spent && spent.length > 0 ? { spent } : {}) } };
+  return {
+    changed: true,
+    manifest: { version: m.version + 1, runs, ...(garbage.length > 0 ? { garbage } : {}), ...(spent && spent.length > 0 ? { spent } : {}) },
+  };
 }
 
 export function hotRuns(m: Manifest): RunMeta[] {
@@ -166,7 +169,9 @@ export function hotRuns(m: Manifest): RunMeta[] {
 
 /** Hot runs whose period is sealed (its end and the seal grace passed) and not yet offloaded, oldest first: how far the lifecycle is behind. */
 export function sealedHotRuns(m: Manifest, sealGraceMs: number, nowMs: number): RunMeta[] {
-  return hotRuns(m).filter((r) => r.periodEnd + sealGraceMs <= nowMs).sort((a, b) => a.periodStart - b.periodStart);
+  return hotRuns(m)
+    .filter((r) => r.periodEnd + sealGraceMs <= nowMs)
+    .sort((a, b) => a.periodStart - b.periodStart);
 }
 
 /** Cold runs, oldest first: the order the compaction policy reasons in. */

@@ -150,18 +150,20 @@ export class MergeIterator implements AsyncIterable<Entry>, Batched {
   private async start(): Promise<void> {
     if (this.started) throw new Error('a MergeIterator can be iterated once');
     this.started = true;
-    const cursors = await Promise.all(this.sources.map(async (source, src): Promise<Cursor | undefined> => {
-      if (isBatched(source) && source.bound) {
-        const bound = await source.bound();
-        return bound === undefined ? undefined : { src, entry: { key: bound, seq: Infinity, value: null }, batch: [], pos: 0, more: undefined };
-      }
-      const more = batchesOf(source)[Symbol.asyncIterator]();
-      const r = await more.next();
-      if (r.done) return undefined;
-      const c: Cursor = { src, entry: r.value[0]!, batch: r.value, pos: 0, more };
-      this.see(c.entry);
-      return c;
-    }));
+    const cursors = await Promise.all(
+      this.sources.map(async (source, src): Promise<Cursor | undefined> => {
+        if (isBatched(source) && source.bound) {
+          const bound = await source.bound();
+          return bound === undefined ? undefined : { src, entry: { key: bound, seq: Infinity, value: null }, batch: [], pos: 0, more: undefined };
+        }
+        const more = batchesOf(source)[Symbol.asyncIterator]();
+        const r = await more.next();
+        if (r.done) return undefined;
+        const c: Cursor = { src, entry: r.value[0]!, batch: r.value, pos: 0, more };
+        this.see(c.entry);
+        return c;
+      }),
+    );
     for (const c of cursors) if (c) this.heap.push(c);
   }
 

@@ -35,10 +35,13 @@ export function offloadToDo(p: OffloadProgress): PhaseLists {
   const fresh = (at: number | undefined): at is number => at !== undefined && (p.failedAt === undefined || at > p.failedAt);
   const scan = upTo(p.segments).filter((i) => !fresh(p.scanned.get(i)));
   const newestScan = Math.max(0, ...p.scanned.values());
-  const merge = scan.length > 0 ? upTo(p.ranges) : upTo(p.ranges).filter((r) => {
-    const at = p.merged.get(r);
-    return !fresh(at) || at < newestScan;
-  });
+  const merge =
+    scan.length > 0
+      ? upTo(p.ranges)
+      : upTo(p.ranges).filter((r) => {
+          const at = p.merged.get(r);
+          return !fresh(at) || at < newestScan;
+        });
   const remerged = new Set(merge);
   const verify = upTo(p.ranges).filter((r) => {
     const at = p.verified.get(r);

@@ -94,7 +94,10 @@ export interface RunVersion {
 /** The key's version in every admitted run, read in parallel (a conditional write needs each hot table's). */
 export async function pointVersions(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<RunVersion[]> {
   const runs = runsFor(m, pointRange(key), opts);
-  return mapBounded(runs, POINT_READ_CONCURRENCY, async (run) => ({ run, entry: await (run.tier === 'hot' ? io.hot.get(run, key) : coldGet(io.cold, run.id, key)) }));
+  return mapBounded(runs, POINT_READ_CONCURRENCY, async (run) => ({
+    run,
+    entry: await (run.tier === 'hot' ? io.hot.get(run, key) : coldGet(io.cold, run.id, key)),
+  }));
 }
 
 /** Runs a point read asks at once: with the lifecycle behind, a read may have a hundred sealed tables to visit. */
@@ -113,7 +116,10 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 
 /** Point read: every admitted run in parallel; the newest version wins. */
 export async function pointGet(m: Manifest, io: RunReaders, key: Buffer, opts: ReadOptions = {}): Promise<Entry | undefined> {
-  return newestVisible((await pointVersions(m, io, key, opts)).map((v) => v.entry), opts);
+  return newestVisible(
+    (await pointVersions(m, io, key, opts)).map((v) => v.entry),
+    opts,
+  );
 }
 
 /** Range query: one ordered source per admitted run, merged newest-wins, tombstones hidden. */
@@ -122,9 +128,7 @@ export function rangeQuery(m: Manifest, io: RunReaders, q: PartitionQuery, opts:
   // An empty range (from at or after to) reads nothing.
   const runs = compareKeys(range.lo, range.hi) < 0 ? runsFor(m, range, opts) : [];
   const partition = partitionPrefix(q.pk);
-  const sources: Source[] = runs.map((r) =>
-    r.tier === 'hot' ? io.hot.query(r, q) : coldScan(io.cold, r.id, range, q.direction as Direction, { partition }),
-  );
+  const sources: Source[] = runs.map((r) => (r.tier === 'hot' ? io.hot.query(r, q) : coldScan(io.cold, r.id, range, q.direction as Direction, { partition })));
   return new MergeIterator(sources, {
     direction: q.direction,
     dropTombstones: true,

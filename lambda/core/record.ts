@@ -52,10 +52,7 @@ export function encodeValue(value: unknown): Buffer {
 
 export function checkValueSize(bytes: Buffer): Buffer {
   if (bytes.length > LIMITS.maxValueBytes) {
-    throw new TooLargeError(
-      'ValueTooLarge',
-      `value is ${bytes.length} bytes serialized; the limit is ${LIMITS.maxValueBytes}`,
-    );
+    throw new TooLargeError('ValueTooLarge', `value is ${bytes.length} bytes serialized; the limit is ${LIMITS.maxValueBytes}`);
   }
   return bytes;
 }
@@ -70,9 +67,7 @@ export function makeEntry(pk: string, sk: string, seq: number, value: unknown | 
 
 export function toApiItem(e: Entry): ApiItem {
   const { pk, sk } = decodeKey(e.key);
-  return e.value === null
-    ? { pk, sk, seq: e.seq }
-    : { pk, sk, seq: e.seq, value: JSON.parse(e.value.toString('utf8')) };
+  return e.value === null ? { pk, sk, seq: e.seq } : { pk, sk, seq: e.seq, value: JSON.parse(e.value.toString('utf8')) };
 }
 
 const FLAG_TOMBSTONE = 1;

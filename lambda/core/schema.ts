@@ -94,8 +94,7 @@ export function periodId(start: number, periodMs: number): string {
   return `${compact}Z-${formatDuration(periodMs)}`;
 }
 
-export const hotTableName = (prefix: string, start: number, periodMs: number): string =>
-  `${hotTablePrefix(prefix)}${periodId(start, periodMs)}`;
+export const hotTableName = (prefix: string, start: number, periodMs: number): string => `${hotTablePrefix(prefix)}${periodId(start, periodMs)}`;
 
 export const hotRunId = (start: number, periodMs: number): string => `hot-${periodId(start, periodMs)}`;
 
@@ -119,8 +118,7 @@ export const OBJECTS = {
   runsRoot: 'runs/',
   runPrefix: (runId: string): string => `runs/${runId}/`,
   /** A blob of one key range of a range-partitioned write: names sort in key order. */
-  rangeBlob: (runId: string, range: number, ordinal: number): string =>
-    `${OBJECTS.rangeBlobPrefix(runId, range)}${String(ordinal).padStart(6, '0')}.blob`,
+  rangeBlob: (runId: string, range: number, ordinal: number): string => `${OBJECTS.rangeBlobPrefix(runId, range)}${String(ordinal).padStart(6, '0')}.blob`,
   rangeBlobPrefix: (runId: string, range: number): string => `runs/${runId}/${String(range).padStart(4, '0')}-`,
   /** A spill of one scan segment for one key range of a job. */
   spill: (jobId: string, range: number, segment: number): string => `${OBJECTS.spillRange(jobId, range)}/seg-${String(segment).padStart(4, '0')}`,
@@ -140,7 +138,8 @@ export const OBJECTS = {
   exportsRoot: 'exports/',
   exportPrefix: (exportId: string): string => `exports/${exportId}/`,
   /** An export's object: names sort in key order (range, then part). */
-  exportObject: (exportId: string, range: number, part: number): string => `exports/${exportId}/${String(range).padStart(6, '0')}-${String(part).padStart(4, '0')}.ndjson.gz`,
+  exportObject: (exportId: string, range: number, part: number): string =>
+    `exports/${exportId}/${String(range).padStart(6, '0')}-${String(part).padStart(4, '0')}.ndjson.gz`,
   /** The export's list of objects, written when it is verified. */
   exportManifest: (exportId: string): string => `exports/${exportId}/manifest.json`,
   /** Every committed manifest version, as its snapshot (what recovery rebuilds the index from). */

@@ -11,9 +11,7 @@ import { hash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { frameSetsumItem, setsumItemLength, type Entry } from './record.ts';
 
-export const SETSUM_PRIMES: readonly number[] = [
-  4294967291, 4294967279, 4294967231, 4294967197, 4294967189, 4294967161, 4294967143, 4294967111,
-];
+export const SETSUM_PRIMES: readonly number[] = [4294967291, 4294967279, 4294967231, 4294967197, 4294967189, 4294967161, 4294967143, 4294967111];
 const COLUMNS = 8;
 /** Where insertEntry frames each record before hashing it. */
 let scratch = Buffer.allocUnsafe(64 * 1024);

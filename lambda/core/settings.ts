@@ -151,7 +151,8 @@ function intSetting(name: string, text: string, min: number, max: number): numbe
 }
 
 export function checkSettings(s: StoreSettings): StoreSettings {
-  if (!HOT_CAPACITIES.includes(s.hotCapacity)) throw new ValidationError('InvalidConfig', `hot capacity must be ${HOT_CAPACITIES.join(' or ')}, not "${String(s.hotCapacity)}"`);
+  if (!HOT_CAPACITIES.includes(s.hotCapacity))
+    throw new ValidationError('InvalidConfig', `hot capacity must be ${HOT_CAPACITIES.join(' or ')}, not "${String(s.hotCapacity)}"`);
   if (!/^[a-z0-9][a-z0-9-]{1,30}$/.test(s.prefix)) {
     throw new ValidationError('InvalidConfig', `prefix must be 2-31 lowercase letters, digits or dashes, not "${s.prefix}"`);
   }
@@ -160,8 +161,10 @@ export function checkSettings(s: StoreSettings): StoreSettings {
     throw new ValidationError('InvalidConfig', 'period must divide a day (or be whole days), so periods align to UTC midnight');
   }
   if (s.retentionMs !== undefined && s.retentionMs <= s.periodMs) throw new ValidationError('InvalidConfig', 'retention must be longer than one period');
-  if (!Number.isInteger(s.hotShards) || s.hotShards < 1 || s.hotShards > MAX_HOT_SHARDS) throw new ValidationError('InvalidConfig', `hot shards must be an integer from 1 to ${MAX_HOT_SHARDS}, not ${s.hotShards}`);
-  if (!COMPACTION_POLICIES.includes(s.compaction)) throw new ValidationError('InvalidConfig', `compaction must be ${COMPACTION_POLICIES.join(' or ')}, not "${String(s.compaction)}"`);
+  if (!Number.isInteger(s.hotShards) || s.hotShards < 1 || s.hotShards > MAX_HOT_SHARDS)
+    throw new ValidationError('InvalidConfig', `hot shards must be an integer from 1 to ${MAX_HOT_SHARDS}, not ${s.hotShards}`);
+  if (!COMPACTION_POLICIES.includes(s.compaction))
+    throw new ValidationError('InvalidConfig', `compaction must be ${COMPACTION_POLICIES.join(' or ')}, not "${String(s.compaction)}"`);
   if (s.purgeWithinMs !== undefined && s.purgeWithinMs < 2 * hotBoundMs(s)) {
     throw new ValidationError(
       'InvalidConfig',
@@ -246,7 +249,10 @@ const quarterPeriodMs = (periodMs: number, maxMinutes: number): number =>
  * up to two lifecycle intervals until the offload has committed, GC's grace and the interval
  * until GC runs again.
  */
-export function hotBoundMs(s: Pick<StoreSettings, 'periodMs' | 'sealGraceMs' | 'gcGraceMs'>, lifecycleIntervalMs = defaultLifecycleIntervalMs(s.periodMs)): number {
+export function hotBoundMs(
+  s: Pick<StoreSettings, 'periodMs' | 'sealGraceMs' | 'gcGraceMs'>,
+  lifecycleIntervalMs = defaultLifecycleIntervalMs(s.periodMs),
+): number {
   return s.periodMs + s.sealGraceMs + 3 * lifecycleIntervalMs + s.gcGraceMs;
 }
 

@@ -93,7 +93,16 @@ export class DataPlane {
   private readonly written: WrittenTables | undefined;
   private readonly writtenView: WrittenTablesCache | undefined;
 
-  constructor(parts: { settings: StoreSettings; hot: HotTables; cold: ColdReader; manifests: ManifestStore; checkpoints?: CheckpointStore; written?: WrittenTables; now?: Clock; manifestTtlMs?: number }) {
+  constructor(parts: {
+    settings: StoreSettings;
+    hot: HotTables;
+    cold: ColdReader;
+    manifests: ManifestStore;
+    checkpoints?: CheckpointStore;
+    written?: WrittenTables;
+    now?: Clock;
+    manifestTtlMs?: number;
+  }) {
     this.settings = parts.settings;
     this.checkpoints = parts.checkpoints;
     this.hot = parts.hot;
@@ -143,7 +152,10 @@ export class DataPlane {
 
   /** Runs an operation on the cached manifest; once more on a fresh one if data went missing. */
   private withManifest<T>(op: (m: Manifest) => Promise<T>): Promise<T> {
-    return onceMoreIfMissing(async () => op(await this.cache.get()), () => this.cache.invalidate());
+    return onceMoreIfMissing(
+      async () => op(await this.cache.get()),
+      () => this.cache.invalidate(),
+    );
   }
 
   /** The hot run of the period a seq falls in; 503 if rotation has not registered it. */
@@ -200,7 +212,10 @@ export class DataPlane {
     for (let attempt = 0; attempt < CONDITIONAL_ATTEMPTS; attempt++) {
       const opts = await this.readOptions();
       const { versions, m } = await this.withManifest(async (m) => ({ m, versions: await pointVersions(m, this.readers, key, opts) }));
-      const current = newestVisible(versions.map((v) => v.entry), opts);
+      const current = newestVisible(
+        versions.map((v) => v.entry),
+        opts,
+      );
       checkPrecondition(pre, current);
       // Above every version, visible or not, so that the new one is the newest.
       const newest = Math.max(0, ...versions.map((v) => v.entry?.seq ?? 0));
@@ -209,10 +224,12 @@ export class DataPlane {
       const now = this.now();
       const writable = m.runs.filter((r) => r.tier === 'hot' && r.table && (r.id === target.id || this.canTakeWrites(r, now)));
       if (!writable.some((r) => r.id === target.id)) writable.push(target);
-      const expect = await Promise.all(writable.map(async (r) => {
-        const seen = versions.find((v) => v.run.id === r.id);
-        return { table: hotTableOf(r), seq: (seen ? seen.entry : await this.hot.get(hotTableOf(r), key))?.seq };
-      }));
+      const expect = await Promise.all(
+        writable.map(async (r) => {
+          const seen = versions.find((v) => v.run.id === r.id);
+          return { table: hotTableOf(r), seq: (seen ? seen.entry : await this.hot.get(hotTableOf(r), key))?.seq };
+        }),
+      );
       let written: boolean;
       try {
         await this.written?.mark(target.table!);
@@ -291,10 +308,12 @@ export class DataPlane {
       groups.set(run.table!, [...(groups.get(run.table!) ?? []), e]);
     }
     try {
-      await Promise.all([...groups].map(async ([table, es]) => {
-        await this.written?.mark(table);
-        await this.hot.batchWrite(hotTableOf(runs.get(table)!), es);
-      }));
+      await Promise.all(
+        [...groups].map(async ([table, es]) => {
+          await this.written?.mark(table);
+          await this.hot.batchWrite(hotTableOf(runs.get(table)!), es);
+        }),
+      );
     } catch (err) {
       if (err instanceof MissingDataError) {
         this.cache.invalidate();
@@ -303,17 +322,19 @@ export class DataPlane {
       throw err;
     }
     this.checkSealed([...runs.values()]);
-    await Promise.all(conditional.map(async (c) => {
-      if (seen.get(c.key.toString('binary'))! > 1) {
-        results[c.index] = { error: { code: 'InvalidBatch', message: 'an item with a precondition must be the only item of its key in the batch' } };
-        return;
-      }
-      try {
-        results[c.index] = { seq: await this.writeIf(c.key, c.value, c.pre) };
-      } catch (err) {
-        results[c.index] = failed(err);
-      }
-    }));
+    await Promise.all(
+      conditional.map(async (c) => {
+        if (seen.get(c.key.toString('binary'))! > 1) {
+          results[c.index] = { error: { code: 'InvalidBatch', message: 'an item with a precondition must be the only item of its key in the batch' } };
+          return;
+        }
+        try {
+          results[c.index] = { seq: await this.writeIf(c.key, c.value, c.pre) };
+        } catch (err) {
+          results[c.index] = failed(err);
+        }
+      }),
+    );
     return results;
   }
 
@@ -340,13 +361,23 @@ export class DataPlane {
 
   /** Pins the store as of the end of the last sealed period, for `ttl` (default a day). */
   async createCheckpoint(ttl: string | undefined): Promise<CheckpointSummary> {
-    return summaryOf(await this.checkpointStore().take(this.manifests, this.settings, Math.floor(this.now()), checkpointTtl(ttl, maxCheckpointTtlMs(this.settings, CHECKPOINT_TTL.maxMs))));
+    return summaryOf(
+      await this.checkpointStore().take(
+        this.manifests,
+        this.settings,
+        Math.floor(this.now()),
+        checkpointTtl(ttl, maxCheckpointTtlMs(this.settings, CHECKPOINT_TTL.maxMs)),
+      ),
+    );
   }
 
   /** Live checkpoints, oldest first. */
   async listCheckpoints(): Promise<CheckpointSummary[]> {
     const now = this.now();
-    return (await this.checkpointStore().list()).filter((c) => isLive(c, now)).sort((a, b) => a.createdAt - b.createdAt).map(summaryOf);
+    return (await this.checkpointStore().list())
+      .filter((c) => isLive(c, now))
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(summaryOf);
   }
 
   async deleteCheckpoint(id: string): Promise<void> {
@@ -366,7 +397,10 @@ export class DataPlane {
    * Found items only, in request order. All keys are checked before any is read. Items past
    * the response budget are not returned but named in `unprocessedKeys`, to ask for again.
    */
-  async batchGet(keys: readonly { pk: unknown; sk: unknown }[], checkpoint?: string): Promise<{ items: ApiItem[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
+  async batchGet(
+    keys: readonly { pk: unknown; sk: unknown }[],
+    checkpoint?: string,
+  ): Promise<{ items: ApiItem[]; unprocessedKeys?: { pk: string; sk: string }[] }> {
     checkBatchSize(keys.length);
     const encoded = keys.map((k, i) => {
       try {

@@ -8,7 +8,15 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { coldScan } from '../core/cold-run.ts';
 import { ValidationError } from '../core/errors.ts';
-import { exportLine, exportObjectRawBytes, parseExportLine, type ExportObject, type ExportRangeRecord, type ExportStatus, type ExportVerifyRecord } from '../core/export-format.ts';
+import {
+  exportLine,
+  exportObjectRawBytes,
+  parseExportLine,
+  type ExportObject,
+  type ExportRangeRecord,
+  type ExportStatus,
+  type ExportVerifyRecord,
+} from '../core/export-format.ts';
 import type { ExportJob, JobRanges } from '../core/jobs.ts';
 import { sumTallies, totalOf } from '../core/tally.ts';
 import { compareKeys } from '../core/keys.ts';
@@ -191,7 +199,14 @@ export async function finishExport(s: Stores, exportId: string, nowMs: number): 
   }
   const objects = written.flatMap((w) => w.objects);
   await s.exportObjects.putManifest(exportId, objects);
-  await s.exports.put({ ...status, state: 'succeeded', updatedAt: at, records: back.count, bytes: objects.reduce((a, o) => a + o.bytes, 0), objects: objects.length });
+  await s.exports.put({
+    ...status,
+    state: 'succeeded',
+    updatedAt: at,
+    records: back.count,
+    bytes: objects.reduce((a, o) => a + o.bytes, 0),
+    objects: objects.length,
+  });
   await s.jobs.delete(exportId);
   await s.bucket.deletePrefix(`${OBJECTS.spillPrefix(exportId)}/`);
   return { state: 'succeeded' };
@@ -200,6 +215,12 @@ export async function finishExport(s: Stores, exportId: string, nowMs: number): 
 /** The execution failed (a Catch): the export says so, with the error. */
 export async function failExport(s: Stores, exportId: string, error: { Error?: string; Cause?: string }, nowMs: number): Promise<{ state: 'failed' }> {
   const status = await statusOf(s, exportId);
-  if (status.state === 'running') await s.exports.put({ ...status, state: 'failed', updatedAt: new Date(nowMs).toISOString(), cause: `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`.slice(0, 1000) });
+  if (status.state === 'running')
+    await s.exports.put({
+      ...status,
+      state: 'failed',
+      updatedAt: new Date(nowMs).toISOString(),
+      cause: `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`.slice(0, 1000),
+    });
   return { state: 'failed' };
 }

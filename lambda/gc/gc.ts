@@ -13,7 +13,10 @@ import { OBJECTS } from '../core/schema.ts';
 import { retentionCutoff } from '../core/settings.ts';
 import type { Stores } from '../store/stores.ts';
 
-export async function collectGarbage(s: Stores, nowMs: number): Promise<{ collected: string[]; waiting: number; swept: string[]; pinned: number; checkpointsExpired: number }> {
+export async function collectGarbage(
+  s: Stores,
+  nowMs: number,
+): Promise<{ collected: string[]; waiting: number; swept: string[]; pinned: number; checkpointsExpired: number }> {
   const m = await s.manifests.read();
   // Checkpoints are read after the manifest: one made since reads a manifest without this garbage.
   const checkpoints = await s.checkpoints.list();

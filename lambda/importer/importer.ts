@@ -41,7 +41,10 @@ export async function prepareImport(s: Stores, importId: string, nowMs: number):
     const status = await s.imports.get(importId);
     if (!status) throw new Error(`import ${importId} does not exist`);
     const listed = await s.bucket.list(OBJECTS.importPrefix(importId));
-    const files = Array.from({ length: status.files }, (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 });
+    const files = Array.from(
+      { length: status.files },
+      (_, i) => listed.find((o) => o.key === OBJECTS.importInput(importId, i)) ?? { key: OBJECTS.importInput(importId, i), size: 0 },
+    );
     // A chunk is parsed in memory and spilled per range.
     const chunkBytes = importChunkBytes(s.settings);
     const chunks = importChunks({ files, chunkBytes });

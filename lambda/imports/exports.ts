@@ -37,9 +37,10 @@ export async function createExport(d: ExportsDeps, req: BodyOf<'createExport'>):
   if (from && to && compareKeys(from, to) >= 0) throw new ValidationError('InvalidExport', 'from must come before to');
   const now = Math.floor(d.now());
   // Without one, the export takes its own (a day; the export extends it while it runs).
-  const checkpoint = req.checkpoint === undefined
-    ? (await d.checkpoints.take(d.manifests, d.settings, now, checkpointTtl(undefined, maxCheckpointTtlMs(d.settings, CHECKPOINT_TTL.maxMs)))).id
-    : (await d.checkpoints.live(req.checkpoint, now)).id;
+  const checkpoint =
+    req.checkpoint === undefined
+      ? (await d.checkpoints.take(d.manifests, d.settings, now, checkpointTtl(undefined, maxCheckpointTtlMs(d.settings, CHECKPOINT_TTL.maxMs)))).id
+      : (await d.checkpoints.live(req.checkpoint, now)).id;
   const at = new Date(now).toISOString();
   const status: ExportStatus = {
     id: `x-${randomBytes(10).toString('hex')}`,
@@ -82,7 +83,16 @@ export async function getExport(d: ExportsDeps, id: string, paging: { limit?: st
   const s = await d.exports.get(id);
   if (!s) throw new NotFoundError('NotFound', `no export ${id}`);
   const { page, next } = exportPage(s.state === 'succeeded' ? await d.exportObjects.manifest(id) : [], paging.limit, paging.cursor);
-  const objects = await Promise.all(page.map(async (o) => ({ key: o.key, url: await d.downloads.url(o.key), records: o.records, bytes: o.bytes, firstKey: apiKey(o.firstKey), lastKey: apiKey(o.lastKey) })));
+  const objects = await Promise.all(
+    page.map(async (o) => ({
+      key: o.key,
+      url: await d.downloads.url(o.key),
+      records: o.records,
+      bytes: o.bytes,
+      firstKey: apiKey(o.firstKey),
+      lastKey: apiKey(o.lastKey),
+    })),
+  );
   return {
     id: s.id,
     state: s.state,

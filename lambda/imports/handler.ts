@@ -29,8 +29,16 @@ export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'impo
   },
   async getImportParts(d, { event, query }) {
     const limit = query.limit === undefined ? undefined : Number(query.limit);
-    if (limit !== undefined && limit > IMPORT_LIMITS.partUrlsPerPage) throw new ValidationError('InvalidImport', `limit must be 1 to ${IMPORT_LIMITS.partUrlsPerPage}`);
-    return json(200, await importPartUrls(d, pathParam(event, 'id'), { file: Number(query.file), ...(query.part ? { from: Number(query.part) } : {}), ...(limit ? { limit } : {}) }));
+    if (limit !== undefined && limit > IMPORT_LIMITS.partUrlsPerPage)
+      throw new ValidationError('InvalidImport', `limit must be 1 to ${IMPORT_LIMITS.partUrlsPerPage}`);
+    return json(
+      200,
+      await importPartUrls(d, pathParam(event, 'id'), {
+        file: Number(query.file),
+        ...(query.part ? { from: Number(query.part) } : {}),
+        ...(limit ? { limit } : {}),
+      }),
+    );
   },
   async createExport(d, { body }) {
     return json(202, await createExport(d.exports, body));
@@ -40,7 +48,12 @@ export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'impo
   },
 };
 
-export function importsDepsFrom(env: Env, starters: { imports: ExecutionStarter; exports: ExecutionStarter }, now = systemClock, hook: ClientHook = untraced): ImportsDeps & { exports: ExportsDeps } {
+export function importsDepsFrom(
+  env: Env,
+  starters: { imports: ExecutionStarter; exports: ExecutionStarter },
+  now = systemClock,
+  hook: ClientHook = untraced,
+): ImportsDeps & { exports: ExportsDeps } {
   const e = storeEnvFrom(env, hook);
   const bucket = new ColdBucket(e.s3, e.bucket);
   return {
@@ -62,7 +75,13 @@ export function importsDepsFrom(env: Env, starters: { imports: ExecutionStarter;
   };
 }
 
-export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps & { exports: ExportsDeps }, env: () => Env = () => process.env) => makeApiHandler('imports', importOps, deps, env);
+export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps & { exports: ExportsDeps }, env: () => Env = () => process.env) =>
+  makeApiHandler('imports', importOps, deps, env);
 export const handler = createImportsHandler((hook) =>
-  importsDepsFrom(process.env, { imports: SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), exports: SfnStarter.fromEnv(process.env, EXPORT_STATE_MACHINE_ENV, hook) }, systemClock, hook),
+  importsDepsFrom(
+    process.env,
+    { imports: SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), exports: SfnStarter.fromEnv(process.env, EXPORT_STATE_MACHINE_ENV, hook) },
+    systemClock,
+    hook,
+  ),
 );

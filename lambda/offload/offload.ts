@@ -26,7 +26,10 @@ export async function planOffload(s: Stores, nowMs: number): Promise<OffloadPlan
   const m = await s.manifests.read();
   const r = m.runs.filter((x) => x.tier === 'hot' && x.periodEnd + s.settings.sealGraceMs <= nowMs).sort((a, b) => a.periodStart - b.periodStart)[0];
   if (!r) return { found: false };
-  return { found: true, period: { hotRunId: r.id, table: r.table!, periodStart: r.periodStart, periodEnd: r.periodEnd, runId: offloadRunId(r.periodStart, s.settings.periodMs) } };
+  return {
+    found: true,
+    period: { hotRunId: r.id, table: r.table!, periodStart: r.periodStart, periodEnd: r.periodEnd, runId: offloadRunId(r.periodStart, s.settings.periodMs) },
+  };
 }
 
 const SAMPLE_SEGMENTS = 8;
@@ -91,7 +94,10 @@ async function planJob(s: Stores, p: PeriodToOffload): Promise<{ spec: Omit<Offl
   // Segments from the table's read throughput as well as its size: together they read at the scans' share of it.
   const scan = scanPlan(estimated, reported.readRate, s.settings);
   const ranges = fanOut(estimated, s.settings).ranges;
-  return { spec: { ...p, bytes: Math.round(estimated), totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment }, ranges: rangesFrom(chooseSplitters(sample, ranges)) };
+  return {
+    spec: { ...p, bytes: Math.round(estimated), totalSegments: scan.segments, readUnitsPerSegment: scan.readUnitsPerSegment },
+    ranges: rangesFrom(chooseSplitters(sample, ranges)),
+  };
 }
 
 /**

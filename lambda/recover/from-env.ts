@@ -42,7 +42,8 @@ export async function recoverStore(env: Env, o: RecoverOptions = {}): Promise<Re
       manifests: new ManifestStore(e.ddb, e.indexTable, cold.bucket),
       hotTables: async () => {
         const names: string[] = [];
-        for await (const page of paginateListTables({ client: e.ddb }, { ExclusiveStartTableName: prefix })) names.push(...(page.TableNames ?? []).filter((t) => t.startsWith(prefix)));
+        for await (const page of paginateListTables({ client: e.ddb }, { ExclusiveStartTableName: prefix }))
+          names.push(...(page.TableNames ?? []).filter((t) => t.startsWith(prefix)));
         return names;
       },
       describe: (t) => tables.describe(t),

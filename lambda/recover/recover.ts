@@ -77,7 +77,8 @@ export class RecoveryError extends AlkiError {
 export async function recover(d: RecoverDeps): Promise<RecoveryReport> {
   const log = d.log ?? (() => undefined);
   const existing = await d.manifests.read();
-  if (existing.version > 0) throw new RecoveryError(`the index table already holds a manifest (version ${existing.version}): recover into a new table, or an emptied one`);
+  if (existing.version > 0)
+    throw new RecoveryError(`the index table already holds a manifest (version ${existing.version}): recover into a new table, or an emptied one`);
   const { snapshot, name, skipped } = await newestSnapshot(d.bucket);
   log(`snapshot ${name}: version ${snapshot.version}, committed ${snapshot.committedAt}, ${snapshot.runs.length} runs`);
 
@@ -95,7 +96,13 @@ export async function recover(d: RecoverDeps): Promise<RecoveryReport> {
   }
 
   const hot = await hotRunsOf(d, snapshot);
-  const report = { snapshot: { name, version: snapshot.version, committedAt: snapshot.committedAt }, skippedSnapshots: skipped, rebuilt, failed, hotTables: hot.report };
+  const report = {
+    snapshot: { name, version: snapshot.version, committedAt: snapshot.committedAt },
+    skippedSnapshots: skipped,
+    rebuilt,
+    failed,
+    hotTables: hot.report,
+  };
   if (failed.length > 0) return report;
   for (const r of hot.runs) await d.markWritten(r.table!);
   const manifest: Manifest = {
@@ -120,7 +127,9 @@ async function newestSnapshot(bucket: ColdBucket): Promise<{ snapshot: ManifestS
       skipped.push({ name: o.key, reason: (err as Error).message });
     }
   }
-  throw new RecoveryError(`no readable manifest snapshot under ${OBJECTS.manifestsRoot} in bucket ${bucket.name}${skipped.length > 0 ? ` (${skipped.length} unreadable)` : ''}: a store's first snapshot is written by its first commit`);
+  throw new RecoveryError(
+    `no readable manifest snapshot under ${OBJECTS.manifestsRoot} in bucket ${bucket.name}${skipped.length > 0 ? ` (${skipped.length} unreadable)` : ''}: a store's first snapshot is written by its first commit`,
+  );
 }
 
 /**

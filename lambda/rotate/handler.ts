@@ -15,10 +15,14 @@ import { rotate, type RotateResult } from './rotate.ts';
 import { parseTaskInput, ROTATE_FROM_LIFECYCLE, ROTATE_INPUT } from '../task-contract.ts';
 import { lambdaEntry, taskKeys, Telemetry } from '../telemetry.ts';
 
-export type RotateOutput = (RotateResult & { readonly otherExecution: null }) | { readonly periods: []; readonly offloadLagPeriods: 0; readonly otherExecution: string };
+export type RotateOutput =
+  (RotateResult & { readonly otherExecution: null }) | { readonly periods: []; readonly offloadLagPeriods: 0; readonly otherExecution: string };
 
 /** The earliest other running execution, if this one is not the earliest (ties broken by ARN). */
-export function earlierExecution(mine: { executionArn: string; startTime: string }, running: readonly { executionArn: string; startDate: Date }[]): string | undefined {
+export function earlierExecution(
+  mine: { executionArn: string; startTime: string },
+  running: readonly { executionArn: string; startDate: Date }[],
+): string | undefined {
   const t = Date.parse(mine.startTime);
   const earlier = running
     .filter((e) => e.executionArn !== mine.executionArn && (e.startDate.getTime() < t || (e.startDate.getTime() === t && e.executionArn < mine.executionArn)))
@@ -44,7 +48,10 @@ export function createRotateHandler(env: () => Env, now: Clock = systemClock) {
       const other = earlierExecution(execution, await executions.list(execution.stateMachineArn));
       if (other) return { periods: [], offloadLagPeriods: 0, otherExecution: other };
     }
-    const result = await rotate({ tables: new HotTableAdmin(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable, new ColdBucket(e.s3, e.bucket)), settings: e.settings }, now());
+    const result = await rotate(
+      { tables: new HotTableAdmin(e.ddb), scaling, manifests: new ManifestStore(e.ddb, e.indexTable, new ColdBucket(e.s3, e.bucket)), settings: e.settings },
+      now(),
+    );
     // A failed rotation emits nothing, and the horizon alarm treats missing data as breaching.
     t.count('offloadLag', result.offloadLagPeriods);
     t.count('rotationHorizon', result.horizonPeriods);

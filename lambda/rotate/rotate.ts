@@ -93,12 +93,18 @@ export async function rotate(deps: RotateDeps, nowMs: number): Promise<RotateRes
   let now: CurrentTable | undefined;
   if (deps.settings.hotCapacity === 'provisioned') {
     const state = await deps.tables.describe(runs[0]!.table!);
-    now = state && { ...(state.itemBytes !== undefined ? { itemBytes: state.itemBytes } : {}), ...(state.mode === 'provisioned' ? { readUnits: state.readUnits } : {}) };
+    now = state && {
+      ...(state.itemBytes !== undefined ? { itemBytes: state.itemBytes } : {}),
+      ...(state.mode === 'provisioned' ? { readUnits: state.readUnits } : {}),
+    };
   }
   // Every other hot table too: the sealed ones go back to on-demand before their offload.
   const others = manifest.runs.filter((r) => r.tier === 'hot' && r.table !== undefined && !runs.some((x) => x.id === r.id));
   const plan = capacityPlan(deps.settings, [...runs, ...others], manifest.runs, nowMs, now);
-  const states = await Promise.all([...runs.map((r, i) => deps.tables.create(r.table!, plan[i]!, r.shards)), ...others.map((r) => deps.tables.describe(r.table!))]);
+  const states = await Promise.all([
+    ...runs.map((r, i) => deps.tables.create(r.table!, plan[i]!, r.shards)),
+    ...others.map((r) => deps.tables.describe(r.table!)),
+  ]);
   const registered: string[] = [];
   // One commit per period: a concurrent rotation that registered some of them is no conflict.
   // A table created before the setting changed keeps its shards: the run records the table's own.

@@ -34,7 +34,13 @@ export async function writeBatch(ddb: DynamoDBClient, table: string, requests: r
 }
 
 /** Any number of requests, 25 per call, in order; with `pace` (a background writer's), each batch first waits for its write units, and is patient with throttling. */
-export async function writeAll(ddb: DynamoDBClient, table: string, requests: readonly WriteRequest[], what: string, pace?: (units: number) => Promise<void>): Promise<void> {
+export async function writeAll(
+  ddb: DynamoDBClient,
+  table: string,
+  requests: readonly WriteRequest[],
+  what: string,
+  pace?: (units: number) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
     const batch = requests.slice(i, i + BATCH_WRITE_MAX);
     if (pace) await pace(batch.reduce((n, r) => n + writeUnits(itemBytes(r.PutRequest?.Item ?? {})), 0));

@@ -44,7 +44,14 @@ export class CheckpointStore {
   /** Stores a new checkpoint (ids are unique: a clash is a bug, not a race). */
   async create(c: Checkpoint): Promise<void> {
     try {
-      await this.ddb.send(new PutItemCommand({ TableName: this.table, Item: itemOf(c), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }));
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: itemOf(c),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
     } catch (err) {
       translate(err, `create checkpoint ${c.id}`);
     }
@@ -67,7 +74,12 @@ export class CheckpointStore {
   }
 
   /** Pins the store as of the end of the last sealed period, from the manifest as read now (a cached one could name a run GC is about to delete). */
-  async take(manifests: Pick<ManifestStore, 'read'>, settings: Pick<StoreSettings, 'periodMs' | 'sealGraceMs'>, nowMs: number, ttlMs: number): Promise<Checkpoint> {
+  async take(
+    manifests: Pick<ManifestStore, 'read'>,
+    settings: Pick<StoreSettings, 'periodMs' | 'sealGraceMs'>,
+    nowMs: number,
+    ttlMs: number,
+  ): Promise<Checkpoint> {
     const c = makeCheckpoint(await manifests.read(), `ck-${randomUUID()}`, nowMs, ttlMs, settings);
     await this.create(c);
     return c;
@@ -76,7 +88,16 @@ export class CheckpointStore {
   async list(): Promise<Checkpoint[]> {
     const out: Checkpoint[] = [];
     const items = pagedItems('list checkpoints', (start) =>
-      this.ddb.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': PK }, ExpressionAttributeValues: { ':pk': { S: CHECKPOINT_PK } }, ConsistentRead: true, ExclusiveStartKey: start })),
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': { S: CHECKPOINT_PK } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      ),
     );
     for await (const it of items) out.push(parse(it));
     return out;
@@ -95,7 +116,9 @@ export class CheckpointStore {
   /** Replaces a checkpoint's runs (GC moving a pin); nothing if it was deleted meanwhile. */
   async replace(c: Checkpoint): Promise<void> {
     try {
-      await this.ddb.send(new PutItemCommand({ TableName: this.table, Item: itemOf(c), ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }));
+      await this.ddb.send(
+        new PutItemCommand({ TableName: this.table, Item: itemOf(c), ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }),
+      );
     } catch (err) {
       if (errorName(err) === 'ConditionalCheckFailedException') return;
       translate(err, `update checkpoint ${c.id}`);
@@ -103,6 +126,11 @@ export class CheckpointStore {
   }
 
   async deleteAll(ids: readonly string[]): Promise<void> {
-    await writeAll(this.ddb, this.table, ids.map((id) => ({ DeleteRequest: { Key: keyOf(id) } })), 'delete expired checkpoints');
+    await writeAll(
+      this.ddb,
+      this.table,
+      ids.map((id) => ({ DeleteRequest: { Key: keyOf(id) } })),
+      'delete expired checkpoints',
+    );
   }
 }

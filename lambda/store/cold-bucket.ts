@@ -4,7 +4,16 @@
  * deletions that retry DeleteObjects' per-key errors. Bucket housekeeping (GC's sweeps) is
  * listing and deleting prefixes here.
  */
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, paginateListObjectsV2, PutObjectCommand, type ListObjectsV2CommandOutput, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  type ListObjectsV2CommandOutput,
+  type ObjectIdentifier,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { BlobSource } from '../core/blob-reader.ts';
 import { UnavailableError } from '../core/errors.ts';
 import { backoffMs, sleep, translate } from './aws-errors.ts';
@@ -29,7 +38,12 @@ export const IMPORT_OBJECT_GRANTS = {
  */
 export const PURGE_GRANTS = {
   /** deletePrefix(prefix, 'all versions') of runs, spills and uploads */
-  purge: [grant('bucket', 's3:ListBucketVersions'), grant('runObjects', 's3:DeleteObjectVersion'), grant('spillObjects', 's3:DeleteObjectVersion'), grant('importObjects', 's3:DeleteObjectVersion')],
+  purge: [
+    grant('bucket', 's3:ListBucketVersions'),
+    grant('runObjects', 's3:DeleteObjectVersion'),
+    grant('spillObjects', 's3:DeleteObjectVersion'),
+    grant('importObjects', 's3:DeleteObjectVersion'),
+  ],
 } as const satisfies Record<string, readonly Grant[]>;
 
 /** Reads of one range whose body breaks off before a read gives up. */
@@ -66,7 +80,12 @@ export class ColdBucket {
           try {
             return Buffer.from(await out.Body!.transformToByteArray());
           } catch (err) {
-            if (attempt >= BODY_READ_ATTEMPTS - 1) throw new UnavailableError('StorageUnavailable', `read ${key}: the object's body broke off ${BODY_READ_ATTEMPTS} times (${(err as Error).message}); retry`, 1);
+            if (attempt >= BODY_READ_ATTEMPTS - 1)
+              throw new UnavailableError(
+                'StorageUnavailable',
+                `read ${key}: the object's body broke off ${BODY_READ_ATTEMPTS} times (${(err as Error).message}); retry`,
+                1,
+              );
             await sleep(backoffMs(attempt + 1));
           }
         }
@@ -129,7 +148,11 @@ export class ColdBucket {
         }
         const errors = out.Errors ?? [];
         const fatal = errors.find((e) => !RETRYABLE_DELETE.has(e.Code ?? '') || attempt >= 5);
-        if (fatal) translate(Object.assign(new Error(`${fatal.Key}: ${fatal.Code}: ${fatal.Message ?? ''}`), { name: fatal.Code ?? 'DeleteFailed' }), `delete ${fatal.Key}`);
+        if (fatal)
+          translate(
+            Object.assign(new Error(`${fatal.Key}: ${fatal.Code}: ${fatal.Message ?? ''}`), { name: fatal.Code ?? 'DeleteFailed' }),
+            `delete ${fatal.Key}`,
+          );
         batch = errors.map((e) => ({ Key: e.Key!, ...(e.VersionId ? { VersionId: e.VersionId } : {}) }));
       }
     }
@@ -148,7 +171,10 @@ export class ColdBucket {
       }
       for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) out.push({ Key: v.Key!, VersionId: v.VersionId ?? 'null' });
       if (!page.IsTruncated) return out;
-      marker = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}) };
+      marker = {
+        ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+        ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}),
+      };
     }
   }
 

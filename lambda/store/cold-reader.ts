@@ -20,7 +20,11 @@ import { ENTRY, PK, POINTER, POINTER_HI, SK, SUMMARY, type DdbItem, type RunInde
  * ranged reads of blobs. Whoever reads objects also lists the bucket: without s3:ListBucket,
  * S3 answers a missing key with 403 AccessDenied instead of 404.
  */
-export const RUN_READ_GRANTS = [grant('indexTable', 'dynamodb:Query'), grant('runObjects', 's3:GetObject'), grant('bucket', 's3:ListBucket')] as const satisfies readonly Grant[];
+export const RUN_READ_GRANTS = [
+  grant('indexTable', 'dynamodb:Query'),
+  grant('runObjects', 's3:GetObject'),
+  grant('bucket', 's3:ListBucket'),
+] as const satisfies readonly Grant[];
 
 /** Pointers a reader keeps (runs are immutable once committed), most recently learned last. */
 const POINTER_CACHE_RUNS = 256;
@@ -34,7 +38,9 @@ interface Pointer {
 }
 
 const pointerOf = (item: DdbItem): Pointer | undefined =>
-  item[POINTER] ? { lo: Buffer.from(item[SK]!.B!), range: Number(item[POINTER].N), ...(item[POINTER_HI] ? { hi: Buffer.from(item[POINTER_HI].B!) } : {}) } : undefined;
+  item[POINTER]
+    ? { lo: Buffer.from(item[SK]!.B!), range: Number(item[POINTER].N), ...(item[POINTER_HI] ? { hi: Buffer.from(item[POINTER_HI].B!) } : {}) }
+    : undefined;
 
 const entryOf = (item: DdbItem): IndexEntry => deserializeIndexEntry(item[ENTRY]!.B!);
 
@@ -152,10 +158,11 @@ export class ColdReader implements ColdRunIO {
     const from = (pk?: string) => (lo.length > 0 ? { pk, cond: '#sk >= :k', key: lo, consistent: true } : { pk, consistent: true });
     // A range that starts before `lo` may hold entries after it: its pointer is the last item before `lo`.
     let before: DdbItem | undefined;
-    if (lo.length > 0) for await (const it of this.index.partition(runId, { cond: '#sk < :k', key: lo, forward: false, limit: 1, consistent: true })) {
-      before = it;
-      break;
-    }
+    if (lo.length > 0)
+      for await (const it of this.index.partition(runId, { cond: '#sk < :k', key: lo, forward: false, limit: 1, consistent: true })) {
+        before = it;
+        break;
+      }
     const spans = before && pointerOf(before) ? [before] : [];
     for await (const top of concat(spans, this.index.partition(runId, from()))) {
       const sk = Buffer.from(top[SK]!.B!);
@@ -176,7 +183,8 @@ export class ColdReader implements ColdRunIO {
   /** The key ranges the run was written in, in order; empty for a run written whole (or before runs kept them). */
   async rangeSummaries(runId: string): Promise<RangeSummary[]> {
     const out: RangeSummary[] = [];
-    for await (const item of this.index.partition(runId, { pk: rangesPartition(runId), consistent: true })) out.push(JSON.parse(item[SUMMARY]!.S!) as RangeSummary);
+    for await (const item of this.index.partition(runId, { pk: rangesPartition(runId), consistent: true }))
+      out.push(JSON.parse(item[SUMMARY]!.S!) as RangeSummary);
     return out;
   }
 }

@@ -24,7 +24,11 @@ import { ENTRY, PK, POINTER, POINTER_HI, rangeSummaryKey, SK, SUMMARY, type DdbI
 
 export const RUN_WRITE_GRANTS = {
   /** writeRun, putBlob: blobs, index items and range summaries, then the range's sweep (list, delete, query, batch delete) */
-  write: [grant('runObjects', 's3:PutObject', 's3:DeleteObject'), grant('indexTable', 'dynamodb:BatchWriteItem', 'dynamodb:Query'), grant('bucket', 's3:ListBucket')],
+  write: [
+    grant('runObjects', 's3:PutObject', 's3:DeleteObject'),
+    grant('indexTable', 'dynamodb:BatchWriteItem', 'dynamodb:Query'),
+    grant('bucket', 's3:ListBucket'),
+  ],
   /** deleteRun */
   delete: [grant('runObjects', 's3:DeleteObject'), grant('indexTable', 'dynamodb:Query', 'dynamodb:BatchWriteItem'), grant('bucket', 's3:ListBucket')],
 } as const satisfies Record<string, readonly Grant[]>;
@@ -127,18 +131,34 @@ export class ColdWriter {
    * different attempt left (a corrupted write, other settings) goes; committed data, always
    * rewritten identically, is never touched.
    */
-  private async sweepRange(runId: string, range: RangeSpec, names: ReadonlySet<string>, firstKeys: ReadonlySet<string>, first: Buffer | undefined): Promise<void> {
+  private async sweepRange(
+    runId: string,
+    range: RangeSpec,
+    names: ReadonlySet<string>,
+    firstKeys: ReadonlySet<string>,
+    first: Buffer | undefined,
+  ): Promise<void> {
     const stale = (await this.bucket.list(OBJECTS.rangeBlobPrefix(runId, range.index))).filter((o) => !names.has(o.key));
     if (stale.length > 0) await this.bucket.deleteObjects(stale.map((o) => o.key));
     const own = this.index.partition(runId, { pk: runRangePartition(runId, range.index), consistent: true, keysOnly: true });
-    await this.index.deleteItems(runId, filtered(own, (sk) => !firstKeys.has(sk.toString('base64'))));
+    await this.index.deleteItems(
+      runId,
+      filtered(own, (sk) => !firstKeys.has(sk.toString('base64'))),
+    );
     // The pointer, once the entries it leads to are all there; then whatever else the top level
     // holds in the range: pointers or entries of an attempt with other splitters.
     const { lo, hi } = keyRangeOfSpec(range);
     if (first) await this.putPointer(runId, range.index, first, range.hi ? hi : undefined);
     const from = lo.length > 0 ? { cond: '#sk >= :k', key: lo } : {};
     const top = this.index.partition(runId, { ...from, consistent: true, keysOnly: true });
-    await this.index.deleteItems(runId, filtered(top, (sk) => !(first && sk.equals(first)), (sk) => compareKeys(sk, hi) >= 0));
+    await this.index.deleteItems(
+      runId,
+      filtered(
+        top,
+        (sk) => !(first && sk.equals(first)),
+        (sk) => compareKeys(sk, hi) >= 0,
+      ),
+    );
   }
 
   /**
@@ -180,4 +200,3 @@ export function coldRunMeta(id: string, level: number, periodStart: number, peri
     createdAt: now.toISOString(),
   };
 }
-

@@ -4,7 +4,14 @@
  * provisioned, dropped. Rotation, the offload's planner, GC and recovery use it; the data
  * plane never does.
  */
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  UpdateTableCommand,
+  type DynamoDBClient,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import type { TableCapacity } from '../core/hot-capacity.ts';
 import { RATE_QUOTAS } from '../core/limits.ts';
 import { hotTableSchema, shardsOfPartitionKey } from '../core/schema.ts';
@@ -148,5 +155,10 @@ export class HotTableAdmin {
 /** CreateTable's WarmThroughput for an on-demand table warmed past a new table's rates (AWS refuses values below them). */
 function warmThroughputOf(c: TableCapacity): { WarmThroughput?: { WriteUnitsPerSecond?: number; ReadUnitsPerSecond?: number } } {
   if (c.mode !== 'on-demand' || (c.warmWrites === undefined && c.warmReads === undefined)) return {};
-  return { WarmThroughput: { ...(c.warmWrites !== undefined ? { WriteUnitsPerSecond: c.warmWrites } : {}), ...(c.warmReads !== undefined ? { ReadUnitsPerSecond: c.warmReads } : {}) } };
+  return {
+    WarmThroughput: {
+      ...(c.warmWrites !== undefined ? { WriteUnitsPerSecond: c.warmWrites } : {}),
+      ...(c.warmReads !== undefined ? { ReadUnitsPerSecond: c.warmReads } : {}),
+    },
+  };
 }

@@ -5,14 +5,7 @@
  * unprocessed items retried; consistent gets; paginated queries in both directions, over
  * every shard of the pk merged in key order.
  */
-import {
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactWriteItemsCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, TransactWriteItemsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodeKey, splitKey } from '../core/keys.ts';
 import type { PartitionQuery } from '../core/partition-query.ts';
 import type { Entry } from '../core/record.ts';
@@ -40,7 +33,6 @@ export const HOT_TABLE_GRANTS = {
   /** scanSegment */
   scan: [grant('hotTables', 'dynamodb:Scan')],
 } as const satisfies Record<string, readonly Grant[]>;
-
 
 /** A hot table and its write shards (a hot run's `table` and `shards`). */
 export interface HotTable {
@@ -148,7 +140,8 @@ export class HotTables {
         const codes = ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
         const other = codes.filter((c) => !['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(c));
         if (other.length === 0) return false;
-        if (other.every((c) => c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded')) throw new ThrottledError(`the conditional write into ${table} was throttled`);
+        if (other.every((c) => c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded'))
+          throw new ThrottledError(`the conditional write into ${table} was throttled`);
         throw new Error(`the conditional write into ${table} was cancelled: ${other.join(', ')}`);
       }
       return translate(err, `conditional put into ${table}`);
@@ -159,7 +152,9 @@ export class HotTables {
   /** A batch request's items, in BatchWriteItems of 25 sent together: the answer waits for the slowest, not for their sum. */
   async batchWrite(t: HotTable, entries: readonly Entry[]): Promise<void> {
     const requests = entries.map((e) => ({ PutRequest: { Item: toHotItem(e, shardsOf(t)) } }));
-    const chunks = Array.from({ length: Math.ceil(requests.length / BATCH_WRITE_MAX) }, (_, i) => requests.slice(i * BATCH_WRITE_MAX, (i + 1) * BATCH_WRITE_MAX));
+    const chunks = Array.from({ length: Math.ceil(requests.length / BATCH_WRITE_MAX) }, (_, i) =>
+      requests.slice(i * BATCH_WRITE_MAX, (i + 1) * BATCH_WRITE_MAX),
+    );
     await Promise.all(chunks.map((chunk) => writeAll(this.ddb, t.table, chunk, `batch write into ${t.table}`)));
   }
 
@@ -181,7 +176,10 @@ export class HotTables {
     const shards = shardsOf(t);
     if (shards <= 1) return this.queryPartition(t.table, PK, q.pk, q, pageSize);
     const attribute = hotPartitionKey(shards);
-    return new MergeIterator(partitionValuesOf(q.pk, shards).map((value) => this.queryPartition(t.table, attribute, value, q, pageSize)), { direction: q.direction });
+    return new MergeIterator(
+      partitionValuesOf(q.pk, shards).map((value) => this.queryPartition(t.table, attribute, value, q, pageSize)),
+      { direction: q.direction },
+    );
   }
 
   /** One partition key value's records within the query's sk bounds. */
@@ -233,33 +231,41 @@ export class HotTables {
     table: string,
     segment: number,
     totalSegments: number,
-    opts: { pageLimit?: number; readUnitsPerSecond?: number; throttled?: { throttled: number }; consistent?: boolean; from?: string | undefined; cursor?: { position?: string | undefined } } = {},
+    opts: {
+      pageLimit?: number;
+      readUnitsPerSecond?: number;
+      throttled?: { throttled: number };
+      consistent?: boolean;
+      from?: string | undefined;
+      cursor?: { position?: string | undefined };
+    } = {},
   ): BatchStream {
     const { pageLimit, readUnitsPerSecond } = opts;
     const pacer = readUnitsPerSecond !== undefined ? new Pacer(readUnitsPerSecond) : undefined;
     // Where the page just handed over ends: a caller records it to go on from there.
     const position: { next?: DdbItem | undefined } = {};
-    const pages = () => pagedBatches(
-      `scan ${table}`,
-      (start) =>
-        this.ddb.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: totalSegments,
-            ConsistentRead: opts.consistent ?? true,
-            ...(pageLimit ? { Limit: pageLimit } : {}),
-            ...(pacer ? { ReturnConsumedCapacity: 'TOTAL' } : {}),
-            ExclusiveStartKey: start,
-          }),
-        ),
-      {
-        ...(pageLimit !== undefined ? { onePage: true } : { patient: opts.throttled ?? { throttled: 0 } }),
-        ...(pacer ? { pace: (units: number) => pacer.take(units) } : {}),
-        from: opts.from !== undefined ? decodePosition(opts.from) : undefined,
-        cursor: position,
-      },
-    );
+    const pages = () =>
+      pagedBatches(
+        `scan ${table}`,
+        (start) =>
+          this.ddb.send(
+            new ScanCommand({
+              TableName: table,
+              Segment: segment,
+              TotalSegments: totalSegments,
+              ConsistentRead: opts.consistent ?? true,
+              ...(pageLimit ? { Limit: pageLimit } : {}),
+              ...(pacer ? { ReturnConsumedCapacity: 'TOTAL' } : {}),
+              ExclusiveStartKey: start,
+            }),
+          ),
+        {
+          ...(pageLimit !== undefined ? { onePage: true } : { patient: opts.throttled ?? { throttled: 0 } }),
+          ...(pacer ? { pace: (units: number) => pacer.take(units) } : {}),
+          from: opts.from !== undefined ? decodePosition(opts.from) : undefined,
+          cursor: position,
+        },
+      );
     const cursor = opts.cursor;
     return new BatchStream(async function* () {
       for await (const items of pages()) {

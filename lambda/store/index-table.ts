@@ -29,6 +29,8 @@ export async function ensureIndexTable(ddb: DynamoDBClient, table: string): Prom
 
 /** Whether the table exists and holds no item at all. */
 export async function isEmptyTable(ddb: DynamoDBClient, table: string): Promise<boolean> {
-  const out = await ddb.send(new ScanCommand({ TableName: table, Limit: 1, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey } }));
+  const out = await ddb.send(
+    new ScanCommand({ TableName: table, Limit: 1, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey } }),
+  );
   return (out.Items ?? []).length === 0;
 }

@@ -79,10 +79,19 @@ export class JobStore {
     if (existing !== undefined) return existing;
     const made = await make();
     const shards = rangeShards(made.ranges.length);
-    const spec: S & JobRanges = { ...made.spec, rangeCount: made.ranges.length, rangeSet: randomUUID().slice(0, 8), ...(shards > 1 ? { rangeShards: shards } : {}) };
-    const puts = made.ranges.map((r) => ({ PutRequest: { Item: { [PK]: rangePk(id, r.index, shards), [SK]: { B: rangeSk(spec.rangeSet, r.index) }, range: { S: JSON.stringify(r) } } } }));
+    const spec: S & JobRanges = {
+      ...made.spec,
+      rangeCount: made.ranges.length,
+      rangeSet: randomUUID().slice(0, 8),
+      ...(shards > 1 ? { rangeShards: shards } : {}),
+    };
+    const puts = made.ranges.map((r) => ({
+      PutRequest: { Item: { [PK]: rangePk(id, r.index, shards), [SK]: { B: rangeSk(spec.rangeSet, r.index) }, range: { S: JSON.stringify(r) } } },
+    }));
     const per = Math.ceil(puts.length / RANGE_WRITERS);
-    await Promise.all(Array.from({ length: RANGE_WRITERS }, (_, w) => writeAll(this.ddb, this.table, puts.slice(w * per, (w + 1) * per), `store the key ranges of job ${id}`)));
+    await Promise.all(
+      Array.from({ length: RANGE_WRITERS }, (_, w) => writeAll(this.ddb, this.table, puts.slice(w * per, (w + 1) * per), `store the key ranges of job ${id}`)),
+    );
     try {
       await this.ddb.send(
         new PutItemCommand({
@@ -103,7 +112,13 @@ export class JobStore {
   async range(id: string, job: JobRanges, index: number): Promise<RangeSpec> {
     if (!Number.isInteger(index) || index < 0 || index >= job.rangeCount) throw new Error(`job ${id} has ${job.rangeCount} key ranges, not range ${index}`);
     try {
-      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: rangePk(id, index, job.rangeShards ?? 1), [SK]: { B: rangeSk(job.rangeSet, index) } }, ConsistentRead: true }));
+      const out = await this.ddb.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { [PK]: rangePk(id, index, job.rangeShards ?? 1), [SK]: { B: rangeSk(job.rangeSet, index) } },
+          ConsistentRead: true,
+        }),
+      );
       if (!out.Item) throw new Error(`job ${id} has no key range ${index}`);
       return JSON.parse(out.Item.range!.S!) as RangeSpec;
     } catch (err) {
@@ -117,7 +132,8 @@ export class JobStore {
     const parts = await Promise.all(
       Array.from({ length: shards }, async (_, k) => {
         const got: RangeSpec[] = [];
-        for await (const item of this.query(rangePk(id, k, shards), rangePrefix(job.rangeSet), `read the key ranges of job ${id}`)) got.push(JSON.parse(item.range!.S!) as RangeSpec);
+        for await (const item of this.query(rangePk(id, k, shards), rangePrefix(job.rangeSet), `read the key ranges of job ${id}`))
+          got.push(JSON.parse(item.range!.S!) as RangeSpec);
         return got;
       }),
     );
@@ -129,7 +145,9 @@ export class JobStore {
   /** Stores what task `index` of the job did (a re-run writes the same again). */
   async putRecord<K extends JobRecordKind>(id: string, kind: K, index: number, record: JobRecords[K]): Promise<void> {
     try {
-      await this.ddb.send(new PutItemCommand({ TableName: this.table, Item: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) }, record: { S: JSON.stringify(record) } } }));
+      await this.ddb.send(
+        new PutItemCommand({ TableName: this.table, Item: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) }, record: { S: JSON.stringify(record) } } }),
+      );
     } catch (err) {
       translate(err, `record ${kind} ${index} of job ${id}`);
     }
@@ -138,7 +156,9 @@ export class JobStore {
   /** The record of task `index` of one kind, if it recorded. */
   async record<K extends JobRecordKind>(id: string, kind: K, index: number): Promise<JobRecords[K] | undefined> {
     try {
-      const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) } }, ConsistentRead: true }));
+      const out = await this.ddb.send(
+        new GetItemCommand({ TableName: this.table, Key: { [PK]: pk(id), [SK]: { B: recordSk(kind, index) } }, ConsistentRead: true }),
+      );
       return out.Item ? (JSON.parse(out.Item.record!.S!) as JobRecords[K]) : undefined;
     } catch (err) {
       return translate(err, `read ${kind} ${index} of job ${id}`);
@@ -159,7 +179,10 @@ export class JobStore {
   async allRecords<K extends JobRecordKind>(id: string, kind: K, n: number): Promise<JobRecords[K][]> {
     const found = await this.records(id, kind);
     const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !found.has(i));
-    if (missing.length > 0) throw new Error(`job ${id}: no ${kind} record for task${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} of ${n}`);
+    if (missing.length > 0)
+      throw new Error(
+        `job ${id}: no ${kind} record for task${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} of ${n}`,
+      );
     return Array.from({ length: n }, (_, i) => found.get(i)!);
   }
 
@@ -199,6 +222,11 @@ export class JobStore {
         return keys;
       }),
     );
-    await writeAll(this.ddb, this.table, found.flat().map((Key) => ({ DeleteRequest: { Key } })), `delete job ${id}`);
+    await writeAll(
+      this.ddb,
+      this.table,
+      found.flat().map((Key) => ({ DeleteRequest: { Key } })),
+      `delete job ${id}`,
+    );
   }
 }

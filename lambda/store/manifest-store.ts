@@ -5,7 +5,17 @@
  * A lost race re-reads and re-applies the edit; an edit already applied is a no-op.
  */
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { applyEdit, ConflictError, EMPTY_MANIFEST, type Edit, type EditResult, type Garbage, type Manifest, type RunMeta, type Spend } from '../core/manifest.ts';
+import {
+  applyEdit,
+  ConflictError,
+  EMPTY_MANIFEST,
+  type Edit,
+  type EditResult,
+  type Garbage,
+  type Manifest,
+  type RunMeta,
+  type Spend,
+} from '../core/manifest.ts';
 import { encodeSnapshot } from '../core/manifest-snapshot.ts';
 import { INDEX_TABLE, OBJECTS } from '../core/schema.ts';
 import type { Clock } from '../core/seq.ts';
@@ -149,7 +159,8 @@ export class ManifestStore {
         }),
       );
     } catch (err) {
-      if (errorName(err) === 'ConditionalCheckFailedException') throw new ConflictError(`the index table ${this.table} has a manifest already: restore writes only into a table without one`);
+      if (errorName(err) === 'ConditionalCheckFailedException')
+        throw new ConflictError(`the index table ${this.table} has a manifest already: restore writes only into a table without one`);
       translate(err, 'restore the manifest');
     }
     await this.putHistory(m.version, body);

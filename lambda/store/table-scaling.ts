@@ -31,7 +31,10 @@ export const TABLE_SCALING_GRANTS = {
     grant('scalingAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms'),
     grant('scalingServiceRole', 'iam:CreateServiceLinkedRole'),
   ],
-  detach: [grant('scalableTargets', 'application-autoscaling:DeregisterScalableTarget'), grant('scalingAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms')],
+  detach: [
+    grant('scalableTargets', 'application-autoscaling:DeregisterScalableTarget'),
+    grant('scalingAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms'),
+  ],
 } as const satisfies Record<string, readonly Grant[]>;
 
 /** The service-linked role Application Auto Scaling creates for DynamoDB on first use. */
@@ -66,7 +69,10 @@ export class TableScaling {
             ...base,
             PolicyName: scalingPolicyName(table, d.key),
             PolicyType: 'TargetTrackingScaling',
-            TargetTrackingScalingPolicyConfiguration: { TargetValue: AUTO_SCALING.targetUtilization, PredefinedMetricSpecification: { PredefinedMetricType: d.metric } },
+            TargetTrackingScalingPolicyConfiguration: {
+              TargetValue: AUTO_SCALING.targetUtilization,
+              PredefinedMetricSpecification: { PredefinedMetricType: d.metric },
+            },
           }),
         );
       } catch (err) {
@@ -79,7 +85,9 @@ export class TableScaling {
   async detach(table: string): Promise<void> {
     for (const d of DIMENSIONS) {
       try {
-        await this.client.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId(table), ScalableDimension: d.dimension }));
+        await this.client.send(
+          new DeregisterScalableTargetCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId(table), ScalableDimension: d.dimension }),
+        );
       } catch (err) {
         if (errorName(err) !== 'ObjectNotFoundException') translate(err, `detach auto scaling (${d.key}) from ${table}`);
       }

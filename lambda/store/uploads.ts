@@ -82,7 +82,10 @@ export class Uploads {
       const name = errorName(err);
       // The client's parts are wrong (too small, missing, stale ETags): its mistake, a 400.
       if (name && ['EntityTooSmall', 'InvalidPart', 'InvalidPartOrder', 'NoSuchUpload'].includes(name)) {
-        throw new ValidationError('InvalidUpload', `the upload of ${key} cannot be completed (${name}): every part but the last must be at least 5 MiB, with the ETag S3 returned for it`);
+        throw new ValidationError(
+          'InvalidUpload',
+          `the upload of ${key} cannot be completed (${name}): every part but the last must be at least 5 MiB, with the ETag S3 returned for it`,
+        );
       }
       translate(err, `complete the upload of ${key}`);
     }

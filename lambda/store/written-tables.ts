@@ -78,7 +78,12 @@ export class WrittenTables {
   /** Forgets the markers of dropped tables. */
   async forget(hotTables: readonly string[]): Promise<void> {
     if (hotTables.length === 0) return;
-    await writeAll(this.ddb, this.table, hotTables.map((t) => ({ DeleteRequest: { Key: keyOf(t) } })), 'forget written tables');
+    await writeAll(
+      this.ddb,
+      this.table,
+      hotTables.map((t) => ({ DeleteRequest: { Key: keyOf(t) } })),
+      'forget written tables',
+    );
   }
 }
 

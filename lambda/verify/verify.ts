@@ -26,7 +26,10 @@ import type { Stores } from '../store/stores.ts';
 export class VerificationFailed extends AlkiError {
   readonly problems: string[];
   constructor(runId: string, problems: readonly string[]) {
-    super('VerificationFailed', `run ${runId} failed verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
+    super(
+      'VerificationFailed',
+      `run ${runId} failed verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+    );
     this.name = 'VerificationFailed';
     this.problems = problems.slice(0, 20);
   }
@@ -142,16 +145,20 @@ export function verifiedRun(req: VerifyRequest, now = new Date()): RunMeta {
   expected.setsum.subtract(minus.setsum);
   expected.count -= minus.count;
   if (read.count !== expected.count) problems.push(`holds ${read.count} records, expected ${expected.count}`);
-  if (!read.setsum.equals(expected.setsum)) problems.push('setsum differs from the sources\'');
+  if (!read.setsum.equals(expected.setsum)) problems.push("setsum differs from the sources'");
   if (req.rescan) {
     const again = sumTallies(req.rescan.segments);
-    if (again.count !== read.count || !again.setsum.equals(read.setsum)) problems.push(`an independent re-scan of ${req.rescan.table} found ${again.count} records and another setsum`);
+    if (again.count !== read.count || !again.setsum.equals(read.setsum))
+      problems.push(`an independent re-scan of ${req.rescan.table} found ${again.count} records and another setsum`);
   }
   if (problems.length > 0) throw new VerificationFailed(req.runId, problems);
   const nonEmpty = req.ranges.filter((r) => r.count > 0);
   const tomb = req.ranges.flatMap((r) => (r.tombstones ? [r.tombstones] : []));
   const tombstones = tomb.reduce((a, t) => a + t.count, 0);
-  const deleted = req.deleted ?? { from: Math.floor(Math.min(...tomb.map((t) => t.minSeq)) / 1000), to: Math.floor(Math.max(...tomb.map((t) => t.maxSeq)) / 1000) };
+  const deleted = req.deleted ?? {
+    from: Math.floor(Math.min(...tomb.map((t) => t.minSeq)) / 1000),
+    to: Math.floor(Math.max(...tomb.map((t) => t.maxSeq)) / 1000),
+  };
   return {
     id: req.runId,
     tier: 'cold',

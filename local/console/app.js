@@ -57,19 +57,37 @@ function renderRuns(manifest) {
   body.replaceChildren(
     rows.length === 0
       ? el('p', { class: 'empty' }, 'No runs.')
-      : table(['tier', 'level', 'runs', 'records', 'bytes', 'periods'], rows.map((g) => [g.tier, g.level, g.runs, g.records.toLocaleString(), bytes(g.bytes), g.periods]), [1, 2, 3, 4, 5]),
+      : table(
+          ['tier', 'level', 'runs', 'records', 'bytes', 'periods'],
+          rows.map((g) => [g.tier, g.level, g.runs, g.records.toLocaleString(), bytes(g.bytes), g.periods]),
+          [1, 2, 3, 4, 5],
+        ),
   );
 }
 
 function renderSchedules(s) {
-  $('#schedules .body').replaceChildren(table(['rule', 'enabled', 'every', 'runs'], s.schedules.map((x) => [x.name, x.enabled ? 'yes' : 'paused', x.everyMs < 1000 ? `${x.everyMs} ms` : `${(x.everyMs / 1000).toFixed(0)} s`, x.runs ?? '']), [3]));
+  $('#schedules .body').replaceChildren(
+    table(
+      ['rule', 'enabled', 'every', 'runs'],
+      s.schedules.map((x) => [x.name, x.enabled ? 'yes' : 'paused', x.everyMs < 1000 ? `${x.everyMs} ms` : `${(x.everyMs / 1000).toFixed(0)} s`, x.runs ?? '']),
+      [3],
+    ),
+  );
 }
 
 function renderExecutions(executions) {
   const recent = [...executions].sort((a, b) => Date.parse(b.startDate) - Date.parse(a.startDate)).slice(0, 40);
   if (!selected && recent.length > 0) selected = recent[0].executionArn;
   const rows = recent.map((x) => {
-    const tr = el('tr', { class: `execution${x.executionArn === selected ? ' selected' : ''}`, 'data-arn': x.executionArn }, el('td', {}, x.stateMachine), el('td', {}, x.name), el('td', { class: `status ${x.status}` }, x.status), el('td', {}, time(x.startDate)), el('td', { class: 'num' }, seconds(x.startDate, x.stopDate)));
+    const tr = el(
+      'tr',
+      { class: `execution${x.executionArn === selected ? ' selected' : ''}`, 'data-arn': x.executionArn },
+      el('td', {}, x.stateMachine),
+      el('td', {}, x.name),
+      el('td', { class: `status ${x.status}` }, x.status),
+      el('td', {}, time(x.startDate)),
+      el('td', { class: 'num' }, seconds(x.startDate, x.stopDate)),
+    );
     tr.addEventListener('click', () => {
       selected = x.executionArn;
       history.replaceState(null, '', `?execution=${encodeURIComponent(selected)}`);
@@ -77,7 +95,9 @@ function renderExecutions(executions) {
     });
     return tr;
   });
-  $('#executions .body').replaceChildren(rows.length === 0 ? el('p', { class: 'empty' }, 'No executions yet.') : table(['state machine', 'name', 'status', 'started', 'took'], rows, [4]));
+  $('#executions .body').replaceChildren(
+    rows.length === 0 ? el('p', { class: 'empty' }, 'No executions yet.') : table(['state machine', 'name', 'status', 'started', 'took'], rows, [4]),
+  );
 }
 
 /** Each state's status in an execution, from its events. */
@@ -150,7 +170,17 @@ function drawMachine(def, statuses) {
   const height = layout(def, 10, 10, boxes, edges, statuses) + 10;
   const byName = new Map(boxes.map((b) => [b.name, b]));
   const svg = svgEl('svg', { width: BOX_W + 120, height, viewBox: `0 0 ${BOX_W + 120} ${height}`, role: 'img', 'aria-label': 'state machine' });
-  svg.append(svgEl('defs', {}, svgEl('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto' }, svgEl('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#9aa5ae' }))));
+  svg.append(
+    svgEl(
+      'defs',
+      {},
+      svgEl(
+        'marker',
+        { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto' },
+        svgEl('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#9aa5ae' }),
+      ),
+    ),
+  );
   for (const [from, to] of edges) {
     const a = byName.get(from);
     const b = byName.get(to);
@@ -197,17 +227,42 @@ async function renderDetail(executions) {
   const open = new Set([...body.querySelectorAll('details[open]')].map((d) => d.dataset.state));
   for (const d of states) if (open.has(d.dataset.state)) d.setAttribute('open', '');
   body.replaceChildren(
-    el('p', {}, el('strong', {}, x.name), ' ', el('span', { class: `status ${x.status}` }, x.status), ` · ${x.stateMachine} · started ${time(x.startDate)}${x.error ? ` · ${x.error}: ${x.cause ?? ''}` : ''}`),
+    el(
+      'p',
+      {},
+      el('strong', {}, x.name),
+      ' ',
+      el('span', { class: `status ${x.status}` }, x.status),
+      ` · ${x.stateMachine} · started ${time(x.startDate)}${x.error ? ` · ${x.error}: ${x.cause ?? ''}` : ''}`,
+    ),
     drawMachine(definitions.get(machine), statuses),
     ...states,
   );
 }
 
 async function renderImports(executions) {
-  const ids = [...new Set(executions.filter((e) => e.stateMachine.endsWith('-import')).map((e) => e.input?.importId).filter(Boolean))];
+  const ids = [
+    ...new Set(
+      executions
+        .filter((e) => e.stateMachine.endsWith('-import'))
+        .map((e) => e.input?.importId)
+        .filter(Boolean),
+    ),
+  ];
   const reports = await Promise.all(ids.map((id) => getJson(`/v1/imports/${encodeURIComponent(id)}`).catch(() => undefined)));
-  const rows = reports.filter(Boolean).map((r) => [r.id, el('span', { class: `status ${r.state === 'succeeded' ? 'SUCCEEDED' : r.state === 'failed' ? 'FAILED' : 'RUNNING'}` }, r.state), r.counts?.valid ?? '', r.counts?.invalid ?? '', r.counts?.records ?? '', r.errors?.[0] ? `line ${r.errors[0].line}: ${r.errors[0].reason}` : r.cause ?? '']);
-  $('#imports .body').replaceChildren(rows.length === 0 ? el('p', { class: 'empty' }, 'No imports.') : table(['import', 'state', 'valid', 'invalid', 'records', 'first error'], rows, [2, 3, 4]));
+  const rows = reports
+    .filter(Boolean)
+    .map((r) => [
+      r.id,
+      el('span', { class: `status ${r.state === 'succeeded' ? 'SUCCEEDED' : r.state === 'failed' ? 'FAILED' : 'RUNNING'}` }, r.state),
+      r.counts?.valid ?? '',
+      r.counts?.invalid ?? '',
+      r.counts?.records ?? '',
+      r.errors?.[0] ? `line ${r.errors[0].line}: ${r.errors[0].reason}` : (r.cause ?? ''),
+    ]);
+  $('#imports .body').replaceChildren(
+    rows.length === 0 ? el('p', { class: 'empty' }, 'No imports.') : table(['import', 'state', 'valid', 'invalid', 'records', 'first error'], rows, [2, 3, 4]),
+  );
 }
 
 async function refresh() {

@@ -31,7 +31,16 @@ export class IamLog {
     const key = `${principal}\t${check.action}\t${statement}\t${d.allowed}`;
     const e = this.entries.get(key);
     if (e) e.count++;
-    else this.entries.set(key, { principal, action: check.action, allowed: d.allowed, statement, ...(d.by?.sid ? { sid: d.by.sid } : {}), resource: check.resource, count: 1 });
+    else
+      this.entries.set(key, {
+        principal,
+        action: check.action,
+        allowed: d.allowed,
+        statement,
+        ...(d.by?.sid ? { sid: d.by.sid } : {}),
+        resource: check.resource,
+        count: 1,
+      });
   }
 
   all(): IamEntry[] {
@@ -48,7 +57,13 @@ export class IamLog {
 
   /** Appends the entries to `$ALKI_IAM_LOG`, if set, and forgets them. */
   flush(file = process.env.ALKI_IAM_LOG): void {
-    if (file && this.entries.size > 0) appendFileSync(file, this.all().map((e) => JSON.stringify(e)).join('\n') + '\n');
+    if (file && this.entries.size > 0)
+      appendFileSync(
+        file,
+        this.all()
+          .map((e) => JSON.stringify(e))
+          .join('\n') + '\n',
+      );
     this.entries.clear();
   }
 }
@@ -56,7 +71,10 @@ export class IamLog {
 /** The entries a run appended to an IAM log file (none if there is no file). */
 export function readIamLog(file: string): IamEntry[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as IamEntry);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as IamEntry);
 }
 
 /** Stores differ by prefix between tests: `<prefix>-<role>` is reported as its role (a unit or a state machine). */
@@ -72,7 +90,8 @@ export function unusedGrants(entries: readonly IamEntry[]): string[] {
   for (const [unit, grants] of Object.entries(UNIT_GRANTS) as [UnitName, (typeof UNIT_GRANTS)[UnitName]][]) {
     for (const g of grants) {
       for (const action of g.actions) {
-        if (!entries.some((e) => e.allowed && roleOf(e.principal) === unit && e.action === action && e.sid === g.on)) unused.push(`${unit}: ${action} on ${g.on}`);
+        if (!entries.some((e) => e.allowed && roleOf(e.principal) === unit && e.action === action && e.sid === g.on))
+          unused.push(`${unit}: ${action} on ${g.on}`);
       }
     }
   }

@@ -48,7 +48,10 @@ export function wildcardMatch(pattern: string, value: string, caseInsensitive = 
   const cacheKey = `${caseInsensitive ? 'i' : 's'}:${pattern}`;
   let re = patterns.get(cacheKey);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
     patterns.set(cacheKey, re);
   }
@@ -69,7 +72,8 @@ type SetQualifier = 'ForAllValues' | 'ForAnyValue' | undefined;
 
 function operatorOf(name: string): { test: (a: string, e: string) => boolean; ifExists: boolean; negated: boolean; set: SetQualifier } {
   const [qualifier, op] = name.includes(':') ? (name.split(':') as [string, string]) : [undefined, name];
-  if (qualifier !== undefined && qualifier !== 'ForAllValues' && qualifier !== 'ForAnyValue') throw new Error(`IAM condition qualifier ${qualifier} is not supported by the local evaluator`);
+  if (qualifier !== undefined && qualifier !== 'ForAllValues' && qualifier !== 'ForAnyValue')
+    throw new Error(`IAM condition qualifier ${qualifier} is not supported by the local evaluator`);
   const ifExists = op.endsWith('IfExists');
   const base = ifExists ? op.slice(0, -'IfExists'.length) : op;
   const test = OPERATORS[base];
@@ -104,9 +108,11 @@ function conditionsHold(s: Statement, ctx: RequestContext): boolean {
 }
 
 function matches(s: Statement, action: string, resource: string, ctx: RequestContext): boolean {
-  const actionOk = s.Action !== undefined ? list(s.Action).some((a) => wildcardMatch(a, action, true)) : !list(s.NotAction).some((a) => wildcardMatch(a, action, true));
+  const actionOk =
+    s.Action !== undefined ? list(s.Action).some((a) => wildcardMatch(a, action, true)) : !list(s.NotAction).some((a) => wildcardMatch(a, action, true));
   if (!actionOk) return false;
-  const resourceOk = s.Resource !== undefined ? list(s.Resource).some((r) => wildcardMatch(r, resource)) : !list(s.NotResource).some((r) => wildcardMatch(r, resource));
+  const resourceOk =
+    s.Resource !== undefined ? list(s.Resource).some((r) => wildcardMatch(r, resource)) : !list(s.NotResource).some((r) => wildcardMatch(r, resource));
   return resourceOk && conditionsHold(s, ctx);
 }
 

@@ -17,7 +17,13 @@ export interface Check {
 export class UnknownOperationError extends Error {}
 
 /** The item operations, and where their request names the item's key. */
-const ITEM_FIELD: Readonly<Record<string, 'Item' | 'Key'>> = { PutItem: 'Item', GetItem: 'Key', DeleteItem: 'Key', UpdateItem: 'Key', ConditionCheckItem: 'Key' };
+const ITEM_FIELD: Readonly<Record<string, 'Item' | 'Key'>> = {
+  PutItem: 'Item',
+  GetItem: 'Key',
+  DeleteItem: 'Key',
+  UpdateItem: 'Key',
+  ConditionCheckItem: 'Key',
+};
 
 /** One operation on a table, with the item's partition key as `dynamodb:LeadingKeys` where the request names an item. */
 function itemCheck(op: string, body: Record<string, unknown>, partitionKeyOf: (table: string) => string | undefined): Check {
@@ -35,7 +41,11 @@ function itemCheck(op: string, body: Record<string, unknown>, partitionKeyOf: (t
  * carry `dynamodb:LeadingKeys`, the partition key value, for fine-grained conditions
  * (`partitionKeyOf` names the table's partition key attribute).
  */
-export function dynamodbChecks(target: string, body: Record<string, unknown>, partitionKeyOf: (table: string) => string | undefined = () => undefined): Check[] {
+export function dynamodbChecks(
+  target: string,
+  body: Record<string, unknown>,
+  partitionKeyOf: (table: string) => string | undefined = () => undefined,
+): Check[] {
   const op = target.split('.')[1] ?? '';
   const action = `dynamodb:${op}`;
   if (op === 'ListTables') return [{ action, resource: '*' }];
@@ -63,7 +73,8 @@ export function dynamodbChecks(target: string, body: Record<string, unknown>, pa
 /** Step Functions' JSON protocol: only what Alki's functions call. */
 export function statesChecks(target: string, body: Record<string, unknown>): Check[] {
   const op = target.split('.')[1] ?? '';
-  if ((op === 'StartExecution' || op === 'ListExecutions') && typeof body.stateMachineArn === 'string') return [{ action: `states:${op}`, resource: body.stateMachineArn }];
+  if ((op === 'StartExecution' || op === 'ListExecutions') && typeof body.stateMachineArn === 'string')
+    return [{ action: `states:${op}`, resource: body.stateMachineArn }];
   throw new UnknownOperationError(`Step Functions operation ${target} is not served locally`);
 }
 
@@ -93,9 +104,13 @@ export function s3Checks(r: S3Request): { operation: string; checks: Check[] } {
   }
   const bucket = bucketArn(r.bucket);
   if (r.key === undefined) {
-    if (r.method === 'GET' && q('uploads')) return { operation: 'ListMultipartUploads', checks: [{ action: 's3:ListBucketMultipartUploads', resource: bucket }] };
+    if (r.method === 'GET' && q('uploads'))
+      return { operation: 'ListMultipartUploads', checks: [{ action: 's3:ListBucketMultipartUploads', resource: bucket }] };
     if (r.method === 'GET' && q('versions')) return { operation: 'ListObjectVersions', checks: [{ action: 's3:ListBucketVersions', resource: bucket }] };
-    if ((r.method === 'GET' && (q('list-type') || [...r.query.keys()].every((k) => ['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type'].includes(k)))) ) {
+    if (
+      r.method === 'GET' &&
+      (q('list-type') || [...r.query.keys()].every((k) => ['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type'].includes(k)))
+    ) {
       return { operation: 'ListObjects', checks: [{ action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': r.query.get('prefix') ?? '' } }] };
     }
     if (r.method === 'HEAD') return { operation: 'HeadBucket', checks: [{ action: 's3:ListBucket', resource: bucket }] };
@@ -105,19 +120,27 @@ export function s3Checks(r: S3Request): { operation: string; checks: Check[] } {
   }
   const object = objectArn(r.bucket, r.key);
   if (r.method === 'GET' && q('uploadId')) return { operation: 'ListParts', checks: [{ action: 's3:ListMultipartUploadParts', resource: object }] };
-  if (r.method === 'GET' || r.method === 'HEAD') return { operation: r.method === 'GET' ? 'GetObject' : 'HeadObject', checks: [{ action: 's3:GetObject', resource: object }] };
+  if (r.method === 'GET' || r.method === 'HEAD')
+    return { operation: r.method === 'GET' ? 'GetObject' : 'HeadObject', checks: [{ action: 's3:GetObject', resource: object }] };
   if (r.method === 'PUT') {
     const source = r.headers['x-amz-copy-source'];
     if (typeof source === 'string') {
       const [sb, ...sk] = decodeURIComponent(source.replace(/^\//, '').split('?')[0]!).split('/');
-      return { operation: 'CopyObject', checks: [{ action: 's3:PutObject', resource: object }, { action: 's3:GetObject', resource: objectArn(sb!, sk.join('/')) }] };
+      return {
+        operation: 'CopyObject',
+        checks: [
+          { action: 's3:PutObject', resource: object },
+          { action: 's3:GetObject', resource: objectArn(sb!, sk.join('/')) },
+        ],
+      };
     }
     return { operation: q('partNumber') ? 'UploadPart' : 'PutObject', checks: [{ action: 's3:PutObject', resource: object }] };
   }
   if (r.method === 'POST' && q('uploads')) return { operation: 'CreateMultipartUpload', checks: [{ action: 's3:PutObject', resource: object }] };
   if (r.method === 'POST' && q('uploadId')) return { operation: 'CompleteMultipartUpload', checks: [{ action: 's3:PutObject', resource: object }] };
   if (r.method === 'DELETE' && q('uploadId')) return { operation: 'AbortMultipartUpload', checks: [{ action: 's3:AbortMultipartUpload', resource: object }] };
-  if (r.method === 'DELETE') return { operation: 'DeleteObject', checks: [{ action: q('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: object }] };
+  if (r.method === 'DELETE')
+    return { operation: 'DeleteObject', checks: [{ action: q('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: object }] };
   throw new UnknownOperationError(`S3 ${r.method} on ${r.bucket}/${r.key} is not known to the local authorizer`);
 }
 

@@ -64,7 +64,8 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
   const [indexId, index] = one('AWS::DynamoDB::GlobalTable');
   const [bucketId] = one('AWS::S3::Bucket');
   const templatePrefix = String(index.Properties?.TableName).replace(/-index$/, '');
-  const localName = (templateName: string): string => (templateName.startsWith(`${templatePrefix}-`) ? `${names.prefix}-${templateName.slice(templatePrefix.length + 1)}` : templateName);
+  const localName = (templateName: string): string =>
+    templateName.startsWith(`${templatePrefix}-`) ? `${names.prefix}-${templateName.slice(templatePrefix.length + 1)}` : templateName;
 
   const unitOf = (logicalId: string): UnitName | undefined => {
     const path = String(resources[logicalId]?.Metadata?.['aws:cdk:path'] ?? '');
@@ -86,7 +87,12 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
     if (r.Type === 'AWS::Logs::LogGroup') return name === 'Ref' ? id : `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${id}:*`;
     return name === 'Ref' ? id : `arn:aws:local:::${id}`;
   };
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': LOCAL_REGION, 'AWS::AccountId': LOCAL_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': LOCAL_REGION,
+    'AWS::AccountId': LOCAL_ACCOUNT,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   // Names built from a literal prefix: the hot tables, their auto scaling alarms, and the lifecycle machine named in rotate's policy.
   const literal = (s: string): string =>
     s
@@ -117,7 +123,10 @@ export function stackModel(asm: Assembly, names: LocalNames): StackModel {
     const role = resources[roleId];
     if (!role) throw new Error(`role ${roleId} is not in the template`);
     if (role.Properties?.ManagedPolicyArns) throw new Error(`role ${roleId} has managed policies, which the local evaluator cannot read`);
-    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: PolicyDocument }[]).map((p) => ({ name: p.PolicyName, doc: p.PolicyDocument }));
+    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: PolicyDocument }[]).map((p) => ({
+      name: p.PolicyName,
+      doc: p.PolicyDocument,
+    }));
     const attached = byType('AWS::IAM::Policy')
       .filter(([, p]) => ((p.Properties?.Roles ?? []) as { Ref?: string }[]).some((r) => r.Ref === roleId))
       .map(([id, p]) => ({ name: id, doc: p.Properties!.PolicyDocument as PolicyDocument }));

@@ -18,7 +18,9 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'alki-synth');
 function files(path: string): string[] {
   if (!existsSync(path)) return [];
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path).sort().flatMap((f) => files(join(path, f)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((f) => files(join(path, f)));
 }
 
 /** The hash of everything the assembly is made from. */
@@ -60,7 +62,17 @@ export function synthesizedAssembly(log: (line: string) => void = () => undefine
     execFileSync(process.execPath, [join(ROOT, 'bin/alki.ts')], {
       cwd: ROOT,
       // What the CLI adds to cdk.json's context: path and asset metadata in the template.
-      env: { ...process.env, CDK_OUTDIR: tmp, CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'alki:stackName': STACK, [APPLICATION_ROLE_CONTEXT]: true, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true }) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: tmp,
+        CDK_CONTEXT_JSON: JSON.stringify({
+          ...context,
+          'alki:stackName': STACK,
+          [APPLICATION_ROLE_CONTEXT]: true,
+          'aws:cdk:enable-path-metadata': true,
+          'aws:cdk:enable-asset-metadata': true,
+        }),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {

@@ -94,7 +94,9 @@ describe('AlkiStore (CDK)', () => {
         ]),
       },
     });
-    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 } })] });
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 } })],
+    });
     const fns = Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::Function');
     for (const f of fns) {
       const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -102,11 +104,16 @@ describe('AlkiStore (CDK)', () => {
       assert.equal(env.ALKI_COMPACTION, 'multi');
     }
     // Without a window: a month of noncurrent versions as a recovery window, 35 days of backups.
-    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } })] });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } })],
+    });
     // S3 lifecycle rules count whole days, once a day: a shorter window cannot be kept on AWS.
     assert.throws(() => synth({ 'alki:purgeWithin': '3d' }), /purgeWithin must be at least 4d on AWS/);
     // A slow lifecycle keeps hot tables longer: the window must still hold twice that.
-    assert.throws(() => synth({ 'alki:purgeWithin': '4d', 'alki:lifecycleEvery': '12h' }), /purgeWithin is too short for lifecycleEvery 12h: a hot table outlives a delete by up to/);
+    assert.throws(
+      () => synth({ 'alki:purgeWithin': '4d', 'alki:lifecycleEvery': '12h' }),
+      /purgeWithin is too short for lifecycleEvery 12h: a hot table outlives a delete by up to/,
+    );
   });
 
   it('lets GC list and delete object versions (a purge deletes every version of what it deletes)', () => {
@@ -141,7 +148,7 @@ describe('AlkiStore (CDK)', () => {
     });
   });
 
-  it('runs each handler on Node 24, arm64, with its own role and log group, JSON logs without Lambda\'s per-request lines, the lifecycle traced', () => {
+  it("runs each handler on Node 24, arm64, with its own role and log group, JSON logs without Lambda's per-request lines, the lifecycle traced", () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     assert.equal(fns.length, Object.keys(UNITS).length);
     const roles = new Set(fns.map((f) => JSON.stringify(f.Properties.Role)));
@@ -153,7 +160,10 @@ describe('AlkiStore (CDK)', () => {
       const dataPlane = unit === UNITS.ingest.description || unit === UNITS.read.description;
       // The API's functions are not traced by default (dataPlaneTracing): at their rates, traces cost more than they tell.
       assert.deepEqual(f.Properties.TracingConfig, { Mode: dataPlane ? 'PassThrough' : 'Active' });
-      assert.deepEqual({ ...(f.Properties.LoggingConfig as Record<string, unknown>), LogGroup: undefined }, { LogGroup: undefined, LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+      assert.deepEqual(
+        { ...(f.Properties.LoggingConfig as Record<string, unknown>), LogGroup: undefined },
+        { LogGroup: undefined, LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' },
+      );
       const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       assert.equal(env.ALKI_PERIOD, '1d');
       assert.ok(env.ALKI_BUCKET && env.ALKI_INDEX_TABLE);
@@ -166,10 +176,36 @@ describe('AlkiStore (CDK)', () => {
   it('grants each function only its own actions (no "*" beyond X-Ray, log delivery and the auto scaling AWS checks)', () => {
     const allowed = (unit: UnitName): string[] => [...new Set(statementsOf(unit).flatMap(actionsOf))].sort();
     // ingest reads a key's versions, hot and cold, for a conditional write, and checks the other writable table in a transaction.
-    assert.deepEqual(allowed('ingest'), ['dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    assert.ok(!JSON.stringify(statementsOf('ingest')).includes('TransactWriteItems'), 'a transaction is authorized action by action; there is no TransactWriteItems action');
+    assert.deepEqual(allowed('ingest'), [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    assert.ok(
+      !JSON.stringify(statementsOf('ingest')).includes('TransactWriteItems'),
+      'a transaction is authorized action by action; there is no TransactWriteItems action',
+    );
     // read may list the bucket: without it S3 answers a missing blob 403, not 404, and the re-read never happens.
-    assert.deepEqual(allowed('read'), ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.deepEqual(allowed('read'), [
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     // Its writes: checkpoints, and nothing else of the index table.
     const writes = statementsOf('read').filter((st) => actionsOf(st).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:DeleteItem'));
     assert.equal(writes.length, 1);
@@ -198,10 +234,17 @@ describe('AlkiStore (CDK)', () => {
     ]);
     // Only the service-linked role of DynamoDB's auto scaling may be created.
     const slr = statementsOf('rotate').find((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'))!;
-    assert.match(JSON.stringify(slr.Resource), /role\/aws-service-role\/dynamodb\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable/);
+    assert.match(
+      JSON.stringify(slr.Resource),
+      /role\/aws-service-role\/dynamodb\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable/,
+    );
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     const own = (u: UnitName): string[] => allowed(u).filter((a) => !base.includes(a));
-    assert.deepEqual(own('verify'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'], 'verify reads, and records under its job');
+    assert.deepEqual(
+      own('verify'),
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 's3:ListBucket'],
+      'verify reads, and records under its job',
+    );
     // Its one write: items of partitions job#*, never the manifest's or a run's index items.
     const record = statementsOf('verify').find((st) => actionsOf(st).includes('dynamodb:PutItem'))!;
     assert.deepEqual(record.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } });
@@ -237,7 +280,11 @@ describe('AlkiStore (CDK)', () => {
         if (s.Resource !== '*') continue;
         // Application Auto Scaling names targets by generated ids, and checks alarms it names itself (lambda/store/table-scaling.ts).
         for (const a of actionsOf(s)) {
-          assert.match(a, /^(xray:\w+|logs:(Create|Get|Update|Delete|List|Describe|Put)\w*(LogDelivery|LogDeliveries|ResourcePolicy|ResourcePolicies|LogGroups)|application-autoscaling:(Register|Deregister)ScalableTarget|application-autoscaling:PutScalingPolicy|cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms))$/, `${a} on "*"`);
+          assert.match(
+            a,
+            /^(xray:\w+|logs:(Create|Get|Update|Delete|List|Describe|Put)\w*(LogDelivery|LogDeliveries|ResourcePolicy|ResourcePolicies|LogGroups)|application-autoscaling:(Register|Deregister)ScalableTarget|application-autoscaling:PutScalingPolicy|cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms))$/,
+            `${a} on "*"`,
+          );
         }
       }
     }
@@ -280,19 +327,26 @@ describe('AlkiStore (CDK)', () => {
     const sm = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties.DefinitionString === asl);
     assert.ok(sm, 'the import machine is the file as written');
     assert.deepEqual(Object.keys(sm.Properties.DefinitionSubstitutions as Record<string, unknown>).sort(), placeholders(asl).sort());
-    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.ALKI_IMPORT_STATE_MACHINE_ARN);
+    const fn = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.ALKI_IMPORT_STATE_MACHINE_ARN,
+    );
     assert.ok(fn, 'the imports function knows the machine');
     template.hasOutput('ImportStateMachineArn', {});
   });
 
-  it('runs rotation on its own schedule, straight to the rotate function, and rotate may list the lifecycle\'s executions', () => {
-    const rotate = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes('create and register the next periods'))!;
+  it("runs rotation on its own schedule, straight to the rotate function, and rotate may list the lifecycle's executions", () => {
+    const rotate = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes('create and register the next periods'),
+    )!;
     const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
     assert.equal(rules.length, 2, 'the lifecycle and rotation');
     const rotation = rules.find((r) => JSON.stringify(r.Properties.Targets).includes(rotate[0]))!;
     // Every 15 minutes on daily periods (the lifecycle: hourly): the lead of a provisioned table.
     assert.equal(rotation.Properties.ScheduleExpression, 'rate(15 minutes)');
-    assert.ok(rules.some((r) => r.Properties.ScheduleExpression === 'rate(1 hour)'), 'the lifecycle, hourly');
+    assert.ok(
+      rules.some((r) => r.Properties.ScheduleExpression === 'rate(1 hour)'),
+      'the lifecycle, hourly',
+    );
     const list = statementsOf('rotate').find((st) => actionsOf(st).includes('states:ListExecutions'))!;
     assert.match(JSON.stringify(list.Resource), /stateMachine:alki-lifecycle/);
   });
@@ -303,10 +357,20 @@ describe('AlkiStore (CDK)', () => {
     const metrics = alarms.flatMap((a) => (a.Properties.MetricName ? [a.Properties.MetricName] : [])).sort();
     assert.deepEqual(metrics, ['5xx', 'ExecutionsFailed', 'OffloadLagPeriods', 'RotationHorizonPeriods', 'VerificationFailed']);
     // Throttling, as sums of metrics: the data plane's 429s, Lambda refusing ingest and read, the index table's throttle events.
-    const math = alarms.filter((a) => !a.Properties.MetricName).map((a) => (a.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } } }[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])));
-    assert.deepEqual(math.map((ms) => ms.map((m) => m.MetricName).sort()).sort(), [['ReadThrottleEvents', 'WriteThrottleEvents'], ['ReadsThrottled', 'WritesThrottled'], ['Throttles', 'Throttles']]);
+    const math = alarms
+      .filter((a) => !a.Properties.MetricName)
+      .map((a) =>
+        (a.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } } }[]).flatMap((m) =>
+          m.MetricStat ? [m.MetricStat.Metric] : [],
+        ),
+      );
+    assert.deepEqual(math.map((ms) => ms.map((m) => m.MetricName).sort()).sort(), [
+      ['ReadThrottleEvents', 'WriteThrottleEvents'],
+      ['ReadsThrottled', 'WritesThrottled'],
+      ['Throttles', 'Throttles'],
+    ]);
     const indexAlarm = math.find((ms) => ms[0]!.MetricName.endsWith('ThrottleEvents'))!;
-    for (const m of indexAlarm) assert.match(JSON.stringify(m.Dimensions), /IndexTable/, 'the index table\'s events');
+    for (const m of indexAlarm) assert.match(JSON.stringify(m.Dimensions), /IndexTable/, "the index table's events");
     // Auto scaling's alarms are named by the hot table they scale: the grant names the store's.
     const alarmGrants = statementsOf('rotate').filter((st) => actionsOf(st).includes('cloudwatch:PutMetricAlarm'));
     assert.equal(alarmGrants.length, 1);
@@ -366,11 +430,26 @@ describe('AlkiStore (CDK)', () => {
       }
       return out;
     };
-    assert.deepEqual(reservedOf(template), { ingest: 100, read: 100, rotate: undefined, offload: 100, verify: 100, compact: 100, commit: undefined, imports: undefined, importer: 100, exporter: 100, gc: undefined });
+    assert.deepEqual(reservedOf(template), {
+      ingest: 100,
+      read: 100,
+      rotate: undefined,
+      offload: 100,
+      verify: 100,
+      compact: 100,
+      commit: undefined,
+      imports: undefined,
+      importer: 100,
+      exporter: 100,
+      gc: undefined,
+    });
     // Sized for 3,000 writes a second: ingest gets twice its 150 concurrent invocations at the peak.
     const sized = reservedOf(synth({ 'alki:peakWritesPerSecond': 3000, 'alki:backgroundConcurrency': 250 }).template);
     assert.deepEqual([sized.ingest, sized.read, sized.offload, sized.exporter], [300, 100, 50, 50]);
-    assert.throws(() => synth({ 'alki:peakWritesPerSecond': 10_000 }), /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/);
+    assert.throws(
+      () => synth({ 'alki:peakWritesPerSecond': 10_000 }),
+      /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/,
+    );
     assert.doesNotThrow(() => synth({ 'alki:peakWritesPerSecond': 10_000, 'alki:accountConcurrency': 3000 }));
     assert.throws(() => synth({ 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 5 background functions/);
   });
@@ -386,7 +465,7 @@ describe('AlkiStore (CDK)', () => {
     assert.throws(() => synth({ 'alki:hotCapacity': 'reserved' }), /hot capacity must be on-demand or provisioned/);
   });
 
-  it('turns the front end\'s per-request costs on and off by context: traces of the API\'s functions, the API\'s access log (cdk-nag acknowledged)', () => {
+  it("turns the front end's per-request costs on and off by context: traces of the API's functions, the API's access log (cdk-nag acknowledged)", () => {
     const { app, template: t } = synth({ 'alki:dataPlaneTracing': 'true', 'alki:apiAccessLogs': 'false' });
     const fns = Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::Function');
     assert.ok(fns.every((f) => (f.Properties.TracingConfig as { Mode: string }).Mode === 'Active'));

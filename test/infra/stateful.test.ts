@@ -39,21 +39,32 @@ function replacements(resources: Record<string, Resource>, pinned: Record<string
   for (const [id, p] of Object.entries(pinned)) {
     const r = resources[id];
     if (!r) {
-      problems.push(`${id} (${p.type}) is gone from the template: CloudFormation would delete it (or leave it, retained, orphaned) and a resource under any new logical id is a new, empty one`);
+      problems.push(
+        `${id} (${p.type}) is gone from the template: CloudFormation would delete it (or leave it, retained, orphaned) and a resource under any new logical id is a new, empty one`,
+      );
       continue;
     }
     if (r.Type !== p.type) problems.push(`${id} is a ${r.Type}, not a ${p.type}: CloudFormation replaces a resource whose type changes`);
     for (const [prop, want] of Object.entries(p.replacement)) {
       const got = at(r, prop);
-      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${id}: ${prop} is ${JSON.stringify(got)}, was ${JSON.stringify(want)}: CloudFormation replaces a ${p.type} when ${prop} changes, with a new, empty one`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        problems.push(
+          `${id}: ${prop} is ${JSON.stringify(got)}, was ${JSON.stringify(want)}: CloudFormation replaces a ${p.type} when ${prop} changes, with a new, empty one`,
+        );
     }
     for (const want of p.keyAttributes ?? []) {
-      const got = ((r.Properties?.AttributeDefinitions ?? []) as { AttributeName: string; AttributeType: string }[]).find((a) => a.AttributeName === want.AttributeName);
-      if (got?.AttributeType !== want.AttributeType) problems.push(`${id}: key attribute ${want.AttributeName} is ${got?.AttributeType ?? 'gone'}, was ${want.AttributeType}: a key schema change, so a replacement`);
+      const got = ((r.Properties?.AttributeDefinitions ?? []) as { AttributeName: string; AttributeType: string }[]).find(
+        (a) => a.AttributeName === want.AttributeName,
+      );
+      if (got?.AttributeType !== want.AttributeType)
+        problems.push(
+          `${id}: key attribute ${want.AttributeName} is ${got?.AttributeType ?? 'gone'}, was ${want.AttributeType}: a key schema change, so a replacement`,
+        );
     }
     for (const [path, want] of Object.entries(p.kept)) {
       const got = at(r, path);
-      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${id}: ${path} is ${JSON.stringify(got)}, must stay ${JSON.stringify(want)}: the data would not be kept`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        problems.push(`${id}: ${path} is ${JSON.stringify(got)}, must stay ${JSON.stringify(want)}: the data would not be kept`);
     }
   }
   for (const [id, r] of Object.entries(resources)) {

@@ -52,7 +52,7 @@ describe('HTTP API on the embedded system', () => {
   });
   afterAll(() => sys.stop());
 
-  it('keeps every response within Lambda\'s 6 MB: a query page ends early with a cursor, a batch get names the rest', async () => {
+  it("keeps every response within Lambda's 6 MB: a query page ends early with a cursor, a batch get names the rest", async () => {
     const pk = 'large-values';
     const value = 'v'.repeat(250 * 1024);
     const sks = Array.from({ length: 30 }, (_, i) => `k${String(i).padStart(2, '0')}`);
@@ -72,7 +72,9 @@ describe('HTTP API on the embedded system', () => {
     } while (cursor);
     assert.deepEqual(seen, sks);
     assert.ok(pages >= 2, `${pages} pages`);
-    const got = await api.call<{ items: { sk: string }[]; unprocessedKeys?: { pk: string; sk: string }[] }>('POST', '/v1/batch/get', { keys: sks.map((sk) => ({ pk, sk })) });
+    const got = await api.call<{ items: { sk: string }[]; unprocessedKeys?: { pk: string; sk: string }[] }>('POST', '/v1/batch/get', {
+      keys: sks.map((sk) => ({ pk, sk })),
+    });
     assert.equal(got.status, 200);
     const rest = got.body.unprocessedKeys ?? [];
     assert.ok(rest.length > 0 && got.body.items.length > 0);
@@ -88,10 +90,31 @@ describe('HTTP API on the embedded system', () => {
     };
     const calls: [OperationName, string, string, unknown?][] = [
       ['putItem', 'PUT', '/v1/items/spec/a', { n: 1 }],
-      ['batchWrite', 'POST', '/v1/batch/write', { items: [{ pk: 'spec', sk: 'b', value: [1] }, { pk: 'spec', sk: 'c', delete: true }, { pk: '', sk: 'x', value: 1 }] }],
+      [
+        'batchWrite',
+        'POST',
+        '/v1/batch/write',
+        {
+          items: [
+            { pk: 'spec', sk: 'b', value: [1] },
+            { pk: 'spec', sk: 'c', delete: true },
+            { pk: '', sk: 'x', value: 1 },
+          ],
+        },
+      ],
       ['getItem', 'GET', '/v1/items/spec/a'],
       ['query', 'GET', '/v1/items/spec?limit=1'],
-      ['batchGet', 'POST', '/v1/batch/get', { keys: [{ pk: 'spec', sk: 'a' }, { pk: 'spec', sk: 'none' }] }],
+      [
+        'batchGet',
+        'POST',
+        '/v1/batch/get',
+        {
+          keys: [
+            { pk: 'spec', sk: 'a' },
+            { pk: 'spec', sk: 'none' },
+          ],
+        },
+      ],
       ['listRuns', 'GET', '/v1/runs'],
       ['status', 'GET', '/v1/status'],
       ['deleteItem', 'DELETE', '/v1/items/spec/a'],
@@ -159,7 +182,10 @@ describe('HTTP API on the embedded system', () => {
       assert.deepEqual({ pk: r.body.pk, sk: r.body.sk, value: r.body.value }, { pk, sk, value: { pk, sk } });
     }
     const q = await api.query('p');
-    assert.deepEqual(q.body.items.map((i) => i.sk), ['\u0000zero', 'trailing.']);
+    assert.deepEqual(
+      q.body.items.map((i) => i.sk),
+      ['\u0000zero', 'trailing.'],
+    );
   });
 
   it('writes and reads batches, answering per item in request order', async () => {
@@ -177,29 +203,60 @@ describe('HTTP API on the embedded system', () => {
     const codes = w.body.results.map((r) => ('error' in r ? r.error.code : 'ok'));
     assert.deepEqual(codes, ['ok', 'ok', 'InvalidKey', 'ok', 'ok', 'ValueTooLarge']);
     const g = await api.call<{ items: { sk: string; value: unknown }[] }>('POST', '/v1/batch/get', {
-      keys: [{ pk: 'b', sk: '3' }, { pk: 'b', sk: '2' }, { pk: 'b', sk: 'absent' }, { pk: 'b', sk: '1' }, { pk: 'b', sk: '4' }],
+      keys: [
+        { pk: 'b', sk: '3' },
+        { pk: 'b', sk: '2' },
+        { pk: 'b', sk: 'absent' },
+        { pk: 'b', sk: '1' },
+        { pk: 'b', sk: '4' },
+      ],
     });
-    assert.deepEqual(g.body.items.map((i) => [i.sk, i.value]), [['3', 'three'], ['1', 'one']]);
+    assert.deepEqual(
+      g.body.items.map((i) => [i.sk, i.value]),
+      [
+        ['3', 'three'],
+        ['1', 'one'],
+      ],
+    );
   });
 
   it('merges hot tables and cold runs, newest seq winning, tombstones shadowing', async () => {
     const pk = 'merge';
-    await addColdRun(sys, 'test-old', ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].map((sk, i) => put(pk, sk, 100 + i, `old-${sk}`)), T0);
+    await addColdRun(
+      sys,
+      'test-old',
+      ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].map((sk, i) => put(pk, sk, 100 + i, `old-${sk}`)),
+      T0,
+    );
     await addColdRun(sys, 'test-mid', [put(pk, 'k2', 200, 'mid-k2'), del(pk, 'k3', 200), put(pk, 'k8', 200, 'mid-k8')], T0 + HOUR);
     const past = periodStartOf(Date.now(), HOUR) - HOUR;
     await addHotPeriod(sys, past, [put(pk, 'k4', past * 1000 + 1, 'hot-k4'), del(pk, 'k5', past * 1000 + 1), del(pk, 'k8', past * 1000 + 2)]);
     await api.put(pk, 'k6', 'new-k6');
     await api.del(pk, 'k1');
-    const expected: [string, string][] = [['k2', 'mid-k2'], ['k4', 'hot-k4'], ['k6', 'new-k6'], ['k7', 'old-k7']];
+    const expected: [string, string][] = [
+      ['k2', 'mid-k2'],
+      ['k4', 'hot-k4'],
+      ['k6', 'new-k6'],
+      ['k7', 'old-k7'],
+    ];
     for (const [sk, v] of expected) assert.equal((await api.get(pk, sk)).body.value, v, sk);
     for (const sk of ['k1', 'k3', 'k5', 'k8']) assert.equal((await api.get(pk, sk)).status, 404, sk);
 
     const asc = await api.query(pk);
-    assert.deepEqual(asc.body.items.map((i) => [i.sk, i.value]), expected);
+    assert.deepEqual(
+      asc.body.items.map((i) => [i.sk, i.value]),
+      expected,
+    );
     const desc = await api.query(pk, { order: 'desc' });
-    assert.deepEqual(desc.body.items.map((i) => [i.sk, i.value]), [...expected].reverse());
+    assert.deepEqual(
+      desc.body.items.map((i) => [i.sk, i.value]),
+      [...expected].reverse(),
+    );
     const bounded = await api.query(pk, { from: 'k3', to: 'k7' });
-    assert.deepEqual(bounded.body.items.map((i) => i.sk), ['k4', 'k6']);
+    assert.deepEqual(
+      bounded.body.items.map((i) => i.sk),
+      ['k4', 'k6'],
+    );
 
     const runs = await api.call<{ version: number; runs: { id: string; tier: string }[] }>('GET', '/v1/runs');
     assert.ok(runs.body.runs.some((r) => r.id === 'test-old' && r.tier === 'cold'));
@@ -209,7 +266,12 @@ describe('HTTP API on the embedded system', () => {
   it('paginates in both directions with cursors, across tiers', async () => {
     const pk = 'pages';
     const all = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(2, '0')}`);
-    await addColdRun(sys, 'test-pages', all.filter((_, i) => i % 2 === 0).map((sk) => put(pk, sk, 50, sk)), T0 + 2 * HOUR);
+    await addColdRun(
+      sys,
+      'test-pages',
+      all.filter((_, i) => i % 2 === 0).map((sk) => put(pk, sk, 50, sk)),
+      T0 + 2 * HOUR,
+    );
     for (const sk of all.filter((_, i) => i % 2 === 1)) await api.put(pk, sk, sk);
     for (const order of ['asc', 'desc'] as const) {
       const seen: string[] = [];
@@ -227,9 +289,15 @@ describe('HTTP API on the embedded system', () => {
       assert.deepEqual(seen, order === 'asc' ? all : [...all].reverse());
     }
     const limited = await api.query(pk, { from: 's05', to: 's15', limit: 4, order: 'desc' });
-    assert.deepEqual(limited.body.items.map((i) => i.sk), ['s14', 's13', 's12', 's11']);
+    assert.deepEqual(
+      limited.body.items.map((i) => i.sk),
+      ['s14', 's13', 's12', 's11'],
+    );
     const next = await api.query(pk, { from: 's05', to: 's15', limit: 4, order: 'desc', cursor: limited.body.cursor! });
-    assert.deepEqual(next.body.items.map((i) => i.sk), ['s10', 's09', 's08', 's07']);
+    assert.deepEqual(
+      next.body.items.map((i) => i.sk),
+      ['s10', 's09', 's08', 's07'],
+    );
   });
 
   it('reads a cold key with one index query per admitted run and one S3 GET; an absent key mostly with none', async () => {
@@ -240,7 +308,13 @@ describe('HTTP API on the embedded system', () => {
     const ddb = countCommands(sys.functionStores.read.ddb as never);
     const s3 = countCommands(sys.functionStores.read.s3 as never);
     const m = await sys.dataPlane.manifest();
-    const admitted = m.runs.filter((r) => r.tier === 'cold' && r.minKey && Buffer.from(r.minKey, 'base64').toString() <= `${pk}\u0000k01234` && Buffer.from(r.maxKey!, 'base64').toString() >= `${pk}\u0000k01234`);
+    const admitted = m.runs.filter(
+      (r) =>
+        r.tier === 'cold' &&
+        r.minKey &&
+        Buffer.from(r.minKey, 'base64').toString() <= `${pk}\u0000k01234` &&
+        Buffer.from(r.maxKey!, 'base64').toString() >= `${pk}\u0000k01234`,
+    );
     assert.equal(admitted.length, 1);
     // The tables rotation made for later periods hold nothing yet: reads skip them.
     const hotRuns = m.runs.filter((r) => r.tier === 'hot' && r.periodStart <= Date.now() + CLOCK_TOLERANCE_MS).length;
@@ -267,7 +341,10 @@ describe('HTTP API on the embedded system', () => {
     const absentFrom = Date.now();
     for (let i = 0; i < absent; i++) assert.equal((await api.get(pk, `k${String(i * 13).padStart(5, '0')}x`)).status, 404);
     const absentQueries = ddb.get('QueryCommand') ?? 0;
-    assert.ok(absentQueries >= absent && absentQueries <= absent + Math.ceil((Date.now() - absentFrom) / 5000) + 1, `${absentQueries} index queries for ${absent} absent keys`);
+    assert.ok(
+      absentQueries >= absent && absentQueries <= absent + Math.ceil((Date.now() - absentFrom) / 5000) + 1,
+      `${absentQueries} index queries for ${absent} absent keys`,
+    );
     assert.ok((s3.get('GetObjectCommand') ?? 0) <= absent * 0.05, `${s3.get('GetObjectCommand')} S3 GETs for ${absent} absent keys`);
   });
 });
@@ -293,15 +370,36 @@ describe('bad input', () => {
     ['pk with U+0000', 'PUT', '/v1/items/a%00b/k1', '1', 400, 'InvalidKey'],
     ['missing sk', 'PUT', '/v1/items/bad', '1', 405, 'MethodNotAllowed'],
     ['value over 256 KiB', 'PUT', '/v1/items/bad/k1', JSON.stringify('x'.repeat(LIMITS.maxValueBytes)), 413, 'ValueTooLarge'],
-    ['batch over 100 items', 'POST', '/v1/batch/write', JSON.stringify({ items: Array.from({ length: 101 }, (_, i) => ({ pk: 'bad', sk: `b${i}`, value: 1 })) }), 400, 'BatchTooLarge'],
+    [
+      'batch over 100 items',
+      'POST',
+      '/v1/batch/write',
+      JSON.stringify({ items: Array.from({ length: 101 }, (_, i) => ({ pk: 'bad', sk: `b${i}`, value: 1 })) }),
+      400,
+      'BatchTooLarge',
+    ],
     ['batch without items', 'POST', '/v1/batch/write', JSON.stringify({ things: [] }), 400, 'InvalidBatch'],
     ['empty batch', 'POST', '/v1/batch/write', JSON.stringify({ items: [] }), 400, 'InvalidBatch'],
     ['batch item without value', 'POST', '/v1/batch/write', JSON.stringify({ items: [{ pk: 'bad', sk: 'k1' }] }), 400, 'InvalidBatch'],
-    ['batch get over 100 keys', 'POST', '/v1/batch/get', JSON.stringify({ keys: Array.from({ length: 101 }, (_, i) => ({ pk: 'bad', sk: `b${i}` })) }), 400, 'BatchTooLarge'],
+    [
+      'batch get over 100 keys',
+      'POST',
+      '/v1/batch/get',
+      JSON.stringify({ keys: Array.from({ length: 101 }, (_, i) => ({ pk: 'bad', sk: `b${i}` })) }),
+      400,
+      'BatchTooLarge',
+    ],
     ['batch get with a bad key', 'POST', '/v1/batch/get', JSON.stringify({ keys: [{ pk: 'bad', sk: 'existing' }, { pk: 'bad' }] }), 400, 'InvalidKey'],
     ['bad cursor', 'GET', '/v1/items/bad?cursor=!!notacursor', undefined, 400, 'InvalidCursor'],
     ['forged cursor', 'GET', `/v1/items/bad?cursor=${Buffer.from('{"v":2}').toString('base64url')}`, undefined, 400, 'InvalidCursor'],
-    ['cursor of the other order', 'GET', `/v1/items/bad?order=desc&cursor=${Buffer.from('{"v":1,"sk":"a","o":"asc"}').toString('base64url')}`, undefined, 400, 'InvalidCursor'],
+    [
+      'cursor of the other order',
+      'GET',
+      `/v1/items/bad?order=desc&cursor=${Buffer.from('{"v":1,"sk":"a","o":"asc"}').toString('base64url')}`,
+      undefined,
+      400,
+      'InvalidCursor',
+    ],
     ['limit 0', 'GET', '/v1/items/bad?limit=0', undefined, 400, 'InvalidLimit'],
     ['limit over 1000', 'GET', '/v1/items/bad?limit=1001', undefined, 400, 'InvalidLimit'],
     ['limit not a number', 'GET', '/v1/items/bad?limit=ten', undefined, 400, 'InvalidLimit'],
@@ -336,7 +434,14 @@ describe('bad input', () => {
     const { DataPlane } = await import('../../lambda/data-plane/data-plane.ts');
     const { createIngestHandler } = await import('../../lambda/ingest/handler.ts');
     const future = Date.now() + 30 * 24 * HOUR;
-    const dp = new DataPlane({ ...sys.dataPlane, settings: sys.dataPlane.settings, hot: sys.dataPlane.hot, cold: sys.dataPlane.cold, manifests: sys.dataPlane.manifests, now: () => future });
+    const dp = new DataPlane({
+      ...sys.dataPlane,
+      settings: sys.dataPlane.settings,
+      hot: sys.dataPlane.hot,
+      cold: sys.dataPlane.cold,
+      manifests: sys.dataPlane.manifests,
+      now: () => future,
+    });
     const handler = createIngestHandler(() => dp);
     const { toEvent } = await import('../../local/gateway.ts');
     const { Readable } = await import('node:stream');

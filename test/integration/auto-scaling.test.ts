@@ -28,13 +28,27 @@ import { startFrontDoor, type FrontDoor, type Principal } from '../../local/fron
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
 const TABLES = 'arn:aws:dynamodb:us-east-1:000000000000:table/as-*';
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({ kind: 'role', name, arn: `arn:aws:iam::000000000000:role/${name}`, policies: [{ name: `${name}-policy`, statements }] });
-const scalingActions = ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:PutScalingPolicy', 'application-autoscaling:DeregisterScalableTarget'];
+const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
+  kind: 'role',
+  name,
+  arn: `arn:aws:iam::000000000000:role/${name}`,
+  policies: [{ name: `${name}-policy`, statements }],
+});
+const scalingActions = [
+  'application-autoscaling:RegisterScalableTarget',
+  'application-autoscaling:PutScalingPolicy',
+  'application-autoscaling:DeregisterScalableTarget',
+];
 const alarms = { Effect: 'Allow' as const, Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], Resource: '*' };
 const onTables = { Effect: 'Allow' as const, Action: ['dynamodb:DescribeTable', 'dynamodb:UpdateTable'], Resource: TABLES };
 const ROLES: Record<string, Principal> = {
   // As rotate's role: the actions, and what AWS checks besides.
-  SCALER: role('scaler', [{ Effect: 'Allow', Action: scalingActions, Resource: '*' }, onTables, alarms, { Effect: 'Allow', Action: 'iam:CreateServiceLinkedRole', Resource: SCALING_ROLE_ARN }]),
+  SCALER: role('scaler', [
+    { Effect: 'Allow', Action: scalingActions, Resource: '*' },
+    onTables,
+    alarms,
+    { Effect: 'Allow', Action: 'iam:CreateServiceLinkedRole', Resource: SCALING_ROLE_ARN },
+  ]),
   NO_ALARMS: role('no-alarms', [{ Effect: 'Allow', Action: scalingActions, Resource: '*' }, onTables]),
   NO_TABLE: role('no-table', [{ Effect: 'Allow', Action: scalingActions, Resource: '*' }, alarms]),
   NO_ACTION: role('no-action', [onTables, alarms]),
@@ -45,13 +59,24 @@ describe('Application Auto Scaling in the front door', () => {
   let door: FrontDoor;
   const credentials = (key: string) => ({ region: 'us-east-1', endpoint: door.url, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const scaling = (key: string) => new ApplicationAutoScalingClient(credentials(key));
-  const failure = (p: Promise<unknown>) => p.then(() => ({ name: 'ok', message: '' }), (err: unknown) => ({ name: errorName(err), message: (err as Error).message }));
-  const target = (table: string, write = true) => ({ ServiceNamespace: 'dynamodb' as const, ResourceId: scalingResourceId(table), ScalableDimension: write ? ('dynamodb:table:WriteCapacityUnits' as const) : ('dynamodb:table:ReadCapacityUnits' as const) });
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => ({ name: 'ok', message: '' }),
+      (err: unknown) => ({ name: errorName(err), message: (err as Error).message }),
+    );
+  const target = (table: string, write = true) => ({
+    ServiceNamespace: 'dynamodb' as const,
+    ResourceId: scalingResourceId(table),
+    ScalableDimension: write ? ('dynamodb:table:WriteCapacityUnits' as const) : ('dynamodb:table:ReadCapacityUnits' as const),
+  });
   const policy = (table: string, name = 'p', target_ = 70) => ({
     ...target(table),
     PolicyName: name,
     PolicyType: 'TargetTrackingScaling' as const,
-    TargetTrackingScalingPolicyConfiguration: { TargetValue: target_, PredefinedMetricSpecification: { PredefinedMetricType: 'DynamoDBWriteCapacityUtilization' as const } },
+    TargetTrackingScalingPolicyConfiguration: {
+      TargetValue: target_,
+      PredefinedMetricSpecification: { PredefinedMetricType: 'DynamoDBWriteCapacityUtilization' as const },
+    },
   });
   const createTable = async (name: string, provisioned: boolean) => {
     const ddb = new DynamoDBClient(credentials('OPERATOR'));
@@ -60,7 +85,9 @@ describe('Application Auto Scaling in the front door', () => {
         TableName: name,
         AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
         KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
-        ...(provisioned ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } : { BillingMode: 'PAY_PER_REQUEST' }),
+        ...(provisioned
+          ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }
+          : { BillingMode: 'PAY_PER_REQUEST' }),
       }),
     );
   };
@@ -68,7 +95,12 @@ describe('Application Auto Scaling in the front door', () => {
   beforeAll(async () => {
     ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', r));
-    door = await startFrontDoor({ dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`, s3: 'http://127.0.0.1:1', principalOf: (k) => ROLES[k], bucketPolicy: [] });
+    door = await startFrontDoor({
+      dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`,
+      s3: 'http://127.0.0.1:1',
+      principalOf: (k) => ROLES[k],
+      bucketPolicy: [],
+    });
     await createTable('as-provisioned', true);
     await createTable('as-on-demand', false);
   });
@@ -78,7 +110,8 @@ describe('Application Auto Scaling in the front door', () => {
   });
 
   it('checks what AWS checks besides the action: the service-linked role first, the table, the alarms', async () => {
-    const register = (key: string) => failure(scaling(key).send(new RegisterScalableTargetCommand({ ...target('as-provisioned'), MinCapacity: 5, MaxCapacity: 100 })));
+    const register = (key: string) =>
+      failure(scaling(key).send(new RegisterScalableTargetCommand({ ...target('as-provisioned'), MinCapacity: 5, MaxCapacity: 100 })));
     assert.match((await register('NO_ACTION')).message, /not authorized to perform: application-autoscaling:RegisterScalableTarget/);
     // The first registration in the account creates the service-linked role: the caller must be allowed to.
     const noRole = await register('NO_TABLE');
@@ -101,7 +134,10 @@ describe('Application Auto Scaling in the front door', () => {
     const c = scaling('SCALER');
     const register = (input: Partial<Parameters<typeof c.send>[0]['input']> & Record<string, unknown>) =>
       failure(c.send(new RegisterScalableTargetCommand({ ...target('as-provisioned'), MinCapacity: 5, MaxCapacity: 100, ...input } as never)));
-    assert.deepEqual(await register({ ResourceId: 'dynamo/as-provisioned' }), { name: 'ValidationException', message: 'Unsupported service namespace, resource type or scalable dimension' });
+    assert.deepEqual(await register({ ResourceId: 'dynamo/as-provisioned' }), {
+      name: 'ValidationException',
+      message: 'Unsupported service namespace, resource type or scalable dimension',
+    });
     assert.equal((await register({ MinCapacity: 200 })).name, 'ValidationException');
     assert.equal((await register({ ResourceId: scalingResourceId('as-missing') })).name, 'ValidationException');
     assert.match((await register({ ResourceId: scalingResourceId('as-on-demand') })).message, /not in provisioned billing mode/);
@@ -114,11 +150,22 @@ describe('Application Auto Scaling in the front door', () => {
     // One target tracking policy per metric: a second name for the same metric is refused, the same name replaces.
     assert.match((await failure(c.send(new PutScalingPolicyCommand(policy('as-provisioned', 'second'))))).message, /Only one TargetTrackingScaling policy/);
     assert.equal((await failure(c.send(new PutScalingPolicyCommand(policy('as-provisioned', 'first', 60))))).name, 'ok');
-    const policies = (await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') }))).ScalingPolicies ?? [];
-    assert.deepEqual(policies.map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration?.TargetValue]), [['first', 60]]);
+    const policies =
+      (await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') })))
+        .ScalingPolicies ?? [];
+    assert.deepEqual(
+      policies.map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration?.TargetValue]),
+      [['first', 60]],
+    );
     // Deregistering deletes the target's policies.
     await c.send(new DeregisterScalableTargetCommand(target('as-provisioned')));
-    assert.equal(((await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') }))).ScalingPolicies ?? []).length, 0);
+    assert.equal(
+      (
+        (await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') })))
+          .ScalingPolicies ?? []
+      ).length,
+      0,
+    );
   });
 
   it('TableScaling attaches both dimensions with their ranges and detaches them, each idempotently', async () => {
@@ -128,11 +175,24 @@ describe('Application Auto Scaling in the front door', () => {
     assert.equal(capacity.mode, 'provisioned');
     if (capacity.mode !== 'provisioned') return;
     const described = async () => {
-      const targets = (await scaling('OPERATOR').send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [scalingResourceId('as-provisioned')] }))).ScalableTargets ?? [];
-      const policies = (await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') }))).ScalingPolicies ?? [];
+      const targets =
+        (
+          await scaling('OPERATOR').send(
+            new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [scalingResourceId('as-provisioned')] }),
+          )
+        ).ScalableTargets ?? [];
+      const policies =
+        (await scaling('OPERATOR').send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId('as-provisioned') })))
+          .ScalingPolicies ?? [];
       return {
         targets: targets.map((t) => [t.ScalableDimension, t.MinCapacity, t.MaxCapacity]).sort(),
-        policies: policies.map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration?.TargetValue, p.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType]).sort(),
+        policies: policies
+          .map((p) => [
+            p.PolicyName,
+            p.TargetTrackingScalingPolicyConfiguration?.TargetValue,
+            p.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType,
+          ])
+          .sort(),
       };
     };
     const expected = {

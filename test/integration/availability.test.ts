@@ -61,7 +61,11 @@ describe('the lifecycle stopped for less than the horizon', () => {
       if (h?.edit?.kind === 'offload') offloaded.push(before.runs.find((r) => r.id === h.edit!.remove[0])!.periodStart);
     }
     assert.ok(offloaded.length >= stopped, `${offloaded.length} periods offloaded`);
-    assert.deepEqual(offloaded, [...offloaded].sort((a, b) => a - b), 'oldest first');
+    assert.deepEqual(
+      offloaded,
+      [...offloaded].sort((a, b) => a - b),
+      'oldest first',
+    );
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 30, ranges: 2 });
   });
@@ -84,7 +88,13 @@ describe('schedules, paused and resumed like EventBridge rules', () => {
   it('lists both schedules, pauses the lifecycle while rotation goes on, and resumes it', async () => {
     const list = await call('GET', '/local/schedules');
     assert.equal(list.status, 200);
-    assert.deepEqual((list.body.schedules as { name: string; enabled: boolean }[]).map((s) => [s.name, s.enabled]), [['lifecycle', true], ['rotation', true]]);
+    assert.deepEqual(
+      (list.body.schedules as { name: string; enabled: boolean }[]).map((s) => [s.name, s.enabled]),
+      [
+        ['lifecycle', true],
+        ['rotation', true],
+      ],
+    );
 
     const paused = await call('POST', '/local/schedules/lifecycle', { enabled: false });
     assert.equal(paused.status, 200);

@@ -41,7 +41,14 @@ describe('IAM from the synthesized template', () => {
     assert.equal(s3.status, 403);
     // verify cannot write the manifest.
     const verify = as('verify');
-    const put = await failure(verify.ddb.send(new PutItemCommand({ TableName: verify.indexTable, Item: { [INDEX_TABLE.partitionKey]: { S: 'manifest' }, [INDEX_TABLE.sortKey]: { B: Uint8Array.of(0) } } })));
+    const put = await failure(
+      verify.ddb.send(
+        new PutItemCommand({
+          TableName: verify.indexTable,
+          Item: { [INDEX_TABLE.partitionKey]: { S: 'manifest' }, [INDEX_TABLE.sortKey]: { B: Uint8Array.of(0) } },
+        }),
+      ),
+    );
     assert.equal(put.name, 'AccessDeniedException');
     assert.match(put.message, /is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/iam-index/);
     // ingest cannot scan a hot table (only offload and verify do).
@@ -81,8 +88,14 @@ describe('IAM from the synthesized template', () => {
     for (const Key of [run, upload]) await op.s3.send(new PutObjectCommand({ Bucket: op.bucket, Key, Body: 'x' }));
     const compact = as('compact');
     const out = await compact.s3.send(new DeleteObjectsCommand({ Bucket: compact.bucket, Delete: { Objects: [{ Key: run }, { Key: upload }] } }));
-    assert.deepEqual(out.Errors?.map((e) => [e.Key, e.Code]), [[upload, 'AccessDenied']]);
-    assert.deepEqual(out.Deleted?.map((d) => d.Key), [run]);
+    assert.deepEqual(
+      out.Errors?.map((e) => [e.Key, e.Code]),
+      [[upload, 'AccessDenied']],
+    );
+    assert.deepEqual(
+      out.Deleted?.map((d) => d.Key),
+      [run],
+    );
     // The adapter does not take a 200 for success: a per-key error fails the delete.
     const bucket = coldFrom(compact.ddb, compact.s3, compact.indexTable, compact.bucket).bucket;
     await assert.rejects(bucket.deletePrefix(OBJECTS.importsRoot), /AccessDenied|not authorized/);
@@ -90,7 +103,7 @@ describe('IAM from the synthesized template', () => {
     assert.equal(await still.Body!.transformToString(), 'x');
   });
 
-  it('authorizes every call of the API and the lifecycle by a statement of the caller\'s own role', async () => {
+  it("authorizes every call of the API and the lifecycle by a statement of the caller's own role", async () => {
     sys.iam.clear();
     await sys.runLifecycle();
     const c = client(sys.url);
@@ -125,17 +138,29 @@ describe('S3 as strict as S3', () => {
 
   it('gives upload URLs that sign no checksum, and accepts any content type through them', async () => {
     const api = client(sys.url);
-    const created = await api.call<{ id: string; uploads: ({ file: number; url: string } | { file: number; uploadId: string; partUrls: string[] })[] }>('POST', '/v1/imports', { format: 'ndjson', files: 2, parts: [1, 2] });
+    const created = await api.call<{ id: string; uploads: ({ file: number; url: string } | { file: number; uploadId: string; partUrls: string[] })[] }>(
+      'POST',
+      '/v1/imports',
+      { format: 'ndjson', files: 2, parts: [1, 2] },
+    );
     assert.equal(created.status, 201);
     const urls = created.body.uploads.flatMap((u) => ('url' in u ? [u.url] : u.partUrls));
     assert.equal(urls.length, 3);
     for (const u of urls) {
       const params = [...new URL(u).searchParams.keys()].map((k) => k.toLowerCase());
-      assert.deepEqual(params.filter((k) => k.startsWith('x-amz-checksum') || k === 'x-amz-sdk-checksum-algorithm'), [], u);
+      assert.deepEqual(
+        params.filter((k) => k.startsWith('x-amz-checksum') || k === 'x-amz-sdk-checksum-algorithm'),
+        [],
+        u,
+      );
     }
     // What `curl --data-binary @file URL` sends: a form content type.
     const single = created.body.uploads.find((u) => 'url' in u) as { url: string };
-    const put = await fetch(single.url, { method: 'PUT', body: '{"pk":"a","sk":"b","value":1}\n', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const put = await fetch(single.url, {
+      method: 'PUT',
+      body: '{"pk":"a","sk":"b","value":1}\n',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(put.status, 200, await put.text());
   });
 });

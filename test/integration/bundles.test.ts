@@ -18,7 +18,11 @@ import { client, startTestSystem } from '../support/system.ts';
 describe('the bundles that deploy', () => {
   let sys: LocalSystem;
   beforeAll(async () => {
-    sys = await startTestSystem(tinyStore('bun', { periodMs: 1000, sealGraceMs: 100, gcGraceMs: 200 }), { runtime: 'bundles', retryIntervalMs: 0, logLevel: 'INFO' });
+    sys = await startTestSystem(tinyStore('bun', { periodMs: 1000, sealGraceMs: 100, gcGraceMs: 200 }), {
+      runtime: 'bundles',
+      retryIntervalMs: 0,
+      logLevel: 'INFO',
+    });
     // Rotation on its own schedule, as its EventBridge rule runs it: slow writes on a loaded machine never outrun the tables made ahead.
     sys.schedules.rotation.start();
   });
@@ -47,12 +51,27 @@ describe('the bundles that deploy', () => {
       for (const p of ['aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk/credential-providers', 'dynalite', 'fauxqs', 'aws-local-stepfunctions', 'esbuild']) {
         assert.ok(!packages.has(p), `${u} bundles ${p}`);
       }
-      assert.deepEqual(own.filter((f) => !f.startsWith('lambda/')), [], `${u} bundles code from outside lambda/`);
+      assert.deepEqual(
+        own.filter((f) => !f.startsWith('lambda/')),
+        [],
+        `${u} bundles code from outside lambda/`,
+      );
       assert.ok(own.includes(`lambda/${u}/handler.ts`), `${u}: its own handler`);
-      assert.equal(packages.has('@aws-sdk/client-sfn'), UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('states:'))), `${u}: the Step Functions client`);
+      assert.equal(
+        packages.has('@aws-sdk/client-sfn'),
+        UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('states:'))),
+        `${u}: the Step Functions client`,
+      );
       assert.equal(packages.has('@aws-sdk/s3-request-presigner'), u === 'imports', `${u}: the presigner`);
-      assert.equal(packages.has('@aws-sdk/client-application-auto-scaling'), UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('application-autoscaling:'))), `${u}: the Application Auto Scaling client`);
-      assert.ok(packages.has('@aws-lambda-powertools/logger') && packages.has('@aws-lambda-powertools/metrics') && packages.has('@aws-lambda-powertools/tracer'), `${u}: Powertools`);
+      assert.equal(
+        packages.has('@aws-sdk/client-application-auto-scaling'),
+        UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('application-autoscaling:'))),
+        `${u}: the Application Auto Scaling client`,
+      );
+      assert.ok(
+        packages.has('@aws-lambda-powertools/logger') && packages.has('@aws-lambda-powertools/metrics') && packages.has('@aws-lambda-powertools/tracer'),
+        `${u}: Powertools`,
+      );
     }
   });
 
@@ -84,7 +103,10 @@ describe('the bundles that deploy', () => {
     const m = await sys.dataPlane.manifest();
     const cold = m.runs.filter((r) => r.tier === 'cold');
     assert.ok(cold.length >= 1, JSON.stringify(m.runs.map((r) => r.id)));
-    assert.ok(cold.some((r) => r.level >= 1), `a compaction ran: ${cold.map((r) => r.id).join(', ')}`);
+    assert.ok(
+      cold.some((r) => r.level >= 1),
+      `a compaction ran: ${cold.map((r) => r.id).join(', ')}`,
+    );
     sys.refreshManifests();
     const page = await api.query('team', { limit: 1000 });
     assert.equal(page.status, 200);
@@ -95,7 +117,7 @@ describe('the bundles that deploy', () => {
     assert.deepEqual(sys.iam.denied(), []);
   });
 
-  it('answers writes and reads DynamoDB throttles past the SDK\'s retries with 429, and counts them for the alarms', async () => {
+  it("answers writes and reads DynamoDB throttles past the SDK's retries with 429, and counts them for the alarms", async () => {
     const api = client(sys.url);
     // A millionth of AWS's rates: each table and key takes one request, then refuses.
     sys.throughput!.dynamodb.rescale(1e-6);
@@ -146,11 +168,16 @@ describe('the bundles that deploy', () => {
         assert.equal(l[STORE_DIMENSION], 'bun');
         // A value, or the values of several invocations (the API's functions publish at most once a minute): EMF takes up to 100.
         const v = l[spec.name];
-        assert.ok(typeof v === 'number' || (Array.isArray(v) && v.length <= 100 && v.every((x) => typeof x === 'number')), `${spec.name}: ${JSON.stringify(v)}`);
+        assert.ok(
+          typeof v === 'number' || (Array.isArray(v) && v.length <= 100 && v.every((x) => typeof x === 'number')),
+          `${spec.name}: ${JSON.stringify(v)}`,
+        );
         if ('by' in spec) assert.ok(spec.by.values.includes(l[spec.by.dimension] as never), `${spec.name} ${String(l[spec.by.dimension])}`);
       }
     }
-    const commits = metricsOf('commit').filter((l) => l.CommittedRecords !== undefined).map((l) => l.Kind);
+    const commits = metricsOf('commit')
+      .filter((l) => l.CommittedRecords !== undefined)
+      .map((l) => l.Kind);
     assert.ok(commits.includes('offload') && commits.includes('compact'), `commit kinds: ${commits.join(', ')}`);
     // The store metrics are the manifest's, as rotation (on its own schedule) reads it.
     const before = metricsOf('rotate').length;
@@ -191,6 +218,5 @@ describe('the bundles that deploy', () => {
     assert.equal(second.cold_start, false);
     assert.equal(second.execution, undefined);
     assert.notEqual(second.function_request_id, line.function_request_id);
-
   });
 });

@@ -53,10 +53,16 @@ describe('checkpoints', () => {
         assert.equal(r.status, want ? 200 : 404, `${pk}/${sk}`);
         if (want) assert.deepEqual(r.body.value, want.value);
       }
-      const keys = model.keys(pk).slice(0, 20).map((sk) => ({ pk, sk }));
+      const keys = model
+        .keys(pk)
+        .slice(0, 20)
+        .map((sk) => ({ pk, sk }));
       const b = await h.api.call<{ items: { sk: string; value: unknown }[] }>('POST', `/v1/batch/get?checkpoint=${id}`, { keys });
       assert.equal(b.status, 200);
-      assert.deepEqual(b.body.items.map((x) => ({ sk: x.sk, value: x.value })), live.filter((x) => keys.some((k) => k.sk === x.sk)));
+      assert.deepEqual(
+        b.body.items.map((x) => ({ sk: x.sk, value: x.value })),
+        live.filter((x) => keys.some((k) => k.sk === x.sk)),
+      );
     }
   }
 
@@ -78,7 +84,10 @@ describe('checkpoints', () => {
     assert.equal(Date.parse(first.expiresAt), Math.floor(clock.now()) + 3_600_000);
     await randomWrites(writer, rng, PKS, 150, 'p1');
     const list = await h.api.call<{ checkpoints: Summary[] }>('GET', '/v1/checkpoints');
-    assert.deepEqual(list.body.checkpoints.map((c) => c.id), [first.id]);
+    assert.deepEqual(
+      list.body.checkpoints.map((c) => c.id),
+      [first.id],
+    );
     await assertReadsAt(first.id, frozen);
   });
 
@@ -92,14 +101,24 @@ describe('checkpoints', () => {
       await assertReadsAt(first.id, frozen);
     }
     const m = await h.sys.dataPlane.manifests.read();
-    assert.ok(m.runs.some((r) => r.level >= 1), 'compactions ran');
+    assert.ok(
+      m.runs.some((r) => r.level >= 1),
+      'compactions ran',
+    );
     // The checkpoint's runs that compaction replaced are kept (garbage, waiting); no hot table is.
     const pinned = (m.garbage ?? []).filter((g) => g.releasedAt + SETTINGS.gcGraceMs <= clock.now());
     assert.ok(pinned.length > 0 && pinned.every((g) => g.kind === 'run'), JSON.stringify(pinned.map((g) => g.id)));
     const tables = (await h.sys.store.ddb.send(new ListTablesCommand({}))).TableNames!.filter((t) => t.startsWith('ckpt-hot-'));
-    assert.ok(tables.every((t) => m.runs.some((r) => r.table === t)), `no table outside the manifest is kept: ${tables.join(', ')}`);
+    assert.ok(
+      tables.every((t) => m.runs.some((r) => r.table === t)),
+      `no table outside the manifest is kept: ${tables.join(', ')}`,
+    );
     // The current view moved on.
-    for (const pk of PKS) assert.deepEqual((await h.api.query(pk, { limit: 1000 })).body.items.map((x) => ({ sk: x.sk, value: x.value })), model.live(pk));
+    for (const pk of PKS)
+      assert.deepEqual(
+        (await h.api.query(pk, { limit: 1000 })).body.items.map((x) => ({ sk: x.sk, value: x.value })),
+        model.live(pk),
+      );
   });
 
   it('lets GC delete what only it kept once it is deleted, and reads with it are then 404', async () => {
@@ -110,7 +129,11 @@ describe('checkpoints', () => {
     clock.advance(10);
     await h.sys.runLifecycle();
     const m = await h.sys.dataPlane.manifests.read();
-    assert.deepEqual((m.garbage ?? []).filter((g) => g.releasedAt + SETTINGS.gcGraceMs <= clock.now() - 10), [], 'nothing due is left');
+    assert.deepEqual(
+      (m.garbage ?? []).filter((g) => g.releasedAt + SETTINGS.gcGraceMs <= clock.now() - 10),
+      [],
+      'nothing due is left',
+    );
   });
 
   it('expires after its ttl: reads 404, GC removes it', async () => {

@@ -64,7 +64,10 @@ describe('alki CLI', () => {
   it('imports files (in parts when large), reports invalid lines, and checks the migration', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alki-import-'));
     const lines: string[] = [];
-    for (let i = 0; i < 110_000; i++) lines.push(JSON.stringify({ pk: `acct-${i % 50}`, sk: `2024-01-01T00:00:${String(i).padStart(6, '0')}`, value: { i, who: 'migrated-user@example.com' } }));
+    for (let i = 0; i < 110_000; i++)
+      lines.push(
+        JSON.stringify({ pk: `acct-${i % 50}`, sk: `2024-01-01T00:00:${String(i).padStart(6, '0')}`, value: { i, who: 'migrated-user@example.com' } }),
+      );
     const big = join(dir, 'big.ndjson');
     writeFileSync(big, lines.join('\n') + '\n');
     const small = join(dir, 'small.ndjson');
@@ -123,10 +126,19 @@ describe('alki CLI', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const r = JSON.parse(exported.stdout) as { records: number; files: string[] };
     assert.equal(r.records, 110_002);
-    const lines = r.files.flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').split('\n').filter((l) => l !== ''));
+    const lines = r.files.flatMap((f) =>
+      gunzipSync(readFileSync(f))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     assert.equal(lines.length, 110_002);
     const keys = lines.map((l) => JSON.parse(l) as { pk: string; sk: string });
-    for (let i = 1; i < keys.length; i++) assert.ok(Buffer.compare(Buffer.from(`${keys[i - 1]!.pk}\u0000${keys[i - 1]!.sk}`), Buffer.from(`${keys[i]!.pk}\u0000${keys[i]!.sk}`)) < 0, `line ${i} out of order`);
+    for (let i = 1; i < keys.length; i++)
+      assert.ok(
+        Buffer.compare(Buffer.from(`${keys[i - 1]!.pk}\u0000${keys[i - 1]!.sk}`), Buffer.from(`${keys[i]!.pk}\u0000${keys[i]!.sk}`)) < 0,
+        `line ${i} out of order`,
+      );
     assert.equal((await alki(sys.url, 'checkpoint', 'delete', id)).code, 0);
     assert.equal((await alki(sys.url, 'export', '--out', out, '--checkpoint', id)).code, 1);
     assert.equal((await alki(sys.url, 'export')).code, 2, 'needs --out');

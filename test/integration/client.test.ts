@@ -33,7 +33,11 @@ const http = (): AlkiClient => new AlkiClient({ transport: validating(httpTransp
 
 const WAYS: Readonly<Record<string, Way>> = {
   http: { client: http, put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
-  direct: { client: () => new AlkiClient({ transport: validating(directTransport({ env: sys.applicationEnv }), seen).transport }), put: (c, pk, sk, v) => c.put(pk, sk, v), del: (c, pk, sk) => c.delete(pk, sk) },
+  direct: {
+    client: () => new AlkiClient({ transport: validating(directTransport({ env: sys.applicationEnv }), seen).transport }),
+    put: (c, pk, sk, v) => c.put(pk, sk, v),
+    del: (c, pk, sk) => c.delete(pk, sk),
+  },
   writer: { client: http, put: (c, pk, sk, v) => alone(c, (w) => w.put(pk, sk, v)), del: (c, pk, sk) => alone(c, (w) => w.delete(pk, sk)) },
 };
 
@@ -80,7 +84,10 @@ describe.each(Object.entries(WAYS))('the client, %s', (name, way) => {
     await Promise.all(sks.map((sk, i) => way.put(c, pk, sk, i)));
     const all: Item[] = [];
     for await (const it of c.query(pk, { from: 'q/', to: 'q0', pageSize: 10 })) all.push(it);
-    assert.deepEqual(all.map((i) => i.sk), sks);
+    assert.deepEqual(
+      all.map((i) => i.sk),
+      sks,
+    );
     let pages = 0;
     for await (const page of c.query(pk, { from: 'q/', to: 'q0', pageSize: 10 }).pages()) {
       pages++;
@@ -101,16 +108,23 @@ describe.each(Object.entries(WAYS))('the client, %s', (name, way) => {
     const keys = [...items.map(({ pk, sk }) => ({ pk, sk })), { pk, sk: 'b/none' }];
     const got = await c.batchGet(keys);
     assert.equal(got.length, 151);
-    assert.deepEqual(got.slice(0, 150).map((i) => i?.value), items.map((i) => i.value));
+    assert.deepEqual(
+      got.slice(0, 150).map((i) => i?.value),
+      items.map((i) => i.value),
+    );
     assert.equal(got[150], undefined);
   });
 
-  it('refuses bad input with a typed error carrying the API\'s code, and writes nothing', async () => {
+  it("refuses bad input with a typed error carrying the API's code, and writes nothing", async () => {
     const bad = await way.put(c, `${pk}\u0000`, 'nul', 1).catch((e: unknown) => e);
     assert.ok(bad instanceof AlkiValidationError, String(bad));
     assert.equal(bad.status, 400);
     assert.equal(bad.code, 'InvalidKey');
-    const badQuery = await c.query(pk, { pageSize: 0 })[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const badQuery = await c
+      .query(pk, { pageSize: 0 })
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     assert.ok(badQuery instanceof AlkiValidationError);
     assert.equal(badQuery.code, 'InvalidLimit');
     assert.equal(await c.get(pk, 'nul'), undefined);
@@ -134,16 +148,18 @@ describe.each(Object.entries(WAYS))('the client, %s', (name, way) => {
 });
 
 describe('direct mode', () => {
-  it('is refused what the caller\'s role was not granted (the read function\'s role cannot write)', async () => {
+  it("is refused what the caller's role was not granted (the read function's role cannot write)", async () => {
     const asRead = AlkiClient.direct({ env: sys.envOf('read'), retry: { maxAttempts: 1 } });
     const err = await asRead.put('direct', 'denied', 1).catch((e: unknown) => e);
     assert.ok(err instanceof AlkiApiError, String(err));
     assert.equal(err.code, 'AccessDenied');
-    assert.equal((await asRead.get('direct', 'denied')), undefined);
+    assert.equal(await asRead.get('direct', 'denied'), undefined);
   });
 
-  it('sends imports and exports to the API: they need the store\'s state machines', async () => {
-    const err = await AlkiClient.direct({ env: sys.applicationEnv }).createExport().catch((e: unknown) => e);
+  it("sends imports and exports to the API: they need the store's state machines", async () => {
+    const err = await AlkiClient.direct({ env: sys.applicationEnv })
+      .createExport()
+      .catch((e: unknown) => e);
     assert.ok(err instanceof AlkiApiError);
     assert.equal(err.code, 'NotInDirectMode');
   });
@@ -192,9 +208,27 @@ describe('the batching writer', () => {
 
 describe('the answers', () => {
   it('were each documented, as sent, for every data-plane route the cases called', () => {
-    const ops = ['putItem', 'deleteItem', 'batchWrite', 'getItem', 'query', 'batchGet', 'createCheckpoint', 'listCheckpoints', 'deleteCheckpoint', 'listRuns', 'status'];
-    assert.deepEqual(ops.filter((op) => !seen.has(op)), []);
+    const ops = [
+      'putItem',
+      'deleteItem',
+      'batchWrite',
+      'getItem',
+      'query',
+      'batchGet',
+      'createCheckpoint',
+      'listCheckpoints',
+      'deleteCheckpoint',
+      'listRuns',
+      'status',
+    ];
+    assert.deepEqual(
+      ops.filter((op) => !seen.has(op)),
+      [],
+    );
     // Errors were checked too: a missing item, a failed precondition, bad input.
-    assert.ok(seen.get('getItem')!.has(404) && seen.get('putItem')!.has(412) && seen.get('putItem')!.has(400), JSON.stringify([...seen].map(([k, v]) => [k, [...v]])));
+    assert.ok(
+      seen.get('getItem')!.has(404) && seen.get('putItem')!.has(412) && seen.get('putItem')!.has(400),
+      JSON.stringify([...seen].map(([k, v]) => [k, [...v]])),
+    );
   });
 });

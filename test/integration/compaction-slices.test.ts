@@ -60,7 +60,8 @@ describe('a compaction over several executions', () => {
       assert.equal(runs.length, 1, `execution ${executions} merged one slice`);
       assert.ok(runs[0]!.items <= SLICE && runs[0]!.items > 0);
       assert.ok(!r.events.some((e) => e.state === 'VerifyCompaction'), 'not added up before the last slice');
-      const id = (r.events.find((e) => e.state === 'PlanCompaction' && e.type === 'StateExited')?.output as { compaction: { job: { runId: string } } }).compaction.job.runId;
+      const id = (r.events.find((e) => e.state === 'PlanCompaction' && e.type === 'StateExited')?.output as { compaction: { job: { runId: string } } })
+        .compaction.job.runId;
       job = await jobs.spec<CompactionJob>(id);
       assert.ok(job.rangeCount > 2 * SLICE, `${job.rangeCount} ranges`);
       // GC spared the unfinished compaction: its objects and job are there.
@@ -102,7 +103,10 @@ describe('a compaction over several executions', () => {
     const upToCommit = r.events.slice(0, committed);
     assert.ok(!upToCommit.some((e) => e.state === 'CompactRanges'), 'no Map over no ranges');
     assert.ok(upToCommit.some((e) => e.state === 'AnyRangesToDo' && e.type === 'StateExited'));
-    assert.ok((await sys.dataPlane.manifests.read()).runs.some((x) => x.level >= 1 && x.periodEnd > before), 'the later periods are compacted');
+    assert.ok(
+      (await sys.dataPlane.manifests.read()).runs.some((x) => x.level >= 1 && x.periodEnd > before),
+      'the later periods are compacted',
+    );
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 3 });
   });

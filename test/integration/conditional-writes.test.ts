@@ -21,9 +21,16 @@ describe('conditional writes', () => {
   const { clock } = h;
 
   const putIf = (pk: string, sk: string, value: unknown, headers: Record<string, string>) =>
-    fetch(h.sys.url + h.api.item(pk, sk), { method: 'PUT', body: JSON.stringify(value), headers }).then(async (r) => ({ status: r.status, etag: r.headers.get('etag'), body: (await r.json()) as { seq?: number; error?: { code: string; message: string } } }));
+    fetch(h.sys.url + h.api.item(pk, sk), { method: 'PUT', body: JSON.stringify(value), headers }).then(async (r) => ({
+      status: r.status,
+      etag: r.headers.get('etag'),
+      body: (await r.json()) as { seq?: number; error?: { code: string; message: string } },
+    }));
   const deleteIf = (pk: string, sk: string, headers: Record<string, string>) =>
-    fetch(h.sys.url + h.api.item(pk, sk), { method: 'DELETE', headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as { seq?: number; error?: { code: string } } }));
+    fetch(h.sys.url + h.api.item(pk, sk), { method: 'DELETE', headers }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { seq?: number; error?: { code: string } },
+    }));
 
   it('writes only where the record is as If-Match or If-None-Match says, and answers 412 otherwise, writing nothing', async () => {
     const created = await putIf('p', 'a', { v: 1 }, { 'if-none-match': '*' });
@@ -57,7 +64,13 @@ describe('conditional writes', () => {
   });
 
   it('refuses malformed preconditions with 400 and writes nothing', async () => {
-    const cases: Record<string, string>[] = [{ 'if-match': 'abc' }, { 'if-match': '"1"', 'if-none-match': '*' }, { 'if-none-match': '"5"' }, { 'if-match': '' }, { 'if-match': '"99999999999999999"' }];
+    const cases: Record<string, string>[] = [
+      { 'if-match': 'abc' },
+      { 'if-match': '"1"', 'if-none-match': '*' },
+      { 'if-none-match': '"5"' },
+      { 'if-match': '' },
+      { 'if-match': '"99999999999999999"' },
+    ];
     for (const headers of cases) {
       const r = await putIf('p', 'bad', 1, headers);
       assert.equal(r.status, 400, JSON.stringify(headers));
@@ -67,7 +80,10 @@ describe('conditional writes', () => {
   });
 
   it('lets exactly one of many concurrent writers with the same precondition win', async () => {
-    for (const [sk, headers] of [['race-new', { 'if-none-match': '*' }], ['race-old', undefined]] as const) {
+    for (const [sk, headers] of [
+      ['race-new', { 'if-none-match': '*' }],
+      ['race-old', undefined],
+    ] as const) {
       let pre: Record<string, string> = { ...headers };
       if (!headers) pre = { 'if-match': (await putIf('p', sk, 'start', {})).etag! };
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => putIf('p', sk, { writer: i }, pre)));
@@ -96,7 +112,9 @@ describe('conditional writes', () => {
     assert.deepEqual(codes, ['ok', 'ok', 'PreconditionFailed', 'ok', 'InvalidBatch', 'ok']);
     assert.deepEqual((await h.api.get('b', 'x')).body.value, 2);
     assert.equal((await h.api.get('b', 'z')).status, 404);
-    const stale = await h.api.call<{ results: { error?: { code: string } }[] }>('POST', '/v1/batch/write', { items: [{ pk: 'b', sk: 'x', value: 3, ifMatch: base.body.seq }] });
+    const stale = await h.api.call<{ results: { error?: { code: string } }[] }>('POST', '/v1/batch/write', {
+      items: [{ pk: 'b', sk: 'x', value: 3, ifMatch: base.body.seq }],
+    });
     assert.equal(stale.body.results[0]!.error?.code, 'PreconditionFailed');
     const bad = await h.api.call<{ error: { code: string } }>('POST', '/v1/batch/write', { items: [{ pk: 'b', sk: 'x', value: 3, ifMatch: 'soon' }] });
     assert.equal(bad.status, 400);
@@ -115,7 +133,10 @@ describe('conditional writes', () => {
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs + 10);
     await h.sys.runLifecycle();
     const m = await h.sys.dataPlane.manifests.read();
-    assert.ok(m.runs.some((r) => r.tier === 'cold'), 'offloaded');
+    assert.ok(
+      m.runs.some((r) => r.tier === 'cold'),
+      'offloaded',
+    );
     assert.ok(!m.runs.some((r) => r.tier === 'hot' && r.periodEnd <= clock.now() - SETTINGS.sealGraceMs && r.count > 0));
     assert.equal((await putIf('h', 'k', 1, { 'if-match': first.etag! })).status, 412, 'the old seq no longer matches');
     assert.equal((await putIf('h', 'k', 1, { 'if-none-match': '*' })).status, 412, 'the cold version exists');
@@ -135,7 +156,14 @@ describe('conditional writes', () => {
     for (let k = 0; k < 12; k++) {
       const sk = `edge-${k}`;
       const pre = k % 2 === 0 ? { ifNoneMatch: '*' as const } : { ifMatch: [await planes[0]!.put('e', sk, 'start')] };
-      const outcomes = await Promise.all(planes.map((dp, i) => dp.put('e', sk, { writer: i }, pre).then((seq) => ({ seq }), (err: unknown) => ({ err }))));
+      const outcomes = await Promise.all(
+        planes.map((dp, i) =>
+          dp.put('e', sk, { writer: i }, pre).then(
+            (seq) => ({ seq }),
+            (err: unknown) => ({ err }),
+          ),
+        ),
+      );
       const won = outcomes.filter((o): o is { seq: number } => 'seq' in o);
       assert.equal(won.length, 1, `${sk}: ${JSON.stringify(outcomes.map((o) => ('seq' in o ? 'ok' : (o.err as Error).name)))}`);
       assert.ok(outcomes.every((o) => 'seq' in o || o.err instanceof PreconditionFailedError));

@@ -33,20 +33,44 @@ describe('the cost report', () => {
 
   it('prints the scenarios as JSON from a saved measurement', () => {
     const out = execFileSync(process.execPath, ['bin/cost.ts', '--json', '--measurement', 'test/fixtures/cost-measurement.json'], { encoding: 'utf8' });
-    const r = JSON.parse(out) as { measured: { s3BytesPerLogicalByte: number }; scenarios: { name: string; writePath: string; retentionDays: number; capacity: string; alki: { monthlyUsd: number; breakdown: Record<string, number> }; dynamodbOnly: { monthlyUsd: number }; ratio: number }[] };
+    const r = JSON.parse(out) as {
+      measured: { s3BytesPerLogicalByte: number };
+      scenarios: {
+        name: string;
+        writePath: string;
+        retentionDays: number;
+        capacity: string;
+        alki: { monthlyUsd: number; breakdown: Record<string, number> };
+        dynamodbOnly: { monthlyUsd: number };
+        ratio: number;
+      }[];
+    };
     assert.equal(typeof r.measured.s3BytesPerLogicalByte, 'number');
     const paths = ['api-single', 'api-batch', 'direct'];
     assert.deepEqual(
       r.scenarios.map((s) => [s.retentionDays, s.writePath, s.capacity]),
-      (['on-demand', 'provisioned'] as const).flatMap((c) => [365, 2555].flatMap((d) => paths.flatMap((w) => [[d, w, c], [d, w, c]]))),
+      (['on-demand', 'provisioned'] as const).flatMap((c) =>
+        [365, 2555].flatMap((d) =>
+          paths.flatMap((w) => [
+            [d, w, c],
+            [d, w, c],
+          ]),
+        ),
+      ),
     );
     for (const s of r.scenarios) {
       assert.ok(Math.abs(s.ratio - s.dynamodbOnly.monthlyUsd / s.alki.monthlyUsd) < 1e-9);
-      assert.ok(s.alki.breakdown[s.capacity === 'provisioned' ? 'hot writes (DynamoDB provisioned, auto-scaled)' : 'hot writes (DynamoDB on demand)']! > 0, s.name);
+      assert.ok(
+        s.alki.breakdown[s.capacity === 'provisioned' ? 'hot writes (DynamoDB provisioned, auto-scaled)' : 'hot writes (DynamoDB on demand)']! > 0,
+        s.name,
+      );
     }
   });
 
   it('refuses a measurement file it cannot read, with a clear message', () => {
-    assert.throws(() => execFileSync(process.execPath, ['bin/cost.ts', '--measurement', '/nonexistent.json'], { encoding: 'utf8', stdio: 'pipe' }), (err: { status: number; stderr: string }) => err.status === 2 && /cannot read \/nonexistent\.json/.test(err.stderr));
+    assert.throws(
+      () => execFileSync(process.execPath, ['bin/cost.ts', '--measurement', '/nonexistent.json'], { encoding: 'utf8', stdio: 'pipe' }),
+      (err: { status: number; stderr: string }) => err.status === 2 && /cannot read \/nonexistent\.json/.test(err.stderr),
+    );
   });
 });

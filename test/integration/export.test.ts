@@ -52,7 +52,10 @@ describe('sorted export', () => {
       const body = Buffer.from(await res.arrayBuffer());
       assert.equal(body.length, o.bytes);
       const text = gunzipSync(body).toString('utf8');
-      const mine = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { pk: string; sk: string; seq: number; value: unknown });
+      const mine = text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { pk: string; sk: string; seq: number; value: unknown });
       assert.equal(mine.length, o.records);
       assert.deepEqual([mine[0]!.pk, mine[0]!.sk, mine.at(-1)!.pk, mine.at(-1)!.sk], [o.firstKey.pk, o.firstKey.sk, o.lastKey.pk, o.lastKey.sk]);
       lines.push(...mine);
@@ -61,7 +64,7 @@ describe('sorted export', () => {
   }
   const frozen = () => PKS.flatMap((pk) => model.live(pk).map((x) => ({ pk, sk: x.sk, value: x.value })));
 
-  it('exports every live record as of its checkpoint, once, sorted across objects, after waiting for a sealed table\'s offload', async () => {
+  it("exports every live record as of its checkpoint, once, sorted across objects, after waiting for a sealed table's offload", async () => {
     const writer = httpWriter(h.sys.url, model);
     for (let p = 0; p < 2; p++) {
       await randomWrites(writer, rng, PKS, 120, `p${p}`);
@@ -73,7 +76,11 @@ describe('sorted export', () => {
     // Sealed, and no lifecycle since (rotation made the next tables ahead): the export's checkpoint names this period's hot table.
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs + 10);
     const m = await h.sys.dataPlane.manifests.read();
-    assert.ok(m.runs.some((r) => r.tier === 'hot' && r.periodEnd <= clock.now() - SETTINGS.sealGraceMs && r.count >= 0 && r.periodEnd > clock.now() - 2 * SETTINGS.periodMs));
+    assert.ok(
+      m.runs.some(
+        (r) => r.tier === 'hot' && r.periodEnd <= clock.now() - SETTINGS.sealGraceMs && r.count >= 0 && r.periodEnd > clock.now() - 2 * SETTINGS.periodMs,
+      ),
+    );
     const want = frozen();
     const started = await h.api.call<{ id: string; checkpoint: string }>('POST', '/v1/exports', { format: 'ndjson' });
     assert.equal(started.status, 202, JSON.stringify(started.body));
@@ -85,25 +92,42 @@ describe('sorted export', () => {
     assert.equal(r.state, 'succeeded', r.cause);
     assert.ok(r.objects.length > 3, `${r.objects.length} objects`);
     const lines = await download(r);
-    assert.deepEqual(lines.map((l) => ({ pk: l.pk, sk: l.sk, value: l.value })), want);
+    assert.deepEqual(
+      lines.map((l) => ({ pk: l.pk, sk: l.sk, value: l.value })),
+      want,
+    );
     assert.equal(r.records, want.length);
     for (let i = 1; i < lines.length; i++) assert.ok(compareKeys(encodeKey(lines[i - 1]!.pk, lines[i - 1]!.sk), encodeKey(lines[i]!.pk, lines[i]!.sk)) < 0);
-    assert.equal(r.bytes, r.objects.reduce((a, o) => a + o.bytes, 0));
+    assert.equal(
+      r.bytes,
+      r.objects.reduce((a, o) => a + o.bytes, 0),
+    );
     // A page at a time: the pages, in order, are the whole list; a page's cursor is no other's.
     const paged: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const p = await h.api.call<Report & { cursor?: string }>('GET', `/v1/exports/${started.body.id}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const p = await h.api.call<Report & { cursor?: string }>(
+        'GET',
+        `/v1/exports/${started.body.id}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       assert.equal(p.status, 200);
       assert.ok(p.body.objects.length <= 2);
       paged.push(...p.body.objects.map((o) => o.key));
       cursor = p.body.cursor;
       pages++;
     } while (cursor);
-    assert.deepEqual(paged, r.objects.map((o) => o.key));
+    assert.deepEqual(
+      paged,
+      r.objects.map((o) => o.key),
+    );
     assert.equal(pages, Math.ceil(r.objects.length / 2));
-    for (const [q, code] of [['limit=0', 'InvalidLimit'], ['limit=1001', 'InvalidLimit'], ['cursor=bm9wZQ', 'InvalidCursor'], ['cursor=', 'InvalidCursor']] as const) {
+    for (const [q, code] of [
+      ['limit=0', 'InvalidLimit'],
+      ['limit=1001', 'InvalidLimit'],
+      ['cursor=bm9wZQ', 'InvalidCursor'],
+      ['cursor=', 'InvalidCursor'],
+    ] as const) {
       const bad = await h.api.call<{ error: { code: string } }>('GET', `/v1/exports/${started.body.id}?${q}`);
       assert.equal(bad.status, 400, q);
       assert.equal(bad.body.error.code, code, q);
@@ -112,7 +136,12 @@ describe('sorted export', () => {
 
   it('exports a slice between bounds, at a given checkpoint, which it keeps alive while it may run', async () => {
     const ck = await h.api.call<{ id: string; expiresAt: string }>('POST', '/v1/checkpoints', { ttl: '2m' });
-    const started = await h.api.call<{ id: string; checkpoint: string }>('POST', '/v1/exports', { format: 'ndjson', checkpoint: ck.body.id, from: { pk: 'b' }, to: { pk: 'c', sk: 'k060' } });
+    const started = await h.api.call<{ id: string; checkpoint: string }>('POST', '/v1/exports', {
+      format: 'ndjson',
+      checkpoint: ck.body.id,
+      from: { pk: 'b' },
+      to: { pk: 'c', sk: 'k060' },
+    });
     assert.equal(started.status, 202);
     assert.equal(started.body.checkpoint, ck.body.id);
     await nextPeriod();
@@ -120,19 +149,32 @@ describe('sorted export', () => {
     await h.sys.runLifecycle();
     const r = await settled(started.body.id);
     assert.equal(r.state, 'succeeded', r.cause);
-    const kept = (await h.api.call<{ checkpoints: { id: string; expiresAt: string }[] }>('GET', '/v1/checkpoints')).body.checkpoints.find((c) => c.id === ck.body.id)!;
+    const kept = (await h.api.call<{ checkpoints: { id: string; expiresAt: string }[] }>('GET', '/v1/checkpoints')).body.checkpoints.find(
+      (c) => c.id === ck.body.id,
+    )!;
     assert.ok(Date.parse(kept.expiresAt) >= Date.parse(ck.body.expiresAt) + 23 * 3_600_000, `extended to ${kept.expiresAt}`);
     const lines = await download(r);
     const lo = encodeKey('b', '\u0000').subarray(0, 2);
     const hi = encodeKey('c', 'k060');
     const all = (await Promise.all(PKS.map(async (pk) => (await h.api.query(pk, { limit: 1000, checkpoint: ck.body.id })).body.items))).flat();
-    const want = all.filter((x) => { const k = encodeKey(x.pk, x.sk); return compareKeys(k, lo) >= 0 && compareKeys(k, hi) < 0; });
+    const want = all.filter((x) => {
+      const k = encodeKey(x.pk, x.sk);
+      return compareKeys(k, lo) >= 0 && compareKeys(k, hi) < 0;
+    });
     assert.ok(want.length > 0);
-    assert.deepEqual(lines.map((l) => [l.pk, l.sk, l.seq]), want.map((x) => [x.pk, x.sk, x.seq]));
+    assert.deepEqual(
+      lines.map((l) => [l.pk, l.sk, l.seq]),
+      want.map((x) => [x.pk, x.sk, x.seq]),
+    );
   });
 
   it('refuses bad requests with 400 and unknown exports with 404', async () => {
-    for (const body of [{ format: 'csv' }, { format: 'ndjson', from: { pk: 'c' }, to: { pk: 'b' } }, { format: 'ndjson', checkpoint: 'nope' }, { format: 'ndjson', extra: 1 }]) {
+    for (const body of [
+      { format: 'csv' },
+      { format: 'ndjson', from: { pk: 'c' }, to: { pk: 'b' } },
+      { format: 'ndjson', checkpoint: 'nope' },
+      { format: 'ndjson', extra: 1 },
+    ]) {
       const r = await h.api.call<{ error: { code: string } }>('POST', '/v1/exports', body);
       assert.equal(r.status, 400, JSON.stringify(body));
     }

@@ -12,7 +12,12 @@ import { startFrontDoor, type FrontDoor, type Principal } from '../../local/fron
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
 const BUCKET = 'fd-bucket';
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({ kind: 'role', name, arn: `arn:aws:iam::000000000000:role/${name}`, policies: [{ name: `${name}-policy`, statements }] });
+const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
+  kind: 'role',
+  name,
+  arn: `arn:aws:iam::000000000000:role/${name}`,
+  policies: [{ name: `${name}-policy`, statements }],
+});
 const ROLES: Record<string, Principal> = {
   READER: role('reader', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }]),
   LISTER: role('lister', [
@@ -29,7 +34,8 @@ const BUCKET_POLICY: NamedPolicy[] = [
 describe('the AWS front door', () => {
   let s3: Awaited<ReturnType<typeof startFauxqs>>;
   let door: FrontDoor;
-  const client = (key: string) => new S3Client({ region: 'us-east-1', endpoint: door.url, forcePathStyle: true, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
+  const client = (key: string) =>
+    new S3Client({ region: 'us-east-1', endpoint: door.url, forcePathStyle: true, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const failure = (p: Promise<unknown>) =>
     p.then(
       () => ({ name: 'ok', status: 200 }),
@@ -52,12 +58,17 @@ describe('the AWS front door', () => {
     assert.equal((await failure(client('READER').send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'missing.txt' })))).status, 403);
     assert.deepEqual(await failure(client('LISTER').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing.txt' }))), { name: 'NoSuchKey', status: 404 });
     // An existing key reads the same for both.
-    for (const k of ['READER', 'LISTER']) assert.equal(await (await client(k).send(new GetObjectCommand({ Bucket: BUCKET, Key: 'here.txt' }))).Body!.transformToString(), 'x');
+    for (const k of ['READER', 'LISTER'])
+      assert.equal(await (await client(k).send(new GetObjectCommand({ Bucket: BUCKET, Key: 'here.txt' }))).Body!.transformToString(), 'x');
   });
 
-  it('lets a bucket policy\'s explicit deny win over any allow, the operator\'s too', async () => {
+  it("lets a bucket policy's explicit deny win over any allow, the operator's too", async () => {
     for (const k of ['WRITER', 'OPERATOR']) {
-      assert.deepEqual(await failure(client(k).send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locked/a.txt', Body: 'x' }))), { name: 'AccessDenied', status: 403 }, k);
+      assert.deepEqual(
+        await failure(client(k).send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locked/a.txt', Body: 'x' }))),
+        { name: 'AccessDenied', status: 403 },
+        k,
+      );
     }
     assert.equal((await failure(client('WRITER').send(new PutObjectCommand({ Bucket: BUCKET, Key: 'open/a.txt', Body: 'x' })))).name, 'ok');
   });
@@ -66,7 +77,9 @@ describe('the AWS front door', () => {
     const anonymous = await fetch(`${door.url}/${BUCKET}/here.txt`);
     assert.equal(anonymous.status, 403);
     assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
-    const unknown = await fetch(`${door.url}/${BUCKET}?tagging`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=OPERATOR/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x' } });
+    const unknown = await fetch(`${door.url}/${BUCKET}?tagging`, {
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=OPERATOR/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x' },
+    });
     assert.equal(unknown.status, 501);
   });
 });

@@ -16,13 +16,41 @@ import { startTestSystem } from '../support/system.ts';
 
 const SETTINGS = tinyStore('fuzz');
 /** The embedded system's own paths, beside the API's routes. */
-const LOCAL_PATHS = ['/healthz', '/openapi.json', '/local/executions', '/local/schedules', '/local/schedules/{name}', '/local/state-machines/{name}', '/local/console', '/'];
+const LOCAL_PATHS = [
+  '/healthz',
+  '/openapi.json',
+  '/local/executions',
+  '/local/schedules',
+  '/local/schedules/{name}',
+  '/local/state-machines/{name}',
+  '/local/console',
+  '/',
+];
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
 /** A raw path segment: plain, percent-encoded (valid or not), overlong UTF-8, control characters, long, or a real name. */
 const segment = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/),
-  fc.constantFrom('%zz', '%', '%C0%AF', '%E0%80%80', '%ED%A0%80', '%FF', '%00', '%0A', '%7F', '%2F', '%25', 'a%2Fb', '..', '.', 'lifecycle', 'rotation', 'x'.repeat(3000), '%F0%9F%98%80'),
+  fc.constantFrom(
+    '%zz',
+    '%',
+    '%C0%AF',
+    '%E0%80%80',
+    '%ED%A0%80',
+    '%FF',
+    '%00',
+    '%0A',
+    '%7F',
+    '%2F',
+    '%25',
+    'a%2Fb',
+    '..',
+    '.',
+    'lifecycle',
+    'rotation',
+    'x'.repeat(3000),
+    '%F0%9F%98%80',
+  ),
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 6 }).map((bytes) => bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
 );
 
@@ -34,16 +62,31 @@ const segs = fc.array(segment, { minLength: 4, maxLength: 4 });
 /** A method and a path: mostly a route of the API with its own method, else any method on a route, an embedded system's path, or none. */
 const target = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...ROUTES), segs).map(([r, x]) => [r.method as string, fill(r.path, x)] as const) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.constantFrom(...ROUTES.map((r) => r.path), ...LOCAL_PATHS), segs).map(([m, t, x]) => [m, fill(t, x)] as const) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...METHODS), fc.constantFrom(...ROUTES.map((r) => r.path), ...LOCAL_PATHS), segs)
+      .map(([m, t, x]) => [m, fill(t, x)] as const),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.array(segment, { maxLength: 5 })).map(([m, x]) => [m, `/${x.join('/')}`] as const) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.array(segment, { maxLength: 3 })).map(([m, x]) => [m, `/v1/${x.join('/')}`] as const) },
 );
 
-const query = fc.oneof(fc.constant(''), fc.array(fc.tuple(fc.constantFrom('limit', 'from', 'to', 'order', 'cursor', 'prefix', 'asOf', 'x'), segment), { maxLength: 3 }).map((qs) => `?${qs.map(([k, v]) => `${k}=${v}`).join('&')}`));
+const query = fc.oneof(
+  fc.constant(''),
+  fc
+    .array(fc.tuple(fc.constantFrom('limit', 'from', 'to', 'order', 'cursor', 'prefix', 'asOf', 'x'), segment), { maxLength: 3 })
+    .map((qs) => `?${qs.map(([k, v]) => `${k}=${v}`).join('&')}`),
+);
 
 const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
 const headers = fc.record(
-  { 'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-ndjson', 'multipart/form-data', ''), 'if-match': headerValue, 'if-none-match': headerValue, 'content-encoding': fc.constantFrom('gzip', 'identity', 'br') },
+  {
+    'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-ndjson', 'multipart/form-data', ''),
+    'if-match': headerValue,
+    'if-none-match': headerValue,
+    'content-encoding': fc.constantFrom('gzip', 'identity', 'br'),
+  },
   { requiredKeys: [] },
 );
 
@@ -51,18 +94,31 @@ const body = fc.oneof(
   fc.constant(''),
   fc.json().map((j) => j),
   fc.string({ maxLength: 200 }),
-  fc.constantFrom('{', '{"value":', '[]', 'null', '{"items":[{"pk":"","sk":"a","value":1}]}', '{"keys":[{"pk":"a"}]}', '{"enabled":"yes"}', '\u0000', '{"value":"\ud800"}'),
+  fc.constantFrom(
+    '{',
+    '{"value":',
+    '[]',
+    'null',
+    '{"items":[{"pk":"","sk":"a","value":1}]}',
+    '{"keys":[{"pk":"a"}]}',
+    '{"enabled":"yes"}',
+    '\u0000',
+    '{"value":"\ud800"}',
+  ),
 );
 
 function send(url: string, method: string, p: string, h: Record<string, string>, b: string): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path: p, headers: { ...h, ...(b ? { 'content-length': String(Buffer.byteLength(b)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method, path: p, headers: { ...h, ...(b ? { 'content-length': String(Buffer.byteLength(b)) } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(b || undefined);
   });
@@ -85,7 +141,10 @@ describe('random requests to every route', () => {
         assert.ok(r.status < 500, `${method} ${p}${q} answered ${r.status}: ${r.text.slice(0, 300)}`);
         if (r.status >= 400 && method !== 'HEAD') {
           const e = JSON.parse(r.text) as { error?: { code?: unknown; message?: unknown } };
-          assert.ok(typeof e.error?.code === 'string' && typeof e.error.message === 'string', `${method} ${p}${q} answered ${r.status} without the error body: ${r.text.slice(0, 300)}`);
+          assert.ok(
+            typeof e.error?.code === 'string' && typeof e.error.message === 'string',
+            `${method} ${p}${q} answered ${r.status} without the error body: ${r.text.slice(0, 300)}`,
+          );
         }
       }),
       { numRuns: 600 },

@@ -21,7 +21,9 @@ import { assertReadsMatch, directWriter, ManualClock, prng, randomWrites } from 
 import { client, startTestSystem } from '../support/system.ts';
 
 const DIR = new URL('../fixtures/golden/', import.meta.url);
-const RELEASES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const RELEASES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe.each(RELEASES)('the golden store of release %s', (file) => {
   const g = JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as GoldenStore;
@@ -37,12 +39,18 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
 
   it('reads as its model says: every key, queries both ways in pages', async () => {
     const m = await sys.dataPlane.manifests.read();
-    assert.ok(m.runs.some((r) => r.level >= 2), 'runs of several levels');
-    assert.ok(m.runs.some((r) => r.id.startsWith('i-')), 'an imported run');
+    assert.ok(
+      m.runs.some((r) => r.level >= 2),
+      'runs of several levels',
+    );
+    assert.ok(
+      m.runs.some((r) => r.id.startsWith('i-')),
+      'an imported run',
+    );
     await assertReadsMatch(sys.url, model, rng, { ranges: 3, pageSize: 7 });
   });
 
-  it('reads at its checkpoint as the checkpoint\'s model says', async () => {
+  it("reads at its checkpoint as the checkpoint's model says", async () => {
     const at = modelOf(g.checkpoint.model);
     const api = client(sys.url);
     for (const { pk, sk } of g.checkpoint.model) {
@@ -55,7 +63,7 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
     assert.ok(g.checkpoint.model.some(({ pk, sk }) => JSON.stringify(at.get(pk, sk)) !== JSON.stringify(model.get(pk, sk))));
   });
 
-  it('exports its checkpoint: every live record once, in key order, as the checkpoint\'s model says', async () => {
+  it("exports its checkpoint: every live record once, in key order, as the checkpoint's model says", async () => {
     const api = client(sys.url);
     const started = await api.call<{ id: string }>('POST', '/v1/exports', { format: 'ndjson', checkpoint: g.checkpoint.id });
     assert.equal(started.status, 202, JSON.stringify(started.body));
@@ -68,10 +76,18 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
     const lines: { pk: string; sk: string; seq: number; value: unknown }[] = [];
     for (const o of report!.objects) {
       const text = gunzipSync(Buffer.from(await (await fetch(o.url)).arrayBuffer())).toString('utf8');
-      lines.push(...text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as (typeof lines)[number]));
+      lines.push(
+        ...text
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as (typeof lines)[number]),
+      );
     }
     const want = g.checkpoint.model.filter((r) => r.value !== undefined).sort((a, b) => compareKeys(encodeKey(a.pk, a.sk), encodeKey(b.pk, b.sk)));
-    assert.deepEqual(lines, want.map(({ pk, sk, seq, value }) => ({ pk, sk, seq, value })));
+    assert.deepEqual(
+      lines,
+      want.map(({ pk, sk, seq, value }) => ({ pk, sk, seq, value })),
+    );
   });
 
   it('runs its lifecycle over it, compacts it with new periods of this release, and still reads as the model says', async () => {
@@ -87,7 +103,10 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
     clock.advance(g.settings.sealGraceMs + g.settings.gcGraceMs + 1);
     for (let i = 0; i < 3; i++) assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
     const after = (await sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'cold');
-    assert.ok(before.some((id) => !after.some((r) => r.id === id)), 'a golden run was compacted into a run of this release');
+    assert.ok(
+      before.some((id) => !after.some((r) => r.id === id)),
+      'a golden run was compacted into a run of this release',
+    );
     // (Not assertSettled: its invariant of periods covered in order leaves imported runs out.)
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { ranges: 2, pageSize: 25 });
@@ -95,7 +114,9 @@ describe.each(RELEASES)('the golden store of release %s', (file) => {
 });
 
 // Releases from 0.2.0 keep a snapshot of each manifest version in the bucket: their stores are recovered from it.
-const WITH_SNAPSHOTS = RELEASES.filter((f) => (JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as GoldenStore).objects.some((o) => o.key.startsWith(OBJECTS.manifestsRoot)));
+const WITH_SNAPSHOTS = RELEASES.filter((f) =>
+  (JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as GoldenStore).objects.some((o) => o.key.startsWith(OBJECTS.manifestsRoot)),
+);
 
 describe.each(WITH_SNAPSHOTS)('the golden store of release %s, its index table lost', (file) => {
   const g = JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as GoldenStore;
@@ -111,7 +132,10 @@ describe.each(WITH_SNAPSHOTS)('the golden store of release %s, its index table l
     await sys.store.ddb.send(new DeleteTableCommand({ TableName: sys.store.indexTable }));
     const report = await recoverStore(sys.env, { createTable: true });
     assert.deepEqual(report.failed, []);
-    assert.deepEqual((await sys.manifests.read()).runs.map((r) => r.id), runs.map((r) => r.id));
+    assert.deepEqual(
+      (await sys.manifests.read()).runs.map((r) => r.id),
+      runs.map((r) => r.id),
+    );
     sys.refreshManifests();
     await assertReadsMatch(sys.url, modelOf(g.model), prng(9), { ranges: 3, pageSize: 13 });
   });

@@ -45,8 +45,12 @@ describe('provisioned hot tables', () => {
   /** Each table's billing mode and write capacity, and its auto scaling: [write min, write max, read min] and policy targets. */
   const capacity = async (minute: number) => {
     const t = (await ddb.send(new DescribeTableCommand({ TableName: table(minute) }))).Table!;
-    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [scalingResourceId(table(minute))] }))).ScalableTargets ?? [];
-    const policies = (await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId(table(minute)) }))).ScalingPolicies ?? [];
+    const targets =
+      (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [scalingResourceId(table(minute))] })))
+        .ScalableTargets ?? [];
+    const policies =
+      (await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: scalingResourceId(table(minute)) })))
+        .ScalingPolicies ?? [];
     const write = targets.find((x) => x.ScalableDimension === 'dynamodb:table:WriteCapacityUnits');
     const read = targets.find((x) => x.ScalableDimension === 'dynamodb:table:ReadCapacityUnits');
     // A table created provisioned may have no summary (DescribeTable omits it until the mode changes).
@@ -54,7 +58,14 @@ describe('provisioned hot tables', () => {
     return {
       mode,
       writeUnits: mode === 'PROVISIONED' ? t.ProvisionedThroughput?.WriteCapacityUnits : undefined,
-      scaling: targets.length === 0 ? undefined : { write: [write?.MinCapacity, write?.MaxCapacity], readMin: read?.MinCapacity, targets: policies.map((p) => p.TargetTrackingScalingPolicyConfiguration?.TargetValue) },
+      scaling:
+        targets.length === 0
+          ? undefined
+          : {
+              write: [write?.MinCapacity, write?.MaxCapacity],
+              readMin: read?.MinCapacity,
+              targets: policies.map((p) => p.TargetTrackingScalingPolicyConfiguration?.TargetValue),
+            },
     };
   };
   const rotate = async (): Promise<Extract<RotateOutput, { otherExecution: null }>> => {
@@ -67,7 +78,11 @@ describe('provisioned hot tables', () => {
     // A rotation interval of lead: on one-minute periods, rotation runs every minute.
     assert.equal(rotationIntervalMs(MINUTE), MINUTE);
     assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
-    const first = { mode: 'PROVISIONED', writeUnits: AUTO_SCALING.minUnits, scaling: { write: [AUTO_SCALING.minUnits, AUTO_SCALING.maxUnits], readMin: AUTO_SCALING.minUnits, targets: [70, 70] } };
+    const first = {
+      mode: 'PROVISIONED',
+      writeUnits: AUTO_SCALING.minUnits,
+      scaling: { write: [AUTO_SCALING.minUnits, AUTO_SCALING.maxUnits], readMin: AUTO_SCALING.minUnits, targets: [70, 70] },
+    };
     // Nothing offloaded yet: the floor. 12:00 takes writes, 12:01 begins within the lead; 12:02 to 12:04 do not.
     for (const m of [0, 1]) assert.deepEqual(await capacity(m), first, `12:0${m}`);
     for (const m of [2, 3, 4]) assert.deepEqual(await capacity(m), { mode: 'PAY_PER_REQUEST', writeUnits: undefined, scaling: undefined }, `12:0${m}`);
@@ -92,7 +107,11 @@ describe('provisioned hot tables', () => {
     const write = Math.ceil((rate * 100) / 70);
     assert.ok(write > AUTO_SCALING.minUnits, `${cold[0]!.count} records make ${write} write units`);
     const writeMin = Math.max(AUTO_SCALING.minUnits, Math.ceil(write / 2));
-    const sized = { mode: 'PROVISIONED', writeUnits: write, scaling: { write: [writeMin, AUTO_SCALING.maxUnits], readMin: AUTO_SCALING.minUnits, targets: [70, 70] } };
+    const sized = {
+      mode: 'PROVISIONED',
+      writeUnits: write,
+      scaling: { write: [writeMin, AUTO_SCALING.maxUnits], readMin: AUTO_SCALING.minUnits, targets: [70, 70] },
+    };
     // 12:02 has not begun: raised to the sized capacity (it entered the lead in the execution
     // above, before the offload, at the floor). 12:01 has begun: auto scaling's, within the new range.
     assert.deepEqual(await capacity(2), sized);
@@ -103,7 +122,13 @@ describe('provisioned hot tables', () => {
     clock.advance(MINUTE + 28_000);
     await rotate();
     assert.deepEqual(await capacity(3), sized);
-    assert.deepEqual([...r.provisioned].sort(), manifest.runs.filter((x) => x.tier === 'hot' && x.periodStart >= T0 + MINUTE && x.periodStart <= T0 + 2 * MINUTE).map((x) => x.id).sort());
+    assert.deepEqual(
+      [...r.provisioned].sort(),
+      manifest.runs
+        .filter((x) => x.tier === 'hot' && x.periodStart >= T0 + MINUTE && x.periodStart <= T0 + 2 * MINUTE)
+        .map((x) => x.id)
+        .sort(),
+    );
     assert.deepEqual(r.busy, []);
 
     // After gcGrace, GC drops the 12:00 table: nothing of its auto scaling is left behind.
@@ -111,7 +136,9 @@ describe('provisioned hot tables', () => {
     assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
     const tables = (await ddb.send(new ListTablesCommand({}))).TableNames ?? [];
     assert.ok(!tables.includes(table(0)), 'the offloaded table is dropped');
-    const orphans = ((await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb' }))).ScalableTargets ?? []).filter((t) => !tables.some((n) => t.ResourceId === scalingResourceId(n)));
+    const orphans = ((await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb' }))).ScalableTargets ?? []).filter(
+      (t) => !tables.some((n) => t.ResourceId === scalingResourceId(n)),
+    );
     assert.deepEqual(orphans, []);
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 40, ranges: 3 });

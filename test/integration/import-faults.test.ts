@@ -10,14 +10,26 @@ import { ndjson, startImport, waitForImport } from '../support/imports.ts';
 import { assertReadsMatch, Model, prng, withFaults, type Fault } from '../support/lifecycle.ts';
 import { client, startTestSystem } from '../support/system.ts';
 
-const STEPS = ['importer:prepare', 'importer:parse', 'importer:check', 'importer:merge', 'verify:range', 'verify:import', 'commit:import', 'importer:finish'] as const;
+const STEPS = [
+  'importer:prepare',
+  'importer:parse',
+  'importer:check',
+  'importer:merge',
+  'verify:range',
+  'verify:import',
+  'commit:import',
+  'importer:finish',
+] as const;
 
 describe('crash injection into every import step', () => {
   let sys: LocalSystem;
   let current: Fault | undefined;
   let order = 0;
   beforeAll(async () => {
-    sys = await startTestSystem({ prefix: 'impf', spillBytes: 64 << 10, rangeBytes: 16 << 10, blockBytes: 2048, blobBytes: 8192 }, { retryIntervalMs: 0, wrapTasks: (t) => withFaults(t, () => current) });
+    sys = await startTestSystem(
+      { prefix: 'impf', spillBytes: 64 << 10, rangeBytes: 16 << 10, blockBytes: 2048, blobBytes: 8192 },
+      { retryIntervalMs: 0, wrapTasks: (t) => withFaults(t, () => current) },
+    );
   });
   afterAll(() => sys.stop());
 

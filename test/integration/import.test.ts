@@ -26,11 +26,21 @@ describe('bulk import', () => {
     // Live writes first: they must win over untimed imported versions of the same keys.
     const live = httpWriter(sys.url, model);
     for (let i = 0; i < 20; i++) {
-      await live.write(Array.from({ length: 50 }, (_, j) => ({ pk: pks[(i + j) % 40]!, sk: `ev-${String(Math.floor(rng() * 50_000)).padStart(7, '0')}`, value: { live: 'before', i, j } })));
+      await live.write(
+        Array.from({ length: 50 }, (_, j) => ({
+          pk: pks[(i + j) % 40]!,
+          sk: `ev-${String(Math.floor(rng() * 50_000)).padStart(7, '0')}`,
+          value: { live: 'before', i, j },
+        })),
+      );
     }
     let order = 0;
     const files = [0, 1].map(() => ndjson(model, rng, 150_000, { pks: 40, sks: 50_000, invalidEvery: 1499, order: () => ++order }));
-    const id = await startImport(sys.url, files.map((f) => f.text), { onInvalid: 'skip', partBytes: 5 << 20 });
+    const id = await startImport(
+      sys.url,
+      files.map((f) => f.text),
+      { onInvalid: 'skip', partBytes: 5 << 20 },
+    );
     const status = await waitForImport(sys.url, id);
     assert.equal(status.state, 'succeeded', status.cause);
     const invalid = files.reduce((a, f) => a + f.invalid.length, 0);
@@ -43,7 +53,10 @@ describe('bulk import', () => {
     assert.ok(status.counts.duplicates > 10_000, `${status.counts.duplicates} duplicates`);
     // Errors name the file and line of each invalid line, in order (the first 100).
     const expected = files.flatMap((f, file) => f.invalid.map((line) => ({ file, line }))).slice(0, 100);
-    assert.deepEqual(status.errors.map(({ file, line }) => ({ file, line })), expected);
+    assert.deepEqual(
+      status.errors.map(({ file, line }) => ({ file, line })),
+      expected,
+    );
     assert.ok(status.errors.every((e) => e.reason.length > 0));
     const run = (await sys.dataPlane.manifest()).runs.find((r) => r.id === status.run)!;
     assert.equal(run.count, status.counts.records);
@@ -64,7 +77,10 @@ describe('bulk import', () => {
     const status = await waitForImport(sys.url, id);
     assert.equal(status.state, 'failed');
     assert.match(status.cause!, /5 invalid lines/);
-    assert.deepEqual(status.errors.map((e) => e.line), f.invalid);
+    assert.deepEqual(
+      status.errors.map((e) => e.line),
+      f.invalid,
+    );
     assert.equal(status.counts?.invalid, 5);
     assert.deepEqual((await sys.dataPlane.manifests.read()).runs, before.runs);
     const exec = sys.stepFunctions.executions().find((e) => e.name === `${id}-1`)!;
@@ -101,7 +117,11 @@ describe('bulk import', () => {
     const api = client(sys.url);
     type Multipart = { file: number; uploadId: string; parts: number; partUrls: string[]; nextPart?: number };
     type Page = { file: number; uploadId: string; parts: number; from: number; partUrls: string[]; nextPart?: number; expiresAt: string };
-    const created = await api.call<{ id: string; uploads: Multipart[]; expiresAt: string }>('POST', '/v1/imports', { format: 'ndjson', files: 3, parts: [700, 700, 10_000] });
+    const created = await api.call<{ id: string; uploads: Multipart[]; expiresAt: string }>('POST', '/v1/imports', {
+      format: 'ndjson',
+      files: 3,
+      parts: [700, 700, 10_000],
+    });
     assert.equal(created.status, 201);
     const [a, b, c] = created.body.uploads;
     assert.deepEqual([a!.partUrls.length, a!.nextPart], [700, undefined]);
@@ -117,7 +137,14 @@ describe('bulk import', () => {
     const again = await page('file=0&limit=2');
     assert.deepEqual([again.body.from, again.body.partUrls.length, again.body.nextPart], [1, 2, 3]);
     assert.ok(Date.parse(again.body.expiresAt) > Date.now() && Date.parse(again.body.expiresAt) <= Date.now() + 3_600_000);
-    for (const [q, status] of [['file=7', 400], ['file=0&part=701', 400], ['file=0&limit=1001', 400], ['file=0&part=0', 400], ['part=1', 400], ['file=0&extra=1', 400]] as const) {
+    for (const [q, status] of [
+      ['file=7', 400],
+      ['file=0&part=701', 400],
+      ['file=0&limit=1001', 400],
+      ['file=0&part=0', 400],
+      ['part=1', 400],
+      ['file=0&extra=1', 400],
+    ] as const) {
       const r = await api.call<{ error: { code: string } }>('GET', `/v1/imports/${created.body.id}/parts?${q}`);
       assert.equal(r.status, status, q);
       assert.ok(['InvalidImport', 'InvalidQuery', 'InvalidLimit'].includes(r.body.error.code), `${q}: ${r.body.error.code}`);

@@ -23,10 +23,20 @@ describe('job key ranges', () => {
   afterAll(() => sys?.stop());
 
   const itemsUnder = async (partition: string): Promise<number> =>
-    (await sys.store.ddb.send(new QueryCommand({ TableName: sys.store.indexTable, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExpressionAttributeValues: { ':pk': { S: partition } }, Select: 'COUNT' }))).Count ?? 0;
+    (
+      await sys.store.ddb.send(
+        new QueryCommand({
+          TableName: sys.store.indexTable,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': { S: partition } },
+          Select: 'COUNT',
+        }),
+      )
+    ).Count ?? 0;
   const ranges = (n: number) => Array.from({ length: n }, (_, index) => ({ index, lo: `k${String(index).padStart(6, '0')}` }));
 
-  it('spreads a large job\'s ranges over partition keys, reads them back, and deletes them with the job', async () => {
+  it("spreads a large job's ranges over partition keys, reads them back, and deletes them with the job", async () => {
     assert.deepEqual([rangeShards(1), rangeShards(250), rangeShards(251), rangeShards(1000), rangeShards(1_000_000)], [1, 1, 2, 4, 64]);
     const spec = await jobs.getOrCreate('big', async () => ({ spec: { kind: 'test' }, ranges: ranges(1000) }));
     assert.equal(spec.rangeShards, 4);
@@ -34,7 +44,10 @@ describe('job key ranges', () => {
     assert.equal(await itemsUnder('job#big'), 1, 'the spec alone');
     assert.deepEqual(await jobs.range('big', spec, 777), { index: 777, lo: 'k000777' });
     const all = await jobs.ranges('big', spec);
-    assert.deepEqual(all.map((r) => r.index), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      all.map((r) => r.index),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     // Another attempt finds the spec and writes nothing more.
     const again = await jobs.getOrCreate('big', async () => ({ spec: { kind: 'test' }, ranges: ranges(7) }));
     assert.deepEqual([again.rangeSet, again.rangeCount], [spec.rangeSet, 1000]);
@@ -44,11 +57,21 @@ describe('job key ranges', () => {
     assert.equal(await jobs.get('big'), undefined);
   });
 
-  it('reads a job an earlier release stored, its ranges under the spec\'s partition', async () => {
+  it("reads a job an earlier release stored, its ranges under the spec's partition", async () => {
     const put = (sk: string, attrs: Record<string, { S: string }>) =>
-      sys.store.ddb.send(new PutItemCommand({ TableName: sys.store.indexTable, Item: { [INDEX_TABLE.partitionKey]: { S: 'job#old' }, [INDEX_TABLE.sortKey]: { B: Buffer.from(sk) }, ...attrs } }));
+      sys.store.ddb.send(
+        new PutItemCommand({
+          TableName: sys.store.indexTable,
+          Item: { [INDEX_TABLE.partitionKey]: { S: 'job#old' }, [INDEX_TABLE.sortKey]: { B: Buffer.from(sk) }, ...attrs },
+        }),
+      );
     const old = { kind: 'test', rangeCount: 300, rangeSet: 'abcd1234' };
-    await sys.store.ddb.send(new PutItemCommand({ TableName: sys.store.indexTable, Item: { [INDEX_TABLE.partitionKey]: { S: 'job#old' }, [INDEX_TABLE.sortKey]: { B: Uint8Array.of(0) }, spec: { S: JSON.stringify(old) } } }));
+    await sys.store.ddb.send(
+      new PutItemCommand({
+        TableName: sys.store.indexTable,
+        Item: { [INDEX_TABLE.partitionKey]: { S: 'job#old' }, [INDEX_TABLE.sortKey]: { B: Uint8Array.of(0) }, spec: { S: JSON.stringify(old) } },
+      }),
+    );
     for (const r of ranges(300)) await put(`range#abcd1234#${String(r.index).padStart(8, '0')}`, { range: { S: JSON.stringify(r) } });
     const spec = await jobs.spec<typeof old>('old');
     assert.deepEqual(await jobs.range('old', spec, 299), { index: 299, lo: 'k000299' });

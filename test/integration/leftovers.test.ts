@@ -58,8 +58,14 @@ describe('leftovers of failed attempts', () => {
 
     const objects = (await sys.cold.bucket.list('')).map((o) => o.key);
     assert.ok(!objects.some((k) => k.includes(orphan) || k.includes('i-ffffffffffffffffffff')), objects.join('\n'));
-    assert.ok(objects.some((k) => k.startsWith(`${OBJECTS.spillPrefix(pending)}/`)), 'the pending offload keeps its spills');
-    assert.ok(objects.some((k) => k.startsWith(OBJECTS.runPrefix('i-aaaaaaaaaaaaaaaaaaaa'))), 'the running import keeps its run');
+    assert.ok(
+      objects.some((k) => k.startsWith(`${OBJECTS.spillPrefix(pending)}/`)),
+      'the pending offload keeps its spills',
+    );
+    assert.ok(
+      objects.some((k) => k.startsWith(OBJECTS.runPrefix('i-aaaaaaaaaaaaaaaaaaaa'))),
+      'the running import keeps its run',
+    );
     const entries: unknown[] = [];
     for await (const e of sys.cold.coldReader.allEntries(orphan)) entries.push(e);
     assert.deepEqual(entries, [], 'index items swept');

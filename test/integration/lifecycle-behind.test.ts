@@ -37,7 +37,10 @@ describe('reads with the lifecycle behind', () => {
       await h.sys.tasks[arnPlaceholder('rotate')]!({ source: 'aws.events' });
     }
     h.sys.refreshManifests();
-    const status = await h.api.call<{ lifecyclePeriodsBehind: number; writtenTables: number; hotTables: number; oldestNotOffloaded: string }>('GET', '/v1/status');
+    const status = await h.api.call<{ lifecyclePeriodsBehind: number; writtenTables: number; hotTables: number; oldestNotOffloaded: string }>(
+      'GET',
+      '/v1/status',
+    );
     assert.equal(status.status, 200);
     assert.ok(status.body.lifecyclePeriodsBehind >= PERIODS - 1, JSON.stringify(status.body));
     assert.equal(status.body.writtenTables, 5);
@@ -50,7 +53,10 @@ describe('reads with the lifecycle behind', () => {
     assert.ok(gets <= 5 + 2 + 1, `${gets} GetItem calls for one read over ${status.body.hotTables} hot tables`);
     ddb.clear();
     const page = await h.api.query('team', { limit: 1000 });
-    assert.deepEqual(page.body.items.map((x) => [x.sk, x.value]), [...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      page.body.items.map((x) => [x.sk, x.value]),
+      [...model].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     // Four shards a table: a query of the written tables (and the current one) only.
     const queries = ddb.get('QueryCommand') ?? 0;
     assert.ok(queries <= (5 + 2) * 4 + 2, `${queries} Query calls for one query`);
@@ -64,9 +70,16 @@ describe('reads with the lifecycle behind', () => {
     const after = await h.api.call<{ lifecyclePeriodsBehind: number }>('GET', '/v1/status');
     assert.ok(after.body.lifecyclePeriodsBehind <= 1, JSON.stringify(after.body));
     const again = await h.api.query('team', { limit: 1000 });
-    assert.deepEqual(again.body.items.map((x) => [x.sk, x.value]), [...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      again.body.items.map((x) => [x.sk, x.value]),
+      [...model].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     const marks = await new WrittenTables(h.sys.store.ddb, h.sys.store.indexTable).list();
     const hot = new Set((await h.sys.dataPlane.manifest()).runs.filter((r) => r.tier === 'hot').map((r) => r.table!));
-    assert.deepEqual([...marks].filter((t) => !hot.has(t)), [], `marks of dropped tables are forgotten (${INDEX_TABLE.writtenPk})`);
+    assert.deepEqual(
+      [...marks].filter((t) => !hot.has(t)),
+      [],
+      `marks of dropped tables are forgotten (${INDEX_TABLE.writtenPk})`,
+    );
   });
 });

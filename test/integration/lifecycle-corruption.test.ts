@@ -64,7 +64,12 @@ const CORRUPTIONS: Record<string, Corruption> = {
     const records = await rangeRecords(sys, runId, range.index);
     assert.ok(records.length >= 3);
     // A consistent run (footers, index items) that lacks one record: only the tallies can tell.
-    await sys.cold.coldWriter.writeRun(runId, records.filter((_, i) => i !== 1), { blockBytes: SETTINGS.blockBytes, blobBytes: SETTINGS.blobBytes }, range);
+    await sys.cold.coldWriter.writeRun(
+      runId,
+      records.filter((_, i) => i !== 1),
+      { blockBytes: SETTINGS.blockBytes, blobBytes: SETTINGS.blobBytes },
+      range,
+    );
   },
   'a swapped pair': async (sys, runId, range) => {
     const records = await rangeRecords(sys, runId, range.index);

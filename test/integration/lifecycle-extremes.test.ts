@@ -23,7 +23,7 @@ const SETTINGS = tinyStore('extreme', { segmentBytes: 24 * 1024, spillBytes: 102
 /** What a state may hold, far under the 256 KiB quota: the state carries references only. */
 const STATE_BUDGET = 32 * 1024;
 
-describe('the offload at the planner\'s extremes', () => {
+describe("the offload at the planner's extremes", () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
   const model = new Model();
   let sys: LocalSystem;
@@ -38,7 +38,9 @@ describe('the offload at the planner\'s extremes', () => {
     const writer = directWriter(sys.dataPlane, model);
     const pad = 'x'.repeat(300);
     for (let b = 0; b < 240; b++) {
-      await writer.write(Array.from({ length: 25 }, (_, i) => ({ pk: `p${Math.floor(rng() * 3000)}`, sk: `e${b}-${i}-${Math.floor(rng() * 1e6)}`, value: { b, i, pad } })));
+      await writer.write(
+        Array.from({ length: 25 }, (_, i) => ({ pk: `p${Math.floor(rng() * 3000)}`, sk: `e${b}-${i}-${Math.floor(rng() * 1e6)}`, value: { b, i, pad } })),
+      );
     }
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs + 1);
     const r = await sys.runLifecycle();
@@ -64,7 +66,10 @@ describe('the offload at the planner\'s extremes', () => {
     const scans = await jobs.allRecords(runId, 'scan', job.totalSegments);
     const perCell = scans.flatMap((s) => s.spills);
     assert.ok(perCell.filter((n) => n >= 2).length > perCell.length / 2, `spills per range per segment: ${perCell.join(',')}`);
-    assert.equal(scans.reduce((a, s) => a + s.count, 0), cold[0]!.count);
+    assert.equal(
+      scans.reduce((a, s) => a + s.count, 0),
+      cold[0]!.count,
+    );
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 5, ranges: 1, partitions: 8, pageSize: 200 });
 
@@ -72,7 +77,12 @@ describe('the offload at the planner\'s extremes', () => {
     clock.advance(SETTINGS.gcGraceMs + 1);
     assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
     const left = await sys.store.ddb.send(
-      new QueryCommand({ TableName: sys.store.indexTable, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExpressionAttributeValues: { ':pk': { S: `job#${runId}` } } }),
+      new QueryCommand({
+        TableName: sys.store.indexTable,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: `job#${runId}` } },
+      }),
     );
     assert.equal(left.Count, 0);
     const objects = await sys.store.s3.send(new ListObjectsV2Command({ Bucket: sys.store.bucket, Prefix: `${OBJECTS.spillPrefix(runId)}/` }));

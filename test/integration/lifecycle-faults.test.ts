@@ -9,7 +9,19 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
-import { assertReadsMatch, assertSettled, directWriter, LIFECYCLE_STEPS, ManualClock, Model, prng, randomWrites, withFaults, type Fault, tinyStore } from '../support/lifecycle.ts';
+import {
+  assertReadsMatch,
+  assertSettled,
+  directWriter,
+  LIFECYCLE_STEPS,
+  ManualClock,
+  Model,
+  prng,
+  randomWrites,
+  withFaults,
+  type Fault,
+  tinyStore,
+} from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
 // Two periods ahead (the least): each execution creates fewer tables, and every step is still crashed.
@@ -26,14 +38,21 @@ describe('crash injection into every lifecycle step', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem(SETTINGS, { clock: clock.now, retryIntervalMs: 0 });
-    sfn = sys.runnerWith(withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
+    sfn = sys.runnerWith(
+      withFaults(sys.tasks, () => current),
+      { retryIntervalMs: 0 },
+    );
   });
   afterAll(() => sys.stop());
 
   const run = () => sfn.start('lifecycle').done;
 
   for (const step of LIFECYCLE_STEPS) {
-    for (const [when, mode] of [['before', 'once'], ['after', 'once'], ['after', 'always']] as const) {
+    for (const [when, mode] of [
+      ['before', 'once'],
+      ['after', 'once'],
+      ['after', 'always'],
+    ] as const) {
       it(`${step}: crash ${when} its writes, ${mode === 'once' ? 'once' : 'on every attempt'}`, async () => {
         const fault: Fault = { step, when, mode, fired: 0 };
         current = fault;

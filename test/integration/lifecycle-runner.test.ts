@@ -23,7 +23,9 @@ describe('lifecycle on the local Step Functions runner', () => {
     assert.ok(hot.length >= 3);
     const res = await fetch(`${sys.url}/local/executions`);
     // Parsed here, not by res.json(): jest runs tests in a VM context, and fetch's objects come from Node's own realm, which deepStrictEqual tells apart.
-    const body = JSON.parse(await res.text()) as { executions: { name: string; status: string; events: { type: string; state?: string; output?: unknown }[] }[] };
+    const body = JSON.parse(await res.text()) as {
+      executions: { name: string; status: string; events: { type: string; state?: string; output?: unknown }[] }[];
+    };
     const rec = body.executions.find((e) => e.name === r.name)!;
     assert.equal(rec.status, 'SUCCEEDED');
     const exited = rec.events.find((e) => e.type === 'StateExited' && e.state === 'Rotate');

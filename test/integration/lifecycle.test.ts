@@ -71,7 +71,10 @@ describe('lifecycle under concurrent writers', () => {
 
     // One execution at a time does the work: no overlap fails, the later of a pair says why it ended.
     const failed = results.filter((r) => r.status !== 'SUCCEEDED');
-    assert.deepEqual(failed.map((r) => `${r.name}: ${r.error}: ${String(r.cause)}`), []);
+    assert.deepEqual(
+      failed.map((r) => `${r.name}: ${r.error}: ${String(r.cause)}`),
+      [],
+    );
     const skipped = results.filter((r) => (r.output as { skipped?: string } | undefined)?.skipped !== undefined);
     assert.ok(skipped.length >= 1, 'an overlapping execution ended at once');
     for (const r of skipped) assert.match((r.output as { running: string }).running, /:execution:life-lifecycle:/);
@@ -80,7 +83,10 @@ describe('lifecycle under concurrent writers', () => {
     const cold = m.runs.filter((r) => r.tier === 'cold');
     const offloaded = cold.reduce((n, r) => n + (r.periodEnd - r.periodStart) / SETTINGS.periodMs, 0);
     assert.ok(offloaded >= PERIODS, `${offloaded} periods offloaded`);
-    assert.ok(cold.some((r) => r.level >= 2), 'compaction reached level 2');
+    assert.ok(
+      cold.some((r) => r.level >= 2),
+      'compaction reached level 2',
+    );
     assert.ok(cold.length <= Math.floor(Math.log2(offloaded)) + 1, `${cold.length} runs for ${offloaded} periods`);
     // The counter carried: at some committed version two or more cold runs stood side by side
     // (counted exactly, version by version, from the manifest's history).
@@ -99,12 +105,23 @@ describe('lifecycle under concurrent writers', () => {
     for (const r of cold) {
       const ranges = await sys.cold.coldReader.rangeSummaries(r.id);
       assert.ok(ranges.length >= 1, `${r.id} keeps its ranges`);
-      assert.deepEqual(ranges.map((x) => x.index), ranges.map((_, i) => i));
+      assert.deepEqual(
+        ranges.map((x) => x.index),
+        ranges.map((_, i) => i),
+      );
       assert.equal(ranges[0]!.lo, undefined);
       assert.equal(ranges.at(-1)!.hi, undefined);
       for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i]!.lo, ranges[i - 1]!.hi, `${r.id}: range ${i} starts where ${i - 1} ends`);
-      assert.equal(ranges.reduce((a, x) => a + x.count, 0), r.count, `${r.id}: its ranges hold its records`);
-      assert.equal(ranges.reduce((a, x) => a + x.bytes, 0), r.bytes, `${r.id}: and its bytes`);
+      assert.equal(
+        ranges.reduce((a, x) => a + x.count, 0),
+        r.count,
+        `${r.id}: its ranges hold its records`,
+      );
+      assert.equal(
+        ranges.reduce((a, x) => a + x.bytes, 0),
+        r.bytes,
+        `${r.id}: and its bytes`,
+      );
     }
   });
 });

@@ -59,7 +59,11 @@ describe('an offload over several executions', () => {
         phases.push(...Array<string>(x.items).fill(x.state));
       }
       // A Map runs only when its slice has tasks: the Choice before it skips it otherwise.
-      for (const name of MAPS) assert.equal(runs.some((x) => x.state === name), ref.slice[{ ScanSegments: 'scan', MergeRanges: 'merge', VerifyRanges: 'verify', Rescan: 'rescan' }[name] as keyof OffloadRef['slice']] > 0);
+      for (const name of MAPS)
+        assert.equal(
+          runs.some((x) => x.state === name),
+          ref.slice[{ ScanSegments: 'scan', MergeRanges: 'merge', VerifyRanges: 'verify', Rescan: 'rescan' }[name] as keyof OffloadRef['slice']] > 0,
+        );
       const m = await sys.dataPlane.manifests.read();
       if (m.runs.some((x) => x.id === ref.runId)) {
         assert.equal(ref.complete, true);
@@ -69,8 +73,11 @@ describe('an offload over several executions', () => {
       // Not committed yet: the period is still hot and read from its table; its job's work is kept.
       assert.equal(ref.complete, false);
       assert.ok(!r.events.some((e) => e.state === 'Verify'), 'not added up before the last slice');
-      assert.ok(m.runs.some((x) => x.id === hot.id), 'the period is still hot');
-      assert.ok((await sys.cold.bucket.childNames(OBJECTS.spillPrefix(''))).includes(ref.runId), 'GC spared the unfinished job\'s spills');
+      assert.ok(
+        m.runs.some((x) => x.id === hot.id),
+        'the period is still hot',
+      );
+      assert.ok((await sys.cold.bucket.childNames(OBJECTS.spillPrefix(''))).includes(ref.runId), "GC spared the unfinished job's spills");
       sys.refreshManifests();
       await assertReadsMatch(sys.url, model, rng, { gets: 10, ranges: 2 });
       assert.ok(executions < 40);
@@ -79,7 +86,12 @@ describe('an offload over several executions', () => {
     assert.ok(total > 2 * SLICE, `${total} tasks: the offload needs three executions or more`);
     assert.equal(executions, Math.ceil(total / SLICE));
     // Every task once, each phase after the one before.
-    const expected = [...Array<string>(job.totalSegments).fill('ScanSegments'), ...Array<string>(job.rangeCount).fill('MergeRanges'), ...Array<string>(job.rangeCount).fill('VerifyRanges'), ...Array<string>(job.totalSegments).fill('Rescan')];
+    const expected = [
+      ...Array<string>(job.totalSegments).fill('ScanSegments'),
+      ...Array<string>(job.rangeCount).fill('MergeRanges'),
+      ...Array<string>(job.rangeCount).fill('VerifyRanges'),
+      ...Array<string>(job.totalSegments).fill('Rescan'),
+    ];
     assert.deepEqual(phases, expected);
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 3 });
@@ -104,7 +116,7 @@ describe('an offload over several executions', () => {
     }
     let executions = 0;
     let first: OffloadJob | undefined;
-    for (; executions < 40; ) {
+    for (; executions < 40;) {
       const r = await sys.runnerWith(tasks, { retryIntervalMs: 0 }).start('lifecycle').done;
       executions++;
       const ref = preparedJob(r);

@@ -58,7 +58,9 @@ describe('the package', () => {
   beforeAll(() => {
     rmSync(WORK, { recursive: true, force: true });
     mkdirSync(join(APP, 'node_modules', 'alki'), { recursive: true });
-    const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', WORK], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', WORK], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    ) as { filename: string; files: { path: string }[] }[];
     packed = info!.files.map((f) => f.path);
     execFileSync('tar', ['-xzf', join(WORK, info!.filename), '-C', join(APP, 'node_modules', 'alki'), '--strip-components=1']);
     writeFileSync(join(APP, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -70,10 +72,21 @@ describe('the package', () => {
   afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
   it('holds the built JavaScript, its declarations and the state machines, and no TypeScript source or tests', () => {
-    for (const f of ['dist/client/index.js', 'dist/client/index.d.ts', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lambda/ingest/handler.js', 'dist/statemachines/lifecycle.asl.json', 'bin/alki-cli.js']) {
+    for (const f of [
+      'dist/client/index.js',
+      'dist/client/index.d.ts',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/lambda/ingest/handler.js',
+      'dist/statemachines/lifecycle.asl.json',
+      'bin/alki-cli.js',
+    ]) {
       assert.ok(packed.includes(f), `${f} is not in the package`);
     }
-    assert.deepEqual(packed.filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.startsWith('test/') || f.startsWith('local/')), []);
+    assert.deepEqual(
+      packed.filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.startsWith('test/') || f.startsWith('local/')),
+      [],
+    );
   });
 
   it('gives applications the client from alki/client', () => {
@@ -88,11 +101,11 @@ console.log(JSON.stringify({ client: typeof c.writer, error: e instanceof AlkiAp
 
   it('synthesizes an AlkiStore in another app, cdk-nag clean, with its functions bundled from the package', () => {
     const fns = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(fns.length, 12, 'eleven functions of the store and the application\'s');
+    assert.equal(fns.length, 12, "eleven functions of the store and the application's");
     assert.ok(existsSync(join(WORK, 'cdk.out')));
   });
 
-  it('grants the application exactly what direct mode\'s calls need, and execute-api:Invoke on the write routes only', () => {
+  it("grants the application exactly what direct mode's calls need, and execute-api:Invoke on the write routes only", () => {
     const roleId = Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('AppRole'))![0];
     const statements = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as { Ref: string }[]).some((x) => x.Ref === roleId))
@@ -104,7 +117,8 @@ console.log(JSON.stringify({ client: typeof c.writer, error: e instanceof AlkiAp
     const resources = JSON.stringify(invoke.map((s) => s.Resource));
     const writes = ROUTES.filter((r) => r.unit === 'ingest');
     for (const r of writes) assert.ok(resources.includes(`/$default/${r.method}${r.path.replace(/\{\w+\+?\}/g, '*')}`), `${r.method} ${r.path} is not granted`);
-    for (const r of ROUTES.filter((x) => x.unit !== 'ingest')) assert.ok(!resources.includes(`/$default/${r.method}${r.path.replace(/\{\w+\+?\}/g, '*')}"`), `${r.method} ${r.path} is granted`);
+    for (const r of ROUTES.filter((x) => x.unit !== 'ingest'))
+      assert.ok(!resources.includes(`/$default/${r.method}${r.path.replace(/\{\w+\+?\}/g, '*')}"`), `${r.method} ${r.path} is granted`);
     // The conditions that narrow index-table items (checkpoints, written marks) come with them.
     assert.ok(statements.some((s) => JSON.stringify(s.Condition ?? {}).includes('dynamodb:LeadingKeys')));
   });

@@ -33,17 +33,21 @@ describe('purge deadlines: deletes', () => {
     assert.equal(listed.DeleteMarkers?.length, 1);
     assert.ok(listed.DeleteMarkers![0]!.IsLatest);
     const stored = await whereStored(h.sys, [one, two]);
-    for (const [m, v] of [[one, listed.Versions![0]!], [two, listed.Versions![1]!]] as const) {
+    for (const [m, v] of [
+      [one, listed.Versions![0]!],
+      [two, listed.Versions![1]!],
+    ] as const) {
       assert.equal(v.IsLatest, false);
       assert.deepEqual(stored.get(m), [`s3:v/x@${v.VersionId}`], m);
     }
-    for (const v of [...listed.Versions!, ...listed.DeleteMarkers!]) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'v/x', VersionId: v.VersionId! }));
+    for (const v of [...listed.Versions!, ...listed.DeleteMarkers!])
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'v/x', VersionId: v.VersionId! }));
     const after = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'v/' }));
     assert.equal((after.Versions ?? []).length + (after.DeleteMarkers ?? []).length, 0);
     assert.equal((await whereStored(h.sys, [one, two])).size, 0);
   });
 
-  it('removes a deleted record\'s value from every object version and table within the deadline, and keeps every other record', async () => {
+  it("removes a deleted record's value from every object version and table within the deadline, and keeps every other record", async () => {
     const secret = (p: number, i: number): string => `SECRET-${p}-${i}-${'x'.repeat(40)}`;
     const written: { pk: string; sk: string; marker: string }[] = [];
     // Imported records too: their uploads go by GC, every version of them.
@@ -83,12 +87,18 @@ describe('purge deadlines: deletes', () => {
 
     // Every other record is still there, and reads agree.
     const kept = written.filter((w) => !doomed.includes(w));
-    const found = await whereStored(h.sys, kept.map((k) => k.marker));
+    const found = await whereStored(
+      h.sys,
+      kept.map((k) => k.marker),
+    );
     assert.equal(found.size, kept.length);
     for (const k of kept.filter((_, i) => i % 7 === 0)) assert.deepEqual((await h.api.get(k.pk, k.sk)).body.value, { secret: k.marker });
     for (const d of doomed.filter((_, i) => i % 7 === 0)) assert.equal((await h.api.get(d.pk, d.sk)).status, 404);
     // It took purge rewrites: the logarithmic merge never merges level-2 runs.
-    assert.ok((await runs()).some((r) => r.level === 2 && r.madeBy === 'purge'), JSON.stringify(await runs()));
+    assert.ok(
+      (await runs()).some((r) => r.level === 2 && r.madeBy === 'purge'),
+      JSON.stringify(await runs()),
+    );
   });
 });
 
@@ -96,7 +106,7 @@ describe('purge deadlines: retention', () => {
   const settings = tinyStore('expire', { periodMs: PERIOD, sealGraceMs: 2_000, gcGraceMs: 4_000, maxLevel: 6, retentionMs: 3 * PERIOD, purgeWithinMs: WITHIN });
   const h = clockedSystem(settings, START);
 
-  it('removes an expired record\'s value from everything within the deadline after it expired', async () => {
+  it("removes an expired record's value from everything within the deadline after it expired", async () => {
     const written: { at: number; pk: string; sk: string; marker: string }[] = [];
     for (let p = 0; p < 24; p++) {
       for (let i = 0; i < 6; i++) {
@@ -107,8 +117,18 @@ describe('purge deadlines: retention', () => {
       }
       await h.nextPeriod();
       const overdue = written.filter((w) => w.at + settings.retentionMs! + WITHIN <= h.clock.now());
-      const left = await whereStored(h.sys, overdue.map((w) => w.marker));
-      assert.equal(left.size, 0, `period ${p}: ${[...left.entries()].slice(0, 2).map(([m, w]) => `${m.slice(0, 14)} in ${w.join(', ')}`).join('; ')}`);
+      const left = await whereStored(
+        h.sys,
+        overdue.map((w) => w.marker),
+      );
+      assert.equal(
+        left.size,
+        0,
+        `period ${p}: ${[...left.entries()]
+          .slice(0, 2)
+          .map(([m, w]) => `${m.slice(0, 14)} in ${w.join(', ')}`)
+          .join('; ')}`,
+      );
     }
     // What has not expired is read as written.
     const fresh = written.filter((w) => w.at + settings.retentionMs! > h.clock.now() + 1000);

@@ -17,7 +17,7 @@ import { startTestSystem } from '../support/system.ts';
 
 const SETTINGS = tinyStore('sweep');
 
-describe('range sweeps under the writers\' own roles', () => {
+describe("range sweeps under the writers' own roles", () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0) + 500);
   const model = new Model();
   const rng = prng(11);
@@ -66,7 +66,10 @@ describe('range sweeps under the writers\' own roles', () => {
       );
       assert.equal(gone, 'NoSuchKey', key);
     }
-    const deletes = sys.iam.all().filter((e) => e.action === 's3:DeleteObject' && e.allowed).map((e) => e.principal.replace(/^sweep-/, ''));
+    const deletes = sys.iam
+      .all()
+      .filter((e) => e.action === 's3:DeleteObject' && e.allowed)
+      .map((e) => e.principal.replace(/^sweep-/, ''));
     // Each writer deleted with its own role (gc deletes too: released runs and spills).
     for (const writer of ['offload', 'compact', 'importer']) assert.ok(deletes.includes(writer), writer);
     assert.deepEqual(sys.iam.denied(), []);

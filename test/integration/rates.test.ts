@@ -18,7 +18,13 @@ const SCALE = 0.01;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `count` PUTs to one pk at `perSecond`, `inFlight` at a time; their statuses and Retry-After headers. */
-async function paced(sys: LocalSystem, pk: string, count: number, perSecond: number, inFlight = 8): Promise<{ status: number; retryAfter: string | null; code?: string }[]> {
+async function paced(
+  sys: LocalSystem,
+  pk: string,
+  count: number,
+  perSecond: number,
+  inFlight = 8,
+): Promise<{ status: number; retryAfter: string | null; code?: string }[]> {
   const api = client(sys.url);
   const out: { status: number; retryAfter: string | null; code?: string }[] = [];
   const start = Date.now();
@@ -58,8 +64,8 @@ function countStarts(starts: Map<string, number>): (tasks: Readonly<Record<strin
     );
 }
 
-describe('rates, scaled to 1% of AWS\'s', () => {
-  describe('one team writing at 4 times a partition key\'s limit', () => {
+describe("rates, scaled to 1% of AWS's", () => {
+  describe("one team writing at 4 times a partition key's limit", () => {
     let sharded: LocalSystem;
     let single: LocalSystem;
     beforeAll(async () => {
@@ -74,7 +80,10 @@ describe('rates, scaled to 1% of AWS\'s', () => {
 
     it('is accepted through sharding: every write acknowledged, no partition key refused', async () => {
       const results = await paced(sharded, 'big-team', 120, 40);
-      assert.deepEqual(results.filter((r) => r.status !== 200), []);
+      assert.deepEqual(
+        results.filter((r) => r.status !== 200),
+        [],
+      );
       assert.equal(keyRangeRefusals(sharded), 0);
       const page = await client(sharded.url).query('big-team', { limit: 1000 });
       assert.equal(page.body.items.length, 120);
@@ -85,7 +94,7 @@ describe('rates, scaled to 1% of AWS\'s', () => {
       const results = await paced(single, 'big-team', 120, 40, 32);
       const refused = results.filter((r) => r.status !== 200);
       assert.ok(keyRangeRefusals(single) > 0, 'the partition key was throttled');
-      assert.ok(refused.length > 0, 'some writes were refused after the SDK\'s retries');
+      assert.ok(refused.length > 0, "some writes were refused after the SDK's retries");
       for (const r of refused) {
         assert.equal(r.status, 429, JSON.stringify(r));
         assert.equal(r.code, 'Throttled');
@@ -103,12 +112,17 @@ describe('rates, scaled to 1% of AWS\'s', () => {
     const starts = new Map<string, number>();
     const counted = countStarts(starts);
     beforeAll(async () => {
-      sys = await startTestSystem(tinyStore('ratesb', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, peakWritesPerSecond: 8000 }), { clock: clock.now, retryIntervalMs: 0, throughputScale: SCALE, wrapTasks: counted });
+      sys = await startTestSystem(tinyStore('ratesb', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, peakWritesPerSecond: 8000 }), {
+        clock: clock.now,
+        retryIntervalMs: 0,
+        throughputScale: SCALE,
+        wrapTasks: counted,
+      });
       await sys.runLifecycle();
     });
     afterAll(() => sys?.stop());
 
-    it('is crossed at 60 writes a second (over a new table\'s 40) with nothing refused: tables are warmed ahead', async () => {
+    it("is crossed at 60 writes a second (over a new table's 40) with nothing refused: tables are warmed ahead", async () => {
       const api = client(sys.url);
       const statuses: number[] = [];
       for (let i = 0; i < 120; i++) {
@@ -117,7 +131,10 @@ describe('rates, scaled to 1% of AWS\'s', () => {
         statuses.push((await api.put(`team-${i % 3}`, `e${i}`, { i })).status);
         await sleep(Math.max(0, 1000 / 60 - (Date.now() - t)));
       }
-      assert.deepEqual(statuses.filter((s) => s !== 200), []);
+      assert.deepEqual(
+        statuses.filter((s) => s !== 200),
+        [],
+      );
       const counts = sys.throughput!.dynamodb.counts;
       assert.equal(counts.byReason.TableWriteAccountLimitExceeded ?? 0, 0, JSON.stringify(counts));
       assert.equal(keyRangeRefusals(sys), 0, JSON.stringify(counts));
@@ -141,26 +158,42 @@ describe('rates, scaled to 1% of AWS\'s', () => {
       clock.advance(60_000);
       await sys.runLifecycle();
       const cold = (await sys.dataPlane.manifests.read()).runs.filter((r) => r.tier === 'cold');
-      assert.ok(cold.some((r) => r.level >= 1), 'a compaction ran');
+      assert.ok(
+        cold.some((r) => r.level >= 1),
+        'a compaction ran',
+      );
       sys.refreshManifests();
       for (const pk of ['team-0', 'team-1']) {
         const page = await api.query(pk, { limit: 1000 });
         const want = [...written].filter(([k]) => k.startsWith(`${pk}/`)).map(([k, v]) => [k.slice(pk.length + 1), v]);
-        assert.deepEqual(page.body.items.filter((x) => x.sk.startsWith('p')).map((x) => [x.sk, x.value]), want.sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)));
+        assert.deepEqual(
+          page.body.items.filter((x) => x.sk.startsWith('p')).map((x) => [x.sk, x.value]),
+          want.sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)),
+        );
       }
       // Scans wait out throttling where they were; merges write patiently: each task ran once.
       const scans = [...starts].filter(([k]) => k.startsWith('offload:scan '));
       assert.ok(scans.length >= 6, JSON.stringify([...starts]));
-      assert.deepEqual([...starts].filter(([, n]) => n !== 1), [], 'a task started over');
-      const throttled = await Promise.all(scans.map(async ([k]) => {
-        const [, runId, segment] = k.split(' ');
-        // Jobs GC has collected since say nothing.
-        return (await new JobStore(sys.store.ddb, sys.store.indexTable).records(runId!, 'scan')).get(Number(segment))?.throttled ?? 0;
-      }));
-      console.log(`rates at scale ${SCALE}: ${scans.length} scan segments, ${throttled.reduce((a, b) => a + b, 0)} pages asked for again after throttling, ${starts.size} segment and range tasks, each started once`);
+      assert.deepEqual(
+        [...starts].filter(([, n]) => n !== 1),
+        [],
+        'a task started over',
+      );
+      const throttled = await Promise.all(
+        scans.map(async ([k]) => {
+          const [, runId, segment] = k.split(' ');
+          // Jobs GC has collected since say nothing.
+          return (await new JobStore(sys.store.ddb, sys.store.indexTable).records(runId!, 'scan')).get(Number(segment))?.throttled ?? 0;
+        }),
+      );
+      console.log(
+        `rates at scale ${SCALE}: ${scans.length} scan segments, ${throttled.reduce((a, b) => a + b, 0)} pages asked for again after throttling, ${starts.size} segment and range tasks, each started once`,
+      );
       // What the buckets did, for the record: how much was asked of them and what they refused.
       const { dynamodb, s3 } = sys.throughput!;
-      console.log(`rates at scale ${SCALE}: DynamoDB ${dynamodb.counts.admitted} admitted, ${dynamodb.counts.refused} refused ${JSON.stringify(dynamodb.counts.byTarget)}; S3 ${s3.counts.admitted} admitted, ${s3.counts.refused} refused ${JSON.stringify(s3.counts.byTarget)}`);
+      console.log(
+        `rates at scale ${SCALE}: DynamoDB ${dynamodb.counts.admitted} admitted, ${dynamodb.counts.refused} refused ${JSON.stringify(dynamodb.counts.byTarget)}; S3 ${s3.counts.admitted} admitted, ${s3.counts.refused} refused ${JSON.stringify(s3.counts.byTarget)}`,
+      );
     });
   });
   describe('an offload of a table whose reads are throttled', () => {
@@ -169,7 +202,15 @@ describe('rates, scaled to 1% of AWS\'s', () => {
     let sys: LocalSystem;
     beforeAll(async () => {
       // Loaded at AWS's rates; offloaded at half a percent of them: the sealed table serves 60 read units a second.
-      const settings = tinyStore('ratesr', { periodMs: 60_000, sealGraceMs: 2_000, gcGraceMs: 4_000, blockBytes: 16_384, blobBytes: 65_536, segmentBytes: 512 * 1024, rangeBytes: 512 * 1024 });
+      const settings = tinyStore('ratesr', {
+        periodMs: 60_000,
+        sealGraceMs: 2_000,
+        gcGraceMs: 4_000,
+        blockBytes: 16_384,
+        blobBytes: 65_536,
+        segmentBytes: 512 * 1024,
+        rangeBytes: 512 * 1024,
+      });
       sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0, throughputScale: 1, wrapTasks: countStarts(starts) });
       await sys.runLifecycle();
     });
@@ -187,17 +228,28 @@ describe('rates, scaled to 1% of AWS\'s', () => {
       const before = sys.throughput!.dynamodb.counts.refused;
       const exec = await sys.runLifecycle();
       assert.equal(exec.status, 'SUCCEEDED');
-      const hotRefusals = Object.entries(sys.throughput!.dynamodb.counts.byTarget).filter(([k]) => k.startsWith('ratesr-hot-')).reduce((n, [, v]) => n + v, 0);
+      const hotRefusals = Object.entries(sys.throughput!.dynamodb.counts.byTarget)
+        .filter(([k]) => k.startsWith('ratesr-hot-'))
+        .reduce((n, [, v]) => n + v, 0);
       assert.ok(hotRefusals > 0, `the scans were throttled: ${JSON.stringify(sys.throughput!.dynamodb.counts.byTarget)}`);
       assert.ok([...starts.keys()].filter((k) => k.startsWith('offload:scan ')).length >= 2);
-      assert.deepEqual([...starts].filter(([, n]) => n !== 1), [], 'a task started over');
-      assert.ok((await sys.dataPlane.manifests.read()).runs.some((r) => r.tier === 'cold' && r.count === 1500), 'the period is offloaded');
+      assert.deepEqual(
+        [...starts].filter(([, n]) => n !== 1),
+        [],
+        'a task started over',
+      );
+      assert.ok(
+        (await sys.dataPlane.manifests.read()).runs.some((r) => r.tier === 'cold' && r.count === 1500),
+        'the period is offloaded',
+      );
       sys.throughput!.dynamodb.rescale(1);
       sys.refreshManifests();
       let n = 0;
       for (let t = 0; t < 5; t++) n += (await api.query(`team-${t}`, { limit: 1000 })).body.items.length;
       assert.equal(n, 1500);
-      console.log(`an offload throttled at scale 0.005: ${sys.throughput!.dynamodb.counts.refused - before} DynamoDB requests refused (${hotRefusals} of them the hot table's scans), ${starts.size} segment and range tasks, each started once`);
+      console.log(
+        `an offload throttled at scale 0.005: ${sys.throughput!.dynamodb.counts.refused - before} DynamoDB requests refused (${hotRefusals} of them the hot table's scans), ${starts.size} segment and range tasks, each started once`,
+      );
     });
   });
 });

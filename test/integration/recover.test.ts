@@ -49,7 +49,10 @@ describe('recovery from the bucket', () => {
     // Long enough after both seals that a read skips an unmarked table as known empty: recovery must mark them.
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs);
     const before = await sys.manifests.read();
-    assert.ok(before.runs.some((r) => r.tier === 'cold' && r.level > 0), 'a compacted run');
+    assert.ok(
+      before.runs.some((r) => r.tier === 'cold' && r.level > 0),
+      'a compacted run',
+    );
     assert.ok(before.runs.filter((r) => r.tier === 'hot').length >= 2, 'hot tables holding writes');
     // Every commit left its snapshot: the newest is the manifest's version.
     const snapshots = await sys.cold.bucket.list(OBJECTS.manifestsRoot);
@@ -63,12 +66,24 @@ describe('recovery from the bucket', () => {
     const cold = before.runs.filter((r) => r.tier === 'cold');
     assert.deepEqual(report.rebuilt.map((r) => r.id).sort(), cold.map((r) => r.id).sort());
     for (const r of cold) assert.equal(report.rebuilt.find((x) => x.id === r.id)!.records, r.count, r.id);
-    assert.deepEqual([...report.hotTables.kept].sort(), before.runs.filter((r) => r.tier === 'hot').map((r) => r.table).sort());
+    assert.deepEqual(
+      [...report.hotTables.kept].sort(),
+      before.runs
+        .filter((r) => r.tier === 'hot')
+        .map((r) => r.table)
+        .sort(),
+    );
     assert.deepEqual(report.hotTables.missing, []);
     assert.equal(report.manifestVersion, before.version + 1);
     const after = await sys.manifests.read();
-    assert.deepEqual(after.runs.map((r) => r.id), before.runs.map((r) => r.id));
-    assert.ok(lines.some((l) => l.startsWith('created the index table')), lines.join('\n'));
+    assert.deepEqual(
+      after.runs.map((r) => r.id),
+      before.runs.map((r) => r.id),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('created the index table')),
+      lines.join('\n'),
+    );
 
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { ranges: 3, pageSize: 9 });
@@ -82,7 +97,10 @@ describe('recovery from the bucket', () => {
     clock.advance(SETTINGS.sealGraceMs + SETTINGS.gcGraceMs + 1);
     for (let i = 0; i < 2; i++) assert.equal((await sys.runLifecycle()).status, 'SUCCEEDED');
     const later = await sys.manifests.read();
-    assert.ok(cold.some((r) => !later.runs.some((x) => x.id === r.id)), 'a recovered run was compacted away');
+    assert.ok(
+      cold.some((r) => !later.runs.some((x) => x.id === r.id)),
+      'a recovered run was compacted away',
+    );
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { ranges: 3, pageSize: 9 });
   });
@@ -113,9 +131,24 @@ describe('recovery from the bucket', () => {
     assert.equal(report.rebuilt.length, cold.length - 2 + m.runs.filter((r) => r.tier === 'cold' && !r.blobs).length);
 
     // The CLI says the same, with exit status 1.
-    const cli = await promisify(execFile)(process.execPath, ['bin/cli.ts', 'recover', '--bucket', sys.store.bucket, '--index-table', sys.store.indexTable, '--dynamodb-endpoint', sys.dynamodbEndpoint, '--s3-endpoint', sys.s3Endpoint], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: sys.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: sys.env.AWS_SECRET_ACCESS_KEY, AWS_REGION: 'us-east-1' },
-    }).then(
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        'bin/cli.ts',
+        'recover',
+        '--bucket',
+        sys.store.bucket,
+        '--index-table',
+        sys.store.indexTable,
+        '--dynamodb-endpoint',
+        sys.dynamodbEndpoint,
+        '--s3-endpoint',
+        sys.s3Endpoint,
+      ],
+      {
+        env: { ...process.env, AWS_ACCESS_KEY_ID: sys.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: sys.env.AWS_SECRET_ACCESS_KEY, AWS_REGION: 'us-east-1' },
+      },
+    ).then(
       () => ({ code: 0, stdout: '' }),
       (err: { code: number; stdout: string }) => err,
     );

@@ -32,7 +32,12 @@ const OPTS = { blockBytes: 1024, blobBytes: 16384 };
 function records(rng: () => number, n: number): Entry[] {
   const byKey = new Map<string, Entry>();
   for (let i = 0; i < n; i++) {
-    const e = put(`team-${Math.floor(rng() * 6)}`, `2026-12-04T10:${String(Math.floor(rng() * 60)).padStart(2, '0')}:${String(i).padStart(6, '0')}`, i + 1, { i, pad: Math.floor(rng() * 2 ** 52).toString(36).repeat(1 + Math.floor(rng() * 12)) });
+    const e = put(`team-${Math.floor(rng() * 6)}`, `2026-12-04T10:${String(Math.floor(rng() * 60)).padStart(2, '0')}:${String(i).padStart(6, '0')}`, i + 1, {
+      i,
+      pad: Math.floor(rng() * 2 ** 52)
+        .toString(36)
+        .repeat(1 + Math.floor(rng() * 12)),
+    });
     byKey.set(e.key.toString('hex'), e);
   }
   return [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key));
@@ -54,14 +59,19 @@ async function itemsOf(sys: LocalSystem, runId: string): Promise<Map<string, num
   return out;
 }
 
-describe('a run\'s index in two levels', () => {
+describe("a run's index in two levels", () => {
   let sys: LocalSystem;
   let writer: ColdWriter;
   let reader: ColdReader;
   let refusedRanged = 0;
   const rng = prng(24);
   const all = records(rng, 3000);
-  const ranges = rangesFrom(chooseSplitters(all.filter((_, i) => i % 7 === 0).map((e) => e.key), 5));
+  const ranges = rangesFrom(
+    chooseSplitters(
+      all.filter((_, i) => i % 7 === 0).map((e) => e.key),
+      5,
+    ),
+  );
 
   beforeAll(async () => {
     // 10 write units a second per partition key here: a range writer paces to half of it.
@@ -70,7 +80,8 @@ describe('a run\'s index in two levels', () => {
     const bucket = new ColdBucket(sys.store.s3, sys.store.bucket);
     writer = new ColdWriter(index, bucket, (RATE_QUOTAS.partitionWriteUnits * SCALE) / 2);
     reader = new ColdReader(index, bucket);
-    const refusals = (): number => Object.entries(sys.throughput!.dynamodb.counts.byTarget).reduce((n, [k, v]) => n + (k.startsWith(`${sys.store.indexTable} `) ? v : 0), 0);
+    const refusals = (): number =>
+      Object.entries(sys.throughput!.dynamodb.counts.byTarget).reduce((n, [k, v]) => n + (k.startsWith(`${sys.store.indexTable} `) ? v : 0), 0);
     const before = refusals();
     await Promise.all(ranges.map((r) => writer.writeRun('c-ranged', inRange(all, r), OPTS, r)));
     refusedRanged = refusals() - before;
@@ -82,7 +93,7 @@ describe('a run\'s index in two levels', () => {
   }, 120_000);
   afterAll(() => sys?.stop());
 
-  it('keeps each range\'s entries under its own partition key, written within the key\'s share, and pointers in the top level', async () => {
+  it("keeps each range's entries under its own partition key, written within the key's share, and pointers in the top level", async () => {
     const items = await itemsOf(sys, 'c-ranged');
     assert.equal(items.get(runPartition('c-ranged')), ranges.length, 'one pointer per range');
     for (const r of ranges) assert.ok((items.get(`run#c-ranged#${r.index}`) ?? 0) > 1, `range ${r.index} has entries of its own`);
@@ -104,33 +115,62 @@ describe('a run\'s index in two levels', () => {
         const [a, b] = [all[Math.floor(rng() * all.length)]!.key, all[Math.floor(rng() * all.length)]!.key].sort(compareKeys);
         const range: KeyRange = t === 0 ? { lo: Buffer.alloc(0), hi: Buffer.of(0xff) } : { lo: a!, hi: b! };
         const want = all.filter((e) => compareKeys(e.key, range.lo) >= 0 && compareKeys(e.key, range.hi) < 0).map((e) => e.seq);
-        assert.deepEqual((await collect(coldScan(reader, run, range, 'asc'))).map((e) => e.seq), want);
-        assert.deepEqual((await collect(coldScan(reader, run, range, 'desc'))).map((e) => e.seq), [...want].reverse());
+        assert.deepEqual(
+          (await collect(coldScan(reader, run, range, 'asc'))).map((e) => e.seq),
+          want,
+        );
+        assert.deepEqual(
+          (await collect(coldScan(reader, run, range, 'desc'))).map((e) => e.seq),
+          [...want].reverse(),
+        );
       }
     }
   });
 
-  it('walks for verification: every entry once in key order, and a key range\'s from inside a range', async () => {
+  it("walks for verification: every entry once in key order, and a key range's from inside a range", async () => {
     const entries = await collect(reader.allEntries('c-ranged'));
-    assert.equal(entries.reduce((n, e) => n + e.count, 0), all.length);
+    assert.equal(
+      entries.reduce((n, e) => n + e.count, 0),
+      all.length,
+    );
     for (let i = 1; i < entries.length; i++) assert.ok(compareKeys(entries[i - 1]!.firstKey, entries[i]!.firstKey) < 0);
     const mid = entries[Math.floor(entries.length / 2)]!.firstKey;
     const end = entries[entries.length - 3]!.firstKey;
     const within = await collect(reader.entriesWithin('c-ranged', mid, end));
-    assert.deepEqual(within.map((e) => e.firstKey.toString('hex')), entries.filter((e) => compareKeys(e.firstKey, mid) >= 0 && compareKeys(e.firstKey, end) < 0).map((e) => e.firstKey.toString('hex')));
+    assert.deepEqual(
+      within.map((e) => e.firstKey.toString('hex')),
+      entries.filter((e) => compareKeys(e.firstKey, mid) >= 0 && compareKeys(e.firstKey, end) < 0).map((e) => e.firstKey.toString('hex')),
+    );
   });
 
   it('an attempt with other splitters leaves nothing a read sees; deleting the run leaves nothing', async () => {
     const id = 'c-retried';
-    const first = rangesFrom(chooseSplitters(all.map((e) => e.key), 4));
+    const first = rangesFrom(
+      chooseSplitters(
+        all.map((e) => e.key),
+        4,
+      ),
+    );
     await Promise.all(first.map((r) => writer.writeRun(id, inRange(all, r), OPTS, r)));
     // Another attempt (other settings): two ranges, other bounds; and one record fewer.
     const fewer = all.filter((_, i) => i !== 100);
-    const second = rangesFrom(chooseSplitters(all.map((e) => e.key), 2));
+    const second = rangesFrom(
+      chooseSplitters(
+        all.map((e) => e.key),
+        2,
+      ),
+    );
     await Promise.all(second.map((r) => writer.writeRun(id, inRange(fewer, r), OPTS, r)));
     const top = await collect(new RunIndex(sys.store.ddb, sys.store.indexTable).partition(id));
-    assert.deepEqual(top.map((it) => Number(it[POINTER]!.N)), [0, 1], 'only the second attempt\'s pointers');
-    assert.deepEqual((await collect(coldScan(reader, id, { lo: Buffer.alloc(0), hi: Buffer.of(0xff) }, 'asc'))).map((e) => e.seq), fewer.map((e) => e.seq));
+    assert.deepEqual(
+      top.map((it) => Number(it[POINTER]!.N)),
+      [0, 1],
+      "only the second attempt's pointers",
+    );
+    assert.deepEqual(
+      (await collect(coldScan(reader, id, { lo: Buffer.alloc(0), hi: Buffer.of(0xff) }, 'asc'))).map((e) => e.seq),
+      fewer.map((e) => e.seq),
+    );
     await writer.deleteRun(id);
     assert.deepEqual([...(await itemsOf(sys, id))], []);
     assert.deepEqual(await sys.cold.bucket.list(`runs/${id}/`), []);

@@ -19,7 +19,13 @@ import { assertReadsMatch, directWriter, ManualClock, Model, prng, stepOf, tinyS
 import { startTestSystem } from '../support/system.ts';
 
 // Segments of about 2 MB: two pages each (a Scan page holds at most 1 MB).
-const SETTINGS = tinyStore('resume', { segmentBytes: 3 * 1024 * 1024, rangeBytes: 1024 * 1024, spillBytes: 256 * 1024, blockBytes: 4096, blobBytes: 256 * 1024 });
+const SETTINGS = tinyStore('resume', {
+  segmentBytes: 3 * 1024 * 1024,
+  rangeBytes: 1024 * 1024,
+  spillBytes: 256 * 1024,
+  blockBytes: 4096,
+  blobBytes: 256 * 1024,
+});
 /** One page of each of 8 segments, read by the planner's sample. */
 const SAMPLE_SCANS = 8;
 
@@ -36,12 +42,17 @@ describe('a scan segment out of time goes on where it was', () => {
   async function sealedPeriod(tag: string): Promise<void> {
     const writer = directWriter(sys.dataPlane, model);
     const pad = 'x'.repeat(1000);
-    for (let b = 0; b < 200; b++) await writer.write(Array.from({ length: 25 }, (_, i) => ({ pk: `p${Math.floor(rng() * 500)}`, sk: `${tag}${b}-${i}`, value: { b, i, pad } })));
+    for (let b = 0; b < 200; b++)
+      await writer.write(Array.from({ length: 25 }, (_, i) => ({ pk: `p${Math.floor(rng() * 500)}`, sk: `${tag}${b}-${i}`, value: { b, i, pad } })));
     clock.advance(SETTINGS.periodMs + SETTINGS.sealGraceMs + 1);
   }
 
   /** Scan requests each function made. */
-  const scans = (unit: string): number => sys.iam.all().filter((e) => e.action === 'dynamodb:Scan' && e.principal.includes(unit)).reduce((a, e) => a + e.count, 0);
+  const scans = (unit: string): number =>
+    sys.iam
+      .all()
+      .filter((e) => e.action === 'dynamodb:Scan' && e.principal.includes(unit))
+      .reduce((a, e) => a + e.count, 0);
 
   /**
    * A lifecycle whose first attempt of `step` for segment 0 is told no time is left: it stops
@@ -73,24 +84,31 @@ describe('a scan segment out of time goes on where it was', () => {
     sys.iam.clear();
     const r = await sys.runnerWith(tasks, { retryIntervalMs: 0 }).start('lifecycle').done;
     assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${String(r.cause)}`);
-    return { attempts, progress: progress!, runId: (r.events.find((e) => e.state === 'Prepare' && e.type === 'StateExited')!.output as { job: { runId: string } }).job.runId };
+    return {
+      attempts,
+      progress: progress!,
+      runId: (r.events.find((e) => e.state === 'Prepare' && e.type === 'StateExited')!.output as { job: { runId: string } }).job.runId,
+    };
   }
 
-  it('the offload\'s scan: stopped after a page, retried, goes on from its record; the run adds up', async () => {
+  it("the offload's scan: stopped after a page, retried, goes on from its record; the run adds up", async () => {
     await sealedPeriod('a');
     const { attempts, progress, runId } = await interrupted('offload:scan');
     assert.equal(attempts, 2, 'stopped once, then went on');
     const s = storesFrom(sys.envOf('offload'));
     const whole = (await s.jobs.record(runId, 'scan', 0))!;
     assert.ok(progress.position !== '' && progress.count > 0 && progress.count < whole.count, `recorded ${progress.count} of ${whole.count}`);
-    assert.ok(progress.spills!.some((n) => n > 0), 'what it read was spilled before it recorded');
+    assert.ok(
+      progress.spills!.some((n) => n > 0),
+      'what it read was spilled before it recorded',
+    );
     // No page read twice: the scans read as many pages as the independent re-scan.
     assert.equal(scans('offload') - SAMPLE_SCANS, scans('verify'));
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 2, partitions: 8 });
   });
 
-  it('verification\'s re-scan: stopped after a page, retried, goes on from its record; the run adds up', async () => {
+  it("verification's re-scan: stopped after a page, retried, goes on from its record; the run adds up", async () => {
     await sealedPeriod('b');
     const { attempts, progress } = await interrupted('verify:rescan');
     assert.equal(attempts, 2);

@@ -10,7 +10,10 @@ import { LocalStepFunctions } from '../../local/step-functions.ts';
 
 const big = (bytes: number): { pad: string } => ({ pad: 'x'.repeat(bytes) });
 const caught = { ErrorEquals: ['States.ALL'], Next: 'Caught' };
-const machine = (States: Record<string, unknown>, StartAt: string) => ({ StartAt, States: { ...States, Caught: { Type: 'Pass', Result: 'caught', End: true } } });
+const machine = (States: Record<string, unknown>, StartAt: string) => ({
+  StartAt,
+  States: { ...States, Caught: { Type: 'Pass', Result: 'caught', End: true } },
+});
 
 function run(definition: unknown, handlers: Record<string, (input: unknown) => Promise<unknown>>, input: unknown = {}) {
   const sfn = new LocalStepFunctions('q', handlers as never, { retryIntervalMs: 0, definitions: { test: definition } });
@@ -39,14 +42,28 @@ describe('Step Functions quotas on the local runner', () => {
   });
 
   it('accepts a result just under the quota', async () => {
-    const r = await run({ StartAt: 'Ok', States: { Ok: { Type: 'Task', Resource: '${OkFunctionArn}', End: true } } }, { OkFunctionArn: async () => big(SFN_QUOTAS.payloadBytes - 20) });
+    const r = await run(
+      { StartAt: 'Ok', States: { Ok: { Type: 'Task', Resource: '${OkFunctionArn}', End: true } } },
+      { OkFunctionArn: async () => big(SFN_QUOTAS.payloadBytes - 20) },
+    );
     assert.equal(r.status, 'SUCCEEDED');
   });
 
   it('fails an execution whose Map gathers more than 256 KiB of results', async () => {
     const items = Array.from({ length: 20 }, (_, i) => i);
     const r = await run(
-      machine({ Each: { Type: 'Map', ItemsPath: '$.items', Iterator: { StartAt: 'Part', States: { Part: { Type: 'Task', Resource: '${PartFunctionArn}', End: true } } }, Catch: [caught], End: true } }, 'Each'),
+      machine(
+        {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            Iterator: { StartAt: 'Part', States: { Part: { Type: 'Task', Resource: '${PartFunctionArn}', End: true } } },
+            Catch: [caught],
+            End: true,
+          },
+        },
+        'Each',
+      ),
       { PartFunctionArn: async () => big(20 * 1024) },
       { items },
     );
@@ -57,24 +74,63 @@ describe('Step Functions quotas on the local runner', () => {
 
   it('fails an execution whose history passes 25,000 events', async () => {
     const items = Array.from({ length: 7000 }, (_, i) => i);
-    const r = await run({ StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.items', ResultPath: null, Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } }, End: true } } }, {}, { items });
+    const r = await run(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ResultPath: null,
+            Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      {},
+      { items },
+    );
     assert.equal(r.status, 'FAILED');
     assert.equal(r.error, 'States.Runtime');
     assert.match(String(r.cause), /passed 25000 events/);
     // A smaller one stays within it and counts its events as AWS would: 4 per iteration, 6 around the Map.
-    const ok = await run({ StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.items', ResultPath: null, Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } }, End: true } } }, {}, { items: items.slice(0, 100) });
+    const ok = await run(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ResultPath: null,
+            Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      {},
+      { items: items.slice(0, 100) },
+    );
     assert.equal(ok.status, 'SUCCEEDED');
     assert.equal(ok.historyEvents, 100 * 4 + 6);
   });
 
-  it('fails a task whose function answers more than Lambda\'s 6 MB, as a function error a Catch can take', async () => {
-    const r = await run(machine({ Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', Catch: [{ ErrorEquals: ['Function.ResponseSizeTooLarge'], Next: 'Caught' }], End: true } }, 'Huge'), {
-      HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES),
-    });
+  it("fails a task whose function answers more than Lambda's 6 MB, as a function error a Catch can take", async () => {
+    const r = await run(
+      machine(
+        { Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', Catch: [{ ErrorEquals: ['Function.ResponseSizeTooLarge'], Next: 'Caught' }], End: true } },
+        'Huge',
+      ),
+      {
+        HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES),
+      },
+    );
     assert.equal(r.status, 'SUCCEEDED');
     assert.equal(r.output, 'caught');
     // Uncaught, it fails the execution.
-    const failed = await run({ StartAt: 'Huge', States: { Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', End: true } } }, { HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES) });
+    const failed = await run(
+      { StartAt: 'Huge', States: { Huge: { Type: 'Task', Resource: '${HugeFunctionArn}', End: true } } },
+      { HugeFunctionArn: async () => big(LAMBDA_PAYLOAD_BYTES) },
+    );
     assert.equal(failed.status, 'FAILED');
     assert.equal(failed.error, 'Function.ResponseSizeTooLarge');
   });

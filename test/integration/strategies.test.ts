@@ -11,7 +11,18 @@ import { isRewrittenId } from '../../lambda/core/compaction.ts';
 import type { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { clockedSystem } from '../support/clocked.ts';
-import { assertReadsMatch, assertSettled, directWriter, httpWriter, ManualClock, Model, prng, tinyStore, withFaults, type Fault } from '../support/lifecycle.ts';
+import {
+  assertReadsMatch,
+  assertSettled,
+  directWriter,
+  httpWriter,
+  ManualClock,
+  Model,
+  prng,
+  tinyStore,
+  withFaults,
+  type Fault,
+} from '../support/lifecycle.ts';
 import { startTestSystem } from '../support/system.ts';
 
 const PKS = ['a', 'b', 'c', 'd'];
@@ -34,7 +45,10 @@ describe('several compaction strategies', () => {
     const before = await h.sys.dataPlane.manifests.read();
     // The storm: most of what is stored is deleted.
     for (const pk of PKS) {
-      const dead = model.live(pk).filter(() => rng() < 0.7).map((x) => ({ pk, sk: x.sk, value: undefined }));
+      const dead = model
+        .live(pk)
+        .filter(() => rng() < 0.7)
+        .map((x) => ({ pk, sk: x.sk, value: undefined }));
       for (let i = 0; i < dead.length; i += 20) await writer.write(dead.slice(i, i + 20));
     }
     for (let p = 0; p < 8; p++) {
@@ -45,7 +59,10 @@ describe('several compaction strategies', () => {
     const after = await h.sys.dataPlane.manifests.read();
     const strategies = new Set((after.spent ?? []).map((s) => s.strategy));
     assert.ok(strategies.has('rewrite') && strategies.has('packing'), JSON.stringify(after.spent));
-    assert.ok(after.runs.some((r) => r.madeBy === 'rewrite' || r.madeBy === 'packing'), JSON.stringify(after.runs.map((r) => [r.id, r.madeBy])));
+    assert.ok(
+      after.runs.some((r) => r.madeBy === 'rewrite' || r.madeBy === 'packing'),
+      JSON.stringify(after.runs.map((r) => [r.id, r.madeBy])),
+    );
     const coldBytes = (m: typeof after): number => m.runs.filter((r) => r.tier === 'cold').reduce((a, r) => a + r.bytes, 0);
     assert.ok(coldBytes(after) < coldBytes(before), `${coldBytes(after)} bytes stored after, ${coldBytes(before)} before the storm`);
   });
@@ -63,7 +80,10 @@ describe('crash injection into rewrites and packings', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem(settings, { clock: clock.now, retryIntervalMs: 0 });
-    sfn = sys.runnerWith(withFaults(sys.tasks, () => current), { retryIntervalMs: 0 });
+    sfn = sys.runnerWith(
+      withFaults(sys.tasks, () => current),
+      { retryIntervalMs: 0 },
+    );
   });
   afterAll(() => sys.stop());
 
@@ -72,7 +92,11 @@ describe('crash injection into rewrites and packings', () => {
   const ofRewrite = (input: unknown): boolean => isRewrittenId(String((input as { runId?: unknown } | undefined)?.runId ?? ''));
 
   for (const step of ['compact:merge', 'verify:range', 'verify:compact', 'commit:compact']) {
-    for (const [when, mode] of [['before', 'once'], ['after', 'once'], ['after', 'always']] as const) {
+    for (const [when, mode] of [
+      ['before', 'once'],
+      ['after', 'once'],
+      ['after', 'always'],
+    ] as const) {
       it(`${step} of a rewrite or packing: crash ${when} its writes, ${mode === 'once' ? 'once' : 'on every attempt'}`, async () => {
         const fault: Fault = { step, when, mode, only: ofRewrite, fired: 0 };
         current = fault;
@@ -80,11 +104,18 @@ describe('crash injection into rewrites and packings', () => {
         let r;
         // Periods of appends, then a storm of deletes, until a rewrite or packing has run.
         for (let i = 0; fault.fired === 0 && i < 12; i++) {
-          const ops = Array.from({ length: 40 }, () => ({ pk: PKS[n % PKS.length]!, sk: `k${String(n++).padStart(5, '0')}`, value: { n, note: 'y'.repeat(40) } }));
+          const ops = Array.from({ length: 40 }, () => ({
+            pk: PKS[n % PKS.length]!,
+            sk: `k${String(n++).padStart(5, '0')}`,
+            value: { n, note: 'y'.repeat(40) },
+          }));
           await writer.write(ops);
           if (i % 3 === 2) {
             for (const pk of PKS) {
-              const dead = model.live(pk).filter(() => rng() < 0.7).map((x) => ({ pk, sk: x.sk, value: undefined }));
+              const dead = model
+                .live(pk)
+                .filter(() => rng() < 0.7)
+                .map((x) => ({ pk, sk: x.sk, value: undefined }));
               for (let j = 0; j < dead.length; j += 25) await writer.write(dead.slice(j, j + 25));
             }
           }

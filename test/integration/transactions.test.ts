@@ -8,14 +8,26 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({ kind: 'role', name, arn: `arn:aws:iam::000000000000:role/${name}`, policies: [{ name: `${name}-policy`, statements }] });
+const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
+  kind: 'role',
+  name,
+  arn: `arn:aws:iam::000000000000:role/${name}`,
+  policies: [{ name: `${name}-policy`, statements }],
+});
 const TABLES = 'arn:aws:dynamodb:us-east-1:000000000000:table/tx-*';
 const ROLES: Record<string, Principal> = {
   WRITER: role('writer', [{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem'], Resource: TABLES }]),
@@ -29,20 +41,43 @@ describe('transactions on the embedded DynamoDB', () => {
   const item = (pk: string, sk: string, seq: number) => ({ pk: { S: pk }, sk: { S: sk }, seq: { N: String(seq) } });
   const key = (pk: string, sk: string) => ({ pk: { S: pk }, sk: { S: sk } });
   const notExists = { ConditionExpression: 'attribute_not_exists(#s)', ExpressionAttributeNames: { '#s': 'seq' } };
-  const seqIs = (n: number) => ({ ConditionExpression: '#s = :v', ExpressionAttributeNames: { '#s': 'seq' }, ExpressionAttributeValues: { ':v': { N: String(n) } } });
+  const seqIs = (n: number) => ({
+    ConditionExpression: '#s = :v',
+    ExpressionAttributeNames: { '#s': 'seq' },
+    ExpressionAttributeValues: { ':v': { N: String(n) } },
+  });
   const send = (k: string, items: TransactWriteItem[]) =>
-    ddb(k).send(new TransactWriteItemsCommand({ TransactItems: items })).then(
-      () => ({ name: 'ok', reasons: undefined as string[] | undefined, message: '' }),
-      (err: unknown) => ({ name: errorName(err), reasons: (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.map((r) => r.Code!), message: (err as Error).message }),
-    );
-  const seqOf = async (table: string, pk: string, sk: string) => (await ddb('OPERATOR').send(new GetItemCommand({ TableName: table, Key: key(pk, sk), ConsistentRead: true }))).Item?.seq?.N;
+    ddb(k)
+      .send(new TransactWriteItemsCommand({ TransactItems: items }))
+      .then(
+        () => ({ name: 'ok', reasons: undefined as string[] | undefined, message: '' }),
+        (err: unknown) => ({
+          name: errorName(err),
+          reasons: (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.map((r) => r.Code!),
+          message: (err as Error).message,
+        }),
+      );
+  const seqOf = async (table: string, pk: string, sk: string) =>
+    (await ddb('OPERATOR').send(new GetItemCommand({ TableName: table, Key: key(pk, sk), ConsistentRead: true }))).Item?.seq?.N;
 
   beforeAll(async () => {
     ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', r));
-    door = await startFrontDoor({ dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`, s3: 'http://127.0.0.1:1', principalOf: (k) => ROLES[k], bucketPolicy: [] });
+    door = await startFrontDoor({
+      dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`,
+      s3: 'http://127.0.0.1:1',
+      principalOf: (k) => ROLES[k],
+      bucketPolicy: [],
+    });
     for (const t of ['tx-a', 'tx-b']) {
-      await ddb('OPERATOR').send(new CreateTableCommand({ TableName: t, AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })), KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })), BillingMode: 'PAY_PER_REQUEST' }));
+      await ddb('OPERATOR').send(
+        new CreateTableCommand({
+          TableName: t,
+          AttributeDefinitions: HOT_TABLE.attributeDefinitions.map((a) => ({ ...a })),
+          KeySchema: HOT_TABLE.keySchema.map((k) => ({ ...k })),
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
     }
   });
   afterAll(async () => {
@@ -51,21 +86,33 @@ describe('transactions on the embedded DynamoDB', () => {
   });
 
   it('commits every action or none, and names the reason of each when it cancels', async () => {
-    const ok = await send('WRITER', [{ Put: { TableName: 'tx-a', Item: item('p', 'k', 1), ...notExists } }, { ConditionCheck: { TableName: 'tx-b', Key: key('p', 'k'), ...notExists } }]);
+    const ok = await send('WRITER', [
+      { Put: { TableName: 'tx-a', Item: item('p', 'k', 1), ...notExists } },
+      { ConditionCheck: { TableName: 'tx-b', Key: key('p', 'k'), ...notExists } },
+    ]);
     assert.equal(ok.name, 'ok');
     assert.equal(await seqOf('tx-a', 'p', 'k'), '1');
     // The check on tx-a now fails: the put into tx-b must not happen.
-    const cancelled = await send('WRITER', [{ Put: { TableName: 'tx-b', Item: item('p', 'k', 2), ...notExists } }, { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'k'), ...notExists } }]);
+    const cancelled = await send('WRITER', [
+      { Put: { TableName: 'tx-b', Item: item('p', 'k', 2), ...notExists } },
+      { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'k'), ...notExists } },
+    ]);
     assert.deepEqual([cancelled.name, cancelled.reasons], ['TransactionCanceledException', ['None', 'ConditionalCheckFailed']]);
     assert.match(cancelled.message, /Transaction cancelled, please refer cancellation reasons for specific reasons \[None, ConditionalCheckFailed\]/);
     assert.equal(await seqOf('tx-b', 'p', 'k'), undefined);
-    const update = await send('WRITER', [{ Put: { TableName: 'tx-b', Item: item('p', 'k', 3), ...notExists } }, { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'k'), ...seqIs(1) } }]);
+    const update = await send('WRITER', [
+      { Put: { TableName: 'tx-b', Item: item('p', 'k', 3), ...notExists } },
+      { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'k'), ...seqIs(1) } },
+    ]);
     assert.equal(update.name, 'ok');
     assert.equal(await seqOf('tx-b', 'p', 'k'), '3');
   });
 
   it('authorizes each action as its own operation: a condition check needs dynamodb:ConditionCheckItem', async () => {
-    const denied = await send('NO_CHECK', [{ Put: { TableName: 'tx-a', Item: item('p', 'd', 1) } }, { ConditionCheck: { TableName: 'tx-b', Key: key('p', 'd'), ...notExists } }]);
+    const denied = await send('NO_CHECK', [
+      { Put: { TableName: 'tx-a', Item: item('p', 'd', 1) } },
+      { ConditionCheck: { TableName: 'tx-b', Key: key('p', 'd'), ...notExists } },
+    ]);
     assert.equal(denied.name, 'AccessDeniedException');
     assert.match(denied.message, /not authorized to perform: dynamodb:ConditionCheckItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/tx-b/);
     assert.equal(await seqOf('tx-a', 'p', 'd'), undefined, 'nothing written');
@@ -74,28 +121,55 @@ describe('transactions on the embedded DynamoDB', () => {
   });
 
   it('refuses what DynamoDB refuses: two actions on one item, more than 100 actions, a check without a condition, a missing table', async () => {
-    const twice = await send('WRITER', [{ Put: { TableName: 'tx-a', Item: item('p', 'x', 1) } }, { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'x'), ...notExists } }]);
+    const twice = await send('WRITER', [
+      { Put: { TableName: 'tx-a', Item: item('p', 'x', 1) } },
+      { ConditionCheck: { TableName: 'tx-a', Key: key('p', 'x'), ...notExists } },
+    ]);
     assert.equal(twice.name, 'ValidationException');
     assert.match(twice.message, /multiple operations on one item/);
-    const many = await send('WRITER', Array.from({ length: 101 }, (_, i) => ({ Put: { TableName: 'tx-a', Item: item('p', `m${i}`, 1) } })));
+    const many = await send(
+      'WRITER',
+      Array.from({ length: 101 }, (_, i) => ({ Put: { TableName: 'tx-a', Item: item('p', `m${i}`, 1) } })),
+    );
     assert.equal(many.name, 'ValidationException');
     assert.equal(await seqOf('tx-a', 'p', 'm0'), undefined);
     const bare = await send('WRITER', [{ ConditionCheck: { TableName: 'tx-a', Key: key('p', 'x') } } as unknown as TransactWriteItem]);
     assert.equal(bare.name, 'ValidationException');
     assert.equal((await send('OPERATOR', [{ Put: { TableName: 'tx-missing', Item: item('p', 'x', 1) } }])).name, 'ResourceNotFoundException');
-    const unknown = await send('WRITER', [{ Put: { TableName: 'tx-a', Item: item('p', 'x', 1), ConditionExpression: 'begins_with(#s, :v)', ExpressionAttributeNames: { '#s': 'sk' }, ExpressionAttributeValues: { ':v': { S: 'x' } } } }]);
+    const unknown = await send('WRITER', [
+      {
+        Put: {
+          TableName: 'tx-a',
+          Item: item('p', 'x', 1),
+          ConditionExpression: 'begins_with(#s, :v)',
+          ExpressionAttributeNames: { '#s': 'sk' },
+          ExpressionAttributeValues: { ':v': { S: 'x' } },
+        },
+      },
+    ]);
     assert.equal(unknown.name, 'ValidationException', 'a condition the emulator cannot evaluate is refused, not guessed');
   });
 
-  it('lets no plain write land between a transaction\'s check and its put', async () => {
+  it("lets no plain write land between a transaction's check and its put", async () => {
     // Many transactions and conditional plain puts race on one key in two tables: at most one
     // of each pair of conflicting writes can hold, so exactly one "create" wins overall.
     for (let round = 0; round < 10; round++) {
       const sk = `race-${round}`;
       const results = await Promise.all([
-        send('WRITER', [{ Put: { TableName: 'tx-a', Item: item('p', sk, 1), ...notExists } }, { ConditionCheck: { TableName: 'tx-b', Key: key('p', sk), ...notExists } }]),
-        send('WRITER', [{ Put: { TableName: 'tx-b', Item: item('p', sk, 2), ...notExists } }, { ConditionCheck: { TableName: 'tx-a', Key: key('p', sk), ...notExists } }]),
-        ddb('WRITER').send(new PutItemCommand({ TableName: 'tx-a', Item: item('p', sk, 3), ...notExists })).then(() => ({ name: 'ok' }), (err: unknown) => ({ name: errorName(err) })),
+        send('WRITER', [
+          { Put: { TableName: 'tx-a', Item: item('p', sk, 1), ...notExists } },
+          { ConditionCheck: { TableName: 'tx-b', Key: key('p', sk), ...notExists } },
+        ]),
+        send('WRITER', [
+          { Put: { TableName: 'tx-b', Item: item('p', sk, 2), ...notExists } },
+          { ConditionCheck: { TableName: 'tx-a', Key: key('p', sk), ...notExists } },
+        ]),
+        ddb('WRITER')
+          .send(new PutItemCommand({ TableName: 'tx-a', Item: item('p', sk, 3), ...notExists }))
+          .then(
+            () => ({ name: 'ok' }),
+            (err: unknown) => ({ name: errorName(err) }),
+          ),
       ]);
       const a = await seqOf('tx-a', 'p', sk);
       const b = await seqOf('tx-b', 'p', sk);

@@ -35,11 +35,16 @@ class Builds {
 
   wrap(bundles: Readonly<Record<string, TaskHandler>>): Record<string, TaskHandler> {
     this.bundles = bundles;
-    return Object.fromEntries(Object.keys(bundles).map((p): [string, TaskHandler] => [p, (input) => {
-      if (++this.calls >= this.switchAt) this.build = 'source';
-      this.served[this.build].add(unitOfPlaceholder(p)!);
-      return (this.build === 'bundles' ? this.bundles : this.source)[p]!(input);
-    }]));
+    return Object.fromEntries(
+      Object.keys(bundles).map((p): [string, TaskHandler] => [
+        p,
+        (input) => {
+          if (++this.calls >= this.switchAt) this.build = 'source';
+          this.served[this.build].add(unitOfPlaceholder(p)!);
+          return (this.build === 'bundles' ? this.bundles : this.source)[p]!(input);
+        },
+      ]),
+    );
   }
 
   /** From now: the bundles, then, after `after` more task invocations, the source handlers. */
@@ -79,7 +84,10 @@ describe(`an upgrade from release ${RELEASE} in flight`, () => {
     const r = await sys.runLifecycle();
     assert.equal(r.status, 'SUCCEEDED');
     assert.ok(builds.served.bundles.has('rotate') && builds.served.bundles.has('offload'), JSON.stringify([...builds.served.bundles]));
-    assert.ok(builds.served.source.has('offload') && builds.served.source.has('verify') && builds.served.source.has('commit'), JSON.stringify([...builds.served.source]));
+    assert.ok(
+      builds.served.source.has('offload') && builds.served.source.has('verify') && builds.served.source.has('commit'),
+      JSON.stringify([...builds.served.source]),
+    );
     assert.ok((await sys.manifests.read()).runs.filter((x) => x.tier === 'cold').length > before, 'a period offloaded');
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { ranges: 2, pageSize: 11 });

@@ -4,8 +4,7 @@
 // workers finish together.
 import Sequencer from '@jest/test-sequencer';
 
-const rank = (path) =>
-  path.includes('/test/unit/') ? 0 : path.includes('/test/infra/') ? 1 : path.endsWith('/least-privilege.test.ts') ? 3 : 2;
+const rank = (path) => (path.includes('/test/unit/') ? 0 : path.includes('/test/infra/') ? 1 : path.endsWith('/least-privilege.test.ts') ? 3 : 2);
 
 // jest 29 ships it as CommonJS with a default export.
 export default class AlkiSequencer extends (Sequencer.default ?? Sequencer) {

@@ -58,6 +58,5 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-
 /** The seeded generator the benches use too. */
 export { rng } from '../../bench/rng.ts';

@@ -12,7 +12,7 @@ const found = (): string | undefined => [process.env.CHROMIUM_PATH, ...CANDIDATE
 export function chromiumPath(): string {
   const have = found();
   if (have) return have;
-  if (process.getuid?.() !== 0) throw new Error('no Chromium found: install Debian\'s chromium (apt-get install chromium) or set CHROMIUM_PATH');
+  if (process.getuid?.() !== 0) throw new Error("no Chromium found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH");
   execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'], { stdio: 'ignore', timeout: 600_000 });
   const installed = found();
   if (!installed) throw new Error('apt-get install chromium finished, but no chromium binary was found');

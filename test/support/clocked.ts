@@ -6,7 +6,10 @@ import { ManualClock } from './lifecycle.ts';
 import { client, startTestSystem } from './system.ts';
 
 /** The embedded system on a clock moved by hand, rotated once, with an API client: what a clocked integration test starts from (made in beforeAll, stopped in afterAll). */
-export function clockedSystem(settings: StoreSettings, start: number): { readonly clock: ManualClock; readonly sys: LocalSystem; readonly api: ReturnType<typeof client>; nextPeriod(): Promise<void> } {
+export function clockedSystem(
+  settings: StoreSettings,
+  start: number,
+): { readonly clock: ManualClock; readonly sys: LocalSystem; readonly api: ReturnType<typeof client>; nextPeriod(): Promise<void> } {
   const clock = new ManualClock(start);
   let sys: LocalSystem | undefined;
   let api: ReturnType<typeof client> | undefined;

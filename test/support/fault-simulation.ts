@@ -129,7 +129,14 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         clock.advance(Math.floor(settings.gcGraceMs * rng() * 2));
         await lifecycle(false);
       } else {
-        const dp = new DataPlane({ settings, hot: s.dataPlane.hot, cold: s.dataPlane.cold, manifests: s.dataPlane.manifests, now: clock.now, manifestTtlMs: readerTtl });
+        const dp = new DataPlane({
+          settings,
+          hot: s.dataPlane.hot,
+          cold: s.dataPlane.cold,
+          manifests: s.dataPlane.manifests,
+          now: clock.now,
+          manifestTtlMs: readerTtl,
+        });
         await dp.manifest();
         readers.push({ dp, since: clock.now() });
       }

@@ -61,7 +61,10 @@ export async function load(sys: LocalSystem, g: GoldenStore): Promise<void> {
   for (let i = 0; i < g.items.length; i += 25) {
     const batch = g.items.slice(i, i + 25).map((it) => ({ PutRequest: { Item: itemFromJson(it) } }));
     let left: typeof batch | undefined = batch;
-    while (left && left.length > 0) left = (await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: { [sys.store.indexTable]: left } }))).UnprocessedItems?.[sys.store.indexTable] as typeof batch | undefined;
+    while (left && left.length > 0)
+      left = (await sys.store.ddb.send(new BatchWriteItemCommand({ RequestItems: { [sys.store.indexTable]: left } }))).UnprocessedItems?.[
+        sys.store.indexTable
+      ] as typeof batch | undefined;
   }
   for (const o of g.objects) await sys.store.s3.send(new PutObjectCommand({ Bucket: sys.store.bucket, Key: o.key, Body: Buffer.from(o.body, 'base64') }));
   const manifest = g.items.find((it) => (it.PK as { S?: string }).S === 'manifest')!;

@@ -17,10 +17,23 @@ export interface Generated {
  * versions, and every `invalidEvery`-th line broken in one of several ways. Applies every
  * valid line to the model, untimed ones with `order()` as their version (older than any live write).
  */
-export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: number; sks: number; invalidEvery?: number; order: () => number; sk?: (n: number) => string }): Generated {
+export function ndjson(
+  model: Model,
+  rng: () => number,
+  n: number,
+  opts: { pks: number; sks: number; invalidEvery?: number; order: () => number; sk?: (n: number) => string },
+): Generated {
   const out: string[] = [];
   const invalid: number[] = [];
-  const broken = ['{"pk":"a","sk":"b"', '{"pk":"a","sk":"b"}', '{"pk":"","sk":"b","value":1}', '{"pk":"a","sk":"b","value":1,"timestamp":"yesterday"}', '{"pk":"a","sk":"b","value":1,"seq":99999999999999999}', '[1,2]', '{"pk":"a","sk":"b","value":1,"extra":true}'];
+  const broken = [
+    '{"pk":"a","sk":"b"',
+    '{"pk":"a","sk":"b"}',
+    '{"pk":"","sk":"b","value":1}',
+    '{"pk":"a","sk":"b","value":1,"timestamp":"yesterday"}',
+    '{"pk":"a","sk":"b","value":1,"seq":99999999999999999}',
+    '[1,2]',
+    '{"pk":"a","sk":"b","value":1,"extra":true}',
+  ];
   let valid = 0;
   for (let i = 1; i <= n; i++) {
     if (opts.invalidEvery && i % opts.invalidEvery === 0) {
@@ -58,7 +71,11 @@ export function ndjson(model: Model, rng: () => number, n: number, opts: { pks: 
  */
 /** Creates an import, uploads each file (in parts above `partBytes`), commits it. */
 export function startImport(base: string, files: readonly string[], opts: { onInvalid?: InvalidPolicy; partBytes?: number } = {}): Promise<string> {
-  return uploadAndCommit(new AlkiClient({ url: base }), files.map((f, i) => bufferSource(`file ${i}`, Buffer.from(f))), opts);
+  return uploadAndCommit(
+    new AlkiClient({ url: base }),
+    files.map((f, i) => bufferSource(`file ${i}`, Buffer.from(f))),
+    opts,
+  );
 }
 
 export function waitForImport(base: string, id: string, timeoutMs = 120_000): Promise<ImportStatus> {

@@ -169,10 +169,12 @@ export class Model {
 
   /** Every key ever written, with the seq and value (undefined: deleted) of its newest write, in key order. */
   entries(): { pk: string; sk: string; seq: number; value?: unknown }[] {
-    return this.pks().flatMap((pk) => this.keys(pk).map((sk) => {
-      const { seq, value } = this.data.get(pk)!.get(sk)!;
-      return { pk, sk, seq, ...(value === undefined ? {} : { value }) };
-    }));
+    return this.pks().flatMap((pk) =>
+      this.keys(pk).map((sk) => {
+        const { seq, value } = this.data.get(pk)!.get(sk)!;
+        return { pk, sk, seq, ...(value === undefined ? {} : { value }) };
+      }),
+    );
   }
 
   get size(): number {
@@ -255,7 +257,7 @@ export async function randomWrites(w: Writer, rng: () => number, pks: readonly s
     const value = rng() < 0.2 ? undefined : { tag, i, note: 'x'.repeat(Math.floor(rng() * 80)) };
     return { pk, sk, value };
   };
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (rng() < 0.3) {
       const size = 2 + Math.floor(rng() * 20);
       const ops = new Map<string, { pk: string; sk: string; value: unknown }>();
@@ -288,7 +290,12 @@ async function queryAll(base: string, pk: string, params: Record<string, string 
 }
 
 /** Every partition in both orders (paged), bounded ranges, and point reads (of every key, or a sample per partition). */
-export async function assertReadsMatch(base: string, model: Model, rng: () => number, opts: { gets?: number; ranges?: number; pageSize?: number; partitions?: number } = {}): Promise<void> {
+export async function assertReadsMatch(
+  base: string,
+  model: Model,
+  rng: () => number,
+  opts: { gets?: number; ranges?: number; pageSize?: number; partitions?: number } = {},
+): Promise<void> {
   const getsPerPartition = opts.gets ?? Infinity;
   const api = client(base);
   const all = model.pks();
@@ -302,7 +309,11 @@ export async function assertReadsMatch(base: string, model: Model, rng: () => nu
       const [a, b] = [keys[Math.floor(rng() * keys.length)]!, keys[Math.floor(rng() * keys.length)]!].sort(byBytes);
       const inRange = expected.filter((x) => byBytes(x.sk, a!) >= 0 && byBytes(x.sk, b!) < 0);
       assert.deepEqual(await queryAll(base, pk, { from: a!, to: b!, order: 'asc', limit: opts.pageSize ?? 9 }), inRange, `${pk} [${a}, ${b})`);
-      assert.deepEqual(await queryAll(base, pk, { from: a!, to: b!, order: 'desc', limit: opts.pageSize ?? 9 }), [...inRange].reverse(), `${pk} [${a}, ${b}) desc`);
+      assert.deepEqual(
+        await queryAll(base, pk, { from: a!, to: b!, order: 'desc', limit: opts.pageSize ?? 9 }),
+        [...inRange].reverse(),
+        `${pk} [${a}, ${b}) desc`,
+      );
     }
     const sample = keys.length <= getsPerPartition ? keys : Array.from({ length: getsPerPartition }, () => keys[Math.floor(rng() * keys.length)]!);
     const gets = await Promise.all(sample.map(async (sk) => ({ sk, r: await api.get(pk, sk) })));
@@ -353,7 +364,11 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
   } else {
     // Packings merge runs of other spans: every period offloaded is in some cold run's span, and none is hot any more.
     const oldestHot = Math.min(...hot.map((r) => r.periodStart));
-    for (const p of registered.filter((x) => x < oldestHot)) assert.ok(cold.some((r) => r.periodStart <= p && p < r.periodEnd), `period ${p} is in no run: ${cold.map((c) => c.id).join(', ')}`);
+    for (const p of registered.filter((x) => x < oldestHot))
+      assert.ok(
+        cold.some((r) => r.periodStart <= p && p < r.periodEnd),
+        `period ${p} is in no run: ${cold.map((c) => c.id).join(', ')}`,
+      );
   }
   // The steady state has nothing left to do (the multi policy runs it first, outside any rate limit).
   assert.equal(new LogarithmicPolicy({ fanout: settings.fanout, maxLevel: settings.maxLevel }).plan(m), undefined, 'nothing left to compact');
@@ -377,7 +392,14 @@ export async function assertSettled(sys: LocalSystem, settings: StoreSettings, a
   for (const o of await sys.cold.bucket.list(OBJECTS.runsRoot)) assert.ok(runs.has(o.key.split('/')[1]!), `object ${o.key} is orphaned`);
   for (const o of await sys.cold.bucket.list(`${OBJECTS.spillPrefix('')}`)) assert.ok(jobIds.has(o.key.split('/')[1]!), `spill ${o.key} is orphaned`);
   const items = pagedItems('scan the index table', (start) =>
-    sys.store.ddb.send(new ScanCommand({ TableName: sys.store.indexTable, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey }, ExclusiveStartKey: start })),
+    sys.store.ddb.send(
+      new ScanCommand({
+        TableName: sys.store.indexTable,
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#pk': INDEX_TABLE.partitionKey },
+        ExclusiveStartKey: start,
+      }),
+    ),
   );
   for await (const it of items) {
     const pk = it[INDEX_TABLE.partitionKey]!.S!;

@@ -43,10 +43,19 @@ try {
   let checkpoint: GoldenStore['checkpoint'] | undefined;
   for (let p = 0; p < 6; p++) {
     await randomWrites(writer, rng, ['tenant-a', 'tenant-b', 'tenant-c'], 80, `p${p}`);
-    if (p === 2) await writer.write([{ pk: 'gone', sk: 'k', value: undefined }, { pk: 'ü-team', sk: 'snow☃/man', value: { overwritten: p } }]);
+    if (p === 2)
+      await writer.write([
+        { pk: 'gone', sk: 'k', value: undefined },
+        { pk: 'ü-team', sk: 'snow☃/man', value: { overwritten: p } },
+      ]);
     if (p === 3) {
       // An imported run: its own keys, and one key a live write has since replaced (an import's versions are its own).
-      const lines = Array.from({ length: 40 }, (_, i) => ({ pk: 'imported', sk: `i${String(i).padStart(3, '0')}`, value: { i, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 + i }));
+      const lines = Array.from({ length: 40 }, (_, i) => ({
+        pk: 'imported',
+        sk: `i${String(i).padStart(3, '0')}`,
+        value: { i, from: 'import' },
+        seq: Date.UTC(2025, 0, 1) * 1000 + i,
+      }));
       lines.push({ pk: 'tenant-a', sk: 'k001', value: { i: -1, from: 'import' }, seq: Date.UTC(2025, 0, 1) * 1000 });
       // Half of its own keys with versions of mid-2025: past the retention, never read.
       for (const l of lines.filter((x) => x.pk === 'imported' && x.value.i % 2 === 1)) l.seq = Date.UTC(2025, 5, 1) * 1000 + l.value.i;
@@ -76,7 +85,9 @@ try {
   const golden: GoldenStore = { release, settings, now: clock.now(), ...(await dump(sys)), model: model.entries(), checkpoint: checkpoint! };
   mkdirSync(dirname(file.pathname), { recursive: true });
   writeFileSync(file, JSON.stringify(golden) + '\n');
-  console.log(`${file.pathname}: ${golden.items.length} items, ${golden.objects.length} objects, ${golden.model.length} keys, runs ${m.runs.map((r) => `${r.id}@${r.level}`).join(' ')}`);
+  console.log(
+    `${file.pathname}: ${golden.items.length} items, ${golden.objects.length} objects, ${golden.model.length} keys, runs ${m.runs.map((r) => `${r.id}@${r.level}`).join(' ')}`,
+  );
 } finally {
   await sys.stop();
 }

@@ -33,7 +33,7 @@ async function textsOf(body: Buffer): Promise<string[]> {
   return out;
 }
 
-const attrText = (v: AttributeValue): string => (v.B ? Buffer.from(v.B).toString('latin1') : v.S ?? v.N ?? JSON.stringify(v));
+const attrText = (v: AttributeValue): string => (v.B ? Buffer.from(v.B).toString('latin1') : (v.S ?? v.N ?? JSON.stringify(v)));
 
 export async function everythingStored(sys: LocalSystem): Promise<Stored[]> {
   const out: Stored[] = [];

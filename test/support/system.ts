@@ -2,7 +2,10 @@
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { startLocal, type LocalOptions, type LocalSystem } from '../../local/system.ts';
 
-export async function startTestSystem(settings: Partial<StoreSettings> = {}, opts: Pick<LocalOptions, 'clock' | 'retryIntervalMs' | 'wrapTasks' | 'runtime' | 'logLevel' | 'throughputScale' | 'definitions'> = {}): Promise<LocalSystem> {
+export async function startTestSystem(
+  settings: Partial<StoreSettings> = {},
+  opts: Pick<LocalOptions, 'clock' | 'retryIntervalMs' | 'wrapTasks' | 'runtime' | 'logLevel' | 'throughputScale' | 'definitions'> = {},
+): Promise<LocalSystem> {
   return startLocal({ dataDir: undefined, port: 0, settings: { ...DEFAULT_SETTINGS, periodMs: 3_600_000, ...settings }, schedule: false, ...opts });
 }
 
@@ -32,7 +35,10 @@ export function client(base: string) {
     del: (pk: string, sk: string) => call<{ seq: number }>('DELETE', item(pk, sk)),
     query: (pk: string, params: Record<string, string | number> = {}) => {
       const qs = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
-      return call<{ items: { pk: string; sk: string; seq: number; value: unknown }[]; cursor?: string }>('GET', `/v1/items/${encodeURIComponent(pk)}${qs ? `?${qs}` : ''}`);
+      return call<{ items: { pk: string; sk: string; seq: number; value: unknown }[]; cursor?: string }>(
+        'GET',
+        `/v1/items/${encodeURIComponent(pk)}${qs ? `?${qs}` : ''}`,
+      );
     },
   };
 }

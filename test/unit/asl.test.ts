@@ -17,12 +17,27 @@ describe('state machine files', () => {
   it('exist', () => assert.ok(files.includes('lifecycle.asl.json')));
 
   it('are exactly what their builders make (npm run asl), and every file has a builder', () => {
-    assert.equal([...files].sort().join(), Object.keys(MACHINES).map((m) => `${m}.asl.json`).sort().join());
-    for (const [name, build] of Object.entries(MACHINES)) assert.equal(readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'), aslText(build()), `${name}.asl.json differs from its builder: run npm run asl`);
+    assert.equal(
+      [...files].sort().join(),
+      Object.keys(MACHINES)
+        .map((m) => `${m}.asl.json`)
+        .sort()
+        .join(),
+    );
+    for (const [name, build] of Object.entries(MACHINES))
+      assert.equal(
+        readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'),
+        aslText(build()),
+        `${name}.asl.json differs from its builder: run npm run asl`,
+      );
   });
 
-  it('let every task wait out its function\'s reserved concurrency (a throttled invocation), with jitter, for far longer than a transient error', () => {
-    type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number; JitterStrategy?: string }[]; ItemProcessor?: { States: Record<string, State> } };
+  it("let every task wait out its function's reserved concurrency (a throttled invocation), with jitter, for far longer than a transient error", () => {
+    type State = {
+      Type: string;
+      Retry?: { ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number; JitterStrategy?: string }[];
+      ItemProcessor?: { States: Record<string, State> };
+    };
     const tasks: State[] = [];
     const walk = (states: Record<string, State>): void => {
       for (const st of Object.values(states)) {
@@ -64,13 +79,25 @@ describe('state machine files', () => {
       });
 
       it('uses only JSONPath features the local runner supports', () => {
-        for (const word of ['"QueryLanguage": "JSONata"', '"Assign"', '"ItemBatcher"', 'arn:aws:states:::lambda:invoke', '"InputType": "CSV"', 'listObjectsV2']) {
+        for (const word of [
+          '"QueryLanguage": "JSONata"',
+          '"Assign"',
+          '"ItemBatcher"',
+          'arn:aws:states:::lambda:invoke',
+          '"InputType": "CSV"',
+          'listObjectsV2',
+        ]) {
           assert.ok(!text.includes(word), `${f} uses ${word}`);
         }
       });
 
-      it('tells every task its execution and its own state name, for the function\'s logs, and the task contract it is written to', () => {
-        type State = { Type: string; Parameters?: Record<string, unknown>; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> } };
+      it("tells every task its execution and its own state name, for the function's logs, and the task contract it is written to", () => {
+        type State = {
+          Type: string;
+          Parameters?: Record<string, unknown>;
+          ItemProcessor?: { States: Record<string, State> };
+          Iterator?: { States: Record<string, State> };
+        };
         const tasks: [string, State][] = [];
         const walk = (states: Record<string, State>): void => {
           for (const [name, s] of Object.entries(states)) {
@@ -82,10 +109,11 @@ describe('state machine files', () => {
         walk((JSON.parse(text) as { States: Record<string, State> }).States);
         assert.ok(tasks.length > 0);
         // $$.State.Name would do on AWS, but the local runner leaves $$.State unset: the name is written out.
-        for (const [name, s] of tasks) assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name, contract: TASK_CONTRACT }, `${f}: ${name}`);
+        for (const [name, s] of tasks)
+          assert.deepEqual(s.Parameters?.task, { 'execution.$': '$$.Execution.Id', state: name, contract: TASK_CONTRACT }, `${f}: ${name}`);
       });
 
-      it('carries references only: each Map is Distributed, reads task indices from the job\'s item list, passes a run id and the index, and writes its results to S3', () => {
+      it("carries references only: each Map is Distributed, reads task indices from the job's item list, passes a run id and the index, and writes its results to S3", () => {
         type Params = Record<string, string>;
         type State = {
           Type: string;
@@ -110,7 +138,11 @@ describe('state machine files', () => {
         walk((JSON.parse(text) as { States: Record<string, State> }).States, false);
         for (const [name, m] of maps) {
           const job = /^\$\.(job|compaction\.job)$/;
-          assert.deepEqual(m.ItemProcessor?.ProcessorConfig, { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, `${f}: ${name} (tasks run up to 15 minutes: Express children stop at 5)`);
+          assert.deepEqual(
+            m.ItemProcessor?.ProcessorConfig,
+            { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            `${f}: ${name} (tasks run up to 15 minutes: Express children stop at 5)`,
+          );
           assert.equal(m.ItemsPath, undefined, `${f}: ${name} reads its items from S3, not from the state`);
           assert.equal(m.ItemReader?.Resource, 'arn:aws:states:::s3:getObject');
           assert.equal(m.ItemReader?.ReaderConfig?.InputType, 'JSON');
@@ -118,11 +150,21 @@ describe('state machine files', () => {
           const jobPath = bucket.replace(/\.maps\.bucket$/, '');
           assert.match(jobPath, job, `${f}: ${name} reads from ${bucket}`);
           assert.match(m.ItemReader?.Parameters?.['Key.$'] ?? '', new RegExp(`^\\${jobPath}\\.maps\\.(segments|ranges|chunks|scan|merge|verify|rescan)$`));
-          assert.deepEqual(m.ResultWriter, { Resource: 'arn:aws:states:::s3:putObject', Parameters: { 'Bucket.$': `${jobPath}.maps.bucket`, 'Prefix.$': `${jobPath}.maps.results` } }, `${f}: ${name}`);
+          assert.deepEqual(
+            m.ResultWriter,
+            { Resource: 'arn:aws:states:::s3:putObject', Parameters: { 'Bucket.$': `${jobPath}.maps.bucket`, 'Prefix.$': `${jobPath}.maps.results` } },
+            `${f}: ${name}`,
+          );
           const selector = Object.entries(m.ItemSelector ?? {});
           assert.equal(selector.length, 2, `${f}: ${name} passes ${JSON.stringify(m.ItemSelector)}`);
-          assert.ok(selector.some(([k, v]) => k === 'runId.$' && v === `${jobPath}.runId`), `${f}: ${name}`);
-          assert.ok(selector.some(([, v]) => v === '$$.Map.Item.Value'), `${f}: ${name}`);
+          assert.ok(
+            selector.some(([k, v]) => k === 'runId.$' && v === `${jobPath}.runId`),
+            `${f}: ${name}`,
+          );
+          assert.ok(
+            selector.some(([, v]) => v === '$$.Map.Item.Value'),
+            `${f}: ${name}`,
+          );
           assert.equal(m.ResultPath, null, `${f}: ${name} keeps its tasks' results`);
           assert.equal(m.MaxConcurrency, MAP_CONCURRENCY, `${f}: ${name}`);
           assert.equal(m.Label, name);

@@ -24,7 +24,12 @@ function cold(): { bucket: Cold['bucket']; reader: Cold['coldReader']; s3: Retur
 describe('S3 error paths (mocked)', () => {
   it('retries keys a DeleteObjects 200 reports as SlowDown or InternalError, and succeeds when they go', async () => {
     const { bucket, s3 } = cold();
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/r/a.blob', Size: 1 }, { Key: 'runs/r/b.blob', Size: 1 }] });
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: 'runs/r/a.blob', Size: 1 },
+        { Key: 'runs/r/b.blob', Size: 1 },
+      ],
+    });
     s3.on(DeleteObjectsCommand)
       .resolvesOnce({ Errors: [{ Key: 'runs/r/b.blob', Code: 'SlowDown', Message: 'Please reduce your request rate.' }] })
       .resolvesOnce({});

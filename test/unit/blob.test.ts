@@ -7,7 +7,15 @@ import { CorruptionError } from '../../lambda/core/errors.ts';
 import { encodeKey, partitionPrefix } from '../../lambda/core/keys.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { Setsum } from '../../lambda/core/setsum.ts';
-import { deserializeIndexEntry, entryMayContain, findBlock, MAX_PARTITION_FENCES, partitionFence, serializeIndexEntry, type IndexEntry } from '../../lambda/core/sparse-index.ts';
+import {
+  deserializeIndexEntry,
+  entryMayContain,
+  findBlock,
+  MAX_PARTITION_FENCES,
+  partitionFence,
+  serializeIndexEntry,
+  type IndexEntry,
+} from '../../lambda/core/sparse-index.ts';
 import { BloomFilter } from '../../lambda/core/bloom.ts';
 import { ByteWriter } from '../../lambda/core/bytes.ts';
 import { FORMAT_DEFAULTS } from '../../lambda/core/limits.ts';
@@ -45,7 +53,10 @@ describe('blob writer and reader', () => {
           const footer = await readFooter(src);
           assert.equal(footer.count, b.count);
           assert.ok(footer.setsum.equals(b.setsum));
-          assert.equal(b.index.reduce((s, e) => s + e.count, 0), b.count);
+          assert.equal(
+            b.index.reduce((s, e) => s + e.count, 0),
+            b.count,
+          );
           back.push(...(await collect(scanBlob(src))));
           const desc = await collect(scanBlob(src, { direction: 'desc', chunkBytes: 700 }));
           assert.deepEqual(desc.reverse(), await collect(scanBlob(src)));
@@ -79,7 +90,10 @@ describe('blob writer and reader', () => {
       const counted = { name: src.name, read: (o: number, l: number) => (reads++, src.read(o, l)) };
       const entries = await readBlock(counted, bi, ie.blocks[bi]!);
       assert.equal(reads, 1);
-      assert.deepEqual(entries.find((x) => x.key.equals(e.key)), e);
+      assert.deepEqual(
+        entries.find((x) => x.key.equals(e.key)),
+        e,
+      );
     }
   });
 
@@ -87,7 +101,8 @@ describe('blob writer and reader', () => {
     for (const valueBytes of [10, 300, 2000]) {
       const run = sample(20000).map((e) => ({ ...e, value: Buffer.alloc(valueBytes, 'x') }));
       const blobs = writeAll(run, FORMAT_DEFAULTS);
-      for (const b of blobs) for (const e of b.index) assert.ok(serializeIndexEntry(e).length < 8000, `${serializeIndexEntry(e).length} bytes with ${valueBytes}-byte values`);
+      for (const b of blobs)
+        for (const e of b.index) assert.ok(serializeIndexEntry(e).length < 8000, `${serializeIndexEntry(e).length} bytes with ${valueBytes}-byte values`);
     }
   });
 

@@ -35,7 +35,10 @@ describe('bloom filter', () => {
   });
 
   it('answers for partitions when its index entry added their prefixes, and cannot tell when it did not', () => {
-    const blobs = writeBlobs((i) => `b${i}`, asRun(Array.from({ length: 600 }, (_, i) => put(`team-${i % 30}`, `sk-${i}`, 1, i))), { blockBytes: 1024, indexEntryMaxRecords: 100 });
+    const blobs = writeBlobs((i) => `b${i}`, asRun(Array.from({ length: 600 }, (_, i) => put(`team-${i % 30}`, `sk-${i}`, 1, i))), {
+      blockBytes: 1024,
+      indexEntryMaxRecords: 100,
+    });
     const entries = blobs.flatMap((b) => b.index);
     assert.ok(entries.length >= 6);
     for (const e of entries) {

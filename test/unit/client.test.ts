@@ -5,7 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { AlkiApiError, AlkiClient, AlkiConnectionError, AlkiPreconditionFailedError, AlkiThrottledError, AlkiUnavailableError, type Transport, type TransportRequest } from '../../client/index.ts';
+import {
+  AlkiApiError,
+  AlkiClient,
+  AlkiConnectionError,
+  AlkiPreconditionFailedError,
+  AlkiThrottledError,
+  AlkiUnavailableError,
+  type Transport,
+  type TransportRequest,
+} from '../../client/index.ts';
 import { backoffMs, DEFAULT_RETRY } from '../../client/retry.ts';
 import { TransportError } from '../../client/transport.ts';
 
@@ -31,7 +40,11 @@ const ok = (body: unknown): Step => ({ status: 200, body });
 
 describe('the client', () => {
   it('retries 429 and 503 after Retry-After, with jittered backoff on top', async () => {
-    const { client, waits, requests } = scripted([err(429, 'Throttled', { 'retry-after': '2' }), err(503, 'PeriodNotReady', { 'retry-after': '1' }), ok({ seq: 7 })]);
+    const { client, waits, requests } = scripted([
+      err(429, 'Throttled', { 'retry-after': '2' }),
+      err(503, 'PeriodNotReady', { 'retry-after': '1' }),
+      ok({ seq: 7 }),
+    ]);
     assert.deepEqual(await client.put('p', 's', 1), { seq: 7 });
     assert.equal(requests.length, 3);
     assert.ok(waits[0]! >= 2000 && waits[0]! < 2000 + DEFAULT_RETRY.baseDelayMs, `${waits[0]}`);
@@ -48,10 +61,22 @@ describe('the client', () => {
 
   it('backs off exponentially, capped, when the API gives no Retry-After', () => {
     const o = { ...DEFAULT_RETRY, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffMs(0, undefined, o, () => 0.999), 99);
-    assert.equal(backoffMs(3, undefined, o, () => 0.999), 799);
-    assert.equal(backoffMs(10, undefined, o, () => 0.999), 999);
-    assert.equal(backoffMs(10, 3, o, () => 0), 3000);
+    assert.equal(
+      backoffMs(0, undefined, o, () => 0.999),
+      99,
+    );
+    assert.equal(
+      backoffMs(3, undefined, o, () => 0.999),
+      799,
+    );
+    assert.equal(
+      backoffMs(10, undefined, o, () => 0.999),
+      999,
+    );
+    assert.equal(
+      backoffMs(10, 3, o, () => 0),
+      3000,
+    );
   });
 
   it('never retries a conditional write that may have been applied, and says so', async () => {
@@ -83,7 +108,11 @@ describe('the client', () => {
   });
 
   it('does not retry a 400, 412 or 500, and types each', async () => {
-    const { client, requests } = scripted([err(400, 'InvalidKey'), { status: 412, body: { error: { code: 'PreconditionFailed', message: 'no' } }, headers: { etag: '"42"' } }, err(500, 'InternalError')]);
+    const { client, requests } = scripted([
+      err(400, 'InvalidKey'),
+      { status: 412, body: { error: { code: 'PreconditionFailed', message: 'no' } }, headers: { etag: '"42"' } },
+      err(500, 'InternalError'),
+    ]);
     const e400 = await client.put('p', 's', 1).catch((x: unknown) => x);
     assert.ok(e400 instanceof AlkiApiError && e400.code === 'InvalidKey' && e400.status === 400);
     const e412 = await client.put('p', 's', 1, { ifNoneMatch: '*' }).catch((x: unknown) => x);
@@ -94,7 +123,7 @@ describe('the client', () => {
     assert.equal(requests.length, 3);
   });
 
-  it('names API Gateway\'s own answers (no Alki error body) by their status', async () => {
+  it("names API Gateway's own answers (no Alki error body) by their status", async () => {
     const { client } = scripted([{ status: 403, body: { message: 'Forbidden' } }]);
     const e = await client.runs().catch((x: unknown) => x);
     assert.ok(e instanceof AlkiApiError);
@@ -102,7 +131,7 @@ describe('the client', () => {
     assert.match(e.message, /Forbidden/);
   });
 
-  it('encodes keys into the path, and sends the query\'s options as parameters', async () => {
+  it("encodes keys into the path, and sends the query's options as parameters", async () => {
     const { client, requests } = scripted([ok({ items: [{ pk: 'a b', sk: 'x/y', seq: 1, value: 1 }], cursor: 'c1' }), ok({ items: [] })]);
     const items = [];
     for await (const it of client.query('a b', { from: 'x/', order: 'desc', pageSize: 5 })) items.push(it);
@@ -111,13 +140,20 @@ describe('the client', () => {
     assert.equal(requests[1]!.path, '/v1/items/a%20b?from=x%2F&order=desc&limit=5&cursor=c1');
   });
 
-  it('asks again for the keys a batch get left unprocessed, and answers in the keys\' order', async () => {
+  it("asks again for the keys a batch get left unprocessed, and answers in the keys' order", async () => {
     const { client, requests } = scripted([
       ok({ items: [{ pk: 'p', sk: 'b', seq: 2, value: 'B' }], unprocessedKeys: [{ pk: 'p', sk: 'c' }] }),
       ok({ items: [{ pk: 'p', sk: 'c', seq: 3, value: 'C' }] }),
     ]);
-    const got = await client.batchGet([{ pk: 'p', sk: 'c' }, { pk: 'p', sk: 'a' }, { pk: 'p', sk: 'b' }]);
-    assert.deepEqual(got.map((i) => i?.value), ['C', undefined, 'B']);
+    const got = await client.batchGet([
+      { pk: 'p', sk: 'c' },
+      { pk: 'p', sk: 'a' },
+      { pk: 'p', sk: 'b' },
+    ]);
+    assert.deepEqual(
+      got.map((i) => i?.value),
+      ['C', undefined, 'B'],
+    );
     assert.equal(requests.length, 2);
   });
 
@@ -126,12 +162,16 @@ describe('the client', () => {
       ok({ results: [{ seq: 1 }, { error: { code: 'Throttled', message: 't' } }, { error: { code: 'InvalidKey', message: 'k' } }] }),
       ok({ results: [{ seq: 4 }] }),
     ]);
-    const r = await client.batchWrite([{ pk: 'p', sk: 'a', value: 1 }, { pk: 'p', sk: 'b', value: 2, ifNoneMatch: '*' }, { pk: '', sk: 'c', value: 3 }]);
+    const r = await client.batchWrite([
+      { pk: 'p', sk: 'a', value: 1 },
+      { pk: 'p', sk: 'b', value: 2, ifNoneMatch: '*' },
+      { pk: '', sk: 'c', value: 3 },
+    ]);
     assert.deepEqual(r, [{ seq: 1 }, { seq: 4 }, { error: { code: 'InvalidKey', message: 'k' } }]);
     assert.deepEqual((JSON.parse(requests[1]!.body!) as { items: unknown[] }).items, [{ pk: 'p', sk: 'b', value: 2, ifNoneMatch: '*' }]);
   });
 
-  it('rejects a batching writer\'s whole batch when its request fails, and only that batch', async () => {
+  it("rejects a batching writer's whole batch when its request fails, and only that batch", async () => {
     const { client } = scripted([err(400, 'BodyTooLarge'), ok({ results: [{ seq: 5 }] })]);
     const w = client.writer({ maxItems: 2, lingerMs: 1 });
     const a = w.put('p', 'a', 1);

@@ -25,10 +25,13 @@ function memoryRun(entries: readonly Entry[]): ColdRunIO & { reads: number } {
     },
     blob: (_run: string, name: string) => {
       const b = memoryBlob(name, bytes.get(name)!);
-      return { name, read: (offset: number, length: number) => {
-        io.reads++;
-        return b.read(offset, length);
-      } };
+      return {
+        name,
+        read: (offset: number, length: number) => {
+          io.reads++;
+          return b.read(offset, length);
+        },
+      };
     },
   };
   return io;
@@ -101,7 +104,10 @@ describe('cold run reads', () => {
         const io = memoryRun(run);
         for (const e of run) assert.deepEqual(await coldGet(io, 'r', e.key), e);
         const key = entryOf(probe).key;
-        assert.deepEqual(await coldGet(io, 'r', key), run.find((e) => e.key.equals(key)));
+        assert.deepEqual(
+          await coldGet(io, 'r', key),
+          run.find((e) => e.key.equals(key)),
+        );
       }),
       { numRuns: 100 },
     );

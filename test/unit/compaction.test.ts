@@ -20,7 +20,10 @@ describe('logarithmic policy', () => {
     const p = new LogarithmicPolicy({ fanout: 2, maxLevel: 8 });
     const m = withRuns(['a', 2, 0, 4], ['b', 1, 4, 6], ['c', 0, 6, 7], ['d', 0, 7, 8]);
     const plan = p.plan(m)!;
-    assert.deepEqual(plan.inputs.map((r) => r.id), ['c', 'd']);
+    assert.deepEqual(
+      plan.inputs.map((r) => r.id),
+      ['c', 'd'],
+    );
     assert.equal(plan.outputLevel, 1);
     assert.equal(plan.dropTombstones, false);
     assert.equal(plan.outputId, 'c1-6-8');
@@ -48,22 +51,30 @@ describe('logarithmic policy', () => {
   it('keeps runs bounded by (fanout-1) per level and loses no period, over any history', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 300 }), (fanout, maxLevel, periods) => {
-        const result = simulate({ periods, fanout, maxLevel, onStep: (m) => {
-          const cold = coldRunsOldestFirst(m);
-          // Every period offloaded so far is covered by exactly one run: none lost, none doubled.
-          let expectStart = 0;
-          for (const r of cold) {
-            assert.equal(r.periodStart, expectStart);
-            expectStart = r.periodEnd;
-          }
-          // Levels never increase with time: a binary counter, most significant first.
-          for (let i = 1; i < cold.length; i++) assert.ok(cold[i]!.level <= cold[i - 1]!.level);
-          const below = cold.filter((r) => r.level < maxLevel);
-          const perLevel = new Map<number, number>();
-          for (const r of below) perLevel.set(r.level, (perLevel.get(r.level) ?? 0) + 1);
-          for (const n of perLevel.values()) assert.ok(n <= fanout - 1);
-        } });
-        assert.equal(result.finalManifest.runs.reduce((s, r) => s + r.bytes, 0), periods);
+        const result = simulate({
+          periods,
+          fanout,
+          maxLevel,
+          onStep: (m) => {
+            const cold = coldRunsOldestFirst(m);
+            // Every period offloaded so far is covered by exactly one run: none lost, none doubled.
+            let expectStart = 0;
+            for (const r of cold) {
+              assert.equal(r.periodStart, expectStart);
+              expectStart = r.periodEnd;
+            }
+            // Levels never increase with time: a binary counter, most significant first.
+            for (let i = 1; i < cold.length; i++) assert.ok(cold[i]!.level <= cold[i - 1]!.level);
+            const below = cold.filter((r) => r.level < maxLevel);
+            const perLevel = new Map<number, number>();
+            for (const r of below) perLevel.set(r.level, (perLevel.get(r.level) ?? 0) + 1);
+            for (const n of perLevel.values()) assert.ok(n <= fanout - 1);
+          },
+        });
+        assert.equal(
+          result.finalManifest.runs.reduce((s, r) => s + r.bytes, 0),
+          periods,
+        );
         assert.ok(result.maxRuns <= (fanout - 1) * maxLevel + Math.ceil(periods / fanout ** maxLevel) + 1);
       }),
       { numRuns: 150 },
@@ -82,7 +93,10 @@ describe('logarithmic policy', () => {
 describe('retention', () => {
   it('finds cold runs entirely older than the cutoff', () => {
     const m = withRuns(['a', 1, 0, 2], ['b', 0, 2, 3]);
-    assert.deepEqual(expiredRuns(m, 2000).map((r) => r.id), ['a']);
+    assert.deepEqual(
+      expiredRuns(m, 2000).map((r) => r.id),
+      ['a'],
+    );
     assert.deepEqual(expiredRuns(m, 1999), []);
   });
 });
@@ -92,17 +106,25 @@ describe('a compaction over several executions', () => {
 
   it('does the ranges not yet verified, those verified with problems, and all of them again after the run failed as a whole', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.array(fc.tuple(fc.nat(39), fc.nat(100), fc.boolean()), { maxLength: 60 }), fc.option(fc.nat(100), { nil: undefined }), (n, recs, failedAt) => {
-        const verified = new Map(recs.filter(([i]) => i < n).map(([i, at, bad]) => [i, record(at, bad ? ['bad'] : [])] as const));
-        const failure = failedAt === undefined ? undefined : { at: failedAt, problems: ['sum'] };
-        const todo = rangesToDo(n, verified, failure);
-        // The model: a range is done when read back after the last failure, with nothing wrong.
-        const done = (i: number): boolean => {
-          const v = verified.get(i);
-          return v !== undefined && v.problems.length === 0 && (failure === undefined || v.at > failure.at);
-        };
-        assert.deepEqual(todo, Array.from({ length: n }, (_, i) => i).filter((i) => !done(i)));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.tuple(fc.nat(39), fc.nat(100), fc.boolean()), { maxLength: 60 }),
+        fc.option(fc.nat(100), { nil: undefined }),
+        (n, recs, failedAt) => {
+          const verified = new Map(recs.filter(([i]) => i < n).map(([i, at, bad]) => [i, record(at, bad ? ['bad'] : [])] as const));
+          const failure = failedAt === undefined ? undefined : { at: failedAt, problems: ['sum'] };
+          const todo = rangesToDo(n, verified, failure);
+          // The model: a range is done when read back after the last failure, with nothing wrong.
+          const done = (i: number): boolean => {
+            const v = verified.get(i);
+            return v !== undefined && v.problems.length === 0 && (failure === undefined || v.at > failure.at);
+          };
+          assert.deepEqual(
+            todo,
+            Array.from({ length: n }, (_, i) => i).filter((i) => !done(i)),
+          );
+        },
+      ),
     );
   });
 
@@ -111,7 +133,7 @@ describe('a compaction over several executions', () => {
     const perRange = DEFAULT_SETTINGS.rangeBytes / WORKER_RATES.merge + DEFAULT_SETTINGS.rangeBytes / WORKER_RATES.verify;
     assert.ok(slice % MAP_CONCURRENCY === 0 && slice > 0);
     assert.ok((slice / MAP_CONCURRENCY) * perRange <= EXECUTION_TIMEOUT_SECONDS.lifecycle / 2);
-    assert.ok(((slice / MAP_CONCURRENCY) + 1) * perRange > EXECUTION_TIMEOUT_SECONDS.lifecycle / 2);
+    assert.ok((slice / MAP_CONCURRENCY + 1) * perRange > EXECUTION_TIMEOUT_SECONDS.lifecycle / 2);
     assert.equal(compactionSlice({ ...DEFAULT_SETTINGS, compactionSlice: 3 }), 3);
   });
 });

@@ -4,7 +4,17 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from '@jest/globals';
 import { itemBytes, readUnits, writeUnits } from '../../lambda/store/item-size.ts';
 import type { Measurement } from '../../cost/measure.ts';
-import { alkiMonthly, DAYS_PER_MONTH, DEFAULT_STORE, DEFAULT_WORKLOADS, dynamodbOnlyMonthly, frontEndMonthly, provisionedWriteUnits, scenarios, type Workload } from '../../cost/model.ts';
+import {
+  alkiMonthly,
+  DAYS_PER_MONTH,
+  DEFAULT_STORE,
+  DEFAULT_WORKLOADS,
+  dynamodbOnlyMonthly,
+  frontEndMonthly,
+  provisionedWriteUnits,
+  scenarios,
+  type Workload,
+} from '../../cost/model.ts';
 import { PRICES } from '../../cost/prices.ts';
 
 const measured = JSON.parse(readFileSync('test/fixtures/cost-measurement.json', 'utf8')) as Measurement;
@@ -39,10 +49,13 @@ describe('the monthly cost of a workload', () => {
     assert.equal(alki.breakdown['hot writes (DynamoDB on demand)'], ddb.breakdown['writes (DynamoDB on demand)']);
     const alkiStorage = alki.breakdown['hot storage (DynamoDB)']! + alki.breakdown['index storage (DynamoDB)']! + alki.breakdown['cold storage (S3 Standard)']!;
     assert.ok(alkiStorage * 10 < ddb.breakdown['storage (DynamoDB Standard)']!, `${alkiStorage} vs ${ddb.breakdown['storage (DynamoDB Standard)']}`);
-    assert.equal(alki.monthlyUsd, Object.values(alki.breakdown).reduce((s, v) => s + v, 0));
+    assert.equal(
+      alki.monthlyUsd,
+      Object.values(alki.breakdown).reduce((s, v) => s + v, 0),
+    );
   });
 
-  it('grows Alki\'s advantage with retention, and reads cost what their units and GETs cost', () => {
+  it("grows Alki's advantage with retention, and reads cost what their units and GETs cost", () => {
     const s = scenarios(measured, PRICES);
     assert.equal(s.length, 24);
     for (const capacity of ['on-demand', 'provisioned']) {
@@ -88,7 +101,7 @@ describe('the front end on each write path', () => {
 
   it('bills API Gateway in its two tiers, and the ingest function per request and per measured millisecond', () => {
     const single = on('api-single').breakdown;
-    assert.ok(Math.abs(single['API Gateway (HTTP API requests)']! - (300 + (requests - 300e6) / 1e6 * 0.9)) < 1e-6);
+    assert.ok(Math.abs(single['API Gateway (HTTP API requests)']! - (300 + ((requests - 300e6) / 1e6) * 0.9)) < 1e-6);
     assert.ok(Math.abs(single['Lambda ingest (requests)']! - requests * PRICES.lambda.requestUsd) < 1e-6);
     const seconds = requests * (measured.frontEnd.single.durationMs / 1000);
     assert.ok(Math.abs(single['Lambda ingest (duration)']! - seconds * 0.5 * PRICES.lambda.gbSecondUsd) < 1e-6);
@@ -96,29 +109,33 @@ describe('the front end on each write path', () => {
     assert.ok(Math.abs(batch['Lambda ingest (requests)']! - (requests / measured.frontEnd.batchItems) * PRICES.lambda.requestUsd) < 1e-6);
   });
 
-  it('orders the paths: direct cheapest, then the batching writer, then single PUTs; the tables\' share the same on each', () => {
+  it("orders the paths: direct cheapest, then the batching writer, then single PUTs; the tables' share the same on each", () => {
     const [single, batch, direct] = (['api-single', 'api-batch', 'direct'] as const).map(on);
     assert.ok(direct!.monthlyUsd < batch!.monthlyUsd && batch!.monthlyUsd < single!.monthlyUsd);
     assert.equal(single!.breakdown['hot writes (DynamoDB on demand)'], direct!.breakdown['hot writes (DynamoDB on demand)']);
   });
 
-  it('prices reads through the API on the API\'s paths (a GET a read, the read function\'s memory), none in direct mode', () => {
+  it("prices reads through the API on the API's paths (a GET a read, the read function's memory), none in direct mode", () => {
     const reading = (writePath: Workload['writePath']) => frontEndMonthly(measured, { ...yearly, writePath, readsPerSecond: 100 }, PRICES);
     const reads = 100 * DAYS_PER_MONTH * 86_400;
     const single = reading('api-single');
     assert.ok(Math.abs(single['Lambda read (requests)']! - reads * PRICES.lambda.requestUsd) < 1e-6);
     assert.ok(Math.abs(single['Lambda read (duration)']! - reads * (measured.frontEnd.read.durationMs / 1000) * 1 * PRICES.lambda.gbSecondUsd) < 1e-6);
-    assert.ok(single['API Gateway (HTTP API requests)']! > frontEndMonthly(measured, { ...yearly, writePath: 'api-single' }, PRICES)['API Gateway (HTTP API requests)']!);
+    assert.ok(
+      single['API Gateway (HTTP API requests)']! >
+        frontEndMonthly(measured, { ...yearly, writePath: 'api-single' }, PRICES)['API Gateway (HTTP API requests)']!,
+    );
     assert.deepEqual(reading('direct'), {});
   });
 
-  it('prices the levers: traces when the API\'s functions are traced, logs without the access log, kept longer', () => {
+  it("prices the levers: traces when the API's functions are traced, logs without the access log, kept longer", () => {
     const w = { ...yearly, writePath: 'api-single' as const };
     const traced = frontEndMonthly(measured, w, PRICES, { dataPlaneTracing: true })['X-Ray (API functions traced)']!;
     const seconds = DAYS_PER_MONTH * 86_400;
     assert.ok(Math.abs(traced - ((seconds + 0.05 * (requests - seconds)) / 1e6) * PRICES.xray.tracesRecordedUsdPerMillion) < 1e-6);
     assert.equal(frontEndMonthly(measured, w, PRICES)['X-Ray (API functions traced)'], undefined);
-    const logs = (d: Parameters<typeof frontEndMonthly>[3]) => frontEndMonthly(measured, w, PRICES, d)['CloudWatch Logs (API functions and their metrics, access log)']!;
+    const logs = (d: Parameters<typeof frontEndMonthly>[3]) =>
+      frontEndMonthly(measured, w, PRICES, d)['CloudWatch Logs (API functions and their metrics, access log)']!;
     assert.ok(logs({ apiAccessLogs: false }) < logs({}) / 10);
     assert.ok(logs({ logRetentionDays: 365 }) > logs({}));
   });

@@ -8,7 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { evalPath, payload, runDistributedMap, standIn, type ChildOutcome, type DistributedMapState, type MapObjects, type MapRunRecord } from '../../local/distributed-map.ts';
+import {
+  evalPath,
+  payload,
+  runDistributedMap,
+  standIn,
+  type ChildOutcome,
+  type DistributedMapState,
+  type MapObjects,
+  type MapRunRecord,
+} from '../../local/distributed-map.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -28,7 +37,11 @@ const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:t-lifecycle'
 const map = (over: Partial<DistributedMapState> = {}): DistributedMapState => ({
   Type: 'Map',
   ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'T', States: {} },
-  ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': '$.maps.bucket', 'Key.$': '$.maps.items' } },
+  ItemReader: {
+    Resource: 'arn:aws:states:::s3:getObject',
+    ReaderConfig: { InputType: 'JSON' },
+    Parameters: { 'Bucket.$': '$.maps.bucket', 'Key.$': '$.maps.items' },
+  },
   ItemSelector: { 'runId.$': '$.runId', 'index.$': '$$.Map.Item.Value' },
   MaxConcurrency: 3,
   Label: 'Work',
@@ -49,7 +62,9 @@ function children(fail: (input: { runId: string; index: number }) => boolean = (
     running--;
     // A child's history grows with its index here, so the Map Run's record of the longest one is checkable.
     const historyEvents = 5 + i.index;
-    return fail(i) ? { status: 'FAILED', error: 'VerificationFailed', cause: `range ${i.index}`, historyEvents } : { status: 'SUCCEEDED', output: { index: i.index }, historyEvents };
+    return fail(i)
+      ? { status: 'FAILED', error: 'VerificationFailed', cause: `range ${i.index}`, historyEvents }
+      : { status: 'SUCCEEDED', output: { index: i.index }, historyEvents };
   };
   return { child, seen, most: () => most };
 }
@@ -60,9 +75,18 @@ describe('the local Distributed Map', () => {
     await objects.put('b', 'jobs/r1/items.json', JSON.stringify([0, 1, 2, 3, 4, 5, 6]));
     const c = children();
     const runs: MapRunRecord[] = [];
-    const out = (await runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child, onMapRun: (r) => runs.push(r) }, INPUT)) as { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } };
-    assert.deepEqual(runs.map((r) => [r.items, r.succeeded, r.failed, r.maxChildHistoryEvents]), [[7, 7, 0, 11]]);
-    assert.deepEqual(c.seen.map((s) => s.input).sort((a, b) => a.index - b.index), [0, 1, 2, 3, 4, 5, 6].map((index) => ({ runId: 'r1', index })));
+    const out = (await runDistributedMap(
+      { state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child, onMapRun: (r) => runs.push(r) },
+      INPUT,
+    )) as { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } };
+    assert.deepEqual(
+      runs.map((r) => [r.items, r.succeeded, r.failed, r.maxChildHistoryEvents]),
+      [[7, 7, 0, 11]],
+    );
+    assert.deepEqual(
+      c.seen.map((s) => s.input).sort((a, b) => a.index - b.index),
+      [0, 1, 2, 3, 4, 5, 6].map((index) => ({ runId: 'r1', index })),
+    );
     assert.ok(c.most() <= 3 && c.most() > 1, `${c.most()} at once`);
     for (const s of c.seen) assert.match(s.arn, /^arn:aws:states:us-east-1:000000000000:execution:t-lifecycle\/Work:[0-9a-f-]{36}$/);
     assert.match(out.MapRunArn, /^arn:aws:states:us-east-1:000000000000:mapRun:t-lifecycle\/Work:/);
@@ -74,7 +98,7 @@ describe('the local Distributed Map', () => {
     assert.ok(out.ResultWriterDetails.Key.startsWith('jobs/r1/results/'));
   });
 
-  it('fails with States.ExceedToleratedFailureThreshold when a child fails, naming the child\'s error in the cause', async () => {
+  it("fails with States.ExceedToleratedFailureThreshold when a child fails, naming the child's error in the cause", async () => {
     const objects = new MemoryObjects();
     await objects.put('b', 'jobs/r1/items.json', JSON.stringify([0, 1, 2, 3]));
     const c = children((i) => i.index === 2);
@@ -84,30 +108,56 @@ describe('the local Distributed Map', () => {
       return true;
     });
     // Tolerated: the state succeeds and the failure is in the results.
-    const out = (await runDistributedMap({ state: 'Work', definition: map({ ToleratedFailureCount: 1 }), stateMachineArn: MACHINE, objects, child: c.child }, INPUT)) as { ResultWriterDetails: { Key: string } };
+    const out = (await runDistributedMap(
+      { state: 'Work', definition: map({ ToleratedFailureCount: 1 }), stateMachineArn: MACHINE, objects, child: c.child },
+      INPUT,
+    )) as { ResultWriterDetails: { Key: string } };
     assert.ok(out.ResultWriterDetails.Key);
   });
 
   it('reports a missing or malformed item list as States.ItemReaderFailed', async () => {
     const objects = new MemoryObjects();
     const c = children();
-    await assert.rejects(runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child }, INPUT), { name: 'States.ItemReaderFailed' });
+    await assert.rejects(runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child }, INPUT), {
+      name: 'States.ItemReaderFailed',
+    });
     await objects.put('b', 'jobs/r1/items.json', '{"not": "an array"}');
-    await assert.rejects(runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child }, INPUT), { name: 'States.ItemReaderFailed' });
+    await assert.rejects(runDistributedMap({ state: 'Work', definition: map(), stateMachineArn: MACHINE, objects, child: c.child }, INPUT), {
+      name: 'States.ItemReaderFailed',
+    });
     assert.equal(c.seen.length, 0);
   });
 
-  it('without an ItemReader or ResultWriter, maps the state\'s array and returns the children\'s outputs in order', async () => {
+  it("without an ItemReader or ResultWriter, maps the state's array and returns the children's outputs in order", async () => {
     const c = children();
-    const out = await runDistributedMap({ state: 'Work', definition: map({ ItemReader: undefined, ItemsPath: '$.items', ResultWriter: undefined, ItemSelector: undefined }), stateMachineArn: MACHINE, objects: undefined, child: (i, arn) => c.child({ runId: 'x', index: i as number }, arn) }, { items: [5, 6] });
+    const out = await runDistributedMap(
+      {
+        state: 'Work',
+        definition: map({ ItemReader: undefined, ItemsPath: '$.items', ResultWriter: undefined, ItemSelector: undefined }),
+        stateMachineArn: MACHINE,
+        objects: undefined,
+        child: (i, arn) => c.child({ runId: 'x', index: i as number }, arn),
+      },
+      { items: [5, 6] },
+    );
     assert.deepEqual(out, [{ index: 5 }, { index: 6 }]);
   });
 
-  it('stands in a Task that keeps the Map\'s paths, Retry, Catch and Next; evaluates dotted paths and templates', () => {
+  it("stands in a Task that keeps the Map's paths, Retry, Catch and Next; evaluates dotted paths and templates", () => {
     const t = standIn({ Type: 'Map', ItemProcessor: {}, ResultPath: null, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }], Next: 'N', Label: 'x' });
-    assert.deepEqual(t, { Type: 'Task', Resource: 'arn:aws:states:::local:distributed-map', ResultPath: null, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }], Next: 'N' });
+    assert.deepEqual(t, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::local:distributed-map',
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }],
+      Next: 'N',
+    });
     assert.equal(evalPath('$.a.b', { a: { b: 3 } }, {}), 3);
-    assert.deepEqual(payload({ 'v.$': '$$.Map.Item.Value', k: 'lit', n: { 'x.$': '$.a' } }, { a: 1 }, { Map: { Item: { Value: 9 } } }), { v: 9, k: 'lit', n: { x: 1 } });
+    assert.deepEqual(payload({ 'v.$': '$$.Map.Item.Value', k: 'lit', n: { 'x.$': '$.a' } }, { a: 1 }, { Map: { Item: { Value: 9 } } }), {
+      v: 9,
+      k: 'lit',
+      n: { x: 1 },
+    });
     assert.throws(() => evalPath('$.a[0]', { a: [1] }, {}), /dotted JSONPaths/);
     assert.throws(() => evalPath('$.missing', {}, {}), /could not be found/);
   });

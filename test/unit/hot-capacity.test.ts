@@ -38,7 +38,10 @@ describe('hot capacity plan', () => {
           // The current period's table is always among them.
           assert.equal(plan[3]!.mode, 'provisioned');
           // With nothing offloaded, at the floor.
-          assert.deepEqual(new Set(plan.filter((c) => c.mode === 'provisioned').map((c) => JSON.stringify(c))), new Set([JSON.stringify(provisionedFor(undefined))]));
+          assert.deepEqual(
+            new Set(plan.filter((c) => c.mode === 'provisioned').map((c) => JSON.stringify(c))),
+            new Set([JSON.stringify(provisionedFor(undefined))]),
+          );
         },
       ),
     );
@@ -50,25 +53,33 @@ describe('hot capacity plan', () => {
     // 1e9 records in an hour: warmed to the table quota, for writes and for the offload's reads.
     const warm = { mode: 'on-demand', warmWrites: 40_000, warmReads: 40_000 };
     assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e9)], HOUR / 2), [warm, warm]);
-    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e6)], HOUR / 2), [{ mode: 'on-demand' }, { mode: 'on-demand' }]);
+    assert.deepEqual(capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR }, hot, [coldRun('c', 0, 0, HOUR, 1e6)], HOUR / 2), [
+      { mode: 'on-demand' },
+      { mode: 'on-demand' },
+    ]);
   });
 
   it('sizes writes from the latest offloaded data at 70% utilization, within the floor and the quota', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 100_000, noNaN: true }), fc.option(fc.integer({ min: 1, max: 400_000 }), { nil: undefined }), fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }), (rate, itemBytes, readUnits) => {
-        const c = provisionedFor(rate, { ...(itemBytes !== undefined ? { itemBytes } : {}), ...(readUnits !== undefined ? { readUnits } : {}) });
-        assert.equal(c.mode, 'provisioned');
-        if (c.mode !== 'provisioned') return;
-        const units = rate * Math.max(1, Math.ceil((itemBytes ?? 1) / 1024));
-        const needed = (units * 100) / AUTO_SCALING.targetUtilization;
-        assert.equal(c.write.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, Math.ceil(needed))));
-        for (const t of [c.write, c.read]) {
-          assert.ok(AUTO_SCALING.minUnits <= t.min && t.min <= t.initial && t.initial <= t.max && t.max === AUTO_SCALING.maxUnits, JSON.stringify(t));
-        }
-        // Auto scaling may halve writes in quiet hours, no lower.
-        assert.equal(c.write.min, Math.max(AUTO_SCALING.minUnits, Math.ceil(c.write.initial / 2)));
-        assert.equal(c.read.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, readUnits ?? 0)));
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 100_000, noNaN: true }),
+        fc.option(fc.integer({ min: 1, max: 400_000 }), { nil: undefined }),
+        fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+        (rate, itemBytes, readUnits) => {
+          const c = provisionedFor(rate, { ...(itemBytes !== undefined ? { itemBytes } : {}), ...(readUnits !== undefined ? { readUnits } : {}) });
+          assert.equal(c.mode, 'provisioned');
+          if (c.mode !== 'provisioned') return;
+          const units = rate * Math.max(1, Math.ceil((itemBytes ?? 1) / 1024));
+          const needed = (units * 100) / AUTO_SCALING.targetUtilization;
+          assert.equal(c.write.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, Math.ceil(needed))));
+          for (const t of [c.write, c.read]) {
+            assert.ok(AUTO_SCALING.minUnits <= t.min && t.min <= t.initial && t.initial <= t.max && t.max === AUTO_SCALING.maxUnits, JSON.stringify(t));
+          }
+          // Auto scaling may halve writes in quiet hours, no lower.
+          assert.equal(c.write.min, Math.max(AUTO_SCALING.minUnits, Math.ceil(c.write.initial / 2)));
+          assert.equal(c.read.initial, Math.min(AUTO_SCALING.maxUnits, Math.max(AUTO_SCALING.minUnits, readUnits ?? 0)));
+        },
+      ),
     );
     // The audit-log workload: 5,000 writes/s of 400-byte records need 7,143 write units.
     const audit = provisionedFor(5000, { itemBytes: 480 });
@@ -77,7 +88,12 @@ describe('hot capacity plan', () => {
 
   it('takes the write rate from the cold run that ends last, live records over its span', () => {
     assert.equal(recentWriteRate([hotRun(0, HOUR)]), undefined);
-    const runs = [coldRun('old', 0, 0, HOUR, 3600), coldRun('compacted', 1, HOUR, 3 * HOUR, 72_000), coldRun('empty', 0, 3 * HOUR, 4 * HOUR, 0), hotRun(4 * HOUR, 5 * HOUR)];
+    const runs = [
+      coldRun('old', 0, 0, HOUR, 3600),
+      coldRun('compacted', 1, HOUR, 3 * HOUR, 72_000),
+      coldRun('empty', 0, 3 * HOUR, 4 * HOUR, 0),
+      hotRun(4 * HOUR, 5 * HOUR),
+    ];
     assert.equal(recentWriteRate(runs), 10);
   });
 
@@ -96,21 +112,35 @@ describe('hot capacity plan', () => {
     assert.equal(warmWritesFor({ peakWritesPerSecond: 100_000 }, undefined), AUTO_SCALING.maxUnits, 'at most the table quota');
     // Provisioned: a table made ahead is created warm for the capacity it will be provisioned with, partitions and all.
     const runs = [coldRun('c', 0, 0, HOUR, 5000 * 3600)];
-    const [ahead, soon] = capacityPlan({ ...DEFAULT_SETTINGS, periodMs: HOUR, hotCapacity: 'provisioned' }, [hotRun(10 * HOUR, 11 * HOUR), hotRun(HOUR, 2 * HOUR)], runs, HOUR - 60_000);
-    assert.ok(ahead!.mode === 'on-demand' && soon!.mode === 'provisioned' && ahead!.warmWrites! >= soon!.write.initial && soon!.write.initial > 4000, JSON.stringify([ahead, soon]));
+    const [ahead, soon] = capacityPlan(
+      { ...DEFAULT_SETTINGS, periodMs: HOUR, hotCapacity: 'provisioned' },
+      [hotRun(10 * HOUR, 11 * HOUR), hotRun(HOUR, 2 * HOUR)],
+      runs,
+      HOUR - 60_000,
+    );
+    assert.ok(
+      ahead!.mode === 'on-demand' && soon!.mode === 'provisioned' && ahead!.warmWrites! >= soon!.write.initial && soon!.write.initial > 4000,
+      JSON.stringify([ahead, soon]),
+    );
     const plan = capacityPlan({ ...DEFAULT_SETTINGS, peakWritesPerSecond: 8000 }, [hotRun(0, DAY), hotRun(DAY, DAY)], [], 0);
     // A day of 4,000 writes a second (the peak over the peak factor) of up to 1 KB: more reads than the quota would take to offload in 1.5 h.
-    assert.deepEqual(plan, [{ mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }, { mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 }]);
+    assert.deepEqual(plan, [
+      { mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 },
+      { mode: 'on-demand', warmWrites: 12_000, warmReads: 40_000 },
+    ]);
     assert.equal(settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '8000' }).peakWritesPerSecond, 8000);
     assert.throws(() => settingsFromEnv({ ALKI_PEAK_WRITES_PER_SECOND: '0' }), /ALKI_PEAK_WRITES_PER_SECOND must be an integer/);
   });
 
-  it('warms a new on-demand table\'s reads for its offload: a scan and a re-scan in 1.5 h at half the table\'s reads', () => {
+  it("warms a new on-demand table's reads for its offload: a scan and a re-scan in 1.5 h at half the table's reads", () => {
     assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, undefined), undefined);
-    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 1000, { itemBytes: 460 }), undefined, 'a new table\'s 12,000 suffice');
+    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 1000, { itemBytes: 460 }), undefined, "a new table's 12,000 suffice");
     // The design load: 5,000 writes a second of 460-byte items, a day: 199 GB, 73 million read units (half of them for the eventually consistent scan).
     const bytes = 5000 * 86_400 * 460;
-    assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 5000, { itemBytes: 460 }), Math.ceil((bytes / 8192 + bytes / 4096) / 5400 / 0.5));
+    assert.equal(
+      warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 5000, { itemBytes: 460 }),
+      Math.ceil((bytes / 8192 + bytes / 4096) / 5400 / 0.5),
+    );
     assert.equal(warmReadsFor({ peakWritesPerSecond: undefined, periodMs: DAY }, 50_000, { itemBytes: 460 }), 40_000, 'at most the table quota');
   });
 
@@ -119,13 +149,16 @@ describe('hot capacity plan', () => {
       fc.property(fc.double({ min: 1e6, max: 2 ** 41, noNaN: true }), fc.integer({ min: 1, max: 40_000 }), (bytes, reads) => {
         const p = scanPlan(bytes, reads, DEFAULT_SETTINGS);
         assert.ok(p.segments >= fanOut(bytes, DEFAULT_SETTINGS).segments);
-        assert.ok(Math.abs(p.readUnitsPerSegment * Math.min(p.segments, MAP_CONCURRENCY) - Math.max(1, reads * SCAN_READ_SHARE)) < 1e-6 * reads, 'together, the share (at least a unit) and no more');
+        assert.ok(
+          Math.abs(p.readUnitsPerSegment * Math.min(p.segments, MAP_CONCURRENCY) - Math.max(1, reads * SCAN_READ_SHARE)) < 1e-6 * reads,
+          'together, the share (at least a unit) and no more',
+        );
         assert.ok(bytes / p.segments / SCAN_BYTES_PER_READ_UNIT / p.readUnitsPerSegment <= SCAN_TASK_SECONDS * 1.0001, 'a segment read in its time');
       }),
     );
   });
 
-  it('throttles the API for the configured peak: at least 2,000 a second, at most the account\'s 10,000, burst twice', () => {
+  it("throttles the API for the configured peak: at least 2,000 a second, at most the account's 10,000, burst twice", () => {
     assert.deepEqual(apiThrottle(undefined), { rateLimit: 2000, burstLimit: 4000 });
     assert.deepEqual(apiThrottle(5000), { rateLimit: 7500, burstLimit: 15_000 });
     assert.deepEqual(apiThrottle(50_000), { rateLimit: 10_000, burstLimit: 20_000 });

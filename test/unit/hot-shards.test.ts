@@ -21,14 +21,14 @@ describe('hot shards', () => {
     assert.deepEqual(partitionValuesOf('p', 3), ['0#p', '1#p', '2#p']);
   });
 
-  it('spreads one pk\'s time-ordered keys evenly over the shards', () => {
+  it("spreads one pk's time-ordered keys evenly over the shards", () => {
     const counts = new Array<number>(8).fill(0);
     const n = 16_000;
     for (let i = 0; i < n; i++) counts[shardOf(encodeKey('team-1', `2026-11-23T10:${String(i).padStart(8, '0')}Z#e`), 8)]!++;
     for (const c of counts) assert.ok(Math.abs(c - n / 8) < 0.1 * (n / 8), `shard counts ${counts.join(', ')}`);
   });
 
-  it('records the count in the partition key attribute\'s name, and reads it back', () => {
+  it("records the count in the partition key attribute's name, and reads it back", () => {
     assert.equal(hotPartitionKey(1), 'pk');
     assert.equal(hotPartitionKey(8), 'pk8');
     for (const n of [1, 2, 8, 64]) assert.equal(shardsOfPartitionKey(hotTableSchema(n).keySchema[0]!.AttributeName), n);

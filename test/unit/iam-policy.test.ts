@@ -9,7 +9,11 @@ const TABLE = 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-hot-20260101T0
 
 describe('IAM policy evaluation', () => {
   it('allows only what a statement names, on the resources it names', () => {
-    const p = [policy([{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], Resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-hot-*' }])];
+    const p = [
+      policy([
+        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], Resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-hot-*' },
+      ]),
+    ];
     assert.deepEqual(decide(p, 'dynamodb:PutItem', TABLE), { allowed: true, by: { policy: 'p', statement: 0, effect: 'Allow' }, reason: 'allow' });
     assert.equal(decide(p, 'dynamodb:GetItem', TABLE).reason, 'implicit-deny');
     assert.equal(decide(p, 'dynamodb:PutItem', 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-index').allowed, false);
@@ -19,7 +23,13 @@ describe('IAM policy evaluation', () => {
   });
 
   it('lets an explicit deny win over any allow', () => {
-    const p = [policy([{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]), { ...policy([{ Effect: 'Deny', Action: 's3:*', Resource: 'arn:aws:s3:::b/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]), name: 'bucket' }];
+    const p = [
+      policy([{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]),
+      {
+        ...policy([{ Effect: 'Deny', Action: 's3:*', Resource: 'arn:aws:s3:::b/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]),
+        name: 'bucket',
+      },
+    ];
     assert.equal(decide(p, 's3:GetObject', 'arn:aws:s3:::b/k', { 'aws:SecureTransport': 'true' }).allowed, true);
     const d = decide(p, 's3:GetObject', 'arn:aws:s3:::b/k', { 'aws:SecureTransport': 'false' });
     assert.equal(d.reason, 'explicit-deny');
@@ -34,14 +44,22 @@ describe('IAM policy evaluation', () => {
     assert.ok(wildcardMatch('*', '*') && !wildcardMatch('arn:aws:s3:::b', '*'), 'an action without resource-level permissions needs Resource "*"');
   });
 
-  it('supports DynamoDB\'s fine-grained ForAllValues:StringLike on dynamodb:LeadingKeys, read off the request as DynamoDB does', () => {
+  it("supports DynamoDB's fine-grained ForAllValues:StringLike on dynamodb:LeadingKeys, read off the request as DynamoDB does", () => {
     const index = 'arn:aws:dynamodb:us-east-1:000000000000:table/alki-index';
-    const p = [policy([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: index, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } } }])];
-    const put = (pk: string) => dynamodbChecks('DynamoDB_20120810.PutItem', { TableName: 'alki-index', Item: { PK: { S: pk }, SK: { B: 'AA==' } } }, () => 'PK')[0]!;
+    const p = [
+      policy([
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: index, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } } },
+      ]),
+    ];
+    const put = (pk: string) =>
+      dynamodbChecks('DynamoDB_20120810.PutItem', { TableName: 'alki-index', Item: { PK: { S: pk }, SK: { B: 'AA==' } } }, () => 'PK')[0]!;
     assert.equal(decide(p, put('job#r1').action, put('job#r1').resource, put('job#r1').context).allowed, true);
     assert.equal(decide(p, put('manifest').action, put('manifest').resource, put('manifest').context).allowed, false);
     assert.equal(decide(p, put('run#r1').action, put('run#r1').resource, put('run#r1').context).allowed, false);
-    assert.throws(() => checkPolicy({ name: 'q', statements: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForSomeValues:StringLike': { k: 'v' } } }] }), /qualifier/);
+    assert.throws(
+      () => checkPolicy({ name: 'q', statements: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForSomeValues:StringLike': { k: 'v' } } }] }),
+      /qualifier/,
+    );
   });
 
   it('supports NotAction, NotResource and IfExists conditions; refuses unknown operators when loading', () => {
@@ -49,10 +67,15 @@ describe('IAM policy evaluation', () => {
     assert.equal(decide(p, 's3:GetObject', 'arn:aws:s3:::b/runs/x').allowed, true);
     assert.equal(decide(p, 's3:DeleteObject', 'arn:aws:s3:::b/runs/x').allowed, false);
     assert.equal(decide(p, 's3:GetObject', 'arn:aws:s3:::b/imports/x').allowed, false);
-    const prefix = [policy([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b', Condition: { StringLikeIfExists: { 's3:prefix': 'runs/*' } } }])];
+    const prefix = [
+      policy([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b', Condition: { StringLikeIfExists: { 's3:prefix': 'runs/*' } } }]),
+    ];
     assert.equal(decide(prefix, 's3:ListBucket', 'arn:aws:s3:::b', { 's3:prefix': 'runs/a' }).allowed, true);
     assert.equal(decide(prefix, 's3:ListBucket', 'arn:aws:s3:::b', { 's3:prefix': 'imports/' }).allowed, false);
     assert.equal(decide(prefix, 's3:ListBucket', 'arn:aws:s3:::b').allowed, true);
-    assert.throws(() => policy([{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' } } }]), /NumericLessThan is not supported/);
+    assert.throws(
+      () => policy([{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' } } }]),
+      /NumericLessThan is not supported/,
+    );
   });
 });

@@ -30,7 +30,10 @@ function importGraph(files: readonly string[], read: (f: string) => string): Map
   const graph = new Map<string, string[]>();
   for (const f of files) {
     const deps = [...read(f).matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.{1,2}\/[^']+)'/gm)].map((m) => normalize(join(dirname(f), m[1]!)));
-    graph.set(f, deps.filter((d) => known.has(d)));
+    graph.set(
+      f,
+      deps.filter((d) => known.has(d)),
+    );
   }
   return graph;
 }

@@ -47,24 +47,38 @@ describe('import lines', () => {
   });
 
   it('numbers lines from 1, skipping blank ones and CRs', () => {
-    assert.deepEqual([...lines('a\r\n\n  \nb\nc')], [{ line: 1, text: 'a' }, { line: 4, text: 'b' }, { line: 5, text: 'c' }]);
+    assert.deepEqual(
+      [...lines('a\r\n\n  \nb\nc')],
+      [
+        { line: 1, text: 'a' },
+        { line: 4, text: 'b' },
+        { line: 5, text: 'c' },
+      ],
+    );
     assert.deepEqual(['a\r\n\n  \nb\nc', 'a\n\n', 'a', ''].map(lineCount), [5, 2, 1, 0]);
   });
 
   it('gives every line to exactly one chunk, whatever the chunk size (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\n', 'é') , maxLength: 30 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 40 }), (texts, chunkBytes) => {
-        const bufs = texts.map((t) => Buffer.from(t));
-        const chunks = chunkFiles(bufs.map((b) => b.length), chunkBytes);
-        bufs.forEach((buf, file) => {
-          let joined = '';
-          for (const c of chunks.filter((x) => x.file === file)) {
-            const own = ownLines(buf, 0, c.start, c.end);
-            if (own) joined += buf.subarray(own.from, own.to).toString();
-          }
-          assert.equal(joined, buf.toString());
-        });
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\n', 'é'), maxLength: 30 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        (texts, chunkBytes) => {
+          const bufs = texts.map((t) => Buffer.from(t));
+          const chunks = chunkFiles(
+            bufs.map((b) => b.length),
+            chunkBytes,
+          );
+          bufs.forEach((buf, file) => {
+            let joined = '';
+            for (const c of chunks.filter((x) => x.file === file)) {
+              const own = ownLines(buf, 0, c.start, c.end);
+              if (own) joined += buf.subarray(own.from, own.to).toString();
+            }
+            assert.equal(joined, buf.toString());
+          });
+        },
+      ),
     );
   });
 });

@@ -15,9 +15,17 @@ describe('abandoned leftovers', () => {
   const m: Manifest = {
     version: 9,
     runs: [run(hotRunId(5 * H, H), 'hot', 5 * H), run(offloadRunId(4 * H, H), 'cold', 4 * H), run('c1-0-2', 'cold', 0)],
-    garbage: [{ id: 'run:c1-9-10', kind: 'run', target: 'c1-9-10', releasedAt: 0 }, { id: 'job:p-x', kind: 'job', target: offloadRunId(3 * H, H), releasedAt: 0 }],
+    garbage: [
+      { id: 'run:c1-9-10', kind: 'run', target: 'c1-9-10', releasedAt: 0 },
+      { id: 'job:p-x', kind: 'job', target: offloadRunId(3 * H, H), releasedAt: 0 },
+    ],
   };
-  const states = new Map<string, ImportState | undefined>([['run', 'running'], ['wait', 'awaiting-upload'], ['fail', 'failed'], ['done', 'succeeded']]);
+  const states = new Map<string, ImportState | undefined>([
+    ['run', 'running'],
+    ['wait', 'awaiting-upload'],
+    ['fail', 'failed'],
+    ['done', 'succeeded'],
+  ]);
 
   it('spares committed runs, released ones (GC deletes them after gcGrace), pending offloads and live imports', () => {
     const found = {
@@ -37,7 +45,10 @@ describe('abandoned leftovers', () => {
     assert.equal(compactionMayCommit(inputs, merged, ['c1-10-12', 'gone']), false);
     assert.equal(compactionMayCommit(inputs, rewrite, undefined), false, 'no spec: nothing can commit it');
     assert.equal(compactionMayCommit(inputs, rewrite, []), false);
-    const specs = new Map([[rewrite, ['c1-10-12']], [packing, ['c1-10-12', 'gone']]]);
+    const specs = new Map([
+      [rewrite, ['c1-10-12']],
+      [packing, ['c1-10-12', 'gone']],
+    ]);
     assert.deepEqual(abandoned(inputs, H, { runs: [rewrite, packing], spills: [rewrite, merged] }, states, new Map(), specs), [merged, packing].sort());
   });
 
@@ -58,10 +69,13 @@ describe('abandoned leftovers', () => {
     assert.deepEqual(abandoned(m, H, found, states), ['c2-0-4', 'i-done', 'i-fail', 'i-gone', offloadRunId(1 * H, H), offloadRunId(2 * H, H)].sort());
   });
 
-  it('spares a running export\'s job, and sweeps one that ended', () => {
+  it("spares a running export's job, and sweeps one that ended", () => {
     const running = 'x-00000000000000000001';
     const ended = 'x-00000000000000000002';
-    const exports = new Map<string, ExportState | undefined>([[running, 'running'], [ended, 'failed']]);
+    const exports = new Map<string, ExportState | undefined>([
+      [running, 'running'],
+      [ended, 'failed'],
+    ]);
     assert.deepEqual(abandoned(m, H, { runs: [], spills: [running, ended, 'x-00000000000000000003'] }, states, exports), [ended, 'x-00000000000000000003']);
   });
 });

@@ -7,9 +7,25 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from '@jest/globals';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateTableCommand, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateTableCommand,
+  type GetItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import {
+  ApplicationAutoScalingClient,
+  DeregisterScalableTargetCommand,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccessDeniedError, ThrottledError } from '../../lambda/core/errors.ts';
 import type { Garbage, Manifest } from '../../lambda/core/manifest.ts';
@@ -52,7 +68,9 @@ const RANGE_ITEM = { range: { S: JSON.stringify({ index: 0 }) } };
 const specOnly = (spec: unknown) => (input: GetItemCommandInput) => (input.Key![INDEX_TABLE.sortKey]!.B!.length === 1 ? jobItem(spec) : {});
 const jobOrRange = (spec: unknown) => (input: GetItemCommandInput) =>
   Buffer.from(input.Key![INDEX_TABLE.sortKey]!.B!).toString('utf8').startsWith('range#') ? { Item: RANGE_ITEM } : jobItem(spec);
-const manifestItem = (m: Manifest) => ({ Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } } });
+const manifestItem = (m: Manifest) => ({
+  Item: { version: { N: String(m.version) }, runs: { S: JSON.stringify(m.runs) }, garbage: { S: JSON.stringify(m.garbage ?? []) } },
+});
 
 /** The errors a lifecycle state retries with backoff (its first Retry that is not for VerificationFailed). */
 function transientErrors(state: string, machine = 'lifecycle'): string[] {
@@ -71,7 +89,10 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(CreateTableCommand).rejects(awsError('LimitExceededException'));
     const s = stores();
-    const err = await rotate({ tables: s.tables, scaling: new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1' })), manifests: s.manifests, settings }, Date.UTC(2026, 10, 23, 12)).catch((e: unknown) => e);
+    const err = await rotate(
+      { tables: s.tables, scaling: new TableScaling(new ApplicationAutoScalingClient({ region: 'us-east-1' })), manifests: s.manifests, settings },
+      Date.UTC(2026, 10, 23, 12),
+    ).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
     assert.ok(transientErrors('Rotate').includes(err.name));
     assert.equal(ddb.commandCalls(PutItemCommand).length, 0, 'the manifest is not written');
@@ -124,7 +145,13 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       ddb.on(GetItemCommand).resolves(manifestItem({ version: 3, runs: [{ ...hotRunAt(Date.UTC(2026, 10, 23, 10)), table: 'alki-hot-sealed' }], garbage: [] }));
       ddb.on(PutItemCommand).resolves({});
       ddb.on(CreateTableCommand).resolves({});
-      ddb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE', BillingModeSummary: { BillingMode: 'PROVISIONED' }, ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } });
+      ddb.on(DescribeTableCommand).resolves({
+        Table: {
+          TableStatus: 'ACTIVE',
+          BillingModeSummary: { BillingMode: 'PROVISIONED' },
+          ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+        },
+      });
       const order: string[] = [];
       ddb.on(UpdateTableCommand).callsFake((input: { TableName?: string; BillingMode?: string }) => {
         order.push(`update ${input.TableName} ${input.BillingMode ?? 'throughput'}`);
@@ -136,14 +163,27 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       });
       const s = stores();
       await rotate({ tables: s.tables, scaling: scaler(), manifests: s.manifests, settings: provisioned }, now);
-      assert.deepEqual(order.filter((o) => o.includes('sealed')), ['detach table/alki-hot-sealed', 'detach table/alki-hot-sealed', 'update alki-hot-sealed PAY_PER_REQUEST']);
+      assert.deepEqual(
+        order.filter((o) => o.includes('sealed')),
+        ['detach table/alki-hot-sealed', 'detach table/alki-hot-sealed', 'update alki-hot-sealed PAY_PER_REQUEST'],
+      );
     });
   });
 
-  it('offload scan: a Scan throttled beyond the SDK\'s retries asks again for the same page and goes on from there', async () => {
-    const job: OffloadJob = { hotRunId: 'h', table: 'alki-hot-x', periodStart: 0, periodEnd: settings.periodMs, runId: 'r', totalSegments: 2, readUnitsPerSegment: 1000, ...RANGES };
+  it("offload scan: a Scan throttled beyond the SDK's retries asks again for the same page and goes on from there", async () => {
+    const job: OffloadJob = {
+      hotRunId: 'h',
+      table: 'alki-hot-x',
+      periodStart: 0,
+      periodEnd: settings.periodMs,
+      runId: 'r',
+      totalSegments: 2,
+      readUnitsPerSegment: 1000,
+      ...RANGES,
+    };
     const item = (sk: string) => ({ pk: { S: 'p' }, sk: { S: sk }, v: { S: '1' }, seq: { N: '1' } });
-    ddb.on(ScanCommand)
+    ddb
+      .on(ScanCommand)
       .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: { pk: { S: 'p' }, sk: { S: 'a' } }, ConsumedCapacity: { CapacityUnits: 1 } })
       .rejectsOnce(awsError('ProvisionedThroughputExceededException'))
       .rejectsOnce(awsError('ThrottlingException'))
@@ -154,9 +194,21 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     s3.on(PutObjectCommand).resolves({});
     assert.deepEqual(await scanSegment(stores(), job.runId, 0), { index: 0, count: 2 });
     const scans = ddb.commandCalls(ScanCommand).map((c) => c.args[0].input);
-    assert.deepEqual(scans.map((x) => x.ExclusiveStartKey?.sk?.S), [undefined, 'a', 'a', 'a'], 'the refused page is asked for again, not the segment');
-    assert.ok(scans.every((x) => x.ReturnConsumedCapacity === 'TOTAL' && x.ConsistentRead === false), 'eventually consistent, paced by what each page consumed');
-    const record = JSON.parse(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item!.record?.S).find((x) => x !== undefined) ?? '{}') as { throttled?: number; count?: number };
+    assert.deepEqual(
+      scans.map((x) => x.ExclusiveStartKey?.sk?.S),
+      [undefined, 'a', 'a', 'a'],
+      'the refused page is asked for again, not the segment',
+    );
+    assert.ok(
+      scans.every((x) => x.ReturnConsumedCapacity === 'TOTAL' && x.ConsistentRead === false),
+      'eventually consistent, paced by what each page consumed',
+    );
+    const record = JSON.parse(
+      ddb
+        .commandCalls(PutItemCommand)
+        .map((c) => c.args[0].input.Item!.record?.S)
+        .find((x) => x !== undefined) ?? '{}',
+    ) as { throttled?: number; count?: number };
     assert.deepEqual([record.count, record.throttled], [2, 2], 'the scan record says how often it waited');
   });
 
@@ -181,11 +233,14 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
       assert.deepEqual(await scanSegment(stores(), job.runId, 0), { index: 0, count: resumes ? 6 : 1 });
       assert.equal(ddb.commandCalls(ScanCommand)[0]!.args[0].input.ExclusiveStartKey?.sk?.S, resumes ? 'a' : undefined);
       // Its spills go on after the recorded one.
-      assert.deepEqual(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!.split('/').at(-1)), [resumes ? '000001.spill' : '000000.spill']);
+      assert.deepEqual(
+        s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!.split('/').at(-1)),
+        [resumes ? '000001.spill' : '000000.spill'],
+      );
     }
   });
 
-  it('offload scan: a Scan throttled past the task\'s patience fails as ThrottledError, retried by Scan', async () => {
+  it("offload scan: a Scan throttled past the task's patience fails as ThrottledError, retried by Scan", async () => {
     const patience = throttlePatience.ms;
     throttlePatience.ms = 300;
     try {
@@ -244,9 +299,18 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     assert.equal(ddb.commandCalls(PutItemCommand).length, 0, 'the garbage is not forgotten');
   });
 
-  it('compaction merge: an index query throttled beyond the SDK\'s retries fails as ThrottledError, retried by MergeRange; nothing written', async () => {
+  it("compaction merge: an index query throttled beyond the SDK's retries fails as ThrottledError, retried by MergeRange; nothing written", async () => {
     ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException'));
-    const plan: CompactionJob = { outputId: 'c', level: 1, periodStart: 0, periodEnd: 2 * settings.periodMs, dropTombstones: false, inputs: ['a', 'b'], inputTotal: { count: 0, setsum: '' }, ...RANGES };
+    const plan: CompactionJob = {
+      outputId: 'c',
+      level: 1,
+      periodStart: 0,
+      periodEnd: 2 * settings.periodMs,
+      dropTombstones: false,
+      inputs: ['a', 'b'],
+      inputTotal: { count: 0, setsum: '' },
+      ...RANGES,
+    };
     ddb.on(GetItemCommand).callsFake(jobOrRange(plan));
     const err = await mergeCompactionRange(stores(), plan.outputId, 0).catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError, String(err));
@@ -254,7 +318,15 @@ describe('lifecycle tasks on AWS-only failures (mocked)', () => {
     assert.equal(s3.commandCalls(PutObjectCommand).length, 0, 'no blob written');
   });
 
-  const job: ImportJob = { importId: 'i', runId: 'import-i', onInvalid: 'fail', files: [{ key: 'imports/i/0.ndjson', size: 1000 }], chunkBytes: 1000, chunkCount: 1, ...RANGES };
+  const job: ImportJob = {
+    importId: 'i',
+    runId: 'import-i',
+    onInvalid: 'fail',
+    files: [{ key: 'imports/i/0.ndjson', size: 1000 }],
+    chunkBytes: 1000,
+    chunkCount: 1,
+    ...RANGES,
+  };
 
   it('import parse: an upload the role may not read fails as AccessDenied, never as invalid lines', async () => {
     s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 403));

@@ -13,9 +13,18 @@ describe('manifest edits', () => {
     assert.equal(a.manifest.version, 1);
     const b = applyEdit(a.manifest, offload);
     assert.equal(b.manifest.version, 2);
-    assert.deepEqual(b.manifest.runs.map((r) => r.id), ['hot-10', 'r0']);
-    assert.deepEqual(hotRuns(b.manifest).map((r) => r.id), ['hot-10']);
-    assert.deepEqual(coldRunsOldestFirst(b.manifest).map((r) => r.id), ['r0']);
+    assert.deepEqual(
+      b.manifest.runs.map((r) => r.id),
+      ['hot-10', 'r0'],
+    );
+    assert.deepEqual(
+      hotRuns(b.manifest).map((r) => r.id),
+      ['hot-10'],
+    );
+    assert.deepEqual(
+      coldRunsOldestFirst(b.manifest).map((r) => r.id),
+      ['r0'],
+    );
   });
 
   it('treats an edit already applied as a no-op (a re-run commits at most once)', () => {

@@ -25,40 +25,44 @@ function model(runs: readonly Op[][], opts: { dropTombstones: boolean; cutoff: n
 }
 
 // Distinct seqs per key keep the model free of ties; ties are tested on their own below.
-const runsArb = fc
-  .array(fc.array(opArb, { maxLength: 40 }), { minLength: 1, maxLength: 6 })
-  .map((runs) => {
-    let seq = 0;
-    return runs.map((r) => r.map((op) => ({ ...op, seq: op.seq * 1000 + seq++ })));
-  });
+const runsArb = fc.array(fc.array(opArb, { maxLength: 40 }), { minLength: 1, maxLength: 6 }).map((runs) => {
+  let seq = 0;
+  return runs.map((r) => r.map((op) => ({ ...op, seq: op.seq * 1000 + seq++ })));
+});
 
 describe('k-way merge', () => {
   it('equals a Map model over random puts, deletes and seqs across runs, in both directions', async () => {
     await fc.assert(
-      fc.asyncProperty(runsArb, fc.boolean(), fc.option(fc.integer({ min: 0, max: 1_000_000_000 }), { nil: undefined }), fc.boolean(), async (runs, dropTombstones, cutoff, desc) => {
-        const sources = runs.map((r) => {
-          const sorted = asRun(r.map(entryOf));
-          return desc ? sorted.reverse() : sorted;
-        });
-        const { entries, stats } = await mergeAll(sources, {
-          direction: desc ? 'desc' : 'asc',
-          dropTombstones,
-          ...(cutoff === undefined ? {} : { retentionCutoff: cutoff }),
-          trackSetsums: true,
-        });
-        const expected = [...model(runs, { dropTombstones, cutoff: cutoff ?? -Infinity }).values()].sort((a, b) => Buffer.compare(a.key, b.key));
-        if (desc) expected.reverse();
-        assert.deepEqual(entries, expected);
-        // Conservation: out + dropped = in, by count and by setsum.
-        const all = sources.flat();
-        assert.equal(stats.input.count, all.length);
-        assert.ok(stats.input.setsum.equals(Setsum.ofEntries(all)));
-        assert.equal(stats.output.count + stats.dropped.count, stats.input.count);
-        assert.ok(stats.output.setsum.equals(Setsum.ofEntries(entries)));
-        assert.ok(stats.output.setsum.clone().add(stats.dropped.setsum).equals(stats.input.setsum));
-        assert.ok(stats.dropped.setsum.equals(stats.input.setsum.clone().subtract(Setsum.ofEntries(entries))));
-        assert.equal(stats.dropped.shadowed + stats.dropped.tombstones + stats.dropped.expired, stats.dropped.count);
-      }),
+      fc.asyncProperty(
+        runsArb,
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 1_000_000_000 }), { nil: undefined }),
+        fc.boolean(),
+        async (runs, dropTombstones, cutoff, desc) => {
+          const sources = runs.map((r) => {
+            const sorted = asRun(r.map(entryOf));
+            return desc ? sorted.reverse() : sorted;
+          });
+          const { entries, stats } = await mergeAll(sources, {
+            direction: desc ? 'desc' : 'asc',
+            dropTombstones,
+            ...(cutoff === undefined ? {} : { retentionCutoff: cutoff }),
+            trackSetsums: true,
+          });
+          const expected = [...model(runs, { dropTombstones, cutoff: cutoff ?? -Infinity }).values()].sort((a, b) => Buffer.compare(a.key, b.key));
+          if (desc) expected.reverse();
+          assert.deepEqual(entries, expected);
+          // Conservation: out + dropped = in, by count and by setsum.
+          const all = sources.flat();
+          assert.equal(stats.input.count, all.length);
+          assert.ok(stats.input.setsum.equals(Setsum.ofEntries(all)));
+          assert.equal(stats.output.count + stats.dropped.count, stats.input.count);
+          assert.ok(stats.output.setsum.equals(Setsum.ofEntries(entries)));
+          assert.ok(stats.output.setsum.clone().add(stats.dropped.setsum).equals(stats.input.setsum));
+          assert.ok(stats.dropped.setsum.equals(stats.input.setsum.clone().subtract(Setsum.ofEntries(entries))));
+          assert.equal(stats.dropped.shadowed + stats.dropped.tombstones + stats.dropped.expired, stats.dropped.count);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -102,13 +106,16 @@ describe('k-way merge', () => {
     await fc.assert(
       fc.asyncProperty(runsArb, cutArb, fc.boolean(), async (runs, cuts, asBatches) => {
         const sorted = runs.map((r) => asRun(r.map(entryOf)));
-        const batched = sorted.map((run, i) => new BatchStream(async function* () {
-          for (let o = 0, k = i; o < run.length; k++) {
-            const n = cuts[k % cuts.length]!;
-            yield run.slice(o, o + n);
-            o += n;
-          }
-        }));
+        const batched = sorted.map(
+          (run, i) =>
+            new BatchStream(async function* () {
+              for (let o = 0, k = i; o < run.length; k++) {
+                const n = cuts[k % cuts.length]!;
+                yield run.slice(o, o + n);
+                o += n;
+              }
+            }),
+        );
         const expected = await mergeAll(sorted, { trackSetsums: true });
         const m = new MergeIterator(batched, { trackSetsums: true });
         const entries: Entry[] = [];
@@ -154,7 +161,19 @@ describe('k-way merge', () => {
           return desc ? run.reverse() : run;
         });
         // The bound: the first key, or one before it (a looser bound, as an index entry's first key is).
-        const sources = sorted.map((run, i) => new Lazy(run, run.length === 0 ? undefined : lowered[i] ? (desc ? Buffer.concat([run[0]!.key, Buffer.of(0)]) : run[0]!.key.subarray(0, run[0]!.key.length - 1)) : run[0]!.key));
+        const sources = sorted.map(
+          (run, i) =>
+            new Lazy(
+              run,
+              run.length === 0
+                ? undefined
+                : lowered[i]
+                  ? desc
+                    ? Buffer.concat([run[0]!.key, Buffer.of(0)])
+                    : run[0]!.key.subarray(0, run[0]!.key.length - 1)
+                  : run[0]!.key,
+            ),
+        );
         const opts = { direction: desc ? 'desc' : 'asc', trackSetsums: true } as const;
         const expected = await mergeAll(sorted, opts);
         const got = await mergeAll(sources, opts);
@@ -177,9 +196,10 @@ describe('k-way merge', () => {
   });
 
   it('rejects a batched source out of order, within a batch or across two', async () => {
-    const stream = (...batches: Entry[][]) => new BatchStream(async function* () {
-      yield* batches;
-    });
+    const stream = (...batches: Entry[][]) =>
+      new BatchStream(async function* () {
+        yield* batches;
+      });
     await assert.rejects(mergeAll([stream([put('p', 'b', 1, 1), put('p', 'a', 1, 1)])]), { code: 'Corruption' });
     await assert.rejects(mergeAll([stream([put('p', 'b', 1, 1)], [put('p', 'a', 1, 1)])]), { code: 'Corruption' });
     await assert.rejects(mergeAll([stream([put('p', 'a', 1, 1)], [put('p', 'a', 2, 1)])]), { code: 'Corruption' });

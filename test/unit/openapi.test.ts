@@ -24,7 +24,7 @@ function refusal(op: OperationName, e: HttpEvent): ValidationError {
 }
 
 describe('request validation', () => {
-  it('refuses an unknown field anywhere in a body, naming it, with the operation\'s code', () => {
+  it("refuses an unknown field anywhere in a body, naming it, with the operation's code", () => {
     const cases: [OperationName, unknown, string, RegExp][] = [
       ['batchWrite', { items: [{ pk: 'p', sk: 's', value: 1 }], extra: true }, 'InvalidBatch', /extra/],
       ['batchWrite', { items: [{ pk: 'p', sk: 's', vlaue: 1 }] }, 'InvalidBatch', /items\[0\]/],
@@ -57,7 +57,9 @@ describe('request validation', () => {
   });
 
   it('accepts what the operations take, typed', () => {
-    assert.deepEqual(validateRequest('batchWrite', event({ items: [{ pk: 'p', sk: 's', delete: true }] })).body, { items: [{ pk: 'p', sk: 's', delete: true }] });
+    assert.deepEqual(validateRequest('batchWrite', event({ items: [{ pk: 'p', sk: 's', delete: true }] })).body, {
+      items: [{ pk: 'p', sk: 's', delete: true }],
+    });
     assert.deepEqual(validateRequest('query', event(undefined, { order: 'desc', limit: '5' })).query, { order: 'desc', limit: '5' });
     assert.equal(validateRequest('commitImport', event(undefined)).body, undefined);
     assert.equal(validateRequest('putItem', event(null)).body, null);
@@ -68,7 +70,9 @@ describe('the OpenAPI document', () => {
   const doc = openApiDocument() as { paths: Record<string, Record<string, { operationId: string }>> };
 
   it('is generated from the routes: one operation per route, and no other', () => {
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, o]) => `${method.toUpperCase()} ${path} ${o.operationId}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, o]) => `${method.toUpperCase()} ${path} ${o.operationId}`),
+    );
     const routes = ROUTES.map((r) => `${r.method} ${openApiPath(r.path)} ${r.op}`);
     assert.deepEqual(documented.sort(), routes.sort());
     assert.deepEqual(Object.keys(OPERATIONS).sort(), ROUTES.map((r) => r.op).sort());
@@ -78,9 +82,12 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(JSON.parse(readFileSync('docs/openapi.json', 'utf8')), openApiDocument());
   });
 
-  it('passes Redocly\'s recommended lint rules', async () => {
+  it("passes Redocly's recommended lint rules", async () => {
     const config = await createConfig({ extends: ['recommended'] });
     const problems = await lintFromString({ source: JSON.stringify(openApiDocument()), absoluteRef: 'openapi.json', config });
-    assert.deepEqual(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`), []);
+    assert.deepEqual(
+      problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`),
+      [],
+    );
   });
 });

@@ -14,8 +14,20 @@ describe('preconditions', () => {
     assert.deepEqual(parsePrecondition(17, undefined), { ifMatch: [17] });
     assert.deepEqual(parsePrecondition(undefined, '*'), { ifNoneMatch: '*' });
     assert.equal(parsePrecondition(undefined, undefined), undefined);
-    for (const [m, n] of [['abc', undefined], ['"1"', '*'], [undefined, '"1"'], ['', undefined], [' , ', undefined], ['"-1"', undefined], ['99999999999999999', undefined]] as const) {
-      assert.throws(() => parsePrecondition(m, n), (e: unknown) => e instanceof ValidationError && e.code === 'InvalidPrecondition', `${m} / ${n}`);
+    for (const [m, n] of [
+      ['abc', undefined],
+      ['"1"', '*'],
+      [undefined, '"1"'],
+      ['', undefined],
+      [' , ', undefined],
+      ['"-1"', undefined],
+      ['99999999999999999', undefined],
+    ] as const) {
+      assert.throws(
+        () => parsePrecondition(m, n),
+        (e: unknown) => e instanceof ValidationError && e.code === 'InvalidPrecondition',
+        `${m} / ${n}`,
+      );
     }
   });
 

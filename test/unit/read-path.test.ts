@@ -16,14 +16,20 @@ const manifest: Manifest = { version: 1, runs: Array.from({ length: 8 }, (_, i) 
 const key = encodeKey('team', 'e1');
 
 describe('the read path and the tables made ahead', () => {
-  it('asks only the hot tables whose period has begun, by the reader\'s clock plus the tolerance', () => {
+  it("asks only the hot tables whose period has begun, by the reader's clock plus the tolerance", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 8 * settings.periodMs - 1 }), (offset) => {
         const readAt = start + offset;
         const asked = runsFor(manifest, pointRange(key), { readAt });
         const expected = manifest.runs.filter((r) => r.periodStart <= readAt + CLOCK_TOLERANCE_MS);
-        assert.deepEqual(asked.map((r) => r.id), expected.map((r) => r.id));
-        assert.ok(asked.some((r) => r.periodStart <= readAt && readAt < r.periodEnd), 'the current period is always asked');
+        assert.deepEqual(
+          asked.map((r) => r.id),
+          expected.map((r) => r.id),
+        );
+        assert.ok(
+          asked.some((r) => r.periodStart <= readAt && readAt < r.periodEnd),
+          'the current period is always asked',
+        );
       }),
     );
   });
@@ -34,7 +40,9 @@ describe('the read path and the tables made ahead', () => {
       hot: {
         get: async (run) => {
           asked.push(run.id);
-          return run.periodStart === start + settings.periodMs ? ({ key, seq: (start + settings.periodMs) * 1000, value: Buffer.from('1') } as Entry) : undefined;
+          return run.periodStart === start + settings.periodMs
+            ? ({ key, seq: (start + settings.periodMs) * 1000, value: Buffer.from('1') } as Entry)
+            : undefined;
         },
         query: () => (async function* () {})(),
       },

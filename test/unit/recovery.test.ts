@@ -25,7 +25,11 @@ describe('index entries rebuilt from a blob', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(opArb, { minLength: 1, maxLength: 300 }),
-        fc.record({ blockBytes: fc.integer({ min: 40, max: 600 }), indexEntryMaxBlocks: fc.integer({ min: 1, max: 5 }), indexEntryMaxRecords: fc.integer({ min: 1, max: 40 }) }),
+        fc.record({
+          blockBytes: fc.integer({ min: 40, max: 600 }),
+          indexEntryMaxBlocks: fc.integer({ min: 1, max: 5 }),
+          indexEntryMaxRecords: fc.integer({ min: 1, max: 40 }),
+        }),
         async (ops, o) => {
           const opts = { ...o, blobBytes: 1500, bloomBitsPerKey: 10 };
           for (const blob of writeBlobs((i) => `b${i}`, asRun(ops.map(entryOf)), opts)) {
@@ -57,7 +61,13 @@ describe('manifest snapshots', () => {
 
   it('are refused when torn, foreign or of another format', () => {
     const good = encodeSnapshot(m, 'now');
-    for (const bad of [good.subarray(0, good.length - 3), Buffer.from('{"format":2,"version":1,"runs":[],"garbage":[],"spent":[],"committedAt":"x"}'), Buffer.from('{"format":1,"version":0,"runs":[],"garbage":[],"spent":[],"committedAt":"x"}'), Buffer.from('{"format":1,"version":3,"runs":[{"id":1}],"garbage":[],"spent":[],"committedAt":"x"}'), Buffer.from('[]')]) {
+    for (const bad of [
+      good.subarray(0, good.length - 3),
+      Buffer.from('{"format":2,"version":1,"runs":[],"garbage":[],"spent":[],"committedAt":"x"}'),
+      Buffer.from('{"format":1,"version":0,"runs":[],"garbage":[],"spent":[],"committedAt":"x"}'),
+      Buffer.from('{"format":1,"version":3,"runs":[{"id":1}],"garbage":[],"spent":[],"committedAt":"x"}'),
+      Buffer.from('[]'),
+    ]) {
       assert.throws(() => decodeSnapshot('manifest/x.json', bad), CorruptionError, bad.toString());
     }
   });

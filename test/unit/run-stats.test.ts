@@ -41,7 +41,8 @@ describe('run statistics', () => {
           setsum: Setsum.ofEntries(records).hexdigest(),
           minKey: records[0]?.key.toString('hex'),
           maxKey: records[records.length - 1]?.key.toString('hex'),
-          seq: records.length > 0 ? { minSeq: Math.min(...records.map((e) => e.seq)), maxSeq: Math.max(...records.map((e) => e.seq)) } : { minSeq: 0, maxSeq: 0 },
+          seq:
+            records.length > 0 ? { minSeq: Math.min(...records.map((e) => e.seq)), maxSeq: Math.max(...records.map((e) => e.seq)) } : { minSeq: 0, maxSeq: 0 },
           tombstones: tombs.length,
           tombSeqs: tombs.length > 0 ? [Math.min(...tombs.map((e) => e.seq)), Math.max(...tombs.map((e) => e.seq))] : [],
         });

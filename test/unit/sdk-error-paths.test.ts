@@ -35,7 +35,8 @@ describe('DynamoDB error paths (mocked)', () => {
     const ddb = new DynamoDBClient(creds);
     const mock = mockClient(ddb);
     const entries = [put('p', 'a', 1, 1), put('p', 'b', 2, 2), put('p', 'c', 3, 3)];
-    mock.on(BatchWriteItemCommand)
+    mock
+      .on(BatchWriteItemCommand)
       .resolvesOnce({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: 'p' }, sk: { S: 'c' } } } }] } })
       .resolvesOnce({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: 'p' }, sk: { S: 'c' } } } }] } })
       .resolvesOnce({});
@@ -50,7 +51,10 @@ describe('DynamoDB error paths (mocked)', () => {
     const s = { ...DEFAULT_SETTINGS, periodMs: 3_600_000 };
     const a = hotRunMeta(s, 0);
     const b = hotRunMeta(s, 3_600_000);
-    mock.on(GetItemCommand).resolvesOnce(manifestItem({ version: 1, runs: [] })).resolves(manifestItem({ version: 2, runs: [a] }));
+    mock
+      .on(GetItemCommand)
+      .resolvesOnce(manifestItem({ version: 1, runs: [] }))
+      .resolves(manifestItem({ version: 2, runs: [a] }));
     mock.on(PutItemCommand).rejectsOnce(awsError('ConditionalCheckFailedException')).resolves({});
     const s3 = new S3Client(creds);
     const s3mock = mockClient(s3);
@@ -59,8 +63,16 @@ describe('DynamoDB error paths (mocked)', () => {
     assert.equal(r.manifest.version, 3);
     // Its snapshot in the bucket: version 3's, none for the lost try.
     const snapshots = s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    assert.deepEqual(snapshots.map((p) => p.Key), [OBJECTS.manifestSnapshot(3)]);
-    assert.deepEqual(decodeSnapshot(snapshots[0]!.Key!, snapshots[0]!.Body as Buffer).runs.map((x) => x.id).sort(), [a.id, b.id].sort());
+    assert.deepEqual(
+      snapshots.map((p) => p.Key),
+      [OBJECTS.manifestSnapshot(3)],
+    );
+    assert.deepEqual(
+      decodeSnapshot(snapshots[0]!.Key!, snapshots[0]!.Body as Buffer)
+        .runs.map((x) => x.id)
+        .sort(),
+      [a.id, b.id].sort(),
+    );
     assert.deepEqual(r.manifest.runs.map((x: RunMeta) => x.id).sort(), [a.id, b.id].sort());
     const puts = mock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     // First try (lost), the manifest at version 3, then its history item: none for the lost try.
@@ -80,7 +92,10 @@ describe('DynamoDB error paths (mocked)', () => {
     const r = await new ManifestStore(ddb, 'idx', new ColdBucket(s3, 'b')).commit({ kind: 'rotate', remove: [], add: [a] });
     assert.equal(r.changed, false);
     assert.equal(mock.commandCalls(PutItemCommand).length, 0, 'nothing committed again');
-    assert.deepEqual(s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key), [OBJECTS.manifestSnapshot(7)]);
+    assert.deepEqual(
+      s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key),
+      [OBJECTS.manifestSnapshot(7)],
+    );
   });
 
   it('gives up cleanly when the winner of the race removed what the edit needs: ConflictError, nothing written', async () => {
@@ -88,7 +103,10 @@ describe('DynamoDB error paths (mocked)', () => {
     const mock = mockClient(ddb);
     const s = { ...DEFAULT_SETTINGS, periodMs: 3_600_000 };
     const a = hotRunMeta(s, 0);
-    mock.on(GetItemCommand).resolvesOnce(manifestItem({ version: 1, runs: [a] })).resolves(manifestItem({ version: 2, runs: [] }));
+    mock
+      .on(GetItemCommand)
+      .resolvesOnce(manifestItem({ version: 1, runs: [a] }))
+      .resolves(manifestItem({ version: 2, runs: [] }));
     mock.on(PutItemCommand).rejectsOnce(awsError('ConditionalCheckFailedException')).resolves({});
     // The offload would swap the hot run for its cold run; the hot run is gone and the cold one absent.
     const cold: RunMeta = { ...a, id: 'p-19700101T000000Z-1h', tier: 'cold' };
@@ -108,7 +126,13 @@ describe('DynamoDB error paths (mocked)', () => {
     mock.on(GetItemCommand).resolves(manifestItem({ version: 1, runs: [run] }));
     mock.on(PutItemCommand).rejects(awsError('ProvisionedThroughputExceededException'));
     const s3 = new S3Client(creds);
-    const dp = new DataPlane({ settings, hot: new HotTables(ddb), cold: coldFrom(ddb, s3, 'idx', 'b').coldReader, manifests: new ManifestStore(ddb, 'idx'), now: () => now });
+    const dp = new DataPlane({
+      settings,
+      hot: new HotTables(ddb),
+      cold: coldFrom(ddb, s3, 'idx', 'b').coldReader,
+      manifests: new ManifestStore(ddb, 'idx'),
+      now: () => now,
+    });
     const res = await createIngestHandler(() => dp)({
       version: '2.0',
       routeKey: 'PUT /v1/items/{pk}/{sk+}',
@@ -138,7 +162,13 @@ describe('conditional writes on AWS answers the embedded system cannot give (moc
     mock.on(GetItemCommand).resolves({});
     mock.on(GetItemCommand, { TableName: 'idx' }).resolves(manifestItem({ version: 1, runs }));
     mock.on(QueryCommand).resolves({ Items: [] });
-    return new DataPlane({ settings, hot: new HotTables(ddb), cold: coldFrom(ddb, new S3Client(creds), 'idx', 'b').coldReader, manifests: new ManifestStore(ddb, 'idx'), now: () => now });
+    return new DataPlane({
+      settings,
+      hot: new HotTables(ddb),
+      cold: coldFrom(ddb, new S3Client(creds), 'idx', 'b').coldReader,
+      manifests: new ManifestStore(ddb, 'idx'),
+      now: () => now,
+    });
   };
 
   it('reads again after a TransactionConflict (another transaction on the key) and writes on the next try', async () => {
@@ -151,7 +181,11 @@ describe('conditional writes on AWS answers the embedded system cannot give (moc
     const calls = mock.commandCalls(TransactWriteItemsCommand);
     assert.equal(calls.length, 2);
     const tx = calls[1]!.args[0].input.TransactItems!;
-    assert.deepEqual(tx.map((t) => Object.keys(t)[0]), ['Put', 'ConditionCheck'], 'the put, and a check on the other writable table');
+    assert.deepEqual(
+      tx.map((t) => Object.keys(t)[0]),
+      ['Put', 'ConditionCheck'],
+      'the put, and a check on the other writable table',
+    );
     assert.notEqual(tx[0]!.Put!.TableName, tx[1]!.ConditionCheck!.TableName);
   });
 
@@ -174,12 +208,17 @@ describe('conditional writes on AWS answers the embedded system cannot give (moc
 });
 
 describe('S3 error paths (mocked)', () => {
-  const body = (fail: boolean, bytes = 'abc') => ({ transformToByteArray: () => (fail ? Promise.reject(new Error('socket hang up')) : Promise.resolve(Buffer.from(bytes))) });
+  const body = (fail: boolean, bytes = 'abc') => ({
+    transformToByteArray: () => (fail ? Promise.reject(new Error('socket hang up')) : Promise.resolve(Buffer.from(bytes))),
+  });
 
   it('reads a range again when its body breaks off mid-stream', async () => {
     const s3 = new S3Client(creds);
     const mock = mockClient(s3);
-    mock.on(GetObjectCommand).resolvesOnce({ Body: body(true) as never }).resolves({ Body: body(false, 'block') as never });
+    mock
+      .on(GetObjectCommand)
+      .resolvesOnce({ Body: body(true) as never })
+      .resolves({ Body: body(false, 'block') as never });
     const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
     assert.equal((await cold.blob('r', 'runs/r/0.blob').read(0, 5)).toString(), 'block');
     assert.equal(mock.commandCalls(GetObjectCommand).length, 2);
@@ -190,7 +229,10 @@ describe('S3 error paths (mocked)', () => {
     const mock = mockClient(s3);
     mock.on(GetObjectCommand).resolves({ Body: body(true) as never });
     const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
-    const err = await cold.blob('r', 'runs/r/0.blob').read(0, 5).catch((e: unknown) => e);
+    const err = await cold
+      .blob('r', 'runs/r/0.blob')
+      .read(0, 5)
+      .catch((e: unknown) => e);
     assert.ok(err instanceof UnavailableError && err.code === 'StorageUnavailable', String(err));
     assert.equal(mock.commandCalls(GetObjectCommand).length, 3);
     const res = errorResult(err);
@@ -202,13 +244,16 @@ describe('S3 error paths (mocked)', () => {
     const s3 = new S3Client(creds);
     mockClient(s3).on(GetObjectCommand).rejects(awsError('SlowDown', 503));
     const cold = coldFrom(new DynamoDBClient(creds), s3, 'idx', 'b').coldReader;
-    const err = await cold.blob('r', 'runs/r/0.blob').read(0, 5).catch((e: unknown) => e);
+    const err = await cold
+      .blob('r', 'runs/r/0.blob')
+      .read(0, 5)
+      .catch((e: unknown) => e);
     assert.ok(err instanceof ThrottledError);
     assert.equal(errorResult(err).statusCode, 429);
   });
 });
 
-describe('the SDK clients\' own retries (a fake HTTP handler behind the real client)', () => {
+describe("the SDK clients' own retries (a fake HTTP handler behind the real client)", () => {
   /** Answers `throttles` times with a DynamoDB throttling error, then with an empty query result. */
   function throttlingHandler(throttles: number) {
     let calls = 0;
@@ -217,8 +262,12 @@ describe('the SDK clients\' own retries (a fake HTTP handler behind the real cli
       handle: async () => {
         calls++;
         const throttled = calls <= throttles;
-        const text = throttled ? JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' }) : JSON.stringify({ Items: [], Count: 0 });
-        return { response: { statusCode: throttled ? 400 : 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from(text)]) } };
+        const text = throttled
+          ? JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' })
+          : JSON.stringify({ Items: [], Count: 0 });
+        return {
+          response: { statusCode: throttled ? 400 : 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from(text)]) },
+        };
       },
       updateHttpClientConfig: () => undefined,
       httpHandlerConfigs: () => ({}),

@@ -118,10 +118,7 @@ describe('record framing', () => {
     const put = makeEntry('p', 's', 7, null);
     const item = setsumItem(put);
     // tag 2 (tombstone) | len 1 | 'p' | len 1 | 's' | seq 7 | len 0
-    assert.deepEqual(
-      [...item],
-      [2, 1, 0, 0, 0, 0x70, 1, 0, 0, 0, 0x73, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-    );
+    assert.deepEqual([...item], [2, 1, 0, 0, 0, 0x70, 1, 0, 0, 0, 0x73, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     const v = setsumItem(makeEntry('p', 's', 2 ** 40 + 5, { a: 1 }));
     assert.equal(v[0], 1);
     assert.equal(v.readUInt32LE(11), 5);

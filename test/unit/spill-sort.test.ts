@@ -50,32 +50,39 @@ describe('spill sort', () => {
   });
 });
 
-describe('merging a range\'s spills', () => {
+describe("merging a range's spills", () => {
   it('in two passes when there are more than it merges at once: the same records, and the same tally of what was dropped', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: 1, maxLength: 14 }), fc.integer({ min: 2, max: 5 }), async (tasks, maxSources) => {
-        // Each task's records, sorted and deduplicated, as one spill of range 0.
-        const store = new MemorySpillStore();
-        const spills: { spills: number[] }[] = [];
-        for (const [t, ops] of tasks.entries()) {
-          const sorter = new SpillSorter(store, { prefix: OBJECTS.spill('job', 0, t), memoryBytes: 1 << 30 });
-          for (const op of ops) await sorter.add(entryOf(op));
-          spills.push({ spills: [(await sorter.flush()).length] });
-        }
-        const merged = async (max: number) => {
-          const { merge, earlier } = await mergeSpills({ spills: store } as never, 'job', 0, spills, { trackSetsums: 'dropped' }, max);
-          const out = await collect(merge);
-          const dropped = earlier.setsum.clone().add(merge.stats.dropped.setsum);
-          return { out, count: earlier.count + merge.stats.dropped.count, dropped: dropped.hexdigest() };
-        };
-        const once = await merged(1000);
-        const twice = await merged(maxSources);
-        assert.deepEqual(twice.out, once.out);
-        assert.equal(twice.count, once.count);
-        assert.equal(twice.dropped, once.dropped);
-        // The model: the newest version of each key, in key order (equal seqs of one key: either).
-        assert.deepEqual(once.out.map((e) => [e.key.toString('hex'), e.seq]), asRun(tasks.flat().map(entryOf)).map((e) => [e.key.toString('hex'), e.seq]));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: 1, maxLength: 14 }),
+        fc.integer({ min: 2, max: 5 }),
+        async (tasks, maxSources) => {
+          // Each task's records, sorted and deduplicated, as one spill of range 0.
+          const store = new MemorySpillStore();
+          const spills: { spills: number[] }[] = [];
+          for (const [t, ops] of tasks.entries()) {
+            const sorter = new SpillSorter(store, { prefix: OBJECTS.spill('job', 0, t), memoryBytes: 1 << 30 });
+            for (const op of ops) await sorter.add(entryOf(op));
+            spills.push({ spills: [(await sorter.flush()).length] });
+          }
+          const merged = async (max: number) => {
+            const { merge, earlier } = await mergeSpills({ spills: store } as never, 'job', 0, spills, { trackSetsums: 'dropped' }, max);
+            const out = await collect(merge);
+            const dropped = earlier.setsum.clone().add(merge.stats.dropped.setsum);
+            return { out, count: earlier.count + merge.stats.dropped.count, dropped: dropped.hexdigest() };
+          };
+          const once = await merged(1000);
+          const twice = await merged(maxSources);
+          assert.deepEqual(twice.out, once.out);
+          assert.equal(twice.count, once.count);
+          assert.equal(twice.dropped, once.dropped);
+          // The model: the newest version of each key, in key order (equal seqs of one key: either).
+          assert.deepEqual(
+            once.out.map((e) => [e.key.toString('hex'), e.seq]),
+            asRun(tasks.flat().map(entryOf)).map((e) => [e.key.toString('hex'), e.seq]),
+          );
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -35,10 +35,16 @@ describe('settings', () => {
     assert.deepEqual(settingsFromEnv(settingsToEnv(s)), s);
     assert.equal(settingsFromEnv({}).purgeWithinMs, undefined);
     assert.equal(settingsFromEnv({ ALKI_PURGE_WITHIN: 'off' }).purgeWithinMs, undefined);
-    assert.throws(() => settingsFromEnv({ ALKI_COMPACTION: 'tiered' }), { code: 'InvalidConfig', message: /compaction must be logarithmic or multi, not "tiered"/ });
+    assert.throws(() => settingsFromEnv({ ALKI_COMPACTION: 'tiered' }), {
+      code: 'InvalidConfig',
+      message: /compaction must be logarithmic or multi, not "tiered"/,
+    });
     // A daily period's hot table outlives a delete by about 1.2 days: the window must be twice that.
     assert.ok(hotBoundMs(DEFAULT_SETTINGS) > DAY_MS);
-    assert.throws(() => settingsFromEnv({ ALKI_PURGE_WITHIN: '2d' }), { code: 'InvalidConfig', message: /purge within 2d is too short: a hot table is dropped up to .* after a delete/ });
+    assert.throws(() => settingsFromEnv({ ALKI_PURGE_WITHIN: '2d' }), {
+      code: 'InvalidConfig',
+      message: /purge within 2d is too short: a hot table is dropped up to .* after a delete/,
+    });
     assert.equal(settingsFromEnv({ ALKI_PURGE_WITHIN: '3d' }).purgeWithinMs, 3 * DAY_MS);
   });
 });
@@ -46,20 +52,28 @@ describe('settings', () => {
 describe('packing by dynamic programming', () => {
   it('finds the largest sum of two to maxItems weights within the capacity (brute force agrees)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { maxLength: 9 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 2, max: 5 }), (weights, capacity, maxItems) => {
-        let best = -1;
-        for (let mask = 0; mask < 1 << weights.length; mask++) {
-          const picked = weights.filter((_, i) => mask & (1 << i));
-          const sum = picked.reduce((a, b) => a + b, 0);
-          if (picked.length >= 2 && picked.length <= maxItems && sum <= capacity) best = Math.max(best, sum);
-        }
-        const got = bestSubset(weights, capacity, maxItems);
-        if (best < 0) return assert.equal(got, undefined);
-        assert.ok(got);
-        assert.equal(new Set(got).size, got.length);
-        assert.ok(got.length >= 2 && got.length <= maxItems);
-        assert.equal(got.reduce((a, i) => a + weights[i]!, 0), best);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 20 }), { maxLength: 9 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 2, max: 5 }),
+        (weights, capacity, maxItems) => {
+          let best = -1;
+          for (let mask = 0; mask < 1 << weights.length; mask++) {
+            const picked = weights.filter((_, i) => mask & (1 << i));
+            const sum = picked.reduce((a, b) => a + b, 0);
+            if (picked.length >= 2 && picked.length <= maxItems && sum <= capacity) best = Math.max(best, sum);
+          }
+          const got = bestSubset(weights, capacity, maxItems);
+          if (best < 0) return assert.equal(got, undefined);
+          assert.ok(got);
+          assert.equal(new Set(got).size, got.length);
+          assert.ok(got.length >= 2 && got.length <= maxItems);
+          assert.equal(
+            got.reduce((a, i) => a + weights[i]!, 0),
+            best,
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -71,10 +85,12 @@ describe('the control loop', () => {
     assert.equal(rewriteThreshold(1), Math.max(DEFAULT_CONTROL.min, DEFAULT_CONTROL.base - 0.25));
     assert.equal(rewriteThreshold(5), DEFAULT_CONTROL.max);
     assert.equal(rewriteThreshold(Infinity), DEFAULT_CONTROL.max);
-    fc.assert(fc.property(fc.double({ min: 1, max: 10, noNaN: true }), fc.double({ min: 1, max: 10, noNaN: true }), (a, b) => {
-      const [lo, hi] = a <= b ? [a, b] : [b, a];
-      assert.ok(rewriteThreshold(lo) <= rewriteThreshold(hi));
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 10, noNaN: true }), fc.double({ min: 1, max: 10, noNaN: true }), (a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        assert.ok(rewriteThreshold(lo) <= rewriteThreshold(hi));
+      }),
+    );
   });
 });
 
@@ -87,7 +103,7 @@ describe('liveness estimates', () => {
     assert.equal(expiredFraction(r, 9 * DAY_MS * 1000), 1);
   });
 
-  it('charges a tombstone run\'s deletes to the older runs it can reach, by their share, until they are rewritten after it', () => {
+  it("charges a tombstone run's deletes to the older runs it can reach, by their share, until they are rewritten after it", () => {
     const old = day('a', 1, 0, 2, 300);
     const mid = day('b', 0, 2, 3, 100);
     const deletes = day('c', 0, 3, 4, 100, { tombstones: 40, deletedFrom: 3 * DAY_MS, deletedTo: 4 * DAY_MS - 1 });
@@ -113,7 +129,10 @@ describe('purge deadlines', () => {
     const m = manifest(old, deletes);
     assert.deepEqual(purgeDue(m, 24 * DAY_MS, within), []);
     const due = purgeDue(m, 25 * DAY_MS, within);
-    assert.deepEqual(due.map((d) => [d.run.id, d.reason, d.deadline]), [['a', 'deleted', 40 * DAY_MS]]);
+    assert.deepEqual(
+      due.map((d) => [d.run.id, d.reason, d.deadline]),
+      [['a', 'deleted', 40 * DAY_MS]],
+    );
     assert.deepEqual(purgeDue(manifest({ ...old, purgedAt: 10 * DAY_MS }, deletes), 39 * DAY_MS, within), []);
     // A run newer than every delete cannot hold what they shadow.
     assert.deepEqual(purgeDue(manifest(deletes, day('d', 0, 11, 12)), 39 * DAY_MS, within), []);
@@ -124,8 +143,15 @@ describe('purge deadlines', () => {
     const retention = 100 * DAY_MS;
     const cutoffAt = (d: number): number => (d * DAY_MS - retention) * 1000;
     assert.deepEqual(purgeDue(manifest(r), 114 * DAY_MS, within, cutoffAt(114)), []);
-    assert.deepEqual(purgeDue(manifest(r), 115 * DAY_MS, within, cutoffAt(115)).map((d) => [d.run.id, d.reason, d.deadline]), [['a', 'expired', 130 * DAY_MS]]);
-    assert.deepEqual(purgeDue(manifest(r), 145 * DAY_MS, within, cutoffAt(145)).map((d) => d.run.id), [], 'expired whole by then: retention drops it');
+    assert.deepEqual(
+      purgeDue(manifest(r), 115 * DAY_MS, within, cutoffAt(115)).map((d) => [d.run.id, d.reason, d.deadline]),
+      [['a', 'expired', 130 * DAY_MS]],
+    );
+    assert.deepEqual(
+      purgeDue(manifest(r), 145 * DAY_MS, within, cutoffAt(145)).map((d) => d.run.id),
+      [],
+      'expired whole by then: retention drops it',
+    );
   });
 
   it('is planned before anything else, as a rewrite of the run in its own place, reading the newer runs', () => {
@@ -136,14 +162,23 @@ describe('purge deadlines', () => {
     const plan = policy.plan(manifest(old, deletes, sibling), ctx(26, { purgeWithinMs: within }))!;
     assert.equal(plan.kind, 'rewrite');
     assert.equal(plan.strategy, 'purge');
-    assert.deepEqual(plan.inputs.map((r) => r.id), ['a']);
-    assert.deepEqual(plan.shadows!.map((r) => r.id), ['d', 'c']);
+    assert.deepEqual(
+      plan.inputs.map((r) => r.id),
+      ['a'],
+    );
+    assert.deepEqual(
+      plan.shadows!.map((r) => r.id),
+      ['d', 'c'],
+    );
     assert.equal(plan.outputLevel, 2);
     assert.equal(plan.dropTombstones, true);
     assert.equal(plan.purgedAt, 26 * DAY_MS);
     assert.ok(isRewrittenId(plan.outputId));
     // Without a deadline, the logarithmic merge of the two level-0 runs comes first.
-    assert.equal(policyFor({ fanout: 2, maxLevel: 8, compaction: 'logarithmic', purgeWithinMs: undefined }).plan(manifest(old, deletes, sibling), ctx(26))!.strategy, 'logarithmic');
+    assert.equal(
+      policyFor({ fanout: 2, maxLevel: 8, compaction: 'logarithmic', purgeWithinMs: undefined }).plan(manifest(old, deletes, sibling), ctx(26))!.strategy,
+      'logarithmic',
+    );
   });
 
   it('names a rewrite by its input alone, so one that spans executions finds its job again after new offloads', () => {
@@ -154,9 +189,17 @@ describe('purge deadlines', () => {
     assert.notEqual(rewritePlan(m, old, 'purge', 20 * DAY_MS).outputId, rewritePlan(m, { ...old, id: 'a2' }, 'purge', 20 * DAY_MS).outputId);
   });
 
-  it('gives a rewrite a purgedAt before the oldest hot table\'s first seq (its tombstones are not read)', () => {
+  it("gives a rewrite a purgedAt before the oldest hot table's first seq (its tombstones are not read)", () => {
     const m = applyEdit(manifest(day('a', 1, 0, 2)), { kind: 'rotate', remove: [], add: [hotRun(5 * DAY_MS, 6 * DAY_MS)] }).manifest;
-    assert.equal(rewritePlan(m, m.runs.find((r) => r.id === 'a')!, 'purge', 9 * DAY_MS).purgedAt, 5 * DAY_MS - 1);
+    assert.equal(
+      rewritePlan(
+        m,
+        m.runs.find((r) => r.id === 'a')!,
+        'purge',
+        9 * DAY_MS,
+      ).purgedAt,
+      5 * DAY_MS - 1,
+    );
   });
 });
 
@@ -196,9 +239,17 @@ describe('the multi-strategy policy', () => {
     assert.ok(retention > 0);
     const plan = multi.plan(m, cut)!;
     assert.equal(plan.strategy, 'rewrite');
-    assert.deepEqual(plan.inputs.map((r) => r.id), ['a']);
+    assert.deepEqual(
+      plan.inputs.map((r) => r.id),
+      ['a'],
+    );
     // With a rewritten, b and d (under-filled level-1 runs) are packed into one.
-    const after = manifest(day('a', 2, 2, 4, 200, { id: 'w2-x', minSeq: 2 * DAY_MS * 1000 }), day('b', 1, 4, 6, 50), day('c', 0, 6, 7, 100), day('d', 1, 7, 9, 50));
+    const after = manifest(
+      day('a', 2, 2, 4, 200, { id: 'w2-x', minSeq: 2 * DAY_MS * 1000 }),
+      day('b', 1, 4, 6, 50),
+      day('c', 0, 6, 7, 100),
+      day('d', 1, 7, 9, 50),
+    );
     const pack = multi.plan(after, cut)!;
     assert.equal(pack.strategy, 'packing');
     assert.deepEqual(pack.inputs.map((r) => r.id).sort(), ['b', 'd']);
@@ -220,25 +271,36 @@ describe('the multi-strategy policy', () => {
 
 describe('the rewrite filter', () => {
   const key = (k: number): Buffer => Buffer.from([0x61, 0, 0x62, k]);
-  const entries = fc.uniqueArray(fc.record({ k: fc.integer({ min: 0, max: 30 }), seq: fc.integer({ min: 1, max: 1000 }), del: fc.boolean() }), { selector: (e) => e.k, maxLength: 30 });
+  const entries = fc.uniqueArray(fc.record({ k: fc.integer({ min: 0, max: 30 }), seq: fc.integer({ min: 1, max: 1000 }), del: fc.boolean() }), {
+    selector: (e) => e.k,
+    maxLength: 30,
+  });
   const toEntries = (xs: { k: number; seq: number; del: boolean }[]): Entry[] =>
     [...xs].sort((a, b) => a.k - b.k).map((x) => ({ key: key(x.k), seq: x.seq, value: x.del ? null : Buffer.from(`v${x.k}.${x.seq}`) }));
 
-  it('keeps exactly the target\'s records no newer version shadows, not expired, tombstones as told; the dropped add up', async () => {
+  it("keeps exactly the target's records no newer version shadows, not expired, tombstones as told; the dropped add up", async () => {
     await fc.assert(
-      fc.asyncProperty(entries, fc.array(entries, { maxLength: 3 }), fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }), fc.boolean(), async (target, newer, cutoff, dropTombstones) => {
-        const t = toEntries(target);
-        const runs = newer.map(toEntries);
-        const newest = new Map<string, number>();
-        for (const r of runs) for (const e of r) newest.set(e.key.toString('hex'), Math.max(newest.get(e.key.toString('hex')) ?? 0, e.seq));
-        const expected = t.filter((e) => !((newest.get(e.key.toString('hex')) ?? 0) > e.seq) && !(cutoff !== undefined && e.seq < cutoff) && !(e.value === null && dropTombstones));
-        const f = new ShadowFilter(t, (await mergeAll(runs)).entries, { dropTombstones, ...(cutoff !== undefined ? { retentionCutoff: cutoff } : {}) });
-        const out: Entry[] = [];
-        for await (const b of f.batches()) out.push(...b);
-        assert.deepEqual(out, expected);
-        assert.equal(f.stats.dropped.count, t.length - out.length);
-        assert.ok(Setsum.ofEntries(t).equals(Setsum.ofEntries(out).add(f.stats.dropped.setsum)));
-      }),
+      fc.asyncProperty(
+        entries,
+        fc.array(entries, { maxLength: 3 }),
+        fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
+        fc.boolean(),
+        async (target, newer, cutoff, dropTombstones) => {
+          const t = toEntries(target);
+          const runs = newer.map(toEntries);
+          const newest = new Map<string, number>();
+          for (const r of runs) for (const e of r) newest.set(e.key.toString('hex'), Math.max(newest.get(e.key.toString('hex')) ?? 0, e.seq));
+          const expected = t.filter(
+            (e) => !((newest.get(e.key.toString('hex')) ?? 0) > e.seq) && !(cutoff !== undefined && e.seq < cutoff) && !(e.value === null && dropTombstones),
+          );
+          const f = new ShadowFilter(t, (await mergeAll(runs)).entries, { dropTombstones, ...(cutoff !== undefined ? { retentionCutoff: cutoff } : {}) });
+          const out: Entry[] = [];
+          for await (const b of f.batches()) out.push(...b);
+          assert.deepEqual(out, expected);
+          assert.equal(f.stats.dropped.count, t.length - out.length);
+          assert.ok(Setsum.ofEntries(t).equals(Setsum.ofEntries(out).add(f.stats.dropped.setsum)));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -247,11 +309,25 @@ describe('the rewrite filter', () => {
 describe('the simulator with strategies', () => {
   it('keeps every deleted or expired record within the purge deadline, on every workload', () => {
     fc.assert(
-      fc.property(fc.constantFrom('deleteStorm', 'retentionChange', 'steady') as fc.Arbitrary<'deleteStorm' | 'retentionChange' | 'steady'>, fc.constantFrom('logarithmic', 'multi') as fc.Arbitrary<'logarithmic' | 'multi'>, fc.integer({ min: 4, max: 40 }), fc.integer({ min: 60, max: 240 }), (w, compaction, purge, periods) => {
-        const r = simulate({ periods, fanout: 2, maxLevel: 6, workload: WORKLOADS[w](periods), purgeWithin: purge, recordsPerPeriod: 100, policy: policyFor({ fanout: 2, maxLevel: 6, compaction, purgeWithinMs: purge * DAY_MS }) });
-        assert.ok(r.maxPurgeLag <= purge, `lag ${r.maxPurgeLag} > ${purge}`);
-        assert.ok(r.overhead.every((o) => o >= 1 - 1e-9));
-      }),
+      fc.property(
+        fc.constantFrom('deleteStorm', 'retentionChange', 'steady') as fc.Arbitrary<'deleteStorm' | 'retentionChange' | 'steady'>,
+        fc.constantFrom('logarithmic', 'multi') as fc.Arbitrary<'logarithmic' | 'multi'>,
+        fc.integer({ min: 4, max: 40 }),
+        fc.integer({ min: 60, max: 240 }),
+        (w, compaction, purge, periods) => {
+          const r = simulate({
+            periods,
+            fanout: 2,
+            maxLevel: 6,
+            workload: WORKLOADS[w](periods),
+            purgeWithin: purge,
+            recordsPerPeriod: 100,
+            policy: policyFor({ fanout: 2, maxLevel: 6, compaction, purgeWithinMs: purge * DAY_MS }),
+          });
+          assert.ok(r.maxPurgeLag <= purge, `lag ${r.maxPurgeLag} > ${purge}`);
+          assert.ok(r.overhead.every((o) => o >= 1 - 1e-9));
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -259,7 +335,14 @@ describe('the simulator with strategies', () => {
   it('reclaims a storm of deletes sooner with the multi policy than with the logarithmic merge alone, and writes the same on steady appends', () => {
     const periods = 400;
     const run = (compaction: 'logarithmic' | 'multi', w: 'deleteStorm' | 'steady') =>
-      simulate({ periods, fanout: 2, maxLevel: 12, workload: WORKLOADS[w](periods), recordsPerPeriod: 100, policy: policyFor({ fanout: 2, maxLevel: 12, compaction, purgeWithinMs: undefined }) });
+      simulate({
+        periods,
+        fanout: 2,
+        maxLevel: 12,
+        workload: WORKLOADS[w](periods),
+        recordsPerPeriod: 100,
+        policy: policyFor({ fanout: 2, maxLevel: 12, compaction, purgeWithinMs: undefined }),
+      });
     const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     assert.ok(mean(run('multi', 'deleteStorm').overhead) < mean(run('logarithmic', 'deleteStorm').overhead));
     assert.equal(run('multi', 'steady').written, run('logarithmic', 'steady').written);

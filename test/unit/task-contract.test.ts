@@ -20,7 +20,7 @@ import { createVerifyHandler } from '../../lambda/verify/handler.ts';
 // No endpoint, no bucket: a handler that got past validation would fail loudly, differently.
 const env = () => ({ AWS_REGION: 'us-east-1', ALKI_LOG_LEVEL: 'SILENT', POWERTOOLS_LOG_LEVEL: 'SILENT' });
 
-describe('the tasks\' contract', () => {
+describe("the tasks' contract", () => {
   const cases: [string, (e: unknown) => Promise<unknown>, unknown, RegExp][] = [
     ['offload without its segment', createOffloadHandler(env), { action: 'scan', runId: 'r' }, /segment/],
     ['offload with the old list-carrying input', createOffloadHandler(env), { action: 'merge', runId: 'r', range: 0, scans: [] }, /scans|Unrecognized/],
@@ -43,7 +43,8 @@ describe('the tasks\' contract', () => {
 
   it('accepts its own contract version and earlier ones (absent: the first), and refuses a later one by name', async () => {
     const task = (contract?: number) => ({ execution: 'arn:x', state: 'Merge', ...(contract === undefined ? {} : { contract }) });
-    for (const t of [task(), task(1), task(TASK_CONTRACT)]) assert.deepEqual(parseTaskInput('compact', COMPACT_INPUT, { action: 'plan', task: t }), { action: 'plan', task: t });
+    for (const t of [task(), task(1), task(TASK_CONTRACT)])
+      assert.deepEqual(parseTaskInput('compact', COMPACT_INPUT, { action: 'plan', task: t }), { action: 'plan', task: t });
     assert.throws(() => parseTaskInput('compact', COMPACT_INPUT, { action: 'plan', task: task(0) }), /InvalidInput|invalid task input/);
     const err = await createCompactHandler(env)({ action: 'plan', task: task(TASK_CONTRACT + 1) }).catch((e: unknown) => e);
     assert.ok(err instanceof ValidationError, String(err));
@@ -51,7 +52,7 @@ describe('the tasks\' contract', () => {
     assert.match(err.message, new RegExp(`task contract ${TASK_CONTRACT + 1}`));
   });
 
-  it('keeps each unit\'s code to itself: no unit imports another unit\'s folder', () => {
+  it("keeps each unit's code to itself: no unit imports another unit's folder", () => {
     const units = Object.keys(UNITS);
     for (const u of units) {
       for (const f of readdirSync(`lambda/${u}`).filter((n) => n.endsWith('.ts'))) {

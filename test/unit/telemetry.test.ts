@@ -12,7 +12,10 @@ const env = () => ({ ALKI_PREFIX: 'alki' });
 describe('telemetry', () => {
   const saved = { exec: process.env.AWS_EXECUTION_ENV, missing: process.env.AWS_XRAY_CONTEXT_MISSING };
   afterEach(() => {
-    for (const [k, v] of [['AWS_EXECUTION_ENV', saved.exec], ['AWS_XRAY_CONTEXT_MISSING', saved.missing]] as const) {
+    for (const [k, v] of [
+      ['AWS_EXECUTION_ENV', saved.exec],
+      ['AWS_XRAY_CONTEXT_MISSING', saved.missing],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -25,7 +28,10 @@ describe('telemetry', () => {
     assert.equal(t.tracer, undefined);
     const client = new S3Client({ region: 'us-east-1' });
     assert.equal(t.traceClient(client), client);
-    assert.equal(client.middlewareStack.identify().some((m) => /xray|tracer/i.test(m)), false);
+    assert.equal(
+      client.middlewareStack.identify().some((m) => /xray|tracer/i.test(m)),
+      false,
+    );
   });
 
   it('on Lambda: the Tracer is loaded on the first invocation and captures the clients made after it', async () => {
@@ -40,10 +46,13 @@ describe('telemetry', () => {
     })({});
     assert.equal(seen, true);
     const client = t.traceClient(new S3Client({ region: 'us-east-1' }));
-    assert.ok(client.middlewareStack.identify().some((m) => /xray|tracer/i.test(m)), client.middlewareStack.identify().join(', '));
+    assert.ok(
+      client.middlewareStack.identify().some((m) => /xray|tracer/i.test(m)),
+      client.middlewareStack.identify().join(', '),
+    );
   });
 
-  it('publishes the API\'s per-request metrics at most once a metricsEveryMs, and at once with any other (an alarm\'s)', async () => {
+  it("publishes the API's per-request metrics at most once a metricsEveryMs, and at once with any other (an alarm's)", async () => {
     delete process.env.AWS_EXECUTION_ENV;
     const t = new Telemetry('ingest');
     let clock = 1_000_000;
@@ -54,10 +63,16 @@ describe('telemetry', () => {
       return publish();
     };
     let throttled = false;
-    const entry = lambdaEntry(t, env, async () => {
-      t.count('itemsWritten', 1);
-      if (throttled) t.count('writesThrottled', 1);
-    }, () => ({}), { metricsEveryMs: 60_000, now: () => clock });
+    const entry = lambdaEntry(
+      t,
+      env,
+      async () => {
+        t.count('itemsWritten', 1);
+        if (throttled) t.count('writesThrottled', 1);
+      },
+      () => ({}),
+      { metricsEveryMs: 60_000, now: () => clock },
+    );
     for (let i = 0; i < 5; i++) await entry({});
     assert.equal(published, 0, 'held within the minute');
     clock += 60_000;

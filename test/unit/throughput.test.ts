@@ -43,7 +43,7 @@ describe('token buckets', () => {
 });
 
 describe('a pacer', () => {
-  it('lets a writer ask for at most its rate over any window, plus one second\'s burst', async () => {
+  it("lets a writer ask for at most its rate over any window, plus one second's burst", async () => {
     const c = manualClock();
     const slept: number[] = [];
     const pacer = new Pacer(500, c.now, async (ms) => {
@@ -121,7 +121,13 @@ describe('DynamoDB rates', () => {
 
   it('charges reads from the answer: a query by its key, a scan by the table', async () => {
     const { t } = make();
-    const q = { TableName: 'tbl', KeyConditionExpression: '#pk = :pk AND #sk > :s', ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' }, ExpressionAttributeValues: { ':pk': { S: 'team' }, ':s': { S: 'a' } }, ConsistentRead: true };
+    const q = {
+      TableName: 'tbl',
+      KeyConditionExpression: '#pk = :pk AND #sk > :s',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': { S: 'team' }, ':s': { S: 'a' } },
+      ConsistentRead: true,
+    };
     const a = await t.admit('Query', q);
     assert.ok('pending' in a);
     // 30 units of 4 KB each: the key's 30 a second is spent.

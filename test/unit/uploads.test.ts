@@ -19,16 +19,29 @@ const uploadId = randomBytes(96).toString('base64url');
 const client = (expiresInMs?: number) =>
   new S3Client({
     region: 'us-east-1',
-    credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', secretAccessKey: 'secret', sessionToken, ...(expiresInMs !== undefined ? { expiration: new Date(now + expiresInMs) } : {}) },
+    credentials: {
+      accessKeyId: 'ASIAEXAMPLEEXAMPLE12',
+      secretAccessKey: 'secret',
+      sessionToken,
+      ...(expiresInMs !== undefined ? { expiration: new Date(now + expiresInMs) } : {}),
+    },
   });
 const key = OBJECTS.importInput('0123456789abcdef0123', 99);
 
 describe('upload URLs', () => {
-  it('fit a page of part URLs, each carrying the session token, in a fraction of a function\'s 6 MB answer', async () => {
-    const page = await new Uploads(client(6 * 3_600_000), 'alki-cold-123456789012-us-east-1').presignParts(key, uploadId, 9001, IMPORT_LIMITS.partUrlsPerPage, now);
+  it("fit a page of part URLs, each carrying the session token, in a fraction of a function's 6 MB answer", async () => {
+    const page = await new Uploads(client(6 * 3_600_000), 'alki-cold-123456789012-us-east-1').presignParts(
+      key,
+      uploadId,
+      9001,
+      IMPORT_LIMITS.partUrlsPerPage,
+      now,
+    );
     assert.equal(page.urls.length, 1000);
     for (const u of page.urls) assert.match(u, /X-Amz-Security-Token=/);
-    const answer = Buffer.byteLength(JSON.stringify({ id: 'x', file: 99, uploadId, parts: 10_000, from: 9001, partUrls: page.urls, expiresAt: new Date(page.expiresAt).toISOString() }));
+    const answer = Buffer.byteLength(
+      JSON.stringify({ id: 'x', file: 99, uploadId, parts: 10_000, from: 9001, partUrls: page.urls, expiresAt: new Date(page.expiresAt).toISOString() }),
+    );
     assert.ok(answer > 1000 * sessionToken.length, `the tokens are in: ${answer} bytes`);
     assert.ok(answer < LAMBDA_PAYLOAD_BYTES / 2, `${answer} bytes`);
   });
@@ -40,6 +53,6 @@ describe('upload URLs', () => {
     const later = await new Uploads(client(6 * 3_600_000), 'b').presignPut(key, now);
     assert.equal(later.expiresAt, now + UPLOAD_URL_SECONDS * 1000);
     const unknown = await new Uploads(client(), 'b').presignPut(key, now);
-    assert.equal(unknown.expiresAt, now + UPLOAD_URL_SECONDS * 1000, 'long-lived keys: the URL\'s own hour');
+    assert.equal(unknown.expiresAt, now + UPLOAD_URL_SECONDS * 1000, "long-lived keys: the URL's own hour");
   });
 });

@@ -66,14 +66,21 @@ export class MultiPolicy implements CompactionPolicy {
     const window = (m.spent ?? []).filter((s) => s.at > ctx.nowMs - ctx.periodMs);
     const garbage = new Set([this.rewrite.name, this.packing.name]);
     const indexSpent = window.filter((s) => garbage.has(s.strategy)).reduce((a, s) => a + s.indexItems, 0);
-    const allowedBy = (strategy: string, rate: number) => (bytes: number): boolean => {
-      const spent = window.filter((s) => s.strategy === strategy).reduce((a, s) => a + s.bytes, 0);
-      if (spent > 0 && spent + bytes > rate * unit) return false;
-      return indexSpent === 0 || indexSpent + indexItemsOf(m, bytes) <= this.opts.indexBudget * indexItemsOf(m, unit);
-    };
+    const allowedBy =
+      (strategy: string, rate: number) =>
+      (bytes: number): boolean => {
+        const spent = window.filter((s) => s.strategy === strategy).reduce((a, s) => a + s.bytes, 0);
+        if (spent > 0 && spent + bytes > rate * unit) return false;
+        return indexSpent === 0 || indexSpent + indexItemsOf(m, bytes) <= this.opts.indexBudget * indexItemsOf(m, unit);
+      };
     return (
       this.rewrite.plan(m, ctx, l, threshold, allowedBy(this.rewrite.name, this.opts.rewriteRate)) ??
-      this.packing.plan(m, ctx, l, { fanout: this.logarithmic.opts.fanout, periodBytes: unit, threshold, allowed: allowedBy(this.packing.name, this.opts.packingRate) })
+      this.packing.plan(m, ctx, l, {
+        fanout: this.logarithmic.opts.fanout,
+        periodBytes: unit,
+        threshold,
+        allowed: allowedBy(this.packing.name, this.opts.packingRate),
+      })
     );
   }
 }

@@ -69,16 +69,27 @@ export class Packing {
    * `periodBytes`: what one period stores when nothing is garbage (the nominal size of a level-0
    * run); `threshold`: runs sparser than this are the rewrite's, not packing's.
    */
-  plan(m: Manifest, ctx: PlanContext, l: Liveness, o: { fanout: number; periodBytes: number; threshold: number; allowed: (bytes: number) => boolean }): CompactionPlan | undefined {
+  plan(
+    m: Manifest,
+    ctx: PlanContext,
+    l: Liveness,
+    o: { fanout: number; periodBytes: number; threshold: number; allowed: (bytes: number) => boolean },
+  ): CompactionPlan | undefined {
     if (o.periodBytes <= 0) return undefined;
     const nominal = (level: number): number => o.periodBytes * o.fanout ** level;
     const live = (r: RunMeta): number => l.live.get(r.id) ?? r.bytes;
-    const candidates = m.runs.filter((r) => r.tier === 'cold' && r.count > 0 && liveFraction(l, r) >= o.threshold && live(r) < this.opts.below * nominal(r.level));
+    const candidates = m.runs.filter(
+      (r) => r.tier === 'cold' && r.count > 0 && liveFraction(l, r) >= o.threshold && live(r) < this.opts.below * nominal(r.level),
+    );
     const levels = [...new Set(candidates.map((r) => r.level))].sort((a, b) => b - a);
     for (const level of levels) {
       const pool = candidates.filter((r) => r.level <= level).sort((a, b) => a.periodStart - b.periodStart);
       const step = nominal(level) / this.opts.granularity;
-      const picked = bestSubset(pool.map((r) => Math.max(1, Math.ceil(live(r) / step))), this.opts.granularity, this.opts.maxSources);
+      const picked = bestSubset(
+        pool.map((r) => Math.max(1, Math.ceil(live(r) / step))),
+        this.opts.granularity,
+        this.opts.maxSources,
+      );
       if (!picked) continue;
       const inputs = picked.map((i) => pool[i]!);
       if (inputs.reduce((a, r) => a + live(r), 0) < this.opts.minFill * nominal(level)) continue;
