@@ -79,7 +79,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   ),
   // Also exports: it records one (taking a checkpoint when none is given: its PutItem on the index table, which the
   // import and export records need anyway, covers the checkpoint item), starts its machine, and signs its download URLs.
-  imports: mergeGrants(
+  transfers: mergeGrants(
     IMPORT_RECORD_GRANTS.write,
     UPLOAD_GRANTS,
     IMPORT_OBJECT_GRANTS.list,

@@ -21,7 +21,8 @@ export const UNITS = {
   verify: { name: 'Verify', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: read a new run back and prove it (order, index, count, setsum)' },
   compact: { name: 'Compact', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan a compaction, merge one key range' },
   commit: { name: 'Commit', memoryMb: 256, timeoutSeconds: 60, description: 'Lifecycle: one manifest compare-and-swap' },
-  imports: {
+  // Its logical id and name stay release 0.1.0's ("Imports"): renaming them would replace the function.
+  transfers: {
     name: 'Imports',
     memoryMb: 512,
     timeoutSeconds: 29,

@@ -110,14 +110,14 @@ export class AlkiStore extends Construct {
       compact: unit('compact'),
       commit: unit('commit'),
       gc: unit('gc'),
-      imports: unit('imports'),
+      transfers: unit('transfers'),
       importer: unit('importer'),
       exporter: unit('exporter'),
     };
 
     this.api = new Api(this, 'Api', {
       prefix: settings.prefix,
-      functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn, imports: this.functions.imports.fn },
+      functions: { ingest: this.functions.ingest.fn, read: this.functions.read.fn, transfers: this.functions.transfers.fn },
       // Defaults follow the workload the store is sized for (peakWritesPerSecond).
       rateLimit: props.apiRateLimit ?? apiThrottle(settings.peakWritesPerSecond).rateLimit,
       burstLimit: props.apiBurstLimit ?? apiThrottle(settings.peakWritesPerSecond).burstLimit,
@@ -160,7 +160,7 @@ export class AlkiStore extends Construct {
       targets: [new LambdaFunction(this.functions.rotate.fn, { retryAttempts: 2 })],
     });
 
-    // The import and export machines: started by the imports function's API, which is told their ARNs.
+    // The import and export machines: started by the transfers function's API, which is told their ARNs.
     const apiMachine = (id: string, machine: 'import' | 'export', units: readonly UnitName[], timeoutSeconds: number, arnEnv: string): FileStateMachine => {
       const m = new FileStateMachine(this, id, {
         prefix: settings.prefix,
@@ -172,7 +172,7 @@ export class AlkiStore extends Construct {
         maps,
       });
       acknowledgeMachine(m, `${settings.prefix}-${machine}`, spillPattern);
-      this.functions.imports.fn.addEnvironment(arnEnv, m.stateMachine.stateMachineArn);
+      this.functions.transfers.fn.addEnvironment(arnEnv, m.stateMachine.stateMachineArn);
       return m;
     };
     this.importMachine = apiMachine('Import', 'import', ['importer', 'verify', 'commit'], EXECUTION_TIMEOUT_SECONDS.import, IMPORT_STATE_MACHINE_ENV);
@@ -354,7 +354,7 @@ export class AlkiStore extends Construct {
 
   /** Calling the API's import and export routes. */
   grantImportExport(grantee: IGrantable): IamGrant {
-    return this.grantRoutes(grantee, ['imports']);
+    return this.grantRoutes(grantee, ['transfers']);
   }
 
   /** Direct mode's writes (AlkiClient.direct): exactly what the ingest function's calls need, on the same resources. */

@@ -70,7 +70,7 @@ export class Api extends Construct {
     const integrations = {
       ingest: new HttpLambdaIntegration('Ingest', props.functions.ingest),
       read: new HttpLambdaIntegration('Read', props.functions.read),
-      imports: new HttpLambdaIntegration('Imports', props.functions.imports),
+      transfers: new HttpLambdaIntegration('Imports', props.functions.transfers),
     } satisfies Record<Unit, HttpLambdaIntegration>;
     for (const r of ROUTES) {
       this.httpApi.addRoutes({ path: r.path, methods: [HttpMethod[r.method]], integration: integrations[r.unit], authorizer: this.authorizer });

@@ -19,7 +19,7 @@ import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
 import { createIngestHandler } from '../lambda/ingest/handler.ts';
 import { createReadHandler } from '../lambda/read/handler.ts';
-import { createImportsHandler, importsDepsFrom } from '../lambda/imports/handler.ts';
+import { createTransfersHandler, transfersDepsFrom } from '../lambda/transfers/handler.ts';
 import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
 import { localTaskHandlers } from './tasks.ts';
 import { openApiDocument } from '../lambda/api/openapi.ts';
@@ -323,7 +323,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     ? {
         ingest: (e) => fromBundles.ingest.invoke(e) as Promise<HttpResult>,
         read: (e) => fromBundles.read.invoke(e) as Promise<HttpResult>,
-        imports: (e) => fromBundles.imports.invoke(e) as Promise<HttpResult>,
+        transfers: (e) => fromBundles.transfers.invoke(e) as Promise<HttpResult>,
       }
     : {
         ingest: createIngestHandler(
@@ -334,17 +334,17 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
           () => functionDataPlanes.read,
           () => envOf('read'),
         ),
-        imports: createImportsHandler(
+        transfers: createTransfersHandler(
           () =>
-            importsDepsFrom(
-              envOf('imports'),
+            transfersDepsFrom(
+              envOf('transfers'),
               {
-                imports: SfnStarter.fromEnv(envOf('imports'), IMPORT_STATE_MACHINE_ENV),
-                exports: SfnStarter.fromEnv(envOf('imports'), EXPORT_STATE_MACHINE_ENV),
+                imports: SfnStarter.fromEnv(envOf('transfers'), IMPORT_STATE_MACHINE_ENV),
+                exports: SfnStarter.fromEnv(envOf('transfers'), EXPORT_STATE_MACHINE_ENV),
               },
               clock,
             ),
-          () => envOf('imports'),
+          () => envOf('transfers'),
         ),
       };
   const runLifecycle = async (): Promise<ExecutionRecord> => {

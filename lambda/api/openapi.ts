@@ -111,7 +111,7 @@ export function openApiDocument(): JsonSchema {
     tags: [
       { name: 'ingest', description: 'Writes' },
       { name: 'read', description: 'Reads' },
-      { name: 'imports', description: 'Bulk import' },
+      { name: 'transfers', description: 'Bulk import and export' },
     ],
     paths,
     components: {

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../core/errors.ts';
 
-export type Unit = 'ingest' | 'read' | 'imports';
+export type Unit = 'ingest' | 'read' | 'transfers';
 
 export interface Route {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -26,12 +26,12 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/checkpoints', unit: 'read', op: 'createCheckpoint' },
   { method: 'GET', path: '/v1/checkpoints', unit: 'read', op: 'listCheckpoints' },
   { method: 'DELETE', path: '/v1/checkpoints/{id}', unit: 'read', op: 'deleteCheckpoint' },
-  { method: 'POST', path: '/v1/imports', unit: 'imports', op: 'createImport' },
-  { method: 'POST', path: '/v1/imports/{id}/commit', unit: 'imports', op: 'commitImport' },
-  { method: 'GET', path: '/v1/imports/{id}', unit: 'imports', op: 'getImport' },
-  { method: 'GET', path: '/v1/imports/{id}/parts', unit: 'imports', op: 'getImportParts' },
-  { method: 'POST', path: '/v1/exports', unit: 'imports', op: 'createExport' },
-  { method: 'GET', path: '/v1/exports/{id}', unit: 'imports', op: 'getExport' },
+  { method: 'POST', path: '/v1/imports', unit: 'transfers', op: 'createImport' },
+  { method: 'POST', path: '/v1/imports/{id}/commit', unit: 'transfers', op: 'commitImport' },
+  { method: 'GET', path: '/v1/imports/{id}', unit: 'transfers', op: 'getImport' },
+  { method: 'GET', path: '/v1/imports/{id}/parts', unit: 'transfers', op: 'getImportParts' },
+  { method: 'POST', path: '/v1/exports', unit: 'transfers', op: 'createExport' },
+  { method: 'GET', path: '/v1/exports/{id}', unit: 'transfers', op: 'getExport' },
 ] as const satisfies readonly Route[];
 
 /** Requests no route matches go to API Gateway's `$default` route: the read unit answers 404 or 405. */

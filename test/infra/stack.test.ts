@@ -270,9 +270,9 @@ describe('AlkiStore (CDK)', () => {
     }
     assert.ok(own('gc').includes('dynamodb:DeleteTable'));
     // The imports API signs upload URLs for imports/ only, download URLs for exports/ only, and starts the import and export machines; it reads no run.
-    assert.deepEqual(own('imports'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
-    assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:GetObject'))!.Resource), /exports\/\*/);
-    assert.match(JSON.stringify(statementsOf('imports').find((st) => actionsOf(st).includes('s3:PutObject'))!.Resource), /imports\/\*/);
+    assert.deepEqual(own('transfers'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'states:StartExecution']);
+    assert.match(JSON.stringify(statementsOf('transfers').find((st) => actionsOf(st).includes('s3:GetObject'))!.Resource), /exports\/\*/);
+    assert.match(JSON.stringify(statementsOf('transfers').find((st) => actionsOf(st).includes('s3:PutObject'))!.Resource), /imports\/\*/);
     // The importer deletes only what its own range writes left (runs/*, checked above), never uploads or tables.
     assert.ok(!own('importer').some((a) => a.startsWith('dynamodb:') && a.includes('Table')));
     for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
@@ -438,7 +438,7 @@ describe('AlkiStore (CDK)', () => {
       verify: 100,
       compact: 100,
       commit: undefined,
-      imports: undefined,
+      transfers: undefined,
       importer: 100,
       exporter: 100,
       gc: undefined,

@@ -58,7 +58,7 @@ describe('IAM from the synthesized template', () => {
   });
 
   it('lets nothing but gc delete tables', async () => {
-    for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'compact', 'commit', 'imports', 'importer'] as const) {
+    for (const u of ['ingest', 'read', 'rotate', 'offload', 'verify', 'compact', 'commit', 'transfers', 'importer'] as const) {
       const e = as(u);
       const r = await failure(e.ddb.send(new DeleteTableCommand({ TableName: `iam-hot-19700101T000000Z-1h` })));
       assert.equal(r.name, 'AccessDeniedException', u);
@@ -76,7 +76,7 @@ describe('IAM from the synthesized template', () => {
   });
 
   it('refuses the imports API a read of uploads: it signs uploads and lists them, never reads them', async () => {
-    const imports = as('imports');
+    const imports = as('transfers');
     const denied = await failure(imports.s3.send(new GetObjectCommand({ Bucket: imports.bucket, Key: `${OBJECTS.importsRoot}none/input-0.ndjson` })));
     assert.equal(denied.status, 403);
   });

@@ -62,7 +62,7 @@ describe('the bundles that deploy', () => {
         UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('states:'))),
         `${u}: the Step Functions client`,
       );
-      assert.equal(packages.has('@aws-sdk/s3-request-presigner'), u === 'imports', `${u}: the presigner`);
+      assert.equal(packages.has('@aws-sdk/s3-request-presigner'), u === 'transfers', `${u}: the presigner`);
       assert.equal(
         packages.has('@aws-sdk/client-application-auto-scaling'),
         UNIT_GRANTS[u].some((g) => g.actions.some((a) => a.startsWith('application-autoscaling:'))),

@@ -1,4 +1,8 @@
-/** The import and export API: create an import, commit it, and read its report; start an export and read its report. */
+/**
+ * The bulk transfer API, in both directions: create an import, commit it, and read its report;
+ * start an export and read its report. One function serves both: each only records a job,
+ * signs URLs and starts its state machine.
+ */
 import { makeApiHandler } from '../api/handler.ts';
 import type { Operations } from '../api/dispatch.ts';
 import { json, pathParam } from '../api/http.ts';
@@ -17,7 +21,10 @@ import { commitImport, createImport, getImport, importPartUrls, type ImportsDeps
 import { IMPORT_LIMITS } from '../core/import-format.ts';
 import { ValidationError } from '../core/errors.ts';
 
-export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'imports'> = {
+/** What the transfer routes need: the imports' deps, and the exports' under `exports`. */
+export type TransfersDeps = ImportsDeps & { exports: ExportsDeps };
+
+export const transferOps: Operations<TransfersDeps, 'transfers'> = {
   async createImport(d, { body }) {
     return json(201, await createImport(d, body));
   },
@@ -48,12 +55,12 @@ export const importOps: Operations<ImportsDeps & { exports: ExportsDeps }, 'impo
   },
 };
 
-export function importsDepsFrom(
+export function transfersDepsFrom(
   env: Env,
   starters: { imports: ExecutionStarter; exports: ExecutionStarter },
   now = systemClock,
   hook: ClientHook = untraced,
-): ImportsDeps & { exports: ExportsDeps } {
+): TransfersDeps {
   const e = storeEnvFrom(env, hook);
   const bucket = new ColdBucket(e.s3, e.bucket);
   return {
@@ -75,10 +82,10 @@ export function importsDepsFrom(
   };
 }
 
-export const createImportsHandler = (deps: (hook: ClientHook) => ImportsDeps & { exports: ExportsDeps }, env: () => Env = () => process.env) =>
-  makeApiHandler('imports', importOps, deps, env);
-export const handler = createImportsHandler((hook) =>
-  importsDepsFrom(
+export const createTransfersHandler = (deps: (hook: ClientHook) => TransfersDeps, env: () => Env = () => process.env) =>
+  makeApiHandler('transfers', transferOps, deps, env);
+export const handler = createTransfersHandler((hook) =>
+  transfersDepsFrom(
     process.env,
     { imports: SfnStarter.fromEnv(process.env, IMPORT_STATE_MACHINE_ENV, hook), exports: SfnStarter.fromEnv(process.env, EXPORT_STATE_MACHINE_ENV, hook) },
     systemClock,
