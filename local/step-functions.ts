@@ -14,34 +14,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import {
-  isDistributed,
-  runDistributedMap,
-  standIn,
-  type ChildOutcome,
-  type DistributedMapState,
-  type MapObjects,
-  type MapRunRecord,
-} from './distributed-map.ts';
+import { isDistributed, runDistributedMap, standIn, type DistributedMapState, type MapObjects, type MapRunRecord } from './distributed-map.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
+
+export type { StateEvent } from './execution-quotas.ts';
 import { unitOfPlaceholder } from '../lambda/units.ts';
+import { childExecutions } from './child-executions.ts';
+import { ExecutionQuotas, historyEvents, jsonBytes, type StateEvent } from './execution-quotas.ts';
 import { decide, type Decision } from './iam/policy.ts';
 import type { Check } from './iam/requests.ts';
 import { functionArn, localFunctionName, LOCAL_ACCOUNT, LOCAL_REGION, stateMachineArn, type StateMachineModel } from './iam/stack-model.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type TaskHandler = (input: Json) => Promise<unknown>;
-
-export interface StateEvent {
-  readonly type: string;
-  readonly timestamp: string;
-  readonly state?: string;
-  readonly input?: unknown;
-  readonly output?: unknown;
-  readonly error?: string;
-  readonly cause?: unknown;
-}
 
 export interface ExecutionRecord {
   readonly executionArn: string;
@@ -108,46 +94,6 @@ function taskStates(states: ReadonlyMap<string, AslState>): Map<string, string> 
   return out;
 }
 
-const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null));
-
-/** The events AWS writes to an execution's history, for the local runner's event of the same moment. */
-function historyEvents(type: string, state: AslState | undefined): number {
-  switch (type) {
-    case 'ExecutionStarted':
-    case 'ExecutionSucceeded':
-    case 'ExecutionFailed':
-    case 'MapIterationStarted':
-    case 'MapIterationSucceeded':
-    case 'MapIterationFailed':
-    case 'ParallelBranchStarted':
-    case 'ParallelBranchSucceeded':
-    case 'ParallelBranchFailed':
-      return 1;
-    // A Distributed Map's run in the parent's history: MapRunStarted and MapRunSucceeded (or Failed).
-    case 'MapRun':
-      return 2;
-    // Entered, and for a Task its first attempt (Scheduled, Started, Succeeded or Failed); Map and Parallel also Started.
-    case 'StateEntered':
-      return 1 + (state?.Type === 'Task' ? 3 : state?.Type === 'Map' || state?.Type === 'Parallel' ? 1 : 0);
-    // Exited; Map and Parallel also Succeeded.
-    case 'StateExited':
-      return 1 + (state?.Type === 'Map' || state?.Type === 'Parallel' ? 1 : 0);
-    // Another attempt of a Task.
-    case 'StateRetried':
-      return 3;
-    default:
-      return 0;
-  }
-}
-
-class QuotaExceeded extends Error {
-  readonly error: string;
-  constructor(error: string, message: string) {
-    super(message);
-    this.error = error;
-  }
-}
-
 export class LocalStepFunctions {
   private readonly prefix: string;
   private readonly handlers: Readonly<Record<string, TaskHandler>>;
@@ -206,6 +152,28 @@ export class LocalStepFunctions {
       throw Object.assign(new Error(`User: ${role.roleArn} is not authorized to perform: ${action} on resource: ${resource}`), { name: errorName });
   }
 
+  /**
+   * A Task state's Lambda invocation: authorized for the machine's role, its input and result
+   * measured against the state payload quota; a result over Lambda's own limit is a function
+   * error (retryable, catchable), as Lambda reports it.
+   */
+  private async invoke(machine: string, state: string, placeholder: string, input: Json, quotas: ExecutionQuotas): Promise<Json> {
+    this.authorize(machine, 'lambda:InvokeFunction', functionArn(this.functionName(placeholder)), 'Lambda.AWSLambdaException');
+    // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
+    quotas.payload(jsonBytes(input), `the input of task ${state}`);
+    // Serialized once: measured, then handed on as JSON, as Lambda returns it.
+    const json = JSON.stringify((await this.handlers[placeholder]!(input)) ?? null);
+    const bytes = Buffer.byteLength(json);
+    quotas.measure(bytes);
+    if (bytes > LAMBDA_PAYLOAD_BYTES) {
+      throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), {
+        name: 'Function.ResponseSizeTooLarge',
+      });
+    }
+    quotas.payload(bytes, `the result of task ${state}`);
+    return JSON.parse(json) as Json;
+  }
+
   /** Starts an execution of `statemachines/<machine>.asl.json`; resolves when it ends. */
   start(machine: string, input: Json = {}, executionName?: string): { record: ExecutionRecord; done: Promise<ExecutionRecord> } {
     const text = this.definitions.get(machine) ?? readFileSync(`${STATE_MACHINES_DIR}${machine}.asl.json`, 'utf8');
@@ -218,14 +186,7 @@ export class LocalStepFunctions {
     const distributed = takeDistributedMaps(definition.States);
     const states = stateTypes(JSON.parse(text).States);
     const machineArn = stateMachineArn(`${this.prefix}-${machine}`);
-    let violation: QuotaExceeded | undefined;
-    let abort = (): void => undefined;
-    const exceed = (error: string, message: string): never => {
-      violation ??= new QuotaExceeded(error, message);
-      abort();
-      throw violation;
-    };
-    let largest = 0;
+    const quotas = new ExecutionQuotas(states);
     const overrides: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervals: Record<string, number> = {};
     // Wait states are shortened too when retry intervals are (tests run on a clock of their own), to
@@ -233,27 +194,7 @@ export class LocalStepFunctions {
     const waits: Record<string, number> = {};
     if (this.retryIntervalMs !== undefined) for (const [state, st] of states) if (st.Type === 'Wait') waits[state] = Math.max(100, this.retryIntervalMs);
     for (const [state, p] of taskStates(states)) {
-      overrides[state] = async (i) => {
-        this.authorize(machine, 'lambda:InvokeFunction', functionArn(this.functionName(p)), 'Lambda.AWSLambdaException');
-        // A synchronous Lambda invocation carries at most 6 MB each way; the state's own 256 KiB bites first.
-        const inBytes = jsonBytes(i);
-        largest = Math.max(largest, inBytes);
-        if (inBytes > SFN_QUOTAS.payloadBytes)
-          exceed('States.DataLimitExceeded', `the input of task ${state} is ${inBytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
-        // Serialized once: measured, then handed on as JSON, as Lambda returns it.
-        const json = JSON.stringify((await this.handlers[p]!(i)) ?? null);
-        const bytes = Buffer.byteLength(json);
-        largest = Math.max(largest, bytes);
-        // Lambda refuses a response over its payload limit as a function error (retryable, catchable).
-        if (bytes > LAMBDA_PAYLOAD_BYTES) {
-          throw Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${LAMBDA_PAYLOAD_BYTES} bytes).`), {
-            name: 'Function.ResponseSizeTooLarge',
-          });
-        }
-        if (bytes > SFN_QUOTAS.payloadBytes)
-          exceed('States.DataLimitExceeded', `the result of task ${state} is ${bytes} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`);
-        return JSON.parse(json) as Json;
-      };
+      overrides[state] = (i) => this.invoke(machine, state, p, i, quotas);
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
     // StartExecution refuses an input over the quota; no execution exists then.
@@ -279,78 +220,32 @@ export class LocalStepFunctions {
         StateMachine: { Id: machineArn, Name: `${this.prefix}-${machine}` },
       },
     });
-    type Run = ReturnType<StateMachine['run']>;
-    /** Counts an execution's history and measures its states' payloads, as AWS would; `onEvent` sees each event. */
-    const observe = async (execution: Run, history: { events: number }, onEvent?: (e: StateEvent) => void): Promise<void> => {
-      for await (const e of execution.eventLogs) {
-        const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown }; Error?: string; Cause?: unknown };
-        history.events += historyEvents(ev.type, ev.state ? states.get(ev.state.name) : undefined);
-        try {
-          if (history.events > SFN_QUOTAS.historyEvents) exceed('States.Runtime', `the execution's history passed ${SFN_QUOTAS.historyEvents} events`);
-          if (ev.type === 'StateEntered') largest = Math.max(largest, jsonBytes(ev.state?.input));
-          if (ev.type === 'StateExited') largest = Math.max(largest, jsonBytes(ev.state?.output));
-          if (ev.type === 'StateEntered' && jsonBytes(ev.state?.input) > SFN_QUOTAS.payloadBytes)
-            exceed(
-              'States.DataLimitExceeded',
-              `the input of state ${ev.state!.name} is ${jsonBytes(ev.state!.input)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`,
-            );
-          if (ev.type === 'StateExited' && jsonBytes(ev.state?.output) > SFN_QUOTAS.payloadBytes)
-            exceed(
-              'States.DataLimitExceeded',
-              `the output of state ${ev.state!.name} is ${jsonBytes(ev.state!.output)} bytes, over the ${SFN_QUOTAS.payloadBytes}-byte quota`,
-            );
-        } catch (err) {
-          if (!(err instanceof QuotaExceeded)) throw err;
-        }
-        onEvent?.({
-          type: ev.type,
-          timestamp: new Date(ev.timestamp).toISOString(),
-          ...(ev.state ? { state: ev.state.name, input: ev.state.input, output: ev.state.output } : {}),
-          ...(ev.Error !== undefined ? { error: ev.Error, cause: ev.Cause } : {}),
-        });
-      }
-    };
     const parentHistory = { events: 0 };
     const objects = distributed.size > 0 ? this.objects?.(`${this.prefix}-${machine}`) : undefined;
     for (const [state, map] of distributed) {
-      const processor = map.ItemProcessor;
-      // A child execution: the ItemProcessor as a state machine of its own, started by the parent's role.
-      const child = async (childInput: Json, arn: string): Promise<ChildOutcome> => {
-        this.authorize(machine, 'states:StartExecution', machineArn, 'States.Runtime');
-        const run = new StateMachine({ StartAt: processor.StartAt, States: processor.States } as never, { validationOptions: { noValidate: true } }).run(
-          childInput,
-          runOptions(arn, arn.split(':').at(-1)!, childInput, new Date().toISOString()),
-        );
-        const history = { events: 0 };
+      const child = childExecutions({
+        processor: map.ItemProcessor,
+        quotas,
+        authorize: () => this.authorize(machine, 'states:StartExecution', machineArn, 'States.Runtime'),
+        run: (m, childInput, arn) => m.run(childInput, runOptions(arn, arn.split(':').at(-1)!, childInput, new Date().toISOString())),
         // The children's state events join the parent's record, as the console draws a Map's inner states (AWS shows them on the Map Run's page).
-        const watched = observe(run, history, (e) => {
-          if (!e.type.startsWith('Execution')) record.events.push(e);
-        }).catch(() => undefined);
-        let outcome: Omit<ChildOutcome, 'historyEvents'>;
-        try {
-          outcome = { status: 'SUCCEEDED', output: (await run.result) as Json };
-        } catch (err) {
-          const failed = err as { name?: string; message?: string; cause?: { name?: string; message?: string } };
-          const cause = failed.cause ?? failed;
-          outcome = { status: 'FAILED', error: cause.name ?? 'Error', cause: cause.message ?? '' };
-        }
-        await watched;
-        return { ...outcome, historyEvents: history.events };
-      };
+        onEvent: (e) => record.events.push(e),
+      });
       overrides[state] = async (i) => {
         parentHistory.events += historyEvents('MapRun', undefined);
         const out = await runDistributedMap(
           { state, definition: map, stateMachineArn: machineArn, objects, child, onMapRun: (r) => record.mapRuns.push(r) },
           i,
         );
-        largest = Math.max(largest, jsonBytes(out));
+        // The Map's result is measured with the rest; its state's output is checked on exit.
+        quotas.measure(jsonBytes(out));
         return out;
       };
       if (this.retryIntervalMs !== undefined) retryIntervals[state] = this.retryIntervalMs;
     }
     const execution = new StateMachine(definition as never).run(input, runOptions(record.executionArn, name, input, record.startDate));
-    abort = execution.abort;
-    const events = observe(execution, parentHistory, (e) => record.events.push(e));
+    quotas.abortWith(execution.abort);
+    const events = quotas.observe(execution, parentHistory, (e) => record.events.push(e));
     const done = (async () => {
       try {
         record.output = await execution.result;
@@ -368,6 +263,7 @@ export class LocalStepFunctions {
         record.error = failed.error;
         record.cause = failed.cause;
       }
+      const violation = quotas.violation;
       if (violation) {
         record.status = 'FAILED';
         record.error = violation.error;
@@ -375,7 +271,7 @@ export class LocalStepFunctions {
         record.events.push({ type: 'ExecutionFailed', timestamp: new Date().toISOString(), error: violation.error, cause: violation.message });
       }
       record.historyEvents = parentHistory.events;
-      record.maxPayloadBytes = largest;
+      record.maxPayloadBytes = quotas.largest;
       record.stopDate = new Date().toISOString();
       return record;
     })();

@@ -26,7 +26,7 @@ import { openApiDocument } from '../lambda/api/openapi.ts';
 import { decodeSegment, invalidPath } from '../lambda/api/routes.ts';
 import { RESOURCE_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
-import { startFrontDoor, type FrontDoor } from './front-door.ts';
+import { startFrontDoor, type FrontDoor } from './front-door/front-door.ts';
 import type { LocalVersions } from './s3-versions.ts';
 import { IamLog } from './iam/iam-log.ts';
 import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';

@@ -24,7 +24,7 @@ import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { scalingPolicyName, scalingResourceId, TableScaling } from '../../lambda/store/table-scaling.ts';
 import { SCALING_ROLE_ARN } from '../../local/auto-scaling.ts';
-import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door.ts';
+import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
 const TABLES = 'arn:aws:dynamodb:us-east-1:000000000000:table/as-*';

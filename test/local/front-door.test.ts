@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
 import { errorName } from '../../lambda/store/aws-errors.ts';
-import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door.ts';
+import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
 const BUCKET = 'fd-bucket';

@@ -19,7 +19,7 @@ import {
 import dynalite from 'dynalite';
 import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
-import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door.ts';
+import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
 const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
