@@ -5,41 +5,33 @@
  * API on 127.0.0.1, and the state machines on the local clock. Handlers and core cannot
  * tell it from AWS: only the SDK endpoints differ, and each function holds its own role's key.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
-import { errorResult, json } from '../lambda/api/http.ts';
 import { HOT_TABLE, hotTablePrefix, INDEX_TABLE, indexTableName } from '../lambda/core/schema.ts';
 import { systemClock, type Clock } from '../lambda/core/seq.ts';
-import { settingsToEnv, type StoreSettings } from '../lambda/core/settings.ts';
-import { createIngestHandler } from '../lambda/ingest/handler.ts';
-import { createReadHandler } from '../lambda/read/handler.ts';
-import { createTransfersHandler, transfersDepsFrom } from '../lambda/transfers/handler.ts';
-import { EXPORT_STATE_MACHINE_ENV, IMPORT_STATE_MACHINE_ENV, SfnStarter } from '../lambda/store/executions.ts';
-import { localTaskHandlers } from './tasks.ts';
-import { openApiDocument } from '../lambda/api/openapi.ts';
-import { decodeSegment, invalidPath } from '../lambda/api/routes.ts';
-import { RESOURCE_ENV, storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
+import type { StoreSettings } from '../lambda/core/settings.ts';
+import { storeEnvFrom, type StoreEnv } from '../lambda/store/clients.ts';
 import { coldFrom, type Cold } from '../lambda/store/cold.ts';
 import { startFrontDoor, type FrontDoor } from './front-door/front-door.ts';
 import type { LocalVersions } from './s3-versions.ts';
 import { IamLog } from './iam/iam-log.ts';
-import { localFunctionName, LOCAL_REGION, stackModel, type StackModel } from './iam/stack-model.ts';
+import { stackModel, type StackModel } from './iam/stack-model.ts';
 import { synthesizedAssembly } from './iam/synth.ts';
-import { loadBundle, type LoadedBundle } from './lambda-runtime.ts';
+import type { LoadedBundle } from './lambda-runtime.ts';
 import { Schedule } from './schedules.ts';
-import { arnPlaceholder, UNITS, unitOfPlaceholder, type UnitName } from '../lambda/units.ts';
-import type { HttpResult } from '../lambda/api/http.ts';
+import { arnPlaceholder, type UnitName } from '../lambda/units.ts';
 import { errorName } from '../lambda/store/aws-errors.ts';
 import { DataPlane } from '../lambda/data-plane/data-plane.ts';
 import { ManifestStore } from '../lambda/store/manifest-store.ts';
 import { ensureIndexTable } from '../lambda/store/index-table.ts';
 import { serve, type Handlers } from './gateway.ts';
+import { listen, startBackends } from './backends.ts';
+import { loadFunctions } from './functions.ts';
+import { localPrincipals, stateMachineAccessKey } from './identities.ts';
+import { localRoutes, type ScheduleName } from './local-routes.ts';
+import { localEnvironments } from './environments.ts';
+
+export type { ScheduleName } from './local-routes.ts';
 import { LocalStepFunctions, type ExecutionRecord, type TaskHandler } from './step-functions.ts';
 
 /** Locally the lifecycle runs every quarter period (at least every 250 ms, at most hourly). */
@@ -136,90 +128,19 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-export type ScheduleName = 'lifecycle' | 'rotation';
-
-/** The access key of the application's role (LocalSystem.applicationEnv). */
-const APPLICATION_KEY = 'ASIALOCALAPPLICATION';
-
-/** The local console: a static page of its own (local/console), no build step. */
-const CONSOLE_DIR = fileURLToPath(new URL('./console/', import.meta.url));
-const CONSOLE_FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-};
-function consoleFile(f: { file: string; type: string }): HttpResult {
-  return { statusCode: 200, headers: { 'content-type': f.type, 'cache-control': 'no-store' }, body: readFileSync(join(CONSOLE_DIR, f.file), 'utf8') };
-}
-
-/** `GET /local/schedules`, `POST /local/schedules/{name} {"enabled": bool}`: as enabling or disabling an EventBridge rule. */
-async function scheduleRequest(schedules: Readonly<Record<ScheduleName, Schedule>>, req: IncomingMessage): Promise<HttpResult> {
-  const path = req.url!.split('?')[0]!;
-  if (path === '/local/schedules') {
-    if (req.method !== 'GET') return json(405, { error: { code: 'MethodNotAllowed', message: 'GET /local/schedules' } }, { allow: 'GET' });
-    return json(200, { schedules: Object.values(schedules).map((s) => s.status()) });
-  }
-  const name = decodeSegment(path.slice('/local/schedules/'.length));
-  if (name === undefined) return errorResult(invalidPath(path));
-  const schedule = (schedules as Record<string, Schedule | undefined>)[name];
-  if (!schedule) return json(404, { error: { code: 'NotFound', message: `no schedule "${name}"; there are ${Object.keys(schedules).join(' and ')}` } });
-  if (req.method === 'GET') return json(200, schedule.status());
-  if (req.method !== 'POST') return json(405, { error: { code: 'MethodNotAllowed', message: `GET or POST /local/schedules/${name}` } }, { allow: 'GET, POST' });
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    body = undefined;
-  }
-  const enabled = (body as { enabled?: unknown } | undefined)?.enabled;
-  if (typeof body !== 'object' || body === null || Object.keys(body).some((k) => k !== 'enabled') || typeof enabled !== 'boolean') {
-    return json(400, { error: { code: 'InvalidSchedule', message: 'body must be {"enabled": true} or {"enabled": false}' } });
-  }
-  schedule.enabled = enabled;
-  return json(200, schedule.status());
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
 export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   const { settings } = opts;
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-
-  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.dataDir ? { path: join(opts.dataDir, 'dynamodb') } : {}) });
-  const ddbPort = await listen(ddbServer, 0);
-  const s3 = await startFauxqs({
-    port: 0,
-    logger: false,
-    ...(opts.dataDir ? { dataDir: join(opts.dataDir, 's3-meta'), s3StorageDir: join(opts.dataDir, 's3') } : {}),
-  });
+  const backends = await startBackends(opts.dataDir);
   const names = { prefix: settings.prefix, indexTable: indexTableName(settings.prefix), bucket: `${settings.prefix}-cold` };
   const stack = stackModel(synthesizedAssembly(opts.log), names);
   const iam = new IamLog();
-  const accessKeyOf = (u: UnitName): string => `ASIALOCAL${u.toUpperCase()}`;
-  const roles = new Map(
-    Object.values(stack.functions).map((f) => [
-      accessKeyOf(f.unit),
-      { kind: 'role' as const, name: localFunctionName(settings.prefix, f.unit), arn: f.roleArn, policies: f.policies },
-    ]),
-  );
-  // The state machines' roles too: their Distributed Maps read items and write results as them.
-  const machineKeyOf = (machine: string): string => `ASIALOCALSFN${machine.replace(/[^a-z0-9]/gi, '').toUpperCase()}`;
-  for (const m of Object.values(stack.stateMachines))
-    roles.set(machineKeyOf(m.name), { kind: 'role' as const, name: m.name, arn: m.roleArn, policies: m.policies });
-  // An application's role, as the store's grant methods made it: direct mode calls as it.
-  roles.set(APPLICATION_KEY, { kind: 'role' as const, name: 'application', arn: stack.application.roleArn, policies: stack.application.policies });
+  const principals = localPrincipals(stack, settings.prefix);
   // The runner is made after the front door (it needs the tasks, which need the endpoint).
   const runner: { current?: LocalStepFunctions } = {};
   const door = await startFrontDoor({
-    dynamodb: `http://127.0.0.1:${ddbPort}`,
-    s3: s3.address,
-    principalOf: (key) => roles.get(key),
+    dynamodb: backends.dynamodb,
+    s3: backends.s3,
+    principalOf: (key) => principals.get(key),
     bucketPolicy: stack.bucketPolicy,
     partitionKeyOf: (table) =>
       table === names.indexTable ? INDEX_TABLE.partitionKey : table.startsWith(hotTablePrefix(settings.prefix)) ? HOT_TABLE.partitionKey : undefined,
@@ -235,31 +156,14 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   });
   const dynamodbEndpoint = door.url;
   const s3Endpoint = door.url;
-  const env: Record<string, string> = {
-    ...settingsToEnv(settings),
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'operator',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    [RESOURCE_ENV.dynamodb]: dynamodbEndpoint,
-    [RESOURCE_ENV.s3]: s3Endpoint,
-    [RESOURCE_ENV.stepFunctions]: door.url,
-    [RESOURCE_ENV.autoScaling]: door.url,
-    [RESOURCE_ENV.bucket]: names.bucket,
-    [RESOURCE_ENV.indexTable]: names.indexTable,
-  };
-  // As deployed (the template's variables, names resolved), with the local settings, endpoints and key.
-  const envOf = (u: UnitName): Record<string, string> => ({
-    ...stack.functions[u].environment,
-    ...env,
-    AWS_ACCESS_KEY_ID: accessKeyOf(u),
-    AWS_LAMBDA_FUNCTION_NAME: localFunctionName(settings.prefix, u),
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(UNITS[u].memoryMb),
-    // As Lambda sets it: Powertools reports cold starts only for on-demand containers.
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.ALKI_LOG_LEVEL ?? 'WARN',
+  const { env, envOf, applicationEnv } = localEnvironments({
+    settings,
+    stack,
+    names,
+    endpoint: door.url,
+    logLevel: opts.logLevel ?? process.env.ALKI_LOG_LEVEL ?? 'WARN',
   });
   const store = storeEnvFrom(env);
-  const applicationEnv = { ...env, AWS_ACCESS_KEY_ID: APPLICATION_KEY };
 
   // The index table and bucket: on AWS the CDK app makes them, from the same schema.
   await ensureIndexTable(store.ddb, store.indexTable);
@@ -282,31 +186,23 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   // function's stdout is its own log group): off here. Bundles run one worker per function,
   // with metrics on and their output kept per function (LoadedBundle.output).
   if (opts.runtime !== 'bundles') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  let bundles: Record<UnitName, LoadedBundle> | undefined;
-  if (opts.runtime === 'bundles') {
-    if (opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
-    const units = Object.keys(UNITS) as UnitName[];
-    bundles = Object.fromEntries(
-      await Promise.all(
-        units.map(
-          async (u) => [u, await loadBundle(stack.functions[u].assetDir, envOf(u), localFunctionName(settings.prefix, u), UNITS[u].timeoutSeconds)] as const,
-        ),
-      ),
-    ) as Record<UnitName, LoadedBundle>;
-  }
-  const fromBundles = bundles;
-  const sourceTasks = localTaskHandlers(envOf, clock);
-  // The same placeholders, each served by its unit's bundle.
-  const tasks = fromBundles
-    ? Object.fromEntries(Object.keys(sourceTasks).map((p): [string, TaskHandler] => [p, (input) => fromBundles[unitOfPlaceholder(p)!].invoke(input)]))
-    : sourceTasks;
+  if (opts.runtime === 'bundles' && opts.clock) throw new Error('bundles run on the system clock; a test clock needs runtime "source"');
+  const functions = await loadFunctions({
+    runtime: opts.runtime ?? 'source',
+    stack,
+    prefix: settings.prefix,
+    envOf,
+    clock,
+    dataPlanes: functionDataPlanes,
+  });
+  const { tasks, handlers, bundles: fromBundles } = functions;
   // One S3 client per state machine role, for its Distributed Maps' items and results.
   const machineS3: Record<string, StoreEnv['s3']> = {};
   const runnerOptions = {
     roles: stack.stateMachines,
     onDecision: (who, check, d) => iam.record(who, check, d),
     objects: (machine: string) => {
-      const s3 = (machineS3[machine] ??= storeEnvFrom({ ...env, AWS_ACCESS_KEY_ID: machineKeyOf(machine) }).s3);
+      const s3 = (machineS3[machine] ??= storeEnvFrom({ ...env, AWS_ACCESS_KEY_ID: stateMachineAccessKey(machine) }).s3);
       return {
         get: async (Bucket: string, Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString(),
         put: async (Bucket: string, Key: string, body: string) => void (await s3.send(new PutObjectCommand({ Bucket, Key, Body: body }))),
@@ -319,34 +215,6 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     ...runnerOptions,
   });
   runner.current = sfn;
-  const handlers: Handlers = fromBundles
-    ? {
-        ingest: (e) => fromBundles.ingest.invoke(e) as Promise<HttpResult>,
-        read: (e) => fromBundles.read.invoke(e) as Promise<HttpResult>,
-        transfers: (e) => fromBundles.transfers.invoke(e) as Promise<HttpResult>,
-      }
-    : {
-        ingest: createIngestHandler(
-          () => functionDataPlanes.ingest,
-          () => envOf('ingest'),
-        ),
-        read: createReadHandler(
-          () => functionDataPlanes.read,
-          () => envOf('read'),
-        ),
-        transfers: createTransfersHandler(
-          () =>
-            transfersDepsFrom(
-              envOf('transfers'),
-              {
-                imports: SfnStarter.fromEnv(envOf('transfers'), IMPORT_STATE_MACHINE_ENV),
-                exports: SfnStarter.fromEnv(envOf('transfers'), EXPORT_STATE_MACHINE_ENV),
-              },
-              clock,
-            ),
-          () => envOf('transfers'),
-        ),
-      };
   const runLifecycle = async (): Promise<ExecutionRecord> => {
     const r = await sfn.start('lifecycle', {}).done;
     if (r.status !== 'SUCCEEDED') throw new Error(`lifecycle execution ${r.name} ${r.status}: ${r.error}: ${String(r.cause)}`);
@@ -363,24 +231,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     ),
   };
   let ready = true;
-  const http = createServer((req, res) => {
-    void serve(handlers, req, res, async (r) => {
-      if (r.url === '/healthz') return ready ? json(200, { ok: true }) : json(503, { ok: false });
-      const path = r.url?.split('?')[0];
-      if (r.method === 'GET' && path === '/local/executions') return json(200, { executions: sfn.executions() });
-      if (r.method === 'GET' && path !== undefined && CONSOLE_FILES[path]) return consoleFile(CONSOLE_FILES[path]);
-      if (r.method === 'GET' && path?.startsWith('/local/state-machines/')) {
-        const name = decodeSegment(path.slice('/local/state-machines/'.length));
-        if (name === undefined) return errorResult(invalidPath(path));
-        const definition = /^[a-z]+$/.test(name) ? sfn.definition(name) : undefined;
-        return definition ? json(200, definition) : json(404, { error: { code: 'NotFound', message: `no state machine "${name}"` } });
-      }
-      if (r.method === 'GET' && path === '/openapi.json')
-        return json(200, { ...openApiDocument(), servers: [{ url: `http://127.0.0.1:${port}`, description: 'this local system' }] });
-      if (path === '/local/schedules' || path?.startsWith('/local/schedules/')) return scheduleRequest(schedules, r);
-      return undefined;
-    });
-  });
+  const local = localRoutes({ stepFunctions: sfn, schedules, ready: () => ready, url: () => `http://127.0.0.1:${port}` });
+  const http = createServer((req, res) => void serve(handlers, req, res, local));
   const port = await listen(http, opts.port);
 
   if (opts.schedule ?? true) for (const s of Object.values(schedules)) s.start();
@@ -424,8 +276,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       for (const e of [store, functionStores.ingest, functionStores.read]) for (const c of [e.ddb, e.s3, e.s3Presigner]) c.destroy();
       await door.close();
       iam.flush();
-      await s3.stop();
-      await new Promise<void>((r) => ddbServer.close(() => r()));
+      await backends.stop();
     },
   };
 }
