@@ -10,7 +10,9 @@ import { TaskSuspended } from './core/errors.ts';
 import { scanPaceOf, type OffloadJob, type SegmentProgress } from './core/jobs.ts';
 import type { Entry } from './core/record.ts';
 import { Setsum } from './core/setsum.ts';
+import type { Tally } from './core/tally.ts';
 import type { Stores } from './store/stores.ts';
+import type { TaskDone } from './task-contract.ts';
 
 /** Reading between two records of where a scan is: a segment planned at its pace needs none. */
 export const CHECKPOINT_EVERY_MS = 240_000;
@@ -105,4 +107,21 @@ export class SegmentScan {
   tally(): { count: number; setsum: string; throttled?: number } {
     return { count: this.count, setsum: this.setsum.hexdigest(), ...(this.throttled.throttled > 0 ? { throttled: this.throttled.throttled } : {}) };
   }
+}
+
+/** Re-scans one segment of an offloaded table, independently of the offload's scan, at its pace, recording where it is as it goes. */
+export async function rescanSegment(s: Stores, job: OffloadJob, segment: number, opts: SegmentScanOptions = {}): Promise<Tally> {
+  const scan = await SegmentScan.open(s, job, segment, 'rescanProgress', opts);
+  // The pages are tallied as they are read; nothing else is done with them.
+  for await (const _page of scan.pages(true)) await scan.handled();
+  const { count, setsum } = scan.tally();
+  return { count, setsum };
+}
+
+/** A re-scan task (the rescan function's, and verify's for executions its older definitions started): the tally recorded under the job. */
+export async function rescanTask(s: Stores, runId: string, segment: number, opts: SegmentScanOptions = {}): Promise<TaskDone> {
+  const job = await s.jobs.spec<OffloadJob>(runId);
+  const tally = await rescanSegment(s, job, segment, opts);
+  await s.jobs.putRecord(runId, 'rescan', segment, { ...tally, at: Date.now() });
+  return { index: segment, count: tally.count };
 }

@@ -72,10 +72,13 @@ export const EXPORTER_INPUT = z.discriminatedUnion('action', [
   }),
 ]);
 
-/** One range read back, one segment re-scanned, then the whole run added up (by the kind of job). */
+/** One segment of an offloaded table scanned again, independently of the offload's scan. */
+export const RESCAN_INPUT = z.strictObject({ action: z.literal('rescan'), runId, segment: index, task });
+
+/** One range read back, then the whole run added up (by the kind of job); re-scans as release 0.2.0 sent them here. */
 export const VERIFY_INPUT = z.union([
   z.strictObject({ action: z.literal('range'), runId, range: index, task }),
-  z.strictObject({ action: z.literal('rescan'), runId, segment: index, task }),
+  RESCAN_INPUT,
   z.strictObject({ mode: z.enum(['offload', 'compact', 'import']), runId, task }),
 ]);
 

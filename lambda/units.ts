@@ -19,6 +19,13 @@ export const UNITS = {
     description: 'Lifecycle: plan, sample, scan a segment into spills, merge a key range into a run',
   },
   verify: { name: 'Verify', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: read a new run back and prove it (order, index, count, setsum)' },
+  rescan: {
+    name: 'Rescan',
+    // I/O-bound: it waits on DynamoDB at its segment's pace and holds one page; 512 MB's share of a vCPU keeps up with that pace many times over.
+    memoryMb: 512,
+    timeoutSeconds: 900,
+    description: "Lifecycle: scan one segment of an offloaded table again, independently of the offload's scan, and record its count and setsum",
+  },
   compact: { name: 'Compact', memoryMb: 1769, timeoutSeconds: 900, description: 'Lifecycle: plan a compaction, merge one key range' },
   commit: { name: 'Commit', memoryMb: 256, timeoutSeconds: 60, description: 'Lifecycle: one manifest compare-and-swap' },
   // Its logical id and name stay release 0.1.0's ("Imports"): renaming them would replace the function.

@@ -107,6 +107,7 @@ export class AlkiStore extends Construct {
       rotate: unit('rotate'),
       offload: unit('offload'),
       verify: unit('verify'),
+      rescan: unit('rescan'),
       compact: unit('compact'),
       commit: unit('commit'),
       gc: unit('gc'),
@@ -144,7 +145,7 @@ export class AlkiStore extends Construct {
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       prefix: settings.prefix,
       functions: Object.fromEntries(
-        (['rotate', 'offload', 'verify', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn]),
+        (['rotate', 'offload', 'verify', 'rescan', 'compact', 'commit', 'gc'] as const).map((u) => [arnPlaceholder(u), this.functions[u].fn]),
       ),
       every,
       logRetention,

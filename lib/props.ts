@@ -68,7 +68,7 @@ export interface AlkiStoreProps {
    * Lambda concurrency: the account's concurrent executions in the region (default 1,000), the
    * ingest and read functions' reserved concurrency (default: twice their invocations at the
    * configured peak, at least 100; read 100), and one budget the background functions share
-   * equally (default 500). Synthesis fails when they leave fewer than 100 unreserved.
+   * equally (default 600: 100 each, what a Distributed Map runs at once). Synthesis fails when they leave fewer than 100 unreserved.
    */
   readonly accountConcurrency?: number;
   readonly ingestConcurrency?: number;

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../lambda/core/seq.ts';
 import type { Env } from '../lambda/store/clients.ts';
 import { arnPlaceholder, type UnitName } from '../lambda/units.ts';
 import { createVerifyHandler } from '../lambda/verify/handler.ts';
+import { createRescanHandler } from '../lambda/rescan/handler.ts';
 import type { TaskHandler } from './step-functions.ts';
 
 /** `envOf(unit)`: the environment that unit's function sees (its role's credentials among it). */
@@ -19,6 +20,7 @@ export function localTaskHandlers(envOf: (unit: UnitName) => Env, now: Clock = s
     [arnPlaceholder('rotate')]: as(createRotateHandler(() => envOf('rotate'), now)),
     [arnPlaceholder('offload')]: as(createOffloadHandler(() => envOf('offload'), now)),
     [arnPlaceholder('verify')]: as(createVerifyHandler(() => envOf('verify'), now)),
+    [arnPlaceholder('rescan')]: as(createRescanHandler(() => envOf('rescan'))),
     [arnPlaceholder('compact')]: as(createCompactHandler(() => envOf('compact'), now)),
     [arnPlaceholder('commit')]: as(createCommitHandler(() => envOf('commit'), now)),
     [arnPlaceholder('gc')]: as(createGcHandler(() => envOf('gc'), now)),

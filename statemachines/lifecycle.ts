@@ -53,7 +53,7 @@ export function lifecycleMachine(): Definition {
   // A Map runs only when the slice has tasks for it: a Choice before each skips to what follows.
   const whenAny = (name: string, phase: string, map: string, otherwise: string) =>
     m.choice(name, { variable: `$.job.slice.${phase}`, rule: { NumericGreaterThan: 0 }, then: map, otherwise });
-  const segmentTask = (name: string, unit: 'offload' | 'verify', action: string) => ({
+  const segmentTask = (name: string, unit: 'offload' | 'rescan', action: string) => ({
     name,
     unit,
     parameters: { action, 'runId.$': '$.runId', 'segment.$': '$.segment' },
@@ -83,7 +83,7 @@ export function lifecycleMachine(): Definition {
     job,
     items: 'rescan',
     itemName: 'segment',
-    task: { ...segmentTask('RescanSegment', 'verify', 'rescan'), retry: VERIFY_RETRY },
+    task: { ...segmentTask('RescanSegment', 'rescan', 'rescan'), retry: VERIFY_RETRY },
     next: 'OffloadComplete',
   });
   m.choice('OffloadComplete', {

@@ -7,10 +7,11 @@
  * function gets an equal share of one background budget as its reserved concurrency, which
  * also caps it. What is reserved must leave AWS's 100 unreserved for everything else.
  */
+import { MAP_CONCURRENCY } from './fan-out.ts';
 import { RATE_QUOTAS } from './limits.ts';
 
 /** The functions Distributed Maps run: background work. */
-export const BACKGROUND_UNITS = ['offload', 'verify', 'compact', 'importer', 'exporter'] as const;
+export const BACKGROUND_UNITS = ['offload', 'verify', 'rescan', 'compact', 'importer', 'exporter'] as const;
 
 /** Seconds an ingest or read invocation lasts on AWS (one or two DynamoDB calls): concurrency is requests a second times this. */
 export const API_INVOCATION_SECONDS = 0.05;
@@ -31,7 +32,8 @@ export function defaultBudget(peakWritesPerSecond: number | undefined, given: Pa
     account: given.account ?? RATE_QUOTAS.accountConcurrency,
     ingest: given.ingest ?? forPeak,
     read: given.read ?? 100,
-    background: given.background ?? 500,
+    // Each background function as many at once as a Distributed Map runs.
+    background: given.background ?? MAP_CONCURRENCY * BACKGROUND_UNITS.length,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Lambda entry of verification: read one key range of a new run back, re-scan one segment of
- * an offloaded table, or add a run up. It reads only, and records what each range and segment
+ * Lambda entry of verification: read one key range of a new run back, or add a run up (and
+ * re-scan a segment of an offloaded table, for executions started before the rescan function). It reads only, and records what each range and segment
  * read under the job; the last step returns the verified run's manifest entry, and the commit
  * step (another function) makes it visible. What the run must hold comes from the job's
  * records: the scans' tallies (offload), the inputs less what the merges dropped
@@ -13,7 +13,8 @@ import { lazyStores, type Stores } from '../store/stores.ts';
 import { parseTaskInput, VERIFY_INPUT, type TaskDone, type Verified } from '../task-contract.ts';
 import type { Context } from 'aws-lambda';
 import { lambdaEntry, remainingTimeOf, taskKeys, Telemetry } from '../telemetry.ts';
-import { rescanSegment, verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
+import { rescanTask } from '../segment-scan.ts';
+import { verifiedRun, VerificationFailed, verifyRange } from './verify.ts';
 
 /**
  * Adds a run up; when it fails verification, records when, first: an offload or a compaction
@@ -42,12 +43,8 @@ export function createVerifyHandler(env: () => Env, now: Clock = systemClock) {
       await s.jobs.putRecord(runId, 'verify', input.range, record);
       return { index: input.range, count: record.count };
     }
-    if ('action' in input) {
-      const job = await s.jobs.spec<OffloadJob>(runId);
-      const tally = await rescanSegment(s, job, input.segment, { remainingMs: remainingTimeOf(context) });
-      await s.jobs.putRecord(runId, 'rescan', input.segment, { ...tally, at: Date.now() });
-      return { index: input.segment, count: tally.count };
-    }
+    // Re-scans run in the rescan function; this serves the executions release 0.2.0's definitions started.
+    if ('action' in input) return rescanTask(s, runId, input.segment, { remainingMs: remainingTimeOf(context) });
     if (input.mode === 'offload') {
       const job = await s.jobs.spec<OffloadJob>(runId);
       return failureRecorded(s, runId, async () => ({

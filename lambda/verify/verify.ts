@@ -11,7 +11,7 @@
 import { readFooter, scanBlocks } from '../core/blob-reader.ts';
 import type { BlockHandle } from '../core/blob-format.ts';
 import { AccessDeniedError, AlkiError, MissingDataError, ThrottledError, UnavailableError } from '../core/errors.ts';
-import type { OffloadJob, VerifyRecord } from '../core/jobs.ts';
+import type { VerifyRecord } from '../core/jobs.ts';
 import { sumTallies, type Tally } from '../core/tally.ts';
 import { compareKeys } from '../core/keys.ts';
 import type { RunMeta } from '../core/manifest.ts';
@@ -19,7 +19,6 @@ import { keyRangeOfSpec, type RangeSpec } from '../core/key-ranges.ts';
 import { OBJECTS } from '../core/schema.ts';
 import { RunStats } from '../core/run-stats.ts';
 import type { IndexEntry } from '../core/sparse-index.ts';
-import { SegmentScan, type SegmentScanOptions } from '../segment-scan.ts';
 import type { Stores } from '../store/stores.ts';
 
 /** Step Functions sees the error's name: the lifecycle's Catch and alarm key on it. */
@@ -103,15 +102,6 @@ export async function verifyRange(s: Stores, runId: string, range: RangeSpec, no
     problems,
     at: nowMs,
   };
-}
-
-/** Re-scans one segment of an offloaded table, independently of the offload's scan, at its pace, recording where it is as it goes. */
-export async function rescanSegment(s: Stores, job: OffloadJob, segment: number, opts: SegmentScanOptions = {}): Promise<Tally> {
-  const scan = await SegmentScan.open(s, job, segment, 'rescanProgress', opts);
-  // The pages are tallied as they are read; nothing else is done with them.
-  for await (const _page of scan.pages(true)) await scan.handled();
-  const { count, setsum } = scan.tally();
-  return { count, setsum };
 }
 
 export interface VerifyRequest {

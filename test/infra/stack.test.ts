@@ -436,6 +436,7 @@ describe('AlkiStore (CDK)', () => {
       rotate: undefined,
       offload: 100,
       verify: 100,
+      rescan: 100,
       compact: 100,
       commit: undefined,
       transfers: undefined,
@@ -445,13 +446,13 @@ describe('AlkiStore (CDK)', () => {
     });
     // Sized for 3,000 writes a second: ingest gets twice its 150 concurrent invocations at the peak.
     const sized = reservedOf(synth({ 'alki:peakWritesPerSecond': 3000, 'alki:backgroundConcurrency': 250 }).template);
-    assert.deepEqual([sized.ingest, sized.read, sized.offload, sized.exporter], [300, 100, 50, 50]);
+    assert.deepEqual([sized.ingest, sized.read, sized.offload, sized.exporter], [300, 100, 41, 41]);
     assert.throws(
       () => synth({ 'alki:peakWritesPerSecond': 10_000 }),
-      /reserved concurrency 1600 \(ingest 1000, read 100, background 500\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/,
+      /reserved concurrency 1700 \(ingest 1000, read 100, background 600\) does not fit an account of 1000 concurrent executions, which must keep 100 unreserved/,
     );
     assert.doesNotThrow(() => synth({ 'alki:peakWritesPerSecond': 10_000, 'alki:accountConcurrency': 3000 }));
-    assert.throws(() => synth({ 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 5 background functions/);
+    assert.throws(() => synth({ 'alki:backgroundConcurrency': 3 }), /leaves no concurrency to each of the 6 background functions/);
   });
 
   it('reads its settings from context, and rejects bad ones with a clear message', () => {

@@ -12,7 +12,7 @@ import type { OffloadJob, SegmentProgress } from '../../lambda/core/jobs.ts';
 import { scanSegment } from '../../lambda/offload/offload.ts';
 import { storesFrom } from '../../lambda/store/stores.ts';
 import { arnPlaceholder } from '../../lambda/units.ts';
-import { rescanSegment } from '../../lambda/verify/verify.ts';
+import { rescanSegment } from '../../lambda/segment-scan.ts';
 import type { TaskHandler } from '../../local/step-functions.ts';
 import type { LocalSystem } from '../../local/system.ts';
 import { assertReadsMatch, directWriter, ManualClock, Model, prng, stepOf, tinyStore } from '../support/lifecycle.ts';
