@@ -58,10 +58,10 @@ describe('a scan segment out of time goes on where it was', () => {
    * A lifecycle whose first attempt of `step` for segment 0 is told no time is left: it stops
    * after its first page. Returns that attempt's progress record and the number of attempts.
    */
-  async function interrupted(step: 'offload:scan' | 'verify:rescan') {
+  async function interrupted(step: 'offload:scan' | 'rescan:rescan') {
     let attempts = 0;
     let progress: SegmentProgress | undefined;
-    const s = storesFrom(sys.envOf(step === 'offload:scan' ? 'offload' : 'verify'));
+    const s = storesFrom(sys.envOf(step === 'offload:scan' ? 'offload' : 'rescan'));
     const tasks: Record<string, TaskHandler> = {};
     for (const [p, h] of Object.entries(sys.tasks)) {
       tasks[p] = async (input) => {
@@ -103,17 +103,17 @@ describe('a scan segment out of time goes on where it was', () => {
       'what it read was spilled before it recorded',
     );
     // No page read twice: the scans read as many pages as the independent re-scan.
-    assert.equal(scans('offload') - SAMPLE_SCANS, scans('verify'));
+    assert.equal(scans('offload') - SAMPLE_SCANS, scans('rescan'));
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 2, partitions: 8 });
   });
 
   it("verification's re-scan: stopped after a page, retried, goes on from its record; the run adds up", async () => {
     await sealedPeriod('b');
-    const { attempts, progress } = await interrupted('verify:rescan');
+    const { attempts, progress } = await interrupted('rescan:rescan');
     assert.equal(attempts, 2);
     assert.ok(progress.position !== '' && progress.count > 0 && progress.spills === undefined);
-    assert.equal(scans('verify'), scans('offload') - SAMPLE_SCANS);
+    assert.equal(scans('rescan'), scans('offload') - SAMPLE_SCANS);
     sys.refreshManifests();
     await assertReadsMatch(sys.url, model, rng, { gets: 20, ranges: 2, partitions: 8 });
   });

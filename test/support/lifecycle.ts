@@ -81,7 +81,7 @@ export const LIFECYCLE_STEPS = [
   'offload:scan',
   'offload:merge',
   'verify:range',
-  'verify:rescan',
+  'rescan:rescan',
   'verify:offload',
   'commit:offload',
   'compact:plan',

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from '@jest/globals';
-import { defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
+import { cpuShare, defaultScaleInput, QUOTAS, scaleModel, throughputsFromBench, type ScaleReport } from '../../bench/scale-model.ts';
 import { DEFAULT_SETTINGS } from '../../lambda/core/settings.ts';
 import { compactionSlice, INDEX_KEY_WRITE_UNITS, SCAN_TASK_SECONDS } from '../../lambda/core/fan-out.ts';
 import { EXECUTION_TIMEOUT_SECONDS } from '../../lambda/core/limits.ts';
@@ -27,6 +27,19 @@ describe('the scale model', () => {
       const r = scaleModel(defaultScaleInput(bytes, 400, 30), t);
       assert.equal(r.steps.find((s) => s.name === 'offload scan')!.tasks, segments, `${bytes} bytes`);
       assert.equal(r.steps.find((s) => s.name === 'offload merge')!.tasks, ranges, `${bytes} bytes`);
+    }
+  });
+
+  it('runs the re-scan in its own function at a fraction of a vCPU, still paced by its read units', () => {
+    for (const bytes of [GiB, 1024 * GiB]) {
+      const r = scaleModel(defaultScaleInput(bytes, 400, 365), t);
+      const scan = r.steps.find((s) => s.name === 'offload scan')!;
+      const rescan = r.steps.find((s) => s.name === 'offload re-scan')!;
+      assert.equal(rescan.unit, 'rescan');
+      assert.ok(cpuShare('rescan') < 0.5 && cpuShare('offload') === 1);
+      // Strongly consistent, a segment's re-scan takes twice its eventually consistent scan's units at the same pace:
+      // twice the seconds, however little CPU it has. Were it CPU-bound, it would take longer.
+      assert.ok(Math.abs(rescan.maxTaskSeconds / scan.maxTaskSeconds - 2) < 0.01, `${rescan.maxTaskSeconds} s against ${scan.maxTaskSeconds} s`);
     }
   });
 

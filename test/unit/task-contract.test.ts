@@ -16,6 +16,7 @@ import { createRotateHandler } from '../../lambda/rotate/handler.ts';
 import { COMPACT_INPUT, parseTaskInput, TASK_CONTRACT } from '../../lambda/task-contract.ts';
 import { UNITS } from '../../lambda/units.ts';
 import { createVerifyHandler } from '../../lambda/verify/handler.ts';
+import { createRescanHandler } from '../../lambda/rescan/handler.ts';
 
 // No endpoint, no bucket: a handler that got past validation would fail loudly, differently.
 const env = () => ({ AWS_REGION: 'us-east-1', ALKI_LOG_LEVEL: 'SILENT', POWERTOOLS_LOG_LEVEL: 'SILENT' });
@@ -28,6 +29,8 @@ describe("the tasks' contract", () => {
     ['a negative range', createCompactHandler(env), { action: 'merge', runId: 'c', range: -1 }, /range/],
     ['an import chunk that is not an index', createImporterHandler(env), { action: 'parse', runId: 'i', chunk: 'first' }, /chunk/],
     ['verify without a run id', createVerifyHandler(env), { mode: 'offload' }, /runId/],
+    ['a re-scan without its segment', createRescanHandler(env), { action: 'rescan', runId: 'r' }, /segment/],
+    ['a re-scan given a range to verify', createRescanHandler(env), { action: 'range', runId: 'r', range: 0 }, /action|rescan/],
     ['commit of a run that is not a run', createCommitHandler(env), { kind: 'offload', runId: 'r', run: { id: 'r' } }, /run\./],
     ['gc with an unknown action', createGcHandler(env), { action: 'vacuum' }, /action/],
     ['rotate with half an execution context', createRotateHandler(env), { execution: { executionArn: 'x' } }, /rotate/],
