@@ -34,6 +34,8 @@ export interface Measurement {
   readonly s3BytesPerLogicalByte: number;
   /** Index items, as DynamoDB bills their storage (100 bytes of overhead each), per logical byte. */
   readonly indexBytesPerLogicalByte: number;
+  /** Write units of a run's index items per logical GB: what writing them costs, and deleting them (DynamoDB bills a delete by the item's size). */
+  readonly indexWriteUnitsPerLogicalGb: number;
   /** The lifecycle execution that offloaded the period, per logical GB offloaded (Lambda GB-seconds as the embedded system spent them, emulators included: for comparison; the bill takes the scale model's). */
   readonly offloadPerLogicalGb: { readonly s3Puts: number; readonly s3Gets: number; readonly lambdaGbSeconds: number };
   /** State transitions of the execution (they grow with the period's fan-out, up to the planner's caps). */
@@ -106,10 +108,16 @@ const GB = 1e9;
 
 /** The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own, on the real clock. */
 async function frontEnd(targetBytes: number): Promise<FrontEndMeasurement> {
+  const periodMs = 3_600_000;
+  // The real clock's pace from the middle of a period: the measurement never straddles a period's end, where a GET
+  // would look in the new period's table first.
+  const t0 = Date.now();
+  const from = Math.floor(t0 / periodMs) * periodMs + periodMs / 2;
   const sys = await startLocal({
     dataDir: undefined,
     port: 0,
-    settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs: 3_600_000 },
+    clock: () => from + (Date.now() - t0),
+    settings: { ...DEFAULT_SETTINGS, prefix: 'costfe', periodMs },
     schedule: false,
     logLevel: 'INFO',
     throughputScale: 0,
@@ -243,7 +251,11 @@ async function measureStore(
     if (!run) throw new Error('the period was not offloaded');
 
     let indexBytes = 0;
-    for await (const it of runIndexItems(sys.store, run.id)) indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
+    let indexWriteUnits = 0;
+    for await (const it of runIndexItems(sys.store, run.id)) {
+      indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
+      indexWriteUnits += writeUnits(itemBytes(it));
+    }
 
     sys.refreshManifests();
     readUnitsTotal = 0;
@@ -262,6 +274,7 @@ async function measureStore(
       s3GetsPerColdRead: s3Gets / reads,
       s3BytesPerLogicalByte: run.bytes / logical,
       indexBytesPerLogicalByte: indexBytes / logical,
+      indexWriteUnitsPerLogicalGb: indexWriteUnits / (logical / GB),
       offloadPerLogicalGb: {
         s3Puts: lifecycleCalls('s3:PutObject') / offloadGb,
         s3Gets: lifecycleCalls('s3:GetObject') / offloadGb,

@@ -184,6 +184,11 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     'offload scans (DynamoDB on demand)': (SCAN_UNITS_PER_4KB * ((records * item) / 4096) * p.dynamodb.readRequestUnitUsd) / 1e6,
     'hot storage (DynamoDB)': (hotBytes / GB) * p.dynamodb.storageStandardUsd,
     'index storage (DynamoDB)': ((retained * m.indexBytesPerLogicalByte) / GB) * p.dynamodb.storageStandardUsd,
+    // Every run writes its index items (offload once, each compaction rewrite again) and GC deletes the replaced and expired
+    // runs' items: both billed by item size on the on-demand index table (a 1 MiB block group's item holds its bloom filter).
+    'index writes and deletes (DynamoDB on demand)':
+      ((periodsPerMonth * (logicalPerPeriod / GB) * m.indexWriteUnitsPerLogicalGb * (1 + rewrites + rewrites + (w.retentionDays > 0 ? 1 : 0))) / 1e6) *
+      p.dynamodb.writeRequestUnitUsd,
     'cold storage (S3 Standard)': ((retained * stored + noncurrent) / GB) * p.s3.storageStandardUsd,
     'S3 requests (offload, compaction)':
       periodsPerMonth *

@@ -60,7 +60,7 @@ export const UNIT_GRANTS: Readonly<Record<UnitName, readonly Grant[]>> = {
   // Verify reads, and records what it read under its job's items only (job#*): it cannot write the manifest or a run.
   // Verify keeps the re-scan's grants while executions of release 0.2.0's definitions may still send it re-scans.
   verify: mergeGrants(HOT_TABLE_GRANTS.scan, RUN_READ_GRANTS, JOB_GRANTS.read, JOB_GRANTS.record),
-  rescan: mergeGrants(HOT_TABLE_GRANTS.scan, JOB_GRANTS.read, JOB_GRANTS.record),
+  rescan: mergeGrants(HOT_TABLE_GRANTS.scan, JOB_GRANTS.spec, JOB_GRANTS.record),
   compact: mergeGrants(MANIFEST_GRANTS.read, JOB_GRANTS.use, MAP_ITEM_GRANTS.write, RUN_READ_GRANTS, RUN_WRITE_GRANTS.write),
   // Commit reads an import's record, so a late retry never re-adds a compacted run.
   commit: mergeGrants(MANIFEST_GRANTS.commit, IMPORT_RECORD_GRANTS.read, JOB_GRANTS.spec),

@@ -22,7 +22,7 @@ export const JOB_GRANTS = {
   use: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem')],
   /** get, spec, range, ranges, record, records, allRecords */
   read: [grant('indexTable', 'dynamodb:GetItem', 'dynamodb:Query')],
-  /** get, spec */
+  /** get, spec, record: a GetItem each */
   spec: [grant('indexTable', 'dynamodb:GetItem')],
   /** putRecord, for a function that must write nothing else (verification) */
   record: [grant('jobRecords', 'dynamodb:PutItem')],

@@ -248,6 +248,10 @@ describe('AlkiStore (CDK)', () => {
     // Its one write: items of partitions job#*, never the manifest's or a run's index items.
     const record = statementsOf('verify').find((st) => actionsOf(st).includes('dynamodb:PutItem'))!;
     assert.deepEqual(record.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } });
+    // The re-scan reads the sealed table and its job, and records under it: no bucket, no other item.
+    assert.deepEqual(own('rescan'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], 'rescan scans, and records under its job');
+    const rescanRecord = statementsOf('rescan').find((st) => actionsOf(st).includes('dynamodb:PutItem'))!;
+    assert.deepEqual(rescanRecord.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } });
     assert.deepEqual(own('commit'), ['dynamodb:GetItem', 'dynamodb:PutItem', 's3:PutObject']);
     // Every committer puts the manifest's snapshot in the bucket, under manifest/ and nowhere else with that grant.
     for (const u of ['rotate', 'commit', 'gc'] as const) {

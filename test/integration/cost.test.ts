@@ -18,6 +18,13 @@ describe('the cost report', () => {
     assert.ok(m.s3GetsPerColdRead > 0.9 && m.s3GetsPerColdRead <= 1.05, `${m.s3GetsPerColdRead} GETs per cold read`);
     assert.ok(m.s3BytesPerLogicalByte > 0.05 && m.s3BytesPerLogicalByte < 0.5, `${m.s3BytesPerLogicalByte} S3 bytes per logical byte`);
     assert.ok(m.indexBytesPerLogicalByte > 0 && m.indexBytesPerLogicalByte < 0.05, `${m.indexBytesPerLogicalByte} index bytes per logical byte`);
+    // An index item is billed a write unit per KB of it, rounded up: at least its bytes' worth (less the 100 bytes of storage
+    // overhead each), at most twice that (a small measurement's items are fewer KB each, so rounding weighs more).
+    assert.ok(
+      m.indexWriteUnitsPerLogicalGb >= (m.indexBytesPerLogicalByte * 1e9) / 1024 / 2 &&
+        m.indexWriteUnitsPerLogicalGb < ((m.indexBytesPerLogicalByte * 1e9) / 1000) * 2,
+      `${m.indexWriteUnitsPerLogicalGb} index write units per logical GB`,
+    );
     assert.ok(m.offloadPerLogicalGb.s3Puts > 0 && m.offloadPerLogicalGb.lambdaGbSeconds > 0 && m.transitionsPerExecution > 0);
     // The front end: one PutItem a single write; a batch of 100 in BatchWriteItems of 25; metrics lines not one a request.
     assert.ok(Math.abs(m.frontEnd.single.calls.PutItem! - 1) < 0.01, JSON.stringify(m.frontEnd.single.calls));
@@ -64,6 +71,8 @@ describe('the cost report', () => {
         s.alki.breakdown[s.capacity === 'provisioned' ? 'hot writes (DynamoDB provisioned, auto-scaled)' : 'hot writes (DynamoDB on demand)']! > 0,
         s.name,
       );
+      // Index items are written with every run and deleted with every replaced or expired one.
+      assert.ok(s.alki.breakdown['index writes and deletes (DynamoDB on demand)']! > 0, s.name);
     }
   });
 

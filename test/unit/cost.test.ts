@@ -6,6 +6,7 @@ import { itemBytes, readUnits, writeUnits } from '../../lambda/store/item-size.t
 import type { Measurement } from '../../cost/measure.ts';
 import {
   alkiMonthly,
+  compactionRewrites,
   DAYS_PER_MONTH,
   DEFAULT_STORE,
   DEFAULT_WORKLOADS,
@@ -53,6 +54,17 @@ describe('the monthly cost of a workload', () => {
       alki.monthlyUsd,
       Object.values(alki.breakdown).reduce((s, v) => s + v, 0),
     );
+  });
+
+  it("bills the index's churn: each run writes its index items, GC deletes the replaced and expired ones, by their write units", () => {
+    const churn = (w: Workload): number => alkiMonthly(measured, w, PRICES).breakdown['index writes and deletes (DynamoDB on demand)']!;
+    const gbPerMonth = (yearly.writesPerSecond * 86_400 * DAYS_PER_MONTH * yearly.recordBytes) / 1e9;
+    const rewrites = compactionRewrites(yearly.retentionDays, DEFAULT_STORE);
+    // Written by the offload and by each rewrite; deleted after each rewrite and once more at expiry.
+    const expected = ((gbPerMonth * measured.indexWriteUnitsPerLogicalGb * (2 + 2 * rewrites)) / 1e6) * PRICES.dynamodb.writeRequestUnitUsd;
+    assert.ok(Math.abs(churn(yearly) / expected - 1) < 1e-9, `${churn(yearly)} against ${expected}`);
+    // Seven years: more levels, more rewrites of each item.
+    assert.ok(churn({ ...yearly, retentionDays: 2555 }) > churn(yearly));
   });
 
   it("grows Alki's advantage with retention, and reads cost what their units and GETs cost", () => {
