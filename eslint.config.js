@@ -85,6 +85,16 @@ export default tseslint.config(
     },
   },
   {
+    // The cost report prices what the benches and the scale model measure; never the other way round.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/cost/**'], message: 'bench/ imports nothing from test/ or cost/ (cost/ builds on bench/).' }] },
+      ],
+    },
+  },
+  {
     // The engine stays pure: no AWS SDK, no adapters.
     files: ['lambda/core/**/*.ts'],
     rules: {

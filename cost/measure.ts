@@ -12,7 +12,6 @@ import type { TaskHandler } from '../local/step-functions.ts';
 import { startLocal } from '../local/system.ts';
 import { pool } from '../bench/harness.ts';
 import { rng } from '../bench/rng.ts';
-import type { StoreEnv } from '../lambda/store/clients.ts';
 import { itemBytes, readUnits, STORAGE_OVERHEAD_BYTES, writeUnits } from '../lambda/store/item-size.ts';
 import { measureFrontEnd, stdoutBytes, type FrontEndMeasurement } from './front-end.ts';
 import { observe } from './sdk-calls.ts';
@@ -98,12 +97,6 @@ function auditRecord(r: () => number, i: number, periodStart: number, bytes: num
 }
 
 /** A run's index items in the index table, as stored. */
-/** Every index item of a run, in every partition it has (RunIndex.partitionsOf): what its index costs to store. */
-export async function* runIndexItems(store: Pick<StoreEnv, 'ddb' | 'indexTable'>, runId: string): AsyncGenerator<Record<string, AttributeValue>> {
-  const index = new RunIndex(store.ddb, store.indexTable);
-  for (const pk of await index.partitionsOf(runId)) yield* index.partition(runId, { pk });
-}
-
 const GB = 1e9;
 
 /** The ingest function as deployed logs (INFO) and publishes metrics: on a system of its own, on the real clock. */
@@ -252,7 +245,7 @@ async function measureStore(
 
     let indexBytes = 0;
     let indexWriteUnits = 0;
-    for await (const it of runIndexItems(sys.store, run.id)) {
+    for await (const it of new RunIndex(sys.store.ddb, sys.store.indexTable).items(run.id)) {
       indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
       indexWriteUnits += writeUnits(itemBytes(it));
     }

@@ -13,7 +13,8 @@ import { DEFAULT_POLICY_OPTIONS } from '../../lambda/core/compaction.ts';
 import type { Entry } from '../../lambda/core/record.ts';
 import { DEFAULT_SETTINGS, type StoreSettings } from '../../lambda/core/settings.ts';
 import { hotTableOf, toHotItem, type HotTable } from '../../lambda/store/hot-tables.ts';
-import { runIndexItems } from '../../cost/measure.ts';
+import { itemBytes } from '../../lambda/store/item-size.ts';
+import { RunIndex } from '../../lambda/store/run-index.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startLocal, type LocalSystem } from '../../local/system.ts';
 import { pool, type Figure } from '../harness.ts';
@@ -125,8 +126,7 @@ async function rewriteFigures(settings: StoreSettings, fig: (name: string, value
 async function indexBytes(sys: LocalSystem, runId: string): Promise<number> {
   let bytes = 0;
   // DynamoDB bills an item as its attribute names plus values.
-  for await (const it of runIndexItems(sys.store, runId))
-    for (const [k, v] of Object.entries(it)) bytes += k.length + (v.S?.length ?? v.B?.length ?? v.N?.length ?? 0);
+  for await (const it of new RunIndex(sys.store.ddb, sys.store.indexTable).items(runId)) bytes += itemBytes(it);
   return bytes;
 }
 

@@ -76,6 +76,11 @@ export class RunIndex {
     return [...[...ranges].sort((a, b) => a - b).map((r) => runRangePartition(runId, r)), runPartition(runId), rangesPartition(runId)];
   }
 
+  /** Every index item of a run, partition by partition (ranges, the top level, the range summaries). */
+  async *items(runId: string): AsyncGenerator<DdbItem> {
+    for (const pk of await this.partitionsOf(runId)) yield* this.partition(runId, { pk });
+  }
+
   /** Deletes items (keys only needed), 25 to a request, as they stream in. */
   async deleteItems(runId: string, items: AsyncIterable<DdbItem>): Promise<void> {
     let batch: WriteRequest[] = [];
