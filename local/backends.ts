@@ -19,22 +19,28 @@ export function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+/** dynalite on a free port, its tables made and changed at once, in memory or under `path`. */
+export async function startDynalite(path?: string): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const port = await listen(server, 0);
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
 /** In memory, or under `dataDir` (kept across restarts). */
 export async function startBackends(dataDir: string | undefined): Promise<Backends> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
-  const ddbPort = await listen(ddbServer, 0);
+  const ddb = await startDynalite(dataDir ? join(dataDir, 'dynamodb') : undefined);
   const s3 = await startFauxqs({
     port: 0,
     logger: false,
     ...(dataDir ? { dataDir: join(dataDir, 's3-meta'), s3StorageDir: join(dataDir, 's3') } : {}),
   });
   return {
-    dynamodb: `http://127.0.0.1:${ddbPort}`,
+    dynamodb: ddb.url,
     s3: s3.address,
     async stop() {
       await s3.stop();
-      await new Promise<void>((r) => ddbServer.close(() => r()));
+      await ddb.stop();
     },
   };
 }

@@ -57,6 +57,18 @@ async function rawScan(sys: LocalSystem, table: string): Promise<number> {
   return n;
 }
 
+/**
+ * The execution named `name`, once it has ended: a job's record says it succeeded from within
+ * its last task, before the runner has recorded that task's exit.
+ */
+async function ended(sys: LocalSystem, name: string): Promise<ExecutionRecord> {
+  for (;;) {
+    const exec = sys.stepFunctions.executions().find((e) => e.name === name);
+    if (exec && exec.status !== 'RUNNING') return exec;
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
 /** Seconds from a state's first entry to another state's last exit, from the execution's events. */
 function span(r: ExecutionRecord, from: string, to: string): number {
   const t = (type: string, state: string) => r.events.filter((e) => e.type === type && e.state === state).map((e) => Date.parse(e.timestamp));
@@ -141,8 +153,7 @@ async function exportOnce(sys: LocalSystem): Promise<number> {
     if (r.state === 'succeeded') break;
     await new Promise((done) => setTimeout(done, 100));
   }
-  const exec = sys.stepFunctions.executions().find((e) => e.name === id)!;
-  return span(exec, 'Prepare', 'Finish');
+  return span(await ended(sys, id), 'Prepare', 'Finish');
 }
 
 /** Seconds the import state machine takes (Prepare entered to Finish exited) for this NDJSON. */
@@ -151,8 +162,7 @@ async function importOnce(sys: LocalSystem, text: Buffer): Promise<number> {
   const id = await uploadAndCommit(client, [bufferSource('bench.ndjson', text)]);
   const s = await client.waitForImport(id, { pollMs: 100 });
   if (s.state !== 'succeeded') throw new Error(`import failed: ${s.cause}`);
-  const exec = sys.stepFunctions.executions().find((e) => e.name === `${id}-1`)!;
-  return span(exec, 'Prepare', 'Finish');
+  return span(await ended(sys, `${id}-1`), 'Prepare', 'Finish');
 }
 
 /** Every record of every cold run read back from S3, one blob at a time: what recovery reads, without what it does with it. */

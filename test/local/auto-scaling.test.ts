@@ -6,8 +6,6 @@
  * function's adapter (TableScaling) attaching and detaching, each twice.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   ApplicationAutoScalingClient,
@@ -18,12 +16,12 @@ import {
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { provisionedFor } from '../../lambda/core/hot-capacity.ts';
 import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { scalingPolicyName, scalingResourceId, TableScaling } from '../../lambda/store/table-scaling.ts';
 import { SCALING_ROLE_ARN } from '../../local/auto-scaling.ts';
+import { startDynalite } from '../../local/backends.ts';
 import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
@@ -55,7 +53,7 @@ const ROLES: Record<string, Principal> = {
 };
 
 describe('Application Auto Scaling in the front door', () => {
-  let ddbServer: Server;
+  let dynamodb: Awaited<ReturnType<typeof startDynalite>>;
   let door: FrontDoor;
   const credentials = (key: string) => ({ region: 'us-east-1', endpoint: door.url, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const scaling = (key: string) => new ApplicationAutoScalingClient(credentials(key));
@@ -93,10 +91,9 @@ describe('Application Auto Scaling in the front door', () => {
   };
 
   beforeAll(async () => {
-    ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', r));
+    dynamodb = await startDynalite();
     door = await startFrontDoor({
-      dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`,
+      dynamodb: dynamodb.url,
       s3: 'http://127.0.0.1:1',
       principalOf: (k) => ROLES[k],
       bucketPolicy: [],
@@ -106,7 +103,7 @@ describe('Application Auto Scaling in the front door', () => {
   });
   afterAll(async () => {
     await door.close();
-    await new Promise<void>((r) => ddbServer.close(() => r()));
+    await dynamodb.stop();
   });
 
   it('checks what AWS checks besides the action: the service-linked role first, the table, the alarms', async () => {

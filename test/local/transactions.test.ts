@@ -6,7 +6,6 @@
  * transaction's check and its write.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   CreateTableCommand,
@@ -16,9 +15,9 @@ import {
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
+import { startDynalite } from '../../local/backends.ts';
 import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
 
@@ -35,7 +34,7 @@ const ROLES: Record<string, Principal> = {
 };
 
 describe('transactions on the embedded DynamoDB', () => {
-  let ddbServer: ReturnType<typeof dynalite>;
+  let dynamodb: Awaited<ReturnType<typeof startDynalite>>;
   let door: FrontDoor;
   const ddb = (key: string) => new DynamoDBClient({ region: 'us-east-1', endpoint: door.url, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const item = (pk: string, sk: string, seq: number) => ({ pk: { S: pk }, sk: { S: sk }, seq: { N: String(seq) } });
@@ -61,10 +60,9 @@ describe('transactions on the embedded DynamoDB', () => {
     (await ddb('OPERATOR').send(new GetItemCommand({ TableName: table, Key: key(pk, sk), ConsistentRead: true }))).Item?.seq?.N;
 
   beforeAll(async () => {
-    ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', r));
+    dynamodb = await startDynalite();
     door = await startFrontDoor({
-      dynamodb: `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`,
+      dynamodb: dynamodb.url,
       s3: 'http://127.0.0.1:1',
       principalOf: (k) => ROLES[k],
       bucketPolicy: [],
@@ -82,7 +80,7 @@ describe('transactions on the embedded DynamoDB', () => {
   });
   afterAll(async () => {
     await door.close();
-    await new Promise<void>((r) => ddbServer.close(() => r()));
+    await dynamodb.stop();
   });
 
   it('commits every action or none, and names the reason of each when it cancels', async () => {
