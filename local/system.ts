@@ -30,9 +30,9 @@ import { loadFunctions } from './functions.ts';
 import { localPrincipals, stateMachineAccessKey } from './identities.ts';
 import { localRoutes, type ScheduleName } from './local-routes.ts';
 import { localEnvironments } from './environments.ts';
+import { LocalStepFunctions, type ExecutionRecord, type TaskHandler } from './step-functions.ts';
 
 export type { ScheduleName } from './local-routes.ts';
-import { LocalStepFunctions, type ExecutionRecord, type TaskHandler } from './step-functions.ts';
 
 /** Locally the lifecycle runs every quarter period (at least every 250 ms, at most hourly). */
 export function lifecycleIntervalMs(s: StoreSettings): number {

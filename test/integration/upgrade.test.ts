@@ -68,10 +68,15 @@ describe(`an upgrade from release ${RELEASE} in flight`, () => {
       definitions: { lifecycle: definition('lifecycle'), import: definition('import') },
       wrapTasks: (t) => builds.wrap(t),
     });
+    // The new build runs in this process, where its metrics would print among the test's output (each bundle keeps its own).
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     builds.source = localTaskHandlers((u) => sys.envOf(u));
     sys.schedules.rotation.start();
   });
-  afterAll(() => sys.stop());
+  afterAll(async () => {
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    await sys.stop();
+  });
 
   it('finishes a lifecycle execution of the previous definition on the new functions: offloaded, read back', async () => {
     const writer = httpWriter(sys.url, model);
