@@ -33,7 +33,7 @@ import {
 import { OBJECTS } from '../lambda/core/schema.ts';
 import { MAX_MERGE_SOURCES } from '../lambda/run-writer.ts';
 import type { OffloadRef } from '../lambda/task-contract.ts';
-import { UNITS, type UnitName } from '../lambda/units.ts';
+import { ONE_VCPU_MB, UNITS, type UnitName } from '../lambda/units.ts';
 
 /** Quotas the model checks (AWS's published defaults). */
 export const QUOTAS = {
@@ -183,8 +183,8 @@ export interface ScaleReport {
 /** The rate of stages run one after another on the same bytes. */
 const bothWays = (...rates: number[]): number => 1 / rates.reduce((a, r) => a + 1 / r, 0);
 
-/** Lambda gives a function CPU in proportion to its memory, a whole vCPU at 1,769 MB (the bench's throughputs are one core's). */
-export const cpuShare = (unit: UnitName): number => Math.min(1, UNITS[unit].memoryMb / 1769);
+/** A function's share of a vCPU, by its memory (the bench's throughputs are one core's). */
+export const cpuShare = (unit: UnitName): number => Math.min(1, UNITS[unit].memoryMb / ONE_VCPU_MB);
 
 /** JSON bytes of a value. */
 const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));

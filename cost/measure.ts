@@ -246,8 +246,9 @@ async function measureStore(
     let indexBytes = 0;
     let indexWriteUnits = 0;
     for await (const it of new RunIndex(sys.store.ddb, sys.store.indexTable).items(run.id)) {
-      indexBytes += itemBytes(it) + STORAGE_OVERHEAD_BYTES;
-      indexWriteUnits += writeUnits(itemBytes(it));
+      const bytes = itemBytes(it);
+      indexBytes += bytes + STORAGE_OVERHEAD_BYTES;
+      indexWriteUnits += writeUnits(bytes);
     }
 
     sys.refreshManifests();

@@ -156,7 +156,9 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
   const hotBytes = (logicalPerPeriod / w.recordBytes) * (item + STORAGE_OVERHEAD_BYTES) * hotPeriods;
   const stored = m.s3BytesPerLogicalByte;
   // A versioned bucket keeps what compaction and retention delete for noncurrentVersionDays.
-  const deletedPerDay = logicalPerDay * stored * (rewrites + (w.retentionDays > 0 ? 1 : 0));
+  // Each byte is deleted once per compaction rewrite (its replaced run), and once more at expiry.
+  const deletions = rewrites + (w.retentionDays > 0 ? 1 : 0);
+  const deletedPerDay = logicalPerDay * stored * deletions;
   const noncurrent = deletedPerDay * (opts.noncurrentVersionDays ?? 30);
   // Requests grow with the offload's fan-out (spills per segment and range) and its blobs.
   const measuredBytes = m.records * m.recordBytes;
@@ -187,8 +189,7 @@ export function alkiMonthly(m: Measurement, w: Workload, p: Prices, s: StoreSett
     // Every run writes its index items (offload once, each compaction rewrite again) and GC deletes the replaced and expired
     // runs' items: both billed by item size on the on-demand index table (a 1 MiB block group's item holds its bloom filter).
     'index writes and deletes (DynamoDB on demand)':
-      ((periodsPerMonth * (logicalPerPeriod / GB) * m.indexWriteUnitsPerLogicalGb * (1 + rewrites + rewrites + (w.retentionDays > 0 ? 1 : 0))) / 1e6) *
-      p.dynamodb.writeRequestUnitUsd,
+      ((periodsPerMonth * (logicalPerPeriod / GB) * m.indexWriteUnitsPerLogicalGb * (lifecycleFactor + deletions)) / 1e6) * p.dynamodb.writeRequestUnitUsd,
     'cold storage (S3 Standard)': ((retained * stored + noncurrent) / GB) * p.s3.storageStandardUsd,
     'S3 requests (offload, compaction)':
       periodsPerMonth *

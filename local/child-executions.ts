@@ -4,10 +4,8 @@
  * history counted against the quotas; its outcome is what the Map Run records.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { ChildOutcome, DistributedMapState } from './distributed-map.ts';
+import type { ChildOutcome, DistributedMapState, Json } from './distributed-map.ts';
 import type { Execution, ExecutionQuotas, StateEvent } from './execution-quotas.ts';
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export interface ChildRunnerOptions {
   readonly processor: DistributedMapState['ItemProcessor'];

@@ -16,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** A JSON value: what states pass between them. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export interface DistributedMapState {
   readonly Type: 'Map';

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { isDistributed, runDistributedMap, standIn, type DistributedMapState, type MapObjects, type MapRunRecord } from './distributed-map.ts';
+import { isDistributed, runDistributedMap, standIn, type DistributedMapState, type Json, type MapObjects, type MapRunRecord } from './distributed-map.ts';
 import { placeholders, STATE_MACHINES_DIR } from '../lib/lifecycle.ts';
 import { LAMBDA_PAYLOAD_BYTES, SFN_QUOTAS } from '../lambda/core/limits.ts';
 
@@ -26,7 +26,6 @@ import { decide, type Decision } from './iam/policy.ts';
 import type { Check } from './iam/requests.ts';
 import { functionArn, localFunctionName, LOCAL_ACCOUNT, LOCAL_REGION, stateMachineArn, type StateMachineModel } from './iam/stack-model.ts';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type TaskHandler = (input: Json) => Promise<unknown>;
 
 export interface ExecutionRecord {

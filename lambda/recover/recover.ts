@@ -167,7 +167,7 @@ async function rebuildRun(d: RecoverDeps, run: RunMeta): Promise<RebuiltRun> {
 
   // Only for a run that adds up: each range's pointer and summary (a run written whole has neither).
   const ranges = new Map<number, BlobIndex[]>();
-  for (const r of results) if (r.range !== undefined) ranges.set(r.range, [...(ranges.get(r.range) ?? []), r]);
+  for (const r of results) if (r.range !== undefined) (ranges.get(r.range) ?? ranges.set(r.range, []).get(r.range)!).push(r);
   const order = [...ranges.entries()];
   for (const [k, [range, blobs]] of order.entries()) {
     const first = blobs[0]!.firstKey;

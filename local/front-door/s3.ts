@@ -5,7 +5,7 @@
  * checksums, the bucket's versioning kept (local/s3-versions.ts), the rest forwarded to fauxqs.
  */
 import { request as httpRequest } from 'node:http';
-import { deleteObjectCheck, deleteObjectVersionCheck, listBucketCheck, parseS3Path, s3Checks, UnknownOperationError } from '../iam/requests.ts';
+import { deleteObjectCheck, deleteObjectVersionCheck, listBucketCheck, parseS3Path, s3Checks, UnknownOperationError, type Check } from '../iam/requests.ts';
 import { checkUploadBody } from '../s3-integrity.ts';
 import { LocalVersions, type CurrentObjects } from '../s3-versions.ts';
 import type { S3Throughput } from '../throughput.ts';
@@ -62,7 +62,8 @@ export interface S3Service {
 
 export function s3Service(o: S3Options): S3Service {
   const versions = new LocalVersions(fauxqsObjects(o.endpoint));
-  const authorize = (p: Principal, c: Parameters<Authorizer['authorize']>[1]) => o.authorizer.authorize(p, c, true);
+  // S3 calls are authorized against the bucket's policy too.
+  const authorize = (p: Principal, c: Check) => o.authorizer.authorize(p, c, true);
 
   /**
    * DeleteObjects: S3 authorizes each key (a key with a version id needs s3:DeleteObjectVersion);
