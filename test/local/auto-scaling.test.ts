@@ -21,17 +21,10 @@ import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { scalingPolicyName, scalingResourceId, TableScaling } from '../../lambda/store/table-scaling.ts';
 import { SCALING_ROLE_ARN } from '../../local/auto-scaling.ts';
-import { startDynalite } from '../../local/backends.ts';
-import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
-import type { NamedPolicy } from '../../local/iam/policy.ts';
+import type { FrontDoor, Principal } from '../../local/front-door/front-door.ts';
+import { dynamodbBehindFrontDoor, role } from '../support/front-door.ts';
 
 const TABLES = 'arn:aws:dynamodb:us-east-1:000000000000:table/as-*';
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
-  kind: 'role',
-  name,
-  arn: `arn:aws:iam::000000000000:role/${name}`,
-  policies: [{ name: `${name}-policy`, statements }],
-});
 const scalingActions = [
   'application-autoscaling:RegisterScalableTarget',
   'application-autoscaling:PutScalingPolicy',
@@ -53,8 +46,8 @@ const ROLES: Record<string, Principal> = {
 };
 
 describe('Application Auto Scaling in the front door', () => {
-  let dynamodb: Awaited<ReturnType<typeof startDynalite>>;
   let door: FrontDoor;
+  let stop: () => Promise<void>;
   const credentials = (key: string) => ({ region: 'us-east-1', endpoint: door.url, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const scaling = (key: string) => new ApplicationAutoScalingClient(credentials(key));
   const failure = (p: Promise<unknown>) =>
@@ -91,20 +84,11 @@ describe('Application Auto Scaling in the front door', () => {
   };
 
   beforeAll(async () => {
-    dynamodb = await startDynalite();
-    door = await startFrontDoor({
-      dynamodb: dynamodb.url,
-      s3: 'http://127.0.0.1:1',
-      principalOf: (k) => ROLES[k],
-      bucketPolicy: [],
-    });
+    ({ door, stop } = await dynamodbBehindFrontDoor(ROLES));
     await createTable('as-provisioned', true);
     await createTable('as-on-demand', false);
   });
-  afterAll(async () => {
-    await door.close();
-    await dynamodb.stop();
-  });
+  afterAll(() => stop());
 
   it('checks what AWS checks besides the action: the service-linked role first, the table, the alarms', async () => {
     const register = (key: string) =>

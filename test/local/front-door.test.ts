@@ -10,14 +10,9 @@ import { startFauxqs } from 'fauxqs';
 import { errorName } from '../../lambda/store/aws-errors.ts';
 import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
 import type { NamedPolicy } from '../../local/iam/policy.ts';
+import { role } from '../support/front-door.ts';
 
 const BUCKET = 'fd-bucket';
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
-  kind: 'role',
-  name,
-  arn: `arn:aws:iam::000000000000:role/${name}`,
-  policies: [{ name: `${name}-policy`, statements }],
-});
 const ROLES: Record<string, Principal> = {
   READER: role('reader', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }]),
   LISTER: role('lister', [

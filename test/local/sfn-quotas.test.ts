@@ -73,43 +73,20 @@ describe('Step Functions quotas on the local runner', () => {
   });
 
   it('fails an execution whose history passes 25,000 events', async () => {
-    const items = Array.from({ length: 7000 }, (_, i) => i);
-    const r = await run(
-      {
-        StartAt: 'Each',
-        States: {
-          Each: {
-            Type: 'Map',
-            ItemsPath: '$.items',
-            ResultPath: null,
-            Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } },
-            End: true,
-          },
-        },
+    // An inline Map over the input's items, a Pass state each.
+    const EACH_ITEM = {
+      StartAt: 'Each',
+      States: {
+        Each: { Type: 'Map', ItemsPath: '$.items', ResultPath: null, Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } }, End: true },
       },
-      {},
-      { items },
-    );
+    };
+    const items = Array.from({ length: 7000 }, (_, i) => i);
+    const r = await run(EACH_ITEM, {}, { items });
     assert.equal(r.status, 'FAILED');
     assert.equal(r.error, 'States.Runtime');
     assert.match(String(r.cause), /passed 25000 events/);
     // A smaller one stays within it and counts its events as AWS would: 4 per iteration, 6 around the Map.
-    const ok = await run(
-      {
-        StartAt: 'Each',
-        States: {
-          Each: {
-            Type: 'Map',
-            ItemsPath: '$.items',
-            ResultPath: null,
-            Iterator: { StartAt: 'Step', States: { Step: { Type: 'Pass', End: true } } },
-            End: true,
-          },
-        },
-      },
-      {},
-      { items: items.slice(0, 100) },
-    );
+    const ok = await run(EACH_ITEM, {}, { items: items.slice(0, 100) });
     assert.equal(ok.status, 'SUCCEEDED');
     assert.equal(ok.historyEvents, 100 * 4 + 6);
   });

@@ -17,16 +17,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { HOT_TABLE } from '../../lambda/core/schema.ts';
 import { errorName } from '../../lambda/store/aws-errors.ts';
-import { startDynalite } from '../../local/backends.ts';
-import { startFrontDoor, type FrontDoor, type Principal } from '../../local/front-door/front-door.ts';
-import type { NamedPolicy } from '../../local/iam/policy.ts';
+import type { FrontDoor, Principal } from '../../local/front-door/front-door.ts';
+import { dynamodbBehindFrontDoor, role } from '../support/front-door.ts';
 
-const role = (name: string, statements: NamedPolicy['statements']): Principal => ({
-  kind: 'role',
-  name,
-  arn: `arn:aws:iam::000000000000:role/${name}`,
-  policies: [{ name: `${name}-policy`, statements }],
-});
 const TABLES = 'arn:aws:dynamodb:us-east-1:000000000000:table/tx-*';
 const ROLES: Record<string, Principal> = {
   WRITER: role('writer', [{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem'], Resource: TABLES }]),
@@ -34,8 +27,8 @@ const ROLES: Record<string, Principal> = {
 };
 
 describe('transactions on the embedded DynamoDB', () => {
-  let dynamodb: Awaited<ReturnType<typeof startDynalite>>;
   let door: FrontDoor;
+  let stop: () => Promise<void>;
   const ddb = (key: string) => new DynamoDBClient({ region: 'us-east-1', endpoint: door.url, credentials: { accessKeyId: key, secretAccessKey: 'x' } });
   const item = (pk: string, sk: string, seq: number) => ({ pk: { S: pk }, sk: { S: sk }, seq: { N: String(seq) } });
   const key = (pk: string, sk: string) => ({ pk: { S: pk }, sk: { S: sk } });
@@ -60,13 +53,7 @@ describe('transactions on the embedded DynamoDB', () => {
     (await ddb('OPERATOR').send(new GetItemCommand({ TableName: table, Key: key(pk, sk), ConsistentRead: true }))).Item?.seq?.N;
 
   beforeAll(async () => {
-    dynamodb = await startDynalite();
-    door = await startFrontDoor({
-      dynamodb: dynamodb.url,
-      s3: 'http://127.0.0.1:1',
-      principalOf: (k) => ROLES[k],
-      bucketPolicy: [],
-    });
+    ({ door, stop } = await dynamodbBehindFrontDoor(ROLES));
     for (const t of ['tx-a', 'tx-b']) {
       await ddb('OPERATOR').send(
         new CreateTableCommand({
@@ -78,10 +65,7 @@ describe('transactions on the embedded DynamoDB', () => {
       );
     }
   });
-  afterAll(async () => {
-    await door.close();
-    await dynamodb.stop();
-  });
+  afterAll(() => stop());
 
   it('commits every action or none, and names the reason of each when it cancels', async () => {
     const ok = await send('WRITER', [
